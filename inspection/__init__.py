@@ -1,0 +1,3 @@
+"""siteinspect: construction quality and safety inspection for old residential community renovation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""Database engines, write transactions and start-up checks for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from piccolo.engine import engine_finder
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from inspection.settings import Settings, parse_database_url
+
+if TYPE_CHECKING:
+    from piccolo.engine.postgres import PostgresTransaction
+    from piccolo.engine.sqlite import SQLiteTransaction
+
+
+def build_engine(settings: Settings) -> Engine:
+    url = parse_database_url(settings.database.url)
+    if url.engine == "sqlite":
+        Path(url.path).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(url.path)
+        return SQLiteEngine(path=url.path, timeout=settings.database.sqlite_busy_timeout_s)
+    return PostgresEngine(
+        config={
+            "host": url.host,
+            "port": url.port,
+            "user": url.user,
+            "password": url.password,
+            "database": url.database,
+        }
+    )
+
+
+def prepare_sqlite_file(path: str) -> None:
+    """WAL lets readers work while one writer commits; the mode is kept in the file itself."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def engine() -> Engine:
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("piccolo_conf.py defines no DB engine")
+    return found
+
+
+def is_sqlite() -> bool:
+    return engine().engine_type == "sqlite"
+
+
+def transaction() -> SQLiteTransaction | PostgresTransaction:
+    """A write transaction. On SQLite it is IMMEDIATE: it takes the write lock at BEGIN, so a
+    read-then-write transaction never fails half-way with 'database is locked'."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    assert isinstance(db, PostgresEngine)
+    return db.transaction()
+
+
+@asynccontextmanager
+async def connection_pool(settings: Settings) -> AsyncIterator[None]:
+    """Open PostgreSQL's pool for the app's lifetime; SQLite opens a connection per query."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(
+            min_size=settings.database.pool_min_size, max_size=settings.database.pool_max_size
+        )
+    try:
+        yield
+    finally:
+        if isinstance(db, PostgresEngine):
+            await db.close_connection_pool()
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run SQL on the current transaction's connection (or a new one). Placeholders are {}."""
+    from inspection.sync.tables import ChangeCounter
+
+    return await ChangeCounter.raw(sql, *args)
+
+
+async def pending_migrations() -> list[str]:
+    """Names of the migrations not yet applied, as 'app:migration_id'."""
+    from piccolo.apps.migrations.commands.check import CheckMigrationManager
+
+    statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
+    return [f"{s.app_name}:{s.migration_id}" for s in statuses if not s.has_ran]
+
+
+async def apply_migrations() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}")
+
+
+async def ping() -> None:
+    await raw("SELECT 1 AS ok")

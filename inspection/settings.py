@@ -1,0 +1,236 @@
+"""Typed settings: config.toml defaults, overridden by SITEINSPECT_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SITEINSPECT_"
+DEV_SECRET_FILE = "var/secret_key"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the key and the expected form."""
+
+
+class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    cors_origins: list[str] = []
+
+
+class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    url: str = "sqlite:///var/siteinspect.sqlite3"
+    sqlite_busy_timeout_s: float = 30.0
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+
+
+class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    secret_key: str = ""
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 2_592_000
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 4
+    login_max_failures: int = 5
+    login_window_s: int = 300
+    password_min_length: int = 10
+
+
+class StorageSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    backend: Literal["disk", "s3"] = "disk"
+    disk_root: str = "var/evidence"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = "siteinspect-evidence"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_path_style: bool = True
+    max_upload_bytes: int = 26_214_400
+
+
+class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "text"
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    mode: Literal["dev", "production"] = "dev"
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    storage: StorageSettings = StorageSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @property
+    def is_dev(self) -> bool:
+        return self.mode == "dev"
+
+
+# Bounds that msgspec's types alone do not express: (section, key) -> (min, max).
+_BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
+    ("server", "port"): (1, 65535),
+    ("server", "max_body_bytes"): (1024, 100 * 1024 * 1024),
+    ("database", "sqlite_busy_timeout_s"): (0, 3600),
+    ("database", "pool_min_size"): (1, 1000),
+    ("database", "pool_max_size"): (1, 1000),
+    ("security", "access_token_ttl_s"): (30, 86_400),
+    ("security", "refresh_token_ttl_s"): (300, 31_536_000),
+    ("security", "argon2_time_cost"): (1, 20),
+    ("security", "argon2_memory_kib"): (8, 4_194_304),
+    ("security", "argon2_parallelism"): (1, 64),
+    ("security", "login_max_failures"): (1, 1000),
+    ("security", "login_window_s"): (1, 86_400),
+    ("security", "password_min_length"): (8, 128),
+    ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
+}
+
+
+def env_name(section: str | None, key: str) -> str:
+    return f"{ENV_PREFIX}{section.upper()}_{key.upper()}" if section else f"{ENV_PREFIX}{key.upper()}"
+
+
+def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
+    """Apply SITEINSPECT_<SECTION>_<KEY> variables; lists are comma-separated."""
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for field in msgspec.structs.fields(Settings):
+        name = field.encode_name
+        section_type = field.type if isinstance(field.type, type) else None
+        if section_type is not None and issubclass(section_type, msgspec.Struct):
+            section = merged.setdefault(name, {})
+            for sub in msgspec.structs.fields(section_type):
+                value = environ.get(env_name(name, sub.encode_name))
+                if value is None:
+                    continue
+                if "list" in str(sub.type):
+                    section[sub.encode_name] = [v.strip() for v in value.split(",") if v.strip()]
+                else:
+                    section[sub.encode_name] = value
+        else:
+            value = environ.get(env_name(None, name))
+            if value is not None:
+                merged[name] = value
+    return merged
+
+
+def _describe_path(path: str) -> str:
+    # msgspec reports "$.server.port"; show it as "server.port (SITEINSPECT_SERVER_PORT)".
+    parts = [p for p in path.removeprefix("$").split(".") if p]
+    if not parts:
+        return "config.toml"
+    key = ".".join(parts[:2])
+    env = env_name(parts[0], parts[1]) if len(parts) >= 2 else env_name(None, parts[0])
+    return f"{key} ({env})"
+
+
+def _check(settings: Settings) -> None:
+    for (section, key), (low, high) in _BOUNDS.items():
+        value = getattr(getattr(settings, section), key)
+        if not low <= value <= high:
+            raise SettingsError(
+                f"{section}.{key} ({env_name(section, key)}): expected a number from {low:g} to {high:g}, got {value!r}"
+            )
+    if settings.database.pool_min_size > settings.database.pool_max_size:
+        raise SettingsError("database.pool_min_size must not exceed database.pool_max_size")
+    parse_database_url(settings.database.url)
+    key = settings.security.secret_key
+    if key and len(key) < 32:
+        raise SettingsError(
+            f"security.secret_key ({env_name('security', 'secret_key')}): expected at least 32 characters"
+        )
+    if not key and not settings.is_dev:
+        raise SettingsError(
+            f"security.secret_key ({env_name('security', 'secret_key')}): required when mode is not 'dev'; "
+            "set it to a random string of at least 32 characters"
+        )
+    if settings.storage.backend == "s3" and not settings.storage.s3_bucket:
+        raise SettingsError(f"storage.s3_bucket ({env_name('storage', 's3_bucket')}): required for the s3 backend")
+
+
+class DatabaseUrl(msgspec.Struct, frozen=True):
+    engine: Literal["sqlite", "postgres"]
+    path: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    database: str = ""
+
+
+def parse_database_url(url: str) -> DatabaseUrl:
+    """sqlite:///relative.sqlite3, sqlite:////abs/path.sqlite3 or postgresql://user:pw@host:port/db."""
+    where = f"database.url ({env_name('database', 'url')})"
+    if url.startswith("sqlite:///"):
+        raw = url.removeprefix("sqlite:///")
+        if not raw:
+            raise SettingsError(f"{where}: expected sqlite:///path/to/file.sqlite3")
+        path = Path(raw)
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        return DatabaseUrl(engine="sqlite", path=str(path))
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database:
+            raise SettingsError(f"{where}: expected postgresql://user:password@host:port/dbname")
+        try:
+            port = parts.port or 5432
+        except ValueError as exc:
+            raise SettingsError(f"{where}: the port must be a number") from exc
+        return DatabaseUrl(
+            engine="postgres",
+            host=parts.hostname,
+            port=port,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            database=database,
+        )
+    raise SettingsError(f"{where}: expected a sqlite:/// or postgresql:// URL, got {url!r}")
+
+
+def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read config.toml and the environment into one checked Settings object."""
+    environ = dict(os.environ) if environ is None else environ
+    path = Path(environ.get("SITEINSPECT_CONFIG", config_path or PROJECT_ROOT / "config.toml"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    data = _env_overrides(data, environ)
+    try:
+        settings = msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        where, _, path_part = message.rpartition(" - at `")
+        if path_part:
+            raise SettingsError(f"{_describe_path(path_part.rstrip('`'))}: {where}") from exc
+        raise SettingsError(message) from exc
+    _check(settings)
+    return settings
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The configured key, or in dev mode a random one kept in var/secret_key across restarts."""
+    if settings.security.secret_key:
+        return settings.security.secret_key.encode()
+    path = PROJECT_ROOT / DEV_SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

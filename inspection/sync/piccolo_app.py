@@ -1,0 +1,13 @@
+"""Piccolo app for the change feed: the commit-ordered counter and the per-bucket change index."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+APP_CONFIG = AppConfig(
+    app_name="sync",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=table_finder(modules=["inspection.sync.tables"], exclude_imported=True),
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,16 @@
+"""Piccolo's engine and app registry, built from siteinspect's settings (config.toml + SITEINSPECT_*)."""
+
+from piccolo.conf.apps import AppRegistry
+
+from inspection.db import build_engine
+from inspection.settings import get_settings
+
+DB = build_engine(get_settings())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "inspection.sync.piccolo_app",
+        "inspection.audit.piccolo_app",
+        "inspection.projects.piccolo_app",
+    ]
+)
