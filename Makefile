@@ -1,0 +1,43 @@
+# siteinspect: `make run` serves the demo, `make test` runs everything on SQLite and PostgreSQL.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test deps lint typecheck test-sqlite test-postgres migrate demo clean
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	./scripts/install-system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/siteinspect migrate
+	$(BIN)/siteinspect demo
+	$(BIN)/siteinspect serve
+
+migrate: $(STAMP)
+	$(BIN)/siteinspect migrate
+
+demo: $(STAMP)
+	$(BIN)/siteinspect demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check inspection api tests bench piccolo_conf.py
+	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
+	$(BIN)/mypy inspection api
+
+test-sqlite: $(STAMP)
+	env -u SITEINSPECT_DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres: $(STAMP)
+	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""The Litestar application: controllers per domain folder, auth, problem JSON errors."""

@@ -1,0 +1,100 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api import auth, health, projects
+from api.deps import Services, provide_actor, provide_services, require_actor
+from api.errors import EXCEPTION_HANDLERS
+from api.logs import configure_logging, request_id_middleware
+from api.security import security_headers_middleware
+from inspection import __version__, db
+from inspection.clock import Clock, SystemClock
+from inspection.projects.auth import Authenticator
+from inspection.projects.service import ProjectsService
+from inspection.settings import Settings, get_settings, secret_key
+
+
+class UnmigratedDatabase(RuntimeError):
+    pass
+
+
+def build_services(settings: Settings, clock: Clock) -> Services:
+    return Services(
+        settings=settings,
+        clock=clock,
+        auth=Authenticator(settings, secret_key(settings), clock),
+        projects=ProjectsService(settings, clock),
+    )
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None, check_migrations: bool = True) -> Litestar:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    configure_logging(settings)
+    services = build_services(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with db.connection_pool(settings):
+            if check_migrations:
+                pending = await db.pending_migrations()
+                if pending:
+                    raise UnmigratedDatabase(
+                        f"the database has {len(pending)} migration(s) not applied "
+                        f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
+                    )
+            yield
+
+    cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
+    app = Litestar(
+        route_handlers=[
+            health.health,
+            health.ready,
+            auth.AuthController,
+            projects.OrganisationController,
+            projects.UserController,
+            projects.ProjectController,
+            projects.SiteController,
+        ],
+        guards=[require_actor],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "services": Provide(provide_services),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware, security_headers_middleware],
+        lifespan=[lifespan],
+        cors_config=cors,
+        request_max_body_size=settings.server.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="siteinspect",
+            version=__version__,
+            description="Construction quality and safety inspection for old residential community renovation.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="signed token")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+    )
+    app.state.services = services
+    return app
+
+
+def app_from_env() -> Any:
+    """Entry point for `uvicorn --factory api.app:app_from_env`."""
+    return create_app()

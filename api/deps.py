@@ -1,0 +1,55 @@
+"""What handlers receive: the acting user, the services, the clock. Built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from inspection.actor import Actor
+from inspection.clock import Clock
+from inspection.errors import Unauthorized
+from inspection.projects.auth import Authenticator
+from inspection.projects.service import ProjectsService
+from inspection.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    auth: Authenticator
+    projects: ProjectsService
+
+
+def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
+    return connection.app.state.services  # type: ignore[no-any-return]
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send 'Authorization: Bearer <access token>' (POST /api/v1/auth/login gives one)")
+    return token.strip()
+
+
+async def require_actor(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App-wide guard: every route needs a valid access token unless it is marked public."""
+    if handler.opt.get("public") or connection.scope.get("path", "").startswith("/schema"):
+        return
+    connection.state.actor = await services_of(connection).auth.actor_for(bearer_token(connection))
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = getattr(request.state, "actor", None)
+    if actor is None:  # a public route asked for an actor: treat as unauthenticated
+        raise Unauthorized("this route needs a signed-in user")
+    return actor  # type: ignore[no-any-return]
+
+
+async def provide_services(request: Request[Any, Any, Any]) -> Services:
+    return services_of(request)

@@ -1,0 +1,140 @@
+"""The one place where exceptions become RFC 9457 problem JSON."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.logs import request_id_var
+from inspection.errors import DomainError, RateLimited, Unavailable
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "urn:siteinspect:problem:"
+log = logging.getLogger("siteinspect.api")
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Not signed in"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict with the current state"),
+    413: ("payload-too-large", "The request body is too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    503: ("unavailable", "A backing service is unavailable"),
+}
+
+# msgspec says e.g. "Expected `int`, got `str` - at `$.year`" or "Object contains unknown field `x`".
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_UNKNOWN = re.compile(r"unknown field `(?P<name>[^`]+)`")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def _field_from_msgspec(message: str) -> tuple[str | None, str]:
+    m = _AT.match(message)
+    text, path = (m.group("msg"), m.group("path")) if m else (message, None)
+    name = None
+    if path:
+        name = path.lstrip(".").replace("].", "].").replace("[", "[") or None
+    for pattern in (_UNKNOWN, _MISSING):
+        found = pattern.search(text)
+        if found:
+            inner = found.group("name")
+            name = f"{name}.{inner}" if name else inner
+    return name, text
+
+
+def problem(
+    request: Request[Any, Any, Any] | None,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    if errors:
+        body["errors"] = errors
+        body["field"] = errors[0].get("field")
+    body.update({k: v for k, v in extra.items() if v is not None})
+    rid = request_id_var.get()
+    if rid:
+        body["request_id"] = rid
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    headers = None
+    if isinstance(exc, (RateLimited, Unavailable)):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return problem(request, exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors, headers=headers, **exc.extra)
+
+
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors: list[dict[str, str]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        name, text = _field_from_msgspec(message)
+        key = item.get("key")
+        source = item.get("source")
+        field = name or (str(key) if key else None) or ("body" if source == "body" else None)
+        errors.append({"field": field or "body", "message": text or exc.detail, "source": str(getattr(source, "value", source) or "body")})
+    detail = exc.detail
+    if not errors:
+        errors.append({"field": "body", "message": detail, "source": "body"})
+    if "Validation failed for" in detail:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(request, 400, "validation", "The request is not valid", detail, errors=errors)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    slug, title = _HTTP_SLUGS.get(status, ("http-error", "Request failed"))
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    if status >= 500:
+        log.error("server error %s: %s", status, exc.detail)
+    # a 400 that is not a field validation (malformed JSON, bad encoding) is about the body
+    errors = [{"field": "body", "message": exc.detail, "source": "body"}] if status == 400 else None
+    return problem(request, status, slug, title, exc.detail, errors=errors, headers=headers or None)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "the server failed to handle this request; it has been logged with its request id",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_MEDIA_TYPE", "problem", "MediaType"]

@@ -1,0 +1,46 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.di import NamedDependency
+
+from api.deps import Services
+from inspection import db
+from inspection.storage_check import storage_problem
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    version: str
+
+
+class ReadyOut(msgspec.Struct):
+    status: str
+    database: str
+    object_store: str
+
+
+@get("/health", opt={"public": True}, tags=["health"], operation_id="health")
+async def health() -> HealthOut:
+    """The process is up."""
+    from inspection import __version__
+
+    return HealthOut(status="ok", version=__version__)
+
+
+@get("/ready", opt={"public": True}, tags=["health"], operation_id="ready")
+async def ready(services: NamedDependency[Services]) -> Response[Any]:
+    """The database and the object store answer; 503 otherwise."""
+    database = "ok"
+    try:
+        await db.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        database = f"unreachable: {type(exc).__name__}"
+    store = storage_problem(services.settings) or "ok"
+    ok = database == "ok" and store == "ok"
+    body = ReadyOut(status="ok" if ok else "unavailable", database=database, object_store=store)
+    return Response(content=body, status_code=200 if ok else 503)

@@ -1,0 +1,77 @@
+"""Who may see and change what inside a project. Services call these; routes do not decide.
+
+- A user sees a project only when they hold a membership in it (admins see everything).
+  Non-members get 404, so a project's existence does not leak.
+- Owners and supervisors manage a project's structure; other members read it.
+- A user whose only role in a project is `contractor` sees only its own organisation's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from inspection.actor import Actor
+from inspection.errors import Forbidden, NotFound
+from inspection.projects.rules import MANAGING_ROLES, Role
+from inspection.projects.tables import Membership, Project
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    project_id: UUID
+    roles: frozenset[Role]
+    is_admin: bool
+    organisation_id: UUID | None
+
+    @property
+    def can_manage(self) -> bool:
+        return self.is_admin or bool(self.roles & MANAGING_ROLES)
+
+    @property
+    def contractor_only(self) -> bool:
+        """True when the actor sees the project through a contractor's eyes only."""
+        return not self.is_admin and self.roles == {Role.contractor}
+
+    def sees_organisation_record(self, owner_organisation_id: UUID | None) -> bool:
+        return not self.contractor_only or owner_organisation_id == self.organisation_id
+
+    def has(self, *roles: Role) -> bool:
+        return self.is_admin or bool(self.roles & set(roles))
+
+
+async def roles_in(actor: Actor, project_id: UUID) -> frozenset[Role]:
+    if actor.user_id is None:
+        return frozenset()
+    rows = await Membership.select(Membership.role).where(
+        (Membership.project == project_id) & (Membership.user == actor.user_id) & (Membership.deleted.eq(False))
+    )
+    return frozenset(Role(r["role"]) for r in rows)
+
+
+async def project_access(actor: Actor, project_id: UUID) -> ProjectAccess:
+    """The actor's rights in a project; NotFound when the project is missing or not theirs."""
+    exists = await Project.exists().where((Project.id == project_id) & (Project.deleted.eq(False)))
+    roles = await roles_in(actor, project_id) if exists else frozenset()
+    if not exists or (not roles and not actor.is_admin):
+        raise NotFound(f"project {project_id} does not exist or is not yours")
+    return ProjectAccess(project_id, roles, actor.is_admin, actor.organisation_id)
+
+
+async def require_manage(actor: Actor, project_id: UUID) -> ProjectAccess:
+    access = await project_access(actor, project_id)
+    if not access.can_manage:
+        raise Forbidden("only the project's owner or supervisor may change it")
+    return access
+
+
+async def visible_project_ids(actor: Actor) -> list[UUID] | None:
+    """Ids of the projects the actor is a member of; None means every project (admin)."""
+    if actor.is_admin:
+        return None
+    if actor.user_id is None:
+        return []
+    rows = await Membership.select(Membership.project).where(
+        (Membership.user == actor.user_id) & (Membership.deleted.eq(False))
+    )
+    return list({r["project"] for r in rows})

@@ -1,0 +1,307 @@
+"""Sign-in: argon2 password hashes, signed short-lived access tokens, device-bound refresh tokens,
+and a login rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from inspection import db
+from inspection.actor import Actor
+from inspection.clock import Clock
+from inspection.errors import RateLimited, Unauthorized, ValidationFailed
+from inspection.projects.tables import DeviceSession, Organisation, User
+from inspection.records import new_id
+from inspection.settings import Settings
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    s = settings.security
+    return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
+
+
+def password_problem(password: str, settings: Settings) -> str | None:
+    minimum = settings.security.password_min_length
+    if len(password) < minimum:
+        return f"must be at least {minimum} characters"
+    if len(password) > 256:
+        return "must be at most 256 characters"
+    if password.isdigit() or password.isalpha():
+        return "must mix letters with digits or symbols"
+    return None
+
+
+def hash_password(password: str, settings: Settings) -> str:
+    return password_hasher(settings).hash(password)
+
+
+# A hash of a random password, checked when the user name is unknown so that a wrong name and a
+# wrong password take the same time.
+_DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASH[key]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(payload: dict[str, Any], key: bytes, purpose: str) -> str:
+    """A compact signed token: base64url(JSON).base64url(HMAC-SHA256). `purpose` separates keys."""
+    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    mac = hmac.new(key, f"{purpose}.{body}".encode(), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def unsign(token: str, key: bytes, purpose: str) -> dict[str, Any] | None:
+    """The payload, or None when the token is malformed or its signature does not match."""
+    if len(token) > 4096 or token.count(".") != 1:
+        return None
+    body, mac = token.split(".")
+    try:
+        expected = hmac.new(key, f"{purpose}.{body}".encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, _unb64(mac)):
+            return None
+        payload = json.loads(_unb64(body))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _refresh_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginLimiter:
+    """Counts failed logins per user name and per client address in a sliding window. Held in
+    memory: with several API processes each keeps its own count (documented in the README)."""
+
+    def __init__(self, max_failures: int, window_s: int) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def check(self, keys: list[str]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            q = self._recent(key, now)
+            if len(q) >= self.max_failures:
+                retry = int(q[0] + self.window_s - now) + 1
+                raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=retry)
+
+    def failed(self, keys: list[str]) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self._recent(key, now).append(now)
+        if len(self._failures) > 100_000:  # bound memory under a spray of names
+            for key in [k for k, q in self._failures.items() if not q]:
+                del self._failures[key]
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"user:{username}", None)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_at: datetime
+    session_id: UUID
+    user_id: UUID
+
+
+class Authenticator:
+    """Everything about proving who is calling. One per application."""
+
+    def __init__(self, settings: Settings, key: bytes, clock: Clock) -> None:
+        self.settings = settings
+        self.key = key
+        self.clock = clock
+        self.hasher = password_hasher(settings)
+        self.limiter = LoginLimiter(settings.security.login_max_failures, settings.security.login_window_s)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _access_token(self, user_id: UUID, session_id: UUID, device_id: str) -> str:
+        exp = int(self.clock.now().timestamp()) + self.settings.security.access_token_ttl_s
+        return sign({"sub": str(user_id), "sid": str(session_id), "dev": device_id, "exp": exp}, self.key, "access")
+
+    async def _issue(self, user_id: UUID, device_id: str, user_agent: str, session_id: UUID | None) -> IssuedTokens:
+        now = self.clock.now()
+        refresh = secrets.token_urlsafe(32)
+        expires = now + timedelta(seconds=self.settings.security.refresh_token_ttl_s)
+        if session_id is None:
+            session_id = new_id()
+            await DeviceSession.insert(
+                DeviceSession(
+                    id=session_id,
+                    user=user_id,
+                    device_id=device_id,
+                    refresh_hash=_refresh_hash(refresh),
+                    created_at=now,
+                    last_used_at=now,
+                    expires_at=expires,
+                    user_agent=user_agent[:300],
+                )
+            )
+        else:
+            await DeviceSession.update(
+                {
+                    DeviceSession.refresh_hash: _refresh_hash(refresh),
+                    DeviceSession.last_used_at: now,
+                    DeviceSession.expires_at: expires,
+                }
+            ).where(DeviceSession.id == session_id)
+        return IssuedTokens(
+            access_token=self._access_token(user_id, session_id, device_id),
+            refresh_token=refresh,
+            expires_in=self.settings.security.access_token_ttl_s,
+            refresh_expires_at=expires,
+            session_id=session_id,
+            user_id=user_id,
+        )
+
+    async def login(
+        self, username: str, password: str, device_id: str, client: str, user_agent: str = ""
+    ) -> IssuedTokens:
+        keys = [f"user:{username.lower()}", f"client:{client}"]
+        self.limiter.check(keys)
+        user = await User.select(User.id, User.password_hash, User.active, User.deleted).where(
+            User.username == username
+        ).first()
+        stored = user["password_hash"] if user else _dummy_hash(self.hasher)
+        # argon2 is deliberately slow (~0.1 s): keep it off the event loop.
+        ok = await asyncio.to_thread(self._verify, stored, password)
+        if not ok or user is None or not user["active"] or user["deleted"]:
+            self.limiter.failed(keys)
+            raise Unauthorized("wrong user name or password")
+        self.limiter.succeeded(username.lower())
+        async with db.transaction():
+            return await self._issue(user["id"], device_id, user_agent, None)
+
+    async def refresh(self, refresh_token: str, device_id: str) -> IssuedTokens:
+        """Rotate the refresh token. A token used on another device, revoked or expired is refused."""
+        async with db.transaction():
+            row = await DeviceSession.select().where(DeviceSession.refresh_hash == _refresh_hash(refresh_token)).first()
+            if row is None or row["revoked_at"] is not None or row["expires_at"] <= self.clock.now():
+                raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
+            if row["device_id"] != device_id:
+                raise Unauthorized("the refresh token belongs to another device", field="device_id")
+            user = await User.select(User.active, User.deleted).where(User.id == row["user"]).first()
+            if user is None or not user["active"] or user["deleted"]:
+                raise Unauthorized("the account is disabled")
+            return await self._issue(row["user"], device_id, row["user_agent"], row["id"])
+
+    async def revoke_session(self, session_id: UUID) -> None:
+        await DeviceSession.update({DeviceSession.revoked_at: self.clock.now()}).where(
+            (DeviceSession.id == session_id) & DeviceSession.revoked_at.is_null()
+        )
+
+    async def revoke_device(self, user_id: UUID, device_id: str) -> int:
+        rows = await DeviceSession.select(DeviceSession.id).where(
+            (DeviceSession.user == user_id)
+            & (DeviceSession.device_id == device_id)
+            & DeviceSession.revoked_at.is_null()
+        )
+        if rows:
+            await DeviceSession.update({DeviceSession.revoked_at: self.clock.now()}).where(
+                DeviceSession.id.is_in([r["id"] for r in rows])
+            )
+        return len(rows)
+
+    async def sessions(self, user_id: UUID) -> list[dict[str, Any]]:
+        return await (
+            DeviceSession.select(
+                DeviceSession.id,
+                DeviceSession.device_id,
+                DeviceSession.created_at,
+                DeviceSession.last_used_at,
+                DeviceSession.expires_at,
+                DeviceSession.user_agent,
+            )
+            .where((DeviceSession.user == user_id) & DeviceSession.revoked_at.is_null())
+            .order_by(DeviceSession.last_used_at, ascending=False)
+        )
+
+    async def actor_for(self, access_token: str) -> Actor:
+        """The acting user behind a bearer token; the session must still be live."""
+        payload = unsign(access_token, self.key, "access")
+        if payload is None:
+            raise Unauthorized("the access token is not valid")
+        if not isinstance(payload.get("exp"), int) or payload["exp"] <= int(self.clock.now().timestamp()):
+            raise Unauthorized("the access token has expired; refresh it", token_expired=True)
+        try:
+            user_id, session_id = UUID(payload["sub"]), UUID(payload["sid"])
+        except (KeyError, ValueError, TypeError):
+            raise Unauthorized("the access token is not valid") from None
+        row = (
+            await DeviceSession.select(
+                DeviceSession.revoked_at,
+                DeviceSession.device_id,
+                DeviceSession.user.username,
+                DeviceSession.user.active,
+                DeviceSession.user.deleted,
+                DeviceSession.user.is_admin,
+                DeviceSession.user.organisation,
+                DeviceSession.user.organisation.kind,
+            )
+            .where((DeviceSession.id == session_id) & (DeviceSession.user == user_id))
+            .first()
+        )
+        if row is None or row["revoked_at"] is not None:
+            raise Unauthorized("the session was signed out or revoked")
+        if not row["user.active"] or row["user.deleted"]:
+            raise Unauthorized("the account is disabled")
+        return Actor(
+            user_id=user_id,
+            username=row["user.username"],
+            organisation_id=row["user.organisation"],
+            organisation_kind=row["user.organisation.kind"],
+            is_admin=row["user.is_admin"],
+            device_id=row["device_id"],
+            session_id=session_id,
+        )
+
+
+def validate_device_id(device_id: str) -> str:
+    if not device_id or len(device_id) > 64 or not all(c.isalnum() or c in "-_.:" for c in device_id):
+        raise ValidationFailed(
+            "device_id must be 1 to 64 letters, digits or - _ . :", field="device_id"
+        )
+    return device_id
+
+
+__all__ = ["Authenticator", "IssuedTokens", "Organisation", "hash_password", "password_problem"]

@@ -1,0 +1,281 @@
+"""Request and response shapes for organisations, people and projects (msgspec Structs)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from inspection.projects.rules import OrgKind, ProjectStatus, Role, WorkCategory, WorkItemStatus, WorkType
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, Meta(max_length=300)]
+LongText = Annotated[str, Meta(max_length=5000)]
+Phone = Annotated[str, Meta(max_length=30, pattern=r"^[0-9+\-() ]*$")]
+Email = Annotated[str, Meta(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+CreditCode = Annotated[str, Meta(min_length=18, max_length=18)]
+Username = Annotated[str, Meta(min_length=3, max_length=150, pattern=r"^[A-Za-z0-9_.@\-]+$")]
+Password = Annotated[str, Meta(min_length=1, max_length=256)]
+DeviceId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Year = Annotated[int, Meta(ge=1900, le=2100)]
+Count = Annotated[int, Meta(ge=0, le=1_000_000)]
+SmallCount = Annotated[int, Meta(ge=0, le=500)]
+Area = Annotated[float, Meta(ge=0, le=100_000_000)]
+Version = Annotated[int, Meta(ge=0)]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+
+class Output(msgspec.Struct, kw_only=True):
+    pass
+
+
+class Synced(Output, kw_only=True):
+    version: int
+    updated_at: datetime
+    deleted: bool = False
+
+
+# Organisations
+
+
+class OrganisationCreate(Input, kw_only=True):
+    id: UUID | None = None
+    name: Name
+    kind: OrgKind
+    credit_code: CreditCode
+    contact_phone: Phone = ""
+    address: ShortText = ""
+
+
+class OrganisationUpdate(Input, kw_only=True):
+    version: Version
+    name: Name | UnsetType = UNSET
+    contact_phone: Phone | UnsetType = UNSET
+    address: ShortText | UnsetType = UNSET
+
+
+class OrganisationOut(Synced, kw_only=True):
+    id: UUID
+    name: str
+    kind: OrgKind
+    credit_code: str
+    contact_phone: str
+    address: str
+
+
+# People
+
+
+class UserCreate(Input, kw_only=True):
+    id: UUID | None = None
+    username: Username
+    display_name: Name
+    password: Password
+    organisation_id: UUID | None = None
+    phone: Phone = ""
+    email: Email = ""
+    is_admin: bool = False
+
+
+class UserOut(Output, kw_only=True):
+    id: UUID
+    username: str
+    display_name: str
+    organisation_id: UUID | None
+    organisation_name: str | None = None
+    organisation_kind: OrgKind | None = None
+    phone: str = ""
+    email: str = ""
+    is_admin: bool = False
+    active: bool = True
+
+
+class MembershipOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    user_id: UUID
+    role: Role
+    display_name: str
+    organisation_id: UUID | None
+    organisation_name: str | None
+
+
+class MembershipCreate(Input, kw_only=True):
+    id: UUID | None = None
+    user_id: UUID
+    role: Role
+
+
+class MeOut(Output, kw_only=True):
+    user: UserOut
+    memberships: list[MembershipOut]
+
+
+# Projects
+
+
+class ProjectCreate(Input, kw_only=True):
+    id: UUID | None = None
+    code: Annotated[str, Meta(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_\-]+$")]
+    name: Name
+    district: Annotated[str, Meta(max_length=100)] = ""
+    year: Year
+    status: ProjectStatus = ProjectStatus.planning
+    owner_organisation_id: UUID | None = None
+    description: LongText = ""
+
+
+class ProjectUpdate(Input, kw_only=True):
+    version: Version
+    name: Name | UnsetType = UNSET
+    district: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    year: Year | UnsetType = UNSET
+    status: ProjectStatus | UnsetType = UNSET
+    owner_organisation_id: UUID | None | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
+
+
+class ProjectOut(Synced, kw_only=True):
+    id: UUID
+    code: str
+    name: str
+    district: str
+    year: int
+    status: ProjectStatus
+    owner_organisation_id: UUID | None
+    description: str
+    my_roles: list[Role] = []
+
+
+class SiteCreate(Input, kw_only=True):
+    id: UUID | None = None
+    name: Name
+    address: ShortText = ""
+    year_built: Year | None = None
+    building_count: SmallCount = 0
+    households: Count = 0
+    floor_area_m2: Area = 0.0
+
+
+class SiteUpdate(Input, kw_only=True):
+    version: Version
+    name: Name | UnsetType = UNSET
+    address: ShortText | UnsetType = UNSET
+    year_built: Year | None | UnsetType = UNSET
+    building_count: SmallCount | UnsetType = UNSET
+    households: Count | UnsetType = UNSET
+    floor_area_m2: Area | UnsetType = UNSET
+
+
+class SiteOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    name: str
+    address: str
+    year_built: int | None
+    building_count: int
+    households: int
+    floor_area_m2: float
+
+
+class BuildingCreate(Input, kw_only=True):
+    id: UUID | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    floors: Annotated[int, Meta(ge=1, le=200)] | None = None
+    units: Annotated[int, Meta(ge=1, le=100)] | None = None
+    households: Annotated[int, Meta(ge=0, le=10_000)] = 0
+    year_built: Year | None = None
+
+
+class BuildingUpdate(Input, kw_only=True):
+    version: Version
+    name: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
+    floors: Annotated[int, Meta(ge=1, le=200)] | None | UnsetType = UNSET
+    units: Annotated[int, Meta(ge=1, le=100)] | None | UnsetType = UNSET
+    households: Annotated[int, Meta(ge=0, le=10_000)] | UnsetType = UNSET
+    year_built: Year | None | UnsetType = UNSET
+
+
+class BuildingOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    site_id: UUID
+    name: str
+    floors: int | None
+    units: int | None
+    households: int
+    year_built: int | None
+
+
+class WorkItemCreate(Input, kw_only=True):
+    id: UUID | None = None
+    site_id: UUID
+    building_id: UUID | None = None
+    category: WorkCategory
+    work_type: WorkType
+    name: Name
+    contractor_id: UUID | None = None
+    status: WorkItemStatus = WorkItemStatus.planned
+    planned_start: date | None = None
+    planned_end: date | None = None
+
+
+class WorkItemUpdate(Input, kw_only=True):
+    version: Version
+    name: Name | UnsetType = UNSET
+    contractor_id: UUID | None | UnsetType = UNSET
+    status: WorkItemStatus | UnsetType = UNSET
+    planned_start: date | None | UnsetType = UNSET
+    planned_end: date | None | UnsetType = UNSET
+
+
+class WorkItemOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    site_id: UUID
+    building_id: UUID | None
+    category: WorkCategory
+    work_type: WorkType
+    name: str
+    contractor_id: UUID | None
+    status: WorkItemStatus
+    planned_start: date | None
+    planned_end: date | None
+
+
+class Page(Output, kw_only=True):
+    """Offset pages for office screens (tablets use the sync feed instead)."""
+
+    total: int
+    limit: int
+    offset: int
+
+
+class OrganisationPage(Page, kw_only=True):
+    items: list[OrganisationOut]
+
+
+class ProjectPage(Page, kw_only=True):
+    items: list[ProjectOut]
+
+
+class SitePage(Page, kw_only=True):
+    items: list[SiteOut]
+
+
+class BuildingPage(Page, kw_only=True):
+    items: list[BuildingOut]
+
+
+class WorkItemPage(Page, kw_only=True):
+    items: list[WorkItemOut]
+
+
+class MembershipPage(Page, kw_only=True):
+    items: list[MembershipOut]
