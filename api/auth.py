@@ -73,7 +73,9 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt={"public": True}, status_code=HTTP_200_OK, operation_id="login")
-    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], services: NamedDependency[Services]) -> LoginOut:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], services: NamedDependency[Services]
+    ) -> LoginOut:
         """Sign in with a user name and password on one device; rate-limited per name and address."""
         client = request.client.host if request.client else "unknown"
         issued = await services.auth.login(

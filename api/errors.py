@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.logs import request_id_var
-from inspection.errors import DomainError, RateLimited, Unavailable
+from inspection.errors import DomainError, RateLimited, Unauthorized, Unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:siteinspect:problem:"
@@ -83,7 +83,11 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     headers = None
     if isinstance(exc, (RateLimited, Unavailable)):
         headers = {"Retry-After": str(exc.retry_after)}
-    return problem(request, exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors, headers=headers, **exc.extra)
+    elif isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem(
+        request, exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors, headers=headers, **exc.extra
+    )
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -97,7 +101,13 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
         key = item.get("key")
         source = item.get("source")
         field = name or (str(key) if key else None) or ("body" if source == "body" else None)
-        errors.append({"field": field or "body", "message": text or exc.detail, "source": str(getattr(source, "value", source) or "body")})
+        errors.append(
+            {
+                "field": field or "body",
+                "message": text or exc.detail,
+                "source": str(getattr(source, "value", source) or "body"),
+            }
+        )
     detail = exc.detail
     if not errors:
         errors.append({"field": "body", "message": detail, "source": "body"})
@@ -137,4 +147,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: internal_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_MEDIA_TYPE", "problem", "MediaType"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_MEDIA_TYPE", "MediaType", "problem"]

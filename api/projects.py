@@ -34,8 +34,13 @@ class OrganisationController(Controller):
 
     @get("/", operation_id="list_organisations")
     async def list_(
-        self, actor: Me, services: Svc, kind: FromQuery[OrgKind | None] = None, q: Search = None,
-        limit: Limit = 50, offset: Offset = 0,
+        self,
+        actor: Me,
+        services: Svc,
+        kind: FromQuery[OrgKind | None] = None,
+        q: Search = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> s.OrganisationPage:
         return await services.projects.list_organisations(actor, kind, q, limit, offset)
 
@@ -80,8 +85,13 @@ class ProjectController(Controller):
 
     @get("/", operation_id="list_projects")
     async def list_(
-        self, actor: Me, services: Svc, q: Search = None, status: FromQuery[ProjectStatus | None] = None,
-        limit: Limit = 50, offset: Offset = 0,
+        self,
+        actor: Me,
+        services: Svc,
+        q: Search = None,
+        status: FromQuery[ProjectStatus | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> s.ProjectPage:
         """The projects the signed-in user is a member of."""
         return await services.projects.list_projects(actor, q, status.value if status else None, limit, offset)
@@ -108,7 +118,9 @@ class ProjectController(Controller):
     ) -> s.MembershipOut:
         return await services.projects.add_member(actor, project_id, data)
 
-    @delete("/{project_id:str}/members/{membership_id:str}", status_code=HTTP_204_NO_CONTENT, operation_id="remove_member")
+    @delete(
+        "/{project_id:str}/members/{membership_id:str}", status_code=HTTP_204_NO_CONTENT, operation_id="remove_member"
+    )
     async def remove_member(
         self, project_id: FromPath[UUID], membership_id: FromPath[UUID], actor: Me, services: Svc
     ) -> None:
@@ -134,8 +146,13 @@ class ProjectController(Controller):
 
     @get("/{project_id:str}/work-items", operation_id="list_work_items")
     async def work_items(
-        self, project_id: FromPath[UUID], actor: Me, services: Svc, site_id: FromQuery[UUID | None] = None,
-        limit: Limit = 100, offset: Offset = 0,
+        self,
+        project_id: FromPath[UUID],
+        actor: Me,
+        services: Svc,
+        site_id: FromQuery[UUID | None] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> s.WorkItemPage:
         """Work items of a project; a contractor sees only its own organisation's."""
         return await services.projects.list_work_items(actor, project_id, site_id, limit, offset)

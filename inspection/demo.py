@@ -27,7 +27,7 @@ from inspection.projects.tables import Building, Membership, Organisation, Proje
 from inspection.records import REFERENCE_BUCKET, contractor_bucket, project_bucket, write
 from inspection.settings import get_settings
 
-DEMO_PASSWORD = "siteinspect-demo-2026"
+DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - published demo password
 DEMO_CODE_PREFIX = "DEMO-2026-"
 SITES, BUILDINGS, HOUSEHOLDS, FLOOR_AREA_M2 = 24, 146, 9120, 721_000
 PROJECTS = 3
@@ -60,8 +60,10 @@ SITE_WORK = [
 
 
 def _credit_code(rng: random.Random, kind_prefix: str) -> str:
-    body = kind_prefix + "".join(rng.choice(CREDIT_CODE_ALPHABET[:10]) for _ in range(6)) + "".join(
-        rng.choice(CREDIT_CODE_ALPHABET) for _ in range(17 - len(kind_prefix) - 6)
+    body = (
+        kind_prefix
+        + "".join(rng.choice(CREDIT_CODE_ALPHABET[:10]) for _ in range(6))
+        + "".join(rng.choice(CREDIT_CODE_ALPHABET) for _ in range(17 - len(kind_prefix) - 6))
     )
     return body + credit_code_check_char(body)
 
@@ -169,7 +171,6 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     buildings_per_site = _split(BUILDINGS, SITES, rng, spread=0.3)
     households_per_site = _split(HOUSEHOLDS, SITES, rng)
     area_per_site = _split(FLOOR_AREA_M2, SITES, rng)
-    contractors = ["contractor_a", "contractor_b", "contractor_c"]
     site_index = 0
     for p in range(PROJECTS):
         async with write(SYSTEM, clock) as w:
@@ -196,7 +197,11 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                 ("viewer1", Role.viewer),
             ]
             if p < 2:
-                members += [("inspector1", Role.inspector), ("supervisor1", Role.supervisor), ("contractor2", Role.contractor)]
+                members += [
+                    ("inspector1", Role.inspector),
+                    ("supervisor1", Role.supervisor),
+                    ("contractor2", Role.contractor),
+                ]
             if p == 0:
                 members += [("contractor1", Role.contractor), ("resident1", Role.resident_supervisor)]
             if p == 2:
@@ -206,7 +211,11 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
         done += 1
         _progress(done, steps, f"project {p + 1}", quiet)
 
-        project_contractors = {0: ["contractor_a", "contractor_b"], 1: ["contractor_b"], 2: ["contractor_c", "contractor_a"]}[p]
+        project_contractors = {
+            0: ["contractor_a", "contractor_b"],
+            1: ["contractor_b"],
+            2: ["contractor_c", "contractor_a"],
+        }[p]
         for _ in range(sites_per_project[p]):
             async with write(SYSTEM, clock) as w:
                 n_buildings = buildings_per_site[site_index]

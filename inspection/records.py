@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, AsyncIterator, Iterable, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from piccolo.columns import BigInt, Boolean, Timestamptz, Varchar
 from piccolo.columns import UUID as UUIDColumn
+from piccolo.columns import BigInt, Boolean, Timestamptz, Varchar
 from piccolo.table import Table
 
 from inspection import db
@@ -149,9 +150,7 @@ class Write:
         if not diff and action == "update":
             return row
         stamped = {**diff, **self._stamp()}
-        await table.update({getattr(table, k): v for k, v in stamped.items()}).where(
-            table._meta.primary_key == row_id
-        )
+        await table.update({getattr(table, k): v for k, v in stamped.items()}).where(table._meta.primary_key == row_id)
         await self._index(table, row_id, buckets, deleted=bool(stamped.get("deleted", row.get("deleted"))))
         await audit.append(
             self,

@@ -14,7 +14,7 @@ import msgspec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SITEINSPECT_"
-DEV_SECRET_FILE = "var/secret_key"
+DEV_SECRET_FILE = "var/secret_key"  # noqa: S105 - a path, not a secret
 
 
 class SettingsError(Exception):

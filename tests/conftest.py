@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 _tmp = Path(tempfile.mkdtemp(prefix="siteinspect-test-"))
@@ -72,12 +72,12 @@ async def empty_tables(database: None) -> AsyncIterator[None]:
     yield
     async with db.transaction():
         for table in TABLES_TO_EMPTY:
-            await db.raw(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            await db.raw(f"DELETE FROM {table}")
 
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+    return FixedClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture

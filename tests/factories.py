@@ -13,7 +13,14 @@ from faker import Faker
 
 from inspection.actor import SYSTEM
 from inspection.projects import schemas as s
-from inspection.projects.rules import CREDIT_CODE_ALPHABET, OrgKind, Role, WorkCategory, WorkType, credit_code_check_char
+from inspection.projects.rules import (
+    CREDIT_CODE_ALPHABET,
+    OrgKind,
+    Role,
+    WorkCategory,
+    WorkType,
+    credit_code_check_char,
+)
 
 fake = Faker("zh_CN")
 _rng = random.Random(7)
@@ -119,11 +126,15 @@ class World:
         assert admin.is_admin
         w.p1 = await services.projects.create_project(
             SYSTEM,
-            s.ProjectCreate(code=unique("P1-"), name="一号改造项目", year=2026, owner_organisation_id=w.orgs["owner"].id),
+            s.ProjectCreate(
+                code=unique("P1-"), name="一号改造项目", year=2026, owner_organisation_id=w.orgs["owner"].id
+            ),
         )
         w.p2 = await services.projects.create_project(
             SYSTEM,
-            s.ProjectCreate(code=unique("P2-"), name="二号改造项目", year=2026, owner_organisation_id=w.orgs["owner2"].id),
+            s.ProjectCreate(
+                code=unique("P2-"), name="二号改造项目", year=2026, owner_organisation_id=w.orgs["owner2"].id
+            ),
         )
         roles = {
             "owner": Role.owner,
@@ -143,7 +154,9 @@ class World:
         w.site1 = await services.projects.create_site(
             SYSTEM, w.p1.id, s.SiteCreate(name=f"{fake.street_name()}小区", households=320, floor_area_m2=24000.0)
         )
-        w.building1 = await services.projects.create_building(SYSTEM, w.site1.id, s.BuildingCreate(name="1号楼", floors=6))
+        w.building1 = await services.projects.create_building(
+            SYSTEM, w.site1.id, s.BuildingCreate(name="1号楼", floors=6)
+        )
         w.work_a = await services.projects.create_work_item(
             SYSTEM,
             w.p1.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inspection.audit.tables import AuditEntry, AuditHead
@@ -43,9 +43,9 @@ async def append(write: Write, action: str, table_name: str, record_id: Any, cha
     counter's lock, so no other writer can append between reading the last hash and inserting."""
     head = await AuditHead.select(AuditHead.last_hash).where(AuditHead.id == 1).first()
     prev_hash = head["last_hash"] if head else GENESIS
-    fields = {
+    fields: dict[str, Any] = {
         "seq": write.seq,
-        "at": write.now.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        "at": write.now.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": str(write.actor.user_id or ""),
         "actor_name": write.actor.username,
         "device_id": write.actor.device_id,
@@ -81,12 +81,7 @@ async def verify(batch: int = 5000) -> VerifyResult:
     prev_id = 0
     checked = 0
     while True:
-        rows = (
-            await AuditEntry.select()
-            .where(AuditEntry.id > prev_id)
-            .order_by(AuditEntry.id)
-            .limit(batch)
-        )
+        rows = await AuditEntry.select().where(AuditEntry.id > prev_id).order_by(AuditEntry.id).limit(batch)
         if not rows:
             head = await AuditHead.select().where(AuditHead.id == 1).first()
             if head and (head["last_id"] != prev_id or head["last_hash"] != prev_hash):

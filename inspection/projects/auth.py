@@ -30,7 +30,9 @@ from inspection.settings import Settings
 
 def password_hasher(settings: Settings) -> PasswordHasher:
     s = settings.security
-    return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism)
+    return PasswordHasher(
+        time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib, parallelism=s.argon2_parallelism
+    )
 
 
 def password_problem(password: str, settings: Settings) -> str | None:
@@ -199,9 +201,11 @@ class Authenticator:
     ) -> IssuedTokens:
         keys = [f"user:{username.lower()}", f"client:{client}"]
         self.limiter.check(keys)
-        user = await User.select(User.id, User.password_hash, User.active, User.deleted).where(
-            User.username == username
-        ).first()
+        user = (
+            await User.select(User.id, User.password_hash, User.active, User.deleted)
+            .where(User.username == username)
+            .first()
+        )
         stored = user["password_hash"] if user else _dummy_hash(self.hasher)
         # argon2 is deliberately slow (~0.1 s): keep it off the event loop.
         ok = await asyncio.to_thread(self._verify, stored, password)
@@ -210,7 +214,8 @@ class Authenticator:
             raise Unauthorized("wrong user name or password")
         self.limiter.succeeded(username.lower())
         async with db.transaction():
-            return await self._issue(user["id"], device_id, user_agent, None)
+            issued = await self._issue(user["id"], device_id, user_agent, None)
+        return issued
 
     async def refresh(self, refresh_token: str, device_id: str) -> IssuedTokens:
         """Rotate the refresh token. A token used on another device, revoked or expired is refused."""
@@ -223,7 +228,8 @@ class Authenticator:
             user = await User.select(User.active, User.deleted).where(User.id == row["user"]).first()
             if user is None or not user["active"] or user["deleted"]:
                 raise Unauthorized("the account is disabled")
-            return await self._issue(row["user"], device_id, row["user_agent"], row["id"])
+            issued = await self._issue(row["user"], device_id, row["user_agent"], row["id"])
+        return issued
 
     async def revoke_session(self, session_id: UUID) -> None:
         await DeviceSession.update({DeviceSession.revoked_at: self.clock.now()}).where(
@@ -276,7 +282,7 @@ class Authenticator:
                 DeviceSession.user.deleted,
                 DeviceSession.user.is_admin,
                 DeviceSession.user.organisation,
-                DeviceSession.user.organisation.kind,
+                DeviceSession.user.organisation.kind,  # type: ignore[union-attr]
             )
             .where((DeviceSession.id == session_id) & (DeviceSession.user == user_id))
             .first()
@@ -298,9 +304,7 @@ class Authenticator:
 
 def validate_device_id(device_id: str) -> str:
     if not device_id or len(device_id) > 64 or not all(c.isalnum() or c in "-_.:" for c in device_id):
-        raise ValidationFailed(
-            "device_id must be 1 to 64 letters, digits or - _ . :", field="device_id"
-        )
+        raise ValidationFailed("device_id must be 1 to 64 letters, digits or - _ . :", field="device_id")
     return device_id
 
 

@@ -137,7 +137,7 @@ class ProjectUpdate(Input, kw_only=True):
     district: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
     year: Year | UnsetType = UNSET
     status: ProjectStatus | UnsetType = UNSET
-    owner_organisation_id: UUID | None | UnsetType = UNSET
+    owner_organisation_id: UUID | UnsetType | None = UNSET
     description: LongText | UnsetType = UNSET
 
 
@@ -167,7 +167,7 @@ class SiteUpdate(Input, kw_only=True):
     version: Version
     name: Name | UnsetType = UNSET
     address: ShortText | UnsetType = UNSET
-    year_built: Year | None | UnsetType = UNSET
+    year_built: Year | UnsetType | None = UNSET
     building_count: SmallCount | UnsetType = UNSET
     households: Count | UnsetType = UNSET
     floor_area_m2: Area | UnsetType = UNSET
@@ -196,10 +196,10 @@ class BuildingCreate(Input, kw_only=True):
 class BuildingUpdate(Input, kw_only=True):
     version: Version
     name: Annotated[str, Meta(min_length=1, max_length=100)] | UnsetType = UNSET
-    floors: Annotated[int, Meta(ge=1, le=200)] | None | UnsetType = UNSET
-    units: Annotated[int, Meta(ge=1, le=100)] | None | UnsetType = UNSET
+    floors: Annotated[int, Meta(ge=1, le=200)] | UnsetType | None = UNSET
+    units: Annotated[int, Meta(ge=1, le=100)] | UnsetType | None = UNSET
     households: Annotated[int, Meta(ge=0, le=10_000)] | UnsetType = UNSET
-    year_built: Year | None | UnsetType = UNSET
+    year_built: Year | UnsetType | None = UNSET
 
 
 class BuildingOut(Synced, kw_only=True):
@@ -229,10 +229,10 @@ class WorkItemCreate(Input, kw_only=True):
 class WorkItemUpdate(Input, kw_only=True):
     version: Version
     name: Name | UnsetType = UNSET
-    contractor_id: UUID | None | UnsetType = UNSET
+    contractor_id: UUID | UnsetType | None = UNSET
     status: WorkItemStatus | UnsetType = UNSET
-    planned_start: date | None | UnsetType = UNSET
-    planned_end: date | None | UnsetType = UNSET
+    planned_start: date | UnsetType | None = UNSET
+    planned_end: date | UnsetType | None = UNSET
 
 
 class WorkItemOut(Synced, kw_only=True):

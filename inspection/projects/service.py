@@ -3,6 +3,7 @@ user's rights are checked here, so the API, the CLI and sync all obey the same r
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from inspection.projects.tables import Building, Membership, Organisation, Proje
 from inspection.records import REFERENCE_BUCKET, contractor_bucket, project_bucket, write
 from inspection.settings import Settings
 
-O = TypeVar("O", bound=msgspec.Struct)
+OutT = TypeVar("OutT", bound=msgspec.Struct)
 
 # Foreign-key columns are named after the thing they point to; the API calls them *_id.
 _FK_OUT = {
@@ -36,7 +37,7 @@ _FK_OUT = {
 _FK_IN = {v: k for k, v in _FK_OUT.items()}
 
 
-def to_out(row: dict[str, Any], out: type[O], **extra: Any) -> O:
+def to_out(row: dict[str, Any], out: type[OutT], **extra: Any) -> OutT:
     data = {_FK_OUT.get(k, k): v for k, v in row.items()}
     data.update(extra)
     return msgspec.convert(data, out, from_attributes=False, strict=False)
@@ -56,7 +57,7 @@ def to_columns(data: msgspec.Struct) -> dict[str, Any]:
 
 
 def _clean_enum(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") and isinstance(v, str) else v) for k, v in values.items()}
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
 
 
 async def _page(query: Any, count_query: Any, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -101,7 +102,7 @@ class ProjectsService:
         self, actor: Actor, kind: OrgKind | None, q: str | None, limit: int, offset: int
     ) -> s.OrganisationPage:
         _check_page(limit, offset)
-        where = Organisation.deleted.eq(False)
+        where: Any = Organisation.deleted.eq(False)
         if kind:
             where &= Organisation.kind == kind.value
         if q:
@@ -194,9 +195,7 @@ class ProjectsService:
         user = await self._user_out(actor.user_id) if actor.user_id else None
         if user is None:
             raise NotFound("no such user")
-        rows = await self._membership_query().where(
-            (Membership.user == actor.user_id) & Membership.deleted.eq(False)
-        )
+        rows = await self._membership_query().where((Membership.user == actor.user_id) & Membership.deleted.eq(False))
         return s.MeOut(user=user, memberships=[to_out(r, s.MembershipOut) for r in rows])
 
     # Projects
@@ -235,7 +234,7 @@ class ProjectsService:
     ) -> s.ProjectPage:
         _check_page(limit, offset)
         ids = await visible_project_ids(actor)
-        where = Project.deleted.eq(False)
+        where: Any = Project.deleted.eq(False)
         if ids is not None:
             if not ids:
                 return s.ProjectPage(items=[], total=0, limit=limit, offset=offset)
@@ -287,16 +286,16 @@ class ProjectsService:
 
     def _membership_query(self) -> Any:
         return Membership.select(
-            Membership.all_columns(),
+            *Membership.all_columns(),
             Membership.user.display_name.as_alias("display_name"),
             Membership.user.organisation.as_alias("organisation_id"),
-            Membership.user.organisation.name.as_alias("organisation_name"),
+            Membership.user.organisation.name.as_alias("organisation_name"),  # type: ignore[union-attr]
         )
 
     async def list_members(self, actor: Actor, project_id: UUID, limit: int, offset: int) -> s.MembershipPage:
         _check_page(limit, offset)
         access = await project_access(actor, project_id)
-        where = (Membership.project == project_id) & Membership.deleted.eq(False)
+        where: Any = (Membership.project == project_id) & Membership.deleted.eq(False)
         if access.contractor_only:
             where &= Membership.user.organisation == access.organisation_id
         rows, total = await _page(
@@ -313,18 +312,26 @@ class ProjectsService:
         async with write(actor, self.clock) as w:
             await require_manage(actor, project_id)
             await _unique_id(Membership, data.id)
-            user = await User.select(User.id, User.organisation, User.organisation.kind).where(
-                (User.id == data.user_id) & User.deleted.eq(False)
-            ).first()
+            user = (
+                await User.select(User.id, User.organisation, User.organisation.kind)
+                .where((User.id == data.user_id) & User.deleted.eq(False))
+                .first()
+            )
             if user is None:
                 raise ValidationFailed("no such user", field="user_id")
             kind = user["organisation.kind"]
             problem = role_problem(data.role, OrgKind(kind) if kind else None)
             if problem:
                 raise ValidationFailed(problem, field="role")
-            existing = await Membership.select(Membership.id, Membership.deleted).where(
-                (Membership.project == project_id) & (Membership.user == data.user_id) & (Membership.role == data.role.value)
-            ).first()
+            existing = (
+                await Membership.select(Membership.id, Membership.deleted)
+                .where(
+                    (Membership.project == project_id)
+                    & (Membership.user == data.user_id)
+                    & (Membership.role == data.role.value)
+                )
+                .first()
+            )
             buckets = [project_bucket(project_id)]
             if existing and not existing["deleted"]:
                 raise Conflict("this person already has that role in the project", field="role")
@@ -342,9 +349,13 @@ class ProjectsService:
     async def remove_member(self, actor: Actor, project_id: UUID, membership_id: UUID) -> None:
         async with write(actor, self.clock) as w:
             await require_manage(actor, project_id)
-            row = await Membership.select().where(
-                (Membership.id == membership_id) & (Membership.project == project_id) & Membership.deleted.eq(False)
-            ).first()
+            row = (
+                await Membership.select()
+                .where(
+                    (Membership.id == membership_id) & (Membership.project == project_id) & Membership.deleted.eq(False)
+                )
+                .first()
+            )
             if row is None:
                 raise NotFound(f"membership {membership_id} does not exist in this project")
             await w.tombstone(Membership, membership_id, [project_bucket(project_id)])
@@ -352,15 +363,19 @@ class ProjectsService:
     # Sites, buildings, work items
 
     async def _require_org(self, org_id: UUID, kind: OrgKind, field: str) -> None:
-        row = await Organisation.select(Organisation.kind).where(
-            (Organisation.id == org_id) & Organisation.deleted.eq(False)
-        ).first()
+        row = (
+            await Organisation.select(Organisation.kind)
+            .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
+            .first()
+        )
         if row is None:
             raise ValidationFailed("no such organisation", field=field)
         if row["kind"] != kind.value:
             raise ValidationFailed(f"the organisation is a {row['kind']}, not a {kind.value}", field=field)
 
-    async def _load_in_project(self, actor: Actor, table: type[Table], row_id: UUID) -> tuple[dict[str, Any], ProjectAccess]:
+    async def _load_in_project(
+        self, actor: Actor, table: type[Table], row_id: UUID
+    ) -> tuple[dict[str, Any], ProjectAccess]:
         row = await table.select().where(table._meta.primary_key == row_id).first()
         if row is None or row["deleted"]:
             raise NotFound(f"{table._meta.tablename.replace('_', ' ')} {row_id} does not exist")
@@ -381,8 +396,10 @@ class ProjectsService:
     async def list_sites(self, actor: Actor, project_id: UUID, limit: int, offset: int) -> s.SitePage:
         _check_page(limit, offset)
         await project_access(actor, project_id)
-        where = (Site.project == project_id) & Site.deleted.eq(False)
-        rows, total = await _page(Site.select().where(where).order_by(Site.name), Site.count().where(where), limit, offset)
+        where: Any = (Site.project == project_id) & Site.deleted.eq(False)
+        rows, total = await _page(
+            Site.select().where(where).order_by(Site.name), Site.count().where(where), limit, offset
+        )
         return s.SitePage(items=[to_out(r, s.SiteOut) for r in rows], total=total, limit=limit, offset=offset)
 
     async def get_site(self, actor: Actor, site_id: UUID) -> s.SiteOut:
@@ -395,8 +412,12 @@ class ProjectsService:
             if not access.can_manage:
                 raise Forbidden("only the project's owner or supervisor may change sites")
             row = await w.update(
-                Site, site_id, to_columns(data), [project_bucket(row["project"])],
-                expected_version=data.version, current=row,
+                Site,
+                site_id,
+                to_columns(data),
+                [project_bucket(row["project"])],
+                expected_version=data.version,
+                current=row,
             )
         return to_out(row, s.SiteOut)
 
@@ -413,7 +434,7 @@ class ProjectsService:
     async def list_buildings(self, actor: Actor, site_id: UUID, limit: int, offset: int) -> s.BuildingPage:
         _check_page(limit, offset)
         await self._load_in_project(actor, Site, site_id)
-        where = (Building.site == site_id) & Building.deleted.eq(False)
+        where: Any = (Building.site == site_id) & Building.deleted.eq(False)
         rows, total = await _page(
             Building.select().where(where).order_by(Building.name), Building.count().where(where), limit, offset
         )
@@ -429,8 +450,12 @@ class ProjectsService:
             if not access.can_manage:
                 raise Forbidden("only the project's owner or supervisor may change buildings")
             row = await w.update(
-                Building, building_id, to_columns(data), [project_bucket(row["project"])],
-                expected_version=data.version, current=row,
+                Building,
+                building_id,
+                to_columns(data),
+                [project_bucket(row["project"])],
+                expected_version=data.version,
+                current=row,
             )
         return to_out(row, s.BuildingOut)
 
@@ -464,7 +489,7 @@ class ProjectsService:
     ) -> s.WorkItemPage:
         _check_page(limit, offset)
         access = await project_access(actor, project_id)
-        where = (WorkItem.project == project_id) & WorkItem.deleted.eq(False)
+        where: Any = (WorkItem.project == project_id) & WorkItem.deleted.eq(False)
         if site_id:
             where &= WorkItem.site == site_id
         if access.contractor_only:
@@ -496,9 +521,7 @@ class ProjectsService:
                 raise ValidationFailed("planned_end is before planned_start", field="planned_end")
             # a change of contractor must reach both the old and the new contractor's bucket
             buckets = self._work_item_buckets(row) + self._work_item_buckets({**row, **values})
-            row = await w.update(
-                WorkItem, work_item_id, values, buckets, expected_version=data.version, current=row
-            )
+            row = await w.update(WorkItem, work_item_id, values, buckets, expected_version=data.version, current=row)
         return to_out(row, s.WorkItemOut)
 
 

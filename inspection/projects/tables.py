@@ -51,9 +51,7 @@ class Project(SyncColumns, Table):
     district = Varchar(length=100, default="")
     year = Integer()
     status = Varchar(length=20, default="planning", index=True)
-    owner_organisation = ForeignKey(
-        references=Organisation, null=True, default=None, on_delete=OnDelete.restrict
-    )
+    owner_organisation = ForeignKey(references=Organisation, null=True, default=None, on_delete=OnDelete.restrict)
     description = Text(default="")
 
 

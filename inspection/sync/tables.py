@@ -1,6 +1,6 @@
 """Tables of the change feed. Every write transaction takes one number from ChangeCounter."""
 
-from piccolo.columns import BigInt, Boolean, Serial, UUID, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Serial, Varchar
 from piccolo.table import Table
 
 

@@ -79,14 +79,18 @@ async def test_bad_credit_code(world: World) -> None:
     good = credit_code()
     wrong_check = good[:17] + ("0" if good[17] != "0" else "1")
     for code, field in [(wrong_check, "credit_code"), ("91350100M000100YI3", "credit_code"), ("123", "credit_code")]:
-        r = await world.post("admin", "/api/v1/organisations", {"name": "某公司", "kind": "contractor", "credit_code": code})
+        r = await world.post(
+            "admin", "/api/v1/organisations", {"name": "某公司", "kind": "contractor", "credit_code": code}
+        )
         assert r.status_code in (400, 422), r.text
         _assert_problem(r, r.status_code, field)
     assert await _counts() == before
 
 
 async def test_unknown_enum_value(world: World) -> None:
-    r = await world.post("admin", "/api/v1/organisations", {"name": "某公司", "kind": "bank", "credit_code": credit_code()})
+    r = await world.post(
+        "admin", "/api/v1/organisations", {"name": "某公司", "kind": "bank", "credit_code": credit_code()}
+    )
     _assert_problem(r, 400, "kind")
 
 
@@ -109,15 +113,26 @@ async def test_referential_errors_write_nothing(world: World) -> None:
     r = await world.post(
         "owner",
         f"/api/v1/projects/{p1}/work-items",
-        {"site_id": str(world.id_of("site1")), "category": "basic", "work_type": "stairwell", "name": "楼道",
-         "contractor_id": str(world.orgs["supervisor"].id)},
+        {
+            "site_id": str(world.id_of("site1")),
+            "category": "basic",
+            "work_type": "stairwell",
+            "name": "楼道",
+            "contractor_id": str(world.orgs["supervisor"].id),
+        },
     )
     _assert_problem(r, 422, "contractor_id")
     r = await world.post(
         "owner",
         f"/api/v1/projects/{p1}/work-items",
-        {"site_id": str(world.id_of("site1")), "category": "basic", "work_type": "stairwell", "name": "楼道",
-         "planned_start": "2026-05-01", "planned_end": "2026-04-01"},
+        {
+            "site_id": str(world.id_of("site1")),
+            "category": "basic",
+            "work_type": "stairwell",
+            "name": "楼道",
+            "planned_start": "2026-05-01",
+            "planned_end": "2026-04-01",
+        },
     )
     _assert_problem(r, 422, "planned_end")
     r = await world.post(
@@ -142,7 +157,10 @@ async def test_concurrent_updates_leave_one_outcome(world: World) -> None:
     path = f"/api/v1/sites/{world.id_of('site1')}"
     version = (await world.get("owner", path)).json()["version"]
     results = await asyncio.gather(
-        *[world.patch(who, path, {"version": version, "households": n}) for who, n in [("owner", 11), ("supervisor", 22), ("owner", 33)]]
+        *[
+            world.patch(who, path, {"version": version, "households": n})
+            for who, n in [("owner", 11), ("supervisor", 22), ("owner", 33)]
+        ]
     )
     codes = sorted(r.status_code for r in results)
     assert codes == [200, 409, 409], [r.text for r in results]

@@ -11,7 +11,17 @@ from inspection.actor import SYSTEM
 from inspection.projects.schemas import UserCreate
 from tests.factories import World, credit_code, unique
 
-ROLES = ["owner", "supervisor", "inspector", "contractor_a", "contractor_b", "authority", "resident", "viewer", "outsider"]
+ROLES = [
+    "owner",
+    "supervisor",
+    "inspector",
+    "contractor_a",
+    "contractor_b",
+    "authority",
+    "resident",
+    "viewer",
+    "outsider",
+]
 MEMBERS = ROLES[:-1]
 MANAGERS = {"owner", "supervisor"}
 
