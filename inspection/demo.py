@@ -203,7 +203,13 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                     ("contractor2", Role.contractor),
                 ]
             if p == 0:
-                members += [("contractor1", Role.contractor), ("resident1", Role.resident_supervisor)]
+                members += [("contractor1", Role.contractor)]
+            # two resident supervisors (业主监督员) for every site of the project
+            first_site = sum(sites_per_project[:p])
+            members += [
+                (f"resident{i}", Role.resident_supervisor)
+                for i in range(2 * first_site + 1, 2 * (first_site + sites_per_project[p]) + 1)
+            ]
             if p == 2:
                 members += [("contractor3", Role.contractor), ("contractor1", Role.contractor)]
             for username, role in members:

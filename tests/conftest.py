@@ -31,20 +31,18 @@ from tests.factories import World  # noqa: E402
 
 IS_SQLITE = os.environ["SITEINSPECT_DATABASE_URL"].startswith("sqlite")
 
-# Children before parents, so foreign keys never block the clean-up.
-TABLES_TO_EMPTY = [
-    "device_session",
-    "membership",
-    "work_item",
-    "building",
-    "site",
-    "project",
-    "app_user",
-    "organisation",
-    "sync_change",
-    "audit_entry",
-    "audit_head",
-]
+# Rows survive between tests only in these: the counter must keep counting, migrations stay applied.
+KEEP_TABLES = {"sync_counter", "migration"}
+
+
+def tables_to_empty() -> list[str]:
+    """Every table of every registered app, children before parents, so foreign keys never block
+    the clean-up. New apps are picked up without editing this file."""
+    from piccolo.conf.apps import Finder
+    from piccolo.table import sort_table_classes
+
+    tables = sort_table_classes(Finder().get_table_classes())
+    return [t._meta.tablename for t in reversed(tables) if t._meta.tablename not in KEEP_TABLES]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,7 +69,7 @@ async def database() -> AsyncIterator[None]:
 async def empty_tables(database: None) -> AsyncIterator[None]:
     yield
     async with db.transaction():
-        for table in TABLES_TO_EMPTY:
+        for table in tables_to_empty():
             await db.raw(f"DELETE FROM {table}")
 
 
