@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.sync.piccolo_app",
         "inspection.audit.piccolo_app",
         "inspection.projects.piccolo_app",
+        "inspection.evidence.piccolo_app",
     ]
 )
