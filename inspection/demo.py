@@ -24,7 +24,7 @@ from inspection.projects.rules import (
     credit_code_check_char,
 )
 from inspection.projects.tables import Building, Membership, Organisation, Project, Site, User, WorkItem
-from inspection.records import REFERENCE_BUCKET, contractor_bucket, project_bucket, write
+from inspection.records import REFERENCE_BUCKET, context_buckets, contractor_bucket, new_id, project_bucket, write
 from inspection.settings import get_settings
 
 DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - published demo password
@@ -160,7 +160,7 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                     "password_hash": password_hash,
                     "is_admin": admin,
                 },
-                [REFERENCE_BUCKET],
+                [],
                 audit_values=False,
             )
             users[username] = row["id"]
@@ -174,9 +174,11 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     site_index = 0
     for p in range(PROJECTS):
         async with write(SYSTEM, clock) as w:
-            project = await w.insert(
+            pid = new_id()
+            await w.insert(
                 Project,
                 {
+                    "id": pid,
                     "code": f"{DEMO_CODE_PREFIX}{p + 1:02d}",
                     "name": f"{district}2026年老旧小区改造项目（第{'一二三'[p]}批）",
                     "district": district,
@@ -185,11 +187,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                     "owner_organisation": orgs["owner"],
                     "description": "基础类、完善类、提升类改造内容，按“一区一策”实施。",
                 },
-                [],
+                context_buckets(pid),
             )
-            pid = project["id"]
             bucket = project_bucket(pid)
-            await w._index(Project, pid, [bucket], deleted=False)
             members = [
                 ("owner1", Role.owner),
                 ("authority1", Role.authority),
@@ -213,7 +213,13 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             if p == 2:
                 members += [("contractor3", Role.contractor), ("contractor1", Role.contractor)]
             for username, role in members:
-                await w.insert(Membership, {"project": pid, "user": users[username], "role": role.value}, [bucket])
+                member_buckets = [bucket]
+                if role is Role.contractor:
+                    org_key = next(k for u, _, k, _ in people if u == username)
+                    member_buckets.append(contractor_bucket(pid, orgs[org_key]))
+                await w.insert(
+                    Membership, {"project": pid, "user": users[username], "role": role.value}, member_buckets
+                )
         done += 1
         _progress(done, steps, f"project {p + 1}", quiet)
 
@@ -236,7 +242,7 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                         "households": households_per_site[site_index],
                         "floor_area_m2": float(area_per_site[site_index]),
                     },
-                    [bucket],
+                    context_buckets(pid),
                 )
                 start = date(2026, 3, 1) + timedelta(days=rng.randint(0, 60))
                 building_ids = []
@@ -253,7 +259,7 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                             "households": per_building[b],
                             "year_built": site["year_built"],
                         },
-                        [bucket],
+                        context_buckets(pid),
                     )
                     building_ids.append(row["id"])
                 for i, (category, work_type, name, per_building_item) in enumerate(SITE_WORK):

@@ -27,7 +27,7 @@ from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import NotFound, VersionConflict
-from inspection.sync.tables import ChangeCounter, SyncChange
+from inspection.sync.tables import ChangeCounter
 
 REFERENCE_BUCKET = "ref"
 
@@ -63,6 +63,15 @@ def contractor_bucket(project_id: UUID | str, organisation_id: UUID | str) -> st
     return f"project:{project_id}:org:{organisation_id}"
 
 
+def context_bucket(project_id: UUID | str) -> str:
+    """What a contractor needs around its own records: the project, its sites and buildings."""
+    return f"project:{project_id}:context"
+
+
+def context_buckets(project_id: UUID | str) -> list[str]:
+    return [project_bucket(project_id), context_bucket(project_id)]
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (UUID, Decimal)):
         return str(value)
@@ -89,12 +98,21 @@ class Write:
     changed: list[tuple[str, UUID]] = field(default_factory=list)
 
     async def _index(self, table: type[Table], row_id: UUID, buckets: Iterable[str], deleted: bool) -> None:
-        rows = [
-            SyncChange(seq=self.seq, bucket=b, table_name=table._meta.tablename, row_id=row_id, deleted=deleted)
-            for b in dict.fromkeys(buckets)
-        ]
-        if rows:
-            await SyncChange.insert(*rows)
+        """Record this transaction as the latest change of the row in each bucket. One row per
+        (bucket, table, record), moved forward on every write, so a pull meets each record once."""
+        unique_buckets = list(dict.fromkeys(buckets))
+        if unique_buckets:
+            values = ", ".join("({}, {}, {}, {}, {})" for _ in unique_buckets)
+            args: list[Any] = []
+            for b in unique_buckets:
+                args += [self.seq, b, table._meta.tablename, row_id, deleted]
+            await db.raw(
+                "INSERT INTO sync_change (seq, bucket, table_name, row_id, deleted) VALUES "  # noqa: S608
+                + values
+                + " ON CONFLICT (bucket, table_name, row_id)"
+                " DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted",
+                *args,
+            )
         self.changed.append((table._meta.tablename, row_id))
 
     def _stamp(self) -> dict[str, Any]:

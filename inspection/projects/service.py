@@ -19,7 +19,7 @@ from inspection.projects.access import ProjectAccess, project_access, require_ma
 from inspection.projects.auth import hash_password, password_problem
 from inspection.projects.rules import OrgKind, Role, credit_code_problem, role_problem
 from inspection.projects.tables import Building, Membership, Organisation, Project, Site, User, WorkItem
-from inspection.records import REFERENCE_BUCKET, contractor_bucket, project_bucket, write
+from inspection.records import REFERENCE_BUCKET, context_buckets, contractor_bucket, new_id, project_bucket, write
 from inspection.settings import Settings
 
 OutT = TypeVar("OutT", bound=msgspec.Struct)
@@ -153,7 +153,8 @@ class ProjectsService:
             values.pop("password")
             values["password_hash"] = password_hash
             # the hash never goes into the audit log
-            await w.insert(User, values, [REFERENCE_BUCKET], audit_values=False)
+            # people are not synced as reference data: tablets learn names through memberships
+            await w.insert(User, values, [], audit_values=False)
             row_id = values.get("id")
         return await self.get_user(actor, row_id) if row_id else await self.get_user_by_name(data.username)
 
@@ -214,11 +215,9 @@ class ProjectsService:
                 await self._require_org(owner_id, OrgKind.owner, "owner_organisation_id")
             values = _clean_enum(to_columns(data))
             values["owner_organisation"] = owner_id
-            project_id = values.get("id") or None
-            row = await w.insert(Project, values, [])
-            project_id = row["id"]
+            values["id"] = project_id = data.id or new_id()
+            row = await w.insert(Project, values, context_buckets(project_id))
             bucket = project_bucket(project_id)
-            await w._index(Project, project_id, [bucket], deleted=False)
             roles: list[Role] = []
             if not actor.is_admin and actor.user_id is not None:
                 await w.insert(
@@ -278,11 +277,19 @@ class ProjectsService:
             if values.get("owner_organisation"):
                 await self._require_org(values["owner_organisation"], OrgKind.owner, "owner_organisation_id")
             row = await w.update(
-                Project, project_id, values, [project_bucket(project_id)], expected_version=data.version
+                Project, project_id, values, context_buckets(project_id), expected_version=data.version
             )
         return to_out(row, s.ProjectOut, my_roles=sorted(access.roles))
 
     # Members
+
+    @staticmethod
+    def _membership_buckets(project_id: UUID, org_id: UUID | None, org_kind: str | None) -> list[str]:
+        """A contractor's own colleagues are in its bucket too; other members only in the project's."""
+        buckets = [project_bucket(project_id)]
+        if org_id is not None and org_kind == OrgKind.contractor.value:
+            buckets.append(contractor_bucket(project_id, org_id))
+        return buckets
 
     def _membership_query(self) -> Any:
         return Membership.select(
@@ -332,7 +339,7 @@ class ProjectsService:
                 )
                 .first()
             )
-            buckets = [project_bucket(project_id)]
+            buckets = self._membership_buckets(project_id, user["organisation"], kind)
             if existing and not existing["deleted"]:
                 raise Conflict("this person already has that role in the project", field="role")
             if existing:
@@ -350,7 +357,11 @@ class ProjectsService:
         async with write(actor, self.clock) as w:
             await require_manage(actor, project_id)
             row = (
-                await Membership.select()
+                await Membership.select(
+                    *Membership.all_columns(),
+                    Membership.user.organisation.as_alias("organisation_id"),
+                    Membership.user.organisation.kind.as_alias("organisation_kind"),  # type: ignore[union-attr]
+                )
                 .where(
                     (Membership.id == membership_id) & (Membership.project == project_id) & Membership.deleted.eq(False)
                 )
@@ -358,7 +369,8 @@ class ProjectsService:
             )
             if row is None:
                 raise NotFound(f"membership {membership_id} does not exist in this project")
-            await w.tombstone(Membership, membership_id, [project_bucket(project_id)])
+            buckets = self._membership_buckets(project_id, row["organisation_id"], row["organisation_kind"])
+            await w.tombstone(Membership, membership_id, buckets)
 
     # Sites, buildings, work items
 
@@ -390,7 +402,7 @@ class ProjectsService:
             await require_manage(actor, project_id)
             await _unique_id(Site, data.id)
             values = {**to_columns(data), "project": project_id}
-            row = await w.insert(Site, values, [project_bucket(project_id)])
+            row = await w.insert(Site, values, context_buckets(project_id))
         return to_out(row, s.SiteOut)
 
     async def list_sites(self, actor: Actor, project_id: UUID, limit: int, offset: int) -> s.SitePage:
@@ -415,7 +427,7 @@ class ProjectsService:
                 Site,
                 site_id,
                 to_columns(data),
-                [project_bucket(row["project"])],
+                context_buckets(row["project"]),
                 expected_version=data.version,
                 current=row,
             )
@@ -428,7 +440,7 @@ class ProjectsService:
                 raise Forbidden("only the project's owner or supervisor may add buildings")
             await _unique_id(Building, data.id)
             values = {**to_columns(data), "project": site["project"], "site": site_id}
-            row = await w.insert(Building, values, [project_bucket(site["project"])])
+            row = await w.insert(Building, values, context_buckets(site["project"]))
         return to_out(row, s.BuildingOut)
 
     async def list_buildings(self, actor: Actor, site_id: UUID, limit: int, offset: int) -> s.BuildingPage:
@@ -453,7 +465,7 @@ class ProjectsService:
                 Building,
                 building_id,
                 to_columns(data),
-                [project_bucket(row["project"])],
+                context_buckets(row["project"]),
                 expected_version=data.version,
                 current=row,
             )

@@ -118,7 +118,11 @@ async def test_every_write_stamps_one_sequence_and_indexes_buckets(world: World)
     r = await world.post("owner", f"/api/v1/projects/{world.id_of('p1')}/sites", {"name": "新小区"})
     site = r.json()
     rows = await db.raw("SELECT seq, bucket, table_name FROM sync_change WHERE row_id = {}", site["id"])
-    assert [(row["seq"], row["bucket"]) for row in rows] == [(site["version"], f"project:{world.id_of('p1')}")]
+    p1 = world.id_of("p1")
+    assert sorted((row["seq"], row["bucket"]) for row in rows) == [
+        (site["version"], f"project:{p1}"),
+        (site["version"], f"project:{p1}:context"),
+    ]
     work = (await world.get("owner", f"/api/v1/work-items/{world.id_of('work_a')}")).json()
     rows = await db.raw("SELECT bucket FROM sync_change WHERE row_id = {} AND seq = {}", work["id"], work["version"])
     assert {row["bucket"] for row in rows} == {
