@@ -214,8 +214,8 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                 members += [("contractor3", Role.contractor), ("contractor1", Role.contractor)]
             for username, role in members:
                 member_buckets = [bucket]
-                if role is Role.contractor:
-                    org_key = next(k for u, _, k, _ in people if u == username)
+                org_key = next(k for u, _, k, _ in people if u == username)
+                if role is Role.contractor and org_key is not None:
                     member_buckets.append(contractor_bucket(pid, orgs[org_key]))
                 await w.insert(
                     Membership, {"project": pid, "user": users[username], "role": role.value}, member_buckets
