@@ -15,6 +15,7 @@ from inspection.errors import Unauthorized
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.settings import Settings
+from inspection.sync.service import SyncService
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Services:
     clock: Clock
     auth: Authenticator
     projects: ProjectsService
+    sync: SyncService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -4,10 +4,7 @@ and a login rate limit."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
-import json
 import secrets
 import time
 from collections import defaultdict, deque
@@ -26,6 +23,7 @@ from inspection.errors import RateLimited, Unauthorized, ValidationFailed
 from inspection.projects.tables import DeviceSession, Organisation, User
 from inspection.records import new_id
 from inspection.settings import Settings
+from inspection.signing import sign, unsign
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
@@ -60,36 +58,6 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     if key not in _DUMMY_HASH:
         _DUMMY_HASH[key] = hasher.hash(secrets.token_urlsafe(16))
     return _DUMMY_HASH[key]
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign(payload: dict[str, Any], key: bytes, purpose: str) -> str:
-    """A compact signed token: base64url(JSON).base64url(HMAC-SHA256). `purpose` separates keys."""
-    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
-    mac = hmac.new(key, f"{purpose}.{body}".encode(), hashlib.sha256).digest()
-    return f"{body}.{_b64(mac)}"
-
-
-def unsign(token: str, key: bytes, purpose: str) -> dict[str, Any] | None:
-    """The payload, or None when the token is malformed or its signature does not match."""
-    if len(token) > 4096 or token.count(".") != 1:
-        return None
-    body, mac = token.split(".")
-    try:
-        expected = hmac.new(key, f"{purpose}.{body}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(mac)):
-            return None
-        payload = json.loads(_unb64(body))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload if isinstance(payload, dict) else None
 
 
 def _refresh_hash(token: str) -> str:

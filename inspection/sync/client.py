@@ -1,0 +1,327 @@
+"""The reference tablet client: a local SQLite copy of the user's buckets and an ordered outbox.
+
+It is what the tests (and the `simulate` command) use as a tablet, and a specification in code
+for app developers:
+
+- every change the user makes is a named mutation appended to the outbox with the next sequence
+  number; nothing is lost when the app dies, the network drops or the user signs out;
+- push sends the outbox in order and stores each outcome; a retry after a lost answer gets the
+  server's stored outcome, never a second application;
+- pull applies each page and its cursor in ONE local transaction, so a crash between pages
+  resumes from the last page applied;
+- several people may use one tablet: rows, cursors and outboxes are kept per user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (user TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (user, key));
+CREATE TABLE IF NOT EXISTS rows (
+    user TEXT NOT NULL, tbl TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, project TEXT,
+    PRIMARY KEY (user, tbl, id)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    user TEXT NOT NULL, seq INTEGER NOT NULL, mutation TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', result TEXT, PRIMARY KEY (user, seq)
+);
+"""
+
+
+class SyncFailed(Exception):
+    """The server could not be reached or kept refusing after the retries allowed."""
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    pulled_pages: int = 0
+    upserts: int = 0
+    deletes: int = 0
+    purged: int = 0
+    reset: bool = False
+
+
+class TabletClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        db_path: str,
+        device_id: str | None = None,
+        *,
+        schema_version: int = 1,
+        page_limit: int = 500,
+        push_batch: int = 100,
+        retries: int = 5,
+        backoff_s: float = 0.05,
+        clock_offset: timedelta = timedelta(0),
+    ) -> None:
+        self.http = http
+        self.db = sqlite3.connect(db_path, isolation_level=None)
+        self.db.executescript(SCHEMA)
+        self.device_id = device_id or self._meta("", "device_id") or f"tablet-{uuid.uuid4().hex[:12]}"
+        self._set_meta("", "device_id", self.device_id)
+        self.schema_version = schema_version
+        self.page_limit = page_limit
+        self.push_batch = push_batch
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.clock_offset = clock_offset  # a tablet whose clock is wrong
+        self.user: str = self._meta("", "current_user") or ""
+
+    # local storage
+
+    def _meta(self, user: str, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE user = ? AND key = ?", (user, key)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, user: str, key: str, value: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO meta (user, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (user, key) DO UPDATE SET value = excluded.value",
+            (user, key, value),
+        )
+
+    def rows(self, table: str) -> dict[str, dict[str, Any]]:
+        found = self.db.execute("SELECT id, data FROM rows WHERE user = ? AND tbl = ?", (self.user, table))
+        return {rid: json.loads(data) for rid, data in found}
+
+    def row(self, table: str, row_id: Any) -> dict[str, Any] | None:
+        found = self.db.execute(
+            "SELECT data FROM rows WHERE user = ? AND tbl = ? AND id = ?", (self.user, table, str(row_id))
+        ).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT seq, mutation, status, result FROM outbox WHERE user = ?"
+        args: tuple[Any, ...] = (self.user,)
+        if status:
+            sql += " AND status = ?"
+            args += (status,)
+        out = []
+        for seq, mutation, st, result in self.db.execute(sql + " ORDER BY seq", args):
+            out.append(
+                {"seq": seq, "mutation": json.loads(mutation), "status": st, "result": json.loads(result or "null")}
+            )
+        return out
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """Outbox entries the server refused, with its reason, for the user to see."""
+        return self.outbox("rejected")
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        return list(self.rows("sync_conflict").values())
+
+    # session
+
+    def _now(self) -> str:
+        return (datetime.now(UTC) + self.clock_offset).isoformat()
+
+    async def login(self, username: str, password: str) -> None:
+        r = await self.http.post(
+            "/api/v1/auth/login", json={"username": username, "password": password, "device_id": self.device_id}
+        )
+        if r.status_code != 200:
+            raise SyncFailed(f"login failed: {r.status_code} {r.text[:200]}")
+        body = r.json()
+        self.user = body["user"]["id"]
+        self._set_meta("", "current_user", self.user)
+        self._set_meta(self.user, "access_token", body["access_token"])
+        self._set_meta(self.user, "refresh_token", body["refresh_token"])
+
+    async def logout(self) -> None:
+        """Signs out but keeps this user's unsent outbox on the tablet for their next sign-in."""
+        token = self._meta(self.user, "access_token")
+        if token:
+            try:
+                await self.http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            except httpx.TransportError:
+                pass
+        self._set_meta(self.user, "access_token", None)
+        self._set_meta(self.user, "refresh_token", None)
+        self._set_meta("", "current_user", "")
+        self.user = ""
+
+    async def _refresh(self) -> bool:
+        token = self._meta(self.user, "refresh_token")
+        if not token:
+            return False
+        r = await self.http.post("/api/v1/auth/refresh", json={"refresh_token": token, "device_id": self.device_id})
+        if r.status_code != 200:
+            return False
+        body = r.json()
+        self._set_meta(self.user, "access_token", body["access_token"])
+        self._set_meta(self.user, "refresh_token", body["refresh_token"])
+        return True
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST with retries: transport errors and 503 back off with full jitter."""
+        for attempt in range(self.retries + 1):
+            headers = {"Authorization": f"Bearer {self._meta(self.user, 'access_token') or ''}"}
+            try:
+                r = await self.http.post(path, json=body, headers=headers)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise SyncFailed(f"{path}: {type(exc).__name__}") from exc
+            else:
+                if r.status_code == 401 and attempt < self.retries and await self._refresh():
+                    continue
+                if r.status_code not in (429, 502, 503, 504):
+                    return r
+                if attempt == self.retries:
+                    raise SyncFailed(f"{path}: {r.status_code} after {self.retries} retries")
+            await asyncio.sleep(random.uniform(0, self.backoff_s * 2**attempt))
+        raise SyncFailed(path)
+
+    # outbox
+
+    def enqueue(
+        self,
+        name: str,
+        entity_id: Any,
+        args: dict[str, Any],
+        *,
+        base_version: int | None = None,
+        base_values: dict[str, Any] | None = None,
+    ) -> int:
+        """Record a change for the server. Survives crashes and sign-outs; sent in order."""
+        if not self.user:
+            raise SyncFailed("sign in first")
+        row = self.db.execute("SELECT MAX(seq) FROM outbox WHERE user = ?", (self.user,)).fetchone()
+        seq = int(self._meta(self.user, "last_seq_made") or 0)
+        seq = max(seq, row[0] or 0) + 1
+        mutation = {
+            "seq": seq,
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "entity_id": str(entity_id) if entity_id is not None else None,
+            "base_version": base_version,
+            "base_values": base_values or {},
+            "args": args,
+            "device_ts": self._now(),
+        }
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(
+            "INSERT INTO outbox (user, seq, mutation) VALUES (?, ?, ?)", (self.user, seq, json.dumps(mutation))
+        )
+        self._set_meta(self.user, "last_seq_made", str(seq))
+        self.db.execute("COMMIT")
+        return seq
+
+    def edit(self, table: str, row_id: Any, changes: dict[str, Any], name: str) -> int:
+        """Enqueue a field edit against the local copy, with the base the user saw."""
+        current = self.row(table, row_id) or {}
+        return self.enqueue(
+            name,
+            row_id,
+            {"set": changes},
+            base_version=current.get("version"),
+            base_values={k: current.get(k) for k in changes},
+        )
+
+    async def push(self) -> int:
+        sent = 0
+        while True:
+            pending = self.outbox("pending")[: self.push_batch]
+            if not pending:
+                return sent
+            body = {
+                "device_id": self.device_id,
+                "schema_version": self.schema_version,
+                "device_now": self._now(),
+                "mutations": [p["mutation"] for p in pending],
+            }
+            r = await self._post("/api/v1/sync/push", body)
+            if r.status_code != 200:
+                raise SyncFailed(f"push refused: {r.status_code} {r.text[:300]}")
+            self.db.execute("BEGIN IMMEDIATE")
+            for result in r.json()["results"]:
+                status = "rejected" if result["status"] == "rejected" else "done"
+                self.db.execute(
+                    "UPDATE outbox SET status = ?, result = ? WHERE user = ? AND seq = ?",
+                    (status, json.dumps(result), self.user, result["seq"]),
+                )
+            self.db.execute("COMMIT")
+            sent += len(r.json()["results"])
+
+    # pull
+
+    def _apply_page(self, body: dict[str, Any], report: SyncReport) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for purge in body.get("purge", []):
+                project = purge.get("project_id")
+                if project:
+                    gone = self.db.execute(
+                        "DELETE FROM rows WHERE user = ? AND (project = ? OR (tbl = 'project' AND id = ?))",
+                        (self.user, project, project),
+                    )
+                    report.purged += gone.rowcount
+            for table, change in body.get("changes", {}).items():
+                for data in change.get("upsert", []):
+                    project = data.get("project") or (data["id"] if table == "project" else None)
+                    self.db.execute(
+                        "INSERT INTO rows (user, tbl, id, data, project) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (user, tbl, id) DO UPDATE SET data = excluded.data, project = excluded.project",
+                        (self.user, table, data["id"], json.dumps(data), project),
+                    )
+                    report.upserts += 1
+                for rid in change.get("delete", []):
+                    self.db.execute("DELETE FROM rows WHERE user = ? AND tbl = ? AND id = ?", (self.user, table, rid))
+                    report.deletes += 1
+            self._set_meta(self.user, "cursor", body["cursor"])
+            self._set_meta(self.user, "server_mutation_seq", str(body.get("last_mutation_seq", 0)))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    async def pull(self, max_pages: int = 10_000) -> SyncReport:
+        report = SyncReport()
+        for _ in range(max_pages):
+            body = {
+                "device_id": self.device_id,
+                "schema_version": self.schema_version,
+                "cursor": self._meta(self.user, "cursor"),
+                "limit": self.page_limit,
+                "device_now": self._now(),
+            }
+            r = await self._post("/api/v1/sync/pull", body)
+            if r.status_code != 200:
+                raise SyncFailed(f"pull refused: {r.status_code} {r.text[:300]}")
+            page = r.json()
+            if page.get("reset_required"):
+                # Replacement sync: forget the local copy, keep the outbox, start again.
+                self.db.execute("DELETE FROM rows WHERE user = ?", (self.user,))
+                self._set_meta(self.user, "cursor", None)
+                report.reset = True
+                continue
+            self._apply_page(page, report)
+            report.pulled_pages += 1
+            if not page["has_more"]:
+                return report
+        raise SyncFailed("pull did not finish within max_pages")
+
+    async def sync(self) -> SyncReport:
+        pushed = await self.push()
+        report = await self.pull()
+        report.pushed = pushed
+        return report
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def ids(rows: Iterable[dict[str, Any]]) -> set[str]:
+    return {r["id"] for r in rows}

@@ -1,0 +1,588 @@
+"""Pull and push for offline tablets (see shared/DESIGN.md, "The sync protocol").
+
+Pull: the cursor holds, per bucket, the sequence number the device has fully received. A pull
+pins a target (the highest committed sequence when it starts) so all its pages form one snapshot,
+walks the change index in (seq, table, id) order from a keyset position, and sends each record's
+current row. New buckets arrive as a snapshot without tombstones; lost buckets as `purge`.
+
+Push: each mutation runs in its own transaction. A device numbers its mutations 1, 2, 3 …; a
+replay returns the stored outcome, a gap is refused, and a permanent failure is stored as a
+`rejected` outcome so it never blocks the queue. A transient failure stops the batch with 503.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from inspection import db
+from inspection.actor import Actor
+from inspection.clock import Clock
+from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
+from inspection.projects.access import ProjectAccess
+from inspection.projects.rules import Role
+from inspection.projects.tables import Membership
+from inspection.records import (
+    REFERENCE_BUCKET,
+    Write,
+    context_bucket,
+    contractor_bucket,
+    new_id,
+    project_bucket,
+    write,
+)
+from inspection.signing import sign, unsign
+from inspection.sync import registry, rules
+from inspection.sync.conflicts import SyncConflict
+from inspection.sync.tables import SyncDevice, SyncMutation
+
+CURSOR_PURPOSE = "sync-cursor"
+MAX_LIMIT = 5000
+DEFAULT_MAX_BYTES = 2_000_000
+
+
+class UpgradeRequired(DomainError):
+    status = 426
+    slug = "upgrade-required"
+    title = "This app version is too old to sync"
+
+
+class MutationOrderError(Conflict):
+    slug = "mutation-order"
+    title = "Mutations must arrive in their device order"
+
+
+@dataclass
+class BucketScope:
+    """The buckets a user may read now, each with the project it belongs to."""
+
+    buckets: dict[str, UUID | None]
+    access: dict[UUID, ProjectAccess]
+
+
+async def buckets_for(actor: Actor) -> BucketScope:
+    """From the server's view of the user, never from what the client asks for."""
+    rows = await Membership.select(Membership.project, Membership.role).where(
+        (Membership.user == actor.user_id) & Membership.deleted.eq(False) & Membership.project.deleted.eq(False)  # type: ignore[union-attr]
+    )
+    roles: dict[UUID, set[Role]] = {}
+    for r in rows:
+        roles.setdefault(r["project"], set()).add(Role(r["role"]))
+    buckets: dict[str, UUID | None] = {REFERENCE_BUCKET: None}
+    access: dict[UUID, ProjectAccess] = {}
+    for project_id, project_roles in roles.items():
+        acc = ProjectAccess(project_id, frozenset(project_roles), actor.is_admin, actor.organisation_id)
+        access[project_id] = acc
+        if acc.contractor_only and actor.organisation_id is not None:
+            buckets[contractor_bucket(project_id, actor.organisation_id)] = project_id
+            buckets[context_bucket(project_id)] = project_id
+        else:
+            buckets[project_bucket(project_id)] = project_id
+    return BucketScope(buckets, access)
+
+
+@dataclass
+class PullResult:
+    changes: dict[str, dict[str, list[Any]]]
+    purge: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    last_mutation_seq: int
+    server_now: datetime
+    reset_required: bool = False
+
+
+@dataclass
+class MutationContext:
+    w: Write
+    actor: Actor
+    clock: Clock
+    mutation: dict[str, Any]
+    device_row_id: UUID
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return self.mutation.get("args") or {}
+
+    @property
+    def base_values(self) -> dict[str, Any]:
+        return self.mutation.get("base_values") or {}
+
+    async def record_conflict(
+        self,
+        *,
+        table_name: str,
+        record_id: UUID,
+        project_id: UUID | None,
+        reason: str,
+        field: str = "",
+        kept: Any = None,
+        lost: Any = None,
+        organisation_id: UUID | None = None,
+    ) -> None:
+        """Write a conflict record that syncs back to the project (and the contractor involved)."""
+        buckets = [project_bucket(project_id)] if project_id else []
+        if project_id and organisation_id:
+            buckets.append(contractor_bucket(project_id, organisation_id))
+        await self.w.insert(
+            SyncConflict,
+            {
+                "project": project_id,
+                "organisation": organisation_id,
+                "table_name": table_name,
+                "record_id": record_id,
+                "field": field,
+                "kept_value": json.dumps(registry.plain(kept), ensure_ascii=False),
+                "lost_value": json.dumps(registry.plain(lost), ensure_ascii=False),
+                "lost_by": self.actor.user_id,
+                "lost_device": self.actor.device_id,
+                "mutation_id": self.mutation.get("id"),
+                "reason": reason,
+            },
+            buckets,
+        )
+
+
+class SyncService:
+    def __init__(self, key: bytes, clock: Clock, tombstone_days: int = 180) -> None:
+        self.key = key
+        self.clock = clock
+        self.tombstone_days = tombstone_days
+
+    # Devices and clocks
+
+    async def _device(
+        self, actor: Actor, device_id: str, schema_version: int, device_now: datetime | None
+    ) -> dict[str, Any]:
+        """The device row for (install, person), created on first contact; records clock skew."""
+        now = self.clock.now()
+        skew = int((now - device_now).total_seconds() * 1000) if device_now else 0
+        found = await self._find_device(actor, device_id)
+        if found is None:
+            fresh: dict[str, Any] = {
+                "id": new_id(),
+                "device_id": device_id,
+                "user_id": actor.user_id,
+                "last_mutation_seq": 0,
+                "schema_version": schema_version,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "clock_skew_ms": skew,
+            }
+            try:
+                await SyncDevice.insert(SyncDevice(**fresh))
+                return fresh
+            except Exception:  # a parallel first contact created it: use that one
+                found = await self._find_device(actor, device_id)
+                if found is None:
+                    raise
+        row = found
+        await SyncDevice.update(
+            {SyncDevice.last_seen_at: now, SyncDevice.clock_skew_ms: skew, SyncDevice.schema_version: schema_version}
+        ).where(SyncDevice.id == row["id"])
+        return row
+
+    async def _find_device(self, actor: Actor, device_id: str) -> dict[str, Any] | None:
+        return (
+            await SyncDevice.select()
+            .where(  # type: ignore[no-any-return]
+                (SyncDevice.device_id == device_id) & (SyncDevice.user_id == actor.user_id)
+            )
+            .first()
+        )
+
+    # Pull
+
+    def _cursor(self, payload: dict[str, Any]) -> str:
+        return sign(payload, self.key, CURSOR_PURPOSE)
+
+    def _read_cursor(self, actor: Actor, device_id: str, cursor: str | None) -> dict[str, Any]:
+        if not cursor:
+            return {"b": {}, "tgt": None, "k": None}
+        payload = unsign(cursor, self.key, CURSOR_PURPOSE, max_length=200_000)
+        if payload is None:
+            raise ValidationFailed("the cursor is not one this server issued", field="cursor")
+        if payload.get("uid") != str(actor.user_id) or payload.get("dev") != device_id:
+            raise ValidationFailed("the cursor belongs to another user or device", field="cursor")
+        return payload
+
+    async def pull(
+        self,
+        actor: Actor,
+        device_id: str,
+        cursor: str | None,
+        schema_version: int,
+        limit: int = 1000,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        device_now: datetime | None = None,
+    ) -> PullResult:
+        if schema_version < rules.PULL_MIN:
+            raise UpgradeRequired(
+                f"schema version {schema_version} is no longer served; update the app (pushes are still accepted)",
+                field="schema_version",
+                min_schema_version=rules.PULL_MIN,
+            )
+        if schema_version > rules.SCHEMA_CURRENT:
+            raise ValidationFailed(
+                f"this server speaks schema versions up to {rules.SCHEMA_CURRENT}", field="schema_version"
+            )
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationFailed(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+        state = self._read_cursor(actor, device_id, cursor)
+        device = await self._device(actor, device_id, schema_version, device_now)
+        scope = await buckets_for(actor)
+
+        horizon = await self._purged_through()
+        known: dict[str, int] = {b: int(s) for b, s in state.get("b", {}).items()}
+        if horizon and any(seq < horizon for b, seq in known.items() if b in scope.buckets):
+            return PullResult(
+                changes={},
+                purge=[],
+                cursor=self._cursor({"uid": str(actor.user_id), "dev": device_id, "b": {}, "tgt": None, "k": None}),
+                has_more=False,
+                last_mutation_seq=device["last_mutation_seq"],
+                server_now=self.clock.now(),
+                reset_required=True,
+            )
+
+        target = state.get("tgt")
+        if target is None:
+            target = await self._committed_seq()
+        purge = [
+            {"bucket": b, "project_id": str(p) if p else None}
+            for b in known
+            if b not in scope.buckets
+            for p in [self._project_of_bucket(b)]
+        ]
+        existing = {b: s for b, s in known.items() if b in scope.buckets}
+        new = [b for b in scope.buckets if b not in known]
+        keyset = state.get("k")
+
+        rows = await self._changes(existing, new, target, keyset, limit + 1)
+        page_full = len(rows) > limit
+        rows = rows[:limit]
+        changes, cut_at = await self._materialise(rows, max_bytes)
+        if cut_at is not None:
+            rows = rows[:cut_at]
+            page_full = True
+        if page_full and rows:
+            last = rows[-1]
+            next_state = {
+                "b": state.get("b", {}),
+                "tgt": target,
+                "k": [last["seq"], last["table_name"], str(last["row_id"])],
+            }
+            # keep buckets that were purged out of the cursor already
+            next_state["b"] = {b: s for b, s in known.items() if b in scope.buckets}
+        else:
+            page_full = False
+            next_state = {"b": {b: target for b in scope.buckets}, "tgt": None, "k": None}
+        next_state.update({"uid": str(actor.user_id), "dev": device_id, "v": 1})
+        return PullResult(
+            changes=changes,
+            purge=purge,
+            cursor=self._cursor(next_state),
+            has_more=page_full,
+            last_mutation_seq=device["last_mutation_seq"],
+            server_now=self.clock.now(),
+        )
+
+    @staticmethod
+    def _project_of_bucket(bucket: str) -> UUID | None:
+        parts = bucket.split(":")
+        if len(parts) >= 2 and parts[0] == "project":
+            try:
+                return UUID(parts[1])
+            except ValueError:
+                return None
+        return None
+
+    async def _committed_seq(self) -> int:
+        rows = await db.raw("SELECT value FROM sync_counter WHERE id = 1")
+        return int(rows[0]["value"]) if rows else 0
+
+    async def _purged_through(self) -> int:
+        rows = await db.raw("SELECT purged_through_seq FROM sync_horizon WHERE id = 1")
+        return int(rows[0]["purged_through_seq"]) if rows else 0
+
+    async def _changes(
+        self, existing: dict[str, int], new: list[str], target: int, keyset: list[Any] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        if not existing and not new:
+            return []
+        clauses: list[str] = []
+        args: list[Any] = []
+        for bucket, since in existing.items():
+            clauses.append("(bucket = {} AND seq > {})")
+            args += [bucket, since]
+        if new:
+            clauses.append("(bucket IN (" + ", ".join("{}" for _ in new) + ") AND deleted = {})")
+            args += [*new, False]
+        sql = (
+            "SELECT DISTINCT seq, table_name, row_id, deleted FROM sync_change WHERE seq <= {} AND ("  # noqa: S608
+            + " OR ".join(clauses)
+            + ")"
+        )
+        args = [target, *args]
+        if keyset:
+            seq, table_name, row_id = keyset
+            sql += " AND (seq > {} OR (seq = {} AND (table_name > {} OR (table_name = {} AND row_id > {}))))"
+            args += [seq, seq, table_name, table_name, UUID(row_id)]
+        sql += " ORDER BY seq, table_name, row_id LIMIT {}"
+        args.append(limit)
+        rows = await db.raw(sql, *args)
+        # A record changed in one transaction may be listed under two buckets with different
+        # deleted flags only if the buckets disagree; the newest state wins, once.
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for r in rows:
+            key = (r["table_name"], str(r["row_id"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            unique.append(r)
+        return unique
+
+    async def _materialise(
+        self, rows: list[dict[str, Any]], max_bytes: int
+    ) -> tuple[dict[str, dict[str, list[Any]]], int | None]:
+        """Fetch the current rows for a page of changes; stop early when the page passes max_bytes."""
+        tables = registry.synced_tables()
+        wanted: dict[str, list[Any]] = {}
+        for r in rows:
+            if not r["deleted"] and r["table_name"] in tables:
+                wanted.setdefault(r["table_name"], []).append(r["row_id"])
+        current: dict[tuple[str, str], dict[str, Any]] = {}
+        for name, ids in wanted.items():
+            table = tables[name]
+            for found in await table.select().where(table._meta.primary_key.is_in(ids)):
+                current[(name, str(found["id"]))] = found
+        changes: dict[str, dict[str, list[Any]]] = {}
+        used = 0
+        for index, r in enumerate(rows):
+            name, rid = r["table_name"], str(r["row_id"])
+            if name not in tables:
+                continue
+            entry = changes.setdefault(name, {"upsert": [], "delete": []})
+            row = current.get((name, rid))
+            if r["deleted"] or row is None or row.get("deleted"):
+                entry["delete"].append(rid)
+                used += 40
+            else:
+                data = registry.serialise(name, row)
+                used += len(json.dumps(data, ensure_ascii=False, default=str))
+                entry["upsert"].append(data)
+            if used > max_bytes and index + 1 < len(rows):
+                return changes, index + 1
+        return changes, None
+
+    async def purge_tombstones(self, now: datetime | None = None) -> int:
+        """Drop tombstones older than the retention horizon; cursors behind it must re-sync."""
+        now = now or self.clock.now()
+        cutoff = now - timedelta(days=self.tombstone_days)
+        rows = await db.raw("SELECT MAX(seq) AS seq FROM audit_entry WHERE written_at < {}", cutoff)
+        through = rows[0]["seq"] if rows and rows[0]["seq"] is not None else 0
+        if not through:
+            return 0
+        async with db.transaction():
+            deleted = await db.raw(
+                "SELECT COUNT(*) AS n FROM sync_change WHERE deleted = {} AND seq <= {}", True, through
+            )
+            await db.raw("DELETE FROM sync_change WHERE deleted = {} AND seq <= {}", True, through)
+            existing = await db.raw("SELECT purged_through_seq FROM sync_horizon WHERE id = 1")
+            if existing:
+                await db.raw(
+                    "UPDATE sync_horizon SET purged_through_seq = {} WHERE id = 1 AND purged_through_seq < {}",
+                    through,
+                    through,
+                )
+            else:
+                await db.raw("INSERT INTO sync_horizon (id, purged_through_seq) VALUES (1, {})", through)
+        return int(deleted[0]["n"])
+
+    # Push
+
+    async def push(
+        self,
+        actor: Actor,
+        device_id: str,
+        schema_version: int,
+        mutations: list[dict[str, Any]],
+        device_now: datetime | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Apply mutations in order; returns their results and the device's last applied seq."""
+        if schema_version < rules.PUSH_MIN:
+            raise UpgradeRequired(
+                f"schema version {schema_version} can no longer push",
+                field="schema_version",
+                min_schema_version=rules.PUSH_MIN,
+            )
+        device = await self._device(actor, device_id, schema_version, device_now)
+        results: list[dict[str, Any]] = []
+        last = device["last_mutation_seq"]
+        for m in mutations:
+            result, last = await self._push_one(actor, device["id"], m)
+            results.append(result)
+        return results, last
+
+    async def _stored(self, device_row_id: UUID, seq: int) -> dict[str, Any] | None:
+        return (
+            await SyncMutation.select()
+            .where((SyncMutation.device == device_row_id) & (SyncMutation.seq == seq))
+            .first()
+        )
+
+    async def _push_one(self, actor: Actor, device_row_id: UUID, m: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        digest = rules.payload_hash(m)
+        seq = int(m["seq"])
+        handler = registry.handlers().get(m["name"])
+        try:
+            async with write(actor, self.clock) as w:
+                check = await self._check_order(device_row_id, seq, digest)
+                if check is not None:
+                    return check
+                if handler is None:
+                    raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
+                ctx = MutationContext(w=w, actor=actor, clock=self.clock, mutation=m, device_row_id=device_row_id)
+                outcome = await handler(ctx)
+                result = {
+                    "seq": seq,
+                    "id": str(m["id"]),
+                    "status": outcome.status,
+                    "version": outcome.version,
+                    "commit_seq": w.seq,
+                    **outcome.extra,
+                }
+                await self._store(device_row_id, m, digest, result, w.seq)
+                return result, seq
+        except _Replayed as replay:
+            return replay.result, replay.last
+        except MutationOrderError:
+            raise
+        except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
+            raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
+        except DomainError as exc:
+            # A permanent refusal is an outcome too: store it and move the device's sequence on,
+            # in a fresh transaction (the failed one rolled back everything the handler wrote).
+            result = {
+                "seq": seq,
+                "id": str(m["id"]),
+                "status": "rejected",
+                "code": exc.slug,
+                "type": f"urn:siteinspect:problem:{exc.slug}",
+                "detail": exc.detail,
+                "field": exc.field,
+                **{k: registry.plain(v) for k, v in exc.extra.items()},
+            }
+            async with write(actor, self.clock) as w:
+                check = await self._check_order(device_row_id, seq, digest)
+                if check is not None:
+                    return check
+                await self._store(device_row_id, m, digest, result, None)
+            return result, seq
+
+    async def _check_order(self, device_row_id: UUID, seq: int, digest: str) -> tuple[dict[str, Any], int] | None:
+        """Inside the write transaction: replay a stored outcome, refuse a gap, or let it run."""
+        device = await SyncDevice.select(SyncDevice.last_mutation_seq).where(SyncDevice.id == device_row_id).first()
+        last = int(device["last_mutation_seq"]) if device else 0
+        check = rules.check_seq(last, seq)
+        if check.kind == "gap":
+            raise MutationOrderError(
+                f"mutation {seq} arrived but {check.expected} is next", field="seq", expected_seq=check.expected
+            )
+        if check.kind == "replay":
+            stored = await self._stored(device_row_id, seq)
+            if stored is None:
+                raise MutationOrderError(f"mutation {seq} is older than this device's history", field="seq")
+            if stored["payload_sha256"] != digest:
+                raise MutationOrderError(
+                    f"mutation {seq} was already used for a different change: the device id is being reused",
+                    field="seq",
+                    reason="device_reuse",
+                )
+            raise _Replayed(json.loads(stored["result"]), last)
+        return None
+
+    async def _store(
+        self, device_row_id: UUID, m: dict[str, Any], digest: str, result: dict[str, Any], commit_seq: int | None
+    ) -> None:
+        await SyncMutation.insert(
+            SyncMutation(
+                device=device_row_id,
+                seq=int(m["seq"]),
+                mutation_id=m["id"],
+                name=str(m["name"])[:80],
+                payload_sha256=digest,
+                status=result["status"],
+                result=json.dumps(result, default=str),
+                commit_seq=commit_seq,
+                received_at=self.clock.now(),
+                device_ts=str(m.get("device_ts") or "")[:40],
+            )
+        )
+        await SyncDevice.update({SyncDevice.last_mutation_seq: int(m["seq"])}).where(SyncDevice.id == device_row_id)
+
+
+class _Replayed(Exception):
+    """Control flow: the mutation was applied before; answer with its stored outcome."""
+
+    def __init__(self, result: dict[str, Any], last: int) -> None:
+        self.result = result
+        self.last = last
+
+
+async def merge_update(
+    ctx: MutationContext,
+    table: Any,
+    row: dict[str, Any],
+    allowed: set[str],
+    buckets: list[str],
+    *,
+    project_id: UUID | None,
+    organisation_id: UUID | None = None,
+) -> registry.Outcome:
+    """Apply a tablet's field edits to `row` by three-way merge against its base values. Fields
+    outside `allowed` are refused; an update to a deleted record is refused and recorded."""
+    incoming = ctx.args.get("set")
+    if not isinstance(incoming, dict) or not incoming:
+        raise ValidationFailed("args.set must name at least one field", field="args.set")
+    unknown = sorted(set(incoming) - allowed)
+    if unknown:
+        raise ValidationFailed(f"these fields cannot be changed from a tablet: {', '.join(unknown)}", field="args.set")
+    table_name = table._meta.tablename
+    if row.get("deleted"):
+        await ctx.record_conflict(
+            table_name=table_name,
+            record_id=row["id"],
+            project_id=project_id,
+            reason="entity_deleted",
+            lost=incoming,
+            organisation_id=organisation_id,
+        )
+        return registry.Outcome(
+            "conflict_recorded",
+            row["version"],
+            detail="the record was deleted on the server",
+            extra={"code": "entity_deleted"},
+        )
+    merged = rules.merge_fields(row, ctx.base_values, incoming)
+    if not merged.changed:
+        return registry.Outcome("noop", row["version"])
+    updated = await ctx.w.update(table, row["id"], merged.apply, buckets, current=row, action="sync-update")
+    for c in merged.conflicts:
+        await ctx.record_conflict(
+            table_name=table_name,
+            record_id=row["id"],
+            project_id=project_id,
+            reason="overwritten",
+            field=c.field,
+            kept=c.kept,
+            lost=c.lost,
+            organisation_id=organisation_id,
+        )
+    status = "conflict_recorded" if merged.conflicts else "applied"
+    return registry.Outcome(status, updated["version"])
