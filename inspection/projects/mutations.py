@@ -8,13 +8,14 @@ from uuid import UUID
 from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.projects.rules import WorkItemStatus
-from inspection.projects.tables import Site, WorkItem
+from inspection.projects.tables import Building, Site, WorkItem
 from inspection.records import context_buckets, contractor_bucket, project_bucket
 from inspection.sync.registry import Outcome
 from inspection.sync.service import MutationContext, merge_update
 
 SITE_FIELDS = {"name", "address", "year_built", "building_count", "households", "floor_area_m2"}
 WORK_ITEM_FIELDS = {"status", "planned_start", "planned_end"}
+BUILDING_FIELDS = {"name", "floors", "units", "households", "year_built"}
 
 
 async def _load(table: Any, entity_id: Any) -> dict[str, Any]:
@@ -36,6 +37,16 @@ async def site_update(ctx: MutationContext) -> Outcome:
     return await merge_update(ctx, Site, row, SITE_FIELDS, context_buckets(row["project"]), project_id=row["project"])
 
 
+async def building_update(ctx: MutationContext) -> Outcome:
+    row = await _load(Building, ctx.mutation.get("entity_id"))
+    access = await project_access(ctx.actor, row["project"])
+    if not access.can_manage:
+        raise Forbidden("only the project's owner or supervisor may change buildings")
+    return await merge_update(
+        ctx, Building, row, BUILDING_FIELDS, context_buckets(row["project"]), project_id=row["project"]
+    )
+
+
 async def work_item_update(ctx: MutationContext) -> Outcome:
     row = await _load(WorkItem, ctx.mutation.get("entity_id"))
     access = await project_access(ctx.actor, row["project"])
@@ -54,5 +65,6 @@ async def work_item_update(ctx: MutationContext) -> Outcome:
 
 MUTATIONS = {
     "site.update@1": site_update,
+    "building.update@1": building_update,
     "work_item.update@1": work_item_update,
 }
