@@ -1,3 +1,4 @@
+# ruff: noqa: E501, ASYNC220 - benchmark driver: embedded helper scripts and a server subprocess
 """Sync benchmark (issue 6): first sync of a 20,000-row project, a 1,000-mutation push, and 50
 tablets syncing at once — against a real server process on 127.0.0.1, on SQLite and PostgreSQL.
 
