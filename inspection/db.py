@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 from inspection.settings import Settings, parse_database_url
 
@@ -20,12 +21,84 @@ if TYPE_CHECKING:
     from piccolo.engine.sqlite import SQLiteTransaction
 
 
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a new connection (and a new thread) for every query and every
+    transaction, and re-sends `PRAGMA foreign_keys` before every statement. This keeps a few
+    connections open instead, each set up once. A connection is handed to one query or one
+    transaction at a time; when all are busy an extra one is opened and closed after use."""
+
+    def __init__(self, path: str, pool_size: int = 4, synchronous: str = "FULL", **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self.pool_size = pool_size
+        self.synchronous = synchronous
+        self._idle: list[Any] = []
+
+    async def _open(self) -> Any:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return connection
+
+    async def _take(self) -> Any:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection._running and connection._connection is not None:  # still alive
+                return connection
+        return await self._open()
+
+    async def _give_back(self, connection: Any) -> None:
+        if connection.in_transaction:
+            await connection.execute("ROLLBACK")
+        if len(self._idle) < self.pool_size:
+            self._idle.append(connection)
+        else:
+            await connection.close()
+
+    async def get_connection(self) -> Any:
+        return _Lease(self, await self._take())
+
+    async def _run_in_new_connection(
+        self, query: str, args: Any = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        connection = await self._take()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            await self._give_back(connection)
+
+    async def _run_in_existing_connection(
+        self, connection: Any, query: str, args: Any = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def close_pool(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()
+
+
+class _Lease:
+    """A pooled connection as a transaction sees it: closing it returns it to the pool."""
+
+    def __init__(self, engine: PooledSQLiteEngine, connection: Any) -> None:
+        self._engine = engine
+        self._connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def close(self) -> None:
+        await self._engine._give_back(self._connection)
+
+
 def build_engine(settings: Settings) -> Engine:
     url = parse_database_url(settings.database.url)
     if url.engine == "sqlite":
         Path(url.path).parent.mkdir(parents=True, exist_ok=True)
         prepare_sqlite_file(url.path)
-        return SQLiteEngine(path=url.path, timeout=settings.database.sqlite_busy_timeout_s)
+        return PooledSQLiteEngine(path=url.path, timeout=settings.database.sqlite_busy_timeout_s)
     return PostgresEngine(
         config={
             "host": url.host,
@@ -77,6 +150,8 @@ async def connection_pool(settings: Settings) -> AsyncIterator[None]:
     finally:
         if isinstance(db, PostgresEngine):
             await db.close_connection_pool()
+        elif isinstance(db, PooledSQLiteEngine):
+            await db.close_pool()
 
 
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
