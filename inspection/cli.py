@@ -107,6 +107,31 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from api.app import create_app
+    from inspection.sync.simulate import run_simulation
+
+    if not 0 <= args.offline_share < 1:
+        return _fail("--offline-share must be from 0 up to (not including) 1")
+    settings = get_settings()
+
+    async def go() -> Any:
+        return await run_simulation(create_app(settings), settings, args.tablets, args.minutes * 60, args.offline_share)
+
+    report = _run(_with_pool(go))
+    print(
+        f"{report.tablets} tablets for {report.seconds:.0f} s: {report.mutations_made} mutations made; "
+        f"{report.applied} applied, {report.noop} no-ops, {report.conflicts_recorded} with conflicts recorded "
+        f"({report.conflict_rows} "
+        f"conflict records), {report.rejected} rejected"
+    )
+    print(f"lost: {report.lost}  doubled: {report.doubled}  tablets not converged: {report.not_converged}")
+    for problem in report.problems:
+        print(f"problem: {problem}")
+    print("OK" if report.ok else "FAILED")
+    return 0 if report.ok else 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulate", help="drive reference tablets offline and online, then check convergence")
+    p.add_argument("--tablets", type=int, default=10)
+    p.add_argument("--minutes", type=float, default=1.0)
+    p.add_argument("--offline-share", type=float, default=0.3, help="share of rounds a tablet spends offline")
+    p.set_defaults(func=cmd_simulate)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="check the hash chain; names the first entry edited, removed or reordered")

@@ -390,3 +390,13 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock) 
     result = await service.pull(actor, "race", cursor, 1, limit=1000)
     seen.update(r["id"] for r in result.changes.get("building", {}).get("upsert", []))
     assert set(written) <= seen, f"skipped {len(set(written) - seen)} of {len(written)}"
+
+
+async def test_simulation_converges(app) -> None:  # type: ignore[no-untyped-def]
+    from inspection.settings import get_settings
+    from inspection.sync.simulate import run_simulation
+
+    report = await run_simulation(app, get_settings(), tablets=8, seconds=3, offline_share=0.4)
+    assert report.mutations_made > 20
+    assert report.applied + report.noop + report.conflicts_recorded + report.rejected == report.mutations_made
+    assert (report.lost, report.doubled, report.not_converged, report.problems) == (0, 0, 0, [])
