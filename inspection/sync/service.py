@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from inspection import db
 from inspection.actor import Actor
 from inspection.clock import Clock
@@ -40,6 +42,7 @@ from inspection.sync.conflicts import SyncConflict
 from inspection.sync.tables import SyncDevice, SyncMutation
 
 CURSOR_PURPOSE = "sync-cursor"
+_encode = msgspec.json.Encoder().encode
 MAX_LIMIT = 5000
 DEFAULT_MAX_BYTES = 2_000_000
 
@@ -374,7 +377,7 @@ class SyncService:
                 used += 40
             else:
                 data = registry.serialise(name, row)
-                used += len(json.dumps(data, ensure_ascii=False, default=str))
+                used += len(_encode(data))
                 entry["upsert"].append(data)
             if used > max_bytes and index + 1 < len(rows):
                 return changes, index + 1
