@@ -14,6 +14,7 @@ from inspection.clock import Clock
 from inspection.errors import Unauthorized
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
+from inspection.rectification.service import RectificationService
 from inspection.settings import Settings
 
 
@@ -23,6 +24,7 @@ class Services:
     clock: Clock
     auth: Authenticator
     projects: ProjectsService
+    rectification: RectificationService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
