@@ -105,7 +105,7 @@ class MoveRefused(Exception):
         self.message = message
 
 
-def permission_problem(action: Action, party: Party, kind: OrderKind | None = None) -> str | None:
+def permission_problem(action: Action, party: Party) -> str | None:
     """None when `party` may make `action`, else why not."""
     if action is Action.respond:
         if not party.is_addressee:
@@ -121,16 +121,16 @@ def permission_problem(action: Action, party: Party, kind: OrderKind | None = No
         return f"only the issuer or the issuer's organisation may {action.value} this order"
     if action is Action.accept and party.wrote_response:
         return "nobody may accept their own answer"
-    if action is Action.resume and kind is not None and kind is not OrderKind.stop_work:
-        return "only a stop-work order can be resumed"
     return None
 
 
-def decide(state: OrderState, action: Action, party: Party, kind: OrderKind | None = None) -> OrderState:
+def decide(state: OrderState, action: Action, party: Party, kind: OrderKind) -> OrderState:
     """The next state, or MoveRefused: 403 for the wrong party, 409 for the wrong state."""
-    problem = permission_problem(action, party, kind)
+    problem = permission_problem(action, party)
     if problem:
         raise MoveRefused(403, problem)
+    if action is Action.resume and kind is not OrderKind.stop_work:
+        raise MoveRefused(409, "only a stop-work order stops work, so only it can be resumed")
     nxt = TRANSITIONS.get((state, action))
     if nxt is None:
         raise MoveRefused(409, f"cannot {action.value} an order that is {state.value}")
