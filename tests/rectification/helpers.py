@@ -12,11 +12,11 @@ from inspection.actor import SYSTEM, Actor
 from inspection.clock import FixedClock
 from inspection.evidence import links
 from inspection.evidence.tables import Evidence, EvidenceLink
+from inspection.records import write
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 from inspection.rectification.service import RectificationService
 from inspection.rectification.tables import Notification, OrderEvent, OrderResponse, RectificationOrder, WorkStop
-from inspection.records import write
 from tests.factories import World
 
 

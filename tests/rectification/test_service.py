@@ -24,11 +24,11 @@ from inspection.errors import (
 )
 from inspection.evidence import links
 from inspection.projects.rules import OrgKind
+from inspection.records import write
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import TRANSITIONS, Action, OrderKind, OrderState, Severity, Source
 from inspection.rectification.service import OrderSpec, RectificationService, active_stops, open_order
 from inspection.rectification.tables import Notification, RectificationOrder
-from inspection.records import write
 from tests.factories import World, make_org
 from tests.rectification.helpers import actor_of, announce, create_body, order_in, row_counts, store
 
@@ -222,37 +222,36 @@ async def test_bad_input_writes_nothing(svc: RectificationService, world: World,
     closed = await order_in(svc, world, clock, OrderState.closed)
     issued = await order_in(svc, world, clock, OrderState.issued)
     pending_photo = await announce(world, clock, "ok.jpg")
+    hour, a = timedelta(hours=1), world.orgs["contractor_a"].id
+
+    def create(issue: bool = False, **kw: Any) -> Any:
+        return lambda: svc.create_order(inspector, create_body(world, issue=issue, **kw))
+
+    def respond(oid: UUID, **kw: Any) -> Any:
+        return lambda: svc.respond(contractor, oid, s.RespondBody(**kw))
+
     cases: list[tuple[str, Any, type, str]] = [
-        ("deadline in the past", lambda: svc.create_order(
-            inspector, create_body(world, issue=True, deadline=clock.now() - timedelta(hours=1))), ValidationFailed, "deadline"),
-        ("draft deadline in the past", lambda: svc.create_order(
-            inspector, create_body(world, deadline=clock.now() - timedelta(hours=1))), ValidationFailed, "deadline"),
-        ("longer than the rule, no reason", lambda: svc.create_order(
-            inspector, create_body(world, issue=True, deadline=clock.now() + timedelta(days=30))), ValidationFailed, "deadline_reason"),
-        ("contractor not on the project", lambda: svc.create_order(
-            inspector, create_body(world, work_item_id=None, site_id=world.id_of("site1"), contractor_id=stranger.id)),
+        ("deadline in the past", create(True, deadline=clock.now() - hour), ValidationFailed, "deadline"),
+        ("draft deadline in the past", create(deadline=clock.now() - hour), ValidationFailed, "deadline"),
+        ("later than the rule, no reason", create(True, deadline=clock.now() + 30 * 24 * hour),
+         ValidationFailed, "deadline_reason"),
+        ("contractor not on the project", create(work_item_id=None, site_id=world.id_of("site1"),
+                                                 contractor_id=stranger.id), ValidationFailed, "contractor_id"),
+        ("addressee is not a contractor", create(contractor_id=world.orgs["supervisor"].id),
          ValidationFailed, "contractor_id"),
-        ("addressee is not a contractor", lambda: svc.create_order(
-            inspector, create_body(world, contractor_id=world.orgs["supervisor"].id)), ValidationFailed, "contractor_id"),
-        ("no addressee at all", lambda: svc.create_order(
-            inspector, create_body(world, work_item_id=None)), ValidationFailed, "contractor_id"),
-        ("work item of another site", lambda: svc.create_order(
-            inspector, create_body(world, work_item_id=world.id_of("work_a"), site_id=world.id_of("p1"))), ValidationFailed, "work_item_id"),
-        ("photo that does not exist", lambda: svc.create_order(
-            inspector, create_body(world, issue=True, photos=[pending_photo, "a" * 64])), ValidationFailed, "photos"),
-        ("stop-work without a place", lambda: svc.create_order(
-            inspector, create_body(world, kind=OrderKind.stop_work, work_item_id=None, contractor_id=world.orgs["contractor_a"].id)),
+        ("no addressee at all", create(work_item_id=None), ValidationFailed, "contractor_id"),
+        ("work item not on that site", create(site_id=world.id_of("p1")), ValidationFailed, "work_item_id"),
+        ("photo that does not exist", create(True, photos=[pending_photo, "a" * 64]), ValidationFailed, "photos"),
+        ("stop-work without a place", create(kind=OrderKind.stop_work, work_item_id=None, contractor_id=a),
          ValidationFailed, "site_id"),
-        ("half a source reference", lambda: svc.create_order(
-            inspector, create_body(world, source=Source.failed_sample, source_table="sample")), ValidationFailed, "source_id"),
-        ("response with neither text nor photo", lambda: svc.respond(
-            contractor, issued, s.RespondBody(text="  ")), ValidationFailed, "text"),
-        ("response to a closed order", lambda: svc.respond(
-            contractor, closed, s.RespondBody(text="再答复")), InvalidTransition, "status"),
-        ("response photo that does not exist", lambda: svc.respond(
-            contractor, issued, s.RespondBody(text="见照片", photos=["b" * 64])), ValidationFailed, "photos"),
-        ("reject with a deadline in the past", lambda: svc.reject(
-            inspector, closed, s.RejectBody(reason="x", deadline=clock.now() - timedelta(days=1))), InvalidTransition, "status"),
+        ("half a source reference", create(source=Source.failed_sample, source_table="sample"),
+         ValidationFailed, "source_id"),
+        ("response with neither text nor photo", respond(issued, text="  "), ValidationFailed, "text"),
+        ("response to a closed order", respond(closed, text="再答复"), InvalidTransition, "status"),
+        ("response photo that does not exist", respond(issued, text="见照片", photos=["b" * 64]),
+         ValidationFailed, "photos"),
+        ("reject a closed order", lambda: svc.reject(inspector, closed, s.RejectBody(
+            reason="x", deadline=clock.now() + hour)), InvalidTransition, "status"),
     ]  # fmt: skip
     for name, call, error, field in cases:
         before = await row_counts()
