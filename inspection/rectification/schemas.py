@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta
 
 from inspection.projects.schemas import Input, Output, Synced
@@ -223,3 +224,32 @@ class EscalationReport(Output, kw_only=True):
     at: datetime
     orders_checked: int
     notifications_created: int
+
+
+# Foreign-key columns are named after the thing they point to; the API calls them *_id.
+_FK_OUT = {
+    "project": "project_id",
+    "site": "site_id",
+    "building": "building_id",
+    "work_item": "work_item_id",
+    "contractor": "contractor_id",
+    "issuer": "issuer_id",
+    "issuer_organisation": "issuer_organisation_id",
+    "order": "order_id",
+    "responder": "responder_id",
+    "reviewed_by": "reviewed_by_id",
+    "actor": "actor_id",
+    "actor_organisation": "actor_organisation_id",
+    "response": "response_id",
+    "started_by": "started_by_id",
+    "resumed_by": "resumed_by_id",
+    "recipient_user": "recipient_user_id",
+    "recipient_organisation": "recipient_organisation_id",
+}
+
+
+def from_row(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
+    """A table row (plus computed fields) as an output Struct."""
+    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
+    data.update(extra)
+    return msgspec.convert(data, out, strict=False)

@@ -38,23 +38,23 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from inspection.actor import SYSTEM, Actor
 from inspection.clock import Clock, FixedClock
-from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
+from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import OrgKind, Role
-from inspection.projects.tables import Building, Membership, Organisation, Project, Site, WorkItem
-from inspection.records import Write, contractor_bucket, new_id, project_bucket, write
+from inspection.projects.tables import Building, Membership, Organisation, Site, WorkItem
+from inspection.records import Write, new_id, write
+from inspection.rectification import escalation
+from inspection.rectification import notifications as outbox
 from inspection.rectification import schemas as s
 from inspection.rectification.access import may_read_order, may_read_response, order_access, party, visible_where
+from inspection.rectification.history import order_buckets, record_event
 from inspection.rectification.rules import (
     AWAITING_CONTRACTOR,
     ISSUING_ROLES,
     Action,
-    Audience,
     MoveRefused,
     OrderFacts,
     OrderKind,
@@ -66,47 +66,20 @@ from inspection.rectification.rules import (
     choose_deadline,
     deadline_problem,
     decide,
-    escalation_steps,
     is_overdue,
     parse_rulebook,
     rule_deadline,
     tally,
 )
-from inspection.rectification.tables import Notification, OrderEvent, OrderResponse, RectificationOrder, WorkStop
+from inspection.rectification.stops import StopInfo, active_stops, end_stops, start_stop, stop_out
+from inspection.rectification.tables import OrderEvent, OrderResponse, RectificationOrder, WorkStop
 from inspection.settings import Settings
 
-ORDER_TABLE = "rectification_order"
-RESPONSE_TABLE = "order_response"
+ORDER_TABLE = RectificationOrder._meta.tablename
+RESPONSE_TABLE = OrderResponse._meta.tablename
 RULES_FILE = Path(__file__).with_name("rules.toml")
 
 RO = RectificationOrder
-
-# Foreign-key columns are named after the thing they point to; the API calls them *_id.
-_FK_OUT = {
-    "project": "project_id",
-    "site": "site_id",
-    "building": "building_id",
-    "work_item": "work_item_id",
-    "contractor": "contractor_id",
-    "issuer": "issuer_id",
-    "issuer_organisation": "issuer_organisation_id",
-    "order": "order_id",
-    "responder": "responder_id",
-    "reviewed_by": "reviewed_by_id",
-    "actor": "actor_id",
-    "actor_organisation": "actor_organisation_id",
-    "response": "response_id",
-    "started_by": "started_by_id",
-    "resumed_by": "resumed_by_id",
-    "recipient_user": "recipient_user_id",
-    "recipient_organisation": "recipient_organisation_id",
-}
-
-
-def _out(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
-    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
-    data.update(extra)
-    return msgspec.convert(data, out, strict=False)
 
 
 def load_rulebook(path: Path = RULES_FILE) -> RuleBook:
@@ -143,44 +116,6 @@ class OrderSpec:
     deadline_reason: str = ""
     issue: bool = False
     id: UUID | None = None
-
-
-def order_buckets(order: dict[str, Any]) -> list[str]:
-    """A draft stays with the issuing side; from issue on, the contractor's bucket has it too."""
-    buckets = [project_bucket(order["project"])]
-    if order["status"] != OrderState.draft.value:
-        buckets.append(contractor_bucket(order["project"], order["contractor"]))
-    return buckets
-
-
-async def _record_event(
-    w: Write,
-    order: dict[str, Any],
-    action: str,
-    from_state: str | None,
-    to_state: str,
-    *,
-    reason: str = "",
-    deadline: datetime | None = None,
-    response_id: UUID | None = None,
-) -> None:
-    await w.insert(
-        OrderEvent,
-        {
-            "order": order["id"],
-            "project": order["project"],
-            "action": action,
-            "from_state": from_state,
-            "to_state": to_state,
-            "actor": w.actor.user_id,
-            "actor_organisation": w.actor.organisation_id,
-            "at": w.now,
-            "reason": reason,
-            "deadline": deadline,
-            "response": response_id,
-        },
-        order_buckets({**order, "status": to_state}),
-    )
 
 
 # Opening an order
@@ -313,126 +248,10 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
         organisation_id=contractor_id,
         field="photos",
     )
-    await _record_event(w, order, "issue" if spec.issue else "create", None, status.value, deadline=deadline)
+    await record_event(w, order, "issue" if spec.issue else "create", None, status.value, deadline=deadline)
     if spec.issue and spec.kind is OrderKind.stop_work:
-        await _start_stop(w, order)
+        await start_stop(w, order)
     return order
-
-
-# Stops
-
-
-async def _start_stop(w: Write, order: dict[str, Any]) -> None:
-    await w.insert(
-        WorkStop,
-        {
-            "project": order["project"],
-            "site": order["site"],
-            "work_item": order["work_item"],
-            "order": order["id"],
-            "contractor": order["contractor"],
-            "started_at": w.now,
-            "started_by": w.actor.user_id,
-        },
-        [project_bucket(order["project"]), contractor_bucket(order["project"], order["contractor"])],
-    )
-
-
-async def _end_stops(w: Write, order: dict[str, Any], note: str) -> int:
-    rows = await WorkStop.select().where((WorkStop.order == order["id"]) & WorkStop.resumed_at.is_null())
-    for row in rows:
-        await w.update(
-            WorkStop,
-            row["id"],
-            {"resumed_at": w.now, "resumed_by": w.actor.user_id, "resume_note": note},
-            [project_bucket(row["project"]), contractor_bucket(row["project"], row["contractor"])],
-            current=row,
-        )
-    return len(rows)
-
-
-@dataclass(frozen=True)
-class StopInfo:
-    """An active stop, as other domains show it on a site or work item."""
-
-    stop_id: UUID
-    order_id: UUID
-    project_id: UUID
-    site_id: UUID
-    work_item_id: UUID | None
-    started_at: datetime
-
-
-async def active_stops(
-    project_id: UUID | None = None, site_id: UUID | None = None, work_item_id: UUID | None = None
-) -> list[StopInfo]:
-    """Stops not yet resumed. For a work item: its own stops and whole-site stops of its site.
-    For a site: every stop on it (whole site or any of its work items). Callers check access."""
-    if [project_id, site_id, work_item_id].count(None) != 2:
-        raise ValueError("give exactly one of project_id, site_id, work_item_id")
-    where: Any = WorkStop.resumed_at.is_null() & WorkStop.deleted.eq(False)
-    if project_id is not None:
-        where &= WorkStop.project == project_id
-    elif site_id is not None:
-        where &= WorkStop.site == site_id
-    else:
-        item = await WorkItem.select(WorkItem.site).where(WorkItem.id == work_item_id).first()
-        if item is None:
-            return []
-        where &= (WorkStop.work_item == work_item_id) | ((WorkStop.site == item["site"]) & WorkStop.work_item.is_null())
-    rows = await WorkStop.select().where(where).order_by(WorkStop.started_at)
-    return [StopInfo(r["id"], r["order"], r["project"], r["site"], r["work_item"], r["started_at"]) for r in rows]
-
-
-def _stop_out(row: dict[str, Any]) -> s.StopOut:
-    return _out(row, s.StopOut, active=row["resumed_at"] is None)  # type: ignore[no-any-return]
-
-
-# Escalation recipients
-
-
-async def _owner_organisation(project_id: UUID) -> UUID | None:
-    row = await Project.select(Project.owner_organisation).where(Project.id == project_id).first()
-    return row["owner_organisation"] if row else None
-
-
-async def _authority_organisations(project_id: UUID) -> list[UUID]:
-    rows = await Membership.select(Membership.user.organisation.as_alias("org")).where(
-        (Membership.project == project_id) & (Membership.role == Role.authority.value) & Membership.deleted.eq(False)
-    )
-    return sorted({r["org"] for r in rows if r["org"] is not None}, key=str)
-
-
-Recipient = tuple[str, UUID]  # ("user" | "org", id)
-
-
-async def _recipients(order: dict[str, Any], audience: Audience) -> tuple[str, list[Recipient]]:
-    """The notification kind and who receives it."""
-    if audience is Audience.issuer_and_owner:
-        found: list[Recipient] = []
-        if order["issuer_organisation"] is not None:
-            found.append(("org", order["issuer_organisation"]))
-        elif order["issuer"] is not None:
-            found.append(("user", order["issuer"]))
-        owner = await _owner_organisation(order["project"])
-        if owner is not None:
-            found.append(("org", owner))
-        return "order_overdue", list(dict.fromkeys(found))
-    authorities = await _authority_organisations(order["project"])
-    if authorities:
-        return "order_overdue_authority", [("org", a) for a in authorities]
-    # nobody from the authority is on the project: the owner must know the report could not go up
-    owner = await _owner_organisation(order["project"])
-    return "order_overdue_no_authority", [("org", owner)] if owner else []
-
-
-def _message(order: dict[str, Any], threshold: int, now: datetime) -> str:
-    late = now - order["deadline"]
-    days = late.days
-    what = f"{order['kind']} order ({order['severity']})"
-    if threshold == 1:
-        return f"A {what} passed its deadline {order['deadline'].isoformat()} without the contractor's answer."
-    return f"A {what} is {days} day(s) past its deadline {order['deadline'].isoformat()}: reported to the authority."
 
 
 class RectificationService:
@@ -533,11 +352,11 @@ class RectificationService:
                     "issuer_organisation": actor.organisation_id,
                 },
             )
-            await _record_event(
+            await record_event(
                 w, order, Action.issue.value, OrderState.draft.value, nxt.value, reason=data.reason, deadline=deadline
             )
             if order["kind"] == OrderKind.stop_work.value:
-                await _start_stop(w, order)
+                await start_stop(w, order)
         return await self.get_order(actor, order_id)
 
     async def respond(self, actor: Actor, order_id: UUID, data: s.RespondBody) -> s.OrderDetail:
@@ -573,7 +392,7 @@ class RectificationService:
             )
             previous = order["status"]
             order = await self._set_state(w, order, {"status": nxt.value})
-            await _record_event(w, order, Action.respond.value, previous, nxt.value, response_id=response["id"])
+            await record_event(w, order, Action.respond.value, previous, nxt.value, response_id=response["id"])
         return await self.get_order(actor, order_id)
 
     async def accept(self, actor: Actor, order_id: UUID, data: s.AcceptBody) -> s.OrderDetail:
@@ -585,7 +404,7 @@ class RectificationService:
             await self._review(w, order, latest, "accepted", data.note)
             previous = order["status"]
             order = await self._set_state(w, order, {"status": nxt.value, "closed_at": w.now})
-            await _record_event(
+            await record_event(
                 w, order, Action.accept.value, previous, nxt.value, reason=data.note, response_id=latest["id"]
             )
         return await self.get_order(actor, order_id)
@@ -623,7 +442,7 @@ class RectificationService:
                     "deadline_round": order["deadline_round"] + 1,
                 },
             )
-            await _record_event(
+            await record_event(
                 w,
                 order,
                 Action.reject.value,
@@ -644,88 +463,41 @@ class RectificationService:
             order = await self._set_state(
                 w, order, {"status": nxt.value, "cancelled_at": w.now, "cancel_reason": data.reason}
             )
-            await _record_event(w, order, Action.cancel.value, previous, nxt.value, reason=data.reason)
+            await record_event(w, order, Action.cancel.value, previous, nxt.value, reason=data.reason)
             # a stop ordered by mistake ends with the order that imposed it
-            await _end_stops(w, order, f"order cancelled: {data.reason}")
+            await end_stops(w, order, f"order cancelled: {data.reason}")
         return await self.get_order(actor, order_id)
 
     async def resume(self, actor: Actor, order_id: UUID, data: s.ResumeBody) -> s.OrderDetail:
         """复工: the stop ends once the issuer side has accepted the contractor's response."""
         async with write(actor, self.clock) as w:
             order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.resume, data.version)
-            if await _end_stops(w, order, data.note) == 0:
+            if await end_stops(w, order, data.note) == 0:
                 raise InvalidTransition(
                     "the work this order stopped has already resumed", field="status", current_state=order["status"]
                 )
-            await _record_event(w, order, Action.resume.value, order["status"], nxt.value, reason=data.note)
+            await record_event(w, order, Action.resume.value, order["status"], nxt.value, reason=data.note)
         return await self.get_order(actor, order_id)
 
     # Escalation
 
     async def escalate(self, now: datetime | None = None) -> s.EscalationReport:
-        """Notify about every order past a threshold; each notification is made once, however
-        often this runs (the outbox's unique index, checked under the write lock)."""
+        """Notify about every order past a threshold at `now` (default: the clock); each
+        notification is made once, however often this runs."""
         at = now or self.clock.now()
-        created = 0
         async with write(SYSTEM, FixedClock(at)) as w:
-            candidates = await RO.select().where(
-                RO.status.is_in([s.value for s in AWAITING_CONTRACTOR]) & (RO.deadline < at) & RO.deleted.eq(False)
-            )
-            for order in candidates:
-                steps = escalation_steps(
-                    OrderState(order["status"]), order["deadline"], Severity(order["severity"]), at, self.book
-                )
-                for step in steps:
-                    kind, recipients = await _recipients(order, step.audience)
-                    fresh = 0
-                    for recipient in recipients:
-                        fresh += await self._notify_once(w, order, kind, step.threshold, recipient, at)
-                    if fresh:
-                        created += fresh
-                        names = ", ".join(f"{k}:{v}" for k, v in recipients)
-                        await _record_event(
-                            w,
-                            order,
-                            "escalate",
-                            order["status"],
-                            order["status"],
-                            reason=f"threshold {step.threshold} ({kind}): notified {names}",
-                            deadline=order["deadline"],
-                        )
-        return s.EscalationReport(at=at, orders_checked=len(candidates), notifications_created=created)
+            checked, created = await escalation.apply(w, at, self.book)
+        return s.EscalationReport(at=at, orders_checked=checked, notifications_created=created)
 
-    async def _notify_once(
-        self, w: Write, order: dict[str, Any], kind: str, threshold: int, recipient: Recipient, at: datetime
-    ) -> int:
-        key = f"{recipient[0]}:{recipient[1]}"
-        identity = (
-            (Notification.subject_table == ORDER_TABLE)
-            & (Notification.subject_id == order["id"])
-            & (Notification.rule == "order_overdue")
-            & (Notification.occurrence == order["deadline_round"])
-            & (Notification.threshold == threshold)
-            & (Notification.recipient_key == key)
-        )
-        if await Notification.exists().where(identity):
-            return 0
-        await Notification.insert(
-            Notification(
-                id=new_id(),
-                recipient_user=recipient[1] if recipient[0] == "user" else None,
-                recipient_organisation=recipient[1] if recipient[0] == "org" else None,
-                recipient_key=key,
-                project=order["project"],
-                kind=kind,
-                subject_table=ORDER_TABLE,
-                subject_id=order["id"],
-                rule="order_overdue",
-                occurrence=order["deadline_round"],
-                threshold=threshold,
-                message=_message(order, threshold, at),
-                created_at=at,
-            )
-        ).on_conflict(action="DO NOTHING")
-        return 1
+    # The in-app notification feed
+
+    async def notifications(
+        self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
+    ) -> s.NotificationPage:
+        return await outbox.feed(actor, unread_only, limit, offset)
+
+    async def mark_read(self, actor: Actor, notification_id: UUID) -> s.NotificationOut:
+        return await outbox.mark_read(actor, notification_id, self.clock.now())
 
     # Queries
 
@@ -750,7 +522,7 @@ class RectificationService:
         return s.OrderDetail(
             order=self._order_out(order, now, photos.get(order_id, [])),
             responses=[
-                _out(
+                s.from_row(
                     r,
                     s.ResponseOut,
                     late=order["deadline"] is not None and r["responded_at"] > self._deadline_at(order, r, history),
@@ -758,8 +530,8 @@ class RectificationService:
                 )
                 for r in responses
             ],
-            history=[_out(e, s.EventOut) for e in history],
-            stops=[_stop_out(st) for st in stops],
+            history=[s.from_row(e, s.EventOut) for e in history],
+            stops=[stop_out(st) for st in stops],
         )
 
     @staticmethod
@@ -773,7 +545,7 @@ class RectificationService:
 
     @staticmethod
     def _order_out(order: dict[str, Any], now: datetime, photos: list[links.EvidenceInfo]) -> s.OrderOut:
-        return _out(  # type: ignore[no-any-return]
+        return s.from_row(  # type: ignore[no-any-return]
             order,
             s.OrderOut,
             overdue=is_overdue(OrderState(order["status"]), order["deadline"], now),
@@ -897,56 +669,7 @@ class RectificationService:
         if access.contractor_only:
             where &= WorkStop.contractor == access.organisation_id
         rows = await WorkStop.select().where(where).order_by(WorkStop.started_at, ascending=False)
-        return s.StopPage(items=[_stop_out(r) for r in rows])
-
-    # The in-app notification feed
-
-    def _mine(self, actor: Actor) -> Any:
-        clause: Any = Notification.recipient_user == actor.user_id
-        if actor.organisation_id is not None:
-            clause |= Notification.recipient_organisation == actor.organisation_id
-        return clause
-
-    async def notifications(
-        self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
-    ) -> s.NotificationPage:
-        """Addressed to me, or to my organisation (then read by one member, read for all)."""
-        if actor.user_id is None:
-            return s.NotificationPage(items=[], total=0, unread=0, limit=limit, offset=offset)
-        mine = self._mine(actor)
-        where = mine & Notification.read_at.is_null() if unread_only else mine
-        rows = await (
-            Notification.select()
-            .where(where)
-            .order_by(Notification.created_at, ascending=False)
-            .order_by(Notification.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        total = await Notification.count().where(where)
-        unread = await Notification.count().where(mine & Notification.read_at.is_null())
-        return s.NotificationPage(
-            items=[_out(r, s.NotificationOut) for r in rows], total=total, unread=unread, limit=limit, offset=offset
-        )
-
-    async def mark_read(self, actor: Actor, notification_id: UUID) -> s.NotificationOut:
-        if actor.user_id is None:
-            raise NotFound(f"notification {notification_id} does not exist")
-        where = (Notification.id == notification_id) & self._mine(actor)
-        row = await Notification.select().where(where).first()
-        if row is None:
-            raise NotFound(f"notification {notification_id} does not exist")
-        if row["read_at"] is None:
-            now = self.clock.now()
-            # only the first reader stamps it; a second concurrent mark keeps the first time
-            await Notification.update({Notification.read_at: now}).where(where & Notification.read_at.is_null())
-            row = {
-                **row,
-                "read_at": (await Notification.select(Notification.read_at).where(where).first() or {}).get(
-                    "read_at", now
-                ),
-            }
-        return _out(row, s.NotificationOut)  # type: ignore[no-any-return]
+        return s.StopPage(items=[stop_out(r) for r in rows])
 
 
 def _photo(p: links.EvidenceInfo) -> s.PhotoOut:
