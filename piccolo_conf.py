@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.audit.piccolo_app",
         "inspection.projects.piccolo_app",
         "inspection.evidence.piccolo_app",
+        "inspection.rectification.piccolo_app",
     ]
 )

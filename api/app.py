@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, health, projects, sync
+from api import auth, health, projects, rectification, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
@@ -22,6 +22,7 @@ from inspection import __version__, db
 from inspection.clock import Clock, SystemClock
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
+from inspection.rectification.service import RectificationService
 from inspection.settings import Settings, get_settings, secret_key
 from inspection.sync.service import SyncService
 
@@ -37,6 +38,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         auth=Authenticator(settings, secret_key(settings), clock),
         projects=ProjectsService(settings, clock),
         sync=SyncService(secret_key(settings), clock),
+        rectification=RectificationService(settings, clock),
     )
 
 
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             projects.ProjectController,
             projects.SiteController,
             sync.SyncController,
+            rectification.OrderController,
+            rectification.NotificationController,
         ],
         guards=[require_actor],
         dependencies={

@@ -14,6 +14,7 @@ from inspection.clock import Clock
 from inspection.errors import Unauthorized
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
+from inspection.rectification.service import RectificationService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
 
@@ -25,6 +26,7 @@ class Services:
     auth: Authenticator
     projects: ProjectsService
     sync: SyncService
+    rectification: RectificationService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -1,0 +1,112 @@
+"""Escalation of overdue orders: the rules (rules.escalation_steps) decide which thresholds an
+order has reached; this applies them, once each, to the notification outbox and the order's history.
+
+The alerts domain schedules `RectificationService.escalate` (one run at a time is not required:
+the outbox's unique index and the write lock make a second run create nothing new).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from inspection.projects.rules import Role
+from inspection.projects.tables import Membership, Project
+from inspection.records import Write
+from inspection.rectification.history import record_event
+from inspection.rectification.notifications import Recipient, notify_once
+from inspection.rectification.rules import (
+    AWAITING_CONTRACTOR,
+    Audience,
+    OrderState,
+    RuleBook,
+    Severity,
+    escalation_steps,
+)
+from inspection.rectification.tables import RectificationOrder
+
+ORDER_TABLE = RectificationOrder._meta.tablename
+RULE = "order_overdue"
+
+
+async def _owner_organisation(project_id: UUID) -> UUID | None:
+    row = await Project.select(Project.owner_organisation).where(Project.id == project_id).first()
+    return row["owner_organisation"] if row else None
+
+
+async def _authority_organisations(project_id: UUID) -> list[UUID]:
+    rows = await Membership.select(Membership.user.organisation.as_alias("org")).where(
+        (Membership.project == project_id) & (Membership.role == Role.authority.value) & Membership.deleted.eq(False)
+    )
+    return sorted({r["org"] for r in rows if r["org"] is not None}, key=str)
+
+
+async def _recipients(order: dict[str, Any], audience: Audience) -> tuple[str, list[Recipient]]:
+    """The notification kind and who receives it."""
+    if audience is Audience.issuer_and_owner:
+        found: list[Recipient] = []
+        if order["issuer_organisation"] is not None:
+            found.append(("org", order["issuer_organisation"]))
+        elif order["issuer"] is not None:
+            found.append(("user", order["issuer"]))
+        owner = await _owner_organisation(order["project"])
+        if owner is not None:
+            found.append(("org", owner))
+        return "order_overdue", list(dict.fromkeys(found))
+    authorities = await _authority_organisations(order["project"])
+    if authorities:
+        return "order_overdue_authority", [("org", a) for a in authorities]
+    # nobody from the authority is on the project: the owner must know the report could not go up
+    owner = await _owner_organisation(order["project"])
+    return "order_overdue_no_authority", [("org", owner)] if owner else []
+
+
+def _message(order: dict[str, Any], threshold: int, now: datetime) -> str:
+    late = now - order["deadline"]
+    days = late.days
+    what = f"{order['kind']} order ({order['severity']})"
+    if threshold == 1:
+        return f"A {what} passed its deadline {order['deadline'].isoformat()} without the contractor's answer."
+    return f"A {what} is {days} day(s) past its deadline {order['deadline'].isoformat()}: reported to the authority."
+
+
+async def apply(w: Write, at: datetime, book: RuleBook) -> tuple[int, int]:
+    """Inside the caller's write transaction: (orders checked, notifications created)."""
+    RO = RectificationOrder
+    candidates = await RO.select().where(
+        RO.status.is_in([st.value for st in AWAITING_CONTRACTOR]) & (RO.deadline < at) & RO.deleted.eq(False)
+    )
+    created = 0
+    for order in candidates:
+        steps = escalation_steps(OrderState(order["status"]), order["deadline"], Severity(order["severity"]), at, book)
+        for step in steps:
+            kind, recipients = await _recipients(order, step.audience)
+            fresh = 0
+            for recipient in recipients:
+                fresh += await notify_once(
+                    recipient,
+                    kind=kind,
+                    subject_table=ORDER_TABLE,
+                    subject_id=order["id"],
+                    rule=RULE,
+                    # a new deadline after a rejection is a new occurrence, escalated afresh
+                    occurrence=order["deadline_round"],
+                    threshold=step.threshold,
+                    project_id=order["project"],
+                    message=_message(order, step.threshold, at),
+                    at=at,
+                )
+            if fresh:
+                created += fresh
+                names = ", ".join(f"{k}:{v}" for k, v in recipients)
+                await record_event(
+                    w,
+                    order,
+                    "escalate",
+                    order["status"],
+                    order["status"],
+                    reason=f"threshold {step.threshold} ({kind}): notified {names}",
+                    deadline=order["deadline"],
+                )
+    return len(candidates), created

@@ -1,0 +1,108 @@
+"""The notification outbox (通知): making a notification once, and the in-app feed that reads it.
+Delivery by other channels (webhook, e-mail) is the alerts domain's job; it sets `delivered_at`.
+
+A notification addressed to an organisation is read by one member for all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from inspection.actor import Actor
+from inspection.errors import NotFound
+from inspection.records import new_id
+from inspection.rectification import schemas as s
+from inspection.rectification.tables import Notification
+
+Recipient = tuple[str, UUID]  # ("user" | "org", id)
+
+
+async def notify_once(
+    recipient: Recipient,
+    *,
+    kind: str,
+    subject_table: str,
+    subject_id: UUID,
+    rule: str,
+    occurrence: int,
+    threshold: int,
+    project_id: UUID | None,
+    message: str,
+    at: datetime,
+) -> int:
+    """Add a notification unless this (subject, rule, occurrence, threshold, recipient) has one;
+    1 when added. Call inside a write transaction: it holds the change counter's lock, so the
+    check and the insert cannot interleave with another writer; the unique index backs it up."""
+    key = f"{recipient[0]}:{recipient[1]}"
+    identity = (
+        (Notification.subject_table == subject_table)
+        & (Notification.subject_id == subject_id)
+        & (Notification.rule == rule)
+        & (Notification.occurrence == occurrence)
+        & (Notification.threshold == threshold)
+        & (Notification.recipient_key == key)
+    )
+    if await Notification.exists().where(identity):
+        return 0
+    await Notification.insert(
+        Notification(
+            id=new_id(),
+            recipient_user=recipient[1] if recipient[0] == "user" else None,
+            recipient_organisation=recipient[1] if recipient[0] == "org" else None,
+            recipient_key=key,
+            project=project_id,
+            kind=kind,
+            subject_table=subject_table,
+            subject_id=subject_id,
+            rule=rule,
+            occurrence=occurrence,
+            threshold=threshold,
+            message=message,
+            created_at=at,
+        )
+    ).on_conflict(action="DO NOTHING")
+    return 1
+
+
+def _mine(actor: Actor) -> Any:
+    clause: Any = Notification.recipient_user == actor.user_id
+    if actor.organisation_id is not None:
+        clause |= Notification.recipient_organisation == actor.organisation_id
+    return clause
+
+
+async def feed(actor: Actor, unread_only: bool, limit: int, offset: int) -> s.NotificationPage:
+    """Addressed to me, or to my organisation, newest first."""
+    if actor.user_id is None:
+        return s.NotificationPage(items=[], total=0, unread=0, limit=limit, offset=offset)
+    mine = _mine(actor)
+    where = mine & Notification.read_at.is_null() if unread_only else mine
+    rows = await (
+        Notification.select()
+        .where(where)
+        .order_by(Notification.created_at, ascending=False)
+        .order_by(Notification.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await Notification.count().where(where)
+    unread = await Notification.count().where(mine & Notification.read_at.is_null())
+    return s.NotificationPage(
+        items=[s.from_row(r, s.NotificationOut) for r in rows], total=total, unread=unread, limit=limit, offset=offset
+    )
+
+
+async def mark_read(actor: Actor, notification_id: UUID, now: datetime) -> s.NotificationOut:
+    if actor.user_id is None:
+        raise NotFound(f"notification {notification_id} does not exist")
+    where = (Notification.id == notification_id) & _mine(actor)
+    row = await Notification.select().where(where).first()
+    if row is None:
+        raise NotFound(f"notification {notification_id} does not exist")
+    if row["read_at"] is None:
+        # the first reader's time stays if two mark it at once
+        await Notification.update({Notification.read_at: now}).where(where & Notification.read_at.is_null())
+        row = await Notification.select().where(where).first() or {**row, "read_at": now}
+    return s.from_row(row, s.NotificationOut)  # type: ignore[no-any-return]
