@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -188,8 +189,23 @@ class Write:
         )
 
 
+_current: ContextVar[Write | None] = ContextVar("current_write", default=None)
+
+
 @asynccontextmanager
 async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
+    """One write transaction with one sequence number. Called inside another write (a service
+    used by a sync push handler), it joins the outer one: still one transaction, one number."""
+    outer = _current.get()
+    if outer is not None:
+        if outer.actor.user_id != actor.user_id:
+            raise RuntimeError("a nested write must act for the same user as the outer one")
+        yield outer
+        return
     async with db.transaction():
-        seq = await next_seq()
-        yield Write(actor=actor, seq=seq, now=clock.now())
+        current = Write(actor=actor, seq=await next_seq(), now=clock.now())
+        token = _current.set(current)
+        try:
+            yield current
+        finally:
+            _current.reset(token)

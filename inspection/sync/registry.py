@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MUTATION_MODULES = [
     "inspection.projects.mutations",
+    "inspection.rectification.mutations",
 ]
 
 # Tables that carry sync columns but must not reach tablets.
