@@ -161,6 +161,28 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await ChangeCounter.raw(sql, *args)
 
 
+async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Rows as tuples, skipping Piccolo's per-row dicts, for hot read paths outside transactions.
+    Placeholders are {} as in raw()."""
+    from piccolo.querystring import QueryString
+
+    db = engine()
+    query, query_args = QueryString(sql, *args).compile_string(engine_type=db.engine_type)
+    if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
+        connection = await db._take()
+        try:
+            async with connection.execute(query, query_args) as cursor:
+                cursor._cursor.row_factory = None
+                return list(await cursor.fetchall())
+        finally:
+            await db._give_back(connection)
+    if isinstance(db, PostgresEngine) and db.pool is not None and db.current_transaction.get() is None:
+        async with db.pool.acquire() as connection:
+            return [tuple(r) for r in await connection.fetch(query, *query_args)]
+    rows = await raw(sql, *args)
+    return [tuple(r.values()) for r in rows]
+
+
 async def pending_migrations() -> list[str]:
     """Names of the migrations not yet applied, as 'app:migration_id'."""
     from piccolo.apps.migrations.commands.check import CheckMigrationManager
