@@ -13,13 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, health, projects
+from api import auth, evidence, health, projects
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
 from inspection.clock import Clock, SystemClock
+from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.settings import Settings, get_settings, secret_key
@@ -35,6 +36,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         clock=clock,
         auth=Authenticator(settings, secret_key(settings), clock),
         projects=ProjectsService(settings, clock),
+        evidence=EvidenceService(settings, clock),
     )
 
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             projects.UserController,
             projects.ProjectController,
             projects.SiteController,
+            evidence.EvidenceController,
         ],
         guards=[require_actor],
         dependencies={
