@@ -19,7 +19,6 @@ from inspection.evidence.rules import SHA256_RE
 from inspection.evidence.tables import Evidence, EvidenceLink
 from inspection.records import Write, contractor_bucket, project_bucket
 
-
 # record_table -> async check(actor, record_id) -> may this actor read that record?
 ReaderCheck = Callable[[Actor, UUID], Awaitable[bool]]
 _READERS: dict[str, ReaderCheck] = {}

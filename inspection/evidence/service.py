@@ -7,8 +7,11 @@ SHA-256 that names them; until then the row is `pending` and records that cite i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,8 +34,9 @@ from inspection.records import write
 from inspection.settings import Settings
 
 API_PREFIX = "/api/v1/evidence"
-# Writes to the staging file are batched so that one worker-thread hop carries about 1 MiB.
+# Writes to the staging file are batched so that one hop to the writer thread carries about 1 MiB.
 WRITE_BATCH_BYTES = 1024 * 1024
+WRITES_IN_FLIGHT = 4
 PRESIGNED_UPLOAD_TTL_S = 15 * 60
 PRESIGNED_DOWNLOAD_TTL_S = 5 * 60
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -89,28 +93,43 @@ async def _row(sha256: str) -> dict[str, Any] | None:
     return await Evidence.select().where(Evidence.sha256 == sha256).first()
 
 
-def _append(f: BinaryIO, digest: Any, data: bytes) -> None:
-    f.write(data)
-    digest.update(data)
+def _append(f: BinaryIO, digest: Any, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        f.write(chunk)
+        digest.update(chunk)
 
 
 async def spool(chunks: AsyncIterable[bytes], path: Path, limit: int) -> tuple[int, str]:
     """Write `chunks` to `path` while hashing them; stop at the first byte past `limit`.
-    Memory stays at about one batch whatever the size."""
+
+    Batches of about 1 MiB go to one writer thread of this upload's own, which hashes and writes
+    them in order while the event loop keeps receiving. Up to WRITES_IN_FLIGHT batches may wait
+    for it, so the network is not paused each time the disk is slow, and memory stays bounded."""
+    loop = asyncio.get_running_loop()
     digest = hashlib.sha256()
     size = 0
-    batch = bytearray()
-    with path.open("wb") as f:  # noqa: ASYNC230 - opening is instant; the writes go to a thread
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"the file is larger than the limit of {limit:,} bytes", field="body", limit=limit)
-            batch += chunk
-            if len(batch) >= WRITE_BATCH_BYTES:
-                data, batch = bytes(batch), bytearray()
-                await anyio.to_thread.run_sync(_append, f, digest, data)
-        if batch:
-            await anyio.to_thread.run_sync(_append, f, digest, bytes(batch))
+    batch: list[bytes] = []
+    batched = 0
+    in_flight: deque[asyncio.Future[None]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-spool") as writer, path.open("wb") as f:
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"the file is larger than the limit of {limit:,} bytes", field="body", limit=limit)
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= WRITE_BATCH_BYTES:
+                    if len(in_flight) >= WRITES_IN_FLIGHT:
+                        await in_flight.popleft()
+                    in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
+                    batch, batched = [], 0
+            in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
+            while in_flight:
+                await in_flight.popleft()
+        finally:
+            if in_flight:  # the thread must be done with the file before it closes
+                await asyncio.wait(in_flight)
     return size, digest.hexdigest()
 
 
@@ -214,7 +233,9 @@ class EvidenceService:
             )
         else:
             target = s.UploadTarget(via="api", method="PUT", url=evidence_url(data.sha256))
-        return s.UploadTicket(evidence=ticket.evidence, upload=target, complete_url=f"{evidence_url(data.sha256)}/complete")
+        return s.UploadTicket(
+            evidence=ticket.evidence, upload=target, complete_url=f"{evidence_url(data.sha256)}/complete"
+        )
 
     async def upload(
         self,
@@ -356,7 +377,9 @@ class EvidenceService:
     async def download(self, actor: Actor, sha256: str, size: int | None = None) -> Download:
         row = await self._readable(actor, sha256)
         if row["status"] != "stored":
-            raise Conflict("the bytes of this evidence have not been uploaded yet", field="sha256", evidence_status="pending")
+            raise Conflict(
+                "the bytes of this evidence have not been uploaded yet", field="sha256", evidence_status="pending"
+            )
         if size is None:
             key, content_type, etag, length = rules.object_key(sha256), row["content_type"], sha256, row["size_bytes"]
         elif size not in rules.THUMBNAIL_SIDES:

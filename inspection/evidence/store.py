@@ -152,8 +152,12 @@ class DiskStore:
         await self._io("write", lambda: self._link_into_place(staged, key))
 
     async def put_bytes(self, key: str, data: bytes, *, content_type: str) -> None:
+        def write() -> None:
+            staged.write_bytes(data)
+            self._link_into_place(staged, key)
+
         with self.staging() as staged:
-            await self._io("write", lambda: (staged.write_bytes(data), self._link_into_place(staged, key)))
+            await self._io("write", write)
 
     async def exists(self, key: str) -> bool:
         return await self._io("look-up", self.path_of(key).is_file)

@@ -55,7 +55,7 @@ def s3_settings(endpoint: str, bucket: str) -> Settings:
         s3_endpoint_url=endpoint,
         s3_bucket=bucket,
         s3_access_key_id="test-key",
-        s3_secret_access_key="test-secret",  # noqa: S106 - moto accepts any
+        s3_secret_access_key="test-secret",
         s3_path_style=True,
     )
     return msgspec.structs.replace(base, storage=storage)

@@ -12,7 +12,6 @@ from PIL import Image
 
 from inspection.actor import Actor
 from inspection.evidence import links
-from inspection.evidence.rules import object_key
 from inspection.evidence.tables import Evidence
 from inspection.records import new_id, write
 from tests.evidence.conftest import BACKENDS, jpeg, pdf, png_with_alpha, sha, stored_keys

@@ -17,7 +17,12 @@ URL = "/api/v1/evidence"
 
 
 async def test_wrong_bytes_under_a_valid_presigned_url_are_refused(world: World, photo: bytes, store) -> None:  # type: ignore[no-untyped-def]
-    start = {"sha256": sha(photo), "project_id": str(world.id_of("p1")), "content_type": "image/jpeg", "size": len(photo)}
+    start = {
+        "sha256": sha(photo),
+        "project_id": str(world.id_of("p1")),
+        "content_type": "image/jpeg",
+        "size": len(photo),
+    }
     target = (await world.post("inspector", f"{URL}/uploads", start)).json()["upload"]
     forged = jpeg(seed=99)[: len(photo)].ljust(len(photo), b"\0")
     async with httpx.AsyncClient() as outside:
