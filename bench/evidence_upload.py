@@ -32,6 +32,17 @@ SIZE = 50 * 1000 * 1000
 PIECE = 1024 * 1024
 PASSWORD = "bench-password-2026"
 RUNS = 5
+SERVE = [
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "--factory",
+    "api.app:app_from_env",
+    "--host",
+    "127.0.0.1",
+    "--log-level",
+    "warning",
+]
 GOAL_RATIO = 0.5
 GOAL_GROWTH_MB = 30
 
@@ -101,8 +112,7 @@ def main() -> None:
     run([*cli, "migrate"], env)
     run([*cli, "user", "create", "bench", "--admin", "--password", PASSWORD], env)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--log-level", "warning"],
+        [*SERVE, "--port", str(port)],
         env=env,
         cwd=ROOT,
     )
