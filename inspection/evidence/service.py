@@ -111,25 +111,30 @@ async def spool(chunks: AsyncIterable[bytes], path: Path, limit: int) -> tuple[i
     batch: list[bytes] = []
     batched = 0
     in_flight: deque[asyncio.Future[None]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-spool") as writer, path.open("wb") as f:
-        try:
-            async for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"the file is larger than the limit of {limit:,} bytes", field="body", limit=limit)
-                batch.append(chunk)
-                batched += len(chunk)
-                if batched >= WRITE_BATCH_BYTES:
-                    if len(in_flight) >= WRITES_IN_FLIGHT:
-                        await in_flight.popleft()
-                    in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
-                    batch, batched = [], 0
-            in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
-            while in_flight:
-                await in_flight.popleft()
-        finally:
-            if in_flight:  # the thread must be done with the file before it closes
-                await asyncio.wait(in_flight)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-spool") as writer, path.open("wb") as f:
+            try:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(
+                            f"the file is larger than the limit of {limit:,} bytes", field="body", limit=limit
+                        )
+                    batch.append(chunk)
+                    batched += len(chunk)
+                    if batched >= WRITE_BATCH_BYTES:
+                        if len(in_flight) >= WRITES_IN_FLIGHT:
+                            await in_flight.popleft()
+                        in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
+                        batch, batched = [], 0
+                in_flight.append(loop.run_in_executor(writer, _append, f, digest, batch))
+                while in_flight:
+                    await in_flight.popleft()
+            finally:
+                if in_flight:  # the thread must be done with the file before it closes
+                    await asyncio.wait(in_flight)
+    except OSError as exc:  # the staging disk is full or gone: to the client, the store is down
+        raise unavailable("staging write", exc) from exc
     return size, digest.hexdigest()
 
 
@@ -169,10 +174,10 @@ class EvidenceService:
         if row is not None and not actor.is_admin:
             try:
                 access = await project_access(actor, row["project"])
-                member_sees_all = not access.contractor_only
+                member_sees_it = not access.contractor_only or self._own(actor, row)
             except NotFound:
-                member_sees_all = False
-            if not (member_sees_all or self._own(actor, row) or await links.may_read(actor, sha256)):
+                member_sees_it = False
+            if not (member_sees_it or await links.may_read(actor, sha256)):  # may_read knows the uploader
                 row = None
         if row is None:
             raise NotFound(f"evidence {sha256} does not exist or is not yours")
@@ -202,9 +207,9 @@ class EvidenceService:
             raise TooLarge(f"the file is larger than the limit of {self.limit:,} bytes", field="size", limit=self.limit)
         await self._may_upload_to(actor, data.project_id)
         async with write(actor, self.clock) as w:
-            if data.id is not None and await Evidence.exists().where(Evidence.id == data.id):
-                existing = await Evidence.select(Evidence.sha256).where(Evidence.id == data.id).first()
-                if existing is not None and existing["sha256"] != data.sha256:
+            if data.id is not None:
+                same_id = await Evidence.select(Evidence.sha256).where(Evidence.id == data.id).first()
+                if same_id is not None and same_id["sha256"] != data.sha256:
                     raise Conflict(f"evidence {data.id} already names other bytes", field="id")
             row = await links.announce(
                 w,

@@ -50,10 +50,18 @@ def test_pdf(tmp_path: Path) -> None:
         check(tmp_path, pdf()[:-8], "cut.pdf")
 
 
-def test_heic_only_when_pillow_can_read_it() -> None:
-    # pillow-heif is not a dependency: HEIC is refused here with advice to send JPEG.
-    assert Kind.heic not in readable_kinds()
+def test_heif_family_only_when_pillow_can_read_it(tmp_path: Path) -> None:
+    # pillow-heif is not a dependency, so HEIC is normally refused with advice to send JPEG;
+    # AVIF (also HEIF-based) is read by Pillow itself when built with libavif.
+    Image.init()
+    assert (Kind.heic in readable_kinds()) == ("HEIF" in Image.OPEN)
     assert {Kind.jpeg, Kind.png, Kind.pdf} <= set(readable_kinds())
+    if "AVIF" not in Image.SAVE:
+        return
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 120, 30)).save(buffer, "AVIF")
+    found = check(tmp_path, buffer.getvalue(), "photo.avif")
+    assert found.kind is Kind.avif and (found.width, found.height) == (640, 480)
 
 
 @pytest.mark.parametrize(

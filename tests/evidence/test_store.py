@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from inspection.errors import TooLarge, Unavailable
 from inspection.evidence.rules import object_key, thumbnail_key
+from inspection.evidence.service import spool
 from inspection.evidence.store import DiskStore, ObjectMissing, ObjectStore
 from tests.evidence.conftest import BACKENDS, sha, staging_files, stored_keys
 
@@ -79,3 +83,23 @@ async def test_disk_never_overwrites(store: ObjectStore) -> None:
             await store.commit(key, staged, content_type="application/octet-stream", sha256=sha(b"first"))
     assert store.path_of(key).read_bytes() == b"first"
     assert list(store.staging_dir.iterdir()) == []
+
+
+async def test_spool_hashes_stops_at_the_limit_and_maps_disk_failures(tmp_path: Path) -> None:
+    pulled = 0
+
+    async def body(pieces: int) -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(pieces):
+            pulled += 1
+            yield b"a" * 300_000
+
+    size, digest = await spool(body(10), tmp_path / "ok.part", limit=3_000_000)
+    assert (size, digest) == (3_000_000, hashlib.sha256(b"a" * 3_000_000).hexdigest())
+    assert (tmp_path / "ok.part").read_bytes() == b"a" * 3_000_000
+    pulled = 0
+    with pytest.raises(TooLarge):
+        await spool(body(100), tmp_path / "big.part", limit=1_000_000)
+    assert pulled == 4, "stopped at the first piece past the limit"
+    with pytest.raises(Unavailable):
+        await spool(body(1), tmp_path / "no-such-folder" / "x.part", limit=1_000_000)
