@@ -177,6 +177,8 @@ def main() -> None:
     print(f"upload of {SIZE / 1e6:.0f} MB through the API (best of {RUNS}): {seconds:.2f} s, {mb_s:.0f} MB/s")
     print(f"floor (hash + write + fsync in one loop): {floor:.2f} s, {floor_mb_s:.0f} MB/s; ratio {ratio:.2f}")
     print(f"fixed cost of one upload (1 kB, best of 5): {fixed * 1000:.0f} ms")
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (client and server share them)")
     print(
         f"server memory: {before['VmRSS'] / 1024:.0f} MB before, peak {after['VmHWM'] / 1024:.0f} MB; "
         f"growth {growth_mb:.1f} MB (goal <= {GOAL_GROWTH_MB})"
@@ -193,6 +195,8 @@ def main() -> None:
                 "ratio": round(ratio, 2),
                 "fixed_ms": round(fixed * 1000, 1),
                 "rss_growth_mb": round(growth_mb, 1),
+                "cpus": os.cpu_count(),
+                "load_avg_1m": round(load, 2),
                 "goals": {"ratio_min": GOAL_RATIO, "rss_growth_mb_max": GOAL_GROWTH_MB},
                 "ok": ok,
             }
