@@ -191,11 +191,20 @@ class S3Store:
 
     name = "s3"
 
-    def __init__(self, storage: StorageSettings, *, connect_timeout_s: float = 3, read_timeout_s: float = 30) -> None:
+    def __init__(
+        self,
+        storage: StorageSettings,
+        *,
+        scratch: Path | None = None,
+        connect_timeout_s: float = 3,
+        read_timeout_s: float = 30,
+    ) -> None:
         import boto3
         from botocore.config import Config
 
         self.bucket = storage.s3_bucket
+        # uploads in flight are spooled to local disk before they are verified and sent on
+        self.scratch = scratch or Path(tempfile.gettempdir()) / "siteinspect-uploads"
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=storage.s3_endpoint_url or None,
@@ -236,8 +245,12 @@ class S3Store:
 
     @contextmanager
     def staging(self) -> Iterator[Path]:
-        handle, name = tempfile.mkstemp(prefix="siteinspect-upload-", suffix=".part")
-        os.close(handle)
+        try:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.scratch, suffix=".part")
+            os.close(handle)
+        except OSError as exc:
+            raise unavailable("staging", exc) from exc
         path = Path(name)
         try:
             yield path
@@ -334,5 +347,5 @@ def disk_root(settings: Settings) -> Path:
 
 def build_store(settings: Settings) -> ObjectStore:
     if settings.storage.backend == "s3":
-        return S3Store(settings.storage)
+        return S3Store(settings.storage, scratch=disk_root(settings) / ".staging")
     return DiskStore(disk_root(settings))

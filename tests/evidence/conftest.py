@@ -107,11 +107,10 @@ def stored_keys(store: ObjectStore) -> list[str]:
     return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
-def staging_files() -> list[Path]:
-    """S3 uploads spool to the system temporary folder under this prefix."""
-    import tempfile
-
-    return list(Path(tempfile.gettempdir()).glob("siteinspect-upload-*"))
+def staging_files(store: ObjectStore) -> list[Path]:
+    """Uploads in flight: the disk store spools beside its objects, S3 to its scratch folder."""
+    folder = store.staging_dir if isinstance(store, DiskStore) else store.scratch  # type: ignore[attr-defined]
+    return list(folder.glob("*")) if folder.exists() else []
 
 
 # Sample files

@@ -26,7 +26,12 @@ class Left:
         self.store = store
 
     async def snapshot(self) -> tuple[int, int, list[str], int]:
-        return await Evidence.count(), await EvidenceLink.count(), stored_keys(self.store), len(staging_files())
+        return (
+            await Evidence.count(),
+            await EvidenceLink.count(),
+            stored_keys(self.store),
+            len(staging_files(self.store)),
+        )
 
 
 def assert_problem(r: httpx.Response, status: int, field: str | None) -> None:

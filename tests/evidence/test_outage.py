@@ -24,7 +24,7 @@ def broken_like(store: ObjectStore, tmp_path: Path) -> ObjectStore:
     """The same kind of store, unreachable: S3 on a port nobody listens on; disk under a path
     that runs through a plain file, so nothing can be created there."""
     if isinstance(store, S3Store):
-        return S3Store(s3_settings(f"http://127.0.0.1:{closed_port()}", store.bucket).storage)
+        return S3Store(s3_settings(f"http://127.0.0.1:{closed_port()}", store.bucket).storage, scratch=store.scratch)
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("in the way")
     return DiskStore(blocker / "evidence")
@@ -48,7 +48,7 @@ async def test_outage_then_recovery(world: World, app, clock, tmp_path: Path) ->
     assert r.headers["content-type"].startswith("application/problem+json")
     assert int(r.headers["retry-after"]) > 0
     assert r.json()["type"] == "urn:siteinspect:problem:unavailable"
-    assert staging_files() == []
+    assert staging_files(evidence.store) == [] and staging_files(working) == []
 
     ready = await world.client.get("/ready")
     assert ready.status_code == 503 and ready.json()["object_store"] != "ok"

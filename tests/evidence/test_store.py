@@ -37,7 +37,7 @@ async def test_commit_read_delete(store: ObjectStore) -> None:
     assert await read_all(store, key) == data
     await store.put_bytes(thumbnail_key(sha(data), 320), b"thumb", content_type="image/jpeg")
     assert await read_all(store, thumbnail_key(sha(data), 320)) == b"thumb"
-    assert [k for k in stored_keys(store) if ".staging" in k] == [] and staging_files() == []
+    assert [k for k in stored_keys(store) if ".staging" in k] == [] and staging_files(store) == []
     await store.delete(key)
     assert not await store.exists(key)
     with pytest.raises(ObjectMissing):
