@@ -95,6 +95,10 @@ async def _row(sha256: str) -> dict[str, Any] | None:
     return await Evidence.select().where(Evidence.sha256 == sha256).first()
 
 
+def too_large(limit: int, field: str) -> TooLarge:
+    return TooLarge(f"the file is larger than the limit of {limit:,} bytes", field=field, limit=limit)
+
+
 def _append(f: BinaryIO, digest: Any, chunks: list[bytes]) -> None:
     start = f.tell()
     for chunk in chunks:
@@ -126,9 +130,7 @@ async def spool(chunks: AsyncIterable[bytes], path: Path, limit: int) -> tuple[i
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
-                        raise TooLarge(
-                            f"the file is larger than the limit of {limit:,} bytes", field="body", limit=limit
-                        )
+                        raise too_large(limit, "body")
                     batch.append(chunk)
                     batched += len(chunk)
                     if batched >= WRITE_BATCH_BYTES:
@@ -213,14 +215,14 @@ class EvidenceService:
         if problem:
             raise UnsupportedMediaType(problem, field="content_type")
         if data.size > self.limit:
-            raise TooLarge(f"the file is larger than the limit of {self.limit:,} bytes", field="size", limit=self.limit)
+            raise too_large(self.limit, "size")
         await self._may_upload_to(actor, data.project_id)
         async with write(actor, self.clock) as w:
             if data.id is not None:
                 same_id = await Evidence.select(Evidence.sha256).where(Evidence.id == data.id).first()
                 if same_id is not None and same_id["sha256"] != data.sha256:
                     raise Conflict(f"evidence {data.id} already names other bytes", field="id")
-            row = await links.announce(
+            await links.announce(
                 w,
                 data.sha256,
                 project_id=data.project_id,
@@ -281,7 +283,7 @@ class EvidenceService:
             if row["status"] == "stored":
                 return _out(row)  # sent twice: the first copy counts, the body is not read
         if declared_size is not None and declared_size > self.limit:
-            raise TooLarge(f"the file is larger than the limit of {self.limit:,} bytes", field="body", limit=self.limit)
+            raise too_large(self.limit, "body")
         problem = await self.store.check()
         if problem:  # fail before the client spends its weak link on bytes we cannot keep
             raise unavailable("check", RuntimeError(problem))
