@@ -96,6 +96,13 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="siteinspect-bench-"))
+    try:
+        measure(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(work: Path) -> None:
     port = free_port()
     env = {
         **os.environ,
@@ -170,7 +177,6 @@ def main() -> None:
         server.wait(timeout=30)
 
     floor = min(floor_seconds(data, work) for data in runs)
-    shutil.rmtree(work, ignore_errors=True)
     mb_s = SIZE / seconds / 1e6
     floor_mb_s = SIZE / floor / 1e6
     ratio = floor / seconds
