@@ -13,13 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, health, projects, rectification, sync
+from api import auth, evidence, health, projects, rectification, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
 from inspection.clock import Clock, SystemClock
+from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
@@ -39,6 +40,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         projects=ProjectsService(settings, clock),
         sync=SyncService(secret_key(settings), clock),
         rectification=RectificationService(settings, clock),
+        evidence=EvidenceService(settings, clock),
     )
 
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             sync.SyncController,
             rectification.OrderController,
             rectification.NotificationController,
+            evidence.EvidenceController,
         ],
         guards=[require_actor],
         dependencies={

@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Unauthorized
+from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
@@ -27,6 +28,7 @@ class Services:
     projects: ProjectsService
     sync: SyncService
     rectification: RectificationService
+    evidence: EvidenceService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -40,7 +40,7 @@ async def ready(services: NamedDependency[Services]) -> Response[Any]:
         await db.ping()
     except Exception as exc:
         database = f"unreachable: {type(exc).__name__}"
-    store = storage_problem(services.settings) or "ok"
+    store = await storage_problem(services.evidence.store) or "ok"
     ok = database == "ok" and store == "ok"
     body = ReadyOut(status="ok" if ok else "unavailable", database=database, object_store=store)
     return Response(content=body, status_code=200 if ok else 503)

@@ -1,4 +1,4 @@
-"""The `siteinspect` command: serve, migrate, user create, demo, audit verify."""
+"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing."""
 
 from __future__ import annotations
 
@@ -132,6 +132,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 2
 
 
+def cmd_evidence_missing(args: argparse.Namespace) -> int:
+    from inspection.clock import SystemClock
+    from inspection.evidence.service import missing_uploads
+
+    if args.days < 0:
+        return _fail("--days must not be negative")
+    photos = _run(_with_pool(lambda: missing_uploads(SystemClock().now(), args.days)))
+    for p in photos:
+        print(f"{p.sha256}  project {p.project_id}  announced {p.announced_at:%Y-%m-%d %H:%M}  by {p.uploader_id}")
+        for record in p.records:
+            print(f"    cited by {record}")
+    print(f"{len(photos)} photo(s) cited by records and not uploaded after {args.days} day(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="check the hash chain; names the first entry edited, removed or reordered")
     p.set_defaults(func=cmd_audit_verify)
+
+    evidence = sub.add_parser("evidence", help="photo and document evidence").add_subparsers(
+        dest="evidence_command", required=True
+    )
+    p = evidence.add_parser("missing", help="photos named by records but never uploaded")
+    p.add_argument("--days", type=int, default=7, help="announced at least this many days ago (default 7)")
+    p.set_defaults(func=cmd_evidence_missing)
     return parser
 
 

@@ -83,3 +83,15 @@ class Unavailable(DomainError):
     def __init__(self, detail: str, *, retry_after: int = 30, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+
+
+class TooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"

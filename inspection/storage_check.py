@@ -1,23 +1,10 @@
-"""Readiness of the object store, until the evidence store lands with its own check."""
+"""Readiness of the object store: asks the configured evidence store itself (S3: head_bucket;
+disk: the root and its staging folder are writable)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from inspection.settings import PROJECT_ROOT, Settings
+from inspection.evidence.store import ObjectStore
 
 
-def storage_problem(settings: Settings) -> str | None:
-    if settings.storage.backend != "disk":
-        return None
-    root = Path(settings.storage.disk_root)
-    if not root.is_absolute():
-        root = PROJECT_ROOT / root
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot create {root}: {exc.strerror}"
-    if not os.access(root, os.W_OK):
-        return f"{root} is not writable"
-    return None
+async def storage_problem(store: ObjectStore) -> str | None:
+    return await store.check()

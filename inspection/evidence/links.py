@@ -7,7 +7,6 @@ a photo follows the records that cite it (a contractor never reads another contr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +15,9 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import Conflict, ValidationFailed
+from inspection.evidence.rules import SHA256_RE
 from inspection.evidence.tables import Evidence, EvidenceLink
 from inspection.records import Write, contractor_bucket, project_bucket
-
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # record_table -> async check(actor, record_id) -> may this actor read that record?
 ReaderCheck = Callable[[Actor, UUID], Awaitable[bool]]
