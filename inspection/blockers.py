@@ -1,0 +1,33 @@
+"""What stands in the way of a joint acceptance (竣工验收): each domain lists its open business.
+
+A domain that can block an acceptance offers a module with
+
+    async def acceptance_blockers(project_id: UUID, site_id: UUID | None) -> list[Blocker]
+
+(site_id None: the whole project) and is named in BLOCKER_MODULES. The acceptance service asks
+them all and refuses while any answers, listing each blocker.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from uuid import UUID
+
+BLOCKER_MODULES: list[str] = []
+
+
+@dataclass(frozen=True)
+class Blocker:
+    kind: str  # a stable name: open_order, work_stopped, inspection_draft, batch_not_disposed, …
+    record_table: str
+    record_id: UUID
+    description: str
+
+
+async def acceptance_blockers(project_id: UUID, site_id: UUID | None = None) -> list[Blocker]:
+    found: list[Blocker] = []
+    for name in BLOCKER_MODULES:
+        module = importlib.import_module(name)
+        found += await module.acceptance_blockers(project_id, site_id)
+    return found
