@@ -64,3 +64,37 @@ async def test_other_contractor_cannot_touch_the_order(world: World, tablets: Ta
     await other.push()
     result = other.outbox()[0]["result"]
     assert (result["status"], result["code"]) == ("rejected", "not-found")
+
+
+async def test_photo_taken_offline_survives_an_interrupted_upload(world: World, tablets: Tablets, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.evidence.conftest import jpeg
+
+    svc = RectificationService(world.services.settings, clock)
+    order_id = await order_in(svc, world, clock, OrderState.issued)
+    contractor = await tablets("contractor_a")
+    inspector = await tablets("inspector")
+    await contractor.sync()
+    contractor.transport.offline = True  # type: ignore[attr-defined]
+    photo = contractor.add_photo(jpeg(seed=11), world.p1.id, name="after.jpg")  # type: ignore[union-attr]
+    contractor.enqueue("order.respond@1", order_id, {"text": "管沟已回填并夯实", "photos": [photo]})
+    contractor.transport.offline = False  # type: ignore[attr-defined]
+    contractor.transport.cut_uploads = 1  # type: ignore[attr-defined]
+    report = await contractor.sync()
+    assert report.pushed == 1 and report.photos_sent == 0
+    assert contractor.outbox()[0]["result"]["status"] == "applied", "the answer counts while its photo is pending"
+    assert [p["status"] for p in contractor.photos()] == ["pending"]
+    meta = await world.get("contractor_a", f"/api/v1/evidence/{photo}/meta")
+    assert meta.json()["status"] == "pending", "half a photo is never kept"
+
+    inspector.enqueue("order.accept@1", order_id, {"note": "照片还没到"})
+    await inspector.sync()
+    refused = inspector.outbox()[0]["result"]
+    assert refused["status"] == "rejected", "an answer is not accepted while its photos are pending"
+
+    report = await contractor.sync()
+    assert report.photos_sent == 1 and [p["status"] for p in contractor.photos()] == ["stored"]
+    meta = await world.get("contractor_a", f"/api/v1/evidence/{photo}/meta")
+    assert meta.json()["status"] == "stored"
+    inspector.enqueue("order.accept@1", order_id, {"note": "复查合格"})
+    await inspector.sync()
+    assert inspector.outbox()[1]["result"]["server_state"] == "closed"
