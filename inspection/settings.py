@@ -64,6 +64,10 @@ class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     format: Literal["json", "text"] = "text"
 
 
+class RectificationSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    offline_answer_grace_hours: int = 72
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -71,6 +75,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     security: SecuritySettings = SecuritySettings()
     storage: StorageSettings = StorageSettings()
     logging: LoggingSettings = LoggingSettings()
+    rectification: RectificationSettings = RectificationSettings()
 
     @property
     def is_dev(self) -> bool:
@@ -93,6 +98,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
+    ("rectification", "offline_answer_grace_hours"): (0, 720),
 }
 
 

@@ -98,3 +98,36 @@ async def test_photo_taken_offline_survives_an_interrupted_upload(world: World, 
     inspector.enqueue("order.accept@1", order_id, {"note": "复查合格"})
     await inspector.sync()
     assert inspector.outbox()[1]["result"]["server_state"] == "closed"
+
+
+async def test_answer_made_offline_before_the_deadline_counts_within_the_grace(
+    world: World, tablets: Tablets, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    svc = RectificationService(world.services.settings, clock)
+    inspector = actor_of(world, "inspector")
+    contractor = await tablets("contractor_a")
+
+    def tablet_clock_follows_the_server() -> None:
+        contractor.clock_offset = clock.now() - datetime.now(UTC)
+
+    results = {}
+    for arrival_h in (5, 80):  # the grace is 72 h by default
+        order_id = await order_in(svc, world, clock, OrderState.issued)
+        deadline = (await svc.get_order(inspector, order_id)).order.deadline
+        await contractor.sync()
+        clock.set(deadline - timedelta(hours=2))
+        tablet_clock_follows_the_server()
+        contractor.transport.offline = True  # type: ignore[attr-defined]
+        contractor.enqueue("order.respond@1", order_id, {"text": "楼道隔离围挡已补齐"})
+        contractor.transport.offline = False  # type: ignore[attr-defined]
+        clock.set(deadline + timedelta(hours=arrival_h))
+        tablet_clock_follows_the_server()
+        await contractor.sync()
+        answer = (await svc.get_order(inspector, order_id)).responses[0]
+        assert answer.responded_at == deadline + timedelta(hours=arrival_h), "server time is the time of record"
+        assert answer.device_responded_at is not None
+        assert abs(answer.device_responded_at - (deadline - timedelta(hours=2))) < timedelta(seconds=5)
+        results[arrival_h] = answer.late
+    assert results == {5: False, 80: True}
