@@ -26,6 +26,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     port: int = 8000
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = []
+    keep_alive_s: int = 75
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -86,6 +87,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "port"): (1, 65535),
     ("server", "max_body_bytes"): (1024, 100 * 1024 * 1024),
+    ("server", "keep_alive_s"): (1, 3600),
     ("database", "sqlite_busy_timeout_s"): (0, 3600),
     ("database", "pool_min_size"): (1, 1000),
     ("database", "pool_max_size"): (1, 1000),
