@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -136,6 +138,38 @@ def nesting_error_handler(request: Request[Any, Any, Any], exc: RecursionError) 
     return problem(request, 400, "validation", "The request is not valid", detail, errors=errors)
 
 
+# The database went away, is restarting or is full: the request failed cleanly and can be retried
+# (the pool reconnects by itself), so it is a 503 with Retry-After, never a 500.
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    return problem(
+        request,
+        503,
+        "unavailable",
+        "A backing service is unavailable",
+        "the database is not answering right now; nothing was changed, try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+def sqlite_operational_handler(
+    request: Request[Any, Any, Any], exc: sqlite3.OperationalError
+) -> Response[dict[str, Any]]:
+    if "locked" in str(exc) or "busy" in str(exc):
+        return database_down_handler(request, exc)
+    return internal_error_handler(request, exc)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(
@@ -152,6 +186,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     RecursionError: nesting_error_handler,
+    **dict.fromkeys(DATABASE_DOWN, database_down_handler),
+    sqlite3.OperationalError: sqlite_operational_handler,
     Exception: internal_error_handler,
 }
 
