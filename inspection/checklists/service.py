@@ -407,7 +407,9 @@ class ChecklistsService:
         by_code = {r["item_code"]: r for r in rows}
         answers = {r["item_code"]: rule_answer(r) for r in rows}
         shown = visible_items(template, {c: a.value for c, a in answers.items()})
-        missing = [i.code for i in template.items if i.code in shown and i.code not in by_code]
+        # free-text remarks are optional; every other item shown needs its answer (na where it
+        # does not apply), so a forgotten item is never scored as "no deduction"
+        missing = [i.code for i in template.items if i.code in shown and i.code not in by_code and i.answer != "text"]
         if missing:
             raise ValidationFailed(
                 f"answer every item shown before submitting; missing: {', '.join(missing)}",
