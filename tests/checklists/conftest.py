@@ -11,3 +11,7 @@ from inspection.clock import FixedClock
 @pytest.fixture
 async def templates(clock: FixedClock) -> None:
     await import_shipped(clock)
+
+
+# the reference tablet clients of the sync tests
+from tests.sync.conftest import tablets  # noqa: E402, F401
