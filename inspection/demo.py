@@ -285,6 +285,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             site_index += 1
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
+    from inspection.checklists import demo as checklists_demo
+
+    await checklists_demo.load_demo(seed, quiet)
     return True
 
 
