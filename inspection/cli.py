@@ -172,7 +172,7 @@ def cmd_templates_list(args: argparse.Namespace) -> int:
 
     rows = _run(_with_pool(lambda: list_versions(args.kind, latest_only=not args.all)))
     for r in rows:
-        print(f"{r['code']:<36} v{r['version']:<3} {r['kind']:<9} {r['title']}")
+        print(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
     print(f"{len(rows)} template version(s)")
     return 0
 
