@@ -648,6 +648,23 @@ class ChecklistsService:
         rows = await IA.select(IA.inspection).where(IA.id.is_in(answer_ids))
         return {r["inspection"] for r in rows}
 
+    async def _visible(self, actor: Actor, project_id: UUID | None) -> Any | None:
+        """A where-clause limiting inspections to what `actor` may read (see the module
+        docstring); None when nothing is visible."""
+        projects = [project_id] if project_id is not None else await visible_project_ids(actor)
+        if projects is None:  # an administrator without a project filter
+            return IN.project.is_not_null()
+        full: list[UUID] = []
+        own: list[UUID] = []
+        for p in projects:
+            access = await project_access(actor, p)
+            (own if access.contractor_only else full).append(p)
+        clause: Any = IN.project.is_in(full) if full else None
+        if own and actor.organisation_id is not None:
+            mine = IN.project.is_in(own) & (IN.contractor == actor.organisation_id) & (IN.status != "draft")
+            clause = mine if clause is None else (clause | mine)
+        return clause
+
     async def list(
         self,
         actor: Actor,
@@ -666,30 +683,10 @@ class ChecklistsService:
         limit: int = 50,
         offset: int = 0,
     ) -> s.InspectionPage:
-        if project_id is not None:
-            access = await project_access(actor, project_id)
-            scopes = [(project_id, access)]
-        else:
-            ids = await visible_project_ids(actor)
-            if ids is None:
-                scopes = []
-            else:
-                scopes = [(p, await project_access(actor, p)) for p in ids]
-        clause: Any = IN.deleted.eq(False)
-        if project_id is not None or (await visible_project_ids(actor)) is not None:
-            if not scopes:
-                return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)
-            full = [p for p, a in scopes if not a.contractor_only]
-            own = [p for p, a in scopes if a.contractor_only]
-            visible: Any = None
-            if full:
-                visible = IN.project.is_in(full)
-            if own and actor.organisation_id is not None:
-                mine = IN.project.is_in(own) & (IN.contractor == actor.organisation_id) & (IN.status != "draft")
-                visible = mine if visible is None else (visible | mine)
-            if visible is None:
-                return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)
-            clause = clause & visible
+        visible = await self._visible(actor, project_id)
+        if visible is None:
+            return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)
+        clause: Any = IN.deleted.eq(False) & visible
         for column, value in (
             (IN.site, site_id),
             (IN.work_item, work_item_id),

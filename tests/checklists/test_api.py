@@ -230,3 +230,13 @@ async def test_templates_over_http(world: World) -> None:
     assert one["content"]["items"] and one["kind"] == "quality"
     plans = (await world.get("inspector", "/api/v1/checklists/plans")).json()
     assert {p["work_type"] for p in plans} >= {"roof_waterproofing", "drainage", "external_wall_insulation"}
+
+
+async def test_list_scope_for_strangers_and_administrators(world: World) -> None:
+    d = await draft(world, template_code=ROOF)
+    p1 = str(world.id_of("p1"))
+    assert (await world.get("outsider", "/api/v1/inspections/", params={"project_id": p1})).status_code == 404
+    assert (await world.get("outsider", "/api/v1/inspections/")).json()["total"] == 0
+    everything = (await world.get("admin", "/api/v1/inspections/")).json()
+    assert [i["id"] for i in everything["items"]] == [d["inspection"]["id"]]
+    assert (await world.get("resident", "/api/v1/inspections/", params={"project_id": p1})).json()["total"] == 1
