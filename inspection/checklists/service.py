@@ -428,6 +428,14 @@ class ChecklistsService:
         for code in result.failed:
             if template.by_code[code].photo_on_failure and not photos.get(by_code[code]["id"]):
                 raise ValidationFailed(f"item {code} failed and needs a photo", field=f"answers.{code}.photos")
+        if row["supervision_point"] and row["work_item"] and not any(photos.values()):
+            from inspection.checklists import supervision
+
+            if (await supervision.point_of(row["work_item"], row["supervision_point"])).photos_required:
+                raise ValidationFailed(
+                    f"supervision point {row['supervision_point']} requires photos; attach at least one to an answer",
+                    field="answers.photos",
+                )
         warnings = material_batch_warnings(row, template) if template.kind == "quality" else []
         if warnings and result.grade == scoring.PASSED:
             result.grade = scoring.FAILED

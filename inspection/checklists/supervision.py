@@ -144,13 +144,18 @@ def _buckets(item: dict[str, Any]) -> list[str]:
     return buckets
 
 
-async def check_point_template(work_item_id: UUID | None, point_code: str, template_code: str) -> None:
-    """An inspection made at a point must use the point's template."""
+async def point_of(work_item_id: UUID | None, point_code: str) -> Point:
     item = await _work_item(work_item_id)
     plan = _plan_for(item)
     point = next((p for p in plan.points if p.code == point_code), None) if plan else None
     if point is None:
         raise ValidationFailed(f"the {item['work_type']} plan has no point {point_code!r}", field="supervision_point")
+    return point
+
+
+async def check_point_template(work_item_id: UUID | None, point_code: str, template_code: str) -> None:
+    """An inspection made at a point must use the point's template."""
+    point = await point_of(work_item_id, point_code)
     if point.template_code != template_code:
         raise ValidationFailed(
             f"point {point_code} is inspected with {point.template_code}, not {template_code}", field="template_code"

@@ -240,3 +240,32 @@ async def test_list_scope_for_strangers_and_administrators(world: World) -> None
     everything = (await world.get("admin", "/api/v1/inspections/")).json()
     assert [i["id"] for i in everything["items"]] == [d["inspection"]["id"]]
     assert (await world.get("resident", "/api/v1/inspections/", params={"project_id": p1})).json()["total"] == 1
+
+
+async def test_batch_guard_seam_turns_a_passing_lot_into_a_failing_one(
+    world: World, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspection.checklists import service
+
+    batch = "01a2077f-0000-7000-8000-000000000001"
+    seen: list[list[str]] = []
+
+    def guard(inspection: dict[str, object], template: object) -> list[str]:
+        ids = json.loads(str(inspection["material_batch_ids"]))
+        seen.append(ids)
+        return [f"批次 {b} 尚未验收" for b in ids]
+
+    monkeypatch.setattr(service, "material_batch_warnings", guard)
+    d = await draft(world, template_code=ROOF, material_batch_ids=[batch])
+    assert d["inspection"]["material_batch_ids"] == [batch]
+    await answer(world, d["inspection"]["id"], answers_for(ROOF))
+    body = (await submit(world, clock, d["inspection"]["id"])).json()
+    assert seen == [[batch]]
+    assert body["inspection"]["grade"] == "不合格" and body["warnings"] == [f"批次 {batch} 尚未验收"]
+
+
+async def test_the_batch_guard_seam_warns_of_nothing_yet(world: World, clock: FixedClock) -> None:
+    d = await draft(world, template_code=ROOF, material_batch_ids=["01a2077f-0000-7000-8000-000000000002"])
+    await answer(world, d["inspection"]["id"], answers_for(ROOF))
+    body = (await submit(world, clock, d["inspection"]["id"])).json()
+    assert body["inspection"]["grade"] == "合格" and body["warnings"] == []

@@ -46,6 +46,11 @@ async def pass_point(world: World, clock: FixedClock, point: str, template: str,
     iid = d["inspection"]["id"]
     r = await answer(world, iid, [{"item_code": c, "value": "pass"} for c in items])
     assert r.status_code == 200, r.text
+    # the point requires photos: without any the submission is refused
+    r = await submit(world, clock, iid)
+    assert r.status_code == 422 and r.json()["field"] == "answers.photos"
+    photo = await announce(world, clock, f"{point}-overview.jpg")
+    assert (await answer(world, iid, [{"item_code": items[0], "value": "pass", "photos": [photo]}])).status_code == 200
     r = await submit(world, clock, iid)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
