@@ -269,3 +269,17 @@ async def test_the_batch_guard_seam_warns_of_nothing_yet(world: World, clock: Fi
     await answer(world, d["inspection"]["id"], answers_for(ROOF))
     body = (await submit(world, clock, d["inspection"]["id"])).json()
     assert body["inspection"]["grade"] == "合格" and body["warnings"] == []
+
+
+async def test_cancelled_orders_no_longer_count_as_open(world: World, clock: FixedClock) -> None:
+    photo = await announce(world, clock, "missing-rail.jpg")
+    d = await draft(world, template_code=SCAFFOLD)
+    iid = d["inspection"]["id"]
+    await answer(world, iid, answers_for(SCAFFOLD, G5={"deduction": 5, "photos": [photo]}))
+    orders = (await submit(world, clock, iid)).json()["orders"]
+    assert len(orders) == 1
+    params = {"project_id": str(world.id_of("p1")), "has_open_orders": True}
+    assert (await world.get("inspector", "/api/v1/inspections/", params=params)).json()["total"] == 1
+    r = await world.post("inspector", f"/api/v1/rectification/orders/{orders[0]['id']}/cancel", {"reason": "误报"})
+    assert r.status_code == 200, r.text
+    assert (await world.get("inspector", "/api/v1/inspections/", params=params)).json()["total"] == 0
