@@ -24,7 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
-from inspection.checklists import catalogue, scoring
+from inspection.checklists import catalogue, scoring, supervision
 from inspection.checklists import schemas as s
 from inspection.checklists.tables import ChecklistTemplate, Inspection, InspectionAnswer
 from inspection.checklists.templates import Item, Template, canonical_unit, visible_items
@@ -300,8 +300,6 @@ class ChecklistsService:
             raise ValidationFailed("a supervision point belongs to a work item", field="supervision_point")
         async with write(actor, self.clock) as w:
             if data.supervision_point:
-                from inspection.checklists import supervision
-
                 await supervision.check_point_template(data.work_item_id, data.supervision_point, template_row["code"])
             values = {
                 "id": data.id or new_id(),
@@ -350,7 +348,7 @@ class ChecklistsService:
         return await self.get(actor, inspection_id)
 
     async def write_answers(
-        self, w: Write, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn], *, merge: bool = False
+        self, w: Write, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn]
     ) -> list[dict[str, Any]]:
         """Check every answer first, then store them all (inside `w`): nothing partial."""
         row = await self._own_draft(w, actor, inspection_id)
@@ -429,8 +427,6 @@ class ChecklistsService:
             if template.by_code[code].photo_on_failure and not photos.get(by_code[code]["id"]):
                 raise ValidationFailed(f"item {code} failed and needs a photo", field=f"answers.{code}.photos")
         if row["supervision_point"] and row["work_item"] and not any(photos.values()):
-            from inspection.checklists import supervision
-
             if (await supervision.point_of(row["work_item"], row["supervision_point"])).photos_required:
                 raise ValidationFailed(
                     f"supervision point {row['supervision_point']} requires photos; attach at least one to an answer",
@@ -483,8 +479,6 @@ class ChecklistsService:
                     IN, old["id"], {"status": "superseded"}, inspection_buckets(old), current=old, action="supersede"
                 )
         if row["supervision_point"] and row["work_item"]:
-            from inspection.checklists import supervision
-
             await supervision.record_inspection(w, submitted, result.grade)
         return submitted
 
