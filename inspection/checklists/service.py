@@ -98,12 +98,13 @@ links.register_reader(INSPECTION_TABLE, may_read_inspection)
 links.register_reader(ANSWER_TABLE, may_read_answer)
 
 
-def material_batch_warnings(inspection: dict[str, Any], template: Template) -> list[str]:
+async def material_batch_warnings(inspection: dict[str, Any], template: Template) -> list[str]:
     """SEAM for the samples domain: "a quality lot using a material batch not yet accepted warns
     on submit and cannot pass". Given the inspection row (its `material_batch_ids`, a JSON list of
     the samples domain's batch ids) and its template, return one warning per batch that is not
-    accepted. Any warning turns a passing lot into 不合格 in `ChecklistsService.submit`. Until
-    the samples domain is wired in here this returns no warnings."""
+    accepted. It runs inside the submit transaction, so it may query the samples tables. Any
+    warning turns a passing lot into 不合格 in `ChecklistsService.submit_in` and is shown in the
+    inspection's `warnings`. Until the samples domain is wired in here this returns no warnings."""
     return []
 
 
@@ -432,7 +433,7 @@ class ChecklistsService:
                     f"supervision point {row['supervision_point']} requires photos; attach at least one to an answer",
                     field="answers.photos",
                 )
-        warnings = material_batch_warnings(row, template) if template.kind == "quality" else []
+        warnings = await material_batch_warnings(row, template) if template.kind == "quality" else []
         if warnings and result.grade == scoring.PASSED:
             result.grade = scoring.FAILED
         result.details["material_batch_warnings"] = warnings

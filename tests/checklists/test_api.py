@@ -250,7 +250,7 @@ async def test_batch_guard_seam_turns_a_passing_lot_into_a_failing_one(
     batch = "01a2077f-0000-7000-8000-000000000001"
     seen: list[list[str]] = []
 
-    def guard(inspection: dict[str, object], template: object) -> list[str]:
+    async def guard(inspection: dict[str, object], template: object) -> list[str]:
         ids = json.loads(str(inspection["material_batch_ids"]))
         seen.append(ids)
         return [f"批次 {b} 尚未验收" for b in ids]
