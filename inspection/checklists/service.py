@@ -20,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -680,12 +681,15 @@ class ChecklistsService:
         kind: str | None = None,
         template_code: str | None = None,
         grade: str | None = None,
-        submitted_from: Any = None,
-        submitted_to: Any = None,
+        submitted_from: datetime | None = None,
+        submitted_to: datetime | None = None,
         has_open_orders: bool | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> s.InspectionPage:
+        for name, moment in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
+            if moment is not None and moment.tzinfo is None:
+                raise ValidationFailed(f"give {name} with a time zone offset", field=name)
         visible = await self._visible(actor, project_id)
         if visible is None:
             return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)
@@ -702,9 +706,9 @@ class ChecklistsService:
             if value is not None:
                 clause = clause & (column == value)
         if submitted_from is not None:
-            clause = clause & (IN.submitted_at >= submitted_from)
+            clause = clause & (IN.submitted_at >= submitted_from.astimezone(UTC))
         if submitted_to is not None:
-            clause = clause & (IN.submitted_at < submitted_to)
+            clause = clause & (IN.submitted_at < submitted_to.astimezone(UTC))
         if has_open_orders is not None:
             with_orders = await self._with_open_orders([project_id] if project_id else None)
             ids_list = list(with_orders) or [UUID(int=0)]

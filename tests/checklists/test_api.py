@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -204,6 +204,10 @@ async def test_list_filters_and_project_summary(world: World, clock: FixedClock)
     assert await ids(inspector_id=str(world.users["supervisor"].id)) == []
     r = await world.get("inspector", "/api/v1/inspections/", params={"grade": "excellent"})
     assert r.status_code == 400
+    r = await world.get("inspector", "/api/v1/inspections/", params={"submitted_from": "2026-01-01T00:00:00"})
+    assert r.status_code == 422 and r.json()["field"] == "submitted_from"
+    local = (clock.now() - timedelta(minutes=5)).astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert await ids(submitted_from=local) == [failed["inspection"]["id"]]
 
     r = await world.get("inspector", "/api/v1/inspections/summary", params={"project_id": p1})
     assert r.status_code == 200, r.text
