@@ -218,6 +218,12 @@ def rule_answer(row: dict[str, Any]) -> scoring.Answer:
     )
 
 
+def _aware(moment: datetime | None, field: str) -> None:
+    """Device times are evidence: without an offset they mean nothing, so they are refused."""
+    if moment is not None and moment.tzinfo is None:
+        raise ValidationFailed(f"give {field} with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field=field)
+
+
 def _inspection_out(row: dict[str, Any]) -> s.InspectionOut:
     fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k != "material_batch_ids"}
     return s.InspectionOut(
@@ -283,6 +289,7 @@ class ChecklistsService:
         return site_id, building_id, contractor
 
     async def create(self, actor: Actor, data: s.InspectionCreate) -> s.InspectionDetail:
+        _aware(data.started_at_device, "started_at_device")
         access = await project_access(actor, data.project_id)
         if not access.roles & ISSUING_ROLES:
             raise Forbidden("only the project's inspectors, supervisors, owners and authority start inspections")
@@ -400,6 +407,7 @@ class ChecklistsService:
         return await self.get(actor, inspection_id)
 
     async def submit_in(self, w: Write, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> dict[str, Any]:
+        _aware(data.submitted_at_device, "submitted_at_device")
         row = await self._own_draft(w, actor, inspection_id)
         template_row = await catalogue.get_version(row["template"])
         template = catalogue.template_of(template_row)
@@ -687,9 +695,8 @@ class ChecklistsService:
         limit: int = 50,
         offset: int = 0,
     ) -> s.InspectionPage:
-        for name, moment in (("submitted_from", submitted_from), ("submitted_to", submitted_to)):
-            if moment is not None and moment.tzinfo is None:
-                raise ValidationFailed(f"give {name} with a time zone offset", field=name)
+        _aware(submitted_from, "submitted_from")
+        _aware(submitted_to, "submitted_to")
         visible = await self._visible(actor, project_id)
         if visible is None:
             return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)

@@ -136,6 +136,11 @@ async def test_creating_with_a_taken_id_or_unknown_template(world: World) -> Non
     body = {"project_id": str(world.id_of("p1")), "template_code": "no-such-template"}
     r = await world.post("inspector", "/api/v1/inspections/", body)
     assert r.status_code == 404 and r.json()["field"] == "template_code"
+    body = {"project_id": str(world.id_of("p1")), "template_code": ROOF, "started_at_device": "2026-11-01T08:00:00"}
+    r = await world.post("inspector", "/api/v1/inspections/", body)
+    assert r.status_code == 422 and r.json()["field"] == "started_at_device"
+    body["started_at_device"] = "2026-11-01T08:00:00+08:00"
+    assert (await world.post("inspector", "/api/v1/inspections/", body)).status_code == 201
     body = {"project_id": str(world.id_of("p1")), "template_code": ROOF, "work_item_id": str(world.id_of("p2"))}
     r = await world.post("inspector", "/api/v1/inspections/", body)
     assert r.status_code == 422 and r.json()["field"] == "work_item_id"
