@@ -13,12 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, evidence, health, projects, rectification, sync
+from api import auth, checklists, evidence, health, projects, rectification, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
+from inspection.checklists.service import ChecklistsService
+from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
@@ -41,6 +43,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         sync=SyncService(secret_key(settings), clock),
         rectification=RectificationService(settings, clock),
         evidence=EvidenceService(settings, clock),
+        checklists=ChecklistsService(settings, clock),
+        supervision=SupervisionService(clock),
     )
 
 
@@ -76,6 +80,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             rectification.OrderController,
             rectification.NotificationController,
             evidence.EvidenceController,
+            checklists.TemplateController,
+            checklists.SupervisionController,
+            checklists.InspectionController,
         ],
         guards=[require_actor],
         dependencies={

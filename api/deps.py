@@ -10,6 +10,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from inspection.actor import Actor
+from inspection.checklists.service import ChecklistsService
+from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
@@ -29,6 +31,8 @@ class Services:
     sync: SyncService
     rectification: RectificationService
     evidence: EvidenceService
+    checklists: ChecklistsService
+    supervision: SupervisionService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

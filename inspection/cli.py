@@ -1,4 +1,5 @@
-"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing."""
+"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing,
+templates import / list."""
 
 from __future__ import annotations
 
@@ -154,6 +155,35 @@ def cmd_evidence_missing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from inspection.checklists.catalogue import import_templates
+    from inspection.checklists.templates import TemplateError, shipped_files
+    from inspection.clock import SystemClock
+
+    paths = [Path(p) for p in args.files] or shipped_files()
+    try:
+        done = _run(_with_pool(lambda: import_templates(paths, SystemClock())))
+    except TemplateError as exc:
+        for file, item, reason in exc.problems:
+            print(f"{file}: {item or '(template)'}: {reason}", file=sys.stderr)
+        return _fail(f"{len(exc.problems)} problem(s); nothing imported")
+    for d in done:
+        print(f"{d.code:<36} v{d.version:<3} {'imported' if d.created else 'unchanged'}  {d.sha256[:12]}")
+    return 0
+
+
+def cmd_templates_list(args: argparse.Namespace) -> int:
+    from inspection.checklists.catalogue import list_versions
+
+    rows = _run(_with_pool(lambda: list_versions(args.kind, latest_only=not args.all)))
+    for r in rows:
+        print(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
+    print(f"{len(rows)} template version(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = evidence.add_parser("missing", help="photos named by records but never uploaded")
     p.add_argument("--days", type=int, default=7, help="announced at least this many days ago (default 7)")
     p.set_defaults(func=cmd_evidence_missing)
+
+    templates = sub.add_parser("templates", help="checklist templates").add_subparsers(
+        dest="templates_command", required=True
+    )
+    p = templates.add_parser("import", help="import template files as new versions (default: the shipped ones)")
+    p.add_argument("files", nargs="*", help="TOML files; none: inspection/checklists/templates/*.toml")
+    p.set_defaults(func=cmd_templates_import)
+    p = templates.add_parser("list", help="list imported templates (latest version of each)")
+    p.add_argument("--kind", choices=["safety", "quality", "passfail"])
+    p.add_argument("--all", action="store_true", help="every version, not only the latest")
+    p.set_defaults(func=cmd_templates_list)
     return parser
 
 

@@ -286,6 +286,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
     await _domain_demos(settings, clock)
+    from inspection.checklists import demo as checklists_demo
+
+    await checklists_demo.load_demo(seed, quiet)
     return True
 
 

@@ -1,0 +1,233 @@
+"""Request and response shapes for templates, inspections, answers and supervision (msgspec Structs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from msgspec import Meta
+
+from inspection.projects.schemas import Input, Output, Synced
+
+Code = Annotated[str, Meta(min_length=1, max_length=80)]
+Note = Annotated[str, Meta(max_length=2000)]
+Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
+Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
+Photos = Annotated[list[Sha256], Meta(max_length=50)]
+Version = Annotated[int, Meta(ge=0)]
+
+
+class Gps(Input, kw_only=True):
+    lat: Annotated[float, Meta(ge=-90, le=90)]
+    lng: Annotated[float, Meta(ge=-180, le=180)]
+    accuracy_m: Annotated[float, Meta(ge=0)] | None = None
+
+
+# Templates
+
+
+class TemplateOut(Output, kw_only=True):
+    id: UUID
+    code: str
+    version_number: int
+    kind: str
+    title: str
+    standard: str
+    content_sha256: str
+    imported_at: datetime
+
+
+class TemplateDetail(TemplateOut, kw_only=True):
+    content: dict[str, Any]
+
+
+# Inspections
+
+
+class InspectionCreate(Input, kw_only=True):
+    # made by the tablet (UUIDv7), so a draft exists offline before the server hears of it
+    id: UUID | None = None
+    project_id: UUID
+    site_id: UUID | None = None
+    building_id: UUID | None = None
+    work_item_id: UUID | None = None
+    # a stored version; or template_code for the latest version of that code
+    template_id: UUID | None = None
+    template_code: Code | None = None
+    supervision_point: Annotated[str, Meta(max_length=80)] = ""
+    started_at_device: datetime | None = None
+    gps: Gps | None = None
+    lot_size: Annotated[int, Meta(ge=1)] | None = None
+    material_batch_ids: Annotated[list[UUID], Meta(max_length=100)] = []
+    note: Note = ""
+
+
+class AnswerIn(Input, kw_only=True):
+    item_code: Code
+    # pass | fail | na for pass/fail items; yes | no for yes/no items; na marks a deduction,
+    # measured or count item not applicable
+    value: Annotated[str, Meta(max_length=10)] | None = None
+    deduction: float | None = None
+    measured: Annotated[list[float], Meta(max_length=500)] | None = None
+    unit: Annotated[str, Meta(max_length=20)] | None = None
+    checked: Annotated[int, Meta(ge=0)] | None = None
+    passed: Annotated[int, Meta(ge=0)] | None = None
+    text: Annotated[str, Meta(max_length=5000)] | None = None
+    note: Note = ""
+    flagged: bool = False
+    photos: Photos = []
+
+
+class AnswersBody(Input, kw_only=True):
+    answers: Annotated[list[AnswerIn], Meta(min_length=1, max_length=500)]
+
+
+class SubmitBody(Input, kw_only=True):
+    # the inspector's signature image, uploaded or announced as evidence of this project
+    signature_sha256: Sha256
+    submitted_at_device: datetime | None = None
+    gps: Gps | None = None
+    # accepted for old tablets and ignored: the server computes the score from the answers
+    score: Any = None
+
+
+class ReviseBody(Input, kw_only=True):
+    reason: Reason
+    # the new revision's id, made by the client if it wants to
+    id: UUID | None = None
+
+
+class AnswerOut(Synced, kw_only=True):
+    id: UUID
+    inspection: UUID
+    item_code: str
+    value: str
+    deduction: float | None
+    measured: list[float]
+    unit: str
+    checked: int | None
+    passed: int | None
+    text: str
+    result: str
+    note: str
+    flagged: bool
+    serious: bool
+    photos: list[str] = []
+
+
+class InspectionOut(Synced, kw_only=True):
+    id: UUID
+    project: UUID
+    site: UUID | None
+    building: UUID | None
+    work_item: UUID | None
+    contractor: UUID | None
+    template: UUID
+    template_code: str
+    template_version: int
+    kind: str
+    supervision_point: str
+    inspector: UUID
+    status: str
+    revision: int
+    previous_revision: UUID | None
+    revision_reason: str
+    started_at_device: datetime | None
+    started_at: datetime
+    submitted_at_device: datetime | None
+    submitted_at: datetime | None
+    gps_lat: float | None
+    gps_lng: float | None
+    gps_accuracy_m: float | None
+    signature_sha256: str
+    lot_size: int | None
+    total: float | None
+    grade: str
+    material_batch_ids: list[UUID]
+    note: str
+
+
+class OrderRef(Output, kw_only=True):
+    id: UUID
+    kind: str
+    severity: str
+    status: str
+    source_id: UUID | None
+    description: str
+
+
+class InspectionDetail(Output, kw_only=True):
+    inspection: InspectionOut
+    answers: list[AnswerOut]
+    score: dict[str, Any] | None
+    orders: list[OrderRef] = []
+    warnings: list[str] = []
+
+
+class InspectionPage(Output, kw_only=True):
+    items: list[InspectionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TrendPoint(Output, kw_only=True):
+    inspection: UUID
+    template_code: str
+    submitted_at: datetime
+    total: float | None
+    grade: str
+
+
+class SiteSafety(Output, kw_only=True):
+    site: UUID
+    total: float | None
+    grade: str
+    lines: dict[str, Any]
+
+
+class ProjectSummary(Output, kw_only=True):
+    project: UUID
+    by_status: dict[str, int]
+    by_grade: dict[str, int]
+    by_kind: dict[str, int]
+    trend: list[TrendPoint]
+    failures_by_hazard: dict[str, int]
+    major_hazard_failures: int
+    site_safety: list[SiteSafety]
+
+
+# Supervision
+
+
+class PointOut(Output, kw_only=True):
+    code: str
+    kind: str
+    title: str
+    template_code: str
+    photos_required: bool
+    state: str
+    violation: bool = False
+    inspection: UUID | None = None
+    started_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class ProgressOut(Output, kw_only=True):
+    work_item: UUID
+    work_type: str
+    plan_code: str | None
+    points: list[PointOut]
+    current: str | None
+    waiting_hold_points: list[str]
+
+
+class StartBody(Input, kw_only=True):
+    note: Note = ""
+
+
+class ProjectPoints(Output, kw_only=True):
+    project: UUID
+    work_items: list[ProgressOut]
+    waiting_hold_points: list[dict[str, Any]]

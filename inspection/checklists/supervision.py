@@ -1,0 +1,350 @@
+"""Supervision plans (监理控制点): per work type, the ordered hold points (停止点), witness points
+(见证点) and side-station points (旁站), each with its checklist template; and where every work
+item stands on its plan.
+
+A point passes when an inspection made at that point (`supervision_point` on the inspection) is
+submitted with a passing grade, and fails when it is submitted failing (a later passing one
+clears it). Starting a step while an earlier hold point has not passed is refused with 409, or —
+with `hold_point_violation = "record"` in rules.toml — allowed, marked a violation, and a draft
+rectification order is opened for the inspector to review.
+
+The plan rules at the top are pure; the service functions below them do the I/O.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from inspection.actor import SYSTEM, Actor
+from inspection.checklists import schemas as s
+from inspection.checklists.scoring import FAILED, rule_data
+from inspection.checklists.tables import SupervisionPointState
+from inspection.clock import Clock
+from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from inspection.projects.access import project_access
+from inspection.projects.rules import Role, WorkType
+from inspection.projects.tables import WorkItem
+from inspection.records import Write, contractor_bucket, project_bucket, write
+from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
+from inspection.rectification.service import OrderSpec, open_order
+
+PLAN_DIR = Path(__file__).with_name("plans")
+POINT_KINDS = ("hold", "witness", "side_station")
+SPS = SupervisionPointState
+
+
+class PlanError(ValueError):
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {p or '(plan)'}: {r}" for f, p, r in problems))
+
+
+@dataclass(frozen=True)
+class Point:
+    code: str
+    kind: str
+    title: str
+    template_code: str
+    photos_required: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    work_type: str
+    title: str
+    points: tuple[Point, ...]
+
+    def index(self, code: str) -> int:
+        for i, p in enumerate(self.points):
+            if p.code == code:
+                return i
+        raise KeyError(code)
+
+
+def parse_plan(raw: dict[str, Any], file: str, template_codes: set[str] | None = None) -> Plan:
+    problems: list[tuple[str, str, str]] = []
+    work_type = raw.get("work_type")
+    if work_type not in {w.value for w in WorkType}:
+        problems.append((file, "", f"work_type {work_type!r} is not a known work type"))
+    points: list[Point] = []
+    for i, p in enumerate(raw.get("points", [])):
+        where = str(p.get("code") or f"points[{i}]")
+        if p.get("kind") not in POINT_KINDS:
+            problems.append((file, where, f"kind must be one of {', '.join(POINT_KINDS)}"))
+        if not isinstance(p.get("title"), str) or not p.get("title"):
+            problems.append((file, where, "title is missing"))
+        code = p.get("template_code")
+        if not isinstance(code, str) or (template_codes is not None and code not in template_codes):
+            problems.append((file, where, f"template_code {code!r} is not a shipped template"))
+        points.append(
+            Point(where, str(p.get("kind")), str(p.get("title")), str(code), bool(p.get("photos_required", True)))
+        )
+    if not points:
+        problems.append((file, "", "a plan needs at least one point"))
+    if len({p.code for p in points}) != len(points):
+        problems.append((file, "", "point codes repeat"))
+    if problems:
+        raise PlanError(problems)
+    return Plan(str(raw.get("code")), str(work_type), str(raw.get("title", "")), tuple(points))
+
+
+def open_holds_before(plan: Plan, point_code: str, states: dict[str, str]) -> list[str]:
+    """Hold points earlier in the plan than `point_code` that have not passed."""
+    stop = plan.index(point_code)
+    return [p.code for p in plan.points[:stop] if p.kind == "hold" and states.get(p.code) != "passed"]
+
+
+def current_point(plan: Plan, states: dict[str, str]) -> str | None:
+    """The first point not yet passed (None when every point has passed)."""
+    return next((p.code for p in plan.points if states.get(p.code) != "passed"), None)
+
+
+@lru_cache(maxsize=1)
+def plans() -> dict[str, Plan]:
+    """Shipped plans by work type."""
+    from inspection.checklists.templates import load_file, shipped_files
+
+    codes = {load_file(f).code for f in shipped_files()}
+    out: dict[str, Plan] = {}
+    for f in sorted(PLAN_DIR.glob("*.toml")):
+        plan = parse_plan(tomllib.loads(f.read_text(encoding="utf-8")), str(f), codes)
+        out[plan.work_type] = plan
+    return out
+
+
+def violation_mode() -> str:
+    mode = str(rule_data().get("supervision", {}).get("hold_point_violation", "refuse"))
+    return mode if mode in ("refuse", "record") else "refuse"
+
+
+# I/O
+
+
+async def _work_item(work_item_id: UUID | None) -> dict[str, Any]:
+    row = await WorkItem.select().where((WorkItem.id == work_item_id) & WorkItem.deleted.eq(False)).first()
+    if row is None:
+        raise NotFound(f"work item {work_item_id} does not exist")
+    return row  # type: ignore[no-any-return]
+
+
+def _plan_for(item: dict[str, Any]) -> Plan | None:
+    return plans().get(item["work_type"])
+
+
+def _buckets(item: dict[str, Any]) -> list[str]:
+    buckets = [project_bucket(item["project"])]
+    if item["contractor"]:
+        buckets.append(contractor_bucket(item["project"], item["contractor"]))
+    return buckets
+
+
+async def point_of(work_item_id: UUID | None, point_code: str) -> Point:
+    item = await _work_item(work_item_id)
+    plan = _plan_for(item)
+    point = next((p for p in plan.points if p.code == point_code), None) if plan else None
+    if point is None:
+        raise ValidationFailed(f"the {item['work_type']} plan has no point {point_code!r}", field="supervision_point")
+    return point
+
+
+async def check_point_template(work_item_id: UUID | None, point_code: str, template_code: str) -> None:
+    """An inspection made at a point must use the point's template."""
+    point = await point_of(work_item_id, point_code)
+    if point.template_code != template_code:
+        raise ValidationFailed(
+            f"point {point_code} is inspected with {point.template_code}, not {template_code}", field="template_code"
+        )
+
+
+async def _states(work_item_id: UUID) -> dict[str, dict[str, Any]]:
+    rows = await SPS.select().where((SPS.work_item == work_item_id) & SPS.deleted.eq(False))
+    return {r["point_code"]: r for r in rows}
+
+
+async def _set_state(w: Write, item: dict[str, Any], plan: Plan, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    existing = (await _states(item["id"])).get(code)
+    if existing is None:
+        return await w.insert(
+            SPS,
+            {
+                "project": item["project"],
+                "work_item": item["id"],
+                "plan_code": plan.code,
+                "point_code": code,
+                **changes,
+            },
+            _buckets(item),
+        )
+    return await w.update(SPS, existing["id"], changes, _buckets(item), current=existing)
+
+
+async def record_inspection(w: Write, inspection: dict[str, Any], grade: str) -> None:
+    """Called by submit: the inspection decides its point."""
+    item = await _work_item(inspection["work_item"])
+    plan = _plan_for(item)
+    if plan is None:
+        return
+    state = "failed" if grade == FAILED else "passed"
+    await _set_state(
+        w,
+        item,
+        plan,
+        inspection["supervision_point"],
+        {"state": state, "inspection": inspection["id"], "decided_at": w.now},
+    )
+
+
+class SupervisionService:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def _progress(self, item: dict[str, Any]) -> s.ProgressOut:
+        plan = _plan_for(item)
+        states = await _states(item["id"])
+        if plan is None:
+            return s.ProgressOut(
+                work_item=item["id"],
+                work_type=item["work_type"],
+                plan_code=None,
+                points=[],
+                current=None,
+                waiting_hold_points=[],
+            )
+        simple = {c: r["state"] for c, r in states.items()}
+        points = []
+        for p in plan.points:
+            r = states.get(p.code, {})
+            points.append(
+                s.PointOut(
+                    code=p.code,
+                    kind=p.kind,
+                    title=p.title,
+                    template_code=p.template_code,
+                    photos_required=p.photos_required,
+                    state=r.get("state", "pending"),
+                    violation=bool(r.get("violation", False)),
+                    inspection=r.get("inspection"),
+                    started_at=r.get("started_at"),
+                    decided_at=r.get("decided_at"),
+                )
+            )
+        current = current_point(plan, simple)
+        waiting = [p.code for p in plan.points if p.kind == "hold" and simple.get(p.code) != "passed"]
+        return s.ProgressOut(
+            work_item=item["id"],
+            work_type=item["work_type"],
+            plan_code=plan.code,
+            points=points,
+            current=current,
+            waiting_hold_points=waiting,
+        )
+
+    async def _readable(self, actor: Actor, work_item_id: UUID) -> tuple[dict[str, Any], Any]:
+        item = await WorkItem.select().where((WorkItem.id == work_item_id) & WorkItem.deleted.eq(False)).first()
+        if item is None:
+            raise NotFound(f"work item {work_item_id} does not exist")
+        try:
+            access = await project_access(actor, item["project"])
+        except NotFound:
+            raise NotFound(f"work item {work_item_id} does not exist") from None
+        if not access.sees_organisation_record(item["contractor"]):
+            raise NotFound(f"work item {work_item_id} does not exist")
+        return item, access
+
+    async def progress(self, actor: Actor, work_item_id: UUID) -> s.ProgressOut:
+        item, _ = await self._readable(actor, work_item_id)
+        return await self._progress(item)
+
+    async def start_point(self, actor: Actor, work_item_id: UUID, point_code: str, data: s.StartBody) -> s.ProgressOut:
+        """The contractor (or the supervising side) records that the step at `point_code` starts."""
+        item, access = await self._readable(actor, work_item_id)
+        is_contractor = Role.contractor in access.roles and actor.organisation_id == item["contractor"]
+        if not (is_contractor or access.roles & ISSUING_ROLES):
+            raise Forbidden("only the work item's contractor or the supervising side records the start of a step")
+        plan = _plan_for(item)
+        if plan is None:
+            raise NotFound(f"no supervision plan for work type {item['work_type']}")
+        if point_code not in {p.code for p in plan.points}:
+            raise NotFound(f"the {plan.code} plan has no point {point_code!r}")
+        async with write(actor, self.clock) as w:
+            states = await _states(item["id"])
+            current = states.get(point_code)
+            if current is not None and current["state"] != "pending":
+                raise Conflict(
+                    f"point {point_code} is already {current['state']}",
+                    field="point_code",
+                    current_state=current["state"],
+                )
+            holds = open_holds_before(plan, point_code, {c: r["state"] for c, r in states.items()})
+            changes: dict[str, Any] = {
+                "state": "started",
+                "started_at": w.now,
+                "started_by": actor.user_id,
+                "note": data.note,
+            }
+            if holds:
+                if violation_mode() == "refuse":
+                    raise Conflict(
+                        f"hold point(s) {', '.join(holds)} have not passed; {point_code} may not start",
+                        field="point_code",
+                        open_hold_points=holds,
+                    )
+                changes["violation"] = True
+            row = await _set_state(w, item, plan, point_code, changes)
+            if holds and item["contractor"] is not None:
+                order = await open_order(
+                    w,
+                    SYSTEM,
+                    OrderSpec(
+                        project_id=item["project"],
+                        kind=OrderKind.quality,
+                        severity=Severity.general,
+                        source=Source.manual,
+                        source_table=SPS._meta.tablename,
+                        source_id=row["id"],
+                        description=f"停止点 {', '.join(holds)} 未验收即开始 {point_code}({item['name']})",
+                        work_item_id=item["id"],
+                    ),
+                )
+                await w.update(SPS, row["id"], {"violation_order": order["id"]}, _buckets(item), current=row)
+        return await self._progress(item)
+
+    async def project_points(self, actor: Actor, project_id: UUID) -> s.ProjectPoints:
+        access = await project_access(actor, project_id)
+        query = WorkItem.select().where((WorkItem.project == project_id) & WorkItem.deleted.eq(False))
+        if access.contractor_only:
+            query = query.where(WorkItem.contractor == actor.organisation_id)
+        items = await query.order_by(WorkItem.name)
+        progress = [await self._progress(i) for i in items]
+        waiting = [
+            {"work_item": p.work_item, "point": code, "work_type": p.work_type}
+            for p in progress
+            for code in p.waiting_hold_points
+        ]
+        return s.ProjectPoints(
+            project=project_id, work_items=[p for p in progress if p.plan_code], waiting_hold_points=waiting
+        )
+
+    async def list_plans(self) -> list[dict[str, Any]]:
+        return [plan_json(p) for p in plans().values()]
+
+    async def get_plan(self, code: str) -> dict[str, Any]:
+        plan = next((p for p in plans().values() if p.code == code or p.work_type == code), None)
+        if plan is None:
+            raise NotFound(f"no supervision plan {code!r}")
+        return plan_json(plan)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "code": plan.code,
+        "work_type": plan.work_type,
+        "title": plan.title,
+        "points": [p.__dict__ for p in plan.points],
+    }

@@ -1,0 +1,462 @@
+"""Checklist templates as data: the TOML format, its checks and the parsed form.
+
+A template file describes one checklist (one JGJ 59 sub-table, one pass/fail list or one GB 50300
+inspection lot). `parse_template` turns the TOML into a `Template` or raises `TemplateError`
+listing every problem as (file, item, reason). The canonical JSON of the parsed template and its
+SHA-256 name a version: importing the same content twice adds nothing, changed content adds a
+new version. The format:
+
+    code = "jgj59-fastener-scaffold"        # stable name across versions
+    kind = "safety"                         # safety (JGJ 59 sub-table) | quality (GB 50300 lot) | passfail
+    title = "扣件式钢管脚手架检查评分表"
+    standard = "JGJ 59-2011"
+    source = "…"                            # where the content comes from, and its confidence
+    [scoring]                               # safety: group = summary line; quality: general_pass_rate …
+    [[sections]]                            # code, title, optional when = {item = "…", equals = "…"}
+    [[items]]                               # code, section, text, class, points, answer, …
+
+Item keys: `class` (safety: guarantee | general; quality: main | general; passfail: check; any
+kind: info, not scored), `answer` (deduction | pass_fail | measured | count | text | yes_no),
+`points`, `deductions` [{text, points, per}], `unit`, `tolerance` {min, max}, `measure`
+(deviation | value), `photo_on_failure`, `requires_order`, `hazard_tags`, `major_hazard` (the
+criterion it matches), `when` {item, equals}, `source`, `unverified`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+KINDS = ("safety", "quality", "passfail")
+ANSWERS = ("deduction", "pass_fail", "measured", "count", "text", "yes_no")
+CLASSES = {
+    "safety": ("guarantee", "general", "info"),
+    "quality": ("main", "general", "info"),
+    "passfail": ("check", "info"),
+}
+# Which answer types each kind scores with; `info` items may use text or yes_no anywhere.
+SCORED_ANSWERS = {
+    "safety": ("deduction",),
+    "quality": ("pass_fail", "measured", "count"),
+    "passfail": ("pass_fail",),
+}
+INFO_ANSWERS = ("text", "yes_no")
+SAFETY_GROUPS = (
+    "management",
+    "civilised",
+    "scaffold",
+    "pit",
+    "formwork",
+    "height",
+    "electricity",
+    "hoist",
+    "crane",
+    "machinery",
+)
+# Units a measured value may be given in, and the spellings accepted for each.
+UNIT_ALIASES = {
+    "mm": {"mm", "毫米"},
+    "cm": {"cm", "厘米"},
+    "m": {"m", "米"},
+    "%": {"%", "percent", "百分比"},
+    "MPa": {"MPa", "mpa", "兆帕"},
+    "kN": {"kN", "kn", "千牛"},
+    "N·m": {"N·m", "N.m", "Nm", "牛·米"},
+    "m²": {"m²", "m2", "平方米"},
+    "Ω": {"Ω", "ohm", "欧"},
+    "MΩ": {"MΩ", "Mohm", "兆欧"},
+    "°": {"°", "deg", "度"},
+    "min": {"min", "分钟"},
+    "h": {"h", "小时"},
+    "个": {"个"},
+}
+
+
+class TemplateError(ValueError):
+    """A template file that cannot be imported; `problems` holds (file, item, reason) triples."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {i or '(template)'}: {r}" for f, i, r in problems))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Shown only when another item's answer has this value."""
+
+    item: str
+    equals: str
+
+
+@dataclass(frozen=True)
+class Deduction:
+    text: str
+    points: float
+    per: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    title: str
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    section: str
+    text: str
+    cls: str
+    answer: str
+    points: float = 0.0
+    deductions: tuple[Deduction, ...] = ()
+    unit: str = ""
+    tolerance_min: float | None = None
+    tolerance_max: float | None = None
+    measure: str = "deviation"
+    photo_on_failure: bool = False
+    requires_order: bool = True
+    hazard_tags: tuple[str, ...] = ()
+    major_hazard: str = ""
+    when: Condition | None = None
+    source: str = ""
+    unverified: bool = False
+
+    @property
+    def scored(self) -> bool:
+        return self.cls != "info"
+
+
+@dataclass(frozen=True)
+class Template:
+    code: str
+    kind: str
+    title: str
+    standard: str
+    source: str
+    scoring: Mapping[str, Any]
+    sections: tuple[Section, ...]
+    items: tuple[Item, ...]
+    unverified: bool = False
+    by_code: Mapping[str, Item] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_code", {i.code: i for i in self.items})
+
+    def item(self, code: str) -> Item | None:
+        return self.by_code.get(code)
+
+    def section(self, code: str) -> Section | None:
+        return next((s for s in self.sections if s.code == code), None)
+
+    def to_content(self) -> dict[str, Any]:
+        """The canonical form stored in the database (and hashed)."""
+        data = asdict(self)
+        data.pop("by_code", None)
+        return data
+
+    def content_json(self) -> str:
+        return json.dumps(self.to_content(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def content_sha256(self) -> str:
+        return hashlib.sha256(self.content_json().encode()).hexdigest()
+
+
+def canonical_unit(unit: str) -> str | None:
+    for name, spellings in UNIT_ALIASES.items():
+        if unit in spellings:
+            return name
+    return None
+
+
+def _condition(raw: Any, where: str, problems: list[tuple[str, str]]) -> Condition | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("item"), str) or not isinstance(raw.get("equals"), str):
+        problems.append((where, 'when must be {item = "<code>", equals = "<value>"}'))
+        return None
+    return Condition(raw["item"], raw["equals"])
+
+
+def _str(raw: dict[str, Any], key: str, where: str, problems: list[tuple[str, str]], default: str | None = None) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        problems.append((where, f"{key} must be a non-empty string"))
+        return ""
+    return value
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+KNOWN_ITEM_KEYS = {
+    "code",
+    "section",
+    "text",
+    "class",
+    "answer",
+    "points",
+    "deductions",
+    "unit",
+    "tolerance",
+    "measure",
+    "photo_on_failure",
+    "requires_order",
+    "hazard_tags",
+    "major_hazard",
+    "when",
+    "source",
+    "unverified",
+}
+
+
+def _item(raw: Any, index: int, kind: str, problems: list[tuple[str, str]]) -> Item | None:
+    if not isinstance(raw, dict):
+        problems.append((f"items[{index}]", "must be a table"))
+        return None
+    code = raw.get("code") if isinstance(raw.get("code"), str) and raw.get("code") else f"items[{index}]"
+    where = str(code)
+    before = len(problems)
+    unknown = sorted(set(raw) - KNOWN_ITEM_KEYS)
+    if unknown:
+        problems.append((where, f"unknown keys: {', '.join(unknown)}"))
+    if "code" not in raw:
+        problems.append((where, "code is missing"))
+    section = _str(raw, "section", where, problems)
+    text = _str(raw, "text", where, problems)
+    cls = raw.get("class")
+    if cls not in CLASSES[kind]:
+        problems.append((where, f"class must be one of {', '.join(CLASSES[kind])} for a {kind} template, not {cls!r}"))
+    answer = raw.get("answer")
+    allowed = INFO_ANSWERS if cls == "info" else SCORED_ANSWERS[kind]
+    if answer not in allowed:
+        problems.append((where, f"answer must be one of {', '.join(allowed)} for a {cls} item, not {answer!r}"))
+    points = raw.get("points", 0)
+    if not _number(points) or points < 0:
+        problems.append((where, "points must be a number of 0 or more"))
+        points = 0
+    if kind == "safety" and cls in ("guarantee", "general") and points <= 0:
+        problems.append((where, "a scored JGJ 59 item needs its points"))
+    deductions: list[Deduction] = []
+    for d_index, d in enumerate(raw.get("deductions", [])):
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not _number(d.get("points")):
+            problems.append((where, f"deductions[{d_index}] needs text and points"))
+            continue
+        if d["points"] <= 0 or d["points"] > points:
+            problems.append((where, f"deductions[{d_index}] of {d['points']} points is outside 0 < d ≤ {points}"))
+        deductions.append(Deduction(d["text"], float(d["points"]), str(d.get("per", ""))))
+    unit = raw.get("unit", "")
+    tol_min = tol_max = None
+    if answer == "measured":
+        if not isinstance(unit, str) or canonical_unit(unit) is None:
+            problems.append((where, f"a measured item needs a known unit ({', '.join(UNIT_ALIASES)}), not {unit!r}"))
+        else:
+            unit = canonical_unit(unit) or unit
+        tol = raw.get("tolerance")
+        if not isinstance(tol, dict) or not ({"min", "max"} & set(tol)):
+            problems.append((where, "a measured item needs tolerance = {min = …, max = …} (either or both)"))
+        else:
+            tol_min, tol_max = tol.get("min"), tol.get("max")
+            if any(v is not None and not _number(v) for v in (tol_min, tol_max)):
+                problems.append((where, "tolerance bounds must be numbers"))
+                tol_min = tol_max = None
+            elif tol_min is not None and tol_max is not None and tol_min > tol_max:
+                problems.append((where, f"tolerance min {tol_min} is above max {tol_max}"))
+    elif unit:
+        problems.append((where, "only measured items carry a unit"))
+    measure = raw.get("measure", "deviation")
+    if measure not in ("deviation", "value"):
+        problems.append((where, "measure must be deviation or value"))
+    tags = raw.get("hazard_tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        problems.append((where, "hazard_tags must be a list of strings"))
+        tags = []
+    major = raw.get("major_hazard", "")
+    if not isinstance(major, str):
+        problems.append((where, "major_hazard must name the criterion it matches"))
+        major = ""
+    if major and "〔" not in major and "[" not in major:
+        problems.append((where, "major_hazard must cite its criterion, e.g. 建质规〔2024〕5号 第…条"))
+    for flag in ("photo_on_failure", "requires_order", "unverified"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            problems.append((where, f"{flag} must be true or false"))
+    when = _condition(raw.get("when"), where, problems)
+    if len(problems) > before:
+        return None
+    return Item(
+        code=str(code),
+        section=section,
+        text=text,
+        cls=str(cls),
+        answer=str(answer),
+        points=float(points),
+        deductions=tuple(deductions),
+        unit=str(unit),
+        tolerance_min=None if tol_min is None else float(tol_min),
+        tolerance_max=None if tol_max is None else float(tol_max),
+        measure=str(measure),
+        photo_on_failure=bool(raw.get("photo_on_failure", False)),
+        requires_order=bool(raw.get("requires_order", cls != "info")),
+        hazard_tags=tuple(tags),
+        major_hazard=major,
+        when=when,
+        source=str(raw.get("source", "")),
+        unverified=bool(raw.get("unverified", False)),
+    )
+
+
+def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tuple[str, str]]) -> dict[str, Any]:
+    if not isinstance(scoring, dict):
+        problems.append(("scoring", "must be a table"))
+        return {}
+    out = dict(scoring)
+    if kind == "safety":
+        if scoring.get("group") not in SAFETY_GROUPS:
+            problems.append(("scoring", f"group must be one of {', '.join(SAFETY_GROUPS)}"))
+        total = sum(i.points for i in items if i.scored)
+        if abs(total - 100) > 1e-9:
+            problems.append(("scoring", f"a JGJ 59 sub-table is out of 100; its items add up to {total:g}"))
+        guarantee = sum(i.points for i in items if i.cls == "guarantee")
+        out.setdefault("guarantee_full", guarantee)
+        out.setdefault("guarantee_min", 40 if guarantee else 0)
+        if guarantee and out["guarantee_full"] != guarantee:
+            problems.append(("scoring", f"guarantee_full {out['guarantee_full']} ≠ the guarantee items' {guarantee:g}"))
+    elif kind == "quality":
+        rate = out.setdefault("general_pass_rate", 0.8)
+        if not _number(rate) or not 0 < rate <= 1:
+            problems.append(("scoring", "general_pass_rate must be above 0 and at most 1"))
+        cap = out.get("tolerance_cap")
+        if cap is not None and (not _number(cap) or cap < 1):
+            problems.append(("scoring", "tolerance_cap must be a number of at least 1 (GB 50207: 1.5)"))
+    return out
+
+
+def parse_template(raw: Mapping[str, Any], file: str = "<template>") -> Template:
+    """Check a template's TOML data and build it; TemplateError lists every problem found."""
+    problems: list[tuple[str, str]] = []
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise TemplateError([(file, "", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")])
+    top = dict(raw)
+    code = _str(top, "code", "", problems)
+    title = _str(top, "title", "", problems)
+    sections: list[Section] = []
+    for index, s in enumerate(raw.get("sections", [])):
+        if not isinstance(s, dict) or not isinstance(s.get("code"), str) or not isinstance(s.get("title"), str):
+            problems.append((f"sections[{index}]", "needs code and title"))
+            continue
+        sections.append(Section(s["code"], s["title"], _condition(s.get("when"), s["code"], problems)))
+    section_codes = [s.code for s in sections]
+    if len(set(section_codes)) != len(section_codes):
+        problems.append(("sections", "section codes repeat"))
+    items: list[Item] = []
+    for index, r in enumerate(raw.get("items", [])):
+        made = _item(r, index, kind, problems)
+        if made is not None:
+            items.append(made)
+    if not raw.get("items"):
+        problems.append(("items", "a template needs at least one item"))
+    seen: set[str] = set()
+    by_code = {i.code: i for i in items}
+    for item in items:
+        if item.code in seen:
+            problems.append((item.code, "item code used twice"))
+        seen.add(item.code)
+        if item.section not in section_codes:
+            problems.append((item.code, f"section {item.section!r} is not declared under [[sections]]"))
+    for owner, cond in [(i.code, i.when) for i in items] + [(s.code, s.when) for s in sections]:
+        if cond is None:
+            continue
+        target = by_code.get(cond.item)
+        if target is None:
+            problems.append((owner, f"when refers to unknown item {cond.item!r}"))
+        elif target.code == owner:
+            problems.append((owner, "an item cannot depend on itself"))
+        elif target.answer not in ("yes_no", "pass_fail"):
+            problems.append((owner, f"when may only test a yes_no or pass_fail item; {cond.item} is {target.answer}"))
+        elif cond.equals not in _values(target.answer):
+            problems.append((owner, f"{cond.item} never has the value {cond.equals!r}"))
+        elif target.when is not None or _section_when(sections, target.section) is not None:
+            problems.append((owner, f"when may not refer to {cond.item}, which is itself conditional"))
+    scoring = _check_scoring(kind, raw.get("scoring", {}), items, problems)
+    if problems:
+        raise TemplateError([(file, where, reason) for where, reason in problems])
+    return Template(
+        code=code,
+        kind=kind,
+        title=title,
+        standard=str(raw.get("standard", "")),
+        source=str(raw.get("source", "")),
+        scoring=scoring,
+        sections=tuple(sections),
+        items=tuple(items),
+        unverified=bool(raw.get("unverified", False)) or any(i.unverified for i in items),
+    )
+
+
+def _values(answer: str) -> tuple[str, ...]:
+    return ("yes", "no") if answer == "yes_no" else ("pass", "fail", "na")
+
+
+def _section_when(sections: list[Section], code: str) -> Condition | None:
+    return next((s.when for s in sections if s.code == code), None)
+
+
+def template_from_content(content: str) -> Template:
+    """Rebuild a stored version from its canonical JSON."""
+    data = json.loads(content)
+    sections = tuple(
+        Section(s["code"], s["title"], Condition(**s["when"]) if s.get("when") else None) for s in data["sections"]
+    )
+    items = []
+    for i in data["items"]:
+        i = dict(i)
+        i["deductions"] = tuple(Deduction(**d) for d in i["deductions"])
+        i["hazard_tags"] = tuple(i["hazard_tags"])
+        i["when"] = Condition(**i["when"]) if i.get("when") else None
+        items.append(Item(**i))
+    return Template(
+        code=data["code"],
+        kind=data["kind"],
+        title=data["title"],
+        standard=data["standard"],
+        source=data["source"],
+        scoring=data["scoring"],
+        sections=sections,
+        items=tuple(items),
+        unverified=data["unverified"],
+    )
+
+
+def load_file(path: Path) -> Template:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError([(str(path), "", f"not valid TOML: {exc}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError([(str(path), "", f"cannot be read: {exc}")]) from None
+    return parse_template(raw, str(path))
+
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+
+def shipped_files() -> list[Path]:
+    return sorted(TEMPLATE_DIR.glob("*.toml"))
+
+
+def visible_items(template: Template, values: Mapping[str, str]) -> set[str]:
+    """Codes of the items shown given the answers so far (`values`: item code → pass/fail/na/yes/no)."""
+    shown_sections = {s.code for s in template.sections if s.when is None or values.get(s.when.item) == s.when.equals}
+    return {
+        i.code
+        for i in template.items
+        if i.section in shown_sections and (i.when is None or values.get(i.when.item) == i.when.equals)
+    }

@@ -1,0 +1,35 @@
+"""Drafts block acceptance; the demo loads inspections with scores, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspection import blockers
+from inspection.checklists import demo as checklists_demo
+from inspection.checklists.tables import Inspection
+from inspection.clock import FixedClock
+from inspection.demo import load_demo
+from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
+from tests.factories import World
+
+
+@pytest.mark.usefixtures("templates")
+async def test_drafts_block_acceptance_until_submitted(world: World, clock: FixedClock) -> None:
+    d = await draft(world, template_code=ROOF)
+    found = await blockers.acceptance_blockers(world.id_of("p1"), world.id_of("site1"))
+    ours = [b for b in found if b.record_table == "inspection"]
+    assert [(b.kind, str(b.record_id)) for b in ours] == [("inspection_draft", d["inspection"]["id"])]
+    assert await blockers.acceptance_blockers(world.id_of("p2")) == []
+    await answer(world, d["inspection"]["id"], answers_for(ROOF))
+    assert (await submit(world, clock, d["inspection"]["id"])).status_code == 200
+    assert [b for b in await blockers.acceptance_blockers(world.id_of("p1")) if b.kind == "inspection_draft"] == []
+
+
+async def test_demo_inspections_load_once() -> None:
+    assert await load_demo(quiet=True)
+    rows = await Inspection.select(Inspection.status, Inspection.grade)
+    grades = sorted(r["grade"] for r in rows if r["status"] == "submitted")
+    assert grades == sorted(["优良", "合格", "合格", "不合格"])
+    assert [r["status"] for r in rows].count("draft") == 1
+    assert not await checklists_demo.load_demo(quiet=True)
+    assert await Inspection.count() == len(rows)
