@@ -45,6 +45,9 @@ class DispositionKind(StrEnum):
     destroyed = "destroyed"  # 销毁 on site
 
 
+# what the quantity column holds: Numeric(14, 3)
+MAX_QUANTITY = Decimal(10) ** 11
+QUANTITY_DECIMALS = 3
 CONFORM_UNIT = "conform"  # yes/no tests: 1 conforms, 0 does not
 CONFIDENCES = frozenset({"V1", "V2", "V3", "M", "seed"})
 
@@ -178,6 +181,10 @@ def batch_problem(rule: MaterialRule, quantity: Decimal, unit: str, continuous_p
     """(field, message) when a batch's quantity or unit cannot be accepted for this material."""
     if not quantity.is_finite() or quantity <= 0:
         return "quantity", "the quantity must be greater than zero"
+    if quantity >= MAX_QUANTITY:
+        return "quantity", f"the quantity must be below {MAX_QUANTITY}"
+    if int(quantity.as_tuple().exponent) < -QUANTITY_DECIMALS:
+        return "quantity", f"give the quantity with at most {QUANTITY_DECIMALS} decimals"
     if unit != rule.unit:
         return "unit", f"{rule.name} is counted in {rule.unit!r}, not {unit!r}"
     if rule.whole_units and quantity != quantity.to_integral_value():
