@@ -14,7 +14,9 @@ import importlib
 from dataclasses import dataclass
 from uuid import UUID
 
-BLOCKER_MODULES: list[str] = []
+BLOCKER_MODULES: list[str] = [
+    "inspection.samples.blockers",
+]
 
 
 @dataclass(frozen=True)
