@@ -285,6 +285,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             site_index += 1
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
+    from inspection.samples.demo import load_demo as load_samples_demo
+
+    await load_samples_demo(quiet=quiet)
     return True
 
 
