@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MUTATION_MODULES = [
     "inspection.projects.mutations",
     "inspection.rectification.mutations",
+    "inspection.samples.mutations",
 ]
 
 # Tables that carry sync columns but must not reach tablets.
