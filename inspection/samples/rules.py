@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class BatchStatus(StrEnum):
@@ -133,6 +135,7 @@ class RuleBook:
     materials: Mapping[str, MaterialRule]
     witness_min_share: Decimal
     witness_origin: Sourced
+    timezone: tzinfo = UTC
 
     def material(self, code: str) -> MaterialRule | None:
         return self.materials.get(code)
@@ -459,10 +462,15 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
             retest_origin=_sourced(m["retest"], f"{where}.retest"),
             items=items,
         )
+    try:
+        tz = ZoneInfo(str(data.get("timezone", "Asia/Shanghai")))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("timezone must be an IANA name such as Asia/Shanghai") from None
     return RuleBook(
         materials=dict(sorted(materials.items())),
         witness_min_share=share,
         witness_origin=_sourced(witness, "[witness]"),
+        timezone=tz,
     )
 
 

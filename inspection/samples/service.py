@@ -127,7 +127,7 @@ class SamplesService:
             raise ValidationFailed("name the contractor the material belongs to", field="contractor_id")
         require_recorder(actor, access, contractor_id)
         await _check_contractor(data.project_id, contractor_id)
-        today = self.clock.now().date()
+        today = self.clock.now().astimezone(self.book.timezone).date()
         if data.arrival_date > today + timedelta(days=1):
             raise ValidationFailed("the arrival date is in the future", field="arrival_date")
         async with write(actor, self.clock) as w:
@@ -739,7 +739,9 @@ class SamplesService:
             where &= B.arrival_date <= arrived_to
         if lab_id is not None:
             sampled = await Sample.select(Sample.batch).where((Sample.lab == lab_id) & Sample.deleted.eq(False))
-            where &= B.id.is_in(list({r["batch"] for r in sampled}) or [new_id()])
+            if not sampled:
+                return s.BatchPage(items=[], total=0, limit=limit, offset=offset)
+            where &= B.id.is_in(list({r["batch"] for r in sampled}))
         total = await B.count().where(where)
         rows = await self._batch_rows(where, limit, offset)
         certificates = await links.linked(BATCH_TABLE, [r["id"] for r in rows])
@@ -878,7 +880,7 @@ class SamplesService:
                     [
                         *head,
                         x["label_code"],
-                        x["taken_at"].astimezone(UTC).date().isoformat(),
+                        x["taken_at"].astimezone(self.book.timezone).date().isoformat(),
                         x["sets"],
                         x["taken_by_name"] or "",
                         x["witness_name"] or "",

@@ -141,6 +141,9 @@ async def test_bad_samples_and_results(world: World) -> None:
         "contractor_a", f"{BASE}/batches/{batch_id}/samples", {"lab_id": str(world.orgs["contractor_b"].id)}
     )
     _problem(r, 422, "lab_id")
+    # a verdict is never typed in
+    r = await world.post("contractor_a", f"{BASE}/batches/{batch_id}/samples", {"lab_id": lab_id, "verdict": "pass"})
+    _problem(r, 400, "verdict")
     assert await row_counts() == before
 
     r = await world.post("contractor_a", f"{BASE}/batches/{batch_id}/samples", {"lab_id": lab_id, "sets": 2})
@@ -164,6 +167,20 @@ async def test_bad_samples_and_results(world: World) -> None:
     _problem(r, 404, None)
     r = await world.post("resident", f"{BASE}/batches/{batch_id}/samples", {"lab_id": lab_id})
     _problem(r, 403, None)
+
+
+async def test_certificates_follow_the_batch(world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    cert = await announce(world, clock, "出厂合格证.pdf", stored=True)
+    batch = await _created(world, who="supervisor", certificates=[cert])
+    assert [c["sha256"] for c in batch["batch"]["certificates"]] == [cert]
+    for who, status in [("contractor_a", 200), ("owner", 200), ("contractor_b", 404)]:
+        r = await world.get(who, f"/api/v1/evidence/{cert}/meta")
+        assert r.status_code == status, (who, r.text)
+    more = await announce(world, clock, "检验报告.pdf")
+    r = await world.post(
+        "contractor_a", f"{BASE}/batches/{batch['batch']['id']}/certificates", {"certificates": [more]}
+    )
+    assert r.status_code == 200 and len(r.json()["batch"]["certificates"]) == 2
 
 
 async def test_views_and_ledger(world: World) -> None:

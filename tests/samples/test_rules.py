@@ -342,6 +342,7 @@ def _broken(path: list[str], value: object) -> dict:  # type: ignore[type-arg]
         (["material", "rebar", "items", "0", "source"], None, "source"),
         (["material", "cement_bulk", "items_from"], "nothing", "items_from"),
         (["material", "windows", "plan", "rate"], 5, "share"),
+        (["timezone"], "Mars/Olympus", "timezone"),
     ],
 )
 def test_the_rules_file_is_checked(path: list[str], value: object, message: str) -> None:

@@ -4,6 +4,7 @@ filing, notification), disposition, the witness share, the ledger, and contracto
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date, timedelta
@@ -477,3 +478,16 @@ async def test_future_sampling_time_is_refused(world: World, clock) -> None:  # 
     with pytest.raises(ValidationFailed) as info:
         await sample_on(world, batch.id, taken_at=clock.now() + timedelta(days=1))
     assert info.value.field == "taken_at"
+
+
+async def test_the_same_result_sent_twice_at_once_is_stored_once(world: World) -> None:
+    batch = (await new_batch(world)).batch
+    sample = (await sample_on(world, batch.id)).sample
+    body = results({"bend": "1", "elongation": "21"})
+    outcomes = await asyncio.gather(
+        svc(world).record_results(actor_of(world, "contractor_a"), sample.id, body),
+        svc(world).record_results(actor_of(world, "supervisor"), sample.id, body),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "SampleDetail"]
+    assert (await row_counts())["results"] == 2
