@@ -49,10 +49,14 @@ async def batch_access(actor: Actor, batch: dict[str, Any] | None, batch_id: UUI
     return access
 
 
-def require_recorder(actor: Actor, access: ProjectAccess, contractor_id: UUID | None) -> None:
-    """Contractors record for their own organisation; the owner's and supervisor's side for any."""
+def require_recording_role(access: ProjectAccess) -> None:
     if not access.roles & RECORDING_ROLES:
         raise Forbidden("only the project's contractors, inspectors, supervisors and owners record material samples")
+
+
+def require_recorder(actor: Actor, access: ProjectAccess, contractor_id: UUID | None) -> None:
+    """Contractors record for their own organisation; the owner's and supervisor's side for any."""
+    require_recording_role(access)
     if access.roles & RECORDING_ROLES == {Role.contractor} and contractor_id != actor.organisation_id:
         raise Forbidden("a contractor records only its own organisation's materials")
 

@@ -271,8 +271,6 @@ class WitnessRatioOut(Output, kw_only=True):
 
 
 class TestItemOut(Output, kw_only=True):
-    __test__ = False
-
     code: str
     name: str
     unit: str

@@ -43,6 +43,7 @@ from inspection.samples.access import (
     may_read_sample,
     project_batches_where,
     require_recorder,
+    require_recording_role,
     visible_batches_where,
 )
 from inspection.samples.rulebook import default_rulebook
@@ -115,6 +116,7 @@ class SamplesService:
 
     async def create_batch(self, actor: Actor, data: s.BatchCreate) -> s.BatchDetail:
         access = await project_access(actor, data.project_id)
+        require_recording_role(access)
         rule = self.rule(data.material)
         problem = batch_problem(rule, data.quantity, data.unit, data.continuous_pour)
         if problem:
