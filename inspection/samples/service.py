@@ -12,8 +12,6 @@ until its disposition is recorded.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,6 +29,7 @@ from inspection.records import Write, new_id, write
 from inspection.rectification import notifications as outbox
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
+from inspection.samples import ledger
 from inspection.samples import schemas as s
 from inspection.samples.access import (
     batch_access,
@@ -817,7 +816,11 @@ class SamplesService:
         if arrived_to is not None:
             where &= B.arrival_date <= arrived_to
         batches = await (
-            B.select(*B.all_columns(), B.contractor.name.as_alias("contractor_name"), B.work_item.name.as_alias("wi"))
+            B.select(
+                *B.all_columns(),
+                B.contractor.name.as_alias("contractor_name"),
+                B.work_item.name.as_alias("work_item_name"),
+            )
             .where(where)
             .order_by(B.arrival_date)
             .order_by(B.id)
@@ -837,64 +840,8 @@ class SamplesService:
             else []
         )
         results = await self._result_facts([x["id"] for x in samples])
-        by_batch: dict[UUID, list[dict[str, Any]]] = {}
-        for x in samples:
-            by_batch.setdefault(x["batch"], []).append(x)
-        labels = {x["id"]: x["label_code"] for x in samples}
-        status_zh = {
-            "awaiting_sampling": "待取样",
-            "sampling": "检验中",
-            "accepted": "合格",
-            "rejected": "不合格",
-            "disposed": "已退场",
-        }
-        verdict_zh = {"pending": "待出报告", "pass": "合格", "fail": "不合格"}
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\r\n")
-        out.writerow(
-            [
-                "进场日期", "材料名称", "规格型号", "生产厂家", "批号", "进场数量", "单位", "施工单位", "使用部位",
-                "应取组数", "批次状态", "样品编号", "取样日期", "组数", "取样人", "见证人", "检测机构",
-                "报告编号", "是否复验", "复验对应样品", "检测结论", "不合格项目",
-            ]
-        )  # fmt: skip
-        for b in batches:
-            rule = self.book.material(b["material"])
-            head = [
-                b["arrival_date"].isoformat(),
-                rule.name if rule else b["material"],
-                b["specification"],
-                b["manufacturer"],
-                b["batch_number"],
-                f"{Decimal(str(b['quantity'])).normalize():f}",
-                b["unit"],
-                b["contractor_name"] or "",
-                b["wi"] or "",
-                b["required_sets"],
-                status_zh.get(b["status"], b["status"]),
-            ]
-            rows = by_batch.get(b["id"], [])
-            if not rows:
-                out.writerow([*head, *[""] * 11])
-            for x in rows:
-                failed = failed_items(_codes(x["test_items"]), results[x["id"]])
-                out.writerow(
-                    [
-                        *head,
-                        x["label_code"],
-                        x["taken_at"].astimezone(self.book.timezone).date().isoformat(),
-                        x["sets"],
-                        x["taken_by_name"] or "",
-                        x["witness_name"] or "",
-                        x["lab_name"] or "",
-                        x["lab_report_number"],
-                        "是" if x["is_retest"] else "否",
-                        labels.get(x["retest_of"], "") if x["retest_of"] else "",
-                        verdict_zh.get(x["verdict"], x["verdict"]),
-                        "、".join(failed),
-                    ]
-                )
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        failed = {x["id"]: failed_items(_codes(x["test_items"]), results[x["id"]]) for x in samples}
+        return ledger.render(self.book, batches, samples, failed)
 
     def materials(self) -> s.MaterialsOut:
         return s.MaterialsOut(

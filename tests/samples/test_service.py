@@ -462,7 +462,7 @@ async def test_ledger_csv(world: World, clock) -> None:  # type: ignore[no-untyp
     assert cement[0] == "2026-09-01" and cement[1] == "水泥（袋装）" and cement[11] == ""
     assert original[1] == "热轧带肋钢筋" and original[5] == "58.6" and original[11] == sample.label_code
     assert original[15] == world.users["supervisor"].display_name and original[20] == "不合格"
-    assert original[21] == "tensile_strength"
+    assert original[21] == "抗拉强度 Rm"
     assert retest[18] == "是" and retest[19] == sample.label_code and retest[20] == "待出报告"
     only_sept = await svc(world).ledger_csv(
         actor_of(world, "supervisor"), world.id_of("p1"), date(2026, 9, 1), date(2026, 9, 30)
