@@ -3,6 +3,8 @@ checklists guard on batches not accepted, and the alerts query for samples await
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -73,3 +75,25 @@ async def test_samples_awaiting_result(world: World, clock) -> None:  # type: ig
     assert len(await samples_awaiting_result(clock.now() + timedelta(minutes=1))) == 2
     with pytest.raises(ValueError, match="time zone"):
         await samples_awaiting_result(clock.now().replace(tzinfo=None))
+
+
+async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    batch = (await new_batch(world)).batch
+    await sample_on(world, batch.id, label_code="GJ-CLI-1")
+    out = tmp_path / "ledger.csv"
+    code = world.p1.code  # type: ignore[union-attr]
+    run = (
+        f"from inspection.cli import main; raise SystemExit(main(['samples', 'ledger', {code!r}, '-o', {str(out)!r}]))"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", run, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "GJ-CLI-1" in text.decode("utf-8-sig")
+    run = "from inspection.cli import main; raise SystemExit(main(['samples', 'awaiting', '--days', '0']))"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", run, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, err = await proc.communicate()
+    assert proc.returncode == 0, err
+    assert "GJ-CLI-1" in stdout.decode() and "1 sample(s)" in stdout.decode()
