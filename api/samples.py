@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
@@ -72,6 +72,13 @@ class SamplesController(Controller):
     async def get_batch(self, batch_id: FromPath[UUID], actor: Me, services: Svc) -> s.BatchDetail:
         """One batch with its plan, samples, results, disposition and filing."""
         return await services.samples.get_batch(actor, batch_id)
+
+    @patch("/batches/{batch_id:str}", operation_id="correct_material_batch")
+    async def update_batch(
+        self, batch_id: FromPath[UUID], data: JSONBody[s.BatchUpdate], actor: Me, services: Svc
+    ) -> s.BatchDetail:
+        """Correct what was logged (send the `version` read); the plan follows a corrected quantity."""
+        return await services.samples.update_batch(actor, batch_id, data)
 
     @get("/batches/{batch_id:str}/plan", operation_id="get_sampling_plan")
     async def plan(self, batch_id: FromPath[UUID], actor: Me, services: Svc) -> s.PlanOut:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from inspection.projects.schemas import Input, Output, Synced
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
@@ -42,6 +42,21 @@ class BatchCreate(Input, kw_only=True):
     # 合格证 / 出厂检验报告: evidence announced through /api/v1/evidence/uploads
     certificates: Files = []
     note: Note = ""
+
+
+class BatchUpdate(Input, kw_only=True):
+    """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
+    before the first sample (they decide the plan); the material never (log a new batch)."""
+
+    version: Annotated[int, Meta(ge=0)]
+    specification: Short | UnsetType = UNSET
+    manufacturer: Short | UnsetType = UNSET
+    batch_number: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    quantity: Decimal | UnsetType = UNSET
+    unit: Annotated[str, Meta(min_length=1, max_length=20)] | UnsetType = UNSET
+    continuous_pour: bool | UnsetType = UNSET
+    arrival_date: date | UnsetType = UNSET
+    note: Note | UnsetType = UNSET
 
 
 class CertificatesBody(Input, kw_only=True):

@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from inspection.actor import SYSTEM, Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -128,9 +130,7 @@ class SamplesService:
             raise ValidationFailed("name the contractor the material belongs to", field="contractor_id")
         require_recorder(actor, access, contractor_id)
         await _check_contractor(data.project_id, contractor_id)
-        today = self.clock.now().astimezone(self.book.timezone).date()
-        if data.arrival_date > today + timedelta(days=1):
-            raise ValidationFailed("the arrival date is in the future", field="arrival_date")
+        self._check_arrival(data.arrival_date)
         async with write(actor, self.clock) as w:
             if data.id is not None and await B.exists().where(B.id == data.id):
                 raise Conflict(f"a material batch with id {data.id} already exists", field="id")
@@ -165,6 +165,39 @@ class SamplesService:
                 field="certificates",
             )
         return await self.get_batch(actor, batch["id"])
+
+    async def update_batch(self, actor: Actor, batch_id: UUID, data: s.BatchUpdate) -> s.BatchDetail:
+        """Correct a batch's details (version-checked); the plan follows a corrected quantity."""
+        async with write(actor, self.clock) as w:
+            batch = await self._batch_for_write(w, actor, batch_id)
+            _require_open(batch, "correct")
+            changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+            changes.pop("version")
+            planning = {"quantity", "unit", "continuous_pour"} & changes.keys()
+            if planning and batch["status"] != BatchStatus.awaiting_sampling.value:
+                raise InvalidTransition(
+                    "the quantity, unit and pour decide the sampling plan; they change only before the first sample",
+                    field=sorted(planning)[0],
+                    current_state=batch["status"],
+                )
+            rule = self.rule(batch["material"])
+            quantity = changes.get("quantity", Decimal(str(batch["quantity"])))
+            unit = changes.get("unit", batch["unit"])
+            pour = changes.get("continuous_pour", batch["continuous_pour"])
+            problem = batch_problem(rule, quantity, unit, pour)
+            if problem:
+                raise ValidationFailed(problem[1], field=problem[0])
+            if "arrival_date" in changes:
+                self._check_arrival(changes["arrival_date"])
+            if planning:
+                changes["required_sets"] = required_sets(rule, quantity, pour)
+            await w.update(B, batch_id, changes, batch_buckets(batch), expected_version=data.version, current=batch)
+        return await self.get_batch(actor, batch_id)
+
+    def _check_arrival(self, arrival: date) -> None:
+        today = self.clock.now().astimezone(self.book.timezone).date()
+        if arrival > today + timedelta(days=1):
+            raise ValidationFailed("the arrival date is in the future", field="arrival_date")
 
     async def add_certificates(self, actor: Actor, batch_id: UUID, data: s.CertificatesBody) -> s.BatchDetail:
         async with write(actor, self.clock) as w:

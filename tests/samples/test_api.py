@@ -211,3 +211,16 @@ async def test_views_and_ledger(world: World) -> None:
     _problem(r, 404, None)
     r = await world.get("contractor_b", f"{BASE}/batches/{batch_id}")
     _problem(r, 404, None)
+
+
+async def test_correcting_over_http(world: World) -> None:
+    batch = (await _created(world))["batch"]
+    url = f"{BASE}/batches/{batch['id']}"
+    r = await world.patch("contractor_a", url, {"version": batch["version"], "quantity": 120})
+    assert r.status_code == 200, r.text
+    assert r.json()["batch"]["required_sets"] == 3
+    _problem(
+        await world.patch("contractor_a", url, {"version": batch["version"], "note": "迟到的修改"}), 409, "version"
+    )
+    new_material = {"version": r.json()["batch"]["version"], "material": "cement_bulk"}
+    _problem(await world.patch("contractor_a", url, new_material), 400, "material")

@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from inspection.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from inspection.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    VersionConflict,
+)
 from inspection.rectification.rules import OrderState, Source
 from inspection.rectification.tables import Notification, RectificationOrder
 from inspection.samples import schemas as s
@@ -491,3 +499,39 @@ async def test_the_same_result_sent_twice_at_once_is_stored_once(world: World) -
     )
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "SampleDetail"]
     assert (await row_counts())["results"] == 2
+
+
+async def test_correcting_a_batch(world: World) -> None:
+    detail = await new_batch(world, quantity=Decimal("58"))
+    b = detail.batch
+    fixed = await svc(world).update_batch(
+        actor_of(world, "contractor_a"),
+        b.id,
+        s.BatchUpdate(version=b.version, quantity=Decimal("100.01"), batch_number="L24-0816"),
+    )
+    assert fixed.batch.required_sets == 3 and fixed.plan.missing == 3 and fixed.batch.batch_number == "L24-0816"
+    with pytest.raises(VersionConflict):  # based on a stale read
+        await svc(world).update_batch(actor_of(world, "supervisor"), b.id, s.BatchUpdate(version=b.version, note="x"))
+    before = await row_counts()
+    for body, field in [
+        (s.BatchUpdate(version=fixed.batch.version, quantity=Decimal(0)), "quantity"),
+        (s.BatchUpdate(version=fixed.batch.version, unit="kg"), "unit"),
+        (s.BatchUpdate(version=fixed.batch.version, arrival_date=date(2099, 1, 1)), "arrival_date"),
+    ]:
+        with pytest.raises(ValidationFailed) as info:
+            await svc(world).update_batch(actor_of(world, "contractor_a"), b.id, body)
+        assert info.value.field == field
+    assert await row_counts() == before
+    await sample_on(world, b.id)
+    current = (await svc(world).get_batch(actor_of(world, "contractor_a"), b.id)).batch
+    with pytest.raises(InvalidTransition) as info:  # the plan is fixed once sampling starts
+        await svc(world).update_batch(
+            actor_of(world, "contractor_a"), b.id, s.BatchUpdate(version=current.version, quantity=Decimal(20))
+        )
+    assert info.value.field == "quantity"
+    noted = await svc(world).update_batch(
+        actor_of(world, "contractor_a"), b.id, s.BatchUpdate(version=current.version, manufacturer="另一家钢厂")
+    )
+    assert noted.batch.manufacturer == "另一家钢厂"
+    with pytest.raises(NotFound):
+        await svc(world).update_batch(actor_of(world, "contractor_b"), b.id, s.BatchUpdate(version=noted.batch.version))
