@@ -123,6 +123,12 @@ class SamplesController(Controller):
         """复验 of a failed sample: twice its sets, on the failed items."""
         return await services.samples.take_retest(actor, sample_id, data)
 
+    @get("/summary", operation_id="materials_summary")
+    async def summary(self, actor: Me, services: Svc, project_id: FromQuery[UUID]) -> s.SummaryOut:
+        """At a glance: batches by status, rejected ones still on site, samples awaiting results,
+        materials short of witnessed samples."""
+        return await services.samples.summary(actor, project_id)
+
     @get("/witness-ratio", operation_id="witness_ratio")
     async def witness_ratio(self, actor: Me, services: Svc, project_id: FromQuery[UUID]) -> s.WitnessRatioOut:
         """Per material: required sets, witnessed sets, ratio and the shortfall against 30 %."""

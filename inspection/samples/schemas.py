@@ -285,6 +285,18 @@ class WitnessRatioOut(Output, kw_only=True):
     shortfalls: list[str]
 
 
+class SummaryOut(Output, kw_only=True):
+    """A project's materials at a glance."""
+
+    project_id: UUID
+    batches: int
+    by_status: dict[str, int]
+    # rejected and not yet disposed of: still on site
+    flagged: int
+    samples_awaiting_result: int
+    witness_shortfalls: list[str]
+
+
 class TestItemOut(Output, kw_only=True):
     code: str
     name: str

@@ -836,6 +836,31 @@ class SamplesService:
             shortfalls=[r.material for r in rows if not r.met],
         )
 
+    async def summary(self, actor: Actor, project_id: UUID) -> s.SummaryOut:
+        """Batches by status, those still flagged, samples without a verdict and witness shortfalls."""
+        where = await project_batches_where(actor, project_id)
+        rows = await B.select(B.id, B.status).where(where)
+        by_status = {st.value: 0 for st in BatchStatus}
+        for r in rows:
+            by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+        open_ids = [r["id"] for r in rows if BatchStatus(r["status"]) in OPEN_STATUSES]
+        pending = (
+            await Sample.count().where(
+                Sample.batch.is_in(open_ids) & (Sample.verdict == Verdict.pending.value) & Sample.deleted.eq(False)
+            )
+            if open_ids
+            else 0
+        )
+        ratio = await self.witness_ratio(actor, project_id)
+        return s.SummaryOut(
+            project_id=project_id,
+            batches=len(rows),
+            by_status=by_status,
+            flagged=by_status[BatchStatus.rejected.value],
+            samples_awaiting_result=pending,
+            witness_shortfalls=ratio.shortfalls,
+        )
+
     async def ledger_csv(
         self, actor: Actor, project_id: UUID, arrived_from: date | None = None, arrived_to: date | None = None
     ) -> bytes:

@@ -194,6 +194,9 @@ async def test_views_and_ledger(world: World) -> None:
     view = (await world.get("owner", f"{BASE}/witness-ratio", params={"project_id": str(world.id_of("p1"))})).json()
     assert view["materials"][0]["material"] == "rebar" and view["materials"][0]["ratio"] == 1.0
     assert view["shortfalls"] == []
+    summary = (await world.get("supervisor", f"{BASE}/summary", params={"project_id": str(world.id_of("p1"))})).json()
+    assert summary["batches"] == 1 and summary["by_status"]["sampling"] == 1 and summary["flagged"] == 0
+    assert summary["samples_awaiting_result"] == 1 and summary["witness_shortfalls"] == []
     materials = (await world.get("viewer", f"{BASE}/materials")).json()
     assert {m["code"] for m in materials["materials"]} >= {"rebar", "windows", "permeable_brick"}
 

@@ -279,6 +279,7 @@ async def test_fail_then_retest_fail_rejects_opens_order_and_is_disposed(world: 
         )
         == 1
     )
+    assert (await svc(world).summary(actor_of(world, "supervisor"), world.id_of("p1"))).flagged == 1
     # a rejected batch takes no more samples or retests
     with pytest.raises(InvalidTransition):
         await sample_on(world, b.id)
@@ -320,6 +321,8 @@ async def test_fail_then_retest_fail_rejects_opens_order_and_is_disposed(world: 
     assert disposed.disposition.witnessed_by_id == world.users["supervisor"].id
     assert [e.sha256 for e in disposed.disposition.evidence] == [photo]
     assert disposed.filing is not None and disposed.filing.status == "disposed"
+    summary = await svc(world).summary(actor_of(world, "supervisor"), world.id_of("p1"))
+    assert summary.flagged == 0 and summary.by_status["disposed"] == 1
     assert disposed.filing.disposition_id == disposed.disposition.id
     with pytest.raises(Conflict):
         await svc(world).dispose(
@@ -448,6 +451,10 @@ async def test_witness_ratio(world: World) -> None:
     r = rows["rebar"]
     assert (r.batches, r.required, r.taken, r.witnessed, r.needed, r.shortfall, r.met) == (2, 4, 2, 1, 2, 1, False)
     assert r.ratio == 0.25
+    summary = await svc(world).summary(actor_of(world, "owner"), world.id_of("p1"))
+    assert (summary.batches, summary.flagged, summary.samples_awaiting_result) == (4, 0, 3)
+    assert summary.by_status["sampling"] == 3 and summary.by_status["awaiting_sampling"] == 1
+    assert summary.witness_shortfalls == ["rebar"]
     c = rows["cement_bagged"]
     assert (c.required, c.witnessed, c.needed, c.shortfall, c.met) == (1, 1, 1, 0, True)
     p = rows["water_pipe"]
