@@ -5,6 +5,7 @@ Everything goes through the service, as a user would. Loading twice adds nothing
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -160,4 +161,6 @@ async def load_demo(quiet: bool = False) -> bool:
     # windows and drainage pipe just delivered
     await batch("windows", "180", "unit", "stairwell", 2, specification="断桥铝合金窗")
     await batch("drainage_pipe", "2400", "m", "drainage", 1, specification="PVC-U dn110")
+    if not quiet:
+        sys.stderr.write(f"  material batches: {await MaterialBatch.count().where(MaterialBatch.project == pid)}\n")
     return True
