@@ -227,7 +227,8 @@ async def test_fail_then_retest_pass_accepts(world: World) -> None:
     )
     assert one_set.sample.verdict is Verdict.pending  # the second set is still out
     report = "ab" * 32
-    with pytest.raises(ValidationFailed):  # a report that was never announced
+    before = await row_counts()
+    with pytest.raises(ValidationFailed):  # a report that was never announced: the result goes too
         await svc(world).record_results(
             actor_of(world, "contractor_a"),
             retest.sample.id,
@@ -235,6 +236,7 @@ async def test_fail_then_retest_pass_accepts(world: World) -> None:
                 results=[s.ResultIn(test_item="tensile_strength", value=Decimal(580), set_no=2)], report=report
             ),
         )
+    assert await row_counts() == before
     done = await svc(world).record_results(
         actor_of(world, "contractor_a"),
         retest.sample.id,
@@ -542,3 +544,18 @@ async def test_correcting_a_batch(world: World) -> None:
     assert noted.batch.manufacturer == "另一家钢厂"
     with pytest.raises(NotFound):
         await svc(world).update_batch(actor_of(world, "contractor_b"), b.id, s.BatchUpdate(version=noted.batch.version))
+
+
+async def test_a_refused_retest_or_sample_stores_nothing(world: World) -> None:
+    _, failed = await fail_original(world, yield_strength="380")
+    before = await row_counts()
+    bad_witness = s.RetestCreate(lab_id=await lab(world), witness_id=world.users["contractor_a"].id)
+    with pytest.raises(ValidationFailed) as info:
+        await svc(world).take_retest(actor_of(world, "contractor_a"), failed.id, bad_witness)
+    assert info.value.field == "witness_id"
+    with pytest.raises(ValidationFailed) as info:  # a report never announced, checked after the insert
+        await svc(world).take_retest(
+            actor_of(world, "contractor_a"), failed.id, s.RetestCreate(lab_id=await lab(world), report="ef" * 32)
+        )
+    assert info.value.field == "report"
+    assert await row_counts() == before
