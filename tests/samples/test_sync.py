@@ -67,3 +67,24 @@ async def test_offline_batch_sample_results_and_retest(world: World, tablets: Ta
     assert len(supervisor.rows("sample_result")) == 6
     await other.sync()
     assert other.rows("material_batch") == {} and other.rows("sample") == {}
+
+
+async def test_an_id_taken_by_someone_else_is_refused(world: World, tablets: Tablets) -> None:  # noqa: F811
+    batch_id = new_id()
+    body = {
+        "project_id": str(world.id_of("p1")),
+        "material": "cement_bulk",
+        "quantity": 120,
+        "unit": "t",
+        "arrival_date": "2026-11-03",
+        "work_item_id": str(world.id_of("work_a")),
+    }
+    first, second = await tablets("contractor_a"), await tablets("supervisor")
+    first.enqueue("batch.create@1", batch_id, body)
+    second.enqueue("batch.create@1", batch_id, body)
+    await first.sync()
+    await second.sync()
+    assert first.outbox()[0]["result"]["status"] == "applied"
+    refused = second.outbox()[0]["result"]
+    assert (refused["status"], refused["code"]) == ("rejected", "id_conflict")
+    assert await MaterialBatch.count() == 1
