@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.evidence.piccolo_app",
         "inspection.rectification.piccolo_app",
         "inspection.checklists.piccolo_app",
+        "inspection.samples.piccolo_app",
     ]
 )

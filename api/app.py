@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, checklists, evidence, health, projects, rectification, sync
+from api import auth, checklists, evidence, health, projects, rectification, samples, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
@@ -26,6 +26,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.samples.service import SamplesService
 from inspection.settings import Settings, get_settings, secret_key
 from inspection.sync.service import SyncService
 
@@ -45,6 +46,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         evidence=EvidenceService(settings, clock),
         checklists=ChecklistsService(settings, clock),
         supervision=SupervisionService(clock),
+        samples=SamplesService(settings, clock),
     )
 
 
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             checklists.TemplateController,
             checklists.SupervisionController,
             checklists.InspectionController,
+            samples.SamplesController,
         ],
         guards=[require_actor],
         dependencies={

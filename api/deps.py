@@ -18,6 +18,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.samples.service import SamplesService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
 
@@ -33,6 +34,7 @@ class Services:
     evidence: EvidenceService
     checklists: ChecklistsService
     supervision: SupervisionService
+    samples: SamplesService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

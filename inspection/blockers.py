@@ -16,6 +16,7 @@ from uuid import UUID
 
 BLOCKER_MODULES: list[str] = [
     "inspection.checklists.blockers",
+    "inspection.samples.blockers",
 ]
 
 

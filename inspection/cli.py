@@ -1,5 +1,5 @@
 """The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing,
-templates import / list."""
+templates import / list, samples ledger and awaiting."""
 
 from __future__ import annotations
 
@@ -184,6 +184,55 @@ def cmd_templates_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_samples_ledger(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from inspection.actor import SYSTEM
+    from inspection.clock import SystemClock
+    from inspection.projects.tables import Project
+    from inspection.samples.service import SamplesService
+
+    try:
+        start = date.fromisoformat(args.arrived_from) if args.arrived_from else None
+        end = date.fromisoformat(args.arrived_to) if args.arrived_to else None
+    except ValueError:
+        return _fail("give dates as YYYY-MM-DD")
+
+    async def go() -> bytes | None:
+        row = await Project.select(Project.id).where(Project.code == args.project).first()
+        if row is None:
+            return None
+        return await SamplesService(get_settings(), SystemClock()).ledger_csv(SYSTEM, row["id"], start, end)
+
+    body = _run(_with_pool(go))
+    if body is None:
+        return _fail(f"no project with code {args.project}")
+    if args.output:
+        with open(args.output, "wb") as f:
+            f.write(body)
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
+def cmd_samples_awaiting(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from inspection.clock import SystemClock
+    from inspection.samples.queries import samples_awaiting_result
+
+    if args.days < 0:
+        return _fail("--days must not be negative")
+    rows = _run(_with_pool(lambda: samples_awaiting_result(SystemClock().now() - timedelta(days=args.days))))
+    for r in rows:
+        print(
+            f"{r['label_code']}  {r['material']}  taken {r['taken_at']:%Y-%m-%d}  "
+            f"results {r['results_recorded']}/{r['results_expected']}  batch {r['batch_id']}"
+        )
+    print(f"{len(rows)} sample(s) without a full lab result after {args.days} day(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,6 +286,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["safety", "quality", "passfail"])
     p.add_argument("--all", action="store_true", help="every version, not only the latest")
     p.set_defaults(func=cmd_templates_list)
+    samples = sub.add_parser("samples", help="material batches and samples").add_subparsers(
+        dest="samples_command", required=True
+    )
+    p = samples.add_parser("ledger", help="a project's material ledger (台账) as CSV, UTF-8 with BOM")
+    p.add_argument("project", help="project code")
+    p.add_argument("--from", dest="arrived_from", help="first arrival date, YYYY-MM-DD")
+    p.add_argument("--to", dest="arrived_to", help="last arrival date, YYYY-MM-DD")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_samples_ledger)
+    p = samples.add_parser("awaiting", help="samples sent to a lab without a full result")
+    p.add_argument("--days", type=int, default=28, help="taken at least this many days ago (default 28)")
+    p.set_defaults(func=cmd_samples_awaiting)
     return parser
 
 

@@ -289,6 +289,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     from inspection.checklists import demo as checklists_demo
 
     await checklists_demo.load_demo(seed, quiet)
+    from inspection.samples.demo import load_demo as load_samples_demo
+
+    await load_samples_demo(quiet=quiet)
     return True
 
 

@@ -24,6 +24,7 @@ MUTATION_MODULES = [
     "inspection.projects.mutations",
     "inspection.rectification.mutations",
     "inspection.checklists.mutations",
+    "inspection.samples.mutations",
 ]
 
 # Tables that carry sync columns but must not reach tablets.

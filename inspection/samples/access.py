@@ -1,0 +1,166 @@
+"""Who may see and record material batches and samples, and who may witness them.
+
+- Every member of a batch's project may read it, except that a user who is only a contractor there
+  sees only its own organisation's batches. Others get 404.
+- Contractors (for their own organisation), inspectors, supervisors and owners record batches,
+  samples, results and dispositions. Residents, viewers and the authority read only.
+- A witness (见证人) is a supervisor or owner representative of the project from an organisation
+  other than the batch's contractor: a member holding the supervisor or owner role, or an
+  inspector of a supervision company or of the owner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from inspection.actor import Actor
+from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.rules import OrgKind, Role
+from inspection.projects.tables import Membership, Organisation, User
+from inspection.records import contractor_bucket, project_bucket
+from inspection.samples.tables import MaterialBatch, MaterialDisposition, Sample
+
+RECORDING_ROLES = frozenset({Role.contractor, Role.inspector, Role.supervisor, Role.owner})
+WITNESS_ROLES = frozenset({Role.supervisor, Role.owner})
+WITNESS_ORG_KINDS = frozenset({OrgKind.supervisor.value, OrgKind.owner.value})
+
+
+def batch_buckets(batch: dict[str, Any]) -> list[str]:
+    """The project's bucket and the contractor's: a contractor's tablet holds its own batches."""
+    return [project_bucket(batch["project"]), contractor_bucket(batch["project"], batch["contractor"])]
+
+
+def sees(access: ProjectAccess, batch: dict[str, Any]) -> bool:
+    return access.sees_organisation_record(batch["contractor"])
+
+
+async def batch_access(actor: Actor, batch: dict[str, Any] | None, batch_id: UUID) -> ProjectAccess:
+    """The actor's rights in the batch's project; NotFound when the batch is missing or not theirs."""
+    if batch is None or batch["deleted"]:
+        raise NotFound(f"material batch {batch_id} does not exist")
+    try:
+        access = await project_access(actor, batch["project"])
+    except NotFound:
+        raise NotFound(f"material batch {batch_id} does not exist") from None
+    if not sees(access, batch):
+        raise NotFound(f"material batch {batch_id} does not exist")
+    return access
+
+
+def require_recording_role(access: ProjectAccess) -> None:
+    if not access.roles & RECORDING_ROLES:
+        raise Forbidden("only the project's contractors, inspectors, supervisors and owners record material samples")
+
+
+def require_recorder(actor: Actor, access: ProjectAccess, contractor_id: UUID | None) -> None:
+    """Contractors record for their own organisation; the owner's and supervisor's side for any."""
+    require_recording_role(access)
+    if access.roles & RECORDING_ROLES == {Role.contractor} and contractor_id != actor.organisation_id:
+        raise Forbidden("a contractor records only its own organisation's materials")
+
+
+async def check_witness(project_id: UUID, contractor_id: UUID, user_id: UUID, field: str) -> None:
+    """A supervisor or owner representative of the project, not from the contractor (见证人)."""
+    user = (
+        await User.select(User.organisation, User.active, User.organisation.kind.as_alias("kind"))
+        .where((User.id == user_id) & User.deleted.eq(False))
+        .first()
+    )
+    if user is None or not user["active"]:
+        raise ValidationFailed("no such user", field=field)
+    if user["organisation"] is None or user["organisation"] == contractor_id:
+        raise ValidationFailed("the witness must not belong to the contractor whose material it is", field=field)
+    rows = await Membership.select(Membership.role).where(
+        (Membership.project == project_id) & (Membership.user == user_id) & Membership.deleted.eq(False)
+    )
+    roles = {Role(r["role"]) for r in rows}
+    if not roles:
+        raise ValidationFailed("the witness is not a member of this project", field=field)
+    qualified = bool(roles & WITNESS_ROLES) or (Role.inspector in roles and user["kind"] in WITNESS_ORG_KINDS)
+    if not qualified:
+        raise ValidationFailed(
+            "the witness must be a supervisor or owner representative of the project (监理或建设单位代表)", field=field
+        )
+
+
+async def check_member(project_id: UUID, user_id: UUID, field: str) -> None:
+    if not await Membership.exists().where(
+        (Membership.project == project_id) & (Membership.user == user_id) & Membership.deleted.eq(False)
+    ):
+        raise ValidationFailed("that person is not a member of this project", field=field)
+
+
+async def check_lab(lab_id: UUID, field: str = "lab_id") -> None:
+    org = (
+        await Organisation.select(Organisation.kind)
+        .where((Organisation.id == lab_id) & Organisation.deleted.eq(False))
+        .first()
+    )
+    if org is None:
+        raise ValidationFailed("no such organisation", field=field)
+    if org["kind"] != OrgKind.lab.value:
+        raise ValidationFailed(f"the organisation is a {org['kind']}, not a testing lab (检测机构)", field=field)
+
+
+async def project_batches_where(actor: Actor, project_id: UUID) -> Any:
+    """A where-clause on MaterialBatch: the project's batches `actor` may read (NotFound if none)."""
+    B = MaterialBatch
+    access = await project_access(actor, project_id)
+    where = (B.project == project_id) & B.deleted.eq(False)
+    if access.contractor_only:
+        where &= B.contractor == access.organisation_id
+    return where
+
+
+async def visible_batches_where(actor: Actor, project_id: UUID | None) -> Any | None:
+    """A where-clause on MaterialBatch limiting it to what `actor` may read; None = nothing."""
+    B = MaterialBatch
+    if project_id is not None:
+        return await project_batches_where(actor, project_id)
+    if actor.is_admin:
+        return B.deleted.eq(False)
+    if actor.user_id is None:
+        return None
+    rows = await Membership.select(Membership.project, Membership.role).where(
+        (Membership.user == actor.user_id) & Membership.deleted.eq(False)
+    )
+    roles: dict[UUID, set[str]] = {}
+    for r in rows:
+        roles.setdefault(r["project"], set()).add(r["role"])
+    full = [p for p, rs in roles.items() if rs != {Role.contractor.value}]
+    own = [p for p, rs in roles.items() if rs == {Role.contractor.value}]
+    clause: Any = None
+    if full:
+        clause = B.project.is_in(full)
+    if own and actor.organisation_id is not None:
+        mine = B.project.is_in(own) & (B.contractor == actor.organisation_id)
+        clause = mine if clause is None else (clause | mine)
+    return None if clause is None else (clause & B.deleted.eq(False))
+
+
+# Reader checks for evidence cited by these records (see inspection/evidence/links.py)
+
+
+async def may_read_batch(actor: Actor, batch_id: UUID) -> bool:
+    row = await MaterialBatch.select().where(MaterialBatch.id == batch_id).first()
+    try:
+        await batch_access(actor, row, batch_id)
+    except NotFound:
+        return False
+    return True
+
+
+async def may_read_sample(actor: Actor, sample_id: UUID) -> bool:
+    row = await Sample.select(Sample.batch).where(Sample.id == sample_id).first()
+    return row is not None and await may_read_batch(actor, row["batch"])
+
+
+async def may_read_disposition(actor: Actor, disposition_id: UUID) -> bool:
+    row = (
+        await MaterialDisposition.select(MaterialDisposition.batch)
+        .where(MaterialDisposition.id == disposition_id)
+        .first()
+    )
+    return row is not None and await may_read_batch(actor, row["batch"])

@@ -1,0 +1,35 @@
+"""What the samples domain puts in the way of a joint acceptance (see inspection/blockers.py): a
+rejected batch that has not left the site (no disposition recorded yet)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from inspection.blockers import Blocker
+from inspection.samples.rulebook import default_rulebook
+from inspection.samples.rules import BatchStatus
+from inspection.samples.tables import MaterialBatch
+
+B = MaterialBatch
+
+
+async def acceptance_blockers(project_id: UUID, site_id: UUID | None) -> list[Blocker]:
+    """Rejected batches of the project (or of the site) whose disposition is not recorded."""
+    where = (B.project == project_id) & (B.status == BatchStatus.rejected.value) & B.deleted.eq(False)
+    if site_id is not None:
+        where &= B.site == site_id
+    rows = await B.select(B.id, B.material, B.batch_number, B.quantity, B.unit).where(where).order_by(B.arrival_date)
+    book = default_rulebook()
+    out = []
+    for r in rows:
+        rule = book.material(r["material"])
+        name = rule.name if rule else r["material"]
+        out.append(
+            Blocker(
+                kind="batch_not_disposed",
+                record_table=B._meta.tablename,
+                record_id=r["id"],
+                description=f"不合格材料未退场：{name} 批号 {r['batch_number'] or '—'}（{r['quantity']} {r['unit']}）",
+            )
+        )
+    return out

@@ -1,0 +1,13 @@
+"""Piccolo app for material batches, samples, lab results, dispositions and filings."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+APP_CONFIG = AppConfig(
+    app_name="samples",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=table_finder(modules=["inspection.samples.tables"], exclude_imported=True),
+    migration_dependencies=["inspection.projects.piccolo_app", "inspection.rectification.piccolo_app"],
+    commands=[],
+)

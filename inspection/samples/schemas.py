@@ -1,0 +1,355 @@
+"""Request and response shapes for material batches, samples, results, retests and dispositions
+(msgspec Structs)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from inspection.projects.schemas import Input, Output, Synced
+from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
+
+Short = Annotated[str, Meta(max_length=200)]
+Code = Annotated[str, Meta(min_length=1, max_length=60)]
+LabelCode = Annotated[str, Meta(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-/]+$")]
+Note = Annotated[str, Meta(max_length=2000)]
+Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
+Files = Annotated[list[Sha256], Meta(max_length=50)]
+Sets = Annotated[int, Meta(ge=1, le=100)]
+SetNo = Annotated[int, Meta(ge=1, le=100)]
+
+
+class BatchCreate(Input, kw_only=True):
+    id: UUID | None = None
+    project_id: UUID
+    material: Code
+    specification: Short = ""
+    manufacturer: Short = ""
+    batch_number: Annotated[str, Meta(max_length=100)] = ""
+    quantity: Decimal
+    unit: Annotated[str, Meta(min_length=1, max_length=20)]
+    arrival_date: date
+    work_item_id: UUID | None = None
+    site_id: UUID | None = None
+    # defaults to the work item's contractor, or the acting contractor's own organisation
+    contractor_id: UUID | None = None
+    continuous_pour: bool = False
+    # 合格证 / 出厂检验报告: evidence announced through /api/v1/evidence/uploads
+    certificates: Files = []
+    note: Note = ""
+
+
+class BatchUpdate(Input, kw_only=True):
+    """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
+    before the first sample (they decide the plan); the material never (log a new batch)."""
+
+    version: Annotated[int, Meta(ge=0)]
+    specification: Short | UnsetType = UNSET
+    manufacturer: Short | UnsetType = UNSET
+    batch_number: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    quantity: Decimal | UnsetType = UNSET
+    unit: Annotated[str, Meta(min_length=1, max_length=20)] | UnsetType = UNSET
+    continuous_pour: bool | UnsetType = UNSET
+    arrival_date: date | UnsetType = UNSET
+    note: Note | UnsetType = UNSET
+
+
+class CertificatesBody(Input, kw_only=True):
+    certificates: Annotated[list[Sha256], Meta(min_length=1, max_length=50)]
+
+
+class SampleCreate(Input, kw_only=True):
+    id: UUID | None = None
+    # printable label; made by the server when left out
+    label_code: LabelCode | None = None
+    sets: Sets = 1
+    taken_at: datetime | None = None
+    taken_by_id: UUID | None = None
+    witness_id: UUID | None = None
+    lab_id: UUID
+    lab_report_number: Annotated[str, Meta(max_length=100)] = ""
+    report: Sha256 | None = None
+    note: Note = ""
+
+
+class RetestCreate(Input, kw_only=True):
+    id: UUID | None = None
+    label_code: LabelCode | None = None
+    # defaults to the rule's factor (2) times the failed sample's sets
+    sets: Sets | None = None
+    taken_at: datetime | None = None
+    taken_by_id: UUID | None = None
+    witness_id: UUID | None = None
+    lab_id: UUID
+    lab_report_number: Annotated[str, Meta(max_length=100)] = ""
+    report: Sha256 | None = None
+    note: Note = ""
+
+
+class ResultIn(Input, kw_only=True):
+    test_item: Code
+    set_no: SetNo = 1
+    value: Decimal
+    # defaults to the test item's unit; a different one is refused
+    unit: Annotated[str, Meta(max_length=30)] | None = None
+
+
+class ResultsBody(Input, kw_only=True):
+    results: Annotated[list[ResultIn], Meta(min_length=1, max_length=500)]
+    lab_report_number: Annotated[str, Meta(max_length=100)] | None = None
+    report: Sha256 | None = None
+
+
+class DispositionCreate(Input, kw_only=True):
+    id: UUID | None = None
+    kind: DispositionKind
+    witnessed_by_id: UUID
+    evidence: Annotated[list[Sha256], Meta(min_length=1, max_length=50)]
+    disposed_at: datetime | None = None
+    quantity: Decimal | None = None
+    note: Note = ""
+
+
+class FileOut(Output, kw_only=True):
+    sha256: str
+    status: str
+    pending: bool
+    content_type: str = ""
+
+
+class BatchOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    site_id: UUID | None
+    work_item_id: UUID | None
+    contractor_id: UUID
+    contractor_name: str | None = None
+    material: str
+    material_name: str
+    specification: str
+    manufacturer: str
+    batch_number: str
+    quantity: float
+    unit: str
+    continuous_pour: bool
+    arrival_date: date
+    required_sets: int
+    status: BatchStatus
+    status_reason: str
+    decided_at: datetime | None
+    # rejected and not yet disposed: must leave the site
+    flagged: bool
+    rectification_order_id: UUID | None
+    note: str
+    certificates: list[FileOut] = []
+
+
+class BatchPage(Output, kw_only=True):
+    items: list[BatchOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ResultOut(Synced, kw_only=True):
+    id: UUID
+    sample_id: UUID
+    test_item: str
+    test_item_name: str
+    set_no: int
+    value: float
+    unit: str
+    limits: str
+    passed: bool
+    recorded_at: datetime
+    recorded_by_id: UUID | None
+
+
+class SampleOut(Synced, kw_only=True):
+    id: UUID
+    batch_id: UUID
+    project_id: UUID
+    label_code: str
+    sets: int
+    test_items: list[str]
+    taken_at: datetime
+    taken_by_id: UUID | None
+    witness_id: UUID | None
+    witnessed: bool
+    lab_id: UUID
+    lab_name: str | None = None
+    lab_report_number: str
+    is_retest: bool
+    retest_of: UUID | None
+    verdict: Verdict
+    judged_at: datetime | None
+    failed_items: list[str]
+    note: str
+    report: list[FileOut] = []
+    results: list[ResultOut] = []
+
+
+class RetestNeedOut(Output, kw_only=True):
+    failed_sample_id: UUID
+    allowed: bool
+    items: list[str]
+    never_retested: list[str]
+    sets_required: int
+    sets_taken: int
+
+
+class PlanOut(Output, kw_only=True):
+    batch_id: UUID
+    material: str
+    quantity: float
+    unit: str
+    continuous_pour: bool
+    required: int
+    taken: int
+    missing: int
+    witnessed: int
+    witness_required: bool
+    retests: list[RetestNeedOut]
+    status: BatchStatus
+    status_reason: str
+    plan_source: str
+    plan_unverified: bool
+
+
+class DispositionOut(Synced, kw_only=True):
+    id: UUID
+    batch_id: UUID
+    kind: DispositionKind
+    quantity: float
+    disposed_at: datetime
+    witnessed_by_id: UUID
+    recorded_by_id: UUID | None
+    note: str
+    evidence: list[FileOut] = []
+
+
+class FilingOut(Synced, kw_only=True):
+    id: UUID
+    batch_id: UUID
+    project_id: UUID
+    contractor_id: UUID
+    authority_id: UUID | None
+    material: str
+    failed_items: list[str]
+    sample_id: UUID | None
+    rectification_order_id: UUID | None
+    filed_at: datetime
+    status: str
+    disposition_id: UUID | None
+    closed_at: datetime | None
+    description: str
+
+
+class BatchDetail(Output, kw_only=True):
+    batch: BatchOut
+    plan: PlanOut
+    samples: list[SampleOut]
+    disposition: DispositionOut | None
+    filing: FilingOut | None
+
+
+class SampleDetail(Output, kw_only=True):
+    sample: SampleOut
+    batch: BatchOut
+
+
+class WitnessRow(Output, kw_only=True):
+    material: str
+    material_name: str
+    witness_required: bool
+    batches: int
+    required: int
+    taken: int
+    witnessed: int
+    needed: int
+    ratio: float | None
+    shortfall: int
+    met: bool
+
+
+class WitnessRatioOut(Output, kw_only=True):
+    project_id: UUID
+    min_share: float
+    materials: list[WitnessRow]
+    # materials whose witnessed sets fall short of the share
+    shortfalls: list[str]
+
+
+class SummaryOut(Output, kw_only=True):
+    """A project's materials at a glance."""
+
+    project_id: UUID
+    batches: int
+    by_status: dict[str, int]
+    # rejected and not yet disposed of: still on site
+    flagged: int
+    samples_awaiting_result: int
+    witness_shortfalls: list[str]
+
+
+class TestItemOut(Output, kw_only=True):
+    code: str
+    name: str
+    unit: str
+    min: float | None
+    max: float | None
+    retest: bool
+    source: str
+    confidence: str
+    unverified: bool
+
+
+class MaterialOut(Output, kw_only=True):
+    code: str
+    name: str
+    grade: str
+    unit: str
+    witness_required: bool
+    specimens_per_set: int
+    specimens_note: str
+    plan_method: str
+    plan_source: str
+    plan_confidence: str
+    plan_unverified: bool
+    retest_factor: int
+    items: list[TestItemOut]
+
+
+class MaterialsOut(Output, kw_only=True):
+    witness_min_share: float
+    materials: list[MaterialOut]
+
+
+_FK_OUT = {
+    "project": "project_id",
+    "site": "site_id",
+    "work_item": "work_item_id",
+    "contractor": "contractor_id",
+    "batch": "batch_id",
+    "sample": "sample_id",
+    "taken_by": "taken_by_id",
+    "witness": "witness_id",
+    "lab": "lab_id",
+    "recorded_by": "recorded_by_id",
+    "witnessed_by": "witnessed_by_id",
+    "authority": "authority_id",
+    "rectification_order": "rectification_order_id",
+    "disposition": "disposition_id",
+}
+
+
+def from_row(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
+    """A table row (plus computed fields) as an output Struct."""
+    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
+    data.update(extra)
+    return msgspec.convert(data, out, strict=False)

@@ -1,0 +1,99 @@
+"""The seams other domains call: acceptance blockers (through inspection/blockers.py), the
+checklists guard on batches not accepted, and the alerts query for samples awaiting results."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from inspection import blockers
+from inspection.records import new_id
+from inspection.samples import schemas as s
+from inspection.samples.guards import batches_not_accepted
+from inspection.samples.queries import samples_awaiting_result
+from inspection.samples.rules import DispositionKind
+from tests.factories import World
+from tests.rectification.helpers import actor_of, announce
+from tests.samples.helpers import REBAR_PASS, new_batch, results, sample_on, svc
+
+
+async def test_rejected_batches_block_acceptance_until_disposed(world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    assert "inspection.samples.blockers" in blockers.BLOCKER_MODULES
+    batch = (await new_batch(world)).batch
+    sample = (await sample_on(world, batch.id)).sample
+    await svc(world).record_results(
+        actor_of(world, "supervisor"), sample.id, results(REBAR_PASS, weight_deviation="7.5")
+    )
+    found = await blockers.acceptance_blockers(world.id_of("p1"))
+    assert [(b.kind, b.record_table, b.record_id) for b in found] == [
+        ("batch_not_disposed", "material_batch", batch.id)
+    ]
+    assert "热轧带肋钢筋" in found[0].description
+    assert [b.record_id for b in await blockers.acceptance_blockers(world.id_of("p1"), world.id_of("site1"))] == [
+        batch.id
+    ]
+    assert await blockers.acceptance_blockers(world.id_of("p1"), new_id()) == []  # another site
+    assert await blockers.acceptance_blockers(world.id_of("p2")) == []
+
+    photo = await announce(world, clock, "销毁.jpg", org="contractor_a")
+    await svc(world).dispose(
+        actor_of(world, "contractor_a"),
+        batch.id,
+        s.DispositionCreate(kind=DispositionKind.destroyed, witnessed_by_id=world.users["owner"].id, evidence=[photo]),
+    )
+    assert await blockers.acceptance_blockers(world.id_of("p1")) == []
+
+
+async def test_batches_not_accepted(world: World) -> None:
+    accepted = (await new_batch(world)).batch
+    sample = (await sample_on(world, accepted.id)).sample
+    await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS))
+    waiting = (await new_batch(world, material="cement_bagged", quantity=Decimal(50))).batch
+    missing = new_id()
+    assert await batches_not_accepted([]) == []
+    out = await batches_not_accepted([accepted.id, waiting.id, missing, waiting.id])
+    assert [(x["batch_id"], x["status"]) for x in out] == [(waiting.id, "awaiting_sampling"), (missing, "missing")]
+    assert out[0]["material_name"] == "水泥（袋装）" and out[0]["project_id"] == world.id_of("p1")
+    assert await batches_not_accepted([accepted.id]) == []
+
+
+async def test_samples_awaiting_result(world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    batch = (await new_batch(world, quantity=Decimal(100))).batch
+    old = (await sample_on(world, batch.id, taken_at=clock.now() - timedelta(days=40))).sample
+    await svc(world).record_results(actor_of(world, "contractor_a"), old.id, results({"bend": "1"}))
+    done = (await sample_on(world, batch.id, taken_at=clock.now() - timedelta(days=35))).sample
+    await svc(world).record_results(actor_of(world, "contractor_a"), done.id, results(REBAR_PASS))
+    await sample_on(world, batch.id, taken_at=clock.now() - timedelta(days=2))  # recent
+    out = await samples_awaiting_result(clock.now() - timedelta(days=28))
+    assert [x["sample_id"] for x in out] == [old.id]
+    assert (out[0]["results_recorded"], out[0]["results_expected"], out[0]["material"]) == (1, 6, "rebar")
+    assert out[0]["contractor_id"] == world.orgs["contractor_a"].id and out[0]["batch_id"] == batch.id
+    assert len(await samples_awaiting_result(clock.now() + timedelta(minutes=1))) == 2
+    with pytest.raises(ValueError, match="time zone"):
+        await samples_awaiting_result(clock.now().replace(tzinfo=None))
+
+
+async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    batch = (await new_batch(world)).batch
+    await sample_on(world, batch.id, label_code="GJ-CLI-1")
+    out = tmp_path / "ledger.csv"
+    code = world.p1.code  # type: ignore[union-attr]
+    run = (
+        f"from inspection.cli import main; raise SystemExit(main(['samples', 'ledger', {code!r}, '-o', {str(out)!r}]))"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", run, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "GJ-CLI-1" in text.decode("utf-8-sig")
+    run = "from inspection.cli import main; raise SystemExit(main(['samples', 'awaiting', '--days', '0']))"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", run, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, err = await proc.communicate()
+    assert proc.returncode == 0, err
+    assert "GJ-CLI-1" in stdout.decode() and "1 sample(s)" in stdout.decode()
