@@ -14,5 +14,7 @@ APP_REGISTRY = AppRegistry(
         "inspection.projects.piccolo_app",
         "inspection.evidence.piccolo_app",
         "inspection.rectification.piccolo_app",
+        "inspection.warranty.piccolo_app",
+        "inspection.alerts.piccolo_app",
     ]
 )

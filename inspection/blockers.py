@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from uuid import UUID
 
-BLOCKER_MODULES: list[str] = []
+BLOCKER_MODULES: list[str] = ["inspection.rectification.blockers"]
 
 
 @dataclass(frozen=True)
