@@ -18,6 +18,7 @@ from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
+from inspection.warranty.service import WarrantyService
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     sync: SyncService
     rectification: RectificationService
     evidence: EvidenceService
+    warranty: WarrantyService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

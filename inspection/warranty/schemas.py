@@ -11,17 +11,17 @@ import msgspec
 from msgspec import Meta
 
 from inspection.projects.schemas import Input, Output, Synced
-from inspection.warranty.rules import AcceptanceParty, ClaimState, PeriodUnit
+from inspection.warranty.rules import AcceptanceParty, ClaimState
 
 Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
 Photos = Annotated[list[Sha256], Meta(max_length=50)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Note = Annotated[str, Meta(max_length=5000)]
-Money = Annotated[Decimal, Meta(ge=0)]
+Money = Decimal
 
 
 class PeriodIn(Input, kw_only=True):
-    unit: Literal[PeriodUnit.years, PeriodUnit.months, PeriodUnit.seasons]
+    unit: Literal["years", "months", "seasons"]
     amount: Annotated[int, Meta(ge=0, le=200)]
 
 

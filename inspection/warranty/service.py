@@ -171,6 +171,8 @@ class WarrantyService:
             window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
             settlement = t.settlement_amount if t else None
             retention = t.retention_amount if t else None
+            if settlement is not None and settlement < 0:
+                raise ValidationFailed("the settlement amount cannot be negative", field=f"{where}.settlement_amount")
             release_on = None
             if retention:
                 if settlement is None:
