@@ -19,6 +19,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
+from inspection.alerts.scheduler import build_scheduler
 from inspection.clock import Clock, SystemClock
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
@@ -62,7 +63,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                         f"the database has {len(pending)} migration(s) not applied "
                         f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
                     )
-            yield
+            scheduler = build_scheduler(settings, clock) if settings.scheduler.enabled else None
+            if scheduler is not None:
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
     app = Litestar(

@@ -1,4 +1,4 @@
-"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing."""
+"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing, alerts run."""
 
 from __future__ import annotations
 
@@ -147,6 +147,22 @@ def cmd_evidence_missing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_run(args: argparse.Namespace) -> int:
+    import json
+
+    from inspection.alerts.jobs import JOBS, job_named
+    from inspection.alerts.runner import run_jobs, summary
+    from inspection.clock import SystemClock
+
+    try:
+        jobs = [job_named(n) for n in args.job] if args.job else JOBS
+    except KeyError as exc:
+        return _fail(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}")
+    results = _run(_with_pool(lambda: run_jobs(jobs, get_settings(), SystemClock())))
+    print(json.dumps(summary(results), ensure_ascii=False))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = evidence.add_parser("missing", help="photos named by records but never uploaded")
     p.add_argument("--days", type=int, default=7, help="announced at least this many days ago (default 7)")
     p.set_defaults(func=cmd_evidence_missing)
+
+    alerts = sub.add_parser("alerts", help="warranty, deadline and inspection alerts").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    p = alerts.add_parser("run", help="run every alert job once (for cron instead of the in-server scheduler)")
+    p.add_argument("--job", action="append", help="run only this job (repeatable)")
+    p.set_defaults(func=cmd_alerts_run)
     return parser
 
 
