@@ -13,13 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, evidence, health, projects, rectification, sync, warranty
+from api import alerts, auth, evidence, health, projects, rectification, sync, warranty
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
 from inspection.alerts.scheduler import build_scheduler
+from inspection.alerts.service import AlertsService
 from inspection.clock import Clock, SystemClock
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
@@ -44,6 +45,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         rectification=RectificationService(settings, clock),
         evidence=EvidenceService(settings, clock),
         warranty=WarrantyService(settings, clock),
+        alerts=AlertsService(settings, clock),
     )
 
 
@@ -87,6 +89,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             rectification.NotificationController,
             evidence.EvidenceController,
             warranty.WarrantyController,
+            alerts.AlertController,
+            alerts.WebhookController,
+            alerts.ScheduleController,
         ],
         guards=[require_actor],
         dependencies={

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from inspection.actor import Actor
+from inspection.alerts.service import AlertsService
 from inspection.clock import Clock
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
@@ -31,6 +32,7 @@ class Services:
     rectification: RectificationService
     evidence: EvidenceService
     warranty: WarrantyService
+    alerts: AlertsService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -10,6 +10,7 @@ from inspection.alerts.tables import Alert
 from inspection.clock import FixedClock
 from inspection.rectification.tables import Notification
 from inspection.settings import Settings
+from tests.factories import World, login
 
 
 async def run(name: str, settings: Settings, clock: FixedClock) -> RunResult:
@@ -27,3 +28,9 @@ async def alerts(rule: str | None = None) -> list[dict[str, Any]]:
 
 async def notifications(rule: str) -> list[dict[str, Any]]:
     return await Notification.select().where(Notification.rule == rule)  # type: ignore[no-any-return]
+
+
+async def relogin(world: World, *who: str) -> None:
+    """Fresh tokens after the test clock jumped past their lifetime."""
+    for name in who:
+        world.tokens[name] = (await login(world.client, world.users[name].username))["access_token"]
