@@ -285,6 +285,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             site_index += 1
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
+    from inspection.warranty.demo import load_demo as load_warranty_demo
+
+    await load_warranty_demo(orgs, users, quiet)
     return True
 
 
