@@ -20,6 +20,8 @@ async def forwards():
     async def add_indexes() -> None:
         await _Alert.raw("CREATE UNIQUE INDEX alert_once ON alert (key)")
         await _Alert.raw("CREATE UNIQUE INDEX alert_delivery_once ON alert_delivery (notification, channel, target)")
+        # the scans' anti-join: has this subject an alert of this rule at this threshold?
+        await _Alert.raw("CREATE INDEX alert_subject_rule ON alert (subject_id, rule, threshold)")
         await _Alert.raw(
             "CREATE UNIQUE INDEX inspection_occurrence_once ON inspection_occurrence (schedule, site, due_on)"
         )
@@ -27,6 +29,7 @@ async def forwards():
     async def drop_indexes() -> None:
         await _Alert.raw("DROP INDEX alert_once")
         await _Alert.raw("DROP INDEX alert_delivery_once")
+        await _Alert.raw("DROP INDEX alert_subject_rule")
         await _Alert.raw("DROP INDEX inspection_occurrence_once")
 
     manager.add_raw(add_indexes)
