@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +27,8 @@ async def _tick(settings: Settings, clock: Clock) -> None:
 
 
 def build_scheduler(settings: Settings, clock: Clock) -> AsyncIOScheduler:
+    # every tick would log two INFO lines; each job run is recorded in scheduler_run instead
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
         _tick,
