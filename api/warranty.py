@@ -67,6 +67,13 @@ class WarrantyController(Controller):
             offset=offset,
         )
 
+    @post("/items/{item_id:str}/release-retention", status_code=HTTP_200_OK, operation_id="release_retention")
+    async def release_retention(
+        self, item_id: FromPath[UUID], data: JSONBody[s.RetentionRelease], actor: Me, services: Svc
+    ) -> s.WarrantyItemOut:
+        """The owner records that the retention money (质量保证金) was paid back."""
+        return await services.warranty.release_retention(actor, item_id, data)
+
     @post("/claims", operation_id="report_warranty_claim")
     async def report_claim(self, data: JSONBody[s.ClaimCreate], actor: Me, services: Svc) -> s.ClaimOut:
         """保修: report a defect on an item under warranty, with photos and where it is."""

@@ -116,6 +116,10 @@ class WarrantyPage(Output, kw_only=True):
     offset: int
 
 
+class RetentionRelease(Input, kw_only=True):
+    released_on: date
+
+
 class ClaimCreate(Input, kw_only=True):
     id: UUID | None = None
     warranty_item_id: UUID

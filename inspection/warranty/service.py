@@ -403,6 +403,31 @@ class WarrantyService:
         total = await WI.count().where(where & WI.deleted.eq(False))
         return s.WarrantyPage(items=[item_out(r, today) for r in rows], total=total, limit=limit, offset=offset)
 
+    async def release_retention(self, actor: Actor, item_id: UUID, data: s.RetentionRelease) -> s.WarrantyItemOut:
+        """The owner records that the retention money was paid back; its alerts stop."""
+        async with write(actor, self.clock) as w:
+            item = await WI.select().where((WI.id == item_id) & WI.deleted.eq(False)).first()
+            if item is None:
+                raise NotFound(f"warranty item {item_id} does not exist")
+            try:
+                access = await project_access(actor, item["project"])
+            except NotFound:
+                raise NotFound(f"warranty item {item_id} does not exist") from None
+            if not access.has(Role.owner):
+                raise Forbidden("the owner records the release of retention money")
+            if not item["retention_cents"]:
+                raise InvalidTransition("no retention money is held on this item", field="retention_amount")
+            if item["retention_released_on"] is not None:
+                raise InvalidTransition(
+                    f"the retention was released on {item['retention_released_on'].isoformat()}",
+                    field="released_on",
+                )
+            if data.released_on > self.today() or data.released_on < item["starts_on"]:
+                raise ValidationFailed("the release date must lie between acceptance and today", field="released_on")
+            await w.update(WI, item_id, {"retention_released_on": data.released_on}, item_buckets(item), current=item)
+        rows = await self._items(WI.id == item_id)
+        return item_out(rows[0], self.today())
+
     # Claims
 
     async def report_claim(self, actor: Actor, data: s.ClaimCreate) -> s.ClaimOut:

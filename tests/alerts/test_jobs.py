@@ -7,6 +7,8 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from inspection.alerts import jobs
 from inspection.alerts.jobs import JOBS, Job
 from inspection.alerts.runner import run_job, run_jobs
@@ -208,3 +210,28 @@ async def test_guard_job_seam_for_other_domains(world: World, clock: FixedClock)
         n["recipient_organisation"] or n["recipient_user"] for n in await notifications("sample_awaiting_result")
     }
     assert recipients == {world.orgs["owner"].id, world.users["supervisor"].id}
+
+
+async def test_released_retention_is_not_alerted(world: World, clock: FixedClock) -> None:
+    from inspection.errors import Forbidden, InvalidTransition
+    from inspection.warranty import schemas as ws
+
+    await _accepted(world, clock)
+    roof = (await world.services.warranty.register(actor_of(world, "owner"), world.id_of("p1"))).items[-1]
+    assert roof.work_type == "roof_waterproofing" and roof.retention_release_on == date(2027, 6, 10)
+    clock.set(at(date(2027, 5, 20)))
+    with pytest.raises(Forbidden):
+        await world.services.warranty.release_retention(
+            actor_of(world, "contractor_a"), roof.id, ws.RetentionRelease(released_on=date(2027, 5, 20))
+        )
+    out = await world.services.warranty.release_retention(
+        actor_of(world, "owner"), roof.id, ws.RetentionRelease(released_on=date(2027, 5, 20))
+    )
+    assert out.retention_released_on == date(2027, 5, 20)
+    with pytest.raises(InvalidTransition):
+        await world.services.warranty.release_retention(
+            actor_of(world, "owner"), roof.id, ws.RetentionRelease(released_on=date(2027, 5, 20))
+        )
+    clock.set(at(date(2027, 6, 10)))
+    await run("retention_due", world.services.settings, clock)
+    assert await alerts("retention_due") == []
