@@ -24,7 +24,7 @@ from uuid import UUID
 from inspection import db
 from inspection.actor import SYSTEM
 from inspection.alerts import delivery, schedules
-from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert
+from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert, raise_alerts
 from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
 from inspection.clock import FixedClock
@@ -120,6 +120,7 @@ async def warranty_expiring(ctx: JobContext) -> int:
     owners, created = _Owners(), 0
     rule = "warranty_expiring"
     async for rows in due_items("ends_on", rule, ctx.today, leads, lower=ctx.today):
+        batch = []
         for item_id, project, contractor, ends_on, work_type in rows:
             end = _as_date(ends_on)
             left = (end - ctx.today).days
@@ -135,8 +136,8 @@ async def warranty_expiring(ctx: JobContext) -> int:
                 message=f"The warranty on {work_type} ends on {end.isoformat()}: {left} day(s) left.",
                 due_on=end,
             )
-            recipients = [("org", _as_uuid(contractor)), *await owners.of(project_id)]
-            created += await raise_alert(spec, recipients, ctx.now)
+            batch.append((spec, [("org", _as_uuid(contractor)), *await owners.of(project_id)]))
+        created += await raise_alerts(batch, ctx.now)
     ctx.stats["warranty_expiring"] = created
     return created
 
@@ -150,6 +151,7 @@ async def retention_due(ctx: JobContext) -> int:
     rule = "retention_due"
     extra = " AND w.retention_cents > 0 AND w.retention_released_on IS NULL"
     async for rows in due_items("retention_release_on", rule, ctx.today, leads, lower=None, extra_where=extra):
+        batch = []
         for item_id, project, contractor, release_on, work_type in rows:
             day = _as_date(release_on)
             left = (day - ctx.today).days
@@ -166,7 +168,8 @@ async def retention_due(ctx: JobContext) -> int:
                 message=f"The retention money on {work_type} is due for release on {day.isoformat()} ({when}).",
                 due_on=day,
             )
-            created += await raise_alert(spec, [*await owners.of(project_id), ("org", _as_uuid(contractor))], ctx.now)
+            batch.append((spec, [*await owners.of(project_id), ("org", _as_uuid(contractor))]))
+        created += await raise_alerts(batch, ctx.now)
     ctx.stats["retention_due"] = created
     return created
 
