@@ -16,5 +16,7 @@ APP_REGISTRY = AppRegistry(
         "inspection.rectification.piccolo_app",
         "inspection.checklists.piccolo_app",
         "inspection.samples.piccolo_app",
+        "inspection.warranty.piccolo_app",
+        "inspection.alerts.piccolo_app",
     ]
 )

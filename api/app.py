@@ -13,12 +13,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, checklists, evidence, health, projects, rectification, samples, sync
+from api import alerts, auth, checklists, evidence, health, projects, rectification, samples, sync, warranty
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.security import security_headers_middleware
 from inspection import __version__, db
+from inspection.alerts.scheduler import build_scheduler
+from inspection.alerts.service import AlertsService
 from inspection.checklists.service import ChecklistsService
 from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
@@ -29,6 +31,7 @@ from inspection.rectification.service import RectificationService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings, get_settings, secret_key
 from inspection.sync.service import SyncService
+from inspection.warranty.service import WarrantyService
 
 
 class UnmigratedDatabase(RuntimeError):
@@ -47,6 +50,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         checklists=ChecklistsService(settings, clock),
         supervision=SupervisionService(clock),
         samples=SamplesService(settings, clock),
+        warranty=WarrantyService(settings, clock),
+        alerts=AlertsService(settings, clock),
     )
 
 
@@ -66,7 +71,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                         f"the database has {len(pending)} migration(s) not applied "
                         f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
                     )
-            yield
+            scheduler = build_scheduler(settings, clock) if settings.scheduler.enabled else None
+            if scheduler is not None:
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
     app = Litestar(
@@ -86,6 +98,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             checklists.SupervisionController,
             checklists.InspectionController,
             samples.SamplesController,
+            warranty.WarrantyController,
+            alerts.AlertController,
+            alerts.WebhookController,
+            alerts.ScheduleController,
         ],
         guards=[require_actor],
         dependencies={

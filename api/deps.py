@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from inspection.actor import Actor
+from inspection.alerts.service import AlertsService
 from inspection.checklists.service import ChecklistsService
 from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock
@@ -21,6 +22,7 @@ from inspection.rectification.service import RectificationService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
+from inspection.warranty.service import WarrantyService
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Services:
     checklists: ChecklistsService
     supervision: SupervisionService
     samples: SamplesService
+    warranty: WarrantyService
+    alerts: AlertsService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

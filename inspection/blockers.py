@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 BLOCKER_MODULES: list[str] = [
+    "inspection.rectification.blockers",
     "inspection.checklists.blockers",
     "inspection.samples.blockers",
 ]

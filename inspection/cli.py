@@ -1,5 +1,5 @@
 """The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing,
-templates import / list, samples ledger and awaiting."""
+templates import / list, samples ledger and awaiting, alerts run."""
 
 from __future__ import annotations
 
@@ -233,6 +233,22 @@ def cmd_samples_awaiting(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_run(args: argparse.Namespace) -> int:
+    import json
+
+    from inspection.alerts.jobs import JOBS, job_named
+    from inspection.alerts.runner import run_jobs, summary
+    from inspection.clock import SystemClock
+
+    try:
+        jobs = [job_named(n) for n in args.job] if args.job else JOBS
+    except KeyError as exc:
+        return _fail(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}")
+    results = _run(_with_pool(lambda: run_jobs(jobs, get_settings(), SystemClock())))
+    print(json.dumps(summary(results), ensure_ascii=False))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -298,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = samples.add_parser("awaiting", help="samples sent to a lab without a full result")
     p.add_argument("--days", type=int, default=28, help="taken at least this many days ago (default 28)")
     p.set_defaults(func=cmd_samples_awaiting)
+    alerts = sub.add_parser("alerts", help="warranty, deadline and inspection alerts").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    p = alerts.add_parser("run", help="run every alert job once (for cron instead of the in-server scheduler)")
+    p.add_argument("--job", action="append", help="run only this job (repeatable)")
+    p.set_defaults(func=cmd_alerts_run)
     return parser
 
 

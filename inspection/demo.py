@@ -292,6 +292,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     from inspection.samples.demo import load_demo as load_samples_demo
 
     await load_samples_demo(quiet=quiet)
+    from inspection.warranty.demo import load_demo as load_warranty_demo
+
+    await load_warranty_demo(orgs, users, quiet)
     return True
 
 

@@ -69,6 +69,37 @@ class RectificationSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=T
     offline_answer_grace_hours: int = 72
 
 
+class SchedulerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    enabled: bool = True
+    interval_s: int = 300
+    misfire_grace_s: int = 3600
+
+
+class AlertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    warranty_lead_days: list[int] = msgspec.field(default_factory=lambda: [90, 30, 7])
+    retention_lead_days: list[int] = msgspec.field(default_factory=lambda: [14, 0])
+    occurrence_grace_days: int = 0
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 6
+    webhook_backoff_s: float = 30.0
+    delivery_batch: int = 200
+
+
+class SmtpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = ""
+    port: int = 25
+    from_address: str = "siteinspect@localhost"
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_s: float = 10.0
+
+
+class WarrantySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    city: str = "default"
+    timezone: str = "Asia/Shanghai"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -77,6 +108,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     storage: StorageSettings = StorageSettings()
     logging: LoggingSettings = LoggingSettings()
     rectification: RectificationSettings = RectificationSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    alerts: AlertSettings = AlertSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    warranty: WarrantySettings = WarrantySettings()
 
     @property
     def is_dev(self) -> bool:
@@ -101,6 +136,15 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
     ("rectification", "offline_answer_grace_hours"): (0, 720),
+    ("scheduler", "interval_s"): (1, 86_400),
+    ("scheduler", "misfire_grace_s"): (1, 7 * 86_400),
+    ("alerts", "occurrence_grace_days"): (0, 30),
+    ("alerts", "webhook_timeout_s"): (0.1, 120),
+    ("alerts", "webhook_max_attempts"): (1, 50),
+    ("alerts", "webhook_backoff_s"): (0.01, 86_400),
+    ("alerts", "delivery_batch"): (1, 10_000),
+    ("smtp", "port"): (1, 65535),
+    ("smtp", "timeout_s"): (0.1, 120),
 }
 
 
@@ -161,6 +205,9 @@ def _check(settings: Settings) -> None:
             f"security.secret_key ({env_name('security', 'secret_key')}): required when mode is not 'dev'; "
             "set it to a random string of at least 32 characters"
         )
+    for key in ("warranty_lead_days", "retention_lead_days"):
+        if any(not 0 <= d <= 3650 for d in getattr(settings.alerts, key)):
+            raise SettingsError(f"alerts.{key} ({env_name('alerts', key)}): expected days from 0 to 3650")
     if settings.storage.backend == "s3" and not settings.storage.s3_bucket:
         raise SettingsError(f"storage.s3_bucket ({env_name('storage', 's3_bucket')}): required for the s3 backend")
 

@@ -20,6 +20,8 @@ os.environ.setdefault("SITEINSPECT_SECURITY_ARGON2_MEMORY_KIB", "8")
 os.environ.setdefault("SITEINSPECT_SECURITY_ARGON2_PARALLELISM", "1")
 os.environ.setdefault("SITEINSPECT_STORAGE_DISK_ROOT", str(_tmp / "evidence"))
 os.environ["SITEINSPECT_TEST_TMP"] = str(_tmp)
+# tests drive the alert jobs themselves, on a controlled clock
+os.environ.setdefault("SITEINSPECT_SCHEDULER_ENABLED", "false")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402

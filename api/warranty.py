@@ -1,0 +1,98 @@
+"""Joint acceptance, the warranty register and warranty claims over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from api.deps import Services
+from inspection.actor import Actor
+from inspection.warranty import schemas as s
+from inspection.warranty.rules import ClaimState
+
+Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
+Offset = Annotated[int, QueryParameter(name="offset", ge=0, description="rows to skip")]
+Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500)]
+
+Svc = NamedDependency[Services]
+Me = NamedDependency[Actor]
+
+
+class WarrantyController(Controller):
+    path = "/api/v1/warranty"
+    tags = ["warranty"]
+
+    @post("/acceptances", operation_id="record_acceptance")
+    async def record_acceptance(self, data: JSONBody[s.AcceptanceCreate], actor: Me, services: Svc) -> s.AcceptanceOut:
+        """竣工验收: the owner records a joint acceptance of a project or site. A passed one is
+        refused (409, each blocker listed) while orders are open or work is stopped, and makes one
+        warranty item per work item."""
+        return await services.warranty.record_acceptance(actor, data)
+
+    @get("/acceptances", operation_id="list_acceptances")
+    async def list_acceptances(self, actor: Me, services: Svc, project_id: FromQuery[UUID]) -> list[s.AcceptanceOut]:
+        return await services.warranty.list_acceptances(actor, project_id)
+
+    @get("/acceptances/{acceptance_id:str}", operation_id="get_acceptance")
+    async def get_acceptance(self, acceptance_id: FromPath[UUID], actor: Me, services: Svc) -> s.AcceptanceOut:
+        return await services.warranty.get_acceptance(actor, acceptance_id)
+
+    @get("/items", operation_id="warranty_register")
+    async def register(
+        self,
+        actor: Me,
+        services: Svc,
+        project_id: FromQuery[UUID],
+        site_id: FromQuery[UUID | None] = None,
+        contractor_id: FromQuery[UUID | None] = None,
+        expiring_within_days: Within = None,
+        include_expired: FromQuery[bool] = True,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> s.WarrantyPage:
+        """The project's warranty register, soonest to expire first, with days left."""
+        return await services.warranty.register(
+            actor,
+            project_id,
+            site_id=site_id,
+            contractor_id=contractor_id,
+            expiring_within_days=expiring_within_days,
+            include_expired=include_expired,
+            limit=limit,
+            offset=offset,
+        )
+
+    @post("/items/{item_id:str}/release-retention", status_code=HTTP_200_OK, operation_id="release_retention")
+    async def release_retention(
+        self, item_id: FromPath[UUID], data: JSONBody[s.RetentionRelease], actor: Me, services: Svc
+    ) -> s.WarrantyItemOut:
+        """The owner records that the retention money (质量保证金) was paid back."""
+        return await services.warranty.release_retention(actor, item_id, data)
+
+    @post("/claims", operation_id="report_warranty_claim")
+    async def report_claim(self, data: JSONBody[s.ClaimCreate], actor: Me, services: Svc) -> s.ClaimOut:
+        """保修: report a defect on an item under warranty, with photos and where it is."""
+        return await services.warranty.report_claim(actor, data)
+
+    @get("/claims", operation_id="list_warranty_claims")
+    async def list_claims(
+        self, actor: Me, services: Svc, project_id: FromQuery[UUID], status: FromQuery[ClaimState | None] = None
+    ) -> s.ClaimPage:
+        return await services.warranty.list_claims(actor, project_id, status)
+
+    @get("/claims/{claim_id:str}", operation_id="get_warranty_claim")
+    async def get_claim(self, claim_id: FromPath[UUID], actor: Me, services: Svc) -> s.ClaimOut:
+        return await services.warranty.get_claim(actor, claim_id)
+
+    @post("/claims/{claim_id:str}/answer", status_code=HTTP_200_OK, operation_id="answer_warranty_claim")
+    async def answer_claim(
+        self, claim_id: FromPath[UUID], data: JSONBody[s.ClaimAnswer], actor: Me, services: Svc
+    ) -> s.ClaimOut:
+        """The contractor takes the claim on (`accept: true`) or disputes it, which opens a
+        warranty rectification order."""
+        return await services.warranty.answer_claim(actor, claim_id, data)

@@ -1,0 +1,156 @@
+"""Recurring inspections (巡检计划): making each due occurrence (which syncs to the inspector's
+tablet through the project bucket), noticing the missed ones, and fulfilling one when its
+inspection is submitted.
+
+For the checklists domain (the lead wires it on submit):
+
+    from inspection.alerts.schedules import fulfil_occurrence
+    async with write(actor, clock) as w:
+        inspection = await w.insert(...)
+        await fulfil_occurrence(w, occurrence_id, inspection["id"])
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from inspection.alerts.outbox import AlertSpec, members_with_role, raise_alert
+from inspection.alerts.rules import Frequency, Recurrence, due_days
+from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
+from inspection.errors import Conflict, NotFound
+from inspection.projects.rules import Role
+from inspection.projects.tables import Site
+from inspection.records import Write, project_bucket
+from inspection.rectification.notifications import Recipient
+from inspection.rectification.service import default_rulebook as rectification_rules
+from inspection.warranty.tables import Acceptance
+
+OCCURRENCE_TABLE = InspectionOccurrence._meta.tablename
+IO = InspectionOccurrence
+
+
+def recurrence_of(row: dict[str, Any]) -> Recurrence:
+    return Recurrence(
+        frequency=Frequency(row["frequency"]),
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        interval=row["interval"],
+        weekday=row["weekday"],
+        day_of_month=row["day_of_month"],
+        working_days_only=row["working_days_only"],
+    )
+
+
+async def _sites(schedule: dict[str, Any]) -> list[UUID]:
+    """The schedule's site, or every active site of its project: not deleted and not yet
+    through a passed joint acceptance (after which the warranty, not inspections, applies)."""
+    if schedule["site"] is not None:
+        return [schedule["site"]]
+    rows = await Site.select(Site.id).where((Site.project == schedule["project"]) & Site.deleted.eq(False))
+    accepted = await Acceptance.select(Acceptance.site).where(
+        (Acceptance.project == schedule["project"]) & (Acceptance.result == "passed") & Acceptance.deleted.eq(False)
+    )
+    if any(a["site"] is None for a in accepted):
+        return []
+    done = {a["site"] for a in accepted}
+    return [r["id"] for r in rows if r["id"] not in done]
+
+
+async def generate(w: Write, today: date, horizon_days: int = 7) -> int:
+    """Make every occurrence due from today to today + horizon that does not exist yet. Runs
+    inside the write transaction (the change counter's lock), so two runs never race."""
+    end = today + timedelta(days=horizon_days)
+    schedules = await InspectionSchedule.select().where(
+        InspectionSchedule.active.eq(True)
+        & InspectionSchedule.deleted.eq(False)
+        & (InspectionSchedule.starts_on <= end)
+        & (InspectionSchedule.ends_on.is_null() | (InspectionSchedule.ends_on >= today))
+    )
+    calendar = rectification_rules().calendar
+    made = 0
+    for schedule in schedules:
+        days = due_days(recurrence_of(schedule), today, end, calendar)
+        if not days:
+            continue
+        existing = await IO.select(IO.site, IO.due_on).where(
+            (IO.schedule == schedule["id"]) & (IO.due_on >= days[0]) & (IO.due_on <= days[-1])
+        )
+        have = {(r["site"], r["due_on"]) for r in existing}
+        for site in await _sites(schedule):
+            for day in days:
+                if (site, day) in have:
+                    continue
+                await w.insert(
+                    IO,
+                    {
+                        "schedule": schedule["id"],
+                        "project": schedule["project"],
+                        "site": site,
+                        "due_on": day,
+                        "inspector": schedule["inspector"],
+                        "role": schedule["role"],
+                        "status": "due",
+                    },
+                    [project_bucket(schedule["project"])],
+                )
+                made += 1
+    return made
+
+
+async def _responsible(occurrence: dict[str, Any]) -> list[Recipient]:
+    """The inspector named (or everyone holding the schedule's role) and the project's supervisors."""
+    people: list[Recipient] = []
+    if occurrence["inspector"] is not None:
+        people.append(("user", occurrence["inspector"]))
+    elif occurrence["role"]:
+        people += await members_with_role(occurrence["project"], Role(occurrence["role"]))
+    people += await members_with_role(occurrence["project"], Role.supervisor)
+    return list(dict.fromkeys(people))
+
+
+async def mark_missed(w: Write, today: date, grace_days: int = 0) -> int:
+    """Occurrences still due after their day (plus grace) become missed, each alerted once."""
+    cutoff = today - timedelta(days=grace_days)
+    rows = await IO.select(*IO.all_columns(), IO.schedule.title.as_alias("title")).where(
+        (IO.status == "due") & (IO.due_on < cutoff) & IO.deleted.eq(False)
+    )
+    for row in rows:
+        title = row.pop("title")
+        row = await w.update(IO, row["id"], {"status": "missed"}, [project_bucket(row["project"])], current=row)
+        await raise_alert(
+            AlertSpec(
+                rule="inspection_missed",
+                subject_table=OCCURRENCE_TABLE,
+                subject_id=row["id"],
+                threshold=0,
+                project_id=row["project"],
+                message=f"The inspection '{title}' due on {row['due_on'].isoformat()} was not done.",
+                due_on=row["due_on"],
+            ),
+            await _responsible(row),
+            w.now,
+        )
+    return len(rows)
+
+
+async def fulfil_occurrence(w: Write, occurrence_id: UUID, inspection_id: UUID) -> dict[str, Any]:
+    """Mark a due (or missed, done late) occurrence fulfilled by an inspection, inside the
+    caller's transaction. Fulfilling it again with the same inspection changes nothing."""
+    row = await IO.select().where((IO.id == occurrence_id) & IO.deleted.eq(False)).first()
+    if row is None:
+        raise NotFound(f"inspection occurrence {occurrence_id} does not exist", field="occurrence_id")
+    if row["status"] == "fulfilled":
+        if row["inspection_id"] == inspection_id:
+            return row  # type: ignore[no-any-return]
+        raise Conflict(
+            f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+        )
+    return await w.update(
+        IO,
+        occurrence_id,
+        {"status": "fulfilled", "inspection_id": inspection_id, "fulfilled_at": w.now},
+        [project_bucket(row["project"])],
+        current=row,
+    )

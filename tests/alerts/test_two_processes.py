@@ -1,0 +1,141 @@
+"""Two real server processes with the scheduler on, against one PostgreSQL: every alert and every
+notification exists exactly once, however their ticks fall."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from inspection.alerts.tables import Alert, SchedulerRun
+from inspection.clock import FixedClock
+from inspection.rectification.rules import OrderState
+from inspection.rectification.tables import Notification
+from inspection.warranty.service import local_today
+from tests.alerts.conftest import free_port
+from tests.factories import World
+from tests.rectification.helpers import order_in
+from tests.warranty.helpers import accept_site
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _start_server(port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SITEINSPECT_SCHEDULER_ENABLED": "true",
+        "SITEINSPECT_SCHEDULER_INTERVAL_S": "1",
+        "SITEINSPECT_SERVER_PORT": str(port),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(150):
+            if proc.poll() is not None:
+                raise AssertionError(f"server on {port} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"server on {port} did not start")
+
+
+@pytest.mark.postgres_only
+async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedClock) -> None:
+    settings = world.services.settings
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = local_today(settings, now)
+    clock.set(now)
+    # drainage (2 years) ends in 5 days; its retention fell due a year ago
+    accepted = _add_years(today + timedelta(days=5), -2)
+    await accept_site(
+        world,
+        accepted,
+        terms=[
+            {
+                "work_item_id": str(world.id_of("work_b")),
+                "settlement_amount": "500000",
+                "retention_amount": "15000",
+                "defect_liability_months": 12,
+            }
+        ],
+    )
+    # an order issued ten days ago, seven days to answer: overdue
+    clock.set(now - timedelta(days=10))
+    await order_in(world.services.rectification, world, clock, OrderState.issued)
+
+    ports = [free_port(), free_port()]
+    procs = [_start_server(p) for p in ports]
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+            await _wait_healthy(port, proc)
+        # both processes tick every second; wait until each has run the jobs several times
+        for _ in range(300):
+            runs = await SchedulerRun.select(SchedulerRun.worker).where(SchedulerRun.job == "warranty_expiring")
+            by_worker: dict[str, int] = {}
+            for r in runs:
+                by_worker[r["worker"]] = by_worker.get(r["worker"], 0) + 1
+            if len(by_worker) >= 2 and min(by_worker.values()) >= 4:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the schedulers did not both run: {by_worker}")
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=15)
+
+    failed = await SchedulerRun.select().where(SchedulerRun.status == "failed")
+    assert failed == [], failed
+    made = await Alert.select(Alert.rule, Alert.threshold).order_by(Alert.rule)
+    assert [(a["rule"], a["threshold"]) for a in made] == [("retention_due", 0), ("warranty_expiring", 7)]
+    notes = await Notification.select(
+        Notification.rule, Notification.subject_id, Notification.threshold, Notification.recipient_key
+    )
+    keys = [(n["rule"], n["subject_id"], n["threshold"], n["recipient_key"]) for n in notes]
+    assert len(keys) == len(set(keys))
+    by_rule: dict[str, int] = {}
+    for n in notes:
+        by_rule[n["rule"]] = by_rule.get(n["rule"], 0) + 1
+    # contractor B and the owner for each warranty alert; the issuer's side and the owner for the overdue order
+    assert by_rule["warranty_expiring"] == 2 and by_rule["retention_due"] == 2
+    assert by_rule["order_overdue"] == 2
+    # both processes really ran the jobs, and the lock kept some runs apart
+    statuses = await SchedulerRun.select(SchedulerRun.worker, SchedulerRun.status)
+    assert len({r["worker"] for r in statuses if r["status"] == "ok"}) == 2
