@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, evidence, health, projects, rectification, sync
+from api import auth, evidence, health, projects, rectification, reports, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
@@ -24,6 +24,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.reports.service import ReportsService
 from inspection.settings import Settings, get_settings, secret_key
 from inspection.sync.service import SyncService
 
@@ -41,6 +42,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         sync=SyncService(secret_key(settings), clock),
         rectification=RectificationService(settings, clock),
         evidence=EvidenceService(settings, clock),
+        reports=ReportsService(settings, clock),
     )
 
 
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             rectification.OrderController,
             rectification.NotificationController,
             evidence.EvidenceController,
+            reports.ReportController,
+            reports.VerifyController,
         ],
         guards=[require_actor],
         dependencies={

@@ -16,6 +16,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.reports.service import ReportsService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
 
@@ -29,6 +30,7 @@ class Services:
     sync: SyncService
     rectification: RectificationService
     evidence: EvidenceService
+    reports: ReportsService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -1,4 +1,4 @@
-"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing."""
+"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing, report."""
 
 from __future__ import annotations
 
@@ -147,6 +147,28 @@ def cmd_evidence_missing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from inspection.clock import SystemClock
+    from inspection.errors import DomainError
+    from inspection.reports.cli import make_report
+
+    settings = get_settings()
+
+    async def go() -> Any:
+        return await make_report(settings, SystemClock(), args)
+
+    try:
+        rendered = _run(_with_pool(go))
+    except DomainError as exc:
+        return _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+    out = Path(args.output or rendered.fallback_filename)
+    out.write_bytes(rendered.pdf)
+    print(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = evidence.add_parser("missing", help="photos named by records but never uploaded")
     p.add_argument("--days", type=int, default=7, help="announced at least this many days ago (default 7)")
     p.set_defaults(func=cmd_evidence_missing)
+
+    from inspection.reports.cli import add_report_parser
+
+    add_report_parser(sub, cmd_report)
     return parser
 
 

@@ -64,6 +64,11 @@ class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     format: Literal["json", "text"] = "text"
 
 
+class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    public_base_url: str = "http://127.0.0.1:8000"
+    render_threads: int = 2
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -71,6 +76,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     security: SecuritySettings = SecuritySettings()
     storage: StorageSettings = StorageSettings()
     logging: LoggingSettings = LoggingSettings()
+    reports: ReportsSettings = ReportsSettings()
 
     @property
     def is_dev(self) -> bool:
@@ -93,6 +99,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
+    ("reports", "render_threads"): (1, 64),
 }
 
 
