@@ -63,30 +63,31 @@ def document_number(code: str, year: int, serial: int) -> str:
 
 
 def _plain(value: Any) -> Any:
+    """JSON-ready data: datetimes as UTC (one instant, one spelling, whatever zone a row came back
+    in), dates, UUIDs and decimals as strings, enums as their values, keys sorted."""
+    if isinstance(value, dict):
+        return {str(k): _plain(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, datetime):
-        # one instant, one spelling, whichever zone the row came back in
         return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, (date, UUID, Decimal)):
         return str(value)
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, msgspec.Struct):
+        return _plain(msgspec.structs.asdict(value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return _plain(dataclasses.asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     raise TypeError(f"cannot put {type(value).__name__} in a report's content")
 
 
 def canonical_json(data: Any) -> bytes:
     """Sorted keys, no spaces, UTC times: the same data always gives the same bytes."""
-    plain = msgspec.json.decode(msgspec.json.encode(data, enc_hook=_plain))
-    return msgspec.json.encode(_sorted(plain))
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
+    return msgspec.json.encode(_plain(data))
 
 
 def content_sha256(kind: str, data: Any) -> str:

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -96,20 +97,34 @@ def word_boxes(pdf: bytes, page: int = 1) -> list[Box]:
 
 
 def page_png(pdf: bytes, page: int = 1, dpi: int = 150) -> Image.Image:
-    done = subprocess.run(
-        ["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-gray", "-png", "-", "-"],
-        input=pdf,
-        capture_output=True,
-        check=True,
-    )
-    return Image.open(io.BytesIO(done.stdout)).convert("L")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-r",
+                str(dpi),
+                "-gray",
+                "-png",
+                "-singlefile",
+                str(source),
+                str(Path(folder) / "page"),
+            ],
+            check=True,
+        )
+        return Image.open(Path(folder) / "page.png").convert("L")
 
 
 def ink(image: Image.Image, box: Box, dpi: int = 150) -> int:
     """Dark pixels inside a word's box: how much of it was actually drawn."""
     scale = dpi / 72
     crop = image.crop((int(box.x0 * scale), int(box.y0 * scale), int(box.x1 * scale) + 1, int(box.y1 * scale) + 1))
-    return sum(1 for v in crop.getdata() if v < 128)
+    return crop.point(lambda v: 255 if v < 128 else 0).histogram()[255]
 
 
 def jpeg(seed: int, size: tuple[int, int] = (1600, 1200)) -> bytes:
