@@ -31,14 +31,12 @@ class ReplyOrNotice(StrEnum):
 
 
 def pdf_id(segment: str, field: str) -> UUID:
-    """`<uuid>.pdf` from a path segment (Litestar parameters take whole segments)."""
-    stem, dot, ext = segment.rpartition(".")
+    """The record's UUID from `<uuid>.pdf` (or a bare `<uuid>`): Litestar's path parameters take
+    whole segments, so the suffix is parsed here."""
     try:
-        if dot and ext == "pdf":
-            return UUID(stem)
+        return UUID(segment.removesuffix(".pdf"))
     except ValueError:
-        pass
-    raise ValidationFailed("expected <id>.pdf with the record's UUID", field=field)
+        raise ValidationFailed("expected <id>.pdf with the record's UUID", field=field) from None
 
 
 def _etag_matches(request: Request[Any, Any, Any], etag: str) -> bool:
@@ -78,7 +76,7 @@ class ReportController(Controller):
     tags = ["reports"]
 
     @get(
-        "/rectification/{order_pdf:str}",
+        "/rectification/{order_id:str}",
         operation_id="rectification_report_pdf",
         media_type=PDF,
         response_description="the PDF",
@@ -86,7 +84,7 @@ class ReportController(Controller):
     async def rectification(
         self,
         request: Request[Any, Any, Any],
-        order_pdf: FromPath[str],
+        order_id: FromPath[str],
         actor: Me,
         services: Svc,
         kind: FromQuery[ReplyOrNotice] = ReplyOrNotice.notice,
@@ -94,8 +92,7 @@ class ReportController(Controller):
         """`/rectification/{order_id}.pdf`: 整改通知单 (`kind=notice`, the default) or 整改回复单
         (`kind=reply`) of one order, with its before and after photos. Whoever may read the order
         may print it; others get 404."""
-        order_id = pdf_id(order_pdf, "order_id")
-        prepared = await services.reports.rectification(actor, order_id, kind.value)
+        prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
         return await _answer(request, actor, services, prepared)
 
 

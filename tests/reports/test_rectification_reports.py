@@ -139,6 +139,7 @@ async def test_access_follows_the_order(world: World, clock) -> None:  # type: i
     r = await world.get("inspector", URL.format("not-a-uuid"))
     assert r.status_code == 422 and r.json()["field"] == "order_id"
     assert (await world.get("inspector", f"/api/v1/reports/rectification/{oid}.doc")).status_code == 422
+    assert (await world.get("contractor_a", f"/api/v1/reports/rectification/{oid}")).status_code == 200
     assert await IssuedDocument.count() == 1  # only the one notice contractor A printed
 
 
