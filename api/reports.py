@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -93,6 +93,34 @@ class ReportController(Controller):
         (`kind=reply`) of one order, with its before and after photos. Whoever may read the order
         may print it; others get 404."""
         prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
+        return await _answer(request, actor, services, prepared)
+
+
+    @get("/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF)
+    async def project_weekly(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        actor: Me,
+        services: Svc,
+        week: FromQuery[date | None] = None,
+    ) -> Response[Any]:
+        """周报 of a project: the week (Monday to Sunday, Beijing time) holding `week` (default:
+        today). A contractor's copy shows its own orders only."""
+        return await _answer(request, actor, services, await services.reports.weekly(actor, project_id, week))
+
+    @get("/programmes/weekly.pdf", operation_id="programme_weekly_pdf", media_type=PDF)
+    async def programme_weekly(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Me,
+        services: Svc,
+        district: Annotated[str, QueryParameter(min_length=1, max_length=100)],
+        year: Annotated[int, QueryParameter(ge=2000, le=2100)],
+        week: FromQuery[date | None] = None,
+    ) -> Response[Any]:
+        """周报 of a programme: the projects of one district and year that the user belongs to."""
+        prepared = await services.reports.programme_weekly(actor, district, year, week)
         return await _answer(request, actor, services, prepared)
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 KINDS = {
     "notice": "整改通知单 of a rectification order (id: the order)",
     "reply": "整改回复单 of a rectification order (id: the order)",
+    "weekly": "周报 of a project (id: the project; --week any day of the week, default today)",
 }
 
 
@@ -42,6 +43,7 @@ def add_report_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> No
     p.add_argument("id", type=_uuid, help="the record the report is about")
     p.add_argument("-o", "--output", help="file to write (default: <document number>.pdf)")
     p.add_argument("--user", help="render as this user, with their access rights (default: the system)")
+    p.add_argument("--week", type=_date, help="weekly: any day (YYYY-MM-DD) of the week to report")
     p.set_defaults(func=func)
 
 
@@ -77,6 +79,8 @@ async def make_report(settings: Any, clock: Any, args: argparse.Namespace) -> An
         actor = await actor_named(args.user)
         if args.kind in ("notice", "reply"):
             prepared = await service.rectification(actor, args.id, args.kind)
+        elif args.kind == "weekly":
+            prepared = await service.weekly(actor, args.id, args.week)
         else:  # argparse's choices keep anything else out
             raise AssertionError(args.kind)
         return await service.issue(actor, prepared)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from inspection.actor import Actor
@@ -23,6 +23,7 @@ from inspection.rectification.service import RectificationService
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
 from inspection.reports.loaders.rectification import Which, load_rectification
+from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
 from inspection.reports.render import DocumentHead, Renderer, load_thumbnails, qr_svg, templates_digest
 from inspection.settings import Settings
 
@@ -69,6 +70,14 @@ class ReportsService:
 
     async def rectification(self, actor: Actor, order_id: UUID, which: Which) -> Prepared:
         return self.prepare(await load_rectification(self.rectification_service, actor, order_id, which))
+
+    async def weekly(self, actor: Actor, project_id: UUID, week: date | None = None) -> Prepared:
+        now = self.clock.now()
+        return self.prepare(await load_project_weekly(actor, project_id, week or rules.local_day(now), now))
+
+    async def programme_weekly(self, actor: Actor, district: str, year: int, week: date | None = None) -> Prepared:
+        now = self.clock.now()
+        return self.prepare(await load_programme_weekly(actor, district, year, week or rules.local_day(now), now))
 
     # Issuing
 

@@ -20,7 +20,7 @@ from inspection.actor import Actor
 
 
 def pdf_text(pdf: bytes, first: int | None = None, last: int | None = None) -> str:
-    args = ["pdftotext", "-layout", "-enc", "UTF-8"]
+    args = ["pdftotext", "-enc", "UTF-8"]
     if first:
         args += ["-f", str(first)]
     if last:
