@@ -95,7 +95,6 @@ class ReportController(Controller):
         prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
         return await _answer(request, actor, services, prepared)
 
-
     @get("/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF)
     async def project_weekly(
         self,

@@ -216,5 +216,3 @@ async def load_programme_weekly(actor: Actor, district: str, year: int, day: dat
         letterhead=replace(head, project=f"{district}{year}年改造计划", project_code=""),
         context=context,
     )
-
-
