@@ -173,25 +173,27 @@ async def test_verification_page(world: World, clock) -> None:  # type: ignore[n
     assert r.status_code == 200 and "<b>x" not in r.text and "&lt;b&gt;x" in r.text
 
 
-def test_cli_writes_the_pdf(tmp_path: Path) -> None:
-    """`siteinspect report` in its own process against the test database (committed data)."""
-    out = tmp_path / "n.pdf"
-    env = dict(os.environ)
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "inspection.cli",
-            "report",
-            "notice",
-            "00000000-0000-0000-0000-000000000000",
-            "-o",
-            str(out),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 1 and "does not exist" in r.stderr, r.stderr
-    assert not out.exists()
+async def test_cli_writes_the_pdf(world: World, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`siteinspect report` in its own process, on the same database and evidence store."""
+    oid = await order_in(world.services.rectification, world, clock, OrderState.issued)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "inspection.cli", "report", *args],
+            cwd=PROJECT_ROOT,
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+        )
+
+    out = tmp_path / "notice.pdf"
+    done = cli("notice", str(oid), "-o", str(out), "--user", world.users["contractor_a"].username)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ZGTZ-") and out.read_bytes().startswith(b"%PDF-")
+    assert "整改通知单" in squeeze(pdf_text(out.read_bytes()))
+    # the same access rules as the API: another contractor's order does not exist for it
+    refused = tmp_path / "refused.pdf"
+    done = cli("notice", str(oid), "-o", str(refused), "--user", world.users["contractor_b"].username)
+    assert done.returncode == 1 and "does not exist" in done.stderr and not refused.exists()
+    done = cli("notice", "not-a-uuid")
+    assert done.returncode == 2 and "not a UUID" in done.stderr
