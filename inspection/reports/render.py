@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -94,12 +95,13 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def templates_digest(templates_dir: Path = TEMPLATES_DIR) -> str:
-    """Changes whenever a template or the stylesheet changes: part of every ETag, so a new layout
-    is never served from a cache under an old tag."""
-    digest = hashlib.sha256()
-    for path in sorted(templates_dir.rglob("*")):
+    """Changes whenever a template, the stylesheet, a logo, the wording (labels.toml) or the
+    WeasyPrint version changes: part of every ETag, so a new layout is never served from a cache
+    under an old tag."""
+    digest = hashlib.sha256(f"weasyprint {metadata.version('weasyprint')}".encode())
+    for path in [*sorted(templates_dir.rglob("*")), rules.LABELS_FILE]:
         if path.is_file():
-            digest.update(str(path.relative_to(templates_dir)).encode() + b"\0" + path.read_bytes())
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -177,6 +179,7 @@ def resolve(url: str, thumbnails: Mapping[str, bytes], templates_dir: Path = TEM
     raise Refused(f"the {parts.scheme or 'relative'} scheme is not resolved in reports")
 
 
+@lru_cache(maxsize=1)
 def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -204,16 +207,11 @@ def _fetcher_class() -> type:
     return ReportFetcher
 
 
-_FETCHER: type | None = None
-
-
 def make_fetcher(
     thumbnails: Mapping[str, bytes], record: ReportFetcherLog | None = None, templates_dir: Path = TEMPLATES_DIR
 ) -> Any:
-    global _FETCHER
-    if _FETCHER is None:
-        _FETCHER = _fetcher_class()
-    return _FETCHER(thumbnails, templates_dir, record or ReportFetcherLog())
+    """WeasyPrint is imported on first use only: the CLI's other commands do not pay for Pango."""
+    return _fetcher_class()(thumbnails, templates_dir, record or ReportFetcherLog())
 
 
 def write_pdf(
