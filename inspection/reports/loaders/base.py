@@ -46,6 +46,14 @@ async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
     return {r["id"]: r for r in rows}
 
 
+async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
+    wanted = list({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await Site.select(Site.id, Site.name).where(Site.id.is_in(wanted))
+    return {r["id"]: r["name"] for r in rows}
+
+
 async def project_row(project_id: UUID) -> dict[str, Any]:
     row = await Project.select().where((Project.id == project_id) & Project.deleted.eq(False)).first()
     if row is None:

@@ -22,7 +22,7 @@ from inspection.rectification.access import visible_where
 from inspection.rectification.rules import OPEN, OrderState, is_overdue
 from inspection.rectification.tables import RectificationOrder, WorkStop
 from inspection.reports import rules
-from inspection.reports.loaders.base import ReportData, letterhead, org_rows
+from inspection.reports.loaders.base import ReportData, letterhead, org_rows, site_names
 
 RO = RectificationOrder
 DONE = {WorkItemStatus.completed.value, WorkItemStatus.accepted.value}
@@ -74,7 +74,7 @@ async def orders_part(actor: Actor, project_ids: list[UUID], week: Week) -> dict
             .order_by(RO.id)
         )
     orgs = await org_rows(r["contractor"] for r in rows)
-    sites = await _site_names({r["site"] for r in rows if r["site"]})
+    sites = await site_names({r["site"] for r in rows if r["site"]})
 
     def shown(r: dict[str, Any]) -> dict[str, Any]:
         overdue_days = (week.as_of - r["deadline"]).days if r["deadline"] is not None else 0
@@ -109,13 +109,6 @@ async def orders_part(actor: Actor, project_ids: list[UUID], week: Week) -> dict
         "new": [shown(r) for r in new],
         "overdue": sorted((shown(r) for r in overdue), key=lambda e: -e["overdue_days"]),
     }
-
-
-async def _site_names(ids: set[UUID]) -> dict[UUID, str]:
-    if not ids:
-        return {}
-    rows = await Site.select(Site.id, Site.name).where(Site.id.is_in(list(ids)))
-    return {r["id"]: r["name"] for r in rows}
 
 
 async def progress_part(project_ids: list[UUID], week: Week) -> list[dict[str, Any]]:
