@@ -146,7 +146,7 @@ class VerifyController(Controller):
         its content, kind or subject. HTML for people, JSON when asked (`Accept: application/json`)."""
         result = await services.reports.verify(number, h)
         body = VerificationOut(number=result.number, issued=result.issued, issued_at=result.issued_at)
-        headers = {"Cache-Control": "no-store"}
+        headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
         if "application/json" in request.headers.get("accept", ""):
             return Response(content=body, headers=headers)
         html = environment().get_template("verify.html").render(result=body)
