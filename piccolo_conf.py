@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.samples.piccolo_app",
         "inspection.warranty.piccolo_app",
         "inspection.alerts.piccolo_app",
+        "inspection.reports.piccolo_app",
     ]
 )

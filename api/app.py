@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import alerts, auth, checklists, evidence, health, projects, rectification, samples, sync, warranty
+from api import alerts, auth, checklists, evidence, health, projects, rectification, reports, samples, sync, warranty
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
@@ -28,6 +28,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.reports.service import ReportsService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings, get_settings, secret_key
 from inspection.sync.service import SyncService
@@ -52,6 +53,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         samples=SamplesService(settings, clock),
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
+        reports=ReportsService(settings, clock),
     )
 
 
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             alerts.AlertController,
             alerts.WebhookController,
             alerts.ScheduleController,
+            reports.ReportController,
+            reports.VerifyController,
         ],
         guards=[require_actor],
         dependencies={

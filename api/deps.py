@@ -19,6 +19,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.reports.service import ReportsService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
@@ -39,6 +40,7 @@ class Services:
     samples: SamplesService
     warranty: WarrantyService
     alerts: AlertsService
+    reports: ReportsService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

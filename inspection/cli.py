@@ -1,5 +1,5 @@
 """The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing,
-templates import / list, samples ledger and awaiting, alerts run."""
+templates import / list, samples ledger and awaiting, alerts run, report."""
 
 from __future__ import annotations
 
@@ -249,6 +249,28 @@ def cmd_alerts_run(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from inspection.clock import SystemClock
+    from inspection.errors import DomainError
+    from inspection.reports.cli import make_report
+
+    settings = get_settings()
+
+    async def go() -> Any:
+        return await make_report(settings, SystemClock(), args)
+
+    try:
+        rendered = _run(_with_pool(go))
+    except DomainError as exc:
+        return _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
+    out = Path(args.output or rendered.fallback_filename)
+    out.write_bytes(rendered.pdf)
+    print(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = alerts.add_parser("run", help="run every alert job once (for cron instead of the in-server scheduler)")
     p.add_argument("--job", action="append", help="run only this job (repeatable)")
     p.set_defaults(func=cmd_alerts_run)
+    from inspection.reports.cli import add_report_parser
+
+    add_report_parser(sub, cmd_report)
     return parser
 
 

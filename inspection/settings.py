@@ -100,6 +100,11 @@ class WarrantySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     timezone: str = "Asia/Shanghai"
 
 
+class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    public_base_url: str = "http://127.0.0.1:8000"
+    render_threads: int = 2
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -112,6 +117,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     alerts: AlertSettings = AlertSettings()
     smtp: SmtpSettings = SmtpSettings()
     warranty: WarrantySettings = WarrantySettings()
+    reports: ReportsSettings = ReportsSettings()
 
     @property
     def is_dev(self) -> bool:
@@ -145,6 +151,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("alerts", "delivery_batch"): (1, 10_000),
     ("smtp", "port"): (1, 65535),
     ("smtp", "timeout_s"): (0.1, 120),
+    ("reports", "render_threads"): (1, 64),
 }
 
 

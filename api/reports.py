@@ -1,0 +1,153 @@
+"""PDF reports over HTTP, and the public page that verifies a printed report's QR code."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from api.deps import Services
+from inspection.actor import Actor
+from inspection.errors import ValidationFailed
+from inspection.reports import rules
+from inspection.reports.render import environment
+from inspection.reports.service import Prepared, Rendered
+
+Svc = NamedDependency[Services]
+Me = NamedDependency[Actor]
+PDF = "application/pdf"
+
+
+class ReplyOrNotice(StrEnum):
+    notice = "notice"  # 整改通知单
+    reply = "reply"  # 整改回复单
+
+
+def pdf_id(segment: str, field: str) -> UUID:
+    """The record's UUID from `<uuid>.pdf` (or a bare `<uuid>`): Litestar's path parameters take
+    whole segments, so the suffix is parsed here."""
+    try:
+        return UUID(segment.removesuffix(".pdf"))
+    except ValueError:
+        raise ValidationFailed("expected <id>.pdf with the record's UUID", field=field) from None
+
+
+def _etag_matches(request: Request[Any, Any, Any], etag: str) -> bool:
+    wanted = request.headers.get("if-none-match", "")
+    return wanted.strip() == "*" or etag in [t.strip().removeprefix("W/") for t in wanted.split(",")]
+
+
+def _pdf_response(rendered: Rendered) -> Response[bytes]:
+    return Response(
+        content=rendered.pdf,
+        media_type=PDF,
+        headers={
+            "Content-Disposition": rules.content_disposition(rendered.filename, rendered.fallback_filename),
+            "ETag": rendered.etag,
+            # the document may show what only this user may read: no shared caches
+            "Cache-Control": "private, no-cache",
+            "X-Document-Number": rendered.number,
+        },
+    )
+
+
+async def _answer(
+    request: Request[Any, Any, Any], actor: Actor, services: Services, prepared: Prepared
+) -> Response[Any]:
+    """304 when the client holds this very document (nothing rendered), else the PDF."""
+    if _etag_matches(request, prepared.etag):
+        return Response(
+            content=b"",
+            status_code=HTTP_304_NOT_MODIFIED,
+            headers={"ETag": prepared.etag, "Cache-Control": "private, no-cache"},
+        )
+    return _pdf_response(await services.reports.issue(actor, prepared))
+
+
+class ReportController(Controller):
+    path = "/api/v1/reports"
+    tags = ["reports"]
+
+    @get(
+        "/rectification/{order_id:str}",
+        operation_id="rectification_report_pdf",
+        media_type=PDF,
+        response_description="the PDF",
+    )
+    async def rectification(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[str],
+        actor: Me,
+        services: Svc,
+        kind: FromQuery[ReplyOrNotice] = ReplyOrNotice.notice,
+    ) -> Response[Any]:
+        """`/rectification/{order_id}.pdf`: 整改通知单 (`kind=notice`, the default) or 整改回复单
+        (`kind=reply`) of one order, with its before and after photos. Whoever may read the order
+        may print it; others get 404."""
+        prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
+        return await _answer(request, actor, services, prepared)
+
+    @get("/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF)
+    async def project_weekly(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        actor: Me,
+        services: Svc,
+        week: FromQuery[date | None] = None,
+    ) -> Response[Any]:
+        """周报 of a project: the week (Monday to Sunday, Beijing time) holding `week` (default:
+        today). A contractor's copy shows its own orders only."""
+        return await _answer(request, actor, services, await services.reports.weekly(actor, project_id, week))
+
+    @get("/programmes/weekly.pdf", operation_id="programme_weekly_pdf", media_type=PDF)
+    async def programme_weekly(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Me,
+        services: Svc,
+        district: Annotated[str, QueryParameter(min_length=1, max_length=100)],
+        year: Annotated[int, QueryParameter(ge=2000, le=2100)],
+        week: FromQuery[date | None] = None,
+    ) -> Response[Any]:
+        """周报 of a programme: the projects of one district and year that the user belongs to."""
+        prepared = await services.reports.programme_weekly(actor, district, year, week)
+        return await _answer(request, actor, services, prepared)
+
+
+class VerificationOut(msgspec.Struct, kw_only=True):
+    number: str
+    issued: bool
+    issued_at: datetime | None
+
+
+Hash = Annotated[str, QueryParameter(name="h", max_length=64, description="the content SHA-256 printed in the QR code")]
+
+
+class VerifyController(Controller):
+    """Public: reached by scanning a printed report's QR code, without signing in."""
+
+    path = "/verify"
+    tags = ["reports"]
+
+    @get("/{number:str}", opt={"public": True}, operation_id="verify_document", security=[])
+    async def verify(
+        self, request: Request[Any, Any, Any], number: FromPath[str], services: Svc, h: Hash = ""
+    ) -> Response[Any]:
+        """Whether a document with this number and this content hash was issued, and when. Never
+        its content, kind or subject. HTML for people, JSON when asked (`Accept: application/json`)."""
+        result = await services.reports.verify(number, h)
+        body = VerificationOut(number=result.number, issued=result.issued, issued_at=result.issued_at)
+        headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+        if "application/json" in request.headers.get("accept", ""):
+            return Response(content=body, headers=headers)
+        html = environment().get_template("verify.html").render(result=body)
+        return Response(content=html, media_type="text/html; charset=utf-8", headers=headers)

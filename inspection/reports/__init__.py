@@ -1,0 +1,1 @@
+"""PDF reports (WeasyPrint): data loaders per report, the renderer, the document register."""

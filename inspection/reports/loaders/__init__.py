@@ -1,0 +1,1 @@
+"""One data loader per report, each reading through its domain's service or tables."""

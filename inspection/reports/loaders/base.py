@@ -1,0 +1,133 @@
+"""What every data loader returns, and the look-ups they share (names, project headers, photos).
+
+A loader checks the acting user's right to the records (through the owning domain's service or
+its access rules), reads what the report shows into plain data — strings, numbers, dates — and
+names the photo thumbnails to embed. That plain data is what the content hash covers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from inspection.errors import NotFound
+from inspection.evidence.tables import Evidence
+from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
+from inspection.reports.render import DEFAULT_SIDE, Letterhead, evidence_ref, logo_for
+
+
+@dataclass(frozen=True)
+class ReportData:
+    kind: str
+    subject_id: UUID
+    project_id: UUID | None
+    title: str
+    letterhead: Letterhead
+    context: dict[str, Any]
+    thumbnails: frozenset[str] = field(default_factory=frozenset)  # evidence:<sha>?size=N refs
+
+
+async def user_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
+    wanted = list({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await User.select(User.id, User.display_name).where(User.id.is_in(wanted))
+    return {r["id"]: r["display_name"] for r in rows}
+
+
+async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
+    wanted = list({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await Organisation.select(Organisation.id, Organisation.name, Organisation.credit_code).where(
+        Organisation.id.is_in(wanted)
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
+    wanted = list({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await Site.select(Site.id, Site.name).where(Site.id.is_in(wanted))
+    return {r["id"]: r["name"] for r in rows}
+
+
+async def project_row(project_id: UUID) -> dict[str, Any]:
+    row = await Project.select().where((Project.id == project_id) & Project.deleted.eq(False)).first()
+    if row is None:
+        raise NotFound(f"project {project_id} does not exist or is not yours")
+    return row  # type: ignore[no-any-return]
+
+
+async def place_names(
+    site_id: UUID | None, building_id: UUID | None, work_item_id: UUID | None
+) -> dict[str, str | None]:
+    site = await Site.select(Site.name, Site.address).where(Site.id == site_id).first() if site_id else None
+    building = await Building.select(Building.name).where(Building.id == building_id).first() if building_id else None
+    item = (
+        await WorkItem.select(WorkItem.name, WorkItem.work_type, WorkItem.category)
+        .where(WorkItem.id == work_item_id)
+        .first()
+        if work_item_id
+        else None
+    )
+    return {
+        "site": site["name"] if site else None,
+        "site_address": site["address"] if site else None,
+        "building": building["name"] if building else None,
+        "work_item": item["name"] if item else None,
+        "work_type": item["work_type"] if item else None,
+    }
+
+
+async def letterhead(project: dict[str, Any], *organisation_ids: UUID | None) -> Letterhead:
+    """The first of `organisation_ids` that exists issues the document; else the project's owner."""
+    candidates = [*organisation_ids, project["owner_organisation"]]
+    orgs = await org_rows(candidates)
+    org = next((orgs[i] for i in candidates if i is not None and i in orgs), None)
+    return Letterhead(
+        organisation=org["name"] if org else "",
+        project=project["name"],
+        project_code=project["code"],
+        logo=logo_for(org["credit_code"]) if org else None,
+    )
+
+
+class Photos:
+    """Collects the photos a report shows: their facts for the template, and the thumbnails to
+    embed (stored images only; a photo still uploading prints as a placeholder)."""
+
+    def __init__(self, side: int = DEFAULT_SIDE) -> None:
+        self.side = side
+        self.refs: set[str] = set()
+        self._facts: dict[str, dict[str, Any]] = {}
+
+    async def load(self, shas: Iterable[str]) -> None:
+        wanted = [s for s in dict.fromkeys(shas) if s not in self._facts]
+        if not wanted:
+            return
+        rows = await Evidence.select(
+            Evidence.sha256, Evidence.status, Evidence.content_type, Evidence.captured_at
+        ).where(Evidence.sha256.is_in(wanted))
+        for r in rows:
+            self._facts[r["sha256"]] = r
+
+    def show(self, sha256: str) -> dict[str, Any]:
+        """One photo as the templates take it: {sha256, captured_at, ref}; `ref` is empty when
+        there is nothing to embed."""
+        facts = self._facts.get(sha256)
+        embeddable = facts is not None and facts["status"] == "stored" and facts["content_type"].startswith("image/")
+        ref = evidence_ref(sha256, self.side) if embeddable else ""
+        if ref:
+            self.refs.add(ref)
+        return {
+            "sha256": sha256,
+            "captured_at": facts["captured_at"] if facts else None,
+            "ref": ref,
+            "pending": facts is None or facts["status"] != "stored",
+        }
+
+    def thumbnails(self) -> frozenset[str]:
+        return frozenset(self.refs)

@@ -1,0 +1,99 @@
+"""整改通知单 and 整改回复单 — from the rectification service's view of one order, so the same
+access rules hold (a contractor of another organisation gets 404, drafts are not printed)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from inspection.actor import Actor
+from inspection.errors import Conflict
+from inspection.rectification.rules import OrderState
+from inspection.rectification.schemas import OrderDetail
+from inspection.rectification.service import RectificationService
+from inspection.reports import rules
+from inspection.reports.loaders.base import (
+    Photos,
+    ReportData,
+    letterhead,
+    org_rows,
+    place_names,
+    project_row,
+    user_names,
+)
+
+Which = Literal["notice", "reply"]
+KINDS: dict[str, str] = {"notice": "rectification_notice", "reply": "rectification_reply"}
+
+
+def _order_facts(detail: OrderDetail) -> dict[str, Any]:
+    o = detail.order
+    return {
+        "id": o.id,
+        "kind": o.kind.value,
+        "severity": o.severity.value,
+        "source": o.source.value,
+        "description": o.description,
+        "issued_at": o.issued_at,
+        "deadline": o.deadline,
+        "deadline_reason": o.deadline_reason,
+        "deadline_round": o.deadline_round,
+    }
+
+
+async def load_rectification(service: RectificationService, actor: Actor, order_id: UUID, which: Which) -> ReportData:
+    detail = await service.get_order(actor, order_id)  # NotFound unless the actor may read it
+    o = detail.order
+    if o.status is OrderState.draft:
+        raise Conflict("a draft order has no notice yet: issue it first", field="order_id")
+    if which == "reply" and not detail.responses:
+        raise Conflict("the contractor has not replied to this order yet", field="order_id")
+    project = await project_row(o.project_id)
+    people = await user_names(
+        [o.issuer_id] + [r.responder_id for r in detail.responses] + [r.reviewed_by_id for r in detail.responses]
+    )
+    orgs = await org_rows([o.issuer_organisation_id, o.contractor_id])
+    photos = Photos()
+    await photos.load([p.sha256 for p in o.photos] + [p.sha256 for r in detail.responses for p in r.photos])
+    context: dict[str, Any] = {
+        "order": _order_facts(detail),
+        "place": await place_names(o.site_id, o.building_id, o.work_item_id),
+        "contractor": orgs[o.contractor_id]["name"] if o.contractor_id in orgs else o.contractor_name or "",
+        "issuer": {
+            "name": people.get(o.issuer_id, "") if o.issuer_id else "",
+            "organisation": orgs[o.issuer_organisation_id]["name"] if o.issuer_organisation_id in orgs else "",
+        },
+        "before": [photos.show(p.sha256) for p in o.photos],
+        "stops": [{"started_at": st.started_at, "resumed_at": st.resumed_at} for st in detail.stops],
+    }
+    if which == "reply":
+        context["status"] = o.status.value
+        context["closed_at"] = o.closed_at
+        context["responses"] = [
+            {
+                "round": r.round,
+                "responded_at": r.responded_at,
+                "responder": people.get(r.responder_id, "") if r.responder_id else "",
+                "text": r.text,
+                "late": r.late,
+                "review": r.review,
+                "reviewer": people.get(r.reviewed_by_id, "") if r.reviewed_by_id else "",
+                "reviewed_at": r.reviewed_at,
+                "review_note": r.review_note,
+                "after": [photos.show(p.sha256) for p in r.photos],
+            }
+            for r in detail.responses
+        ]
+    # the notice comes from the issuer's organisation; the reply from the contractor answering it
+    issuing = o.issuer_organisation_id if which == "notice" else o.contractor_id
+    kind = KINDS[which]
+    title = rules.label("order_notice_title", o.kind) if which == "notice" else rules.kind_info(kind).title
+    return ReportData(
+        kind=kind,
+        subject_id=o.id,
+        project_id=o.project_id,
+        title=title,
+        letterhead=await letterhead(project, issuing),
+        context=context,
+        thumbnails=photos.thumbnails(),
+    )

@@ -1,0 +1,99 @@
+"""The document register: a number for each distinct document, and the public check of one.
+
+Printing the same content again finds its entry and keeps its number and first date of issue;
+changed content (a new response on an order, a new week's figures) gets the next number. Numbers
+count per kind and year. The look-up and the insert run inside one write transaction, which holds
+the change counter's lock, so two people printing at once get one number, not two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from piccolo.query.functions.aggregate import Max
+
+from inspection.actor import Actor
+from inspection.clock import Clock
+from inspection.evidence.rules import SHA256_RE
+from inspection.records import write
+from inspection.reports import rules
+from inspection.reports.tables import IssuedDocument
+
+ID = IssuedDocument
+
+
+@dataclass(frozen=True)
+class Issued:
+    number: str
+    issued_at: datetime
+    first_time: bool
+
+
+async def _find(kind: str, subject_id: UUID, content_sha256: str) -> dict[str, Any] | None:
+    return await (  # type: ignore[no-any-return]
+        ID.select(ID.number, ID.issued_at)
+        .where(
+            (ID.kind == kind)
+            & (ID.subject_id == subject_id)
+            & (ID.content_sha256 == content_sha256)
+            & ID.deleted.eq(False)
+        )
+        .first()
+    )
+
+
+async def register(
+    actor: Actor, clock: Clock, kind: str, subject_id: UUID, project_id: UUID | None, content_sha256: str
+) -> Issued:
+    info = rules.kind_info(kind)
+    found = await _find(kind, subject_id, content_sha256)
+    if found is not None:
+        return Issued(found["number"], found["issued_at"], first_time=False)
+    async with write(actor, clock) as w:
+        found = await _find(kind, subject_id, content_sha256)  # someone may have won the race
+        if found is not None:
+            return Issued(found["number"], found["issued_at"], first_time=False)
+        year = rules.local_day(w.now).year
+        top = await ID.select(Max(ID.serial, alias="top")).where((ID.kind == kind) & (ID.year == year)).first()
+        serial = int((top or {}).get("top") or 0) + 1
+        number = rules.document_number(info.code, year, serial)
+        # Not synced to tablets (no buckets); the audit log still records who issued what.
+        await w.insert(
+            ID,
+            {
+                "number": number,
+                "kind": kind,
+                "subject_id": subject_id,
+                "project_id": project_id,
+                "content_sha256": content_sha256,
+                "year": year,
+                "serial": serial,
+                "issued_at": w.now,
+                "issuer": actor.user_id,
+            },
+            [],
+        )
+        return Issued(number, w.now, first_time=True)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """All the public page says: whether that number with that hash was issued, and when."""
+
+    number: str
+    issued: bool
+    issued_at: datetime | None
+
+
+async def verify(number: str, content_sha256: str) -> Verification:
+    if len(number) > 40 or not SHA256_RE.match(content_sha256 or ""):
+        return Verification(number[:40], False, None)
+    row = await (
+        ID.select(ID.issued_at)
+        .where((ID.number == number) & (ID.content_sha256 == content_sha256) & ID.deleted.eq(False))
+        .first()
+    )
+    return Verification(number, row is not None, row["issued_at"] if row else None)

@@ -1,0 +1,144 @@
+"""Pure rules of the reports: document kinds and numbers, the content hash, Beijing time, weeks,
+days left, file names. No database, clock or settings in here."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import tomllib
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import msgspec
+
+# China keeps one time zone and no daylight saving: documents show Beijing time.
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+LABELS_FILE = Path(__file__).with_name("labels.toml")
+
+
+@dataclasses.dataclass(frozen=True)
+class KindInfo:
+    """One kind of document: the prefix of its numbers, its title and its template."""
+
+    kind: str
+    code: str
+    title: str
+    template: str
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, Any]:
+    return tomllib.loads(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def kinds() -> dict[str, KindInfo]:
+    return {name: KindInfo(kind=name, **entry) for name, entry in labels()["kinds"].items()}
+
+
+def kind_info(kind: str) -> KindInfo:
+    try:
+        return kinds()[kind]
+    except KeyError:
+        raise ValueError(f"no report kind {kind!r}; known: {', '.join(sorted(kinds()))}") from None
+
+
+def label(group: str, value: str | Enum | None) -> str:
+    """The Chinese label of an enum value (labels.toml); the value itself when it has none."""
+    if value is None:
+        return ""
+    key = value.value if isinstance(value, Enum) else str(value)
+    return str(labels().get(group, {}).get(key, key))
+
+
+def document_number(code: str, year: int, serial: int) -> str:
+    """ZGTZ-2026-00017: the kind's code, the year of issue (Beijing time), the serial in that year."""
+    return f"{code}-{year}-{serial:05d}"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: datetimes as UTC (one instant, one spelling, whatever zone a row came back
+    in), dates, UUIDs and decimals as strings, enums as their values, keys sorted."""
+    if isinstance(value, dict):
+        return {str(k): _plain(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, (date, UUID, Decimal)):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, msgspec.Struct):
+        return _plain(msgspec.structs.asdict(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot put {type(value).__name__} in a report's content")
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces, UTC times: the same data always gives the same bytes."""
+    return msgspec.json.encode(_plain(data))
+
+
+def content_sha256(kind: str, data: Any) -> str:
+    """The hash the register keeps and the QR code carries: the report's kind and the data it
+    shows, not the PDF bytes (which carry the hash themselves, and differ with the layout)."""
+    return hashlib.sha256(kind.encode() + b"\n" + canonical_json(data)).hexdigest()
+
+
+def verification_url(base_url: str, number: str, sha256: str) -> str:
+    return f"{base_url.rstrip('/')}/verify/{quote(number, safe='')}?h={sha256}"
+
+
+def beijing(value: datetime | None) -> datetime | None:
+    return value.astimezone(BEIJING) if value is not None else None
+
+
+def local_day(value: datetime) -> date:
+    return value.astimezone(BEIJING).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of `day` in Beijing, as an aware datetime."""
+    return datetime(day.year, day.month, day.day, tzinfo=BEIJING)
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the week that holds `day` (weeks run Monday to Sunday in China)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def days_left(until: date, today: date) -> int:
+    """Whole days from today to `until`: 0 on the last day, negative once it has passed."""
+    return (until - today).days
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def content_disposition(filename: str, fallback: str, inline: bool = False) -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the UTF-8 `filename*` (RFC 8187) that
+    browsers prefer. `fallback` must be plain ASCII (a document number is)."""
+    if not fallback.isascii() or any(c in fallback for c in '"\\\r\n'):
+        raise ValueError("the fallback file name must be plain ASCII")
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "—"

@@ -1,0 +1,116 @@
+"""Use cases of the reports: prepare a report (check the right to it, load its data, hash it),
+issue it (register its number, embed the thumbnails, render the PDF off the event loop), and
+answer the public verification page.
+
+    prepared = await reports.rectification(actor, order_id, "notice")
+    if request_etag == prepared.etag: ...304...
+    rendered = await reports.issue(actor, prepared)
+
+Splitting the two lets the API answer a matching If-None-Match without rendering anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from inspection.actor import Actor
+from inspection.clock import Clock
+from inspection.evidence.store import ObjectStore, build_store
+from inspection.rectification.service import RectificationService
+from inspection.reports import register, rules
+from inspection.reports.loaders.base import ReportData
+from inspection.reports.loaders.rectification import Which, load_rectification
+from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
+from inspection.reports.render import DocumentHead, Renderer, load_thumbnails, qr_svg, templates_digest
+from inspection.settings import Settings
+
+
+@dataclass(frozen=True)
+class Prepared:
+    data: ReportData
+    content_sha256: str
+    etag: str  # quoted, as HTTP sends it
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    number: str
+    issued_at: datetime
+    filename: str
+    fallback_filename: str
+    etag: str
+    content_sha256: str
+
+
+class ReportsService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        store: ObjectStore | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store or build_store(settings)
+        self.rectification_service = RectificationService(settings, clock)
+        self.renderer = renderer or Renderer(settings.reports.render_threads)
+
+    # Preparing: one method per report, each calling its own data loader
+
+    def prepare(self, data: ReportData) -> Prepared:
+        hashed = {"title": data.title, "letterhead": asdict(data.letterhead), "content": data.context}
+        content = rules.content_sha256(data.kind, hashed)
+        tag = hashlib.sha256(f"{content}:{templates_digest()}".encode()).hexdigest()[:32]
+        return Prepared(data=data, content_sha256=content, etag=f'"{tag}"')
+
+    async def rectification(self, actor: Actor, order_id: UUID, which: Which) -> Prepared:
+        return self.prepare(await load_rectification(self.rectification_service, actor, order_id, which))
+
+    async def weekly(self, actor: Actor, project_id: UUID, week: date | None = None) -> Prepared:
+        now = self.clock.now()
+        return self.prepare(await load_project_weekly(actor, project_id, week or rules.local_day(now), now))
+
+    async def programme_weekly(self, actor: Actor, district: str, year: int, week: date | None = None) -> Prepared:
+        now = self.clock.now()
+        return self.prepare(await load_programme_weekly(actor, district, year, week or rules.local_day(now), now))
+
+    # Issuing
+
+    async def issue(self, actor: Actor, prepared: Prepared) -> Rendered:
+        data = prepared.data
+        issued = await register.register(
+            actor, self.clock, data.kind, data.subject_id, data.project_id, prepared.content_sha256
+        )
+        url = rules.verification_url(self.settings.reports.public_base_url, issued.number, prepared.content_sha256)
+        doc = DocumentHead(
+            title=data.title,
+            number=issued.number,
+            issued_at=issued.issued_at,
+            content_sha256=prepared.content_sha256,
+            verify_url=url,
+            qr=qr_svg(url),
+            letterhead=data.letterhead,
+        )
+        thumbnails = await load_thumbnails(self.store, data.thumbnails)
+        template = rules.kind_info(data.kind).template
+        pdf = await self.renderer.pdf(template, doc, data.context, thumbnails)
+        return Rendered(
+            pdf=pdf,
+            number=issued.number,
+            issued_at=issued.issued_at,
+            filename=f"{data.title}-{issued.number}.pdf",
+            fallback_filename=f"{issued.number}.pdf",
+            etag=prepared.etag,
+            content_sha256=prepared.content_sha256,
+        )
+
+    async def verify(self, number: str, content_sha256: str) -> register.Verification:
+        return await register.verify(number, content_sha256)
+
+    def close(self) -> None:
+        self.renderer.close()

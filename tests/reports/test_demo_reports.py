@@ -1,0 +1,48 @@
+"""Every report renders from the demo data (`make run` shows the same), as a demo user would get it."""
+
+from __future__ import annotations
+
+from inspection.actor import Actor
+from inspection.clock import SystemClock
+from inspection.demo import load_demo
+from inspection.projects.tables import Project, User
+from inspection.rectification.tables import OrderResponse, RectificationOrder
+from inspection.reports import rules
+from inspection.reports.service import ReportsService
+from inspection.settings import get_settings
+from tests.reports.helpers import pdf_text, squeeze
+
+
+async def _actor(username: str) -> Actor:
+    row = await User.select(User.id, User.organisation, User.is_admin).where(User.username == username).first()
+    assert row is not None
+    return Actor(user_id=row["id"], username=username, organisation_id=row["organisation"], is_admin=row["is_admin"])
+
+
+async def test_reports_from_demo_data() -> None:
+    assert await load_demo(quiet=True) is True
+    service = ReportsService(get_settings(), SystemClock())
+    supervisor = await _actor("supervisor1")
+    answered = await (
+        RectificationOrder.select(RectificationOrder.id, RectificationOrder.project, RectificationOrder.description)
+        .where(RectificationOrder.id.is_in(OrderResponse.select(OrderResponse.order)))
+        .first()
+    )
+    assert answered is not None
+    try:
+        for which, title in (("notice", "整改通知单"), ("reply", "整改回复单")):
+            rendered = await service.issue(supervisor, await service.rectification(supervisor, answered["id"], which))
+            text = squeeze(pdf_text(rendered.pdf))
+            assert title in text and squeeze(answered["description"])[:20] in text
+        weekly = await service.issue(supervisor, await service.weekly(supervisor, answered["project"]))
+        text = squeeze(pdf_text(weekly.pdf))
+        assert "工程质量安全周报" in text and "各小区进度" in text
+        project = await Project.select(Project.district, Project.year).where(Project.id == answered["project"]).first()
+        assert project is not None
+        programme = await service.issue(
+            supervisor, await service.programme_weekly(supervisor, project["district"], project["year"])
+        )
+        assert f"范围：{project['district']}{project['year']}年老旧小区改造" in squeeze(pdf_text(programme.pdf))
+        assert rendered.number.startswith(rules.kind_info("rectification_reply").code)
+    finally:
+        service.close()
