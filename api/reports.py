@@ -122,6 +122,45 @@ class ReportController(Controller):
         prepared = await services.reports.programme_weekly(actor, district, year, week)
         return await _answer(request, actor, services, prepared)
 
+    @get("/inspections/{inspection_id:str}", operation_id="inspection_report_pdf", media_type=PDF)
+    async def inspection(
+        self, request: Request[Any, Any, Any], inspection_id: FromPath[str], actor: Me, services: Svc
+    ) -> Response[Any]:
+        """`/inspections/{inspection_id}.pdf`: 检查记录表 of a submitted inspection — every item with its
+        result and note, the JGJ 59 sub-table score or the GB 50300 lot verdict, the failed items with
+        their photos, the signatures."""
+        prepared = await services.reports.inspection(actor, pdf_id(inspection_id, "inspection_id"))
+        return await _answer(request, actor, services, prepared)
+
+    @get("/projects/{project_id:uuid}/ledger.pdf", operation_id="project_ledger_pdf", media_type=PDF)
+    async def ledger(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        actor: Me,
+        services: Svc,
+        date_from: Annotated[date | None, QueryParameter(name="from", description="arrived on or after")] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description="arrived on or before")] = None,
+    ) -> Response[Any]:
+        """材料进场及取样送检台账: batches arrived in the range, their samples and verdicts, the witness share."""
+        prepared = await services.reports.ledger(actor, project_id, date_from, date_to)
+        return await _answer(request, actor, services, prepared)
+
+    @get("/projects/{project_id:uuid}/warranty.pdf", operation_id="project_warranty_pdf", media_type=PDF)
+    async def warranty(
+        self, request: Request[Any, Any, Any], project_id: FromPath[UUID], actor: Me, services: Svc
+    ) -> Response[Any]:
+        """保修登记表: every warranty item with its period and the days left (today, Beijing time)."""
+        return await _answer(request, actor, services, await services.reports.warranty_register(actor, project_id))
+
+    @get("/acceptances/{acceptance_id:str}", operation_id="acceptance_report_pdf", media_type=PDF)
+    async def acceptance(
+        self, request: Request[Any, Any, Any], acceptance_id: FromPath[str], actor: Me, services: Svc
+    ) -> Response[Any]:
+        """`/acceptances/{acceptance_id}.pdf`: 竣工联合验收记录 with the participants and their signatures."""
+        prepared = await services.reports.acceptance(actor, pdf_id(acceptance_id, "acceptance_id"))
+        return await _answer(request, actor, services, prepared)
+
 
 class VerificationOut(msgspec.Struct, kw_only=True):
     number: str

@@ -16,6 +16,10 @@ KINDS = {
     "notice": "整改通知单 of a rectification order (id: the order)",
     "reply": "整改回复单 of a rectification order (id: the order)",
     "weekly": "周报 of a project (id: the project; --week any day of the week, default today)",
+    "inspection": "检查记录表 of a submitted inspection (id: the inspection)",
+    "ledger": "材料台账 of a project (id: the project; --from / --to arrival dates)",
+    "warranty": "保修登记表 of a project (id: the project)",
+    "acceptance": "竣工联合验收记录 (id: the acceptance)",
 }
 
 
@@ -44,6 +48,8 @@ def add_report_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> No
     p.add_argument("-o", "--output", help="file to write (default: <document number>.pdf)")
     p.add_argument("--user", help="render as this user, with their access rights (default: the system)")
     p.add_argument("--week", type=_date, help="weekly: any day (YYYY-MM-DD) of the week to report")
+    p.add_argument("--from", dest="date_from", type=_date, help="ledger: batches arrived on or after (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", type=_date, help="ledger: batches arrived on or before (YYYY-MM-DD)")
     p.set_defaults(func=func)
 
 
@@ -81,6 +87,14 @@ async def make_report(settings: Any, clock: Any, args: argparse.Namespace) -> An
             prepared = await service.rectification(actor, args.id, args.kind)
         elif args.kind == "weekly":
             prepared = await service.weekly(actor, args.id, args.week)
+        elif args.kind == "inspection":
+            prepared = await service.inspection(actor, args.id)
+        elif args.kind == "ledger":
+            prepared = await service.ledger(actor, args.id, args.date_from, args.date_to)
+        elif args.kind == "warranty":
+            prepared = await service.warranty_register(actor, args.id)
+        elif args.kind == "acceptance":
+            prepared = await service.acceptance(actor, args.id)
         else:  # argparse's choices keep anything else out
             raise AssertionError(args.kind)
         return await service.issue(actor, prepared)

@@ -17,15 +17,21 @@ from datetime import date, datetime
 from uuid import UUID
 
 from inspection.actor import Actor
+from inspection.checklists.service import ChecklistsService
 from inspection.clock import Clock
 from inspection.evidence.store import ObjectStore, build_store
 from inspection.rectification.service import RectificationService
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
+from inspection.reports.loaders.inspection import load_inspection
+from inspection.reports.loaders.ledger import load_ledger
 from inspection.reports.loaders.rectification import Which, load_rectification
+from inspection.reports.loaders.warranty import load_acceptance, load_warranty_register
 from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
 from inspection.reports.render import DocumentHead, Renderer, load_thumbnails, qr_svg, templates_digest
+from inspection.samples.service import SamplesService
 from inspection.settings import Settings
+from inspection.warranty.service import WarrantyService
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class ReportsService:
         self.clock = clock
         self.store = store or build_store(settings)
         self.rectification_service = RectificationService(settings, clock)
+        self.checklists_service = ChecklistsService(settings, clock)
+        self.samples_service = SamplesService(settings, clock)
+        self.warranty_service = WarrantyService(settings, clock)
         self.renderer = renderer or Renderer(settings.reports.render_threads)
 
     # Preparing: one method per report, each calling its own data loader
@@ -73,11 +82,27 @@ class ReportsService:
 
     async def weekly(self, actor: Actor, project_id: UUID, week: date | None = None) -> Prepared:
         now = self.clock.now()
-        return self.prepare(await load_project_weekly(actor, project_id, week or rules.local_day(now), now))
+        return self.prepare(
+            await load_project_weekly(self.samples_service, actor, project_id, week or rules.local_day(now), now)
+        )
 
     async def programme_weekly(self, actor: Actor, district: str, year: int, week: date | None = None) -> Prepared:
         now = self.clock.now()
-        return self.prepare(await load_programme_weekly(actor, district, year, week or rules.local_day(now), now))
+        return self.prepare(
+            await load_programme_weekly(self.samples_service, actor, district, year, week or rules.local_day(now), now)
+        )
+
+    async def inspection(self, actor: Actor, inspection_id: UUID) -> Prepared:
+        return self.prepare(await load_inspection(self.checklists_service, actor, inspection_id))
+
+    async def ledger(self, actor: Actor, project_id: UUID, date_from: date | None, date_to: date | None) -> Prepared:
+        return self.prepare(await load_ledger(self.samples_service, actor, project_id, date_from, date_to))
+
+    async def warranty_register(self, actor: Actor, project_id: UUID) -> Prepared:
+        return self.prepare(await load_warranty_register(self.warranty_service, actor, project_id))
+
+    async def acceptance(self, actor: Actor, acceptance_id: UUID) -> Prepared:
+        return self.prepare(await load_acceptance(self.warranty_service, actor, acceptance_id))
 
     # Issuing
 

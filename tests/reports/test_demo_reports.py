@@ -46,3 +46,31 @@ async def test_reports_from_demo_data() -> None:
         assert rendered.number.startswith(rules.kind_info("rectification_reply").code)
     finally:
         service.close()
+
+
+async def test_domain_reports_from_demo_data() -> None:
+    from inspection.checklists.tables import Inspection
+    from inspection.samples.tables import MaterialBatch
+    from inspection.warranty.tables import Acceptance
+
+    assert await load_demo(quiet=True) is True
+    service = ReportsService(get_settings(), SystemClock())
+    supervisor = await _actor("supervisor1")
+    try:
+        inspection = await Inspection.select(Inspection.id).where(Inspection.status == "submitted").first()
+        assert inspection is not None, "the demo has no submitted inspection"
+        rendered = await service.issue(supervisor, await service.inspection(supervisor, inspection["id"]))
+        assert "检查结果汇总" in squeeze(pdf_text(rendered.pdf))
+        batch = await MaterialBatch.select(MaterialBatch.project).first()
+        assert batch is not None, "the demo has no material batch"
+        rendered = await service.issue(supervisor, await service.ledger(supervisor, batch["project"], None, None))
+        assert "进场批次及取样送检" in squeeze(pdf_text(rendered.pdf))
+        acceptance = await Acceptance.select(Acceptance.id, Acceptance.project).first()
+        assert acceptance is not None, "the demo has no acceptance"
+        owner = await _actor("owner1")
+        rendered = await service.issue(owner, await service.acceptance(owner, acceptance["id"]))
+        assert "参加验收单位及人员" in squeeze(pdf_text(rendered.pdf))
+        rendered = await service.issue(owner, await service.warranty_register(owner, acceptance["project"]))
+        assert "保修登记表" in squeeze(pdf_text(rendered.pdf))
+    finally:
+        service.close()

@@ -93,8 +93,7 @@ def test_every_kind_has_a_template_and_a_unique_code() -> None:
     assert len(codes) == len(set(codes))
     for info in rules.kinds().values():
         assert info.title and info.code.isascii() and info.code.isupper()
-        if info.kind in ("rectification_notice", "rectification_reply"):
-            assert (TEMPLATES_DIR / info.template).is_file()
+        assert (TEMPLATES_DIR / info.template).is_file()
 
 
 def test_labels() -> None:

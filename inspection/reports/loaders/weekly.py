@@ -4,7 +4,7 @@ per contractor; progress of the work items by site, with the stops in force.
 
 Orders are read through the rectification domain's own visibility rule, so a contractor's weekly
 shows its own orders only. Each part is its own function; parts for the domains still being built
-(inspections and grades, failed samples) join here as their data lands."""
+(inspections and grades, failed samples) live with those domains' loaders."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from inspection.rectification.rules import OPEN, OrderState, is_overdue
 from inspection.rectification.tables import RectificationOrder, WorkStop
 from inspection.reports import rules
 from inspection.reports.loaders.base import ReportData, letterhead, org_rows, site_names
+from inspection.reports.loaders.inspection import inspections_part
+from inspection.reports.loaders.ledger import failed_samples_part
+from inspection.samples.service import SamplesService
 
 RO = RectificationOrder
 DONE = {WorkItemStatus.completed.value, WorkItemStatus.accepted.value}
@@ -156,20 +159,24 @@ async def progress_part(project_ids: list[UUID], week: Week) -> list[dict[str, A
     return out
 
 
-async def _weekly(actor: Actor, project_ids: list[UUID], week: Week) -> dict[str, Any]:
+async def _weekly(actor: Actor, project_ids: list[UUID], week: Week, samples: SamplesService) -> dict[str, Any]:
     return {
         "week": {"monday": week.monday, "sunday": week.sunday, "as_of": week.as_of},
         "orders": await orders_part(actor, project_ids, week),
+        "inspections": await inspections_part(actor, project_ids, week.start, week.end),
+        "samples": await failed_samples_part(samples, actor, project_ids, week.start, week.end),
         "progress": await progress_part(project_ids, week),
     }
 
 
-async def load_project_weekly(actor: Actor, project_id: UUID, day: date, now: datetime) -> ReportData:
+async def load_project_weekly(
+    samples: SamplesService, actor: Actor, project_id: UUID, day: date, now: datetime
+) -> ReportData:
     await project_access(actor, project_id)  # NotFound unless a member
     week = Week.holding(day, now)
     project = await Project.select().where(Project.id == project_id).first()
     assert project is not None
-    context = await _weekly(actor, [project_id], week)
+    context = await _weekly(actor, [project_id], week, samples)
     context["scope"] = {"programme": "", "projects": [project["name"]]}
     return ReportData(
         kind="weekly",
@@ -186,7 +193,9 @@ def programme_id(district: str, year: int) -> UUID:
     return uuid5(NAMESPACE_URL, f"siteinspect:programme:{district}:{year}")
 
 
-async def load_programme_weekly(actor: Actor, district: str, year: int, day: date, now: datetime) -> ReportData:
+async def load_programme_weekly(
+    samples: SamplesService, actor: Actor, district: str, year: int, day: date, now: datetime
+) -> ReportData:
     if not district.strip():
         raise ValidationFailed("name the district of the programme", field="district")
     visible = await visible_project_ids(actor)
@@ -198,7 +207,7 @@ async def load_programme_weekly(actor: Actor, district: str, year: int, day: dat
         raise NotFound(f"no project of {district} {year} is yours")
     week = Week.holding(day, now)
     ids = [p["id"] for p in projects]
-    context = await _weekly(actor, ids, week)
+    context = await _weekly(actor, ids, week, samples)
     context["scope"] = {"programme": f"{district}{year}年老旧小区改造", "projects": [p["name"] for p in projects]}
     head = await letterhead(projects[0], actor.organisation_id)
     return ReportData(
