@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.projects.piccolo_app",
         "inspection.evidence.piccolo_app",
         "inspection.rectification.piccolo_app",
+        "inspection.complaints.piccolo_app",
     ]
 )

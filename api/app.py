@@ -17,9 +17,11 @@ from api import auth, evidence, health, projects, rectification, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
+from api.portal.router import portal_router, root
 from api.security import security_headers_middleware
 from inspection import __version__, db
 from inspection.clock import Clock, SystemClock
+from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -33,6 +35,7 @@ class UnmigratedDatabase(RuntimeError):
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:
+    evidence_service = EvidenceService(settings, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -40,7 +43,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         projects=ProjectsService(settings, clock),
         sync=SyncService(secret_key(settings), clock),
         rectification=RectificationService(settings, clock),
-        evidence=EvidenceService(settings, clock),
+        evidence=evidence_service,
+        complaints=ComplaintsService(settings, clock, evidence_service),
     )
 
 
@@ -76,6 +80,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             rectification.OrderController,
             rectification.NotificationController,
             evidence.EvidenceController,
+            root,
+            portal_router(),
         ],
         guards=[require_actor],
         dependencies={
