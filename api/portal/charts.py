@@ -24,7 +24,7 @@ def _fmt(v: float) -> str:
 def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[Series], title: str) -> Markup:
     """One horizontal bar per row, its parts stacked in the order of `series`; the total at the
     end. Scales to the widest row; fits a phone (the SVG's width follows its container)."""
-    width, label_w, bar_h, gap, top = 360, 120, 18, 10, 24
+    width, label_w, bar_h, gap, top = 380, 140, 18, 10, 24
     plot_w = width - label_w - 40
     biggest = max((sum(v) for _, v in rows), default=0) or 1
     height = top + len(rows) * (bar_h + gap) + 8
@@ -40,7 +40,7 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[S
         x += 14 + 12 * len(s.name) + 14
     for i, (name, values) in enumerate(rows):
         y = top + i * (bar_h + gap)
-        short = name if len(name) <= 9 else name[:8] + "…"
+        short = name if len(name) <= 10 else name[:9] + "…"
         out.append(
             f'<text x="{label_w - 6}" y="{y + bar_h - 5}" font-size="12" text-anchor="end">'
             f"<title>{escape(name)}</title>{escape(short)}</text>"
