@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import auth, evidence, health, projects, rectification, sync
+from api import auth, complaints, evidence, health, projects, rectification, sync
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             rectification.OrderController,
             rectification.NotificationController,
             evidence.EvidenceController,
+            complaints.ComplaintController,
             root,
             portal_router(),
         ],
