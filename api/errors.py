@@ -129,6 +129,13 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return problem(request, status, slug, title, exc.detail, errors=errors, headers=headers or None)
 
 
+def nesting_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A body nested deeper than the decoder's recursion limit: hostile or broken, never valid."""
+    detail = "the JSON body is nested too deeply"
+    errors = [{"field": "body", "message": detail, "source": "body"}]
+    return problem(request, 400, "validation", "The request is not valid", detail, errors=errors)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(
@@ -144,6 +151,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
+    RecursionError: nesting_error_handler,
     Exception: internal_error_handler,
 }
 

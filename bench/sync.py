@@ -161,6 +161,8 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
             "--log-level",
             "warning",
             "--no-access-log",
+            "--timeout-keep-alive",
+            "75",
         ],
         env=env,
         cwd=ROOT,

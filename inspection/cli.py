@@ -59,7 +59,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from inspection.demo import print_logins
 
         print_logins()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_keep_alive=settings.server.keep_alive_s,
+    )
     return 0
 
 

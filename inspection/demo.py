@@ -285,7 +285,15 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
             site_index += 1
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
+    await _domain_demos(settings, clock)
     return True
+
+
+async def _domain_demos(settings: Any, clock: SystemClock) -> None:
+    """Each domain's own demo records, on the programme made above."""
+    from inspection.rectification import demo as rectification_demo
+
+    await rectification_demo.load_demo(settings, clock.now(), f"{DEMO_CODE_PREFIX}01")
 
 
 def print_logins() -> None:

@@ -27,7 +27,7 @@ from inspection import db
 from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
-from inspection.errors import NotFound, VersionConflict
+from inspection.errors import NotFound, ValidationFailed, VersionConflict
 from inspection.sync.tables import ChangeCounter
 
 REFERENCE_BUCKET = "ref"
@@ -81,6 +81,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def refuse_nul(values: dict[str, Any]) -> None:
+    """PostgreSQL cannot store U+0000 in text and SQLite would keep it silently: refuse it on both
+    engines alike, before anything is written, naming the field."""
+    for key, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationFailed("text must not contain the NUL character (U+0000)", field=key)
+
+
 async def next_seq() -> int:
     rows = await db.raw("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
     if not rows:
@@ -126,6 +134,7 @@ class Write:
     async def insert(
         self, table: type[T], values: dict[str, Any], buckets: Iterable[str], *, audit_values: bool = True
     ) -> dict[str, Any]:
+        refuse_nul(values)
         row_id = values.get("id") or new_id()
         record = {
             **values,
@@ -165,6 +174,7 @@ class Write:
                 field="version",
                 current_version=row["version"],
             )
+        refuse_nul(changes)
         diff = {k: v for k, v in changes.items() if row.get(k) != v}
         if not diff and action == "update":
             return row

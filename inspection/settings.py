@@ -26,6 +26,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     port: int = 8000
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = []
+    keep_alive_s: int = 75
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -64,6 +65,10 @@ class LoggingSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     format: Literal["json", "text"] = "text"
 
 
+class RectificationSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    offline_answer_grace_hours: int = 72
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -71,6 +76,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     security: SecuritySettings = SecuritySettings()
     storage: StorageSettings = StorageSettings()
     logging: LoggingSettings = LoggingSettings()
+    rectification: RectificationSettings = RectificationSettings()
 
     @property
     def is_dev(self) -> bool:
@@ -81,6 +87,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "port"): (1, 65535),
     ("server", "max_body_bytes"): (1024, 100 * 1024 * 1024),
+    ("server", "keep_alive_s"): (1, 3600),
     ("database", "sqlite_busy_timeout_s"): (0, 3600),
     ("database", "pool_min_size"): (1, 1000),
     ("database", "pool_max_size"): (1, 1000),
@@ -93,6 +100,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
+    ("rectification", "offline_answer_grace_hours"): (0, 720),
 }
 
 

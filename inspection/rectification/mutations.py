@@ -9,6 +9,7 @@ server's state, so a stale tablet can never reopen a closed order.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from inspection.rectification.tables import OrderResponse, RectificationOrder
 from inspection.settings import get_settings
 from inspection.sync.registry import Outcome
 from inspection.sync.service import MutationContext
+from inspection.sync.tables import SyncDevice
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -84,12 +86,28 @@ async def create(ctx: MutationContext) -> Outcome:
     return Outcome("applied", detail.order.version, extra={"server_state": detail.order.status})
 
 
+async def device_time(ctx: MutationContext) -> tuple[datetime | None, int | None]:
+    """When the tablet says the mutation was made, and the skew measured for that tablet now."""
+    raw = ctx.mutation.get("device_ts")
+    try:
+        at = datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        raise ValidationFailed("device_ts must be an ISO 8601 time with its offset", field="device_ts") from None
+    if at is not None and at.tzinfo is None:
+        raise ValidationFailed("device_ts needs a time-zone offset", field="device_ts")
+    row = await SyncDevice.select(SyncDevice.clock_skew_ms).where(SyncDevice.id == ctx.device_row_id).first()
+    return at, (row["clock_skew_ms"] if row else None)
+
+
 async def respond(ctx: MutationContext) -> Outcome:
     order_id = entity(ctx)
     data = parse(ctx.args, s.RespondBody)
     if data.id is not None and await OrderResponse.exists().where(OrderResponse.id == data.id):
         return Outcome("noop", None, extra={"server_state": await _status(order_id)})
-    detail = await service(ctx).respond(ctx.actor, order_id, data)
+    device_at, skew_ms = await device_time(ctx)
+    detail = await service(ctx).respond(
+        ctx.actor, order_id, data, device_responded_at=device_at, device_clock_skew_ms=skew_ms
+    )
     return Outcome("applied", detail.order.version, extra={"server_state": detail.order.status})
 
 

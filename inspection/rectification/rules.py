@@ -238,6 +238,26 @@ def is_overdue(state: OrderState, deadline: datetime | None, now: datetime) -> b
     return state in AWAITING_CONTRACTOR and deadline is not None and now > deadline
 
 
+def answered_late(
+    responded_at: datetime,
+    deadline: datetime | None,
+    *,
+    device_responded_at: datetime | None = None,
+    device_clock_skew_ms: int | None = None,
+    grace: timedelta = timedelta(0),
+) -> bool:
+    """Was an answer late? Server time decides; the device's clock is only evidence. An answer
+    made offline before the deadline by the device's clock (corrected by the skew the server
+    measured when the device synced) that reaches the server within `grace` after the deadline
+    counts as on time. Nothing arriving after deadline + grace is on time, whatever a clock says."""
+    if deadline is None or responded_at <= deadline:
+        return False
+    if device_responded_at is None or responded_at > deadline + grace:
+        return True
+    corrected = device_responded_at + timedelta(milliseconds=device_clock_skew_ms or 0)
+    return corrected > deadline
+
+
 # Escalation
 
 

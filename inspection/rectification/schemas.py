@@ -121,6 +121,8 @@ class ResponseOut(Synced, kw_only=True):
     text: str
     responder_id: UUID | None
     responded_at: datetime
+    # the device's own time of an answer made offline (evidence, not order)
+    device_responded_at: datetime | None = None
     late: bool
     review: str
     reviewed_by_id: UUID | None

@@ -32,7 +32,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ from inspection.rectification.rules import (
     RuleBook,
     Severity,
     Source,
+    answered_late,
     choose_deadline,
     deadline_problem,
     decide,
@@ -359,7 +360,17 @@ class RectificationService:
                 await start_stop(w, order)
         return await self.get_order(actor, order_id)
 
-    async def respond(self, actor: Actor, order_id: UUID, data: s.RespondBody) -> s.OrderDetail:
+    async def respond(
+        self,
+        actor: Actor,
+        order_id: UUID,
+        data: s.RespondBody,
+        *,
+        device_responded_at: datetime | None = None,
+        device_clock_skew_ms: int | None = None,
+    ) -> s.OrderDetail:
+        """`device_responded_at`: when a tablet says the answer was made offline (sync push), kept
+        as evidence for the grace rule, never as the time of the answer."""
         if not data.text.strip() and not data.photos:
             raise ValidationFailed("answer with text, photos or both", field="text")
         async with write(actor, self.clock) as w:
@@ -378,6 +389,8 @@ class RectificationService:
                     "text": data.text,
                     "responder": actor.user_id,
                     "responded_at": w.now,
+                    "device_responded_at": _utc(device_responded_at),
+                    "device_clock_skew_ms": device_clock_skew_ms,
                 },
                 buckets,
             )
@@ -525,7 +538,13 @@ class RectificationService:
                 s.from_row(
                     r,
                     s.ResponseOut,
-                    late=order["deadline"] is not None and r["responded_at"] > self._deadline_at(order, r, history),
+                    late=answered_late(
+                        r["responded_at"],
+                        self._deadline_at(order, r, history) if order["deadline"] is not None else None,
+                        device_responded_at=r["device_responded_at"],
+                        device_clock_skew_ms=r["device_clock_skew_ms"],
+                        grace=timedelta(hours=self.settings.rectification.offline_answer_grace_hours),
+                    ),
                     photos=[_photo(p) for p in response_photos.get(r["id"], [])],
                 )
                 for r in responses

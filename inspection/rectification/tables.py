@@ -1,7 +1,7 @@
 """Rectification orders, responses, their history, work stops and the notification outbox
 (persistence only; the rules are in rules.py)."""
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -50,6 +50,10 @@ class OrderResponse(SyncColumns, Table, tablename="order_response"):
     text = Text(default="")
     responder = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     responded_at = Timestamptz()
+    # what the contractor's device said when the answer was made (evidence only, never order),
+    # and the skew the server measured for that device at the time it synced
+    device_responded_at = Timestamptz(null=True, default=None)
+    device_clock_skew_ms = BigInt(null=True, default=None)
     review = Varchar(length=20, default="pending")  # pending | accepted | rejected | cancelled
     reviewed_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     reviewed_at = Timestamptz(null=True, default=None)

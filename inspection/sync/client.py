@@ -9,12 +9,16 @@ for app developers:
   server's stored outcome, never a second application;
 - pull applies each page and its cursor in ONE local transaction, so a crash between pages
   resumes from the last page applied;
-- several people may use one tablet: rows, cursors and outboxes are kept per user.
+- several people may use one tablet: rows, cursors and outboxes are kept per user;
+- photos are kept on the tablet until the server has verified their bytes: records cite them by
+  SHA-256 at once (the server shows them as pending), the bytes go up when the link allows, and an
+  interrupted upload is simply sent again on the next sync.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import sqlite3
@@ -36,7 +40,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     user TEXT NOT NULL, seq INTEGER NOT NULL, mutation TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending', result TEXT, PRIMARY KEY (user, seq)
 );
+CREATE TABLE IF NOT EXISTS photos (
+    user TEXT NOT NULL, sha256 TEXT NOT NULL, project TEXT NOT NULL, content_type TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '', data BLOB NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+    announced INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0, error TEXT, PRIMARY KEY (user, sha256)
+);
 """
+
+# Upload answers that mean "try again later" rather than "these bytes will never be accepted".
+RETRYABLE = {401, 408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class SyncFailed(Exception):
@@ -51,6 +64,7 @@ class SyncReport:
     deletes: int = 0
     purged: int = 0
     reset: bool = False
+    photos_sent: int = 0
 
 
 class TabletClient:
@@ -255,6 +269,102 @@ class TabletClient:
             self.db.execute("COMMIT")
             sent += len(r.json()["results"])
 
+    # photos
+
+    def add_photo(self, data: bytes, project_id: Any, content_type: str = "image/jpeg", name: str = "") -> str:
+        """Keep a photo on the tablet for upload; returns the SHA-256 that records cite."""
+        if not self.user:
+            raise SyncFailed("sign in first")
+        sha256 = hashlib.sha256(data).hexdigest()
+        self.db.execute(
+            "INSERT INTO photos (user, sha256, project, content_type, name, data) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user, sha256) DO NOTHING",
+            (self.user, sha256, str(project_id), content_type, name, data),
+        )
+        return sha256
+
+    def photos(self, status: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT sha256, project, status, attempts, error FROM photos WHERE user = ?"
+        args: tuple[Any, ...] = (self.user,)
+        if status:
+            sql += " AND status = ?"
+            args += (status,)
+        keys = ("sha256", "project", "status", "attempts", "error")
+        return [dict(zip(keys, row, strict=True)) for row in self.db.execute(sql, args)]
+
+    def _photo_state(self, sha256: str, status: str, error: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE photos SET status = ?, error = ?, attempts = attempts + 1 WHERE user = ? AND sha256 = ?",
+            (status, error, self.user, sha256),
+        )
+
+    async def _send_bytes(self, target: dict[str, Any], data: bytes) -> httpx.Response:
+        headers = dict(target.get("headers") or {})
+        if target.get("via") == "api":
+            headers["Authorization"] = f"Bearer {self._meta(self.user, 'access_token') or ''}"
+            return await self.http.request(target["method"], target["url"], content=data, headers=headers)
+        # a presigned URL on the object store: no bearer token, and not through the API's client
+        async with httpx.AsyncClient(timeout=60) as direct:
+            return await direct.request(target["method"], target["url"], content=data, headers=headers)
+
+    async def _announce(self, sha256: str, project: str, content_type: str, name: str, size: int) -> httpx.Response:
+        r = await self._post(
+            "/api/v1/evidence/uploads",
+            {
+                "sha256": sha256,
+                "project_id": project,
+                "content_type": content_type,
+                "size": size,
+                "original_name": name,
+            },
+        )
+        if r.status_code in (200, 201):
+            self.db.execute("UPDATE photos SET announced = 1 WHERE user = ? AND sha256 = ?", (self.user, sha256))
+        return r
+
+    async def announce_photos(self) -> None:
+        """Tell the server about photos before the records that cite them are pushed, so those
+        records save with the photo pending. Needs no object store: works while it is down."""
+        rows = self.db.execute(
+            "SELECT sha256, project, content_type, name, length(data) FROM photos "
+            "WHERE user = ? AND status = 'pending' AND announced = 0",
+            (self.user,),
+        ).fetchall()
+        for sha256, project, content_type, name, size in rows:
+            r = await self._announce(sha256, project, content_type, name, size)
+            if r.status_code >= 300 and r.status_code not in RETRYABLE:
+                self._photo_state(sha256, "refused", r.text[:500])
+
+    async def upload_photos(self) -> int:
+        """Send and confirm every photo still pending. A photo the link drops stays pending for
+        the next sync; one the server refuses for good is marked refused, with the server's
+        reason, for the user to see."""
+        sent = 0
+        rows = self.db.execute(
+            "SELECT sha256, project, content_type, name, data FROM photos WHERE user = ? AND status = 'pending'",
+            (self.user,),
+        ).fetchall()
+        for sha256, project, content_type, name, data in rows:
+            try:
+                # announcing again is harmless and gives a fresh upload target (presigned URLs expire)
+                r = await self._announce(sha256, project, content_type, name, len(data))
+                if r.status_code in (200, 201) and r.json().get("upload"):
+                    ticket = r.json()
+                    r = await self._send_bytes(ticket["upload"], data)
+                    if r.status_code < 300:
+                        r = await self._post(ticket["complete_url"], {})
+            except (httpx.TransportError, SyncFailed) as exc:
+                self._photo_state(sha256, "pending", f"link lost: {type(exc).__name__}")
+                continue
+            if r.status_code < 300:
+                self._photo_state(sha256, "stored")
+                sent += 1
+            elif r.status_code in RETRYABLE:
+                self._photo_state(sha256, "pending", f"server answered {r.status_code}")
+            else:
+                self._photo_state(sha256, "refused", r.text[:500])
+        return sent
+
     # pull
 
     def _apply_page(self, body: dict[str, Any], report: SyncReport) -> None:
@@ -314,9 +424,14 @@ class TabletClient:
         raise SyncFailed("pull did not finish within max_pages")
 
     async def sync(self) -> SyncReport:
+        """Announce new photos, push the outbox (its records may cite those photos), send the
+        photos' bytes, then pull what changed."""
+        await self.announce_photos()
         pushed = await self.push()
+        photos_sent = await self.upload_photos()
         report = await self.pull()
         report.pushed = pushed
+        report.photos_sent = photos_sent
         return report
 
     def close(self) -> None:

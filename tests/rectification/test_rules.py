@@ -4,7 +4,7 @@ arithmetic, overdue, escalation thresholds and counts. No database."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +24,7 @@ from inspection.rectification.rules import (
     OrderState,
     Party,
     Severity,
+    answered_late,
     choose_deadline,
     deadline_problem,
     decide,
@@ -271,3 +272,35 @@ def test_shipped_rules_cover_every_kind_and_severity_and_are_marked() -> None:
 def test_rules_file_errors_name_the_missing_entry() -> None:
     with pytest.raises(ValueError, match=r"deadline\.quality\.general"):
         parse_rulebook({"deadline": {}, "escalation": {}})
+
+
+_DL = datetime(2026, 5, 10, 16, 0, tzinfo=UTC)  # the deadline
+_H = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("arrived", "device_at", "skew_h", "grace_h", "late"),
+    [
+        (_DL - _H, None, 0, 72, False),  # arrived before the deadline: on time, whatever else
+        (_DL + _H, None, 0, 72, True),  # online answer after the deadline: late
+        (_DL + 5 * _H, _DL - 2 * _H, 0, 72, False),  # made offline before, arrived within the grace
+        (_DL + 80 * _H, _DL - 2 * _H, 0, 72, True),  # made before, but arrived after deadline + grace
+        (_DL + 5 * _H, _DL - 2 * _H, 0, 0, True),  # grace turned off: only server time counts
+        (_DL + 5 * _H, _DL + _H, 0, 72, True),  # the device itself says it was after the deadline
+        # the tablet's clock runs 3 h slow (skew +3 h): "2 h before" was really 1 h after
+        (_DL + 5 * _H, _DL - 2 * _H, 3, 72, True),
+        # the tablet's clock runs 4 h fast (skew -4 h): "1 h after" was really 3 h before
+        (_DL + 5 * _H, _DL + _H, -4, 72, False),
+    ],
+)
+def test_answer_lateness_and_the_offline_grace(arrived, device_at, skew_h, grace_h, late) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        answered_late(
+            arrived,
+            _DL,
+            device_responded_at=device_at,
+            device_clock_skew_ms=skew_h * 3_600_000,
+            grace=timedelta(hours=grace_h),
+        )
+        is late
+    )

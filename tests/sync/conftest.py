@@ -22,6 +22,7 @@ class FlakyTransport(httpx.AsyncBaseTransport):
         self.lose_answers = 0
         self.fail_after_requests: int | None = None
         self.requests = 0
+        self.cut_uploads = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.offline:
@@ -29,6 +30,15 @@ class FlakyTransport(httpx.AsyncBaseTransport):
         self.requests += 1
         if self.fail_after_requests is not None and self.requests > self.fail_after_requests:
             raise httpx.ConnectError("signal lost")
+        if self.cut_uploads and request.method == "PUT":
+            # the signal drops half-way through a photo: the server gets part of the body, the
+            # tablet gets no answer
+            self.cut_uploads -= 1
+            body = await request.aread()
+            cut = httpx.Request(request.method, request.url, headers=request.headers, content=body[: len(body) // 2])
+            cut.headers["content-length"] = str(len(body))
+            await (await self.inner.handle_async_request(cut)).aread()
+            raise httpx.WriteError("connection reset while sending the photo")
         response = await self.inner.handle_async_request(request)
         if self.lose_answers:
             self.lose_answers -= 1

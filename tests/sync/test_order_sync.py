@@ -64,3 +64,70 @@ async def test_other_contractor_cannot_touch_the_order(world: World, tablets: Ta
     await other.push()
     result = other.outbox()[0]["result"]
     assert (result["status"], result["code"]) == ("rejected", "not-found")
+
+
+async def test_photo_taken_offline_survives_an_interrupted_upload(world: World, tablets: Tablets, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.evidence.conftest import jpeg
+
+    svc = RectificationService(world.services.settings, clock)
+    order_id = await order_in(svc, world, clock, OrderState.issued)
+    contractor = await tablets("contractor_a")
+    inspector = await tablets("inspector")
+    await contractor.sync()
+    contractor.transport.offline = True  # type: ignore[attr-defined]
+    photo = contractor.add_photo(jpeg(seed=11), world.p1.id, name="after.jpg")  # type: ignore[union-attr]
+    contractor.enqueue("order.respond@1", order_id, {"text": "管沟已回填并夯实", "photos": [photo]})
+    contractor.transport.offline = False  # type: ignore[attr-defined]
+    contractor.transport.cut_uploads = 1  # type: ignore[attr-defined]
+    report = await contractor.sync()
+    assert report.pushed == 1 and report.photos_sent == 0
+    assert contractor.outbox()[0]["result"]["status"] == "applied", "the answer counts while its photo is pending"
+    assert [p["status"] for p in contractor.photos()] == ["pending"]
+    meta = await world.get("contractor_a", f"/api/v1/evidence/{photo}/meta")
+    assert meta.json()["status"] == "pending", "half a photo is never kept"
+
+    inspector.enqueue("order.accept@1", order_id, {"note": "照片还没到"})
+    await inspector.sync()
+    refused = inspector.outbox()[0]["result"]
+    assert refused["status"] == "rejected", "an answer is not accepted while its photos are pending"
+
+    report = await contractor.sync()
+    assert report.photos_sent == 1 and [p["status"] for p in contractor.photos()] == ["stored"]
+    meta = await world.get("contractor_a", f"/api/v1/evidence/{photo}/meta")
+    assert meta.json()["status"] == "stored"
+    inspector.enqueue("order.accept@1", order_id, {"note": "复查合格"})
+    await inspector.sync()
+    assert inspector.outbox()[1]["result"]["server_state"] == "closed"
+
+
+async def test_answer_made_offline_before_the_deadline_counts_within_the_grace(
+    world: World, tablets: Tablets, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    svc = RectificationService(world.services.settings, clock)
+    inspector = actor_of(world, "inspector")
+    contractor = await tablets("contractor_a")
+
+    def tablet_clock_follows_the_server() -> None:
+        contractor.clock_offset = clock.now() - datetime.now(UTC)
+
+    results = {}
+    for arrival_h in (5, 80):  # the grace is 72 h by default
+        order_id = await order_in(svc, world, clock, OrderState.issued)
+        deadline = (await svc.get_order(inspector, order_id)).order.deadline
+        await contractor.sync()
+        clock.set(deadline - timedelta(hours=2))
+        tablet_clock_follows_the_server()
+        contractor.transport.offline = True  # type: ignore[attr-defined]
+        contractor.enqueue("order.respond@1", order_id, {"text": "楼道隔离围挡已补齐"})
+        contractor.transport.offline = False  # type: ignore[attr-defined]
+        clock.set(deadline + timedelta(hours=arrival_h))
+        tablet_clock_follows_the_server()
+        await contractor.sync()
+        answer = (await svc.get_order(inspector, order_id)).responses[0]
+        assert answer.responded_at == deadline + timedelta(hours=arrival_h), "server time is the time of record"
+        assert answer.device_responded_at is not None
+        assert abs(answer.device_responded_at - (deadline - timedelta(hours=2))) < timedelta(seconds=5)
+        results[arrival_h] = answer.late
+    assert results == {5: False, 80: True}

@@ -1,0 +1,107 @@
+"""Every route in the OpenAPI document, called by someone who must not see project P1's records:
+a member of another project only, and a contractor of another company on the same project. The
+routes come from the app itself, so a new route cannot escape the sweep: one with a path parameter
+the sweep has no record for fails until a record is named for it here."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from inspection.rectification import schemas as rs
+from inspection.rectification.service import RectificationService
+from tests.evidence.conftest import jpeg, sha
+from tests.factories import World
+from tests.rectification.helpers import actor_of, create_body
+
+# Routes anyone signed in may read, and why.
+SHARED = {
+    "/api/v1/organisations/{org_id}": "organisations are reference data every tablet holds",
+}
+# Routes about the caller's own account: the id in the path is matched against the caller.
+OWN = {"/api/v1/auth/devices/{device_id}"}
+
+
+async def _upload(world: World, who: str, data: bytes) -> str:
+    digest = sha(data)
+    r = await world.client.put(
+        f"/api/v1/evidence/{digest}?project_id={world.id_of('p1')}",
+        content=data,
+        headers={**world.headers(who), "content-type": "application/octet-stream"},
+    )
+    assert r.status_code in (200, 201), r.text
+    return digest
+
+
+async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
+    """Records of project P1 that belong to contractor A, and the ids to put in each path."""
+    svc = RectificationService(world.services.settings, clock)
+    inspector, contractor = actor_of(world, "inspector"), actor_of(world, "contractor_a")
+    before = await _upload(world, "inspector", jpeg(seed=1))
+    after = await _upload(world, "contractor_a", jpeg(seed=2))
+    order = (await svc.create_order(inspector, create_body(world, issue=True, photos=[before]))).order
+    detail = await svc.respond(contractor, order.id, rs.RespondBody(text="已整改", photos=[after]))
+    late = (await svc.create_order(inspector, create_body(world, issue=True))).order
+    await svc.escalate(clock.now() + timedelta(days=60))
+    owner_feed = await world.get("owner", "/api/v1/notifications")
+    notes = owner_feed.json()["items"]
+    assert notes, "escalation made no notification to sweep"
+    members = (await world.get("owner", f"/api/v1/projects/{world.id_of('p1')}/members")).json()["items"]
+    membership = next(m for m in members if m["user_id"] == str(world.users["contractor_a"].id))
+    params = {
+        "project_id": world.id_of("p1"),
+        "site_id": world.id_of("site1"),
+        "building_id": world.id_of("building1"),
+        "work_item_id": world.id_of("work_a"),
+        "order_id": order.id,
+        "sha256": after,
+        "membership_id": membership["id"],
+        "user_id": world.users["contractor_a"].id,
+        "org_id": world.orgs["contractor_a"].id,
+        "device_id": "test-device",
+        "notification_id": notes[0]["id"],
+    }
+    # what neither sweeper may ever see in any answer
+    secret = {str(order.id), str(late.id), str(detail.responses[0].id), after, before, str(notes[0]["id"])}
+    return {"params": params, "secret": secret}
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    spec = app.openapi_schema.to_schema()
+    out = []
+    for path, item in spec["paths"].items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            if method in item:
+                out.append((method.upper(), path))
+    return out
+
+
+async def test_no_route_shows_or_changes_another_partys_records(world: World, app, clock) -> None:  # type: ignore[no-untyped-def]
+    victims = await _victims(world, app, clock)
+    params, secret = victims["params"], victims["secret"]
+    checked = 0
+    for method, path in _routes(app):
+        if path in SHARED or path in OWN or not path.startswith("/api/"):
+            continue
+        names = re.findall(r"{(\w+)}", path)
+        unknown = [n for n in names if n not in params]
+        assert not unknown, f"{method} {path}: name a P1 record for {unknown} in this sweep"
+        url = path
+        for n in names:
+            url = url.replace("{" + n + "}", str(params[n]))
+        for who in ("outsider", "contractor_b"):
+            if who == "contractor_b" and not (set(names) & {"order_id", "sha256", "notification_id"}) and names:
+                continue  # P1 context (sites, buildings) is contractor B's to read; its own rules are tested elsewhere
+            query = {"project_id": str(params["project_id"])} if method == "GET" else None
+            r = await world.client.request(
+                method, url, headers=world.headers(who), params=query, json={} if method != "GET" else None
+            )
+            checked += 1
+            assert r.status_code != 500, (who, method, path, r.text)
+            if names:
+                assert not 200 <= r.status_code < 300, (who, method, path, r.status_code, r.text[:300])
+            answer = r.text.replace(url, "")  # a problem's `instance` echoes the caller's own URL
+            leaked = [s for s in secret if s in answer]
+            assert not leaked, (who, method, path, leaked)
+    assert checked > 30

@@ -1,0 +1,46 @@
+"""`siteinspect demo`: the seed plans' scale, every role, orders in every state, and loading it a
+second time adds nothing."""
+
+from __future__ import annotations
+
+from inspection import db
+from inspection.demo import BUILDINGS, FLOOR_AREA_M2, HOUSEHOLDS, SITES, load_demo
+
+
+async def _counts() -> dict[str, int]:
+    out = {}
+    for table in [
+        "organisation",
+        "app_user",
+        "project",
+        "site",
+        "building",
+        "work_item",
+        "membership",
+        "rectification_order",
+        "order_response",
+        "evidence",
+        "audit_entry",
+    ]:
+        out[table] = (await db.raw(f"SELECT COUNT(*) AS n FROM {table}"))[0]["n"]
+    return out
+
+
+async def test_demo_has_the_seed_scale_and_loads_once() -> None:
+    assert await load_demo(quiet=True) is True
+    first = await _counts()
+    sites = await db.raw("SELECT SUM(households) AS h, SUM(floor_area_m2) AS a, SUM(building_count) AS b FROM site")
+    assert first["site"] == SITES
+    assert first["building"] == BUILDINGS == sites[0]["b"]
+    assert sites[0]["h"] == HOUSEHOLDS
+    assert round(float(sites[0]["a"])) == FLOOR_AREA_M2
+    roles = {r["role"] for r in await db.raw("SELECT DISTINCT role FROM membership")}
+    assert {"owner", "inspector", "supervisor", "contractor", "authority", "resident_supervisor", "viewer"} <= roles
+
+    states = {r["status"] for r in await db.raw("SELECT status FROM rectification_order")}
+    assert {"issued", "responded", "closed", "rejected"} <= states
+    stored = await db.raw("SELECT COUNT(*) AS n FROM evidence WHERE status = 'stored'")
+    assert stored[0]["n"] >= first["rectification_order"]
+
+    assert await load_demo(quiet=True) is False
+    assert await _counts() == first
