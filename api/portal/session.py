@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +32,9 @@ from inspection.signing import unsign
 # (fetched from the API with the same cookie) still find a live token.
 REFRESH_MARGIN_S = 5 * 60
 # Two tabs refreshing with the same refresh token at once: the second gets the first's new pair
-# instead of being signed out by the rotation.
-_RECENT_S = 30.0
+# instead of being signed out by the rotation. Kept short: within it a copy of the old cookie
+# would be upgraded too.
+_RECENT_S = 10.0
 _recent: dict[str, tuple[float, IssuedTokens]] = {}
 _refresh_lock = asyncio.Lock()
 
@@ -65,7 +65,7 @@ class Viewer:
 async def _refresh(services: Services, cookie: SessionCookie) -> IssuedTokens:
     key = hashlib.sha256(cookie.refresh_token.encode()).hexdigest()
     async with _refresh_lock:
-        now = time.monotonic()
+        now = services.clock.now().timestamp()
         for k in [k for k, (at, _) in _recent.items() if now - at > _RECENT_S]:
             del _recent[k]
         if key in _recent:

@@ -322,3 +322,39 @@ async def test_unknown_site_has_no_notice(app, url: str) -> None:
     async with browser(app) as anyone:
         r = await anyone.get(url)
         assert r.status_code == 404
+
+
+async def test_the_session_refreshes_before_the_access_token_expires(app, world, clock) -> None:
+    async with browser(app) as b:
+        await sign_in(b, world.users["supervisor"].username)
+        first = b.cookies.get("si_session")
+        clock.advance(timedelta(minutes=11))  # access tokens last 15 minutes; refreshed in the last 5
+        page = await b.get("/portal/")
+        assert page.status_code == 200
+        assert any(c.startswith("si_session=") for c in page.headers.get_list("set-cookie"))
+        assert b.cookies.get("si_session") != first
+        clock.advance(timedelta(minutes=11))  # the first pair is long dead; the rotated one carries on
+        assert (await b.get("/portal/orders/")).status_code == 200
+        # a stolen copy of the first cookie no longer signs anyone in
+        async with browser(app) as thief:
+            thief.cookies.set("si_session", first or "", domain="127.0.0.1")
+            r = await thief.get("/portal/")
+            assert r.status_code == 303 and "/portal/login" in r.headers["location"]
+
+
+async def test_the_cookie_reads_through_the_api_but_never_writes(app, world) -> None:
+    order = await issue_order(app, world)
+    async with browser(app) as b:
+        await sign_in(b, world.users["contractor_a"].username)
+        r = await b.get(f"/api/v1/rectification/orders/{order.id}")
+        assert r.status_code == 200
+        r = await b.post(f"/api/v1/rectification/orders/{order.id}/respond", json={"text": "by cookie"})
+        assert r.status_code == 401
+
+
+async def test_next_after_sign_in_stays_on_this_site(app, world) -> None:
+    async with browser(app) as b:
+        page = await b.get("/portal/login?next=https://evil.example/x")
+        assert 'name="next" value="/portal/"' in page.text
+        page = await b.get("/portal/login?next=//evil.example/x")
+        assert 'name="next" value="/portal/"' in page.text
