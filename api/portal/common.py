@@ -25,30 +25,40 @@ PROJECT_REPORTS = [
     ("weekly", "周报", "/api/v1/reports/projects/{}/weekly.pdf"),
     ("warranty", "保修清单", "/api/v1/reports/projects/{}/warranty.pdf"),
 ]
-ORDER_REPORT = ("rectification", "整改通知单 PDF", "/api/v1/reports/rectification/{}.pdf")
+ORDER_REPORTS = [
+    ("rectification", "整改通知单", "/api/v1/reports/rectification/{}.pdf"),
+    ("rectification-reply", "整改回复单", "/api/v1/reports/rectification/{}.pdf?kind=reply"),
+]
 INSPECTION_REPORT = ("inspection", "检查记录 PDF", "/api/v1/reports/inspections/{}.pdf")
 
 _PARAM = re.compile(r"\{[^}]*\}")
 
 
-def _route_shapes(app: Litestar) -> set[str]:
-    shapes: set[str] | None = getattr(app.state, "portal_route_shapes", None)
-    if shapes is None:
-        shapes = {_PARAM.sub("{}", route.path) for route in app.routes}
-        app.state.portal_route_shapes = shapes
-    return shapes
+def _route_patterns(app: Litestar) -> list[re.Pattern[str]]:
+    patterns: list[re.Pattern[str]] | None = getattr(app.state, "portal_route_patterns", None)
+    if patterns is None:
+        patterns = []
+        for route in app.routes:
+            if "GET" in getattr(route, "methods", ()):
+                pieces = _PARAM.split(route.path)
+                patterns.append(re.compile("[^/]+".join(re.escape(p) for p in pieces)))
+        app.state.portal_route_patterns = patterns
+    return patterns
 
 
-def has_route(app: Litestar, shape: str) -> bool:
-    return shape in _route_shapes(app)
+def has_route(app: Litestar, url: str) -> bool:
+    """Whether this build serves GET `url` (the reports arrive in their own branch)."""
+    path = url.split("?", 1)[0]
+    return any(p.fullmatch(path) for p in _route_patterns(app))
 
 
 def report_links(app: Litestar, reports: Sequence[tuple[str, str, str]], record_id: UUID) -> list[dict[str, str]]:
-    return [
-        {"key": key, "label": label, "url": shape.format(record_id)}
-        for key, label, shape in reports
-        if has_route(app, shape)
-    ]
+    out = []
+    for key, label, shape in reports:
+        url = shape.format(record_id)
+        if has_route(app, url):
+            out.append({"key": key, "label": label, "url": url})
+    return out
 
 
 async def organisation_names(services: Services, actor: Actor, ids: set[UUID | None]) -> dict[UUID, str]:

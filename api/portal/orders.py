@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 
 from api.evidence import UPLOAD_ROUTE_CEILING
-from api.portal.common import ORDER_REPORT, Me, Svc, member_names, organisation_names, report_links, store_photos
+from api.portal.common import ORDER_REPORTS, Me, Svc, member_names, organisation_names, report_links, store_photos
 from api.portal.errors import title_for
 from api.portal.forms import read_form
 from api.portal.session import check_csrf, current_viewer
@@ -107,7 +107,7 @@ class OrderPages(Controller):
             can_review=can_review,
             max_photos=MAX_REPLY_PHOTOS,
             default_deadline=(today + timedelta(days=7)).isoformat(),
-            reports=report_links(request.app, [ORDER_REPORT], order.id),
+            reports=report_links(request.app, ORDER_REPORTS if detail.responses else ORDER_REPORTS[:1], order.id),
             error=extra.pop("error", None),
             done=request.query_params.get("done"),
             form=extra.pop("form", {}),
