@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from api.portal.charts import PALETTE, Series, stacked_bars
 from api.portal.common import PROJECT_REPORTS, Me, Svc, report_links
+from api.portal.panels import dashboard_panels
 from api.portal.session import current_viewer
 from api.portal.templating import redirect, render
 from inspection.complaints.rules import ComplaintState
@@ -63,7 +64,7 @@ class OfficePages(Controller):
             contractors=totals.contractors,
             overdue=overdue,
             new_complaints=new_complaints,
-            sections=await dashboard_sections(request, services, actor, [p.id for p in projects]),
+            sections=await dashboard_panels(services, actor, [p.id for p in projects]),
         )
 
     @get("/projects/{project_id:uuid}", name="portal-project")
@@ -101,10 +102,3 @@ class OfficePages(Controller):
             complaints=complaints,
             reports=report_links(request.app, PROJECT_REPORTS, project_id),
         )
-
-
-async def dashboard_sections(
-    request: Request[Any, Any, Any], services: Any, actor: Any, project_ids: list[UUID]
-) -> list[dict[str, Any]]:
-    """Extra dashboard panels from domains that offer them (inspections, samples, warranty)."""
-    return []

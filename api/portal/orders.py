@@ -17,6 +17,7 @@ from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import ORDER_REPORTS, Me, Svc, member_names, organisation_names, report_links, store_photos
 from api.portal.errors import title_for
 from api.portal.forms import read_form
+from api.portal.panels import contractor_material
 from api.portal.session import check_csrf, current_viewer
 from api.portal.templating import redirect, render
 from inspection.errors import DomainError, NotFound, ValidationFailed
@@ -60,6 +61,7 @@ class OrderPages(Controller):
             items = page.items
             heading = "整改单"
         projects = await services.projects.list_projects(actor, None, None, limit=500, offset=0)
+        material = await contractor_material(services, actor) if viewer.is_contractor else None
         return render(
             request,
             "orders.html",
@@ -70,6 +72,7 @@ class OrderPages(Controller):
             status=status.value if status else "",
             overdue=overdue,
             states=list(OrderState),
+            material=material,
         )
 
     async def _detail(

@@ -64,6 +64,13 @@ LABELS: dict[str, dict[str, str]] = {
     "project_status": {"planning": "筹备", "active": "在建", "accepted": "已验收", "closed": "已关闭"},
     "work_status": {"planned": "未开工", "in_progress": "施工中", "completed": "已完工", "accepted": "已验收"},
     "category": {"basic": "基础类", "improvement": "完善类", "upgrade": "提升类"},
+    "batch_status": {
+        "awaiting_sampling": "待取样",
+        "sampling": "送检中",
+        "accepted": "合格",
+        "rejected": "不合格",
+        "disposed": "已退场",
+    },
     "complaint_status": {"new": "待处理", "ordered": "已转整改", "dismissed": "不予处理"},
     "complaint_topic": {
         "quality": "工程质量",
