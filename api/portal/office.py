@@ -12,7 +12,7 @@ from litestar.params import FromPath
 
 from api.portal.charts import PALETTE, Series, stacked_bars
 from api.portal.common import PROJECT_REPORTS, Me, Svc, report_links
-from api.portal.panels import dashboard_panels
+from api.portal.panels import dashboard_panels, project_panels
 from api.portal.session import current_viewer
 from api.portal.templating import redirect, render
 from inspection.complaints.rules import ComplaintState
@@ -101,4 +101,5 @@ class OfficePages(Controller):
             orders=open_orders,
             complaints=complaints,
             reports=report_links(request.app, PROJECT_REPORTS, project_id),
+            sections=await project_panels(services, actor, project_id, request.app),
         )

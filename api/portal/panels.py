@@ -150,3 +150,57 @@ async def contractor_material(services: Services, actor: Actor) -> dict[str, Any
             detail = await samples.get_batch(actor, b.id)
             waiting += [(b, smp) for smp in detail.samples if smp.verdict.value == "pending"]
     return {"batches": batches, "waiting": waiting}
+
+
+async def project_panels(services: Services, actor: Actor, project_id: UUID, app: Any) -> list[dict[str, Any]]:
+    """A project's recent inspections (with their PDF when the reports are in the build), its
+    grade distribution and score trend, and its warranties expiring soon."""
+    from api.portal.common import INSPECTION_REPORT, report_links
+
+    panels: list[dict[str, Any]] = []
+    checklists = optional(services, "checklists")
+    if checklists is not None:
+        try:
+            recent = await checklists.list(actor, project_id=project_id, status="submitted", limit=10)
+            summary = await checklists.project_summary(actor, project_id)
+        except (Forbidden, NotFound):
+            recent = summary = None
+        if recent is not None and summary is not None:
+            tz = services.rectification.book.calendar.tz
+            rows = []
+            for i in recent.items:
+                pdf = report_links(app, [INSPECTION_REPORT], i.id)
+                rows.append(
+                    {
+                        "title": f"{i.template_code} · {i.grade or '—'}"
+                        + (f" · {i.total:.1f} 分" if i.total is not None else ""),
+                        "meta": i.submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if i.submitted_at else "",
+                        "url": pdf[0]["url"] if pdf else "",
+                        "download": bool(pdf),
+                    }
+                )
+            points = [
+                (p.submitted_at.astimezone(tz).strftime("%m-%d"), p.total) for p in summary.trend if p.total is not None
+            ]
+            panels.append(
+                {
+                    "key": "inspections",
+                    "title": f"最近检查（共 {recent.total} 次）",
+                    "chart": columns(
+                        [(g, summary.by_grade.get(g, 0), colour) for g, colour in GRADES], "检查评定等级分布"
+                    ),
+                    "rows": rows,
+                    "empty": "尚无已提交的检查。",
+                }
+            )
+            panels.append(
+                {
+                    "key": "score-trend",
+                    "title": "检查得分趋势",
+                    "chart": line(points[-TREND_POINTS:], "检查得分趋势", guides=[(80, "优良 80"), (70, "合格 70")]),
+                    "rows": [],
+                    "empty": "",
+                }
+            )
+    panels += await warranty_panels(services, actor, [project_id])
+    return panels
