@@ -24,7 +24,7 @@ def _fmt(v: float) -> str:
 def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[Series], title: str) -> Markup:
     """One horizontal bar per row, its parts stacked in the order of `series`; the total at the
     end. Scales to the widest row; fits a phone (the SVG's width follows its container)."""
-    width, label_w, bar_h, gap, top = 380, 140, 18, 10, 24
+    width, label_w, bar_h, gap, top = 340, 130, 20, 10, 26
     plot_w = width - label_w - 40
     biggest = max((sum(v) for _, v in rows), default=0) or 1
     height = top + len(rows) * (bar_h + gap) + 8
@@ -42,7 +42,7 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[S
         y = top + i * (bar_h + gap)
         short = name if len(name) <= 10 else name[:9] + "…"
         out.append(
-            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" font-size="12" text-anchor="end">'
+            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" font-size="13" text-anchor="end">'
             f"<title>{escape(name)}</title>{escape(short)}</text>"
         )
         x0 = float(label_w)
@@ -133,8 +133,10 @@ def line(
                 f"<title>{escape(name)}：{_fmt(value)}</title></circle>"
             )
             if i % every == 0 or i == len(points) - 1:
+                # the first and last labels hug the plot's edges so they are never cut off
+                anchor = "start" if i == 0 and len(points) > 1 else "end" if i == len(points) - 1 else "middle"
                 out.append(
-                    f'<text x="{x:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">{escape(name)}</text>'
+                    f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="{anchor}">{escape(name)}</text>'
                 )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every label above went through escape()

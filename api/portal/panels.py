@@ -140,13 +140,15 @@ async def contractor_material(services: Services, actor: Actor) -> dict[str, Any
     samples = optional(services, "samples")
     if samples is None:
         return None
+    from inspection.samples.rules import BatchStatus  # present whenever the service is
+
     batches = []
     waiting = []
-    for status in ("awaiting_sampling", "sampling"):
+    for status in (BatchStatus.awaiting_sampling, BatchStatus.sampling):
         page = await samples.list_batches(actor, status=status, limit=100)
         batches += page.items
     for b in batches:
-        if b.status.value == "sampling":
+        if b.status is BatchStatus.sampling:
             detail = await samples.get_batch(actor, b.id)
             waiting += [(b, smp) for smp in detail.samples if smp.verdict.value == "pending"]
     return {"batches": batches, "waiting": waiting}

@@ -8,6 +8,8 @@ import asyncio
 import io
 import json
 from datetime import date, timedelta
+from decimal import Decimal
+from hashlib import sha256
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -127,8 +129,6 @@ async def seed() -> dict[str, Any]:
         )
     inspector = actor(users["supervisor"], orgs["supervisor"])
     defect = photo((120, 60, 40))
-    from hashlib import sha256
-
     digest = sha256(defect).hexdigest()
 
     async def chunks() -> Any:
@@ -170,6 +170,7 @@ async def seed() -> dict[str, Any]:
         ),
     )
     await services.rectification.escalate()
+    await _other_domains(services, settings, clock, project.id, work, users, orgs, inspector)
     return {
         "project": str(project.id),
         "site": str(site.id),
@@ -182,6 +183,72 @@ async def seed() -> dict[str, Any]:
         "resident_name": resident.display_name,
         "contractor_a_name": orgs["contractor_a"].name,
     }
+
+
+async def _other_domains(
+    services: Any, settings: Any, clock: Any, project_id: Any, work: Any, users: Any, orgs: Any, inspector: Actor
+) -> None:
+    """Inspections and material samples when this build has those domains, so the dashboard's
+    charts and the contractor's material panel have something to show."""
+    try:
+        from inspection.checklists import schemas as cs
+        from inspection.checklists.catalogue import import_shipped
+        from inspection.checklists.service import ChecklistsService
+    except ImportError:
+        pass
+    else:
+        await import_shipped(clock)
+        signature = photo((20, 20, 20))
+        digest = sha256(signature).hexdigest()
+
+        async def chunks() -> Any:
+            yield signature
+
+        await services.evidence.upload(inspector, digest, chunks(), declared_size=len(signature), project_id=project_id)
+        items = ["G1", "G2", "G3", "G4", "G5", "G6", "N1", "N2", "N3", "N4", "N5"]
+        for days_ago, deductions in [(20, {"N1": 4}), (13, {"G2": 6, "N3": 8}), (6, {"G1": 10, "N1": 10}), (0, {})]:
+            at = FixedClock(clock.now() - timedelta(days=days_ago))
+            svc = ChecklistsService(settings, at)
+            draft = await svc.create(
+                inspector,
+                cs.InspectionCreate(
+                    project_id=project_id, work_item_id=work["roof"].id, template_code="jgj59-fastener-scaffold"
+                ),
+            )
+            iid = draft.inspection.id
+            answers = [
+                cs.AnswerIn(
+                    item_code=c, deduction=float(deductions.get(c, 0)), photos=[digest] if c in deductions else []
+                )
+                for c in items
+            ]
+            await svc.set_answers(inspector, iid, [*answers, cs.AnswerIn(item_code="A1", value="no")])
+            await svc.submit(inspector, iid, cs.SubmitBody(signature_sha256=digest))
+    try:
+        from inspection.samples import schemas as ss
+    except ImportError:
+        return
+    lab = await make_org(services, OrgKind.lab, "市建设工程质量检测中心")
+    contractor = actor(users["contractor_a"], orgs["contractor_a"])
+    for number, take in [("HRB-2611-07", True), ("HRB-2611-09", False)]:
+        batch = await services.samples.create_batch(
+            contractor,
+            ss.BatchCreate(
+                project_id=project_id,
+                material="rebar",
+                specification="HRB400E Φ16",
+                manufacturer="北方钢铁集团",
+                batch_number=number,
+                quantity=Decimal("42.5"),
+                unit="t",
+                arrival_date=date.today() - timedelta(days=3),
+                work_item_id=work["roof"].id,
+            ),
+        )
+        if take:
+            await services.samples.take_sample(
+                contractor, batch.batch.id, ss.SampleCreate(lab_id=lab.id, witness_id=users["supervisor"].id)
+            )
 
 
 async def main() -> None:

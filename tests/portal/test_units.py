@@ -21,7 +21,7 @@ def test_stacked_bars_scale_to_the_widest_row_and_escape_names() -> None:
     svg = str(
         stacked_bars([("甲<公司>", [2, 2]), ("乙", [0, 1])], [Series("逾期", "#c00"), Series("未逾期", "#f90")], "t")
     )
-    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="18"', svg)]
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="\d+" width="([\d.]+)" height="20"', svg)]
     assert widths[0] == widths[1] and widths[2] == pytest.approx(widths[0] / 2)  # 4 is the widest: 2+2, then 1
     assert "<公司>" not in svg and "&lt;公司&gt;" in svg
     assert ">4<" in svg and ">1<" in svg  # totals at the end of the bars
