@@ -40,7 +40,7 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[S
         x += 14 + 12 * len(s.name) + 14
     for i, (name, values) in enumerate(rows):
         y = top + i * (bar_h + gap)
-        short = name if len(name) <= 10 else name[:9] + "…"
+        short = name if len(name) <= 9 else name[:8] + "…"
         out.append(
             f'<text x="{label_w - 6}" y="{y + bar_h - 5}" font-size="13" text-anchor="end">'
             f"<title>{escape(name)}</title>{escape(short)}</text>"
