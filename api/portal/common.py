@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Litestar
@@ -29,6 +31,7 @@ ORDER_REPORTS = [
     ("rectification", "整改通知单", "/api/v1/reports/rectification/{}.pdf"),
     ("rectification-reply", "整改回复单", "/api/v1/reports/rectification/{}.pdf?kind=reply"),
 ]
+PROGRAMME_WEEKLY = "/api/v1/reports/programmes/weekly.pdf"
 INSPECTION_REPORT = ("inspection", "检查记录 PDF", "/api/v1/reports/inspections/{}.pdf")
 
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -59,6 +62,21 @@ def report_links(app: Litestar, reports: Sequence[tuple[str, str, str]], record_
         if has_route(app, url):
             out.append({"key": key, "label": label, "url": url})
     return out
+
+
+def programme_reports(app: Litestar, projects: Sequence[Any]) -> list[dict[str, str]]:
+    """The programme weekly report, one per district and year among the user's projects."""
+    if not has_route(app, PROGRAMME_WEEKLY):
+        return []
+    seen = sorted({(p.district, p.year) for p in projects if p.district})
+    return [
+        {
+            "key": f"programme-weekly-{i}",
+            "label": f"{district} {year} 年周报",
+            "url": f"{PROGRAMME_WEEKLY}?district={quote(district)}&year={year}",
+        }
+        for i, (district, year) in enumerate(seen)
+    ]
 
 
 async def organisation_names(services: Services, actor: Actor, ids: set[UUID | None]) -> dict[UUID, str]:

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 
 from api.portal.charts import PALETTE, Series, stacked_bars
-from api.portal.common import PROJECT_REPORTS, Me, Svc, report_links
+from api.portal.common import PROJECT_REPORTS, Me, Svc, programme_reports, report_links
 from api.portal.panels import dashboard_panels, project_panels
 from api.portal.session import current_viewer
 from api.portal.templating import redirect, render
@@ -64,6 +64,7 @@ class OfficePages(Controller):
             contractors=totals.contractors,
             overdue=overdue,
             new_complaints=new_complaints,
+            reports=programme_reports(request.app, projects),
             sections=await dashboard_panels(services, actor, [p.id for p in projects]),
         )
 

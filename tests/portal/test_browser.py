@@ -103,7 +103,7 @@ async def test_contractor_answers_with_a_photo_and_the_supervisor_accepts(
     await expect(page.locator(".badges")).to_contain_text("已闭合")
     await shot(page, "supervisor-order-closed")
     # every PDF report this build offers downloads as a PDF
-    for where in (f"/portal/orders/{data['order_a']}", f"/portal/projects/{data['project']}"):
+    for where in (f"/portal/orders/{data['order_a']}", f"/portal/projects/{data['project']}", "/portal/"):
         await page.goto(where)
         buttons = page.locator("[data-testid^='report-']")
         for i in range(await buttons.count()):

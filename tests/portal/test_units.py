@@ -104,3 +104,21 @@ def test_report_buttons_follow_the_routes_the_app_has() -> None:
     links = report_links(Litestar([weekly]), PROJECT_REPORTS, project)
     assert [link["key"] for link in links] == ["weekly"]
     assert links[0]["url"] == f"/api/v1/reports/projects/{project}/weekly.pdf"
+
+
+def test_programme_report_per_district_and_year() -> None:
+    from types import SimpleNamespace
+
+    from api.portal.common import programme_reports
+
+    @get("/api/v1/reports/programmes/weekly.pdf", sync_to_thread=False)
+    def programme() -> None: ...
+
+    projects = [
+        SimpleNamespace(district="城南区", year=2026),
+        SimpleNamespace(district="城南区", year=2026),
+        SimpleNamespace(district="", year=2026),
+    ]
+    assert programme_reports(Litestar([]), projects) == []
+    (link,) = programme_reports(Litestar([programme]), projects)
+    assert link["url"] == "/api/v1/reports/programmes/weekly.pdf?district=%E5%9F%8E%E5%8D%97%E5%8C%BA&year=2026"
