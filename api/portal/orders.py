@@ -44,6 +44,7 @@ class OrderPages(Controller):
         project_id: FromQuery[UUID | None] = None,
         status: FromQuery[OrderState | None] = None,
         overdue: FromQuery[bool | None] = None,
+        contractor_id: FromQuery[UUID | None] = None,
     ) -> Response[str]:
         """A contractor sees its open orders, overdue first then by deadline; the office filters."""
         rect = services.rectification
@@ -52,14 +53,21 @@ class OrderPages(Controller):
             # open orders: one query per open state, merged by deadline (overdue ones come first)
             items = []
             for state in sorted(OPEN):
-                page = await rect.list_orders(actor, project_id=project_id, status=state, limit=500)
+                page = await rect.list_orders(
+                    actor, project_id=project_id, status=state, contractor_id=contractor_id, limit=500
+                )
                 items += page.items
             items.sort(key=lambda o: (not o.overdue, o.deadline or datetime.max.replace(tzinfo=o.updated_at.tzinfo)))
             heading = "待办整改单"
         else:
-            page = await rect.list_orders(actor, project_id=project_id, status=status, overdue=overdue, limit=500)
+            page = await rect.list_orders(
+                actor, project_id=project_id, status=status, overdue=overdue, contractor_id=contractor_id, limit=500
+            )
             items = page.items
             heading = "整改单"
+        if contractor_id is not None:
+            names = await organisation_names(services, actor, {contractor_id})
+            heading += f" · {names[contractor_id]}"
         projects = await services.projects.list_projects(actor, None, None, limit=500, offset=0)
         material = await contractor_material(services, actor) if viewer.is_contractor else None
         return render(
@@ -71,6 +79,7 @@ class OrderPages(Controller):
             project_id=project_id,
             status=status.value if status else "",
             overdue=overdue,
+            contractor_id=contractor_id,
             states=list(OrderState),
             material=material,
         )

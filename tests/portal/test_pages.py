@@ -358,3 +358,15 @@ async def test_next_after_sign_in_stays_on_this_site(app, world) -> None:
         assert 'name="next" value="/portal/"' in page.text
         page = await b.get("/portal/login?next=//evil.example/x")
         assert 'name="next" value="/portal/"' in page.text
+
+
+async def test_office_filters_orders_by_contractor(app, world) -> None:
+    order_a = await issue_order(app, world)
+    order_b = await issue_order(app, world, description="雨水管道接口渗漏", contractor="work_b")
+    async with browser(app) as b:
+        await sign_in(b, world.users["supervisor"].username)
+        home = await b.get("/portal/")
+        assert f"/portal/orders/?contractor_id={world.orgs['contractor_b'].id}" in home.text
+        page = await b.get("/portal/orders/", params={"contractor_id": str(world.orgs["contractor_b"].id)})
+        assert order_b.description in page.text and order_a.description not in page.text
+        assert world.orgs["contractor_b"].name in page.text
