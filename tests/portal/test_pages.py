@@ -5,6 +5,7 @@ photos, the review, object-level rules by URL, the alerts feed, the public notic
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -172,10 +173,21 @@ async def test_another_contractors_order_is_not_found_by_url(app, world) -> None
 
 
 async def test_pages_need_sign_in(app, world) -> None:
+    """Every portal route but the login page, the public notice pages and the static files sends
+    a stranger to sign in, whatever the method."""
+    public = ("/portal/login", "/portal/notice/", "/portal/static/")
+    seen = 0
     async with browser(app) as b:
-        for url in ("/portal/", "/portal/orders/", "/portal/alerts/", f"/portal/projects/{world.id_of('p1')}"):
-            r = await b.get(url)
-            assert r.status_code == 303 and r.headers["location"].startswith("/portal/login?next=")
+        for route in app.routes:
+            if not route.path.startswith("/portal") or route.path.startswith(public):
+                continue
+            path = re.sub(r"\{\w+:uuid\}", str(world.id_of("p1")), route.path)
+            for method in sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}):
+                r = await b.request(method, path)
+                assert r.status_code == 303, (method, route.path, r.status_code)
+                assert r.headers["location"].startswith("/portal/login") or route.path == "/portal/logout"
+                seen += 1
+    assert seen >= 10
 
 
 async def test_alerts_feed_counts_unread_and_marks_read(app, world, clock) -> None:
