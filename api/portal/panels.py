@@ -56,7 +56,7 @@ async def inspection_panels(services: Services, actor: Actor, project_ids: list[
     return [
         {
             "key": "inspections-week",
-            "title": f"本周检查 {this_week} 次",
+            "title": f"本周检查 {this_week} 次 · 累计等级分布",
             "chart": columns([(g, grades.get(g, 0), colour) for g, colour in GRADES], "检查评定等级分布"),
             "rows": [],
             "empty": "",
