@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.warranty.piccolo_app",
         "inspection.alerts.piccolo_app",
         "inspection.reports.piccolo_app",
+        "inspection.complaints.piccolo_app",
     ]
 )

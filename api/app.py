@@ -13,10 +13,24 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import alerts, auth, checklists, evidence, health, projects, rectification, reports, samples, sync, warranty
+from api import (
+    alerts,
+    auth,
+    checklists,
+    complaints,
+    evidence,
+    health,
+    projects,
+    rectification,
+    reports,
+    samples,
+    sync,
+    warranty,
+)
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
+from api.portal.router import portal_router, root
 from api.security import security_headers_middleware
 from inspection import __version__, db
 from inspection.alerts.scheduler import build_scheduler
@@ -24,6 +38,7 @@ from inspection.alerts.service import AlertsService
 from inspection.checklists.service import ChecklistsService
 from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
+from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -40,6 +55,7 @@ class UnmigratedDatabase(RuntimeError):
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:
+    evidence_service = EvidenceService(settings, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -47,13 +63,14 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         projects=ProjectsService(settings, clock),
         sync=SyncService(secret_key(settings), clock),
         rectification=RectificationService(settings, clock),
-        evidence=EvidenceService(settings, clock),
         checklists=ChecklistsService(settings, clock),
         supervision=SupervisionService(clock),
         samples=SamplesService(settings, clock),
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
         reports=ReportsService(settings, clock),
+        evidence=evidence_service,
+        complaints=ComplaintsService(settings, clock, evidence_service),
     )
 
 
@@ -106,6 +123,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             alerts.ScheduleController,
             reports.ReportController,
             reports.VerifyController,
+            complaints.ComplaintController,
+            root,
+            portal_router(),
         ],
         guards=[require_actor],
         dependencies={

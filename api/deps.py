@@ -9,11 +9,13 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from api.portal.cookies import SESSION_COOKIE, SessionCookie
 from inspection.actor import Actor
 from inspection.alerts.service import AlertsService
 from inspection.checklists.service import ChecklistsService
 from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock
+from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
@@ -41,6 +43,7 @@ class Services:
     warranty: WarrantyService
     alerts: AlertsService
     reports: ReportsService
+    complaints: ComplaintsService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
@@ -55,11 +58,22 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
+def portal_cookie_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The access token in the web portal's session cookie, for reads only: the photos and PDFs a
+    portal page links to. Writes through the API always need the bearer header, so a cookie sent
+    by a page from another site can never change anything."""
+    if connection.scope.get("method") not in ("GET", "HEAD") or "authorization" in connection.headers:
+        return None
+    cookie = SessionCookie.decode(connection.cookies.get(SESSION_COOKIE), services_of(connection).auth.key)
+    return cookie.access_token if cookie else None
+
+
 async def require_actor(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """App-wide guard: every route needs a valid access token unless it is marked public."""
     if handler.opt.get("public") or connection.scope.get("path", "").startswith("/schema"):
         return
-    connection.state.actor = await services_of(connection).auth.actor_for(bearer_token(connection))
+    token = portal_cookie_token(connection) or bearer_token(connection)
+    connection.state.actor = await services_of(connection).auth.actor_for(token)
 
 
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:

@@ -56,6 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     print(f"siteinspect serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
+    print(f"web portal: http://{host}:{port}/portal/", flush=True)
     if settings.is_dev:
         from inspection.demo import print_logins
 

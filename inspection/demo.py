@@ -300,9 +300,11 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
 
 async def _domain_demos(settings: Any, clock: SystemClock) -> None:
     """Each domain's own demo records, on the programme made above."""
+    from inspection.complaints import demo as complaints_demo
     from inspection.rectification import demo as rectification_demo
 
     await rectification_demo.load_demo(settings, clock.now(), f"{DEMO_CODE_PREFIX}01")
+    await complaints_demo.load_demo(settings, clock, f"{DEMO_CODE_PREFIX}01")
 
 
 def print_logins() -> None:

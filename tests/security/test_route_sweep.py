@@ -49,6 +49,10 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
     assert notes, "escalation made no notification to sweep"
     members = (await world.get("owner", f"/api/v1/projects/{world.id_of('p1')}/members")).json()["items"]
     membership = next(m for m in members if m["user_id"] == str(world.users["contractor_a"].id))
+    from inspection.complaints.schemas import ComplaintIn
+
+    await world.services.complaints.submit(world.id_of("site1"), ComplaintIn(text="屋面施工垃圾堆在楼道口"))
+    complaint = (await world.get("owner", f"/api/v1/complaints/?project_id={world.id_of('p1')}")).json()["items"][0]
     params = {
         "project_id": world.id_of("p1"),
         "site_id": world.id_of("site1"),
@@ -61,9 +65,18 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
         "org_id": world.orgs["contractor_a"].id,
         "device_id": "test-device",
         "notification_id": notes[0]["id"],
+        "complaint_id": complaint["id"],
     }
     # what neither sweeper may ever see in any answer
-    secret = {str(order.id), str(late.id), str(detail.responses[0].id), after, before, str(notes[0]["id"])}
+    secret = {
+        str(order.id),
+        str(late.id),
+        str(detail.responses[0].id),
+        after,
+        before,
+        str(notes[0]["id"]),
+        complaint["id"],
+    }
     return {"params": params, "secret": secret}
 
 

@@ -1,0 +1,123 @@
+"""项目公示: a site's public page (no sign-in), reached from the QR code on the site notice board,
+with the complaint form; the printable QR poster. Shows names only and nothing of anyone's
+complaint, not even the sender's own after the receipt."""
+
+from __future__ import annotations
+
+import io
+from contextlib import ExitStack
+from typing import Any
+from uuid import UUID
+
+import segno
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from markupsafe import Markup
+
+from api.evidence import UPLOAD_ROUTE_CEILING
+from api.portal.common import Svc
+from api.portal.errors import title_for
+from api.portal.forms import read_form
+from api.portal.templating import render
+from inspection.complaints import schemas as cs
+from inspection.complaints.rules import Topic
+from inspection.complaints.service import MAX_PHOTOS, PhotoIn
+from inspection.errors import DomainError, RateLimited, ValidationFailed
+
+COMPLAINT_PHOTO_LIMIT = 10 * 1024 * 1024
+
+
+def notice_url(request: Request[Any, Any, Any], site_id: UUID) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}/portal/notice/{site_id}"
+
+
+def qr_svg(url: str, scale: int = 6) -> Markup:
+    """The QR code as inline SVG (error correction M survives a scuffed poster)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True)
+    return Markup(buffer.getvalue().decode())  # noqa: S704 - segno's own SVG of a URL we built
+
+
+class NoticePages(Controller):
+    path = "/portal/notice"
+
+    async def _page(
+        self, request: Request[Any, Any, Any], services: Any, site_id: UUID, status: int = 200, **ctx: Any
+    ) -> Response[str]:
+        notice = await services.complaints.notice(site_id)
+        return render(
+            request,
+            "notice.html",
+            status_code=status,
+            notice=notice,
+            topics=list(Topic),
+            max_photos=MAX_PHOTOS,
+            receipt=ctx.pop("receipt", None),
+            error=ctx.pop("error", None),
+            form=ctx.pop("form", {}),
+            **ctx,
+        )
+
+    @get("/{site_id:uuid}", name="portal-notice")
+    async def notice(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[str]:
+        return await self._page(request, services, site_id)
+
+    @post("/{site_id:uuid}/complaints", request_max_body_size=UPLOAD_ROUTE_CEILING, status_code=200)
+    async def complain(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[str]:
+        """A resident's complaint. There is no session to bind a CSRF token to, and nothing to steal:
+        the browser's Origin must be this site, and each address may send a few per hour."""
+        client = request.client.host if request.client else "unknown"
+        form: Any = None
+        try:
+            origin = request.headers.get("origin")
+            if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
+                raise ValidationFailed("this form was sent from another site", field="origin")
+            services.complaints.check_rate(client)
+            await services.complaints.notice(site_id)  # 404 before reading photos
+            with ExitStack() as stack:
+                form = await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT)
+                try:
+                    topic = Topic(form.get("topic") or Topic.other.value)
+                except ValueError:
+                    raise ValidationFailed("choose one of the topics", field="topic") from None
+                work_raw = form.get("work_item_id")
+                try:
+                    work_item_id = UUID(work_raw) if work_raw else None
+                except ValueError:
+                    raise ValidationFailed("choose the work from the list", field="work_item_id") from None
+                data = cs.ComplaintIn(
+                    topic=topic, text=form.get("text"), contact=form.get("contact"), work_item_id=work_item_id
+                )
+                photos = [PhotoIn(sha256=f.sha256, size=f.size, name=f.filename, chunks=f.chunks) for f in form.files]
+                receipt = await services.complaints.submit(site_id, data, photos)
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            response = await self._page(
+                request,
+                services,
+                site_id,
+                status=exc.status,
+                error=f"{title_for(exc.status)}：{exc.detail}",
+                form=form.fields if form is not None else {},
+            )
+            if isinstance(exc, RateLimited):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return await self._page(request, services, site_id, receipt=receipt)
+
+    @get("/{site_id:uuid}/poster", name="portal-notice-poster")
+    async def poster(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[str]:
+        """A4 poster for the notice board: the site's name and the QR code of its public page."""
+        notice = await services.complaints.notice(site_id)
+        url = notice_url(request, site_id)
+        return render(request, "poster.html", notice=notice, url=url, qr=qr_svg(url, scale=10))
+
+    @get("/{site_id:uuid}/qr.svg", name="portal-notice-qr")
+    async def qr(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[bytes]:
+        await services.complaints.notice(site_id)
+        return Response(
+            content=str(qr_svg(notice_url(request, site_id))).encode(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )

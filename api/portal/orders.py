@@ -1,0 +1,223 @@
+"""整改单 pages: the list (a contractor's open orders by deadline, or a project's orders for the
+office), one order with its photos and history, the contractor's reply with photos, and the
+issuer's review (accept or send back)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, FromQuery
+
+from api.evidence import UPLOAD_ROUTE_CEILING
+from api.portal.common import ORDER_REPORTS, Me, Svc, member_names, organisation_names, report_links, store_photos
+from api.portal.errors import title_for
+from api.portal.forms import read_form
+from api.portal.panels import contractor_material
+from api.portal.session import check_csrf, current_viewer
+from api.portal.templating import redirect, render
+from inspection.errors import DomainError, NotFound, ValidationFailed
+from inspection.rectification import schemas as rs
+from inspection.rectification.rules import AWAITING_CONTRACTOR, OPEN, OrderState
+
+MAX_REPLY_PHOTOS = 9
+
+
+def _version(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
+
+
+class OrderPages(Controller):
+    path = "/portal/orders"
+    dependencies = {"viewer": Provide(current_viewer)}
+
+    @get("/", name="portal-orders")
+    async def list_orders(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: Me,
+        services: Svc,
+        project_id: FromQuery[UUID | None] = None,
+        status: FromQuery[OrderState | None] = None,
+        overdue: FromQuery[bool | None] = None,
+        contractor_id: FromQuery[UUID | None] = None,
+    ) -> Response[str]:
+        """A contractor sees its open orders, overdue first then by deadline; the office filters."""
+        rect = services.rectification
+        actor = viewer.actor
+        if status is None and overdue is None:
+            # open orders: one query per open state, merged by deadline (overdue ones come first)
+            items = []
+            for state in sorted(OPEN):
+                page = await rect.list_orders(
+                    actor, project_id=project_id, status=state, contractor_id=contractor_id, limit=500
+                )
+                items += page.items
+            items.sort(key=lambda o: (not o.overdue, o.deadline or datetime.max.replace(tzinfo=o.updated_at.tzinfo)))
+            heading = "待办整改单"
+        else:
+            page = await rect.list_orders(
+                actor, project_id=project_id, status=status, overdue=overdue, contractor_id=contractor_id, limit=500
+            )
+            items = page.items
+            heading = "整改单"
+        if contractor_id is not None:
+            names = await organisation_names(services, actor, {contractor_id})
+            heading += f" · {names[contractor_id]}"
+        projects = await services.projects.list_projects(actor, None, None, limit=500, offset=0)
+        material = await contractor_material(services, actor) if viewer.is_contractor else None
+        return render(
+            request,
+            "orders.html",
+            orders=items,
+            heading=heading,
+            projects=projects.items,
+            project_id=project_id,
+            status=status.value if status else "",
+            overdue=overdue,
+            contractor_id=contractor_id,
+            states=list(OrderState),
+            material=material,
+        )
+
+    async def _detail(
+        self, request: Request[Any, Any, Any], viewer: Any, services: Any, order_id: UUID, **extra: Any
+    ) -> Response[str]:
+        actor = viewer.actor
+        detail = await services.rectification.get_order(actor, order_id)
+        order = detail.order
+        project = await services.projects.get_project(actor, order.project_id)
+        site = await services.projects.get_site(actor, order.site_id) if order.site_id else None
+        work = None
+        if order.work_item_id:
+            try:
+                work = await services.projects.get_work_item(actor, order.work_item_id)
+            except NotFound:
+                work = None
+        orgs = await organisation_names(services, actor, {order.contractor_id, order.issuer_organisation_id})
+        people = await member_names(services, actor, order.project_id)
+        state = order.status
+        can_respond = viewer.is_contractor and state in AWAITING_CONTRACTOR
+        can_review = not viewer.is_contractor and state is OrderState.responded
+        today = services.clock.now().astimezone(services.rectification.book.calendar.tz).date()
+        return render(
+            request,
+            "order.html",
+            status_code=extra.pop("status_code", 200),
+            detail=detail,
+            order=order,
+            project=project,
+            site=site,
+            work=work,
+            orgs=orgs,
+            people=people,
+            can_respond=can_respond,
+            can_review=can_review,
+            max_photos=MAX_REPLY_PHOTOS,
+            default_deadline=(today + timedelta(days=7)).isoformat(),
+            reports=report_links(request.app, ORDER_REPORTS if detail.responses else ORDER_REPORTS[:1], order.id),
+            error=extra.pop("error", None),
+            done=request.query_params.get("done"),
+            form=extra.pop("form", {}),
+            **extra,
+        )
+
+    async def _retry(
+        self, request: Request[Any, Any, Any], viewer: Any, services: Any, order_id: UUID, exc: DomainError, form: Any
+    ) -> Response[str]:
+        """The same order page again with what went wrong and what the user typed."""
+        if isinstance(exc, NotFound):
+            raise exc
+        return await self._detail(
+            request,
+            viewer,
+            services,
+            order_id,
+            status_code=exc.status,
+            error=f"{title_for(exc.status)}：{exc.detail}",
+            form=form,
+        )
+
+    @get("/{order_id:uuid}", name="portal-order")
+    async def order(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[str]:
+        return await self._detail(request, viewer, services, order_id)
+
+    @post("/{order_id:uuid}/respond", request_max_body_size=UPLOAD_ROUTE_CEILING, status_code=303)
+    async def respond(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        """整改回复: text and photos. The photos are spooled and hashed as they arrive, stored through
+        the evidence service, then cited by the response in RectificationService.respond."""
+        actor = viewer.actor
+        with ExitStack() as stack:
+            form = await read_form(request, stack, max_files=MAX_REPLY_PHOTOS)
+            check_csrf(request, form.fields)
+            # the order must be the viewer's before any photo is kept (404 otherwise)
+            order = (await services.rectification.get_order(actor, order_id)).order
+            try:
+                shas = await store_photos(services, actor, form.files, order.project_id)
+                await services.rectification.respond(
+                    actor,
+                    order_id,
+                    rs.RespondBody(text=form.get("text").strip(), photos=shas, version=_version(form.get("version"))),
+                )
+            except DomainError as exc:
+                return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=respond")
+
+    @post("/{order_id:uuid}/accept", status_code=303)
+    async def accept(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        with ExitStack() as stack:
+            form = await read_form(request, stack)
+        check_csrf(request, form.fields)
+        try:
+            await services.rectification.accept(
+                viewer.actor,
+                order_id,
+                rs.AcceptBody(note=form.get("note").strip(), version=_version(form.get("version"))),
+            )
+        except DomainError as exc:
+            return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=accept")
+
+    @post("/{order_id:uuid}/reject", status_code=303)
+    async def reject(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        with ExitStack() as stack:
+            form = await read_form(request, stack)
+        check_csrf(request, form.fields)
+        try:
+            if not form.get("reason").strip():
+                raise ValidationFailed("say what is still wrong", field="reason")
+            deadline = _deadline(form.get("deadline"), services.rectification.book.calendar.tz)
+            await services.rectification.reject(
+                viewer.actor,
+                order_id,
+                rs.RejectBody(
+                    reason=form.get("reason").strip(),
+                    deadline=deadline,
+                    deadline_reason=form.get("deadline_reason").strip(),
+                    version=_version(form.get("version")),
+                ),
+            )
+        except DomainError as exc:
+            return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=reject")
+
+
+def _deadline(raw: str, tz: Any) -> datetime:
+    """A date from the form means the end of that day where the programme is."""
+    try:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationFailed("give the new deadline as a date", field="deadline") from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)

@@ -1,0 +1,76 @@
+"""Pure rules for residents' complaints: topics, what a complaint must say, how often one address
+may send, and the moves of triage."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    quality = "quality"  # 工程质量
+    safety = "safety"  # 施工安全
+    disturbance = "disturbance"  # 噪音、扬尘、扰民
+    access = "access"  # 出行与通道
+    other = "other"  # 其他
+
+
+class ComplaintState(StrEnum):
+    new = "new"  # 待处理
+    ordered = "ordered"  # 已转整改通知单
+    dismissed = "dismissed"  # 不予处理（附理由）
+
+
+class Triage(StrEnum):
+    order = "order"
+    dismiss = "dismiss"
+
+
+TRANSITIONS: Mapping[tuple[ComplaintState, Triage], ComplaintState] = {
+    (ComplaintState.new, Triage.order): ComplaintState.ordered,
+    (ComplaintState.new, Triage.dismiss): ComplaintState.dismissed,
+}
+
+TEXT_MIN, TEXT_MAX = 5, 2000
+CONTACT_MAX = 100
+# A phone number or anything else a resident leaves for a call back; kept short and printable.
+_CONTACT_RE = re.compile(r"^[\w\s@.+\-()（）:：/]*$")
+
+
+def next_state(current: ComplaintState, move: Triage) -> ComplaintState | None:
+    """The state after `move`, or None when the complaint was already triaged."""
+    return TRANSITIONS.get((current, move))
+
+
+def complaint_problem(text: str, contact: str) -> tuple[str, str] | None:
+    """(field, message) when a complaint cannot be accepted as written, else None."""
+    body = text.strip()
+    if len(body) < TEXT_MIN:
+        return "text", f"describe the problem in at least {TEXT_MIN} characters"
+    if len(body) > TEXT_MAX:
+        return "text", f"keep the description under {TEXT_MAX} characters"
+    if len(contact) > CONTACT_MAX or not _CONTACT_RE.match(contact):
+        return "contact", "leave a phone number or e-mail address, or nothing"
+    return None
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """At most `max_per_window` complaints from one client address in `window_s` seconds."""
+
+    max_per_window: int
+    window_s: float
+
+
+def admit(history: deque[float], now: float, rule: RateRule) -> float | None:
+    """Drop times older than the window from `history`; None when one more complaint may be sent
+    now (and record it), else the seconds to wait."""
+    while history and history[0] <= now - rule.window_s:
+        history.popleft()
+    if len(history) >= rule.max_per_window:
+        return history[0] + rule.window_s - now
+    history.append(now)
+    return None

@@ -1,0 +1,78 @@
+"""Every portal page, by its URL, opened by someone who must not see contractor A's records: a
+member of another project only, and contractor B on the same project. The routes come from the app,
+so a new page with a path parameter fails here until the sweep names a record for it."""
+
+from __future__ import annotations
+
+import re
+
+from inspection.complaints.schemas import ComplaintIn
+from inspection.rectification import schemas as rs
+from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
+from tests.portal.test_pages import issue_order
+
+# Public by design (the site's notice page, poster and complaint form): they must still never show the secrets.
+PUBLIC = {
+    "/portal/notice/{site_id:uuid}",
+    "/portal/notice/{site_id:uuid}/poster",
+    "/portal/notice/{site_id:uuid}/qr.svg",
+    "/portal/notice/{site_id:uuid}/complaints",
+}
+
+
+async def test_no_portal_page_shows_or_changes_another_partys_records(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+    order = await issue_order(app, world, description="甲方独有：三号楼屋面空鼓")
+    await services.rectification.respond(
+        actor_from(world, "contractor_a"), order.id, rs.RespondBody(text="甲方回复：已返工")
+    )
+    await issue_order(app, world, description="甲方独有：女儿墙泛水")  # stays open, so it escalates
+    await services.complaints.submit(
+        world.id_of("site1"), ComplaintIn(text="居民私信：楼下堆放钢筋", contact="13600009999")
+    )
+    complaint = (await services.complaints.list_complaints(actor_from(world, "supervisor"), world.id_of("p1"))).items[0]
+    await services.rectification.escalate(clock.now().replace(year=clock.now().year + 1))
+    note = (await services.rectification.notifications(actor_from(world, "owner"))).items[0]
+    params = {
+        "order_id": order.id,
+        "project_id": world.id_of("p1"),
+        "complaint_id": complaint.id,
+        "notification_id": note.id,
+        "site_id": world.id_of("site1"),
+    }
+    secrets = ["甲方独有", "甲方回复", "居民私信", "13600009999"]
+    routes: list[tuple[str, str]] = [
+        (method, route.path)
+        for route in app.routes
+        if route.path.startswith("/portal") and "{" in route.path and "static" not in route.path
+        for method in sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"})
+    ]
+    assert routes, "no portal routes found"
+    for who in ("outsider", "contractor_b"):
+        async with browser(app) as b:
+            await sign_in(b, world.users[who].username)
+            token = csrf_of((await b.get("/portal/orders/")).text)
+            for method, path in routes:
+                names = re.findall(r"\{(\w+)(?::\w+)?\}", path)
+                missing = [n for n in names if n not in params]
+                assert not missing, f"{method} {path}: name a record for {missing} in this sweep"
+                url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(params[m.group(1)]), path)
+                if method == "GET":
+                    r = await b.get(url)
+                else:
+                    r = await b.post(url, data={"csrf_token": token, "text": "x", "reason": "x", "move": "dismiss"})
+                body = r.text
+                for secret in secrets:
+                    assert secret not in body, f"{who} {method} {path} shows {secret!r}"
+                if path in PUBLIC:
+                    continue
+                if who == "contractor_b" and path == "/portal/projects/{project_id:uuid}":
+                    assert r.status_code == 200  # a member of the project: the page, without A's records
+                    continue
+                assert r.status_code == 404, f"{who} {method} {path} answered {r.status_code}"
+    # nothing changed
+    after = await services.rectification.get_order(actor_from(world, "inspector"), order.id)
+    assert after.order.status.value == "responded"
+    still = await services.complaints.get_complaint(actor_from(world, "supervisor"), complaint.id)
+    assert still.status.value == "new"
+    assert not (await services.rectification.notifications(actor_from(world, "owner"))).items[0].read_at
