@@ -4,11 +4,12 @@ Adding a job is one entry in JOBS. The samples domain's "waiting too long for a 
 for example, is
 
     Job("samples_awaiting_result", guard_job(
-        "inspection.samples.guards:samples_awaiting_result", rule="sample_awaiting_result",
+        "inspection.samples.queries:samples_awaiting_result", rule="sample_awaiting_result",
         older_than=timedelta(days=7))),
 
-where `samples_awaiting_result(older_than)` returns the overdue samples, each with `project_id`,
-`id` (or `subject_id`) and optionally `subject_table`, `message`, `recipients` and `occurrence`;
+where `samples_awaiting_result(cutoff)` returns the samples taken before the cutoff time that still
+wait for a result, each (an object or a dict) with `project_id`, `id` (or `subject_id` or
+`sample_id`) and optionally `subject_table`, `message`, `recipients` and `occurrence`;
 `guard_job` turns each into one alert to the project's owner and supervisors (or the recipients
 given), once per sample.
 """
@@ -228,6 +229,10 @@ async def deliveries(ctx: JobContext) -> int:
     return await delivery.deliver(ctx)
 
 
+def _field(hit: Any, name: str) -> Any:
+    return hit.get(name) if isinstance(hit, dict) else getattr(hit, name, None)
+
+
 def guard_job(
     target: str, *, rule: str, older_than: timedelta, subject_table: str = "sample"
 ) -> Callable[[JobContext], Awaitable[int]]:
@@ -238,20 +243,20 @@ def guard_job(
         module_name, _, func_name = target.partition(":")
         guard = getattr(importlib.import_module(module_name), func_name)
         created = 0
-        for hit in await guard(older_than):
-            project_id = _as_uuid(getattr(hit, "project_id"))  # noqa: B009 - duck-typed hit
-            recipients = getattr(hit, "recipients", None) or [
+        for hit in await guard(ctx.now - older_than):
+            project_id = _as_uuid(_field(hit, "project_id"))
+            recipients = _field(hit, "recipients") or [
                 *await project_owner(project_id),
                 *await members_with_role(project_id, Role.supervisor),
             ]
             spec = AlertSpec(
                 rule=rule,
-                subject_table=getattr(hit, "subject_table", subject_table),
-                subject_id=_as_uuid(getattr(hit, "subject_id", None) or getattr(hit, "id")),  # noqa: B009
+                subject_table=_field(hit, "subject_table") or subject_table,
+                subject_id=_as_uuid(_field(hit, "subject_id") or _field(hit, "id") or _field(hit, "sample_id")),
                 threshold=int(older_than.days),
-                occurrence=int(getattr(hit, "occurrence", 0)),
+                occurrence=int(_field(hit, "occurrence") or 0),
                 project_id=project_id,
-                message=getattr(hit, "message", "") or f"{subject_table} waiting more than {older_than.days} day(s)",
+                message=_field(hit, "message") or f"{subject_table} waiting more than {older_than.days} day(s)",
             )
             created += await raise_alert(spec, recipients, ctx.now)
         ctx.stats[rule] = created
@@ -268,7 +273,14 @@ JOBS: list[Job] = [
     Job("rectification_deadlines", rectification_deadlines),
     Job("warranty_claims", warranty_claims),
     Job("inspection_occurrences", inspection_occurrences),
-    # the samples domain's job goes here (see the module docstring)
+    Job(
+        "samples_awaiting_result",
+        guard_job(
+            "inspection.samples.queries:samples_awaiting_result",
+            rule="sample_awaiting_result",
+            older_than=timedelta(days=14),
+        ),
+    ),
     Job("deliveries", deliveries, exclusive=False),
 ]
 

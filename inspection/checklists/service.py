@@ -100,13 +100,26 @@ links.register_reader(ANSWER_TABLE, may_read_answer)
 
 
 async def material_batch_warnings(inspection: dict[str, Any], template: Template) -> list[str]:
-    """SEAM for the samples domain: "a quality lot using a material batch not yet accepted warns
-    on submit and cannot pass". Given the inspection row (its `material_batch_ids`, a JSON list of
-    the samples domain's batch ids) and its template, return one warning per batch that is not
-    accepted. It runs inside the submit transaction, so it may query the samples tables. Any
-    warning turns a passing lot into 不合格 in `ChecklistsService.submit_in` and is shown in the
-    inspection's `warnings`. Until the samples domain is wired in here this returns no warnings."""
-    return []
+    """ "A quality lot using a material batch not yet accepted warns on submit and cannot pass":
+    one warning per batch named in the inspection's `material_batch_ids` that the samples domain
+    has not accepted (still being sampled, rejected, disposed, or unknown). Runs inside the submit
+    transaction; any warning turns a passing lot into 不合格."""
+    from uuid import UUID
+
+    from inspection.samples.guards import batches_not_accepted
+
+    raw = inspection.get("material_batch_ids") or []
+    if isinstance(raw, str):
+        import json
+
+        raw = json.loads(raw or "[]")
+    ids = [UUID(str(i)) for i in raw]
+    warnings = []
+    for batch in await batches_not_accepted(ids):
+        label = batch.get("material_name") or batch.get("material") or "material"
+        number = batch.get("batch_number") or batch["batch_id"]
+        warnings.append(f"{label} batch {number} is {batch['status']}: {batch.get('reason') or 'not accepted'}")
+    return warnings
 
 
 @dataclass(frozen=True)

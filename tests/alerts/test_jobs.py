@@ -187,8 +187,8 @@ async def test_guard_job_seam_for_other_domains(world: World, clock: FixedClock)
 
     sample_id = uuid4()
 
-    async def samples_awaiting_result(older_than: timedelta) -> list[Hit]:
-        assert older_than == timedelta(days=7)
+    async def samples_awaiting_result(cutoff: datetime) -> list[Hit]:
+        assert cutoff == clock.now() - timedelta(days=7)
         return [Hit(sample_id, world.id_of("p1"))]
 
     module = types.ModuleType("tests.alerts._fake_guards")

@@ -273,10 +273,18 @@ async def test_batch_guard_seam_turns_a_passing_lot_into_a_failing_one(
     assert body["inspection"]["grade"] == "不合格" and body["warnings"] == [f"批次 {batch} 尚未验收"]
 
 
-async def test_the_batch_guard_seam_warns_of_nothing_yet(world: World, clock: FixedClock) -> None:
-    d = await draft(world, template_code=ROOF, material_batch_ids=["01a2077f-0000-7000-8000-000000000002"])
+async def test_a_lot_citing_a_batch_the_samples_domain_has_not_accepted_cannot_pass(
+    world: World, clock: FixedClock
+) -> None:
+    unknown = "01a2077f-0000-7000-8000-000000000002"
+    d = await draft(world, template_code=ROOF, material_batch_ids=[unknown])
     await answer(world, d["inspection"]["id"], answers_for(ROOF))
     body = (await submit(world, clock, d["inspection"]["id"])).json()
+    assert body["inspection"]["grade"] == "不合格"
+    assert len(body["warnings"]) == 1 and "missing" in body["warnings"][0]
+    clean = await draft(world, template_code=ROOF)
+    await answer(world, clean["inspection"]["id"], answers_for(ROOF))
+    body = (await submit(world, clock, clean["inspection"]["id"])).json()
     assert body["inspection"]["grade"] == "合格" and body["warnings"] == []
 
 
