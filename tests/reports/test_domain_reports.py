@@ -41,7 +41,6 @@ async def test_safety_inspection_report(world: World, clock) -> None:  # type: i
     r = await world.get("inspector", f"{BASE}/inspections/{iid}.pdf")
     assert r.status_code == 200, r.text
     assert r.headers["x-document-number"].startswith("JCJL-")
-    open("/tmp/rp/insp.pdf", "wb").write(r.content)
     text = squeeze(pdf_text(r.content))
     for expected in [
         "检查结果汇总",

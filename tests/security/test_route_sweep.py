@@ -18,6 +18,8 @@ from tests.rectification.helpers import actor_of, create_body
 # Routes anyone signed in may read, and why.
 SHARED = {
     "/api/v1/organisations/{org_id}": "organisations are reference data every tablet holds",
+    "/api/v1/checklists/plans/{code}": "supervision plans are reference data",
+    "/api/v1/checklists/templates/{template_id}": "checklist templates are reference data every tablet holds",
 }
 # Routes about the caller's own account: the id in the path is matched against the caller.
 OWN = {"/api/v1/auth/devices/{device_id}"}
@@ -38,6 +40,35 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
     """Records of project P1 that belong to contractor A, and the ids to put in each path."""
     svc = RectificationService(world.services.settings, clock)
     inspector, contractor = actor_of(world, "inspector"), actor_of(world, "contractor_a")
+    # accepted before any order is open (open orders block acceptance), then claimed against
+    from tests.warranty.helpers import accept_site
+
+    accepted = await accept_site(world, (clock.now() - timedelta(days=3)).date())
+    roof = next(i for i in accepted.warranty_items if i.contractor_id == world.orgs["contractor_a"].id)
+    leak = await _upload(world, "resident", jpeg(seed=3))
+    claim = await world.post(
+        "resident",
+        "/api/v1/warranty/claims",
+        {
+            "warranty_item_id": str(roof.id),
+            "reporter_party": "resident",
+            "location": "1号楼 顶层",
+            "description": "屋面渗水",
+            "photos": [leak],
+        },
+    )
+    assert claim.status_code == 201, claim.text
+    from tests.checklists.helpers import draft
+    from tests.samples.helpers import new_batch, sample_on
+
+    from inspection.checklists.catalogue import import_shipped
+
+    await import_shipped(clock)
+    inspection = (await draft(world, template_code="gb50300-roof-waterproofing"))["inspection"]
+    batch = await new_batch(world)
+    sample = await sample_on(world, batch.batch.id)
+    hook = await world.post("contractor_a", "/api/v1/webhooks/", {"url": "http://127.0.0.1:9/hook"})
+    assert hook.status_code == 201, hook.text
     before = await _upload(world, "inspector", jpeg(seed=1))
     after = await _upload(world, "contractor_a", jpeg(seed=2))
     order = (await svc.create_order(inspector, create_body(world, issue=True, photos=[before]))).order
@@ -66,6 +97,14 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
         "device_id": "test-device",
         "notification_id": notes[0]["id"],
         "complaint_id": complaint["id"],
+        "acceptance_id": accepted.id,
+        "claim_id": claim.json()["id"],
+        "item_id": roof.id,
+        "inspection_id": inspection["id"],
+        "batch_id": batch.batch.id,
+        "sample_id": sample.sample.id,
+        "subscription_id": hook.json()["id"],
+        "point_code": "hidden_works",
     }
     # what neither sweeper may ever see in any answer
     secret = {
@@ -76,6 +115,11 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
         before,
         str(notes[0]["id"]),
         complaint["id"],
+        claim.json()["id"],
+        inspection["id"],
+        str(batch.batch.id),
+        str(sample.sample.id),
+        hook.json()["id"],
     }
     return {"params": params, "secret": secret}
 
@@ -104,7 +148,18 @@ async def test_no_route_shows_or_changes_another_partys_records(world: World, ap
         for n in names:
             url = url.replace("{" + n + "}", str(params[n]))
         for who in ("outsider", "contractor_b"):
-            if who == "contractor_b" and not (set(names) & {"order_id", "sha256", "notification_id"}) and names:
+            contractor_a_records = {
+                "order_id",
+                "sha256",
+                "notification_id",
+                "claim_id",
+                "item_id",
+                "inspection_id",
+                "batch_id",
+                "sample_id",
+                "subscription_id",
+            }
+            if who == "contractor_b" and not (set(names) & contractor_a_records) and names:
                 continue  # P1 context (sites, buildings) is contractor B's to read; its own rules are tested elsewhere
             query = {"project_id": str(params["project_id"])} if method == "GET" else None
             r = await world.client.request(
