@@ -58,10 +58,9 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
         },
     )
     assert claim.status_code == 201, claim.text
+    from inspection.checklists.catalogue import import_shipped
     from tests.checklists.helpers import draft
     from tests.samples.helpers import new_batch, sample_on
-
-    from inspection.checklists.catalogue import import_shipped
 
     await import_shipped(clock)
     inspection = (await draft(world, template_code="gb50300-roof-waterproofing"))["inspection"]
