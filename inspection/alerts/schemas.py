@@ -6,12 +6,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import msgspec
 from msgspec import Meta
 
 from inspection.alerts.rules import Frequency
 from inspection.projects.rules import Role
-from inspection.projects.schemas import Input, Output, Synced
+from inspection.projects.schemas import Input, Output, Synced, row_to
 
 
 class AlertOut(Output, kw_only=True):
@@ -134,6 +133,4 @@ _FK_OUT = {
 
 
 def from_row(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
-    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
-    data.update(extra)
-    return msgspec.convert(data, out, strict=False)
+    return row_to(row, out, _FK_OUT, **extra)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -33,6 +33,14 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class Output(msgspec.Struct, kw_only=True):
     pass
+
+
+def row_to(row: dict[str, Any], out: type[Any], renames: dict[str, str], **extra: Any) -> Any:
+    """A table row (foreign-key columns renamed to their `…_id` names, plus computed fields) as an
+    output Struct. Each domain's `from_row` passes its own renames."""
+    data = {renames.get(k, k): v for k, v in row.items()}
+    data.update(extra)
+    return msgspec.convert(data, out, strict=False)
 
 
 class Synced(Output, kw_only=True):

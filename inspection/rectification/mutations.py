@@ -22,19 +22,11 @@ from inspection.rectification.service import RectificationService
 from inspection.rectification.tables import OrderResponse, RectificationOrder
 from inspection.settings import get_settings
 from inspection.sync.registry import Outcome
+from inspection.sync.registry import parse_args as parse
 from inspection.sync.service import MutationContext
 from inspection.sync.tables import SyncDevice
 
 T = TypeVar("T", bound=msgspec.Struct)
-
-
-def parse(args: dict[str, Any], shape: type[T]) -> T:
-    try:
-        return msgspec.convert(args, shape, strict=False)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        path = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
-        raise ValidationFailed(message, field=f"args.{path}" if path else "args") from None
 
 
 def entity(ctx: MutationContext) -> UUID:

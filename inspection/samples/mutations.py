@@ -23,18 +23,10 @@ from inspection.samples.service import SamplesService
 from inspection.samples.tables import MaterialBatch, Sample
 from inspection.settings import get_settings
 from inspection.sync.registry import Outcome
+from inspection.sync.registry import parse_args as _parse
 from inspection.sync.service import MutationContext
 
 T = TypeVar("T", bound=msgspec.Struct)
-
-
-def _parse(args: dict[str, Any], shape: type[T]) -> T:
-    try:
-        return msgspec.convert(args, shape, strict=False)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        path = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
-        raise ValidationFailed(message, field=f"args.{path}" if path else "args") from None
 
 
 def _uuid(value: Any, field: str) -> UUID:

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from inspection.projects.schemas import Input, Output, Synced
+from inspection.projects.schemas import Input, Output, Synced, row_to
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
 
 Short = Annotated[str, Meta(max_length=200)]
@@ -350,6 +349,4 @@ _FK_OUT = {
 
 def from_row(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
     """A table row (plus computed fields) as an output Struct."""
-    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
-    data.update(extra)
-    return msgspec.convert(data, out, strict=False)
+    return row_to(row, out, _FK_OUT, **extra)

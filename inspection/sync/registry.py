@@ -12,10 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from piccolo.table import Table
+
+from inspection.errors import ValidationFailed
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 if TYPE_CHECKING:
     from inspection.sync.service import MutationContext
@@ -75,6 +80,17 @@ def serialise(tablename: str, row: dict[str, Any]) -> dict[str, Any]:
     if not hidden:
         return row
     return {k: v for k, v in row.items() if k not in hidden}
+
+
+def parse_args(args: dict[str, Any], shape: type[S]) -> S:
+    """A mutation's `args` as the Struct its command takes; a bad value is refused naming the field
+    under `args.` so the tablet can show which input was wrong."""
+    try:
+        return msgspec.convert(args, shape, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
+        raise ValidationFailed(message, field=f"args.{path}" if path else "args") from None
 
 
 @cache

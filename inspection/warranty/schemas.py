@@ -7,10 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import msgspec
 from msgspec import Meta
 
-from inspection.projects.schemas import Input, Output, Synced
+from inspection.projects.schemas import Input, Output, Synced, row_to
 from inspection.warranty.rules import AcceptanceParty, ClaimState
 
 Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
@@ -178,6 +177,4 @@ def cents(amount: Decimal | None) -> int:
 
 
 def from_row(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
-    data = {_FK_OUT.get(k, k): v for k, v in row.items()}
-    data.update(extra)
-    return msgspec.convert(data, out, strict=False)
+    return row_to(row, out, _FK_OUT, **extra)

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from inspection.actor import Actor
 from tests.factories import PASSWORD
+from tests.rectification.helpers import actor_of
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -43,13 +43,4 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASS
     )
 
 
-def actor_from(world: Any, who: str) -> Actor:
-    u = world.users[who]
-    org = next((o for o in world.orgs.values() if o.id == u.organisation_id), None)
-    return Actor(
-        user_id=u.id,
-        username=u.username,
-        organisation_id=u.organisation_id,
-        organisation_kind=org.kind.value if org else None,
-        is_admin=u.is_admin,
-    )
+actor_from = actor_of  # one helper for every folder's tests
