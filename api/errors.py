@@ -145,6 +145,9 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InterfaceError,
+    # asyncpg's own protocol state error: seen when the server shuts down while a connection is
+    # being reset on its way back to the pool (tests/reliability/test_database_restart.py).
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     TimeoutError,
 )
@@ -157,7 +160,7 @@ def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Re
         503,
         "unavailable",
         "A backing service is unavailable",
-        "the database is not answering right now; nothing was changed, try again shortly",
+        ("the database is not answering right now; the request took effect whole or not at all. Try again shortly"),
         headers={"Retry-After": "5"},
     )
 

@@ -1,8 +1,12 @@
-"""Security headers on every response."""
+"""Security headers on every response, and time limits on reading request bodies."""
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+import asyncio
+
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+
+from inspection.errors import RequestTimeout
 
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -24,5 +28,60 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return value.strip() not in (b"0", b"")
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
+def body_timeout_middleware(app: ASGIApp) -> ASGIApp:
+    """Time limits on reading a request body: server.body_idle_timeout_s between two pieces and
+    server.body_total_timeout_s for the whole. A client that trickles its body to hold a connection
+    (slow loris) gets a 408 problem naming the body, and the handler reading it throws away what
+    came, as for any cut-off body. Any answer given before the body is all in closes the
+    connection. Once the body is complete, receive is passed through untouched (streaming
+    responses wait on it to see the client leave)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        server = scope["app"].state.services.settings.server
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + server.body_total_timeout_s
+        body_done = not _has_body(scope)
+
+        async def timed_receive() -> ReceiveMessage:
+            nonlocal body_done
+            if body_done:
+                return await receive()
+            wait = min(server.body_idle_timeout_s, deadline - loop.time())
+            try:
+                async with asyncio.timeout(max(wait, 0)):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout(
+                    "the request body stopped arriving or came too slowly; nothing was kept, send it again",
+                    field="body",
+                ) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def closing_send(message: Message) -> None:
+            # Answering before the body is all in (408, 413, 401 on an upload...): close the
+            # connection after the answer rather than wait out keep-alive on an unread body.
+            if message["type"] == "http.response.start" and not body_done:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
+
+        await app(scope, timed_receive, closing_send)
 
     return middleware

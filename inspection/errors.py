@@ -85,6 +85,12 @@ class Unavailable(DomainError):
         self.retry_after = retry_after
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    slug = "request-timeout"
+    title = "The request body arrived too slowly"
+
+
 class TooLarge(DomainError):
     status = 413
     slug = "payload-too-large"

@@ -27,6 +27,8 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = []
     keep_alive_s: int = 75
+    body_idle_timeout_s: float = 30.0
+    body_total_timeout_s: float = 900.0
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -129,6 +131,8 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "port"): (1, 65535),
     ("server", "max_body_bytes"): (1024, 100 * 1024 * 1024),
     ("server", "keep_alive_s"): (1, 3600),
+    ("server", "body_idle_timeout_s"): (0.1, 3600),
+    ("server", "body_total_timeout_s"): (1, 86400),
     ("database", "sqlite_busy_timeout_s"): (0, 3600),
     ("database", "pool_min_size"): (1, 1000),
     ("database", "pool_max_size"): (1, 1000),

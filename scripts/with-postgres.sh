@@ -25,12 +25,25 @@ cleanup() {
 trap cleanup EXIT
 
 "${run_as[@]}" "$bindir/initdb" -D "$base/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-"${run_as[@]}" "$bindir/pg_ctl" -D "$base/data" -l "$base/server.log" -w \
-  -o "-p $port -k $base -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-  start >/dev/null
+# The server's settings live in its own configuration file, so a test that stops and starts it
+# again (tests/reliability/test_database_restart.py) brings it back exactly as it was.
+cat >>"$base/data/postgresql.conf" <<EOF
+port = $port
+unix_socket_directories = '$base'
+listen_addresses = '127.0.0.1'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+EOF
+"${run_as[@]}" "$bindir/pg_ctl" -D "$base/data" -l "$base/server.log" -w start >/dev/null
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres siteinspect_test
 
 export SITEINSPECT_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/siteinspect_test"
 export SITEINSPECT_TEST_PG_ADMIN_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+# For tests that restart the server: where it lives, its tools, and the account that runs it.
+export SITEINSPECT_TEST_PG_DATA="$base/data"
+export SITEINSPECT_TEST_PG_BINDIR="$bindir"
+export SITEINSPECT_TEST_PG_RUN_AS="${run_as[*]:+postgres}"
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
 "$@"

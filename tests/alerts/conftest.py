@@ -35,32 +35,50 @@ class Receiver:
         return [r for r in self.requests if r.path == path]
 
 
+class ReceiverServer:
+    """The HTTP receiver on a chosen port; `start` and `stop` may be called again to take it down
+    and bring it back on the same address, as a webhook endpoint that goes offline for a while."""
+
+    def __init__(self, state: Receiver, port: int) -> None:
+        self.state = state
+        self.port = port
+        self.server: ThreadingHTTPServer | None = None
+        state.base = f"http://127.0.0.1:{port}"
+
+    def start(self) -> None:
+        state = self.state
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                delay = state.delays.get(self.path, 0)
+                if delay:
+                    time.sleep(delay)
+                state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(state.statuses.get(self.path, 200))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(base="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            delay = state.delays.get(self.path, 0)
-            if delay:
-                time.sleep(delay)
-            state.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(state.statuses.get(self.path, 200))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    server = ReceiverServer(Receiver(base=""), free_port())
+    server.start()
+    yield server.state
+    server.stop()
 
 
 @dataclass
