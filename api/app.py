@@ -31,7 +31,7 @@ from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.portal.router import portal_router, root
-from api.security import body_timeout_middleware, security_headers_middleware
+from api.security import add_security_headers, body_timeout_middleware
 from inspection import __version__, db
 from inspection.alerts.scheduler import build_scheduler
 from inspection.alerts.service import AlertsService
@@ -133,7 +133,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, security_headers_middleware, body_timeout_middleware],
+        middleware=[request_id_middleware, body_timeout_middleware],
+        before_send=[add_security_headers],
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.server.max_body_bytes,

@@ -13,23 +13,22 @@ _HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
+    # Browsers heed this only over HTTPS, where production runs behind its TLS proxy.
+    (b"strict-transport-security", b"max-age=31536000"),
 ]
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *_HEADERS]}
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook rather than a middleware, so that the router's own answers (404, 405)
+    carry the headers too."""
+    if message["type"] != "http.response.start":
+        return
+    headers = [*message.get("headers", []), *_HEADERS]
+    if not any(name.lower() == b"cache-control" for name, _ in headers):
+        # Records, tokens and problems are for this caller only: no cache keeps them. Answers
+        # meant to be cached (static files, photos, notices) say so themselves.
+        headers.append((b"cache-control", b"no-store"))
+    message["headers"] = headers
 
 
 def _has_body(scope: Scope) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Router, get
+from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
@@ -36,7 +37,13 @@ def portal_router() -> Router:
             AlertPages,
             ComplaintPages,
             NoticePages,
-            create_static_files_router(path="/portal/static", directories=[STATIC], opt={"public": True}),
+            create_static_files_router(
+                path="/portal/static",
+                directories=[STATIC],
+                opt={"public": True},
+                # unversioned file names: cached a short while so a new release shows within minutes
+                cache_control=CacheControlHeader(public=True, max_age=600),
+            ),
         ],
         opt={"public": True},
         exception_handlers=EXCEPTION_HANDLERS,

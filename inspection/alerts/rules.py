@@ -110,6 +110,7 @@ class UrlProblem(StrEnum):
     scheme = "the URL must start with http:// or https://"
     host = "the URL has no host"
     self_target = "the URL points at this server itself"
+    special = "the URL points at a link-local, multicast or reserved address (such as a cloud metadata service)"
 
 
 def webhook_url_problem(url: str, own: Iterable[tuple[str, int]], local_addresses: Iterable[str]) -> UrlProblem | None:
@@ -127,6 +128,14 @@ def webhook_url_problem(url: str, own: Iterable[tuple[str, int]], local_addresse
     except ValueError:
         return UrlProblem.host
     host = parts.hostname.lower()
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    # Private addresses stay allowed (a city's supervision platform often sits on its intranet);
+    # addresses no receiver lives on, such as 169.254.169.254, are not.
+    if literal is not None and (literal.is_link_local or literal.is_multicast or literal.is_reserved):
+        return UrlProblem.special
     own_pairs = {(h.lower(), p) for h, p in own}
     if (host, port) in own_pairs:
         return UrlProblem.self_target

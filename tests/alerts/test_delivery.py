@@ -151,6 +151,9 @@ async def test_rectification_escalations_are_delivered_too(world: World, clock: 
         "http://127.0.0.1:8000/hook",  # the configured listen address
         "http://localhost:8000/hook",
         "http://0.0.0.0:8000/hook",
+        "http://169.254.169.254/latest/meta-data/",  # link-local: a cloud metadata service
+        "http://[fe80::1]/hook",
+        "http://224.0.0.1/hook",  # multicast
     ],
 )
 async def test_bad_webhook_urls_are_refused(world: World, url: str) -> None:
