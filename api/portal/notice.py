@@ -72,7 +72,7 @@ class NoticePages(Controller):
             origin = request.headers.get("origin")
             if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
                 raise ValidationFailed("this form was sent from another site", field="origin")
-            services.complaints.check_rate(client)
+            await services.complaints.check_rate(client)
             await services.complaints.notice(site_id)  # 404 before reading photos
             with ExitStack() as stack:
                 form = await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT)

@@ -4,9 +4,7 @@ may send, and the moves of triage."""
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -54,23 +52,4 @@ def complaint_problem(text: str, contact: str) -> tuple[str, str] | None:
         return "text", f"keep the description under {TEXT_MAX} characters"
     if len(contact) > CONTACT_MAX or not _CONTACT_RE.match(contact):
         return "contact", "leave a phone number or e-mail address, or nothing"
-    return None
-
-
-@dataclass(frozen=True)
-class RateRule:
-    """At most `max_per_window` complaints from one client address in `window_s` seconds."""
-
-    max_per_window: int
-    window_s: float
-
-
-def admit(history: deque[float], now: float, rule: RateRule) -> float | None:
-    """Drop times older than the window from `history`; None when one more complaint may be sent
-    now (and record it), else the seconds to wait."""
-    while history and history[0] <= now - rule.window_s:
-        history.popleft()
-    if len(history) >= rule.max_per_window:
-        return history[0] + rule.window_s - now
-    history.append(now)
     return None

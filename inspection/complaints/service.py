@@ -5,9 +5,7 @@ reason. One transaction each; rights checked here."""
 
 from __future__ import annotations
 
-import time
 import tomllib
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ import msgspec
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.complaints import schemas as s
-from inspection.complaints.rules import ComplaintState, RateRule, Triage, admit, complaint_problem, next_state
+from inspection.complaints.rules import ComplaintState, Triage, complaint_problem, next_state
 from inspection.complaints.tables import Complaint
 from inspection.errors import Forbidden, InvalidTransition, NotFound, RateLimited, ValidationFailed, VersionConflict
 from inspection.evidence import links
@@ -27,6 +25,7 @@ from inspection.evidence.service import EvidenceService
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Project, Site, WorkItem
+from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, project_bucket, write
 from inspection.rectification.rules import ISSUING_ROLES, Source
 from inspection.rectification.service import OrderSpec, open_order
@@ -42,9 +41,9 @@ MAX_PHOTOS = 3
 PUBLIC = Actor(user_id=None, username="public:notice-page", is_admin=True, device_id="public-web")
 
 
-def load_rate_rule(path: Path = RULES_FILE) -> RateRule:
+def load_rate_rule(path: Path = RULES_FILE) -> Window:
     data = tomllib.loads(path.read_text(encoding="utf-8"))["rate_limit"]
-    return RateRule(max_per_window=int(data["max_per_window"]), window_s=float(data["window_s"]))
+    return Window(max_events=int(data["max_per_window"]), seconds=float(data["window_s"]))
 
 
 def reference(complaint_id: UUID) -> str:
@@ -96,14 +95,12 @@ async def may_read_complaint(actor: Actor, complaint_id: UUID) -> bool:
 
 
 class ComplaintsService:
-    def __init__(
-        self, settings: Settings, clock: Clock, evidence: EvidenceService, rate: RateRule | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, clock: Clock, evidence: EvidenceService, rate: Window | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.evidence = evidence
         self.rate = rate or load_rate_rule()
-        self._sent: dict[str, deque[float]] = defaultdict(deque)
+        self.rates = RateCounter(clock)
 
     # The public side
 
@@ -207,14 +204,14 @@ class ComplaintsService:
             progress_percent=round(100 * done / len(work)) if work else 0,
         )
 
-    def check_rate(self, client: str) -> None:
-        """Call before reading a complaint's photos, so a flood is refused before it costs disk."""
-        wait = admit(self._sent[client], time.monotonic(), self.rate)
+    async def check_rate(self, client: str) -> None:
+        """Call before reading a complaint's photos, so a flood is refused before it costs disk.
+        Counts this complaint (in the database, shared by every server process)."""
+        key = f"complaint:{client}"
+        wait = await self.rates.wait_s(key, self.rate)
         if wait is not None:
-            raise RateLimited("too many complaints from this address; try again later", retry_after=int(wait) + 1)
-        if len(self._sent) > 100_000:
-            for key in [k for k, q in self._sent.items() if not q]:
-                del self._sent[key]
+            raise RateLimited("too many complaints from this address; try again later", retry_after=wait)
+        await self.rates.record([key])
 
     async def submit(self, site_id: UUID, data: s.ComplaintIn, photos: Sequence[PhotoIn] = ()) -> s.Receipt:
         """A resident's complaint; the caller has passed `check_rate` for its client address."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import RateLimited, Unauthorized, ValidationFailed
 from inspection.projects.tables import DeviceSession, Organisation, User
+from inspection.ratelimit import RateCounter, Window
 from inspection.records import new_id
 from inspection.settings import Settings
 from inspection.signing import sign, unsign
@@ -64,41 +63,6 @@ def _refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class LoginLimiter:
-    """Counts failed logins per user name and per client address in a sliding window. Held in
-    memory: with several API processes each keeps its own count (documented in the README)."""
-
-    def __init__(self, max_failures: int, window_s: int) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def check(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        for key in keys:
-            q = self._recent(key, now)
-            if len(q) >= self.max_failures:
-                retry = int(q[0] + self.window_s - now) + 1
-                raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=retry)
-
-    def failed(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
-        if len(self._failures) > 100_000:  # bound memory under a spray of names
-            for key in [k for k, q in self._failures.items() if not q]:
-                del self._failures[key]
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"user:{username}", None)
-
-
 @dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
@@ -117,7 +81,8 @@ class Authenticator:
         self.key = key
         self.clock = clock
         self.hasher = password_hasher(settings)
-        self.limiter = LoginLimiter(settings.security.login_max_failures, settings.security.login_window_s)
+        self.rates = RateCounter(clock)
+        self.login_window = Window(settings.security.login_max_failures, settings.security.login_window_s)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -167,8 +132,13 @@ class Authenticator:
     async def login(
         self, username: str, password: str, device_id: str, client: str, user_agent: str = ""
     ) -> IssuedTokens:
-        keys = [f"user:{username.lower()}", f"client:{client}"]
-        self.limiter.check(keys)
+        # Failed sign-ins are counted per account and per address, in the database, so every
+        # server process shares the count.
+        keys = [f"login-user:{username.lower()}", f"login-client:{client}"]
+        for key in keys:
+            wait = await self.rates.wait_s(key, self.login_window)
+            if wait is not None:
+                raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=wait)
         user = (
             await User.select(User.id, User.password_hash, User.active, User.deleted)
             .where(User.username == username)
@@ -178,9 +148,9 @@ class Authenticator:
         # argon2 is deliberately slow (~0.1 s): keep it off the event loop.
         ok = await asyncio.to_thread(self._verify, stored, password)
         if not ok or user is None or not user["active"] or user["deleted"]:
-            self.limiter.failed(keys)
+            await self.rates.record(keys)
             raise Unauthorized("wrong user name or password")
-        self.limiter.succeeded(username.lower())
+        await self.rates.forget(keys[0])
         async with db.transaction():
             issued = await self._issue(user["id"], device_id, user_agent, None)
         return issued

@@ -119,3 +119,12 @@ class DeviceSession(Table):
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
     user_agent = Varchar(length=300, default="")
+
+
+class RateEvent(Table):
+    """One counted event (a failed sign-in, a public complaint) under a key such as
+    `login-user:wang` or `complaint:203.0.113.5`. Counted in the database so every server process
+    shares the count and a restart forgets nothing; rows older than their window are pruned."""
+
+    key = Varchar(length=200, index=True)
+    at = Timestamptz(index=True)

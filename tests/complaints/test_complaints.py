@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from uuid import UUID
 
 import pytest
 
 from inspection.complaints.rules import (
     ComplaintState,
-    RateRule,
     Triage,
-    admit,
     complaint_problem,
     next_state,
 )
@@ -50,16 +47,6 @@ def test_what_a_complaint_must_say(text: str, contact: str, problem: str | None)
 )
 def test_triage_moves(state: ComplaintState, move: Triage, after: ComplaintState | None) -> None:
     assert next_state(state, move) == after
-
-
-def test_rate_window_slides() -> None:
-    rule = RateRule(max_per_window=2, window_s=60)
-    history: deque[float] = deque()
-    assert admit(history, 0, rule) is None
-    assert admit(history, 10, rule) is None
-    assert admit(history, 20, rule) == 40  # the first one leaves the window at 60
-    assert admit(history, 60, rule) is None  # it has left
-    assert admit(history, 61, rule) == 9
 
 
 async def test_api_lists_and_triages_for_office_roles_only(app, world) -> None:
