@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -142,7 +142,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             title="siteinspect",
             version=__version__,
             description="Construction quality and safety inspection for old residential community renovation.",
-            path="/schema",
+            # the documentation is public: marked on its router like every other public route
+            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"public": True}),
             render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
             components=Components(
                 security_schemes={

@@ -69,8 +69,10 @@ def portal_cookie_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str |
 
 
 async def require_actor(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """App-wide guard: every route needs a valid access token unless it is marked public."""
-    if handler.opt.get("public") or connection.scope.get("path", "").startswith("/schema"):
+    """App-wide guard: every route needs a valid access token unless its handler (or a router
+    above it) is marked `opt={"public": True}`; tests/projects/test_authorisation_matrix.py keeps
+    the reviewed list of those."""
+    if handler.opt.get("public"):
         return
     token = portal_cookie_token(connection) or bearer_token(connection)
     connection.state.actor = await services_of(connection).auth.actor_for(token)

@@ -2,16 +2,14 @@
 tablet through the project bucket), noticing the missed ones, and fulfilling one when its
 inspection is submitted.
 
-For the checklists domain (the lead wires it on submit):
-
-    from inspection.alerts.schedules import fulfil_occurrence
-    async with write(actor, clock) as w:
-        inspection = await w.insert(...)
-        await fulfil_occurrence(w, occurrence_id, inspection["id"])
+The checklists domain links an inspection to an occurrence when it is created (`linkable_occurrence`
+checks the link) or, without a link, finds the open one it carries out at submission
+(`open_occurrences`); the submit transaction then calls `fulfil_occurrence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,7 +17,7 @@ from uuid import UUID
 from inspection.alerts.outbox import AlertSpec, members_with_role, raise_alert
 from inspection.alerts.rules import Frequency, Recurrence, due_days
 from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
-from inspection.errors import Conflict, NotFound
+from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
@@ -135,17 +133,61 @@ async def mark_missed(w: Write, today: date, grace_days: int = 0) -> int:
     return len(rows)
 
 
-async def fulfil_occurrence(w: Write, occurrence_id: UUID, inspection_id: UUID) -> dict[str, Any]:
+async def linkable_occurrence(occurrence_id: UUID, project_id: UUID, site_id: UUID | None) -> dict[str, Any]:
+    """The occurrence an inspection being started says it carries out, if it may: one of the same
+    project (an unknown id reads the same, so other projects' schedules stay unknown), of the same
+    site when the inspection names one, and not fulfilled yet."""
+    row = await IO.select().where((IO.id == occurrence_id) & IO.deleted.eq(False)).first()
+    if row is None or row["project"] != project_id:
+        raise ValidationFailed("the scheduled occurrence is not part of this project", field="occurrence_id")
+    if site_id is not None and row["site"] != site_id:
+        raise ValidationFailed("the scheduled occurrence is for another site", field="occurrence_id")
+    if row["status"] == "fulfilled":
+        raise Conflict(
+            f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+        )
+    return row  # type: ignore[no-any-return]
+
+
+async def open_occurrences(project_id: UUID, site_id: UUID, kinds: Sequence[str], today: date) -> list[dict[str, Any]]:
+    """Occurrences an inspection of one of `kinds` (a schedule's `kind` names a template kind or a
+    template code) on `site_id` carries out when it names none: those still due on or before
+    `today`, i.e. inside their window (a day past it, plus the grace, they are marked missed; a
+    missed one is fulfilled late only by naming it). Oldest first."""
+    return await (  # type: ignore[no-any-return]
+        IO.select()
+        .where(
+            (IO.project == project_id)
+            & (IO.site == site_id)
+            & (IO.status == "due")
+            & (IO.due_on <= today)
+            & IO.deleted.eq(False)
+            & IO.schedule.kind.is_in(list(kinds))
+            & IO.schedule._.deleted.eq(False)
+        )
+        .order_by(IO.due_on)
+        .order_by(IO.id)
+    )
+
+
+async def fulfil_occurrence(
+    w: Write, occurrence_id: UUID, inspection_id: UUID, replaces: UUID | None = None
+) -> dict[str, Any]:
     """Mark a due (or missed, done late) occurrence fulfilled by an inspection, inside the
-    caller's transaction. Fulfilling it again with the same inspection changes nothing."""
+    caller's transaction. Fulfilling it again with the same inspection changes nothing; a revision
+    of the inspection that fulfilled it (`replaces`) takes its place."""
     row = await IO.select().where((IO.id == occurrence_id) & IO.deleted.eq(False)).first()
     if row is None:
         raise NotFound(f"inspection occurrence {occurrence_id} does not exist", field="occurrence_id")
     if row["status"] == "fulfilled":
         if row["inspection_id"] == inspection_id:
             return row  # type: ignore[no-any-return]
-        raise Conflict(
-            f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+        if replaces is None or row["inspection_id"] != replaces:
+            raise Conflict(
+                f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+            )
+        return await w.update(
+            IO, occurrence_id, {"inspection_id": inspection_id}, [project_bucket(row["project"])], current=row
         )
     return await w.update(
         IO,

@@ -60,6 +60,9 @@ class InspectionCreate(Input, kw_only=True):
     gps: Gps | None = None
     lot_size: Annotated[int, Meta(ge=1)] | None = None
     material_batch_ids: Annotated[list[UUID], Meta(max_length=100)] = []
+    # the scheduled occurrence (巡检计划) this inspection carries out, fulfilled when it is
+    # submitted; without one, submission fulfils the open occurrence it matches (see the service)
+    occurrence_id: UUID | None = None
     note: Note = ""
 
 
@@ -145,6 +148,7 @@ class InspectionOut(Synced, kw_only=True):
     total: float | None
     grade: str
     material_batch_ids: list[UUID]
+    occurrence_id: UUID | None = None
     note: str
 
 

@@ -11,6 +11,14 @@ Who may do what:
   inspector's working notes and stay with the project's own side.
 - A submitted inspection never changes. A correction is a new revision (a new draft copying the
   answers, with the reason); submitting the revision marks the old one superseded.
+
+Scheduled inspections (巡检计划, the alerts domain's occurrences): an inspection may name, when it is
+started, the occurrence it carries out (`occurrence_id`: same project, same site, not yet
+fulfilled). One that names none takes, on submission, the oldest occurrence still due on its site
+whose schedule's kind is the template's kind or code and which no other draft has named. Either
+way the submit transaction fulfils it, so the missed-inspection job no longer alerts for it. An
+occurrence fulfilled meanwhile by someone else does not stop the submission: it is reported in
+the inspection's warnings instead.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
+from inspection.alerts import schedules
 from inspection.checklists import catalogue, scoring, supervision
 from inspection.checklists import schemas as s
 from inspection.checklists.tables import ChecklistTemplate, Inspection, InspectionAnswer
@@ -39,6 +48,7 @@ from inspection.rectification.rules import ISSUING_ROLES, OrderKind, OrderState,
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.rectification.tables import RectificationOrder
 from inspection.settings import Settings
+from inspection.warranty.service import local_today
 
 INSPECTION_TABLE = Inspection._meta.tablename
 ANSWER_TABLE = InspectionAnswer._meta.tablename
@@ -318,6 +328,9 @@ class ChecklistsService:
             else await catalogue.latest_version(data.template_code or "")
         )
         site_id, building_id, contractor = await self._placement(data)
+        if data.occurrence_id is not None:
+            occurrence = await schedules.linkable_occurrence(data.occurrence_id, data.project_id, site_id)
+            site_id = occurrence["site"]
         if data.supervision_point and data.work_item_id is None:
             raise ValidationFailed("a supervision point belongs to a work item", field="supervision_point")
         async with write(actor, self.clock) as w:
@@ -345,6 +358,7 @@ class ChecklistsService:
                 "gps_accuracy_m": data.gps.accuracy_m if data.gps else None,
                 "lot_size": data.lot_size,
                 "material_batch_ids": json.dumps([str(b) for b in data.material_batch_ids]),
+                "occurrence_id": data.occurrence_id,
                 "note": data.note,
             }
             row = await w.insert(IN, values, inspection_buckets(values))
@@ -459,6 +473,8 @@ class ChecklistsService:
         if warnings and result.grade == scoring.PASSED:
             result.grade = scoring.FAILED
         result.details["material_batch_warnings"] = warnings
+        occurrence, schedule_warnings = await self._occurrence_to_fulfil(row, w.now)
+        result.details["schedule_warnings"] = schedule_warnings
         links.check_sha256(data.signature_sha256, "signature_sha256")
         changes: dict[str, Any] = {
             "status": "submitted",
@@ -471,6 +487,8 @@ class ChecklistsService:
         }
         if data.gps is not None:
             changes |= {"gps_lat": data.gps.lat, "gps_lng": data.gps.lng, "gps_accuracy_m": data.gps.accuracy_m}
+        if occurrence is not None:
+            changes["occurrence_id"] = occurrence
         submitted = await w.update(
             IN, inspection_id, changes, inspection_buckets({**row, **changes}), current=row, action="submit"
         )
@@ -503,7 +521,41 @@ class ChecklistsService:
                 )
         if row["supervision_point"] and row["work_item"]:
             await supervision.record_inspection(w, submitted, result.grade)
+        if occurrence is not None:
+            await schedules.fulfil_occurrence(w, occurrence, inspection_id, replaces=row["previous_revision"])
         return submitted
+
+    async def _occurrence_to_fulfil(self, row: dict[str, Any], now: datetime) -> tuple[UUID | None, list[str]]:
+        """The scheduled occurrence submitting `row` fulfils (see the module docstring), and the
+        warnings when the one it names can no longer be fulfilled by it."""
+        if row["occurrence_id"] is not None:
+            found = await schedules.IO.select().where(schedules.IO.id == row["occurrence_id"]).first()
+            if found is None or found["deleted"]:
+                return None, ["the scheduled inspection this one was started for no longer exists"]
+            done_by = found["inspection_id"]
+            if found["status"] == "fulfilled" and done_by not in (row["id"], row["previous_revision"]):
+                return None, [
+                    f"the scheduled inspection due on {found['due_on'].isoformat()} was already done "
+                    f"by inspection {done_by}"
+                ]
+            return row["occurrence_id"], []  # type: ignore[no-any-return]
+        if row["site"] is None:
+            return None, []
+        today = local_today(self.settings, now)
+        candidates = await schedules.open_occurrences(
+            row["project"], row["site"], [row["kind"], row["template_code"]], today
+        )
+        if not candidates:
+            return None, []
+        named = await IN.select(IN.occurrence_id).where(
+            IN.occurrence_id.is_in([c["id"] for c in candidates])
+            & (IN.id != row["id"])
+            & (IN.status == "draft")
+            & IN.deleted.eq(False)
+        )
+        taken = {n["occurrence_id"] for n in named}
+        free = [c["id"] for c in candidates if c["id"] not in taken]
+        return (free[0] if free else None), []
 
     async def _open_orders(
         self,
@@ -650,7 +702,8 @@ class ChecklistsService:
                 if not access.contractor_only or (o["contractor"] == access.organisation_id and o["status"] != "draft")
             ]
         score = json.loads(row["score"]) if row["score"] else None
-        warnings = (score or {}).get("details", {}).get("material_batch_warnings", [])
+        details = (score or {}).get("details", {})
+        warnings = details.get("material_batch_warnings", []) + details.get("schedule_warnings", [])
         return s.InspectionDetail(
             inspection=_inspection_out(row),
             answers=[_answer_out(a, photos.get(a["id"], [])) for a in answers],

@@ -62,6 +62,9 @@ class Inspection(SyncColumns, Table, tablename="inspection"):
     grade = Varchar(length=20, default="", index=True)  # 优良 / 合格 / 不合格
     # material batches used by a quality lot (the samples domain's records; plain ids, JSON list)
     material_batch_ids = Text(default="[]")
+    # the scheduled occurrence (巡检计划) this inspection carries out: the alerts domain's record
+    # (a plain id); submitting the inspection fulfils it
+    occurrence_id = UUID(null=True, default=None, index=True)
     note = Text(default="")
 
 

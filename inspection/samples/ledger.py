@@ -1,16 +1,25 @@
-"""The material ledger (原材料进场及见证取样台账) as CSV: one line per sample, a batch without
-samples on a line of its own. UTF-8 with a byte-order mark, so that Excel shows the Chinese."""
+"""The material ledger (原材料进场及见证取样台账): `ledger_rows`, the one query behind both the CSV
+(`render`, here) and the PDF (inspection/reports/loaders/ledger.py), and the CSV itself: one line
+per sample, a batch without samples on a line of its own, UTF-8 with a byte-order mark so that
+Excel shows the Chinese."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from inspection.samples.rules import RuleBook
+from inspection.actor import Actor
+from inspection.samples.access import project_batches_where
+from inspection.samples.queries import result_facts, test_item_codes
+from inspection.samples.rules import RuleBook, failed_items
+from inspection.samples.tables import MaterialBatch, Sample
+
+B = MaterialBatch
 
 HEADER = [
     "进场日期", "材料名称", "规格型号", "生产厂家", "批号", "进场数量", "单位", "施工单位", "使用部位",
@@ -28,55 +37,121 @@ STATUS_ZH = {
 VERDICT_ZH = {"pending": "待出报告", "pass": "合格", "fail": "不合格"}
 
 
-def render(
-    book: RuleBook,
-    batches: Sequence[Mapping[str, Any]],
-    samples: Sequence[Mapping[str, Any]],
-    failed: Mapping[UUID, Sequence[str]],
-) -> bytes:
-    """`batches` with contractor_name and work_item_name; `samples` with lab_name, taken_by_name and
-    witness_name, in the order to print; `failed`: the failed item codes of each sample."""
-    by_batch: dict[UUID, list[Mapping[str, Any]]] = {}
-    for x in samples:
-        by_batch.setdefault(x["batch"], []).append(x)
+async def ledger_rows(
+    actor: Actor, project_id: UUID, book: RuleBook, arrived_from: date | None = None, arrived_to: date | None = None
+) -> list[dict[str, Any]]:
+    """The project's material batches `actor` may read (a contractor: its own; NotFound unless a
+    member) that arrived in the range, in arrival order, each with its samples in the order taken:
+    names and verdicts as printed, failed test items by their names in the rule book."""
+    where = await project_batches_where(actor, project_id)
+    if arrived_from is not None:
+        where &= B.arrival_date >= arrived_from
+    if arrived_to is not None:
+        where &= B.arrival_date <= arrived_to
+    batches = await (
+        B.select(
+            *B.all_columns(), B.contractor.name.as_alias("contractor_name"), B.work_item.name.as_alias("work_item_name")
+        )
+        .where(where)
+        .order_by(B.arrival_date)
+        .order_by(B.id)
+    )
+    ids = [b["id"] for b in batches]
+    samples = (
+        await Sample.select(
+            *Sample.all_columns(),
+            Sample.lab.name.as_alias("lab_name"),
+            Sample.taken_by.display_name.as_alias("taken_by_name"),
+            Sample.witness.display_name.as_alias("witness_name"),
+        )
+        .where(Sample.batch.is_in(ids) & Sample.deleted.eq(False))
+        .order_by(Sample.taken_at)
+        .order_by(Sample.id)
+        if ids
+        else []
+    )
+    facts = await result_facts([x["id"] for x in samples])
     labels = {x["id"]: x["label_code"] for x in samples}
+    material_of = {b["id"]: b["material"] for b in batches}
+    by_batch: dict[UUID, list[dict[str, Any]]] = {}
+    for x in samples:
+        rule = book.material(material_of[x["batch"]])
+        failed = failed_items(test_item_codes(x["test_items"]), facts[x["id"]])
+        by_batch.setdefault(x["batch"], []).append(
+            {
+                "label": x["label_code"],
+                "taken_at": x["taken_at"],
+                "sets": x["sets"],
+                "taken_by": x["taken_by_name"] or "",
+                "witness": x["witness_name"] or "",
+                "lab": x["lab_name"] or "",
+                "report_number": x["lab_report_number"],
+                "is_retest": x["is_retest"],
+                "retest_of": labels.get(x["retest_of"], "") if x["retest_of"] else "",
+                "verdict": VERDICT_ZH.get(x["verdict"], x["verdict"]),
+                "failed": x["verdict"] == "fail",
+                "failed_items": [item.name if rule and (item := rule.item(code)) else code for code in failed],
+            }
+        )
+    rows = []
+    for b in batches:
+        rule = book.material(b["material"])
+        rows.append(
+            {
+                "arrival_date": b["arrival_date"],
+                "material": rule.name if rule else b["material"],
+                "specification": b["specification"],
+                "manufacturer": b["manufacturer"],
+                "batch_number": b["batch_number"],
+                "quantity": f"{Decimal(str(b['quantity'])).normalize():f}",
+                "unit": b["unit"],
+                "contractor": b["contractor_name"] or "",
+                "work_item": b["work_item_name"] or "",
+                "required_sets": b["required_sets"],
+                "status": STATUS_ZH.get(b["status"], b["status"]),
+                "rejected": b["status"] in ("rejected", "disposed"),
+                "samples": by_batch.get(b["id"], []),
+            }
+        )
+    return rows
+
+
+def render(rows: Sequence[dict[str, Any]], timezone: tzinfo) -> bytes:
+    """The CSV of `ledger_rows`; sampling days in `timezone` (the rule book's)."""
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\r\n")
     out.writerow(HEADER)
-    for b in batches:
-        rule = book.material(b["material"])
+    for b in rows:
         head = [
             b["arrival_date"].isoformat(),
-            rule.name if rule else b["material"],
+            b["material"],
             b["specification"],
             b["manufacturer"],
             b["batch_number"],
-            f"{Decimal(str(b['quantity'])).normalize():f}",
+            b["quantity"],
             b["unit"],
-            b["contractor_name"] or "",
-            b["work_item_name"] or "",
+            b["contractor"],
+            b["work_item"],
             b["required_sets"],
-            STATUS_ZH.get(b["status"], b["status"]),
+            b["status"],
         ]
-        rows = by_batch.get(b["id"], [])
-        if not rows:
+        if not b["samples"]:
             out.writerow([*head, *[""] * (len(HEADER) - BATCH_COLUMNS)])
-        for x in rows:
-            names = [item.name if rule and (item := rule.item(code)) else code for code in failed.get(x["id"], [])]
+        for x in b["samples"]:
             out.writerow(
                 [
                     *head,
-                    x["label_code"],
-                    x["taken_at"].astimezone(book.timezone).date().isoformat(),
+                    x["label"],
+                    x["taken_at"].astimezone(timezone).date().isoformat(),
                     x["sets"],
-                    x["taken_by_name"] or "",
-                    x["witness_name"] or "",
-                    x["lab_name"] or "",
-                    x["lab_report_number"],
+                    x["taken_by"],
+                    x["witness"],
+                    x["lab"],
+                    x["report_number"],
                     "是" if x["is_retest"] else "否",
-                    labels.get(x["retest_of"], "") if x["retest_of"] else "",
-                    VERDICT_ZH.get(x["verdict"], x["verdict"]),
-                    "、".join(names),
+                    x["retest_of"],
+                    x["verdict"],
+                    "、".join(x["failed_items"]),
                 ]
             )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

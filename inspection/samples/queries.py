@@ -1,4 +1,5 @@
-"""A seam for the alerts scheduler: samples sent to a lab whose results are still outstanding.
+"""Read-only queries over samples that the service, the ledger, the reports and the alerts
+scheduler share. The scheduler's seam: samples sent to a lab whose results are still outstanding.
 
     from inspection.samples.queries import samples_awaiting_result
 
@@ -12,11 +13,31 @@ other samples no longer matter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from inspection.samples.rules import OPEN_STATUSES, Verdict
+from inspection.samples.rules import OPEN_STATUSES, ResultFact, Verdict
 from inspection.samples.tables import Sample, SampleResult
+
+
+def test_item_codes(text: str) -> list[str]:
+    """A sample's `test_items` column (comma-separated codes) as a list."""
+    return [c for c in (text or "").split(",") if c]
+
+
+async def result_facts(sample_ids: Sequence[UUID]) -> dict[UUID, list[ResultFact]]:
+    """The lab results recorded for each sample, as the rules read them."""
+    out: dict[UUID, list[ResultFact]] = {sid: [] for sid in sample_ids}
+    if not sample_ids:
+        return out
+    rows = await SampleResult.select(
+        SampleResult.sample, SampleResult.test_item, SampleResult.set_no, SampleResult.passed
+    ).where(SampleResult.sample.is_in(list(sample_ids)) & SampleResult.deleted.eq(False))
+    for r in rows:
+        out[r["sample"]].append(ResultFact(r["test_item"], r["set_no"], bool(r["passed"])))
+    return out
 
 
 async def samples_awaiting_result(older_than: datetime) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ until its disposition is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,6 +46,7 @@ from inspection.samples.access import (
     require_recording_role,
     visible_batches_where,
 )
+from inspection.samples.queries import result_facts, test_item_codes
 from inspection.samples.rulebook import default_rulebook
 from inspection.samples.rules import (
     CONFORM_UNIT,
@@ -87,10 +87,6 @@ def _utc(value: datetime | None, field: str, now: datetime) -> datetime:
     if value > now + CLOCK_SLACK:
         raise ValidationFailed("the time is in the future", field=field)
     return value.astimezone(UTC)
-
-
-def _codes(text: str) -> list[str]:
-    return [c for c in text.split(",") if c]
 
 
 def _file(info: links.EvidenceInfo) -> s.FileOut:
@@ -259,8 +255,10 @@ class SamplesService:
                 raise InvalidTransition("the sample's results are not all in yet", field="sample_id")
             _require_open(batch, "retest")
             rule = self.rule(batch["material"])
-            results = await self._result_facts([sample_id])
-            need = retest_need(rule, failed_items(_codes(original["test_items"]), results[sample_id]), original["sets"])
+            results = await result_facts([sample_id])
+            need = retest_need(
+                rule, failed_items(test_item_codes(original["test_items"]), results[sample_id]), original["sets"]
+            )
             if not need.allowed:
                 raise InvalidTransition(
                     f"{', '.join(need.never_retested)} may not be retested; the batch is rejected", field="sample_id"
@@ -348,7 +346,7 @@ class SamplesService:
             batch = await self._batch_for_write(w, actor, sample["batch"])
             _require_open(batch, "record results on")
             rule = self.rule(batch["material"])
-            covered = _codes(sample["test_items"])
+            covered = test_item_codes(sample["test_items"])
             existing = await SampleResult.select(SampleResult.test_item, SampleResult.set_no).where(
                 (SampleResult.sample == sample_id) & SampleResult.deleted.eq(False)
             )
@@ -398,7 +396,7 @@ class SamplesService:
             if data.lab_report_number is not None:
                 changes["lab_report_number"] = data.lab_report_number
             await self._attach_report(w, batch, sample_id, data.report)
-            facts = (await self._result_facts([sample_id]))[sample_id]
+            facts = (await result_facts([sample_id]))[sample_id]
             verdict = sample_verdict(covered, sample["sets"], facts)
             if verdict.value != sample["verdict"]:
                 changes.update(
@@ -409,20 +407,9 @@ class SamplesService:
             await self._settle(w, actor, batch)
         return await self.get_sample(actor, sample_id)
 
-    async def _result_facts(self, sample_ids: Sequence[UUID]) -> dict[UUID, list[ResultFact]]:
-        out: dict[UUID, list[ResultFact]] = {sid: [] for sid in sample_ids}
-        if not sample_ids:
-            return out
-        rows = await SampleResult.select(
-            SampleResult.sample, SampleResult.test_item, SampleResult.set_no, SampleResult.passed
-        ).where(SampleResult.sample.is_in(list(sample_ids)) & SampleResult.deleted.eq(False))
-        for r in rows:
-            out[r["sample"]].append(ResultFact(r["test_item"], r["set_no"], bool(r["passed"])))
-        return out
-
     async def _facts(self, batch_id: UUID) -> list[SampleFacts]:
         samples = await Sample.select().where((Sample.batch == batch_id) & Sample.deleted.eq(False))
-        results = await self._result_facts([x["id"] for x in samples])
+        results = await result_facts([x["id"] for x in samples])
         return [
             SampleFacts(
                 id=x["id"],
@@ -430,7 +417,7 @@ class SamplesService:
                 is_retest=x["is_retest"],
                 retest_of=x["retest_of"],
                 verdict=Verdict(x["verdict"]),
-                failed=tuple(failed_items(_codes(x["test_items"]), results[x["id"]])),
+                failed=tuple(failed_items(test_item_codes(x["test_items"]), results[x["id"]])),
                 witnessed=x["witness"] is not None,
             )
             for x in samples
@@ -456,8 +443,8 @@ class SamplesService:
         failed: list[str] = []
         if sample_id is not None:
             sample = await Sample.select(Sample.test_items).where(Sample.id == sample_id).first()
-            facts = (await self._result_facts([sample_id]))[sample_id]
-            failed = failed_items(_codes(sample["test_items"] if sample else ""), facts)
+            facts = (await result_facts([sample_id]))[sample_id]
+            failed = failed_items(test_item_codes(sample["test_items"] if sample else ""), facts)
         names = "、".join(item.name if (item := rule.item(c)) else c for c in failed)
         description = (
             f"进场材料检验不合格：{rule.name}（{batch['specification'] or rule.grade}），"
@@ -636,7 +623,9 @@ class SamplesService:
             )
             if disposition
             else None,
-            filing=s.from_row(filing, s.FilingOut, failed_items=_codes(filing["failed_items"])) if filing else None,
+            filing=s.from_row(filing, s.FilingOut, failed_items=test_item_codes(filing["failed_items"]))
+            if filing
+            else None,
         )
 
     async def _samples_out(self, batch: dict[str, Any], samples: list[dict[str, Any]]) -> list[s.SampleOut]:
@@ -674,9 +663,9 @@ class SamplesService:
                 s.from_row(
                     x,
                     s.SampleOut,
-                    test_items=_codes(x["test_items"]),
+                    test_items=test_item_codes(x["test_items"]),
                     witnessed=x["witness"] is not None,
-                    failed_items=failed_items(_codes(x["test_items"]), facts),
+                    failed_items=failed_items(test_item_codes(x["test_items"]), facts),
                     report=[_file(f) for f in reports.get(x["id"], [])],
                     results=result_out,
                 )
@@ -868,38 +857,8 @@ class SamplesService:
         UTF-8 with a byte-order mark so that Excel reads the Chinese correctly."""
         if arrived_from and arrived_to and arrived_from > arrived_to:
             raise ValidationFailed("arrived_from is after arrived_to", field="arrived_from")
-        where = await project_batches_where(actor, project_id)
-        if arrived_from is not None:
-            where &= B.arrival_date >= arrived_from
-        if arrived_to is not None:
-            where &= B.arrival_date <= arrived_to
-        batches = await (
-            B.select(
-                *B.all_columns(),
-                B.contractor.name.as_alias("contractor_name"),
-                B.work_item.name.as_alias("work_item_name"),
-            )
-            .where(where)
-            .order_by(B.arrival_date)
-            .order_by(B.id)
-        )
-        ids = [b["id"] for b in batches]
-        samples = (
-            await Sample.select(
-                *Sample.all_columns(),
-                Sample.lab.name.as_alias("lab_name"),
-                Sample.taken_by.display_name.as_alias("taken_by_name"),
-                Sample.witness.display_name.as_alias("witness_name"),
-            )
-            .where(Sample.batch.is_in(ids) & Sample.deleted.eq(False))
-            .order_by(Sample.taken_at)
-            .order_by(Sample.id)
-            if ids
-            else []
-        )
-        results = await self._result_facts([x["id"] for x in samples])
-        failed = {x["id"]: failed_items(_codes(x["test_items"]), results[x["id"]]) for x in samples}
-        return ledger.render(self.book, batches, samples, failed)
+        rows = await ledger.ledger_rows(actor, project_id, self.book, arrived_from, arrived_to)
+        return ledger.render(rows, self.book.timezone)
 
     def materials(self) -> s.MaterialsOut:
         return s.MaterialsOut(
