@@ -66,7 +66,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=False,
+        # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is sent by
+        # a proxy named in server.trusted_proxies; otherwise from the connection itself.
+        proxy_headers=bool(settings.server.trusted_proxies),
+        forwarded_allow_ips=settings.server.trusted_proxies or None,
         timeout_keep_alive=settings.server.keep_alive_s,
     )
     return 0

@@ -26,6 +26,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     port: int = 8000
     max_body_bytes: int = 1_048_576
     cors_origins: list[str] = []
+    trusted_proxies: list[str] = []
     keep_alive_s: int = 75
     body_idle_timeout_s: float = 30.0
     body_total_timeout_s: float = 900.0
