@@ -31,7 +31,7 @@ from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.portal.router import portal_router, root
-from api.security import add_security_headers, body_timeout_middleware
+from api.security import add_security_headers, body_timeout_middleware, refuse_nul_in_parameters
 from inspection import __version__, db
 from inspection.alerts.scheduler import build_scheduler
 from inspection.alerts.service import AlertsService
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, body_timeout_middleware],
         before_send=[add_security_headers],
+        before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.server.max_body_bytes,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from typing import Any
+
+from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from inspection.errors import RequestTimeout
+from inspection.errors import RequestTimeout, ValidationFailed
 
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -84,3 +87,13 @@ def body_timeout_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, timed_receive, closing_send)
 
     return middleware
+
+
+async def refuse_nul_in_parameters(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: no path or query parameter may hold U+0000. PostgreSQL cannot
+    compare text with it (the request would fail in the database); no id, code or filter has one."""
+    for source, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                raise ValidationFailed(f"the {source} parameter must not contain the NUL character", field=name)
