@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,31 +26,15 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from inspection.devserver import DevServer  # noqa: E402
 from inspection.projects.rules import CREDIT_CODE_ALPHABET, credit_code_check_char  # noqa: E402
 
 SIZE = 50 * 1000 * 1000
 PIECE = 1024 * 1024
 PASSWORD = "bench-password-2026"
 RUNS = 5
-SERVE = [
-    sys.executable,
-    "-m",
-    "uvicorn",
-    "--factory",
-    "api.app:app_from_env",
-    "--host",
-    "127.0.0.1",
-    "--log-level",
-    "warning",
-]
 GOAL_RATIO = 0.5
 GOAL_GROWTH_MB = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -103,9 +86,7 @@ def main() -> None:
 
 
 def measure(work: Path) -> None:
-    port = free_port()
     env = {
-        **os.environ,
         "SITEINSPECT_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
         "SITEINSPECT_STORAGE_BACKEND": "disk",
         "SITEINSPECT_STORAGE_DISK_ROOT": str(work / "evidence"),
@@ -117,22 +98,12 @@ def measure(work: Path) -> None:
         "SITEINSPECT_LOGGING_LEVEL": "WARNING",
     }
     cli = [sys.executable, "-m", "inspection.cli"]
-    run([*cli, "migrate"], env)
-    run([*cli, "user", "create", "bench", "--admin", "--password", PASSWORD], env)
-    server = subprocess.Popen(
-        [*SERVE, "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-    )
+    server = DevServer(env)
+    run([*cli, "migrate"], server.env)
+    run([*cli, "user", "create", "bench", "--admin", "--password", PASSWORD], server.env)
+    server.start()
     try:
-        base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=120) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+        with httpx.Client(base_url=server.url, timeout=120) as client:
             token = client.post(
                 "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD, "device_id": "bench"}
             ).json()["access_token"]
@@ -150,7 +121,7 @@ def measure(work: Path) -> None:
             def upload(data: bytes) -> float:
                 # http.client hands the whole body to the kernel in one sendall, so the client
                 # costs little CPU: on a small machine it shares the cores with the server.
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
                 start = time.perf_counter()
                 conn.request(
                     "PUT",
@@ -173,8 +144,7 @@ def measure(work: Path) -> None:
             seconds = min(upload(data) for data in runs)
             after = memory_kib(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop(timeout_s=30)
 
     floor = min(floor_seconds(data, work) for data in runs)
     mb_s = SIZE / seconds / 1e6

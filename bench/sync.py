@@ -1,4 +1,4 @@
-# ruff: noqa: E501, ASYNC220 - benchmark driver: embedded helper scripts and a server subprocess
+# ruff: noqa: E501 - benchmark driver: embedded helper scripts
 """Sync benchmark (issue 6): first sync of a 20,000-row project, a 1,000-mutation push, and 50
 tablets syncing at once — against a real server process on 127.0.0.1, on SQLite and PostgreSQL.
 
@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,13 +25,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from inspection.devserver import DevServer  # noqa: E402
+
 PASSWORD = "bench-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def base_env(db_url: str, tmp: Path) -> dict[str, str]:
@@ -124,19 +120,6 @@ def run_py(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-async def wait_ready(http: Any, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            if (await http.get("/health")).status_code == 200:
-                return
-        except Exception:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("server did not start")
-
-
 async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablets: int) -> dict[str, Any]:
     import httpx
 
@@ -146,32 +129,11 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
     env = base_env(db_url, tmp)
     seeded = run_py(SEED, env, str(rows), str(tablets), PASSWORD)
     floor = run_py(FLOOR, env, seeded["project"])
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.app:app_from_env",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--timeout-keep-alive",
-            "75",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    server = DevServer(env).start()
     result: dict[str, Any] = {"engine": name, "rows": floor["rows"], "floor_s": round(floor["floor_s"], 3)}
     try:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as http:
-            await wait_ready(http, proc)
+        async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
             # (a) first sync
             first = TabletClient(http, str(tmp / "first.sqlite3"), "bench-first", page_limit=1000)
             await first.login(seeded["users"][0], PASSWORD)
@@ -236,8 +198,7 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
             for c in clients:
                 c.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.stop(timeout_s=20)
     return result
 
 

@@ -8,8 +8,11 @@ row per bucket to the change index, and appends to the audit chain, all before t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -200,19 +203,39 @@ class Write:
 
 
 _current: ContextVar[Write | None] = ContextVar("current_write", default=None)
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _write_gate() -> asyncio.Lock:
+    """This process's queue for the change counter (one per event loop).
+
+    Write transactions take turns on the counter row anyway. Queueing for it here, before a
+    connection is taken, keeps the waiting writers from holding the pool's connections (readers
+    and pulls would wait behind them), and on SQLite replaces the busy handler's sleep-and-retry
+    with first come, first served. Across processes the counter row's lock still orders them.
+    """
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Lock()
+    return gate
 
 
 @asynccontextmanager
 async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
     """One write transaction with one sequence number. Called inside another write (a service
-    used by a sync push handler), it joins the outer one: still one transaction, one number."""
+    used by a sync push handler), it joins the outer one: still one transaction, one number.
+    Writers of one process queue for the counter in this process first (`_write_gate`)."""
     outer = _current.get()
     if outer is not None:
         if outer.actor.user_id != actor.user_id:
             raise RuntimeError("a nested write must act for the same user as the outer one")
         yield outer
         return
-    async with db.transaction():
+    # Inside a transaction opened by other means (a scheduler job holding its lock) the counter
+    # may already be held by that transaction: queueing behind another writer would deadlock.
+    gate = _write_gate() if db.engine().current_transaction.get() is None else contextlib.nullcontext()
+    async with gate, db.transaction():
         current = Write(actor=actor, seq=await next_seq(), now=clock.now())
         token = _current.set(current)
         try:

@@ -4,26 +4,20 @@ notification exists exactly once, however their ticks fall."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from inspection.alerts.tables import Alert, SchedulerRun
 from inspection.clock import FixedClock
+from inspection.devserver import DevServer
 from inspection.rectification.rules import OrderState
 from inspection.rectification.tables import Notification
 from inspection.warranty.service import local_today
-from tests.alerts.conftest import free_port
 from tests.factories import World
 from tests.rectification.helpers import order_in
 from tests.warranty.helpers import accept_site
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _add_years(day: date, years: int) -> date:
@@ -33,50 +27,8 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SITEINSPECT_SCHEDULER_ENABLED": "true",
-        "SITEINSPECT_SCHEDULER_INTERVAL_S": "1",
-        "SITEINSPECT_SERVER_PORT": str(port),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.app:app_from_env",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-async def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(150):
-            if proc.poll() is not None:
-                raise AssertionError(f"server on {port} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"server on {port} did not start")
-
-
 @pytest.mark.postgres_only
-async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedClock) -> None:
+async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedClock, tmp_path: Path) -> None:
     settings = world.services.settings
     now = datetime.now(UTC).replace(microsecond=0)
     today = local_today(settings, now)
@@ -99,11 +51,12 @@ async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedCl
     clock.set(now - timedelta(days=10))
     await order_in(world.services.rectification, world, clock, OrderState.issued)
 
-    ports = [free_port(), free_port()]
-    procs = [_start_server(p) for p in ports]
+    env = {"SITEINSPECT_SCHEDULER_ENABLED": "true", "SITEINSPECT_SCHEDULER_INTERVAL_S": "1"}
+    servers = [DevServer(env, log=tmp_path / f"server{i}.log") for i in range(2)]
     try:
-        for port, proc in zip(ports, procs, strict=True):
-            await _wait_healthy(port, proc)
+        # started one after the other in a worker thread: the event loop stays free for the database
+        for server in servers:
+            await asyncio.to_thread(server.start)
         # both processes tick every second; wait until each has run the jobs several times
         for _ in range(300):
             runs = await SchedulerRun.select(SchedulerRun.worker).where(SchedulerRun.job == "warranty_expiring")
@@ -116,10 +69,8 @@ async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedCl
         else:
             raise AssertionError(f"the schedulers did not both run: {by_worker}")
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=15)
+        for server in servers:
+            server.stop(timeout_s=15)
 
     failed = await SchedulerRun.select().where(SchedulerRun.status == "failed")
     assert failed == [], failed

@@ -9,12 +9,9 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from inspection.devserver import DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SITEINSPECT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,12 +39,6 @@ class PortalServer:
     url: str
     data: dict[str, Any]
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _admin_sql(admin_url: str, sql: str) -> None:
@@ -76,49 +69,25 @@ def portal_server() -> Iterator[PortalServer]:
         pytest.fail(f"Chromium not found at {CHROMIUM}; run scripts/install-system-deps.sh (Debian package chromium)")
     tmp = Path(tempfile.mkdtemp(prefix="siteinspect-portal-"))
     url, pg_name = _server_database(tmp)
-    port = _free_port()
     env = {
-        **os.environ,
         "SITEINSPECT_DATABASE_URL": url,
         "SITEINSPECT_STORAGE_DISK_ROOT": str(tmp / "evidence"),
-        "SITEINSPECT_SERVER_HOST": "127.0.0.1",
-        "SITEINSPECT_SERVER_PORT": str(port),
         "SITEINSPECT_LOGGING_FORMAT": "text",
     }
+    server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
     python = sys.executable
-    subprocess.run([python, "-m", "inspection.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [python, "-m", "inspection.cli", "migrate"], env=server.env, cwd=ROOT, check=True, capture_output=True
+    )
     seeded = subprocess.run(
-        [python, "-m", "tests.portal.seed"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+        [python, "-m", "tests.portal.seed"], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True
     )
     data = json.loads(seeded.stdout.strip().splitlines()[-1])
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [python, "-m", "uvicorn", "--factory", "api.app:app_from_env", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the portal server did not start:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.1)
-        yield PortalServer(url=base, data=data, log=log)
+        server.start()
+        yield PortalServer(url=server.url, data=data, log=tmp / "server.log")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
         if pg_name:
             asyncio.run(_admin_sql(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{pg_name}"'))
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,12 +14,12 @@ import httpx
 
 from inspection import db
 from inspection.audit import service as audit
+from inspection.devserver import DevServer
 from inspection.evidence.store import build_store
 from inspection.settings import get_settings
 from inspection.sync.client import SyncFailed, TabletClient
 from tests.evidence.conftest import jpeg
 from tests.factories import PASSWORD, World
-from tests.reliability.server import ServerProcess
 
 EDITS = 240
 PHOTOS = 4
@@ -27,7 +27,7 @@ PHOTOS = 4
 
 async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world: World, tmp_path: Path) -> None:
     rng = random.Random(5)
-    server = ServerProcess()
+    server = DevServer()
     server.start()
     http = httpx.AsyncClient(base_url=server.url, timeout=10)
     tablet = TabletClient(http, str(tmp_path / "owner.sqlite3"), "crash-tablet", push_batch=20, retries=1)
@@ -42,7 +42,7 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world
         kills = 0
         mid_push = 0  # kills that fell after some mutations of the outbox committed and before the last
         while tablet.outbox("pending") or tablet.photos("pending"):
-            if server.proc is None:
+            if not server.running:
                 server.start()
             task = asyncio.create_task(tablet.sync())
             if kills < 4:
