@@ -18,9 +18,9 @@ import pytest
 
 from inspection import db
 from inspection.audit import service as audit
+from inspection.devserver import DevServer
 from inspection.sync.client import SyncFailed, TabletClient
 from tests.factories import PASSWORD, World
-from tests.reliability.server import ServerProcess
 
 pytestmark = pytest.mark.postgres_only
 
@@ -50,7 +50,7 @@ def restart_database() -> None:
 
 @pytest.mark.skipif("SITEINSPECT_TEST_PG_DATA" not in os.environ, reason="needs the server from with-postgres.sh")
 async def test_database_restart_under_load(world: World, tmp_path: Path) -> None:
-    server = ServerProcess()
+    server = DevServer()
     server.start()
     pid = server.proc.pid if server.proc else None
     http = httpx.AsyncClient(base_url=server.url, timeout=15)

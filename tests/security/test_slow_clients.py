@@ -12,19 +12,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from inspection.devserver import DevServer
 from inspection.evidence.tables import Evidence
 from inspection.projects.tables import Site
 from tests.evidence.conftest import jpeg
 from tests.factories import World
-from tests.reliability.server import ServerProcess
 
 IDLE_S = 1.0
 TOTAL_S = 2.5
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
-    process = ServerProcess(
+def server() -> Iterator[DevServer]:
+    process = DevServer(
         env={
             "SITEINSPECT_SERVER_BODY_IDLE_TIMEOUT_S": str(IDLE_S),
             "SITEINSPECT_SERVER_BODY_TOTAL_TIMEOUT_S": str(TOTAL_S),
@@ -36,7 +36,7 @@ def server() -> Iterator[ServerProcess]:
 
 
 async def _send_slowly(
-    server: ServerProcess, head: str, pieces: list[bytes], gap_s: float
+    server: DevServer, head: str, pieces: list[bytes], gap_s: float
 ) -> tuple[int, dict[str, object] | None, float, bool]:
     """Send the request head, then each piece after `gap_s`; return the status, the JSON body, the
     seconds until the answer and whether the server then closed the connection (at once)."""
@@ -72,7 +72,7 @@ def _head(method: str, path: str, token: str, length: int, content_type: str) ->
     )
 
 
-async def test_a_stalled_upload_is_cut_off(world: World, server: ServerProcess) -> None:
+async def test_a_stalled_upload_is_cut_off(world: World, server: DevServer) -> None:
     photo = jpeg(640, 480, seed=1)
     sha = hashlib.sha256(photo).hexdigest()
     path = f"/api/v1/evidence/{sha}?project_id={world.id_of('p1')}"
@@ -85,7 +85,7 @@ async def test_a_stalled_upload_is_cut_off(world: World, server: ServerProcess) 
     assert await Evidence.count().where(Evidence.sha256 == sha) == 0
 
 
-async def test_a_trickled_upload_meets_the_total_limit(world: World, server: ServerProcess) -> None:
+async def test_a_trickled_upload_meets_the_total_limit(world: World, server: DevServer) -> None:
     photo = jpeg(640, 480, seed=2)
     sha = hashlib.sha256(photo).hexdigest()
     path = f"/api/v1/evidence/{sha}?project_id={world.id_of('p1')}"
@@ -98,7 +98,7 @@ async def test_a_trickled_upload_meets_the_total_limit(world: World, server: Ser
     assert await Evidence.count().where(Evidence.sha256 == sha) == 0
 
 
-async def test_a_stalled_json_body_writes_nothing(world: World, server: ServerProcess) -> None:
+async def test_a_stalled_json_body_writes_nothing(world: World, server: DevServer) -> None:
     before = await Site.count()
     data = json.dumps({"name": "慢速小区", "address": "某路1号"}).encode()
     head = _head(
@@ -111,7 +111,7 @@ async def test_a_stalled_json_body_writes_nothing(world: World, server: ServerPr
     assert await Site.count() == before
 
 
-async def test_an_honest_slow_upload_gets_through(world: World, server: ServerProcess) -> None:
+async def test_an_honest_slow_upload_gets_through(world: World, server: DevServer) -> None:
     photo = jpeg(320, 240, seed=3)
     sha = hashlib.sha256(photo).hexdigest()
     path = f"/api/v1/evidence/{sha}?project_id={world.id_of('p1')}"
