@@ -143,6 +143,6 @@ class SamplesController(Controller):
         body = await services.samples.ledger_csv(actor, project_id, arrived_from, arrived_to)
         return Response(
             content=body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/* itself
             headers={"Content-Disposition": f'attachment; filename="material-ledger-{project_id}.csv"'},
         )

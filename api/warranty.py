@@ -15,7 +15,9 @@ from inspection.actor import Actor
 from inspection.warranty import schemas as s
 from inspection.warranty.rules import ClaimState
 
-Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500)]
+# The bounds sit on the int, not on `int | None`: written the other way, Litestar leaves the minimum of 0
+# out of the OpenAPI document, and clients (and the fuzzer) believe negative numbers are accepted.
+Within = Annotated[int, QueryParameter(name="expiring_within_days", ge=0, le=36500)] | None
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
