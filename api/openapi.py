@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPI
@@ -96,6 +97,39 @@ def routes_of(app: Litestar) -> Routes:
     return out
 
 
+def _struct_types(types: list[Any]) -> list[mi.StructType]:
+    """Every struct reachable from these types, once each."""
+    found: dict[type, mi.StructType] = {}
+    pending: list[mi.Type] = list(mi.multi_type_info(types))
+    while pending:
+        t = pending.pop()
+        if isinstance(t, mi.StructType):
+            if t.cls not in found:
+                found[t.cls] = t
+                pending.extend(f.type for f in t.fields)
+        elif isinstance(t, mi.UnionType):
+            pending.extend(t.types)
+        elif isinstance(t, mi.CollectionType):
+            pending.append(t.item_type)
+        elif isinstance(t, (mi.DictType, mi.Metadata)):
+            pending.append(t.value_type if isinstance(t, mi.DictType) else t.type)
+    return list(found.values())
+
+
+def _date_times_with_offset(types: list[Any], components: dict[str, Any]) -> None:
+    """msgspec documents a datetime that may arrive without a UTC offset as a bare string. The
+    services refuse one without (422), so the document says `date-time` (RFC 3339, offset included)."""
+    for struct in _struct_types(types):
+        properties = components.get(struct.cls.__name__, {}).get("properties", {})
+        for f in struct.fields:
+            kinds = f.type.types if isinstance(f.type, mi.UnionType) else (f.type,)
+            if any(isinstance(k, mi.DateTimeType) and k.tz is None for k in kinds) and f.encode_name in properties:
+                schema = properties[f.encode_name]
+                for branch in schema.get("anyOf", [schema]):
+                    if branch.get("type") == "string":
+                        branch.setdefault("format", "date-time")
+
+
 def finish(document: dict[str, Any], routes: Routes) -> dict[str, Any]:
     # Types named in declared responses and request bodies are described by msgspec, the decoder and
     # encoder themselves; the request bodies' schemas replace Litestar's under the same names.
@@ -110,6 +144,7 @@ def finish(document: dict[str, Any], routes: Routes) -> dict[str, Any]:
         [*routes.bodies, *declared], ref_template="#/components/schemas/{name}"
     )
     schema_of = dict(zip(map(id, declared), refs[len(routes.bodies) :], strict=True))
+    _date_times_with_offset([*routes.bodies, *declared], components)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(components)
     schemas["Problem"] = PROBLEM_SCHEMA

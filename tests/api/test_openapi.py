@@ -50,6 +50,8 @@ async def test_request_bodies_carry_every_constraint_the_decoder_checks(document
     assert building["properties"]["households"]["minimum"] == 0  # Litestar dropped a minimum of 0
     photos = schemas["RespondBody"]["properties"]["photos"]["items"]
     assert photos["minLength"] == photos["maxLength"] == 64  # SHA-256 hex, on every list item
+    # RFC 3339 date-time, offset included: the services refuse a time without one (422)
+    assert schemas["RejectBody"]["properties"]["deadline"] == {"type": "string", "format": "date-time"}
     (within,) = [
         p
         for p in document["paths"]["/api/v1/warranty/items"]["get"]["parameters"]
