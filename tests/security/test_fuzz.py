@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,7 @@ class Fuzz:
         self.session = requests.Session()
         self.failures: dict[tuple[str, str], str] = {}
         self.calls = 0
+        self.answers: Counter[str] = Counter()  # by status class, to show how deep the run reached
 
     def seeded(self, op: Any, mode: GenerationMode) -> Any | None:
         """Cases whose path (and filter) parameters name P1's records; None if the path names none.
@@ -127,6 +129,7 @@ class Fuzz:
                 title = getattr(failure, "title", type(failure).__name__)
                 self.failures.setdefault((label, title), f"as {who}: {exc}"[:3000])
             return
+        self.answers[f"{response.status_code // 100}xx"] += 1
         if _intruded(who, case.operation.path, seeded) and 200 <= response.status_code < 300:
             self.failures.setdefault(
                 (label, "2xx for another party's record"), f"as {who}: {response.status_code} {response.text[:500]}"
@@ -191,6 +194,7 @@ async def test_fuzz_every_operation_as_every_role(world: World, app, clock) -> N
         found = sorted(fuzz.failures.items())
         report = "\n\n".join(f"== {label}: {title}\n{example}" for (label, title), example in found)
         assert not found, f"{len(found)} failures in {fuzz.calls} calls:\n\n{report}"
-        print(f"fuzz: {fuzz.calls} calls in {elapsed:.0f} s, {EXAMPLES} examples per operation and mode")
+        answers = ", ".join(f"{n} {status}" for status, n in sorted(fuzz.answers.items()))
+        print(f"fuzz: {fuzz.calls} calls ({answers}) in {elapsed:.0f} s, {EXAMPLES} examples per operation and mode")
     finally:
         server.stop()
