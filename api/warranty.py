@@ -15,9 +15,9 @@ from inspection.actor import Actor
 from inspection.warranty import schemas as s
 from inspection.warranty.rules import ClaimState
 
-# The bounds sit on the int, not on `int | None`: written the other way, Litestar leaves the minimum of 0
-# out of the OpenAPI document, and clients (and the fuzzer) believe negative numbers are accepted.
-Within = Annotated[int, QueryParameter(name="expiring_within_days", ge=0, le=36500)] | None
+# Litestar leaves a minimum of 0 on an optional parameter out of the OpenAPI document (it reads 0 as
+# "no minimum"), and clients (and the fuzzer) would believe negative numbers are accepted.
+Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500, schema_extra={"minimum": 0})]
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
