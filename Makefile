@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps lint typecheck test-sqlite test-postgres migrate demo clean
+.PHONY: run test deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -38,6 +38,16 @@ test-postgres: $(STAMP)
 	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
 
 test: lint test-sqlite test-postgres
+
+# The API fuzz test of `make test` with many more examples per operation; not part of `make test`.
+FUZZ_EXAMPLES ?= 500
+FUZZ := $(BIN)/python -m pytest -q -s tests/security/test_fuzz.py
+
+fuzz: $(STAMP)
+	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ)
+
+fuzz-postgres: $(STAMP)
+	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh $(FUZZ)
 
 clean:
 	rm -rf $(VENV) var

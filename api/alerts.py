@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Services
+from api.deps import Limit, Offset, Services
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
 from inspection.rectification import schemas as rs
-
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(name="offset", ge=0, description="rows to skip")]
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]

@@ -9,7 +9,6 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -30,6 +29,7 @@ from api import (
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
+from api.openapi import DocumentConfig
 from api.portal.router import portal_router, root
 from api.security import add_security_headers, body_timeout_middleware, refuse_nul_in_parameters
 from inspection import __version__, db
@@ -100,6 +100,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                     scheduler.shutdown(wait=False)
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
+    openapi_config = DocumentConfig(
+        title="siteinspect",
+        version=__version__,
+        description="Construction quality and safety inspection for old residential community renovation.",
+        # the documentation is public: marked on its router like every other public route
+        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"public": True}),
+        render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="signed token")}
+        ),
+        security=[{"BearerToken": []}],
+    )
     app = Litestar(
         route_handlers=[
             health.health,
@@ -139,22 +151,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         lifespan=[lifespan],
         cors_config=cors,
         request_max_body_size=settings.server.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="siteinspect",
-            version=__version__,
-            description="Construction quality and safety inspection for old residential community renovation.",
-            # the documentation is public: marked on its router like every other public route
-            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"public": True}),
-            render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="signed token")
-                }
-            ),
-            security=[{"BearerToken": []}],
-        ),
+        openapi_config=openapi_config,
         debug=False,
     )
+    openapi_config.app = app  # the document reads the route handlers, which only the app knows
     app.state.services = services
     return app
 

@@ -3,22 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Services
+from api.deps import Limit, Services
 from inspection.actor import Actor
 from inspection.complaints import schemas as s
 from inspection.complaints.rules import ComplaintState
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
 
 
 class ComplaintController(Controller):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import QueryParameter
 
 from api.portal.cookies import SESSION_COOKIE, SessionCookie
 from inspection.actor import Actor
@@ -26,6 +27,12 @@ from inspection.samples.service import SamplesService
 from inspection.settings import Settings
 from inspection.sync.service import SyncService
 from inspection.warranty.service import WarrantyService
+
+# Paging, the same on every list. Offsets stop at a million rows: paging deeper is of no use, and
+# a number past 64 bits failed in the database (a 500) instead of being refused (a 400).
+MAX_OFFSET = 1_000_000
+Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
+Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
 @dataclass

@@ -15,9 +15,11 @@ from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_302_FOUND, HTTP_304_NOT_MODIFIED
 
 from api.deps import Services
+from api.openapi import BINARY
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.evidence import schemas as s
+from inspection.evidence.rules import Kind
 from inspection.evidence.service import Download
 
 Svc = NamedDependency[Services]
@@ -100,7 +102,20 @@ class EvidenceController(Controller):
         """Status, type, size, EXIF capture time and position."""
         return await services.evidence.meta(actor, sha256)
 
-    @get("/{sha256:str}", operation_id="download_evidence")
+    @get(
+        "/{sha256:str}",
+        operation_id="download_evidence",
+        opt={
+            "responses": {
+                200: {
+                    "description": "the bytes as stored, or a JPEG thumbnail",
+                    "content": dict.fromkeys((kind.value for kind in Kind), BINARY),
+                },
+                302: {"description": "on S3: a short-lived presigned URL of the bytes (Location)"},
+                304: {"description": "the ETag sent in If-None-Match: the content never changes"},
+            }
+        },
+    )
     async def download(
         self,
         request: Request[Any, Any, Any],

@@ -10,13 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from api.deps import Services
+from api.deps import Limit, Offset, Services
 from inspection.actor import Actor
 from inspection.projects import schemas as s
 from inspection.projects.rules import OrgKind, ProjectStatus
 
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(name="offset", ge=0, description="rows to skip")]
 Search = Annotated[str | None, QueryParameter(name="q", max_length=100, description="search text")]
 
 Svc = NamedDependency[Services]

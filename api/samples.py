@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Services
+from api.deps import Limit, Offset, Services
 from inspection.actor import Actor
 from inspection.samples import schemas as s
 from inspection.samples.rules import BatchStatus
-
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(name="offset", ge=0, description="rows to skip")]
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
@@ -147,6 +143,6 @@ class SamplesController(Controller):
         body = await services.samples.ledger_csv(actor, project_id, arrived_from, arrived_to)
         return Response(
             content=body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/* itself
             headers={"Content-Disposition": f'attachment; filename="material-ledger-{project_id}.csv"'},
         )

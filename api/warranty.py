@@ -10,14 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Services
+from api.deps import Limit, Offset, Services
 from inspection.actor import Actor
 from inspection.warranty import schemas as s
 from inspection.warranty.rules import ClaimState
 
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
-Offset = Annotated[int, QueryParameter(name="offset", ge=0, description="rows to skip")]
-Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500)]
+# Litestar leaves a minimum of 0 on an optional parameter out of the OpenAPI document (it reads 0 as
+# "no minimum"), and clients (and the fuzzer) would believe negative numbers are accepted.
+Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500, schema_extra={"minimum": 0})]
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]

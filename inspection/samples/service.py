@@ -219,6 +219,18 @@ class SamplesService:
         require_recorder(actor, access, batch["contractor"])
         return batch  # type: ignore[no-any-return]
 
+    async def _sample_for_write(self, w: Write, actor: Actor, sample_id: UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The sample and its batch, checked like `_batch_for_write`. A sample the actor may not see
+        is "not found" by its own id: naming its batch would tell another party the batch's id."""
+        sample = await Sample.select().where((Sample.id == sample_id) & Sample.deleted.eq(False)).first()
+        if sample is None:
+            raise NotFound(f"sample {sample_id} does not exist")
+        try:
+            batch = await self._batch_for_write(w, actor, sample["batch"])
+        except NotFound:
+            raise NotFound(f"sample {sample_id} does not exist") from None
+        return sample, batch
+
     # Samples
 
     async def take_sample(self, actor: Actor, batch_id: UUID, data: s.SampleCreate) -> s.SampleDetail:
@@ -240,10 +252,7 @@ class SamplesService:
     async def take_retest(self, actor: Actor, sample_id: UUID, data: s.RetestCreate) -> s.SampleDetail:
         """复验: twice as many sets as the failed sample, on the failed items only."""
         async with write(actor, self.clock) as w:
-            original = await Sample.select().where((Sample.id == sample_id) & Sample.deleted.eq(False)).first()
-            if original is None:
-                raise NotFound(f"sample {sample_id} does not exist")
-            batch = await self._batch_for_write(w, actor, original["batch"])
+            original, batch = await self._sample_for_write(w, actor, sample_id)
             if original["is_retest"]:
                 raise InvalidTransition(
                     "a retest is not retested again: a failed retest rejects the batch", field="sample_id"
@@ -340,10 +349,7 @@ class SamplesService:
     async def record_results(self, actor: Actor, sample_id: UUID, data: s.ResultsBody) -> s.SampleDetail:
         """Lab results for some or all items and sets; each (item, set) once. The verdict follows."""
         async with write(actor, self.clock) as w:
-            sample = await Sample.select().where((Sample.id == sample_id) & Sample.deleted.eq(False)).first()
-            if sample is None:
-                raise NotFound(f"sample {sample_id} does not exist")
-            batch = await self._batch_for_write(w, actor, sample["batch"])
+            sample, batch = await self._sample_for_write(w, actor, sample_id)
             _require_open(batch, "record results on")
             rule = self.rule(batch["material"])
             covered = test_item_codes(sample["test_items"])

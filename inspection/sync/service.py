@@ -163,6 +163,10 @@ class SyncService:
     ) -> dict[str, Any]:
         """The device row for (install, person), created on first contact; records clock skew."""
         now = self.clock.now()
+        if device_now is not None and device_now.tzinfo is None:
+            raise ValidationFailed(
+                "give device_now with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field="device_now"
+            )
         skew = int((now - device_now).total_seconds() * 1000) if device_now else 0
         found = await self._find_device(actor, device_id)
         if found is None:

@@ -174,3 +174,12 @@ async def test_unknown_route_and_method(world: World) -> None:
     r = await world.client.put("/health")
     assert r.status_code == 405
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("offset", ["142310345964513624064", "1000001", "-1"])
+async def test_paging_offset_out_of_range(world: World, offset: str) -> None:
+    # found by the fuzzer: an offset past 64 bits reached the database and failed there (a 500)
+    r = await world.get("owner", "/api/v1/projects", params={"offset": offset})
+    _assert_problem(r, 400, "offset")
+    r = await world.get("owner", f"/api/v1/projects/{world.id_of('p1')}/work-items", params={"offset": offset})
+    _assert_problem(r, 400, "offset")

@@ -205,7 +205,7 @@ async def test_views_and_ledger(world: World) -> None:
         f"{BASE}/ledger.csv",
         params={"project_id": str(world.id_of("p1")), "arrived_from": "2026-11-01", "arrived_to": "2026-11-30"},
     )
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))

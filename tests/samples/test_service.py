@@ -408,6 +408,14 @@ async def test_contractors_see_only_their_own(world: World) -> None:
         await svc(world).get_sample(actor_of(world, "contractor_a"), sample.id)
     with pytest.raises(NotFound):
         await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results({"soundness": "1"}))
+    # the refusal names the sample asked for, never its batch (found by the fuzzer: a retest did)
+    for attempt in (
+        svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results({"soundness": "1"})),
+        svc(world).take_retest(actor_of(world, "contractor_a"), sample.id, s.RetestCreate(lab_id=await lab(world))),
+    ):
+        with pytest.raises(NotFound) as refused:
+            await attempt
+        assert str(theirs.id) not in refused.value.detail and str(sample.id) in refused.value.detail
     everyone = await svc(world).list_batches(actor_of(world, "supervisor"), project_id=world.id_of("p1"))
     assert {b.id for b in everyone.items} == {mine.id, theirs.id}
     with pytest.raises(NotFound):

@@ -21,8 +21,21 @@ SHARED = {
     "/api/v1/checklists/plans/{code}": "supervision plans are reference data",
     "/api/v1/checklists/templates/{template_id}": "checklist templates are reference data every tablet holds",
 }
-# Routes about the caller's own account: the id in the path is matched against the caller.
-OWN = {"/api/v1/auth/devices/{device_id}"}
+# Routes about the caller's own account: the id in the path is matched against the caller. Signing
+# out is one: swept, it would sign the sweepers out and leave every later route answering 401.
+OWN = {"/api/v1/auth/devices/{device_id}", "/api/v1/auth/logout"}
+# Path parameters naming records of contractor A's own, which contractor B of the same project must not reach.
+CONTRACTOR_A_RECORDS = {
+    "order_id",
+    "sha256",
+    "notification_id",
+    "claim_id",
+    "item_id",
+    "inspection_id",
+    "batch_id",
+    "sample_id",
+    "subscription_id",
+}
 
 
 async def _upload(world: World, who: str, data: bytes) -> str:
@@ -147,18 +160,7 @@ async def test_no_route_shows_or_changes_another_partys_records(world: World, ap
         for n in names:
             url = url.replace("{" + n + "}", str(params[n]))
         for who in ("outsider", "contractor_b"):
-            contractor_a_records = {
-                "order_id",
-                "sha256",
-                "notification_id",
-                "claim_id",
-                "item_id",
-                "inspection_id",
-                "batch_id",
-                "sample_id",
-                "subscription_id",
-            }
-            if who == "contractor_b" and not (set(names) & contractor_a_records) and names:
+            if who == "contractor_b" and not (set(names) & CONTRACTOR_A_RECORDS) and names:
                 continue  # P1 context (sites, buildings) is contractor B's to read; its own rules are tested elsewhere
             query = {"project_id": str(params["project_id"])} if method == "GET" else None
             r = await world.client.request(
@@ -168,7 +170,10 @@ async def test_no_route_shows_or_changes_another_partys_records(world: World, ap
             assert r.status_code != 500, (who, method, path, r.text)
             if names:
                 assert not 200 <= r.status_code < 300, (who, method, path, r.status_code, r.text[:300])
-            answer = r.text.replace(url, "")  # a problem's `instance` echoes the caller's own URL
-            leaked = [s for s in secret if s in answer]
+            # a problem's `instance` and `detail` echo the ids the caller itself sent
+            sent = {str(params[n]) for n in names}
+            answer = r.text.replace(url, "")
+            leaked = [s for s in secret - sent if s in answer]
+            assert r.status_code != 401, (who, method, path, "the sweeper was signed out")
             assert not leaked, (who, method, path, leaked)
     assert checked > 30

@@ -153,6 +153,16 @@ async def test_wrong_clock_is_kept_as_evidence_not_order(world: World, tablets: 
     assert abs(rows[0]["clock_skew_ms"] - 7 * 3600 * 1000) < 120_000
 
 
+async def test_device_time_without_an_offset_is_refused(world: World) -> None:
+    # found by the fuzzer: a naive device_now was subtracted from the server's aware clock (a 500)
+    for route, extra in (("pull", {}), ("push", {"mutations": []})):
+        body = {"device_id": "test-device", "schema_version": 1, "device_now": "2026-11-23T09:30:00", **extra}
+        r = await world.post("supervisor", f"/api/v1/sync/{route}", body)
+        assert r.status_code == 422 and r.json()["field"] == "device_now", r.text
+        body["device_now"] = "2026-11-23T09:30:00+08:00"
+        assert (await world.post("supervisor", f"/api/v1/sync/{route}", body)).status_code == 200
+
+
 async def test_access_revoked_while_offline(world: World, tablets: Tablets) -> None:
     t = await tablets("viewer")
     await t.sync()
