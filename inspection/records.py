@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -101,6 +102,20 @@ def refuse_nul(values: dict[str, Any]) -> None:
     for key, value in values.items():
         if isinstance(value, str) and "\x00" in value:
             raise ValidationFailed("text must not contain the NUL character (U+0000)", field=key)
+
+
+@cache
+def _select_by_id(table: type[Table]) -> str:
+    columns = ", ".join(f'"{c._meta.db_column_name}" AS "{c._meta.name}"' for c in table._meta.columns)
+    key = table._meta.primary_key._meta.db_column_name
+    return f'SELECT {columns} FROM "{table._meta.tablename}" WHERE "{key}" = {{}}'  # noqa: S608 - model names
+
+
+async def load_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
+    """A record's current row by primary key, as `table.select()` gives it, without building the
+    query through the ORM each time (that costs more than the query on a push's hot path)."""
+    rows = await db.raw(_select_by_id(table), row_id)
+    return rows[0] if rows else None
 
 
 async def next_seq() -> int:
@@ -230,7 +245,7 @@ class Write:
         return record
 
     async def load(self, table: type[T], row_id: UUID) -> dict[str, Any]:
-        row = await table.select().where(table._meta.primary_key == row_id).first()
+        row = await load_row(table, row_id)
         if row is None:
             raise NotFound(f"{table._meta.tablename} {row_id} does not exist")
         return row
@@ -280,6 +295,7 @@ class Write:
 
 
 _current: ContextVar[Write | None] = ContextVar("current_write", default=None)
+_batch: ContextVar[Batch | None] = ContextVar("current_batch", default=None)
 
 
 @asynccontextmanager
@@ -292,6 +308,8 @@ async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
             raise RuntimeError("a nested write must act for the same user as the outer one")
         yield outer
         return
+    if _batch.get() is not None:
+        raise RuntimeError("inside a batch, write through Batch.write: it hands out the batch's numbers")
     async with db.transaction():
         pending = Pending.start(await next_seq())
         current = Write(actor=actor, seq=pending.take_seq(), now=clock.now(), pending=pending)
@@ -340,11 +358,16 @@ async def batch(clock: Clock) -> AsyncIterator[Batch]:
     """One transaction for many writes (see `Batch.write`), committed together when the block
     ends without an exception. It holds the change counter, and on SQLite the write lock, from
     start to commit: keep it short, other writers wait for it."""
-    if _current.get() is not None:
-        raise RuntimeError("a batch cannot run inside a write")
+    if _current.get() is not None or _batch.get() is not None:
+        raise RuntimeError("a batch cannot run inside a write or another batch")
     async with db.transaction() as transaction:
         pending = Pending.start(await next_seq())
-        yield Batch(transaction, pending, clock)
+        current = Batch(transaction, pending, clock)
+        token = _batch.set(current)
+        try:
+            yield current
+        finally:
+            _batch.reset(token)
         await pending.flush()
 
 
