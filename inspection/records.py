@@ -137,7 +137,8 @@ class _Mark:
 class Pending:
     """What one write transaction keeps in memory while it holds the change counter's lock, and
     writes once just before it commits: the counter's new value, the change index rows, the
-    audit entries and the chain's head. Reads that only this transaction can change are remembered here too.
+    audit entries and the chain's head. Reads that only this transaction can change are
+    remembered here too (`remembered`).
 
     This is safe only because every writer takes the counter first (see `write`): until this
     transaction commits, nobody else can number a change, index one or append to the chain."""

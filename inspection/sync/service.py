@@ -480,10 +480,10 @@ class SyncService:
         Anything that stops the push commits the mutations before it, then propagates."""
         stop: Exception | None = None
         outcomes: list[_Outcome] = []
-        started = time.monotonic()
         async with records.batch(self.clock) as batch:
             # under the batch's lock: no other push of this device can move its sequence now
             last = await self._mark_seen(device_row_id, seen)
+            started = time.monotonic()  # the lock is held from here: bound how long
             for m in mutations:
                 if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
                     break
