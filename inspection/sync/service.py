@@ -10,8 +10,8 @@ refused, and a permanent failure is stored as a `rejected` outcome so it never b
 A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS each (a
 transaction per mutation made a push of 1,000 take seconds), each mutation under its own
 savepoint: a refused one is rolled back alone, with nothing of it left behind, and its stored
-outcome commits with the others. A transient failure, or any unexpected one, commits the mutations before it and stops the
-push (503 or 500); the tablet sends the rest again.
+outcome commits with the others. A transient failure, or any unexpected one, commits the
+mutations before it and stops the push (503 or 500); the tablet sends the rest again.
 """
 
 from __future__ import annotations
