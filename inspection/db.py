@@ -25,7 +25,10 @@ class PooledSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine opens a new connection (and a new thread) for every query and every
     transaction, and re-sends `PRAGMA foreign_keys` before every statement. This keeps a few
     connections open instead, each set up once. A connection is handed to one query or one
-    transaction at a time; when all are busy an extra one is opened and closed after use."""
+    transaction at a time; when all are busy an extra one is opened and closed after use.
+
+    Each query is one trip to the connection's thread (execute and fetch together), not three
+    (execute, fetch, close the cursor): in a push those trips were a third of the time."""
 
     def __init__(self, path: str, pool_size: int = 4, synchronous: str = "FULL", **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
@@ -63,16 +66,14 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> Any:
         connection = await self._take()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            return await connection.execute_fetchall(query, args or [])
         finally:
             await self._give_back(connection)
 
     async def _run_in_existing_connection(
         self, connection: Any, query: str, args: Any = None, query_type: str = "generic", table: Any = None
     ) -> Any:
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return await connection.execute_fetchall(query, args or [])
 
     async def close_pool(self) -> None:
         while self._idle:
@@ -80,17 +81,43 @@ class PooledSQLiteEngine(SQLiteEngine):
 
 
 class _Lease:
-    """A pooled connection as a transaction sees it: closing it returns it to the pool."""
+    """A pooled connection as a transaction sees it: closing it returns it to the pool.
+
+    A SAVEPOINT is held back and sent in the same trip as the statement after it (a push opens
+    one per mutation): it changes nothing that statement could not see, so the order of effects
+    is the same, at one trip to the connection's thread less."""
 
     def __init__(self, engine: PooledSQLiteEngine, connection: Any) -> None:
         self._engine = engine
         self._connection = connection
+        self._held: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
 
+    async def execute(self, sql: str, parameters: Any = None) -> Any:
+        """What Piccolo's transactions send: BEGIN, SAVEPOINT, ROLLBACK TO, COMMIT …"""
+        if sql.startswith("SAVEPOINT "):
+            self._held.append(sql)
+            return None
+        return await self.execute_fetchall(sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> Any:
+        if not self._held:
+            return await self._connection.execute_fetchall(sql, parameters or [])
+        held, self._held = self._held, []
+        return await self._connection._execute(_after, self._connection._conn, held, sql, parameters or [])
+
     async def close(self) -> None:
+        self._held.clear()
         await self._engine._give_back(self._connection)
+
+
+def _after(connection: sqlite3.Connection, held: list[str], sql: str, parameters: Any) -> list[Any]:
+    """Runs on the connection's own thread: the held statements, then `sql`, in one trip."""
+    for statement in held:
+        connection.execute(statement)
+    return connection.execute(sql, parameters).fetchall()
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -171,9 +198,7 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
         connection = await db._take()
         try:
-            async with connection.execute(query, query_args) as cursor:
-                cursor._cursor.row_factory = None
-                return list(await cursor.fetchall())
+            return await connection._execute(_fetch_tuples, connection._conn, query, query_args)  # type: ignore[no-any-return]
         finally:
             await db._give_back(connection)
     if isinstance(db, PostgresEngine) and db.pool is not None and db.current_transaction.get() is None:
@@ -181,6 +206,16 @@ async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in await connection.fetch(query, *query_args)]
     rows = await raw(sql, *args)
     return [tuple(r.values()) for r in rows]
+
+
+def _fetch_tuples(connection: sqlite3.Connection, query: str, args: Any) -> list[tuple[Any, ...]]:
+    """Runs on an aiosqlite connection's own thread: execute and fetch in one trip."""
+    cursor = connection.execute(query, args)
+    cursor.row_factory = None
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 async def pending_migrations() -> list[str]:

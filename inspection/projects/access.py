@@ -15,6 +15,7 @@ from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound
 from inspection.projects.rules import MANAGING_ROLES, Role
 from inspection.projects.tables import Membership, Project
+from inspection.records import remembered
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ async def roles_in(actor: Actor, project_id: UUID) -> frozenset[Role]:
 
 
 async def project_access(actor: Actor, project_id: UUID) -> ProjectAccess:
-    """The actor's rights in a project; NotFound when the project is missing or not theirs."""
-    exists = await Project.exists().where((Project.id == project_id) & (Project.deleted.eq(False)))
-    roles = await roles_in(actor, project_id) if exists else frozenset()
+    """The actor's rights in a project; NotFound when the project is missing or not theirs.
+    Read once per write transaction (a push checks it for every mutation)."""
+
+    async def load() -> tuple[bool, frozenset[Role]]:
+        exists = await Project.exists().where((Project.id == project_id) & (Project.deleted.eq(False)))
+        return exists, (await roles_in(actor, project_id) if exists else frozenset())
+
+    key = ("project_access", project_id, actor.user_id)
+    exists, roles = await remembered(key, (Project._meta.tablename, Membership._meta.tablename), load)
     if not exists or (not roles and not actor.is_admin):
         raise NotFound(f"project {project_id} does not exist or is not yours")
     return ProjectAccess(project_id, roles, actor.is_admin, actor.organisation_id)

@@ -9,7 +9,7 @@ from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.projects.rules import WorkItemStatus
 from inspection.projects.tables import Building, Site, WorkItem
-from inspection.records import context_buckets, contractor_bucket, project_bucket
+from inspection.records import context_buckets, contractor_bucket, load_row, project_bucket
 from inspection.sync.registry import Outcome
 from inspection.sync.service import MutationContext, merge_update
 
@@ -23,7 +23,7 @@ async def _load(table: Any, entity_id: Any) -> dict[str, Any]:
         key = UUID(str(entity_id))
     except ValueError:
         raise ValidationFailed("entity_id must be a UUID", field="entity_id") from None
-    row = await table.select().where(table._meta.primary_key == key).first()
+    row = await load_row(table, key)
     if row is None:
         raise NotFound(f"{table._meta.tablename} {key} does not exist")
     return row  # type: ignore[no-any-return]

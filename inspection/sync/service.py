@@ -5,14 +5,19 @@ pins a target (the highest committed sequence when it starts) so all its pages f
 walks the change index in (seq, table, id) order from a keyset position, and sends each record's
 current row. New buckets arrive as a snapshot without tombstones; lost buckets as `purge`.
 
-Push: each mutation runs in its own transaction. A device numbers its mutations 1, 2, 3 …; a
-replay returns the stored outcome, a gap is refused, and a permanent failure is stored as a
-`rejected` outcome so it never blocks the queue. A transient failure stops the batch with 503.
+Push: a device numbers its mutations 1, 2, 3 …; a replay returns the stored outcome, a gap is
+refused, and a permanent failure is stored as a `rejected` outcome so it never blocks the queue.
+A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS each (a
+transaction per mutation made a push of 1,000 take seconds), each mutation under its own
+savepoint: a refused one is rolled back alone, with nothing of it left behind, and its stored
+outcome commits with the others. A transient failure, or any unexpected one, commits the
+mutations before it and stops the push (503 or 500); the tablet sends the rest again.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +25,7 @@ from uuid import UUID
 
 import msgspec
 
-from inspection import db
+from inspection import db, records
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
@@ -34,7 +39,6 @@ from inspection.records import (
     contractor_bucket,
     new_id,
     project_bucket,
-    write,
 )
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
@@ -45,6 +49,12 @@ CURSOR_PURPOSE = "sync-cursor"
 _encode = msgspec.json.Encoder().encode
 MAX_LIMIT = 5000
 DEFAULT_MAX_BYTES = 2_000_000
+# Bounds of one push transaction. It holds the change counter (and on SQLite the write lock) to
+# its commit, so other tablets' writes wait for it; and PostgreSQL keeps only 64 subtransactions
+# (one per mutation's savepoint) per transaction in shared memory before every other session's
+# snapshots get slower.
+PUSH_TX_MUTATIONS = 50
+PUSH_TX_SECONDS = 0.25
 
 
 class UpgradeRequired(DomainError):
@@ -155,6 +165,7 @@ class SyncService:
         self.key = key
         self.clock = clock
         self.tombstone_days = tombstone_days
+        registry.handlers()  # import every domain's mutations now rather than in the first push
 
     # Devices and clocks
 
@@ -162,36 +173,56 @@ class SyncService:
         self, actor: Actor, device_id: str, schema_version: int, device_now: datetime | None
     ) -> dict[str, Any]:
         """The device row for (install, person), created on first contact; records clock skew."""
+        seen = self._seen(schema_version, device_now)
+        row = await self._find_or_create_device(actor, device_id, seen)
+        await self._mark_seen(row["id"], seen)
+        return row
+
+    def _seen(self, schema_version: int, device_now: datetime | None) -> _Seen:
         now = self.clock.now()
         if device_now is not None and device_now.tzinfo is None:
             raise ValidationFailed(
                 "give device_now with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field="device_now"
             )
         skew = int((now - device_now).total_seconds() * 1000) if device_now else 0
+        return _Seen(now, skew, schema_version)
+
+    async def _find_or_create_device(self, actor: Actor, device_id: str, seen: _Seen) -> dict[str, Any]:
         found = await self._find_device(actor, device_id)
-        if found is None:
-            fresh: dict[str, Any] = {
-                "id": new_id(),
-                "device_id": device_id,
-                "user_id": actor.user_id,
-                "last_mutation_seq": 0,
-                "schema_version": schema_version,
-                "first_seen_at": now,
-                "last_seen_at": now,
-                "clock_skew_ms": skew,
-            }
-            try:
-                await SyncDevice.insert(SyncDevice(**fresh))
-                return fresh
-            except Exception:  # a parallel first contact created it: use that one
-                found = await self._find_device(actor, device_id)
-                if found is None:
-                    raise
-        row = found
-        await SyncDevice.update(
-            {SyncDevice.last_seen_at: now, SyncDevice.clock_skew_ms: skew, SyncDevice.schema_version: schema_version}
-        ).where(SyncDevice.id == row["id"])
-        return row
+        if found is not None:
+            return found
+        fresh: dict[str, Any] = {
+            "id": new_id(),
+            "device_id": device_id,
+            "user_id": actor.user_id,
+            "last_mutation_seq": 0,
+            "schema_version": seen.schema_version,
+            "first_seen_at": seen.at,
+            "last_seen_at": seen.at,
+            "clock_skew_ms": seen.skew_ms,
+        }
+        try:
+            await SyncDevice.insert(SyncDevice(**fresh))
+            return fresh
+        except Exception:  # a parallel first contact created it: use that one
+            found = await self._find_device(actor, device_id)
+            if found is None:
+                raise
+            return found
+
+    @staticmethod
+    async def _mark_seen(device_row_id: UUID, seen: _Seen) -> int:
+        """Record the device's contact and clock; returns its last applied mutation (read under
+        the write's lock when called inside one)."""
+        rows = await db.raw(
+            "UPDATE sync_device SET last_seen_at = {}, clock_skew_ms = {}, schema_version = {}"
+            " WHERE id = {} RETURNING last_mutation_seq",
+            seen.at,
+            seen.skew_ms,
+            seen.schema_version,
+            device_row_id,
+        )
+        return int(rows[0]["last_mutation_seq"]) if rows else 0
 
     async def _find_device(self, actor: Actor, device_id: str) -> dict[str, Any] | None:
         return (
@@ -429,53 +460,90 @@ class SyncService:
                 field="schema_version",
                 min_schema_version=rules.PUSH_MIN,
             )
-        device = await self._device(actor, device_id, schema_version, device_now)
+        seen = self._seen(schema_version, device_now)
+        device = await self._find_or_create_device(actor, device_id, seen)
+        if not mutations:
+            return [], await self._mark_seen(device["id"], seen)
         results: list[dict[str, Any]] = []
-        last = device["last_mutation_seq"]
-        for m in mutations:
-            result, last = await self._push_one(actor, device["id"], m)
-            results.append(result)
+        last = 0
+        while len(results) < len(mutations):
+            last = await self._push_some(actor, device["id"], seen, mutations[len(results) :], results)
         return results, last
 
-    async def _stored(self, device_row_id: UUID, seq: int) -> dict[str, Any] | None:
-        return (
-            await SyncMutation.select()
-            .where((SyncMutation.device == device_row_id) & (SyncMutation.seq == seq))
-            .first()
-        )
+    async def _push_some(
+        self,
+        actor: Actor,
+        device_row_id: UUID,
+        seen: _Seen,
+        mutations: list[dict[str, Any]],
+        results: list[dict[str, Any]],
+    ) -> int:
+        """Apply mutations from the front of `mutations` in ONE transaction, each under its own
+        savepoint, until the transaction's bounds; append their results to `results` and store
+        them, with the device's new sequence, in the same transaction. Returns that sequence.
+        Anything that stops the push commits the mutations before it, then propagates."""
+        stop: Exception | None = None
+        outcomes: list[_Outcome] = []
+        async with records.batch(self.clock) as batch:
+            # under the batch's lock: no other push of this device can move its sequence now
+            last = await self._mark_seen(device_row_id, seen)
+            started = time.monotonic()  # the lock is held from here: bound how long
+            for m in mutations:
+                if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
+                    break
+                try:
+                    outcome = await self._push_one(batch, actor, device_row_id, m, last, outcomes)
+                except Exception as exc:
+                    stop = exc
+                    break
+                outcomes.append(outcome)
+                results.append(outcome.result)
+                if outcome.new:
+                    last = outcome.seq
+            await self._store(device_row_id, [o for o in outcomes if o.new], last)
+        if stop is not None:
+            raise stop
+        return last
 
-    async def _push_one(self, actor: Actor, device_row_id: UUID, m: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    async def _push_one(
+        self,
+        batch: records.Batch,
+        actor: Actor,
+        device_row_id: UUID,
+        m: dict[str, Any],
+        last: int,
+        earlier: list[_Outcome],
+    ) -> _Outcome:
         digest = rules.payload_hash(m)
         seq = int(m["seq"])
+        check = rules.check_seq(last, seq)
+        if check.kind == "gap":
+            raise MutationOrderError(
+                f"mutation {seq} arrived but {check.expected} is next", field="seq", expected_seq=check.expected
+            )
+        if check.kind == "replay":
+            return _Outcome(m, seq, digest, await self._replay(device_row_id, seq, digest, earlier), None, new=False)
         handler = registry.handlers().get(m["name"])
         try:
-            async with write(actor, self.clock) as w:
-                check = await self._check_order(device_row_id, seq, digest)
-                if check is not None:
-                    return check
-                if handler is None:
-                    raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
+            if handler is None:
+                raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
+            async with batch.write(actor) as w:
                 ctx = MutationContext(w=w, actor=actor, clock=self.clock, mutation=m, device_row_id=device_row_id)
                 outcome = await handler(ctx)
-                result = {
-                    "seq": seq,
-                    "id": str(m["id"]),
-                    "status": outcome.status,
-                    "version": outcome.version,
-                    "commit_seq": w.seq,
-                    **outcome.extra,
-                }
-                await self._store(device_row_id, m, digest, result, w.seq)
-                return result, seq
-        except _Replayed as replay:
-            return replay.result, replay.last
-        except MutationOrderError:
-            raise
+            result = {
+                "seq": seq,
+                "id": str(m["id"]),
+                "status": outcome.status,
+                "version": outcome.version,
+                "commit_seq": w.seq,
+                **outcome.extra,
+            }
+            return _Outcome(m, seq, digest, result, w.seq)
         except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
             raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
         except DomainError as exc:
-            # A permanent refusal is an outcome too: store it and move the device's sequence on,
-            # in a fresh transaction (the failed one rolled back everything the handler wrote).
+            # A permanent refusal is an outcome too: everything the handler wrote was rolled back
+            # to its savepoint; the outcome is stored and the device's sequence moves on.
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
@@ -486,61 +554,84 @@ class SyncService:
                 "field": exc.field,
                 **{k: registry.plain(v) for k, v in exc.extra.items()},
             }
-            async with write(actor, self.clock) as w:
-                check = await self._check_order(device_row_id, seq, digest)
-                if check is not None:
-                    return check
-                await self._store(device_row_id, m, digest, result, None)
-            return result, seq
+            return _Outcome(m, seq, digest, result, None)
 
-    async def _check_order(self, device_row_id: UUID, seq: int, digest: str) -> tuple[dict[str, Any], int] | None:
-        """Inside the write transaction: replay a stored outcome, refuse a gap, or let it run."""
-        device = await SyncDevice.select(SyncDevice.last_mutation_seq).where(SyncDevice.id == device_row_id).first()
-        last = int(device["last_mutation_seq"]) if device else 0
-        check = rules.check_seq(last, seq)
-        if check.kind == "gap":
-            raise MutationOrderError(
-                f"mutation {seq} arrived but {check.expected} is next", field="seq", expected_seq=check.expected
-            )
-        if check.kind == "replay":
+    async def _replay(self, device_row_id: UUID, seq: int, digest: str, earlier: list[_Outcome]) -> dict[str, Any]:
+        """The stored outcome of a mutation applied before (perhaps earlier in this very push)."""
+        same = [o for o in earlier if o.new and o.seq == seq]
+        if same:
+            stored_digest, result = same[0].digest, same[0].result
+        else:
             stored = await self._stored(device_row_id, seq)
             if stored is None:
                 raise MutationOrderError(f"mutation {seq} is older than this device's history", field="seq")
-            if stored["payload_sha256"] != digest:
-                raise MutationOrderError(
-                    f"mutation {seq} was already used for a different change: the device id is being reused",
-                    field="seq",
-                    reason="device_reuse",
-                )
-            raise _Replayed(json.loads(stored["result"]), last)
-        return None
-
-    async def _store(
-        self, device_row_id: UUID, m: dict[str, Any], digest: str, result: dict[str, Any], commit_seq: int | None
-    ) -> None:
-        await SyncMutation.insert(
-            SyncMutation(
-                device=device_row_id,
-                seq=int(m["seq"]),
-                mutation_id=m["id"],
-                name=str(m["name"])[:80],
-                payload_sha256=digest,
-                status=result["status"],
-                result=json.dumps(result, default=str),
-                commit_seq=commit_seq,
-                received_at=self.clock.now(),
-                device_ts=str(m.get("device_ts") or "")[:40],
+            stored_digest, result = stored["payload_sha256"], json.loads(stored["result"])
+        if stored_digest != digest:
+            raise MutationOrderError(
+                f"mutation {seq} was already used for a different change: the device id is being reused",
+                field="seq",
+                reason="device_reuse",
             )
+        return result
+
+    async def _stored(self, device_row_id: UUID, seq: int) -> dict[str, Any] | None:
+        return (
+            await SyncMutation.select()
+            .where((SyncMutation.device == device_row_id) & (SyncMutation.seq == seq))
+            .first()
         )
-        await SyncDevice.update({SyncDevice.last_mutation_seq: int(m["seq"])}).where(SyncDevice.id == device_row_id)
+
+    async def _store(self, device_row_id: UUID, outcomes: list[_Outcome], last: int) -> None:
+        """The outcomes of newly applied or refused mutations, and the device's new sequence."""
+        if not outcomes:
+            return
+        now = self.clock.now()
+        for start in range(0, len(outcomes), _OUTCOMES_PER_STATEMENT):
+            part = outcomes[start : start + _OUTCOMES_PER_STATEMENT]
+            args: list[Any] = []
+            for o in part:
+                m = o.mutation
+                args += [
+                    device_row_id,
+                    o.seq,
+                    m["id"] if isinstance(m["id"], UUID) else UUID(str(m["id"])),
+                    str(m["name"])[:80],
+                    o.digest,
+                    o.result["status"],
+                    json.dumps(o.result, default=str),
+                    o.commit_seq,
+                    now,
+                    str(m.get("device_ts") or "")[:40],
+                ]
+            await db.raw(
+                "INSERT INTO sync_mutation (device, seq, mutation_id, name, payload_sha256, status, result,"  # noqa: S608
+                " commit_seq, received_at, device_ts) VALUES "
+                + ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in part),
+                *args,
+            )
+        await db.raw("UPDATE sync_device SET last_mutation_seq = {} WHERE id = {}", last, device_row_id)
 
 
-class _Replayed(Exception):
-    """Control flow: the mutation was applied before; answer with its stored outcome."""
+_OUTCOMES_PER_STATEMENT = 200
 
-    def __init__(self, result: dict[str, Any], last: int) -> None:
-        self.result = result
-        self.last = last
+
+@dataclass(frozen=True)
+class _Seen:
+    """One contact of a device: the server's time, the device's clock skew, its schema version."""
+
+    at: datetime
+    skew_ms: int
+    schema_version: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    mutation: dict[str, Any]
+    seq: int
+    digest: str
+    result: dict[str, Any]
+    commit_seq: int | None
+    new: bool = True  # False: a replay of an outcome stored before
 
 
 async def merge_update(
