@@ -21,7 +21,8 @@ from inspection.sync.client import SyncFailed, TabletClient
 from tests.evidence.conftest import jpeg
 from tests.factories import PASSWORD, World
 
-EDITS = 240
+# Enough that four kills fall inside the pushes now that a batch commits in one transaction.
+EDITS = 1200
 PHOTOS = 4
 
 
@@ -46,7 +47,7 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world
                 server.start()
             task = asyncio.create_task(tablet.sync())
             if kills < 4:
-                await asyncio.sleep(rng.uniform(0.05, 0.4))
+                await asyncio.sleep(rng.uniform(0.05, 0.3))
                 server.kill()
                 kills += 1
                 committed = await db.raw("SELECT COUNT(*) AS n FROM sync_mutation")
