@@ -36,6 +36,23 @@ def with_delivery(settings: Settings, mailbox: Mailbox | None = None, **alerts: 
     return msgspec.structs.replace(settings, smtp=smtp, alerts=a)
 
 
+async def mail_user(world: World, address: str) -> None:
+    """A contractor-B site manager on project P1 with an e-mail address."""
+    user = await world.services.projects.create_user(
+        SYSTEM,
+        ps.UserCreate(
+            username=unique("mail"),
+            display_name="王经理",
+            password=PASSWORD,
+            organisation_id=world.orgs["contractor_b"].id,
+            email=address,
+        ),
+    )
+    await world.services.projects.add_member(
+        SYSTEM, world.id_of("p1"), ps.MembershipCreate(user_id=user.id, role=Role.contractor)
+    )
+
+
 async def subscribe(world: World, who: str, url: str) -> dict[str, Any]:
     r = await world.post(who, "/api/v1/webhooks", json={"url": url, "description": "site office"})
     assert r.status_code == 201, r.text
@@ -45,20 +62,7 @@ async def subscribe(world: World, who: str, url: str) -> dict[str, Any]:
 async def test_webhook_signed_and_email_sent_once(
     world: World, clock: FixedClock, receiver: Receiver, mailbox: Mailbox
 ) -> None:
-    # a contractor-B site manager with an e-mail address
-    user = await world.services.projects.create_user(
-        SYSTEM,
-        ps.UserCreate(
-            username=unique("mail"),
-            display_name="王经理",
-            password=PASSWORD,
-            organisation_id=world.orgs["contractor_b"].id,
-            email="wang@contractor-b.test",
-        ),
-    )
-    await world.services.projects.add_member(
-        SYSTEM, world.id_of("p1"), ps.MembershipCreate(user_id=user.id, role=Role.contractor)
-    )
+    await mail_user(world, "wang@contractor-b.test")
     sub = await subscribe(world, "contractor_b", receiver.base + "/hook")
     assert sub["secret"] and sub["organisation_id"] == str(world.orgs["contractor_b"].id)
     listed = (await world.get("contractor_b", "/api/v1/webhooks")).json()

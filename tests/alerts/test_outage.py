@@ -9,36 +9,17 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from inspection.actor import SYSTEM
 from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
-from inspection.projects import schemas as ps
-from inspection.projects.rules import Role
 from tests.alerts.conftest import Mailbox, Receiver, ReceiverServer, free_port
 from tests.alerts.helpers import run
-from tests.alerts.test_delivery import subscribe, with_delivery
+from tests.alerts.test_delivery import mail_user, subscribe, with_delivery
 from tests.alerts.test_jobs import DRAINS_END, _accepted, at
-from tests.factories import PASSWORD, World, unique
+from tests.factories import World
 
 
 async def _deliveries() -> list[dict[str, Any]]:
     return await AlertDelivery.select().order_by(AlertDelivery.channel)  # type: ignore[no-any-return]
-
-
-async def _mail_user(world: World, address: str) -> None:
-    user = await world.services.projects.create_user(
-        SYSTEM,
-        ps.UserCreate(
-            username=unique("mail"),
-            display_name="李工",
-            password=PASSWORD,
-            organisation_id=world.orgs["contractor_b"].id,
-            email=address,
-        ),
-    )
-    await world.services.projects.add_member(
-        SYSTEM, world.id_of("p1"), ps.MembershipCreate(user_id=user.id, role=Role.contractor)
-    )
 
 
 async def test_receiver_and_mail_server_down_then_back(world: World, clock: FixedClock) -> None:
@@ -46,7 +27,7 @@ async def test_receiver_and_mail_server_down_then_back(world: World, clock: Fixe
     put off by the back-off; once both servers are up the next run sends each delivery once."""
     hook = ReceiverServer(Receiver(base=""), free_port())
     box = Mailbox(host="127.0.0.1", port=free_port())
-    await _mail_user(world, "li@contractor-b.test")
+    await mail_user(world, "li@contractor-b.test")
     await subscribe(world, "contractor_b", hook.state.base + "/hook")
     await _accepted(world, clock)
     settings = with_delivery(world.services.settings, box, webhook_max_attempts=6)
@@ -99,7 +80,7 @@ async def test_mail_server_that_refuses_for_a_while(world: World, clock: FixedCl
     controller = Controller(box, hostname=box.host, port=box.port)
     controller.start()
     try:
-        await _mail_user(world, "zhao@contractor-b.test")
+        await mail_user(world, "zhao@contractor-b.test")
         await _accepted(world, clock)
         settings = with_delivery(world.services.settings, box, webhook_max_attempts=6)
         clock.set(at(DRAINS_END - timedelta(days=90)))
