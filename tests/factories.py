@@ -64,6 +64,22 @@ async def login(client: httpx.AsyncClient, username: str, device_id: str = "test
     return r.json()  # type: ignore[no-any-return]
 
 
+# Everyone a World holds: their key, the organisation they belong to and whether they administer.
+# The outsider comes last: a member of project P2 only.
+PEOPLE: dict[str, tuple[str | None, bool]] = {
+    "admin": (None, True),
+    "owner": ("owner", False),
+    "supervisor": ("supervisor", False),
+    "inspector": ("supervisor", False),
+    "contractor_a": ("contractor_a", False),
+    "contractor_b": ("contractor_b", False),
+    "authority": ("authority", False),
+    "resident": (None, False),
+    "viewer": (None, False),
+    "outsider": ("owner2", False),
+}
+
+
 @dataclass
 class World:
     """Project P1 with one user per role and two contractors (A, B); project P2 with its own owner
@@ -108,19 +124,7 @@ class World:
             ("authority", OrgKind.authority),
         ]:
             w.orgs[key] = await make_org(services, kind)
-        people = {
-            "admin": (None, True),
-            "owner": ("owner", False),
-            "supervisor": ("supervisor", False),
-            "inspector": ("supervisor", False),
-            "contractor_a": ("contractor_a", False),
-            "contractor_b": ("contractor_b", False),
-            "authority": ("authority", False),
-            "resident": (None, False),
-            "viewer": (None, False),
-            "outsider": ("owner2", False),
-        }
-        for who, (org_key, admin) in people.items():
+        for who, (org_key, admin) in PEOPLE.items():
             w.users[who] = await make_user(services, unique(who), w.orgs[org_key] if org_key else None, admin)
         admin = await services.projects.get_user(SYSTEM, w.users["admin"].id)
         assert admin.is_admin

@@ -9,19 +9,9 @@ import pytest
 
 from inspection.actor import SYSTEM
 from inspection.projects.schemas import UserCreate
-from tests.factories import World, credit_code, unique
+from tests.factories import PEOPLE, World, credit_code, unique
 
-ROLES = [
-    "owner",
-    "supervisor",
-    "inspector",
-    "contractor_a",
-    "contractor_b",
-    "authority",
-    "resident",
-    "viewer",
-    "outsider",
-]
+ROLES = [who for who in PEOPLE if who != "admin"]
 MEMBERS = ROLES[:-1]
 MANAGERS = {"owner", "supervisor"}
 

@@ -30,23 +30,12 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from inspection.devserver import DevServer
-from tests.factories import World
+from tests.factories import PEOPLE, World
 from tests.security.test_route_sweep import CONTRACTOR_A_RECORDS, OWN, SHARED, _victims
 
 # Examples per operation and generation mode (valid and invalid input); the intruders get a third as many.
 EXAMPLES = int(os.environ.get("SITEINSPECT_FUZZ_EXAMPLES", "5"))
-ROLES = (
-    "admin",
-    "owner",
-    "supervisor",
-    "inspector",
-    "contractor_a",
-    "contractor_b",
-    "authority",
-    "resident",
-    "viewer",
-    "outsider",
-)
+ROLES = tuple(PEOPLE)
 # The outsider belongs to project P2 only; contractor B shares P1 with contractor A.
 INTRUDERS = ("outsider", "contractor_b")
 # Signing out would end the fuzzing session, and every later request would be a 401. Sign-out is
