@@ -40,7 +40,7 @@ _FK_IN = {v: k for k, v in _FK_OUT.items()}
 def to_out(row: dict[str, Any], out: type[OutT], **extra: Any) -> OutT:
     data = {_FK_OUT.get(k, k): v for k, v in row.items()}
     data.update(extra)
-    return msgspec.convert(data, out, from_attributes=False, strict=False)
+    return s.convert_row(data, out)
 
 
 def to_columns(data: msgspec.Struct) -> dict[str, Any]:

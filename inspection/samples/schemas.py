@@ -10,7 +10,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, UnsetType
 
-from inspection.projects.schemas import Input, Output, Synced, row_to
+from inspection.projects.schemas import Input, Output, Synced, Version, row_to
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
 
 Short = Annotated[str, Meta(max_length=200)]
@@ -23,7 +23,14 @@ Sets = Annotated[int, Meta(ge=1, le=100)]
 SetNo = Annotated[int, Meta(ge=1, le=100)]
 
 
+# quantities of a delivery (t, m³, m², pieces …) and lab readings: finite and far beyond any real one
+QUANTITY = (Decimal(0), Decimal(10**9))
+READING = (Decimal(-(10**9)), Decimal(10**9))
+
+
 class BatchCreate(Input, kw_only=True):
+    DECIMAL_RANGES = {"quantity": QUANTITY}
+
     id: UUID | None = None
     project_id: UUID
     material: Code
@@ -47,7 +54,9 @@ class BatchUpdate(Input, kw_only=True):
     """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
     before the first sample (they decide the plan); the material never (log a new batch)."""
 
-    version: Annotated[int, Meta(ge=0)]
+    DECIMAL_RANGES = {"quantity": QUANTITY}
+
+    version: Version
     specification: Short | UnsetType = UNSET
     manufacturer: Short | UnsetType = UNSET
     batch_number: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
@@ -91,6 +100,8 @@ class RetestCreate(Input, kw_only=True):
 
 
 class ResultIn(Input, kw_only=True):
+    DECIMAL_RANGES = {"value": READING}
+
     test_item: Code
     set_no: SetNo = 1
     value: Decimal
@@ -105,6 +116,8 @@ class ResultsBody(Input, kw_only=True):
 
 
 class DispositionCreate(Input, kw_only=True):
+    DECIMAL_RANGES = {"quantity": QUANTITY}
+
     id: UUID | None = None
     kind: DispositionKind
     witnessed_by_id: UUID

@@ -12,9 +12,9 @@ import pytest
 from inspection import db
 from inspection.audit import service as audit
 from inspection.errors import ValidationFailed
+from inspection.projects.schemas import Input
 from inspection.projects.tables import Building, Site
 from inspection.records import context_buckets
-from inspection.projects.schemas import Input
 from inspection.sync import service as sync_service
 from inspection.sync.commands import COMMANDS, Command, CommandContext, Outcome
 from tests.factories import World
