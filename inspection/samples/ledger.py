@@ -33,6 +33,7 @@ STATUS_ZH = {
     "accepted": "合格",
     "rejected": "不合格",
     "disposed": "已退场",
+    "treated": "已处理",
 }
 VERDICT_ZH = {"pending": "待出报告", "pass": "合格", "fail": "不合格"}
 
@@ -109,7 +110,7 @@ async def ledger_rows(
                 "work_item": b["work_item_name"] or "",
                 "required_sets": b["required_sets"],
                 "status": STATUS_ZH.get(b["status"], b["status"]),
-                "rejected": b["status"] in ("rejected", "disposed"),
+                "rejected": b["status"] in ("rejected", "disposed", "treated"),
                 "samples": by_batch.get(b["id"], []),
             }
         )
