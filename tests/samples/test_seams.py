@@ -78,9 +78,7 @@ async def test_a_quality_lot_citing_accepted_batches_can_pass(world: World, cloc
     for number in ("L24-0815", "L24-0816"):
         batch = (await new_batch(world, batch_number=number)).batch
         sample = (await sample_on(world, batch.id, sets=2)).sample
-        done = await svc(world).record_results(
-            actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS, sets=2)
-        )
+        done = await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS, sets=2))
         assert done.batch.status is BatchStatus.accepted
         accepted.append(done.batch.id)
     d = await draft(world, template_code=ROOF, material_batch_ids=[str(b) for b in accepted])
