@@ -533,26 +533,30 @@ def test_a_failed_set_of_a_lot_does_not_reject_alone() -> None:
     assert out.status is BatchStatus.sampling
 
 
+TEST, CHECK = DispositionKind.in_place_testing, DispositionKind.design_check
+RETURNED, DESTROYED = DispositionKind.returned, DispositionKind.destroyed
+accepted, strengthened, demolished = Decision.accepted, Decision.strengthened, Decision.demolished
+core, rebound, mortar_in_situ = InPlaceMethod.core, InPlaceMethod.rebound, InPlaceMethod.mortar_in_situ
 # (material, kind, decision, method, estimated strength, grade value, field refused or None)
 DISPOSITIONS = [
     # rebar leaves the site
-    ("rebar", DispositionKind.returned, None, None, None, None, None),
-    ("rebar", DispositionKind.in_place_testing, Decision.accepted, InPlaceMethod.core, "35", None, "kind"),
-    ("rebar", DispositionKind.returned, Decision.accepted, None, None, None, "decision"),
+    ("rebar", RETURNED, None, None, None, None, None),
+    ("rebar", TEST, accepted, core, "35", None, "kind"),
+    ("rebar", RETURNED, accepted, None, None, None, "decision"),
     # concrete is in the structure (GB 50204 §7.1.3): never returned or destroyed
-    ("ready_mixed_concrete", DispositionKind.returned, None, None, None, "30", "kind"),
-    ("ready_mixed_concrete", DispositionKind.destroyed, None, None, None, "30", "kind"),
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, None, InPlaceMethod.core, "32", "30", "decision"),
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, Decision.accepted, None, "32", "30", "method"),
+    ("concrete", RETURNED, None, None, None, "30", "kind"),
+    ("concrete", DESTROYED, None, None, None, "30", "kind"),
+    ("concrete", TEST, None, core, "32", "30", "decision"),
+    ("concrete", TEST, accepted, None, "32", "30", "method"),
     # GB 50300 §5.0.6 item 2: accepted when the in-place test reaches the design grade …
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, Decision.accepted, InPlaceMethod.core, "31.2", "30", None),
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, Decision.accepted, InPlaceMethod.core, None, "30", "estimated_strength"),
+    ("concrete", TEST, accepted, core, "31.2", "30", None),
+    ("concrete", TEST, accepted, core, None, "30", "estimated_strength"),
     # … and not below it: then the designer's check, strengthening or demolition
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, Decision.accepted, InPlaceMethod.rebound, "28.7", "30", "decision"),
-    ("ready_mixed_concrete", DispositionKind.in_place_testing, Decision.strengthened, InPlaceMethod.rebound, "28.7", "30", None),
-    ("ready_mixed_concrete", DispositionKind.design_check, Decision.accepted, None, None, "30", None),
-    ("ready_mixed_concrete", DispositionKind.design_check, Decision.demolished, InPlaceMethod.core, None, "30", "method"),
-    ("masonry_mortar", DispositionKind.in_place_testing, Decision.accepted, InPlaceMethod.mortar_in_situ, "8.0", "7.5", None),
+    ("concrete", TEST, accepted, rebound, "28.7", "30", "decision"),
+    ("concrete", TEST, strengthened, rebound, "28.7", "30", None),
+    ("concrete", CHECK, accepted, None, None, "30", None),
+    ("concrete", CHECK, demolished, core, None, "30", "method"),
+    ("masonry_mortar", TEST, accepted, mortar_in_situ, "8.0", "7.5", None),
 ]  # fmt: skip
 
 
@@ -567,7 +571,7 @@ def test_disposition_route(
     field: str | None,
 ) -> None:
     problem = disposition_problem(
-        BOOK.materials[material],
+        BOOK.materials["ready_mixed_concrete" if material == "concrete" else material],
         kind,
         decision,
         method,
