@@ -77,7 +77,10 @@ class InspectionAnswer(SyncColumns, Table, tablename="inspection_answer"):
     project = ForeignKey(references=Project, null=False, on_delete=OnDelete.restrict)
     item_code = Varchar(length=40)
     value = Varchar(length=20, default="")  # pass | fail | na | yes | no, by answer type
+    # JGJ 59: the points taken off as entered (the scorer caps them at the item's points) …
     deduction = Real(null=True, default=None)
+    # … and, itemised, each finding with its reason: JSON [{reason, points, count}]
+    deductions = Text(default="[]")
     measured = Text(default="")  # JSON list of numbers
     unit = Varchar(length=20, default="")
     checked = Integer(null=True, default=None)
@@ -86,6 +89,9 @@ class InspectionAnswer(SyncColumns, Table, tablename="inspection_answer"):
     result = Varchar(length=10, default="")  # pass | fail | na, worked out by the rules
     note = Text(default="")
     flagged = Boolean(default=False)
+    # GB 50300 §5.0.1: the inspector found a serious defect (严重缺陷) on the item: the lot fails
+    serious_defect = Boolean(default=False)
+    # worked out by the rules: the inspector's serious defect, or a deviation beyond the cap
     serious = Boolean(default=False)
 
 

@@ -105,11 +105,57 @@ async def test_bad_answers_name_the_field_and_store_nothing(
     assert await InspectionAnswer.count() == 0
 
 
-async def test_points_above_the_items_maximum_are_refused(world: World) -> None:
+async def test_deductions_are_stored_as_entered_and_capped_in_scoring(world: World, clock: FixedClock) -> None:
+    # JGJ 59: N4 (构配件材质) is worth 5 points. The inspector finds two bent tubes at 2 points
+    # each and a cracked clamp at 3: 7 points are recorded with their reasons; the item scores
+    # 0 (扣减分数不得超过该项应得分数), the record keeps 7.
     d = await draft(world, template_code=SCAFFOLD)
-    r = await answer(world, d["inspection"]["id"], [{"item_code": "N4", "deduction": 6}])
+    iid = d["inspection"]["id"]
+    findings = [{"reason": "钢管弯曲变形", "points": 2, "count": 2}, {"reason": "扣件有裂纹", "points": 3}]
+    r = await answer(world, iid, answers_for(SCAFFOLD, N4={"deductions": findings}))
+    assert r.status_code == 200, r.text
+    n4 = next(a for a in r.json()["answers"] if a["item_code"] == "N4")
+    assert n4["deduction"] == 7 and [f["reason"] for f in n4["deductions"]] == ["钢管弯曲变形", "扣件有裂纹"]
+    # a plain figure above the item's points is stored too; only the record's bound is refused
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 6}])
+    assert r.status_code == 200, r.text
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 1001}])
+    assert r.status_code == 400
+    r = await answer(world, iid, [{"item_code": "N5", "deductions": [{"reason": "通道", "points": 600, "count": 2}]}])
+    assert r.status_code == 422 and r.json()["field"] == "answers[0].deductions"
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 5, "deductions": [{"reason": "通道", "points": 4}]}])
     assert r.status_code == 422 and r.json()["field"] == "answers[0].deduction"
-    assert "worth 5 points" in r.json()["detail"]
+    r = await submit(world, clock, iid)
+    assert r.status_code == 200, r.text
+    items = r.json()["score"]["items"]
+    # 100 − 5 (N4 capped) − 5 (N5 capped) = 90
+    assert r.json()["inspection"]["total"] == 90.0
+    assert (items["N4"]["score"], items["N4"]["entered"]) == (0.0, 7.0)
+    assert "钢管弯曲变形（2 分 × 2）" in items["N4"]["reason"] and "按本项应得 5 分封顶" in items["N4"]["reason"]
+
+
+async def test_a_serious_defect_fails_a_lot_and_belongs_to_quality_items(world: World, clock: FixedClock) -> None:
+    # GB 50300 §5.0.1: N1 passes 10 of 10 points, but the inspector marks a serious defect on it
+    d = await draft(world, template_code=ROOF)
+    iid = d["inspection"]["id"]
+    r = await answer(world, iid, answers_for(ROOF, N1={"checked": 10, "passed": 10, "serious_defect": True}))
+    assert r.status_code == 200, r.text
+    r = await submit(world, clock, iid)
+    body = r.json()
+    assert body["inspection"]["grade"] == "不合格" and body["score"]["items"]["N1"]["serious"] is True
+    assert "严重缺陷" in body["score"]["items"]["N1"]["reason"]
+    s = await draft(world, template_code=SCAFFOLD)
+    r = await answer(world, s["inspection"]["id"], [{"item_code": "N4", "deduction": 0, "serious_defect": True}])
+    assert r.status_code == 422 and r.json()["field"] == "answers[0].serious_defect"
+
+
+async def test_a_lot_beyond_table_3_0_9_is_refused(world: World) -> None:
+    # GB 50300 table 3.0.9 ends at 3,200: a larger lot has no sample size and must be split
+    body = {"project_id": str(world.id_of("p1")), "template_code": ROOF, "lot_size": 3201}
+    r = await world.post("inspector", "/api/v1/inspections/", body)
+    assert r.status_code == 422 and r.json()["field"] == "lot_size"
+    assert r.json()["detail"] == "检验批容量超出 GB 50300 表 3.0.9 范围，请划分检验批"
+    assert (await world.post("inspector", "/api/v1/inspections/", {**body, "lot_size": 3200})).status_code == 201
 
 
 async def test_someone_elses_draft(world: World, clock: FixedClock) -> None:
