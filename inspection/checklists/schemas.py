@@ -233,6 +233,10 @@ class PointOut(Output, kw_only=True):
     template_code: str
     photos_required: bool
     state: str
+    # who takes part besides the supervisor and the contractor (utility, special_equipment_institute …)
+    participants: list[str] = []
+    # the work item is not handed over until this hold point has passed
+    blocks_handover: bool = False
     violation: bool = False
     inspection: UUID | None = None
     started_at: datetime | None = None

@@ -278,16 +278,20 @@ def min_sample_size(lot_capacity: int) -> int:
     raise LotCapacityError(LOT_TOO_LARGE)
 
 
-def lot_min_sample(template: Template, lot_capacity: int) -> int:
+def lot_min_sample(template: Template, lot_capacity: int, values: Mapping[str, str] | None = None) -> int:
     """The least points to check in a lot of this template: a trade code's own rule when the
     template names one (`[scoring.sample]`: rate of the lot, at least `minimum`, never more than
-    the lot, within `max_capacity` — GB 50210 windows: 5 % and at least 3 of at most 100), else
-    GB 50300 table 3.0.9."""
+    the lot, within `max_capacity` — GB 50210 windows: 5 % and at least 3 of at most 100; its
+    `alternative` when an answer in `values` says so — high-rise external windows: 10 % and at
+    least 6), else GB 50300 table 3.0.9."""
     rule = template.scoring.get("sample")
     if not rule:
         return min_sample_size(lot_capacity)
     if lot_capacity < 1:
         raise ValueError("a lot holds at least one unit")
+    alt = rule.get("alternative")
+    if alt and values and values.get(alt["when"]["item"]) == alt["when"]["equals"]:
+        rule = {**rule, "rate": alt["rate"], "minimum": alt["minimum"]}
     limit = rule.get("max_capacity")
     if limit is not None and lot_capacity > int(limit):
         raise LotCapacityError(
@@ -337,7 +341,7 @@ def gb50300_lot(template: Template, answers: Mapping[str, Answer], lot_capacity:
     rate = Fraction(str(template.scoring.get("general_pass_rate", 0.8)))
     cap_raw = template.scoring.get("tolerance_cap")
     cap = float(cap_raw) if cap_raw is not None else None
-    needed = lot_min_sample(template, lot_capacity) if lot_capacity else None
+    needed = lot_min_sample(template, lot_capacity, values) if lot_capacity else None
     results: dict[str, ItemResult] = {}
     general_points = general_passed = 0
     short: list[str] = []

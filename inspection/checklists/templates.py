@@ -75,6 +75,8 @@ UNIT_ALIASES = {
     "Ω": {"Ω", "ohm", "欧"},
     "MΩ": {"MΩ", "Mohm", "兆欧"},
     "°": {"°", "deg", "度"},
+    "℃": {"℃", "°C", "degC", "摄氏度"},
+    "kN·m": {"kN·m", "kN.m"},
     "min": {"min", "分钟"},
     "h": {"h", "小时"},
     "个": {"个"},
@@ -350,6 +352,20 @@ def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tu
                 limit = sample.get("max_capacity")
                 if not rate_ok or not minimum_ok or (limit is not None and (not isinstance(limit, int) or limit < 1)):
                     problems.append(("scoring", "sample: rate in (0, 1], minimum and max_capacity whole numbers ≥ 1"))
+                alt = sample.get("alternative")
+                if alt is not None:
+                    when = alt.get("when") if isinstance(alt, dict) else None
+                    target = next((i for i in items if isinstance(when, dict) and i.code == when.get("item")), None)
+                    if (
+                        target is None
+                        or target.answer != "yes_no"
+                        or when.get("equals") not in ("yes", "no")  # type: ignore[union-attr]
+                        or not (_number(alt.get("rate")) and 0 < alt["rate"] <= 1)
+                        or not (isinstance(alt.get("minimum"), int) and alt["minimum"] >= 1)
+                    ):
+                        problems.append(
+                            ("scoring", "sample.alternative needs when = {item = <yes_no item>, equals}, rate, minimum")
+                        )
     return out
 
 
