@@ -9,64 +9,13 @@ from typing import Any
 import pytest
 
 from inspection import blockers
-from inspection.actor import SYSTEM
 from inspection.checklists.scoring import Answer, lot_min_sample, score
 from inspection.checklists.supervision import PARTICIPANTS, plans
-from inspection.checklists.templates import Item, Template, load_file, shipped_files
 from inspection.clock import FixedClock
-from inspection.projects import schemas as ps
-from inspection.projects.rules import WorkCategory, WorkType
+from inspection.projects.rules import WorkType
 from inspection.samples.rulebook import default_rulebook
-from tests.checklists.helpers import announce, answer, draft, submit
+from tests.checklists.helpers import NEW_PLANS, TEMPLATES, outside, pass_point, passing, work_item
 from tests.factories import World
-
-NEW_PLANS = {
-    WorkType.water_supply: "供水管网改造",
-    WorkType.heating: "供热及室内采暖改造",
-    WorkType.gas: "燃气管网改造",
-    WorkType.power: "供电线路改造及线缆入地",
-    WorkType.telecom: "通信线缆入地及规整",
-    WorkType.windows: "节能门窗改造",
-    WorkType.elevator: "3号楼加装电梯",
-    WorkType.accessibility: "无障碍设施建设",
-}
-TEMPLATES = {t.code: t for t in (load_file(f) for f in shipped_files())}
-
-
-def inside(item: Item) -> float:
-    """A reading within the item's tolerance."""
-    lo, hi = item.tolerance_min, item.tolerance_max
-    if lo is not None and hi is not None:
-        return (lo + hi) / 2
-    if lo is not None:
-        return lo if item.measure == "value" else max(lo, 0.0)
-    assert hi is not None
-    return hi if item.measure == "value" else min(hi, 0.0)
-
-
-def outside(item: Item) -> float:
-    lo, hi = item.tolerance_min, item.tolerance_max
-    return lo - 1 if lo is not None else hi + 1  # type: ignore[operator]
-
-
-def passing(template: Template, points: int = 5) -> dict[str, dict[str, Any]]:
-    """API answers that pass every item: questions answered "no" (the plain case), pass/fail items
-    passing, readings inside their tolerance, counts all passing; JGJ 59 items without deduction."""
-    out: dict[str, dict[str, Any]] = {}
-    for item in template.items:
-        if item.answer == "yes_no":
-            out[item.code] = {"value": "no"}
-        elif item.answer == "text":
-            out[item.code] = {"text": "见附件"}
-        elif item.answer == "pass_fail":
-            out[item.code] = {"value": "pass"}
-        elif item.answer == "measured":
-            out[item.code] = {"measured": [inside(item)] * points, "unit": item.unit}
-        elif item.answer == "count":
-            out[item.code] = {"checked": points, "passed": points}
-        else:
-            out[item.code] = {"deduction": 0}
-    return out
 
 
 def as_rules(raw: dict[str, dict[str, Any]]) -> dict[str, Answer]:
@@ -131,33 +80,6 @@ def test_every_plan_names_known_materials_and_participants() -> None:
     assert "utility" in gas["strength-test"].participants and "utility" in gas["tightness-test"].participants
     lift = plans()["elevator"].points[-1]
     assert lift.kind == "hold" and lift.blocks_handover and lift.participants == ("special_equipment_institute",)
-
-
-async def work_item(world: World, work_type: WorkType) -> str:
-    item = await world.services.projects.create_work_item(
-        SYSTEM,
-        world.id_of("p1"),
-        ps.WorkItemCreate(
-            site_id=world.id_of("site1"),
-            category=WorkCategory.basic,
-            work_type=work_type,
-            name=NEW_PLANS[work_type],
-            contractor_id=world.orgs["contractor_a"].id,
-        ),
-    )
-    return str(item.id)
-
-
-async def pass_point(world: World, clock: FixedClock, work_item_id: str, point: str, template: str) -> None:
-    d = await draft(world, template_code=template, supervision_point=point, work_item_id=work_item_id)
-    iid = d["inspection"]["id"]
-    answers = [{"item_code": code, **a} for code, a in passing(TEMPLATES[template]).items()]
-    answers[0]["photos"] = [await announce(world, clock, f"{work_item_id}-{point}.jpg")]
-    r = await answer(world, iid, answers)
-    assert r.status_code == 200, r.text
-    r = await submit(world, clock, iid)
-    assert r.status_code == 200, r.text
-    assert r.json()["inspection"]["grade"] == "合格", (point, r.json()["score"])
 
 
 START = "/api/v1/supervision/work-items/{}/points/{}/start"
