@@ -78,6 +78,8 @@ class InPlaceMethod(StrEnum):
 # what the quantity column holds: Numeric(14, 3)
 MAX_QUANTITY = Decimal(10) ** 11
 QUANTITY_DECIMALS = 3
+# an estimated strength (MPa) as the disposition's Numeric(10, 2) can hold, far above any concrete
+MAX_STRENGTH = Decimal(1000)
 CONFORM_UNIT = "conform"  # yes/no tests: 1 conforms, 0 does not
 CONFIDENCES = frozenset({"V1", "V2", "V3", "M", "seed"})
 
@@ -359,6 +361,8 @@ def batch_problem(
         for i, p in enumerate(portions):
             if not p.volume.is_finite() or p.volume <= 0:
                 return f"portions[{i}].volume", "a portion's volume must be greater than zero"
+            if p.volume >= MAX_QUANTITY:
+                return f"portions[{i}].volume", f"a portion's volume must be below {MAX_QUANTITY}"
             if int(p.volume.as_tuple().exponent) < -QUANTITY_DECIMALS:
                 return f"portions[{i}].volume", f"give the volume with at most {QUANTITY_DECIMALS} decimals"
             if (p.floor, p.shift) in seen:
@@ -646,11 +650,13 @@ def disposition_problem(
         )
     if decision is None:
         return "decision", "say what was decided: accepted, strengthened or demolished"
+    if estimated_strength is not None and not (
+        estimated_strength.is_finite() and 0 < estimated_strength < MAX_STRENGTH
+    ):
+        return "estimated_strength", f"the estimated strength is a number of MPa above 0 and below {MAX_STRENGTH}"
     if kind is DispositionKind.in_place_testing:
         if method is None:
             return "method", "name the in-place method (rebound, core, rebound_core, mortar_in_situ)"
-        if estimated_strength is not None and (not estimated_strength.is_finite() or estimated_strength <= 0):
-            return "estimated_strength", "the estimated strength must be greater than zero"
         if decision is Decision.accepted:
             if estimated_strength is None:
                 return "estimated_strength", "acceptance on an in-place test needs the estimated strength"

@@ -23,18 +23,12 @@ Sets = Annotated[int, Meta(ge=1, le=100)]
 SetNo = Annotated[int, Meta(ge=1, le=100)]
 
 
-# quantities of a delivery (t, m³, m², pieces …) and lab readings: finite and far beyond any real one
-QUANTITY = (Decimal(0), Decimal(10**9))
-READING = (Decimal(-(10**9)), Decimal(10**9))
-STRENGTH = (Decimal(0), Decimal(1000))
 # C30, M7.5: the grade a concrete or mortar lot is judged by
 Grade = Annotated[str, Meta(min_length=2, max_length=10, pattern=r"^[A-Z][A-Za-z]?[0-9]+(\.[0-9]+)?$")]
 
 
 class PortionIn(Input, kw_only=True):
     """Concrete placed on one floor in one work shift (GB 50204 §7.4.1 samples each)."""
-
-    DECIMAL_RANGES = {"volume": QUANTITY}
 
     floor: Annotated[str, Meta(min_length=1, max_length=40)]
     shift: Annotated[str, Meta(min_length=1, max_length=60)]
@@ -47,8 +41,6 @@ Portions = Annotated[list[PortionIn], Meta(max_length=200)]
 
 
 class BatchCreate(Input, kw_only=True):
-    DECIMAL_RANGES = {"quantity": QUANTITY}
-
     id: UUID | None = None
     project_id: UUID
     material: Code
@@ -75,8 +67,6 @@ class BatchCreate(Input, kw_only=True):
 class BatchUpdate(Input, kw_only=True):
     """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
     before the first sample (they decide the plan); the material never (log a new batch)."""
-
-    DECIMAL_RANGES = {"quantity": QUANTITY}
 
     version: Version
     specification: Short | UnsetType = UNSET
@@ -124,8 +114,6 @@ class RetestCreate(Input, kw_only=True):
 
 
 class ResultIn(Input, kw_only=True):
-    DECIMAL_RANGES = {"value": READING}
-
     test_item: Code
     set_no: SetNo = 1
     value: Decimal
@@ -143,8 +131,6 @@ class DispositionCreate(Input, kw_only=True):
     """退场 / 销毁 of a rejected batch; for a failed concrete or mortar lot, which is in the structure,
     the in-place test (`in_place_testing`, with its method, lab, report and estimated strength) or
     the designer's check (`design_check`), and the decision taken on it."""
-
-    DECIMAL_RANGES = {"quantity": QUANTITY, "estimated_strength": STRENGTH}
 
     id: UUID | None = None
     kind: DispositionKind
