@@ -64,6 +64,7 @@ async def test_continuous_concrete_pour(world: World) -> None:
     ("overrides", "field", "error"),
     [
         ({"quantity": Decimal("0")}, "quantity", ValidationFailed),
+        ({"quantity": Decimal("-5")}, "quantity", ValidationFailed),
         ({"quantity": Decimal("12.0001")}, "quantity", ValidationFailed),
         ({"unit": "kg"}, "unit", ValidationFailed),
         ({"material": "cement", "unit": "t"}, "material", ValidationFailed),
