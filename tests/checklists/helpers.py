@@ -127,7 +127,7 @@ async def work_item(world: World, work_type: WorkType, contractor: str = "contra
             site_id=world.id_of("site1"),
             category=WorkCategory.basic,
             work_type=work_type,
-            name=NEW_PLANS[work_type],
+            name=NEW_PLANS.get(work_type, "改造内容"),
             contractor_id=world.orgs[contractor].id,
         ),
     )

@@ -86,7 +86,7 @@ START = "/api/v1/supervision/work-items/{}/points/{}/start"
 
 
 @pytest.mark.usefixtures("templates")
-@pytest.mark.parametrize("work_type", list(NEW_PLANS), ids=lambda w: w.value)
+@pytest.mark.parametrize("work_type", sorted(WorkType(w) for w in plans()), ids=lambda w: w.value)
 async def test_each_hold_point_refuses_the_next_step_until_it_passes(
     world: World, clock: FixedClock, work_type: WorkType
 ) -> None:
