@@ -4,15 +4,12 @@ complaint, not even the sender's own after the receipt."""
 
 from __future__ import annotations
 
-import io
 from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
-import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from markupsafe import Markup
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import Svc
@@ -23,19 +20,13 @@ from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
 from inspection.complaints.service import MAX_PHOTOS, PhotoIn
 from inspection.errors import DomainError, RateLimited, ValidationFailed
+from inspection.qr import qr_svg
 
 COMPLAINT_PHOTO_LIMIT = 10 * 1024 * 1024
 
 
 def notice_url(request: Request[Any, Any, Any], site_id: UUID) -> str:
     return f"{request.url.scheme}://{request.url.netloc}/portal/notice/{site_id}"
-
-
-def qr_svg(url: str, scale: int = 6) -> Markup:
-    """The QR code as inline SVG (error correction M survives a scuffed poster)."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True)
-    return Markup(buffer.getvalue().decode())  # noqa: S704 - segno's own SVG of a URL we built
 
 
 class NoticePages(Controller):
@@ -111,7 +102,7 @@ class NoticePages(Controller):
         """A4 poster for the notice board: the site's name and the QR code of its public page."""
         notice = await services.complaints.notice(site_id)
         url = notice_url(request, site_id)
-        return render(request, "poster.html", notice=notice, url=url, qr=qr_svg(url, scale=10))
+        return render(request, "poster.html", notice=notice, url=url, qr=qr_svg(url))
 
     @get("/{site_id:uuid}/qr.svg", name="portal-notice-qr")
     async def qr(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[bytes]:
