@@ -20,9 +20,7 @@ TEXT_SAMPLE = 8192
 
 
 def tracked_files() -> list[str]:
-    done = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=False, timeout=60
-    )
+    done = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=False, timeout=60)
     if done.returncode != 0:
         pytest.skip("not a git checkout")
     return [name for name in done.stdout.decode().split("\0") if name]

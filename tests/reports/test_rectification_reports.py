@@ -65,10 +65,10 @@ async def test_notice_pdf_over_http(world: World, clock) -> None:  # type: ignor
         f"第1页共{page_count(pdf)}页",
     ]:
         assert squeeze(expected) in text, expected
-    # the two photos as 320 px thumbnails, never the 1600 px originals
+    # the two photos as the 1280 px derivative, never the 1600 px originals
     images = pdf_images(pdf)
     assert len(images) == 2
-    assert all(max(w, h) <= 320 for w, h in images), images
+    assert all(max(w, h) == 1280 for w, h in images), images
     # the reply's after-photos are not part of the notice
     assert "第1次整改回复" not in text and "已割除起鼓部位" not in text
 
