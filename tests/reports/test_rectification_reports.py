@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import zxingcpp
+
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderState
 from inspection.reports.tables import IssuedDocument
-from inspection.settings import PROJECT_ROOT
+from inspection.settings import PROJECT_ROOT, get_settings
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body, order_in
-from tests.reports.helpers import page_count, pdf_images, pdf_text, squeeze, upload_photo
+from tests.reports.helpers import page_count, page_png, pdf_images, pdf_text, squeeze, upload_photo
 
 URL = "/api/v1/reports/rectification/{}.pdf"
 
@@ -149,7 +151,10 @@ async def test_verification_page(world: World, clock) -> None:  # type: ignore[n
     number = r.headers["x-document-number"]
     row = await IssuedDocument.select().where(IssuedDocument.number == number).first()
     sha = row["content_sha256"]
-    # the QR code in the PDF carries exactly this address (public_base_url + number + hash)
+    # the QR code in the PDF carries exactly this address (public_base_url + number + hash), and
+    # a real decoder reads it from a 150 dpi scan of page 1
+    scanned = [c.text for c in zxingcpp.read_barcodes(page_png(r.content, 1, 150))]
+    assert scanned == [f"{get_settings().public_base_url}/verify/{number}?h={sha}"]
     ok = await world.client.get(f"/verify/{number}", params={"h": sha}, headers={"Accept": "application/json"})
     assert ok.status_code == 200
     assert ok.json() == {
