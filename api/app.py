@@ -152,7 +152,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, body_timeout_middleware],
+        middleware=[body_timeout_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],
@@ -162,6 +162,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         debug=False,
     )
     openapi_config.app = app  # the document reads the route handlers, which only the app knows
+    # Around the whole app, not as route middleware: the router's own 404 and 405 get a request id
+    # and an access line too (Litestar wraps its CORS middleware the same way).
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     app.state.services = services
     return app
 
