@@ -13,8 +13,8 @@ from litestar.params import FromPath
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import Svc
-from api.portal.errors import title_for
-from api.portal.forms import read_form
+from api.portal.errors import portal_error
+from api.portal.forms import Form, read_form
 from api.portal.templating import render
 from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
@@ -43,6 +43,7 @@ class NoticePages(Controller):
             notice=notice,
             topics=list(Topic),
             max_photos=MAX_PHOTOS,
+            photo_limit=COMPLAINT_PHOTO_LIMIT,
             receipt=ctx.pop("receipt", None),
             error=ctx.pop("error", None),
             form=ctx.pop("form", {}),
@@ -58,7 +59,7 @@ class NoticePages(Controller):
         """A resident's complaint. There is no session to bind a CSRF token to, and nothing to steal:
         the browser's Origin must be this site, and each address may send a few per hour."""
         client = request.client.host if request.client else "unknown"
-        form: Any = None
+        form = Form()
         try:
             origin = request.headers.get("origin")
             if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
@@ -66,7 +67,7 @@ class NoticePages(Controller):
             await services.complaints.check_rate(client)
             await services.complaints.notice(site_id)  # 404 before reading photos
             with ExitStack() as stack:
-                form = await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT)
+                await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT, into=form)
                 try:
                     topic = Topic(form.get("topic") or Topic.other.value)
                 except ValueError:
@@ -89,8 +90,8 @@ class NoticePages(Controller):
                 services,
                 site_id,
                 status=exc.status,
-                error=f"{title_for(exc.status)}：{exc.detail}",
-                form=form.fields if form is not None else {},
+                error=portal_error(exc),
+                form=form.fields,
             )
             if isinstance(exc, RateLimited):
                 response.headers["Retry-After"] = str(exc.retry_after)
