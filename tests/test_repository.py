@@ -12,7 +12,6 @@ from inspection.settings import PROJECT_ROOT
 # screenshot saved into the root by a test run, a PDF written by hand, a database file).
 BINARY_FOLDERS = (
     "tests/reports/golden/",  # the reports' golden page images (tests/reports/test_golden.py)
-    "tests/evidence/samples/",  # real phone photos (HEIC) the evidence tests decode
     "pdf_templates/logos/",  # organisations' logos printed on reports
     "api/portal/static/",  # the portal's own images, if it gets any
 )
