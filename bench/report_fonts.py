@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the specimens live in tests/
 
-from tests.reports.test_layout import SPECIMENS, document  # noqa: E402
+from tests.reports.test_layout import SPECIMENS, document
 
 FONT_STREAM = re.compile(rb"<<[^<>]*?/Subtype\s*/OpenType[^<>]*?/Length\s+(\d+)[^<>]*>>")
 
