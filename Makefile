@@ -6,8 +6,7 @@ BIN := $(VENV)/bin
 # the test extras on top.
 STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
-# compat: a .pth naming this folder (piccolo_conf.py sits here), and no "Editable installation" notes
-PIP_INSTALL := $(BIN)/python -m pip install -q --config-settings editable_mode=compat
+PIP_INSTALL := $(BIN)/python -m pip install -q
 
 .PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
 
