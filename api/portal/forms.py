@@ -84,7 +84,9 @@ async def read_form(
         body = await request.body()
         if len(body) > MAX_FIELDS * MAX_FIELD_BYTES:
             raise TooLarge("the form is too large", field="body", limit=MAX_FIELDS * MAX_FIELD_BYTES)
-        return Form(fields=dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
+        form = into if into is not None else Form()
+        form.fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return form
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise ValidationFailed("send the form as multipart/form-data or urlencoded", field="content-type")
     services = services_of(request)
