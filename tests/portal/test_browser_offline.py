@@ -38,10 +38,13 @@ async def test_api_documentation_without_internet(browser: Browser, portal_serve
     refused = await offline(ctx, portal_server)
     page = await ctx.new_page()
     for path in ("/schema", "/schema/swagger"):
-        await page.goto(path)
-        await expect(page.locator(".swagger-ui .info .title")).to_contain_text("siteinspect")
+        # the first visit builds the OpenAPI document, and Swagger UI is 1.5 MB of script to run on
+        # a machine shared with the rest of the suite: generous time, no sleeps
+        await page.goto(path, timeout=60_000)
+        await expect(page.locator(".swagger-ui .info .title")).to_contain_text("siteinspect", timeout=30_000)
         # the operations are listed, grouped by tag: the UI ran, not only its HTML
-        await expect(page.locator(".opblock-summary-path", has_text="/api/v1/auth/login").first).to_be_visible()
+        login = page.locator(".opblock-summary-path", has_text="/api/v1/auth/login").first
+        await expect(login).to_be_visible(timeout=30_000)
     assert refused == [], f"the documentation reached outside the server: {refused}"
     await ctx.close()
 
