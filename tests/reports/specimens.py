@@ -123,30 +123,30 @@ ORDER = {
 }
 
 
-def notice() -> Specimen:
-    photos = _Photos()
-    context = {
+def _order(before: list[dict[str, Any]], stops: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the notice and the reply both show of the order."""
+    return {
         "order": ORDER,
         "place": _place(),
         "contractor": CONTRACTOR,
         "issuer": {"name": "叶倩", "organisation": SUPERVISOR},
-        "before": [photos.stored(1, 5), photos.stored(2, 4), photos.stored(3, 3), photos.pending(4)],
-        "stops": [],
+        "before": before,
+        "stops": stops,
         "cc": [OWNER],
     }
+
+
+def notice() -> Specimen:
+    photos = _Photos()
+    context = _order([photos.stored(1, 5), photos.stored(2, 4), photos.stored(3, 3), photos.pending(4)], [])
     return Specimen("rectification_notice", "安全隐患整改通知单", context, photos.thumbnails, _letterhead(SUPERVISOR))
 
 
 def reply() -> Specimen:
     photos = _Photos()
+    stop = {"started_at": T0, "resumed_at": T0 + timedelta(days=3)}
     context = {
-        "order": ORDER,
-        "place": _place(),
-        "contractor": CONTRACTOR,
-        "issuer": {"name": "叶倩", "organisation": SUPERVISOR},
-        "before": [photos.stored(1, 5), photos.stored(2, 4)],
-        "stops": [{"started_at": T0, "resumed_at": T0 + timedelta(days=3)}],
-        "cc": [OWNER],
+        **_order([photos.stored(1, 5), photos.stored(2, 4)], [stop]),
         "status": "closed",
         "closed_at": T0 + timedelta(days=5),
         "responses": [
