@@ -41,6 +41,7 @@ from inspection.clock import Clock, SystemClock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
+from inspection.programme.service import ProgrammeService
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
 from inspection.reports.service import ReportsService
@@ -78,6 +79,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
+        programme=ProgrammeService(settings, clock),
     )
 
 

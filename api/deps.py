@@ -20,6 +20,7 @@ from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
 from inspection.projects.auth import Authenticator
+from inspection.programme.service import ProgrammeService
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
 from inspection.reports.service import ReportsService
@@ -51,6 +52,7 @@ class Services:
     alerts: AlertsService
     reports: ReportsService
     complaints: ComplaintsService
+    programme: ProgrammeService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

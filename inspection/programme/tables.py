@@ -16,7 +16,9 @@ class Area(SyncColumns, Table):
     id = UUID(primary_key=True)
     name = Varchar(length=100)
     level = Varchar(length=20, index=True)  # city | county | street | community
-    parent = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    # NO ACTION, not RESTRICT: checked at the end of the statement, so a parent still cannot go
+    # while it has children, but one statement may remove a whole subtree
+    parent = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.no_action, index=True)
     # 统计用区划代码 where known (12 digits); empty for an area made from a project's district name
     code = Varchar(length=12, default="")
 
