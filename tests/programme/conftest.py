@@ -16,3 +16,7 @@ async def programme(world: World, clock: FixedClock) -> Programme:
     clock.set(bj(1, 15))
     await import_shipped(clock)
     return await build(world, clock)
+
+
+# real webhook and SMTP servers on loopback, for the daily digest's delivery
+from tests.alerts.conftest import mailbox, receiver  # noqa: E402, F401
