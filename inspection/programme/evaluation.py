@@ -42,6 +42,7 @@ def indicator_info(rules: EvaluationRules) -> list[dict[str, Any]]:
         {
             "code": r.code,
             "name": r.name,
+            "short": r.short,
             "unit": r.unit,
             "measure": r.measure.value,
             "weight": str(r.weight),

@@ -139,6 +139,7 @@ class OfficeOut(Output, kw_only=True):
 class IndicatorInfo(Output, kw_only=True):
     code: str
     name: str
+    short: str = ""
     unit: str
     measure: str
     weight: str

@@ -41,6 +41,7 @@ class Measure(StrEnum):
 class IndicatorRule:
     code: str
     name: str
+    short: str  # a table's column heading
     unit: str
     measure: Measure
     weight: Fraction
@@ -86,6 +87,7 @@ def parse_rules(data: Mapping[str, Any] | None = None) -> EvaluationRules:
         rule = IndicatorRule(
             code=code,
             name=entry["name"],
+            short=entry.get("short", entry["name"]),
             unit=entry["unit"],
             measure=Measure(entry["measure"]),
             weight=_fraction(entry["weight"]),
