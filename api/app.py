@@ -41,8 +41,8 @@ from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
-from inspection.projects.auth import Authenticator
 from inspection.programme.service import ProgrammeService
+from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
 from inspection.reports.service import ReportsService

@@ -19,8 +19,8 @@ from inspection.clock import Clock
 from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
-from inspection.projects.auth import Authenticator
 from inspection.programme.service import ProgrammeService
+from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
 from inspection.reports.service import ReportsService

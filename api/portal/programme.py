@@ -62,7 +62,13 @@ def _tables(subjects: list[s.SubjectOut]) -> list[dict[str, Any]]:
         rows = [x for x in subjects if x.kind == kind.value]
         if kind is SubjectKind.area:
             for level in sorted({x.level for x in rows}, key=lambda lv: AreaLevel(lv).depth):
-                out.append({"kind": kind.value, "title": LEVEL_NAMES[AreaLevel(level)], "rows": [x for x in rows if x.level == level]})
+                out.append(
+                    {
+                        "kind": kind.value,
+                        "title": LEVEL_NAMES[AreaLevel(level)],
+                        "rows": [x for x in rows if x.level == level],
+                    }
+                )
         elif rows:
             out.append({"kind": kind.value, "title": title, "rows": rows})
     return out
@@ -97,7 +103,13 @@ class ProgrammePages(Controller):
         )
 
     async def _evaluation_page(
-        self, request: Request[Any, Any, Any], viewer: Any, services: Any, programme_id: UUID, status: int = 200, **extra: Any
+        self,
+        request: Request[Any, Any, Any],
+        viewer: Any,
+        services: Any,
+        programme_id: UUID,
+        status: int = 200,
+        **extra: Any,
     ) -> Response[str]:
         actor = viewer.actor
         now = services.clock.now()
@@ -142,8 +154,14 @@ class ProgrammePages(Controller):
             if isinstance(exc, NotFound):
                 raise
             return await self._evaluation_page(
-                request, viewer, services, programme_id, exc.status, month=month,
-                error=f"{title_for(exc.status)}：{exc.detail}", form=form.fields,
+                request,
+                viewer,
+                services,
+                programme_id,
+                exc.status,
+                month=month,
+                error=f"{title_for(exc.status)}：{exc.detail}",
+                form=form.fields,
             )
         return redirect(request, f"/portal/programme/{programme_id}?month={month}&done=finalise")
 
@@ -161,8 +179,14 @@ class ProgrammePages(Controller):
             if isinstance(exc, NotFound):
                 raise
             return await self._evaluation_page(
-                request, viewer, services, programme_id, exc.status, month=month,
-                error=f"{title_for(exc.status)}：{exc.detail}", form=form.fields,
+                request,
+                viewer,
+                services,
+                programme_id,
+                exc.status,
+                month=month,
+                error=f"{title_for(exc.status)}：{exc.detail}",
+                form=form.fields,
             )
         return redirect(request, f"/portal/programme/{programme_id}?month={month}&done=revise")
 
@@ -181,7 +205,9 @@ class ProgrammePages(Controller):
         except ValueError:
             raise ValidationFailed("choose whose figures to open", field="subject_id") from None
         month = _month(q.get("month"), Month.holding(services.clock.now()).previous())
-        drill = await services.programme.drilldown(viewer.actor, programme_id, str(month), kind, subject, q.get("indicator", ""))
+        drill = await services.programme.drilldown(
+            viewer.actor, programme_id, str(month), kind, subject, q.get("indicator", "")
+        )
         return render(request, "evaluation_records.html", programme=programme, drill=drill, month=month)
 
     @get("/{programme_id:uuid}/weekly", name="portal-weekly")
@@ -241,7 +267,9 @@ class ProgrammePages(Controller):
         )
 
     @get("/sites/{site_id:uuid}/paper", name="portal-survey-paper")
-    async def paper(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], viewer: Me, services: Svc) -> Response[str]:
+    async def paper(
+        self, request: Request[Any, Any, Any], site_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[str]:
         await services.programme.survey.answers(viewer.actor, site_id, limit=1)  # 404 unless an office side
         return await self._paper_page(request, services, site_id)
 
@@ -267,6 +295,7 @@ class ProgrammePages(Controller):
 
 def _sheet(fields: dict[str, str], shape: Any, **extra: Any) -> Any:
     """A survey form's fields as the service's Struct, each bad one named."""
+
     def number(name: str, low: int, high: int, message: str) -> int:
         raw = fields.get(name, "").strip()
         if not raw.isdigit() or not low <= int(raw) <= high:

@@ -47,22 +47,19 @@ async def lists() -> s.CreditLists:
     for r in rows:
         by_org.setdefault(r["organisation"], []).append(r)  # type: ignore[arg-type]
     recommended, watch = [], []
+    window = as_of.back(max(rule.recommended_months, rule.watch_within))
     for org, org_rows in by_org.items():
         grades = _months(org_rows)
-        window = as_of.back(max(rule.recommended_months, rule.watch_within))
-
-        def entry(org: UUID = org, org_rows: list[dict[str, object]] = org_rows) -> s.CreditEntry:
-            return s.CreditEntry(
-                organisation_id=org,
-                name=str(org_rows[0]["name"]),
-                kind=str(org_rows[0]["kind"]),
-                months=[s.CreditMonth(month=str(m), grade=grades[m]) for m in window if m in grades],
-            )
-
+        entry = s.CreditEntry(
+            organisation_id=org,
+            name=str(org_rows[0]["name"]),
+            kind=str(org_rows[0]["kind"]),
+            months=[s.CreditMonth(month=str(m), grade=grades[m]) for m in window if m in grades],
+        )
         if is_recommended(grades, as_of, rule):
-            recommended.append(entry())
+            recommended.append(entry)
         if is_watched(grades, as_of, rule):
-            watch.append(entry())
+            watch.append(entry)
     return s.CreditLists(
         as_of=str(as_of),
         recommended=sorted(recommended, key=lambda e: e.name),

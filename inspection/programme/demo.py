@@ -8,7 +8,7 @@ credit lists have something to show. Everything through the services the API use
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -48,9 +48,13 @@ def _at(month: Month, day: int, hour: int = 10) -> datetime:
 
 
 async def _user(name: str) -> dict[str, Any] | None:
-    return await User.select(User.id, User.username, User.organisation, User.organisation.kind).where(  # type: ignore[no-any-return]
-        User.username == name
-    ).first()
+    return (
+        await User.select(User.id, User.username, User.organisation, User.organisation.kind)
+        .where(  # type: ignore[no-any-return]
+            User.username == name
+        )
+        .first()
+    )
 
 
 def _actor(row: dict[str, Any]) -> Actor:
@@ -75,7 +79,9 @@ async def _area(name: str, level: AreaLevel, parent: UUID | None, clock: SystemC
 
 async def load_demo(settings: Settings, quiet: bool = False) -> bool:
     """Returns False when the demo projects are missing or the demo programme is already there."""
-    projects = await Project.select(Project.id, Project.code).where(Project.code.like("DEMO-2026-%")).order_by(Project.code)
+    projects = (
+        await Project.select(Project.id, Project.code).where(Project.code.like("DEMO-2026-%")).order_by(Project.code)
+    )
     if not projects or await User.exists().where(User.username == "office1"):
         return False
     clock = SystemClock()
@@ -86,9 +92,11 @@ async def load_demo(settings: Settings, quiet: bool = False) -> bool:
         streets[street] = await _area(street, AreaLevel.street, district, clock)
         for community in communities:
             await _area(community, AreaLevel.community, streets[street], clock)
-    found = await Programme.select(Programme.id, Programme.version).where(
-        (Programme.area == district) & (Programme.year == 2026)
-    ).first()
+    found = (
+        await Programme.select(Programme.id, Programme.version)
+        .where((Programme.area == district) & (Programme.year == 2026))
+        .first()
+    )
     if found is None:
         programme = await structure.create_programme(
             SYSTEM,
@@ -105,19 +113,30 @@ async def load_demo(settings: Settings, quiet: bool = False) -> bool:
         )
     batches = {}
     for n, name in ((1, "第一批"), (2, "第二批"), (3, "第三批")):
-        existing = await ProgrammeBatch.select(ProgrammeBatch.id).where(
-            (ProgrammeBatch.programme == programme_id) & (ProgrammeBatch.number == n)
-        ).first()
-        batches[n] = existing["id"] if existing else (
-            await structure.create_batch(SYSTEM, clock, programme_id, s.BatchCreate(number=n, name=name))
-        ).id
+        existing = (
+            await ProgrammeBatch.select(ProgrammeBatch.id)
+            .where((ProgrammeBatch.programme == programme_id) & (ProgrammeBatch.number == n))
+            .first()
+        )
+        batches[n] = (
+            existing["id"]
+            if existing
+            else (await structure.create_batch(SYSTEM, clock, programme_id, s.BatchCreate(number=n, name=name))).id
+        )
     for p in projects:
         street, batch = PLACES.get(p["code"].rsplit("-", 1)[-1], ("长青街道", 1))
         await structure.place_project(
-            SYSTEM, clock, p["id"], s.PlacementIn(programme_id=programme_id, area_id=streets[street], batch_id=batches[batch])
+            SYSTEM,
+            clock,
+            p["id"],
+            s.PlacementIn(programme_id=programme_id, area_id=streets[street], batch_id=batches[batch]),
         )
-    office = await _office_user(settings, clock, "office1", "长青区老旧小区改造办公室", district, OfficeRole.programme_office)
-    await _office_user(settings, clock, "street1", "长青区长青街道办事处", streets["长青街道"], OfficeRole.street_office)
+    office = await _office_user(
+        settings, clock, "office1", "长青区老旧小区改造办公室", district, OfficeRole.programme_office
+    )
+    await _office_user(
+        settings, clock, "street1", "长青区长青街道办事处", streets["长青街道"], OfficeRole.street_office
+    )
     await _history(settings, programme_id, [p["id"] for p in projects], office, quiet)
     return True
 
@@ -196,7 +215,12 @@ async def _history(settings: Settings, programme_id: UUID, project_ids: list[UUI
                             work_item_id=item["id"],
                             kind=OrderKind.safety,
                             description=rng.choice(
-                                ["脚手架连墙件间距超过方案要求", "临边防护栏杆缺失", "配电箱未设置漏电保护器", "材料堆放占用消防通道"]
+                                [
+                                    "脚手架连墙件间距超过方案要求",
+                                    "临边防护栏杆缺失",
+                                    "配电箱未设置漏电保护器",
+                                    "材料堆放占用消防通道",
+                                ]
                             ),
                             issue=True,
                         ),
@@ -208,7 +232,9 @@ async def _history(settings: Settings, programme_id: UUID, project_ids: list[UUI
                     await rectification.accept(inspector_actor, detail.order.id, rs.AcceptBody(note="复查合格"))
             for site in [x for x in sites if x["project"] == project][:3]:
                 # a site is as good as its best contractor keeps it (residents judge the whole site)
-                quality = max((QUALITY[site_managers[w["contractor"]][0]] for w in own if w["site"] == site["id"]), default=0.7)
+                quality = max(
+                    (QUALITY[site_managers[w["contractor"]][0]] for w in own if w["site"] == site["id"]), default=0.7
+                )
                 clock.set(_at(month, 10 + rng.randint(0, 8), 10))
                 await _safety_check(checklists, inspector_actor, clock, project, site["id"], quality, rng)
                 if number == 0:
@@ -221,7 +247,13 @@ async def _history(settings: Settings, programme_id: UUID, project_ids: list[UUI
 
 
 async def _safety_check(
-    checklists: ChecklistsService, actor: Actor, clock: FixedClock, project: UUID, site: UUID, quality: float, rng: random.Random
+    checklists: ChecklistsService,
+    actor: Actor,
+    clock: FixedClock,
+    project: UUID,
+    site: UUID,
+    quality: float,
+    rng: random.Random,
 ) -> None:
     """A JGJ 59 scaffold check of the whole site, deductions from general items only, fewer the
     better the site's contractors work."""
@@ -240,8 +272,12 @@ async def _safety_check(
     await checklists.submit(actor, draft.inspection.id, cs.SubmitBody(signature_sha256=signature))
 
 
-async def _answers(survey: SurveyService, clock: FixedClock, month: Month, site: UUID, quality: float, rng: random.Random) -> None:
-    buildings = await Building.select(Building.id, Building.units, Building.floors).where(Building.site == site).limit(3)
+async def _answers(
+    survey: SurveyService, clock: FixedClock, month: Month, site: UUID, quality: float, rng: random.Random
+) -> None:
+    buildings = (
+        await Building.select(Building.id, Building.units, Building.floors).where(Building.site == site).limit(3)
+    )
     for b in buildings:
         for unit in range(1, min(b["units"] or 2, 2) + 1):
             for floor in range(1, min(b["floors"] or 5, 5) + 1):
@@ -250,5 +286,6 @@ async def _answers(survey: SurveyService, clock: FixedClock, month: Month, site:
                 overall = max(1, min(5, round(rng.gauss(1.5 + 3.5 * quality, 0.6))))
                 clock.set(_at(month, 20 + rng.randint(0, 7), 19))
                 await survey.submit(
-                    site, s.SurveyIn(building_id=b["id"], unit=unit, room=f"{floor}0{rng.randint(1, 2)}", overall=overall)
+                    site,
+                    s.SurveyIn(building_id=b["id"], unit=unit, room=f"{floor}0{rng.randint(1, 2)}", overall=overall),
                 )

@@ -24,7 +24,15 @@ from inspection.programme import figures
 from inspection.programme import schemas as s
 from inspection.programme.access import ProgrammeView, programme_view, require_programme_office
 from inspection.programme.rules import Month, Period, month_problem, rule_data
-from inspection.programme.scoring import EvaluationRules, Structure, SubjectKind, evaluate, evaluation_json, parse_rules
+from inspection.programme.scoring import (
+    Attribution,
+    EvaluationRules,
+    Structure,
+    SubjectKind,
+    evaluate,
+    evaluation_json,
+    parse_rules,
+)
 from inspection.programme.tables import CreditGrade, EvaluationRevision
 from inspection.records import Write, write
 from inspection.reports.rules import canonical_json
@@ -348,7 +356,8 @@ async def drilldown(
         raise NotFound(f"no such {kind.value} in this programme")
     period = Period.of_month(month, clock.now())
     found, truncated = await figures.records(indicator, period, projects, DRILL_LIMIT)
-    rows = [r for r in found if (kind, subject) in structure.subjects_of(r.project, r.site, r.contractor)]
+    attribution = Attribution(structure)
+    rows = [r for r in found if (kind, subject) in (attribution.of(r.project, r.site, r.contractor) or ())]
     sites = await _site_names({r.site for r in rows})
     return s.DrillOut(
         indicator=indicator,

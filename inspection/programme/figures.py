@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +64,7 @@ class Spec:
     and two values the indicator's `describe` turns into words)."""
 
     table: str
-    source: str
+    source: str | Q
     keys: tuple[str, ...]
     where: Q
     aggregate: Q
@@ -127,7 +126,8 @@ def _spec(code: str, period: Period) -> Spec:
             "rectification_order o",
             ("o.project", "o.site", "o.contractor"),
             Q(
-                "o.deleted = {} AND o.issued_at IS NOT NULL AND o.status <> {} AND o.deadline >= {} AND o.deadline < {}",
+                "o.deleted = {} AND o.issued_at IS NOT NULL AND o.status <> {}"
+                " AND o.deadline >= {} AND o.deadline < {}",
                 False,
                 "cancelled",
                 start,
@@ -149,26 +149,29 @@ def _spec(code: str, period: Period) -> Spec:
         )
     if code == "overdue_days":
         # from the current deadline until the contractor's answer in that round (or the order's
-        # cancellation, or the end of the period), inside the period
-        answered = (
-            '(SELECT MIN(r.responded_at) FROM order_response r WHERE r."order" = o.id AND r.round = o.deadline_round)'
+        # cancellation, or the end of the period), inside the period. The answer is looked up once
+        # per order, and only for orders still unresolved when the period began (an answer comes
+        # before the order is closed, so one closed or cancelled earlier cannot overlap it).
+        source = Q(
+            "(SELECT o.id, o.project, o.site, o.contractor, o.deadline, o.description, o.cancelled_at,"
+            ' (SELECT MIN(r.responded_at) FROM order_response r WHERE r."order" = o.id'
+            " AND r.round = o.deadline_round) AS answered"
+            " FROM rectification_order o WHERE o.deleted = {} AND o.issued_at IS NOT NULL"
+            " AND o.deadline IS NOT NULL AND o.deadline < {}"
+            " AND (o.closed_at IS NULL OR o.closed_at > {}) AND (o.cancelled_at IS NULL OR o.cancelled_at > {})) o",
+            False,
+            as_of,
+            start,
+            start,
         )
-        end = _least(f"COALESCE({answered}, o.cancelled_at, {{}})", "{}")
+        end = _least("COALESCE(o.answered, o.cancelled_at, {})", "{}")
         begin = _greatest("o.deadline", "{}")
         days = Q(_days(end, begin), as_of, as_of, start)
         return Spec(
             "rectification_order",
-            "rectification_order o",
+            source,
             ("o.project", "o.site", "o.contractor"),
-            Q(
-                f"o.deleted = {{}} AND o.issued_at IS NOT NULL AND o.deadline IS NOT NULL AND o.deadline < {{}}"
-                f" AND {end} > {begin}",
-                False,
-                as_of,
-                as_of,
-                as_of,
-                start,
-            ),
+            Q(f"{end} > {begin}", as_of, as_of, start),
             Q("SUM({})", days),
             Q("o.id, o.deadline, o.description, {}", days),
             "o.deadline",
@@ -244,9 +247,10 @@ def _spec(code: str, period: Period) -> Spec:
 async def _aggregate(spec: Spec, programme: UUID) -> list[tuple[Any, ...]]:
     keys = ", ".join(spec.keys)
     return await db.fetch_tuples(
-        f"SELECT {keys}, {{}} FROM {spec.source} JOIN project_placement pp ON pp.project = {spec.keys[0]}"  # noqa: S608
+        f"SELECT {keys}, {{}} FROM {{}} JOIN project_placement pp ON pp.project = {spec.keys[0]}"  # noqa: S608
         f" AND pp.programme = {{}} AND pp.deleted = {{}} WHERE {{}} GROUP BY {keys}",
         spec.aggregate,
+        Q(spec.source) if isinstance(spec.source, str) else spec.source,
         programme,
         False,
         spec.where,
@@ -272,7 +276,7 @@ async def _facts(code: str, programme: UUID, period: Period) -> list[Any]:
     if code == "safety_score":
         groups = await template_groups()
         return [
-            SafetyRow(_uuid(p), _uuid(s), _uuid(c), groups[t], t, Fraction(str(total)), int(n))  # type: ignore[arg-type]
+            SafetyRow(_uuid(p), _uuid(s), _uuid(c), groups[t], t, round(float(total) * 100), int(n))  # type: ignore[arg-type]
             for p, s, c, t, total, n in rows
             if t in groups
         ]
@@ -283,11 +287,11 @@ async def _facts(code: str, programme: UUID, period: Period) -> list[Any]:
     if code == "overdue_days":
         # whole seconds: the same figure on both databases
         return [
-            AmountRow(_uuid(p), _uuid(s), _uuid(c), Fraction(round(float(d) * 86400), 86400))  # type: ignore[arg-type]
+            AmountRow(_uuid(p), _uuid(s), _uuid(c), round(float(d) * 86400), per=86400)  # type: ignore[arg-type]
             for p, s, c, d in rows
             if d
         ]
-    return [AmountRow(_uuid(p), _uuid(s), _uuid(c), Fraction(int(n))) for p, s, c, n in rows]  # type: ignore[arg-type]
+    return [AmountRow(_uuid(p), _uuid(s), _uuid(c), int(n)) for p, s, c, n in rows]  # type: ignore[arg-type]
 
 
 async def gather(programme: UUID, period: Period, codes: Sequence[str]) -> Facts:
@@ -319,9 +323,10 @@ async def records(code: str, period: Period, project_ids: Sequence[UUID], limit:
     marks = ", ".join("{}" for _ in project_ids)
     group = f" GROUP BY {', '.join(spec.keys)}" if code == "satisfaction" else ""
     rows = await db.fetch_tuples(
-        f"SELECT {keys}, {{}} FROM {spec.source} WHERE {spec.keys[0]} IN ({marks}) AND {{}}{group}"  # noqa: S608
+        f"SELECT {keys}, {{}} FROM {{}} WHERE {spec.keys[0]} IN ({marks}) AND {{}}{group}"  # noqa: S608
         f" ORDER BY {spec.order} DESC LIMIT {int(limit) + 1}",
         spec.detail,
+        Q(spec.source) if isinstance(spec.source, str) else spec.source,
         *project_ids,
         spec.where,
     )
@@ -364,7 +369,8 @@ async def structure(programme: UUID) -> Structure:
         False,
     )
     supervisors = await db.fetch_tuples(
-        f'SELECT DISTINCT m.project, u.organisation FROM membership m JOIN app_user u ON u.id = m."user" {placed.format("m")}'  # noqa: S608
+        "SELECT DISTINCT m.project, u.organisation FROM membership m"  # noqa: S608
+        f' JOIN app_user u ON u.id = m."user" {placed.format("m")}'
         " WHERE m.deleted = {} AND m.role = {} AND u.organisation IS NOT NULL",
         programme,
         False,

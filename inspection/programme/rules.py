@@ -345,7 +345,7 @@ def is_watched(grades: Mapping[Month, str], as_of: Month, rule: CreditRules) -> 
 def competition_ranks(scores: Sequence[float | None]) -> list[int | None]:
     """1, 2, 2, 4: equal scores share a rank, the next rank skips; an ungraded subject has none."""
     ordered = sorted((s for s in scores if s is not None), reverse=True)
-    first = {}
+    first: dict[float, int] = {}
     for i, s in enumerate(ordered):
         first.setdefault(s, i + 1)
     return [first[s] if s is not None else None for s in scores]

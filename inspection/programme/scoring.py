@@ -115,14 +115,15 @@ def parse_rules(data: Mapping[str, Any] | None = None) -> EvaluationRules:
 
 @dataclass(frozen=True)
 class SafetyRow:
-    """Sub-table scores of one JGJ 59 table on one site in the period: their sum and number."""
+    """Sub-table scores of one JGJ 59 table on one site in the period: their sum (in hundredths
+    of a point: the scorer keeps two decimals, so sums stay exact integers) and number."""
 
     project: UUID
     site: UUID
     contractor: UUID | None
     group: str  # the summary line (management, scaffold, …)
     code: str  # the sub-table's template code
-    total: Fraction
+    total_hundredths: int
     count: int
 
 
@@ -137,13 +138,18 @@ class RatioRow:
 
 @dataclass(frozen=True)
 class AmountRow:
+    """An amount in whole units of 1/`per` of the indicator's unit (overdue order-days are counted
+    in seconds, per = 86,400), so sums stay exact integers."""
+
     project: UUID
     site: UUID | None
     contractor: UUID | None
-    amount: Fraction
+    amount: int
+    per: int = 1
 
 
 Facts = Mapping[str, Sequence[SafetyRow] | Sequence[RatioRow] | Sequence[AmountRow]]
+Subject = tuple["SubjectKind", UUID]
 
 
 @dataclass(frozen=True)
@@ -169,31 +175,48 @@ class Structure:
         chain = ancestors(self.area_parent, area)
         return chain[: chain.index(self.root_area)] if self.root_area in chain else chain
 
-    def subjects_of(self, project: UUID, site: UUID | None, contractor: UUID | None) -> list[tuple[SubjectKind, UUID]]:
-        out: list[tuple[SubjectKind, UUID]] = [(SubjectKind.project, project)]
-        out += [(SubjectKind.area, a) for a in self.areas_of(project)]
-        out += [(SubjectKind.supervisor, s) for s in sorted(self.project_supervisors.get(project, ()))]
-        if contractor is not None:
-            out.append((SubjectKind.contractor, contractor))
-        elif site is not None:
-            out += [(SubjectKind.contractor, c) for c in sorted(self.site_contractors.get(site, ()))]
-        return out
-
-    def sites_of_subjects(self) -> dict[tuple[SubjectKind, UUID], set[UUID]]:
-        out: dict[tuple[SubjectKind, UUID], set[UUID]] = {}
-        for site, project in self.site_project.items():
-            if project not in self.project_area:
-                continue
-            for subject in self.subjects_of(project, site, None):
-                out.setdefault(subject, set()).add(site)
-        return out
-
     def name_of(self, kind: SubjectKind, subject: UUID) -> str:
         if kind is SubjectKind.project:
             return self.project_names.get(subject, "")
         if kind is SubjectKind.area:
             return self.area_names.get(subject, "")
         return self.organisation_names.get(subject, "")
+
+
+class Attribution:
+    """Who a record counts for (see the module docstring), worked out once per project and per
+    site: the rollup asks for every group of every indicator."""
+
+    def __init__(self, structure: Structure) -> None:
+        self.by_project: dict[UUID, list[Subject]] = {}
+        for project in structure.project_area:
+            subjects: list[Subject] = [(SubjectKind.project, project)]
+            subjects += [(SubjectKind.area, a) for a in structure.areas_of(project)]
+            subjects += [(SubjectKind.supervisor, o) for o in sorted(structure.project_supervisors.get(project, ()))]
+            self.by_project[project] = subjects
+        self.by_site: dict[UUID, list[Subject]] = {
+            site: [(SubjectKind.contractor, c) for c in sorted(orgs)]
+            for site, orgs in structure.site_contractors.items()
+        }
+        self.structure = structure
+
+    def of(self, project: UUID, site: UUID | None, contractor: UUID | None) -> list[Subject] | None:
+        """None for a record outside the programme's projects."""
+        base = self.by_project.get(project)
+        if base is None:
+            return None
+        if contractor is not None:
+            return [*base, (SubjectKind.contractor, contractor)]
+        if site is not None:
+            return base + self.by_site.get(site, [])
+        return base
+
+    def sites(self) -> dict[Subject, set[UUID]]:
+        out: dict[Subject, set[UUID]] = {}
+        for site, project in self.structure.site_project.items():
+            for subject in self.of(project, site, None) or ():
+                out.setdefault(subject, set()).add(site)
+        return out
 
 
 # The result
@@ -257,26 +280,36 @@ def _shown(value: Fraction | None, decimals: int) -> str | None:
     return None if value is None else str(_round(value, decimals))
 
 
-def _site_safety(rows: Iterable[SafetyRow]) -> Fraction | None:
-    """One site's JGJ 59 summary from the period's sub-tables: each table's mean score, then the
-    summary's weighted lines (checklists/scoring.py), as the standard's 检查评分汇总表 does."""
-    per_code: dict[tuple[str, str], list[Fraction | int]] = {}
-    for r in rows:
-        acc = per_code.setdefault((r.group, r.code), [Fraction(0), 0])
-        acc[0] += r.total
-        acc[1] += r.count
-    subtables = [SubtableScore(g, c, float(t / n)) for (g, c), (t, n) in per_code.items() if n]
-    summary = jgj59_summary(subtables)
-    return None if summary.total is None else Fraction(str(summary.total))
+class _SiteSafety:
+    """A site's JGJ 59 summary from the period's sub-tables: each table's mean score, then the
+    summary's weighted lines (checklists/scoring.py), as the standard's 检查评分汇总表 does. The
+    same sub-tables give the same summary: it is worked out once (a whole-site check counts for
+    the site, its project, areas and every contractor on it alike)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[tuple[str, str, int, int], ...], int | None] = {}
+
+    def hundredths(self, rows: Iterable[SafetyRow]) -> int | None:
+        per_code: dict[tuple[str, str], list[int]] = {}
+        for r in rows:
+            acc = per_code.setdefault((r.group, r.code), [0, 0])
+            acc[0] += r.total_hundredths
+            acc[1] += r.count
+        key = tuple(sorted((g, c, t, n) for (g, c), (t, n) in per_code.items() if n))
+        if key not in self._memo:
+            subtables = [SubtableScore(g, c, t / n / 100) for g, c, t, n in key]
+            total = jgj59_summary(subtables).total
+            self._memo[key] = None if total is None else round(total * 100)
+        return self._memo[key]
 
 
 def evaluate(structure: Structure, facts: Facts, rules: EvaluationRules) -> list[SubjectResult]:
     """Every subject of the programme with its indicators, score, grade and rank (ranks within a
     kind; areas within their level). Subjects are every project, the areas that hold projects, the
     contractors with work on a site and the projects' supervision companies."""
-    sites = structure.sites_of_subjects()
-    results: dict[tuple[SubjectKind, UUID], SubjectResult] = {}
-    for (kind, subject), subject_sites in sites.items():
+    attribution = Attribution(structure)
+    results: dict[Subject, SubjectResult] = {}
+    for (kind, subject), subject_sites in attribution.sites().items():
         results[(kind, subject)] = SubjectResult(
             kind=kind,
             id=subject,
@@ -292,9 +325,9 @@ def evaluate(structure: Structure, facts: Facts, rules: EvaluationRules) -> list
     for rule in rules.indicators:
         rows = facts.get(rule.code, ())
         if rule.measure is Measure.safety:
-            _safety(structure, rule, rows, results)  # type: ignore[arg-type]
+            _safety(attribution, rule, rows, results)  # type: ignore[arg-type]
         else:
-            _sums(structure, rule, rows, results)  # type: ignore[arg-type]
+            _sums(attribution, rule, rows, results)  # type: ignore[arg-type]
     for result in results.values():
         _score(result, rules)
     ranked = sorted(results.values(), key=lambda r: (r.kind.value, r.level, -(r.score or -1), r.name, str(r.id)))
@@ -303,53 +336,58 @@ def evaluate(structure: Structure, facts: Facts, rules: EvaluationRules) -> list
         groups.setdefault((r.kind, r.level), []).append(r)
     for members in groups.values():
         for r, rank in zip(
-            members, competition_ranks([float(m.score) if m.grade else None for m in members]), strict=True
+            members,
+            competition_ranks([float(m.score) if m.grade and m.score is not None else None for m in members]),
+            strict=True,
         ):
             r.rank = rank
     return ranked
 
 
 def _safety(
-    structure: Structure,
+    attribution: Attribution,
     rule: IndicatorRule,
     rows: Sequence[SafetyRow],
-    results: dict[tuple[SubjectKind, UUID], SubjectResult],
+    results: dict[Subject, SubjectResult],
 ) -> None:
-    by_subject_site: dict[tuple[SubjectKind, UUID], dict[UUID, list[SafetyRow]]] = {}
+    by_subject_site: dict[Subject, dict[UUID, list[SafetyRow]]] = {}
     for row in rows:
-        if row.project not in structure.project_area:
-            continue
-        for subject in structure.subjects_of(row.project, row.site, row.contractor):
+        for subject in attribution.of(row.project, row.site, row.contractor) or ():
             by_subject_site.setdefault(subject, {}).setdefault(row.site, []).append(row)
+    summary = _SiteSafety()
     for subject, result in results.items():
-        site_scores = [s for s in map(_site_safety, by_subject_site.get(subject, {}).values()) if s is not None]
-        if site_scores:
-            value = sum(site_scores, Fraction(0)) / len(site_scores)
+        scores = [h for h in map(summary.hundredths, by_subject_site.get(subject, {}).values()) if h is not None]
+        if scores:
+            value = Fraction(sum(scores), 100 * len(scores))
             result.indicators[rule.code] = IndicatorResult(
-                rule.code, value, rule.points(value), count=len(site_scores), sites=len(site_scores)
+                rule.code, value, rule.points(value), count=len(scores), sites=len(scores)
             )
         else:
             result.indicators[rule.code] = IndicatorResult(rule.code, None, None)
 
 
 def _sums(
-    structure: Structure,
+    attribution: Attribution,
     rule: IndicatorRule,
     rows: Sequence[RatioRow] | Sequence[AmountRow],
-    results: dict[tuple[SubjectKind, UUID], SubjectResult],
+    results: dict[Subject, SubjectResult],
 ) -> None:
-    hits: dict[tuple[SubjectKind, UUID], int] = {}
-    counts: dict[tuple[SubjectKind, UUID], int] = {}
-    amounts: dict[tuple[SubjectKind, UUID], Fraction] = {}
+    hits: dict[Subject, int] = {}
+    counts: dict[Subject, int] = {}
+    amounts: dict[Subject, int] = {}
+    per = 1
     for row in rows:
-        if row.project not in structure.project_area:
+        subjects = attribution.of(row.project, row.site, row.contractor)
+        if subjects is None:
             continue
-        for subject in structure.subjects_of(row.project, row.site, row.contractor):
-            if isinstance(row, RatioRow):
+        if isinstance(row, RatioRow):
+            for subject in subjects:
                 hits[subject] = hits.get(subject, 0) + row.hits
                 counts[subject] = counts.get(subject, 0) + row.count
-            else:
-                amounts[subject] = amounts.get(subject, Fraction(0)) + row.amount
+        else:
+            per = row.per
+            for subject in subjects:
+                amounts[subject] = amounts.get(subject, 0) + row.amount
     for subject, result in results.items():
         if rule.measure is Measure.ratio:
             n = counts.get(subject, 0)
@@ -362,7 +400,7 @@ def _sums(
                 count=n,
             )
         else:
-            amount = amounts.get(subject, Fraction(0))
+            amount = Fraction(amounts.get(subject, 0), per)
             value = amount / result.sites if result.sites else None
             result.indicators[rule.code] = IndicatorResult(
                 rule.code,

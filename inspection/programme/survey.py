@@ -14,6 +14,7 @@ import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -337,6 +338,27 @@ class SurveyService:
             ],
             total=await SurveyAnswer.count().where(where),
         )
+
+
+async def summary_until(site_ids: list[UUID], until: datetime) -> dict[str, Any]:
+    """Counts and shares of the answers on these sites received before `until`, as plain data for a
+    document (the acceptance record prints the residents' evaluation as of the acceptance day)."""
+    if not site_ids:
+        return {"answers": 0}
+    rows = await SurveyAnswer.select(SurveyAnswer.overall).where(
+        SurveyAnswer.site.is_in(site_ids) & SurveyAnswer.deleted.eq(False) & (SurveyAnswer.received_at < until)
+    )
+    n = len(rows)
+    satisfied = sum(1 for r in rows if r["overall"] >= satisfied_min())
+    households = await Site.select(Site.households).where(Site.id.is_in(site_ids))
+    total = sum(h["households"] for h in households)
+    return {
+        "answers": n,
+        "households": total,
+        "response_rate": _dec(Fraction(100 * n, total)) if total else None,
+        "satisfied_share": _dec(Fraction(100 * satisfied, n)) if n else None,
+        "overall_average": _dec(Fraction(sum(r["overall"] for r in rows), n), 2) if n else None,
+    }
 
 
 async def may_read_answers(actor: Actor, project_id: UUID) -> bool:

@@ -1,6 +1,8 @@
 """Areas, programmes, batches, project placements, area offices, monthly evaluations, credit
 grades and residents' survey answers (persistence only; the rules are in rules.py)."""
 
+from typing import Any
+
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
@@ -18,7 +20,9 @@ class Area(SyncColumns, Table):
     level = Varchar(length=20, index=True)  # city | county | street | community
     # NO ACTION, not RESTRICT: checked at the end of the statement, so a parent still cannot go
     # while it has children, but one statement may remove a whole subtree
-    parent = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.no_action, index=True)
+    parent: ForeignKey[Any] = ForeignKey(
+        references="self", null=True, default=None, on_delete=OnDelete.no_action, index=True
+    )
     # 统计用区划代码 where known (12 digits); empty for an area made from a project's district name
     code = Varchar(length=12, default="")
 

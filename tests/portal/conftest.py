@@ -83,7 +83,9 @@ def running_server(seed: list[str], prefix: str = "siteinspect-portal-") -> Iter
         subprocess.run(
             [python, "-m", "inspection.cli", "migrate"], env=server.env, cwd=ROOT, check=True, capture_output=True
         )
-        seeded = subprocess.run([python, "-m", *seed], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True)
+        seeded = subprocess.run(
+            [python, "-m", *seed], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True
+        )
         last = seeded.stdout.strip().splitlines()[-1] if seeded.stdout.strip() else ""
         data = json.loads(last) if last.startswith("{") else {}
         server.start()

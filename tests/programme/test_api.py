@@ -17,11 +17,15 @@ async def test_structure_and_offices_over_http(programme: Programme) -> None:
     assert r.status_code == 200 and {a["name"] for a in r.json()} >= {"长青区", "东街道"}
     assert (await w.get("contractor_a", "/api/v1/programmes")).json() == []
     listed = (await w.get("office", "/api/v1/programmes")).json()
-    assert [(x["name"], x["access"], x["projects"]) for x in listed] == [("长青区2026年度老旧小区改造计划", "manage", 2)]
+    assert [(x["name"], x["access"], x["projects"]) for x in listed] == [
+        ("长青区2026年度老旧小区改造计划", "manage", 2)
+    ]
     east = (await w.get("east", f"/api/v1/programmes/{p.id}/projects")).json()
     assert [x["project_name"] for x in east["items"]] == ["一号改造项目"]
     assert (await w.get("outsider", f"/api/v1/programmes/{p.id}")).status_code == 404
-    r = await w.post("office", "/api/v1/areas", {"name": "东二社区", "level": "province", "parent_id": str(p.areas["east"])})
+    r = await w.post(
+        "office", "/api/v1/areas", {"name": "东二社区", "level": "province", "parent_id": str(p.areas["east"])}
+    )
     assert r.status_code == 400 or r.status_code == 422
     assert "level" in r.text
     r = await w.client.put(
@@ -56,7 +60,7 @@ async def test_evaluation_over_http(programme: Programme, clock: FixedClock) -> 
     r = await w.get("office", base, params={"month": "2026-05"})
     assert r.status_code == 422 and r.json()["field"] == "month"
     live = (await w.get("office", base, params={"month": "2026-03"})).json()
-    assert live["status"] == "live" and [i["code"] for i in live["indicators"]][0] == "safety_score"
+    assert live["status"] == "live" and live["indicators"][0]["code"] == "safety_score"
     assert (await w.get("contractor_a", base, params={"month": "2026-03"})).status_code == 404
     r = await w.post("east", f"{base}/finalise?month=2026-03", {})
     assert r.status_code == 403
@@ -77,7 +81,9 @@ async def test_evaluation_over_http(programme: Programme, clock: FixedClock) -> 
     )
     assert drill.status_code == 200 and drill.json()["rows"][0]["label"].startswith("停工通知")
     r = await w.get(
-        "east", f"{base}/records", params={"month": "2026-03", "kind": "contractor", "subject_id": str(a), "indicator": "nope"}
+        "east",
+        f"{base}/records",
+        params={"month": "2026-03", "kind": "contractor", "subject_id": str(a), "indicator": "nope"},
     )
     assert r.status_code == 422 and r.json()["field"] == "indicator"
     weekly = (await w.get("office", f"/api/v1/programmes/{p.id}/weekly", params={"week": "2026-03-04"})).json()
@@ -117,7 +123,9 @@ async def test_credit_lists_are_public_and_history_is_not(programme: Programme, 
     from tests.alerts.helpers import relogin
 
     await relogin(w, "office", "contractor_a", "contractor_b")
-    assert (await w.post("office", f"/api/v1/programmes/{p.id}/evaluation/finalise?month=2026-01", {})).status_code == 200
+    assert (
+        await w.post("office", f"/api/v1/programmes/{p.id}/evaluation/finalise?month=2026-01", {})
+    ).status_code == 200
     public = (await w.client.get("/api/v1/credit/lists")).json()
     assert public["as_of"] == "2026-01" and public["recommended"] == []  # one month is not three
     b = w.orgs["contractor_b"].id

@@ -99,7 +99,8 @@ async def _a_site(server: PortalServer) -> str:
     async with httpx.AsyncClient(base_url=server.url) as api:
         token = (
             await api.post(
-                "/api/v1/auth/login", json={"username": "street1", "password": DEMO_PASSWORD, "device_id": "browser-test"}
+                "/api/v1/auth/login",
+                json={"username": "street1", "password": DEMO_PASSWORD, "device_id": "browser-test"},
             )
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}

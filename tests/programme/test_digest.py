@@ -22,7 +22,7 @@ from inspection.projects import schemas as ps
 from inspection.rectification.rules import OrderKind, Severity
 from inspection.rectification.tables import Notification
 from tests.alerts.conftest import Mailbox, Receiver
-from tests.alerts.test_delivery import subscribe, with_delivery
+from tests.alerts.test_delivery import with_delivery
 from tests.checklists.helpers import SCAFFOLD
 from tests.factories import PASSWORD, login, unique
 from tests.programme.helpers import Programme, bj, inspect, order, scaffold, upheld_complaint
@@ -32,13 +32,22 @@ async def a_day(p: Programme, clock: FixedClock) -> None:
     """3 March in the programme: as the expected figures below count it."""
     await order(p, clock, bj(3, 1, 9), project="p1", work="A1", deadline=bj(3, 2, 18))  # overdue from the 2nd
     await order(
-        p, clock, bj(3, 3, 9), project="p1", work="A2", deadline=bj(3, 6, 18), kind=OrderKind.stop_work, severity=Severity.major
+        p,
+        clock,
+        bj(3, 3, 9),
+        project="p1",
+        work="A2",
+        deadline=bj(3, 6, 18),
+        kind=OrderKind.stop_work,
+        severity=Severity.major,
     )
     await inspect(p, clock, bj(3, 3, 10), project="p1", site="S1", work="A1", code=SCAFFOLD, answers=scaffold(80))
     clock.set(bj(3, 3, 10, 30))
     await upheld_complaint(p, clock, bj(3, 3, 11), "S2", "A2")  # a complaint; its order counts as new too
     clock.set(bj(3, 3, 12))
-    await p.world.services.supervision.start_point(p.actor("contractor_a"), p.work["A1"], "base-hidden", cks.StartBody())
+    await p.world.services.supervision.start_point(
+        p.actor("contractor_a"), p.work["A1"], "base-hidden", cks.StartBody()
+    )
     await order(p, clock, bj(3, 3, 13), project="p2", work="B3", deadline=bj(3, 6, 18))
 
 

@@ -17,6 +17,7 @@ from inspection.errors import Conflict, Forbidden, NotFound
 from inspection.programme.tables import CreditGrade, EvaluationRevision
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderKind, Severity
+from tests.checklists.helpers import SCAFFOLD
 from tests.programme.helpers import (
     Programme,
     accept,
@@ -30,7 +31,6 @@ from tests.programme.helpers import (
     scaffold,
     upheld_complaint,
 )
-from tests.checklists.helpers import SCAFFOLD
 
 
 async def march(p: Programme, clock: FixedClock) -> None:

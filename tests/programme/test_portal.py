@@ -29,11 +29,16 @@ async def test_an_office_follows_a_month_to_its_bulletin(app, programme: Program
         assert link
         records = await b.get(link.group(1).replace("&amp;", "&"))
         assert records.status_code == 200 and "逾期" in records.text
-        r = await b.post(f"/portal/programme/{p.id}/finalise", data={"csrf_token": csrf_of(page.text), "month": "2026-03"})
+        r = await b.post(
+            f"/portal/programme/{p.id}/finalise", data={"csrf_token": csrf_of(page.text), "month": "2026-03"}
+        )
         assert r.status_code == 303
         page = await b.get(r.headers["location"])
         assert "已定稿 · 第 1 版" in page.text and "月度考评通报 PDF" in page.text
-        r = await b.post(f"/portal/programme/{p.id}/revise", data={"csrf_token": csrf_of(page.text), "month": "2026-03", "reason": ""})
+        r = await b.post(
+            f"/portal/programme/{p.id}/revise",
+            data={"csrf_token": csrf_of(page.text), "month": "2026-03", "reason": ""},
+        )
         assert r.status_code in (400, 422) and "更正原因" in r.text
         pdf = await b.get(f"/api/v1/reports/programmes/{p.id}/evaluation.pdf?month=2026-03")
         assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"

@@ -111,7 +111,7 @@ def test_a_stop_work_order_caps_the_grade_at_good() -> None:
         "on_time": [RatioRow(project, sites[0], contractor, 10, 10)],
         "satisfaction": [RatioRow(project, s, None, 10, 10) for s in sites],
         # one stop-work order on 4 sites: 0.25 → 50 points (weight 10) → score 95.2
-        "stop_work": [AmountRow(project, sites[0], contractor, Fraction(1))],
+        "stop_work": [AmountRow(project, sites[0], contractor, 1)],
     }
     c = {(r.kind, r.id): r for r in evaluate(structure, facts, RULES)}[(SubjectKind.contractor, contractor)]
     # (15×100 + 15×100 + 10×100 + 10×50 + 10×100 + 5×100) / 65 = 6000 / 65 = 92.3

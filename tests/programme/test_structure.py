@@ -13,7 +13,8 @@ from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.programme import schemas as s
 from inspection.programme.rules import AreaLevel, OfficeRole
 from inspection.programme.structure import place_by_district
-from inspection.programme.tables import Area, Programme as ProgrammeTable, ProjectPlacement
+from inspection.programme.tables import Area, ProjectPlacement
+from inspection.programme.tables import Programme as ProgrammeTable
 from inspection.projects import schemas as ps
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Project
@@ -25,8 +26,12 @@ from tests.programme.helpers import Programme
 
 async def test_projects_with_only_a_district_are_placed_once_and_keep_it(world: World, clock: FixedClock) -> None:
     projects = world.services.projects
-    await projects.update_project(SYSTEM, world.id_of("p1"), ps.ProjectUpdate(version=world.p1.version, district="长青区"))  # type: ignore[union-attr]
-    older = await projects.create_project(SYSTEM, ps.ProjectCreate(code="OLD-2025", name="2025年项目", year=2025, district="长青区"))
+    await projects.update_project(
+        SYSTEM, world.id_of("p1"), ps.ProjectUpdate(version=world.p1.version, district="长青区")
+    )  # type: ignore[union-attr]
+    older = await projects.create_project(
+        SYSTEM, ps.ProjectCreate(code="OLD-2025", name="2025年项目", year=2025, district="长青区")
+    )
     before = {p["id"]: (p["district"], p["year"], p["name"]) for p in await Project.select()}
     async with write(SYSTEM, clock) as w:
         assert await place_by_district(w) == 3
@@ -35,12 +40,18 @@ async def test_projects_with_only_a_district_are_placed_once_and_keep_it(world: 
     after = {p["id"]: (p["district"], p["year"], p["name"]) for p in await Project.select()}
     assert after == before  # nothing lost or changed on the projects
     placed = await ProjectPlacement.select(
-        ProjectPlacement.project, ProjectPlacement.area.name.as_alias("area"), ProjectPlacement.programme.year.as_alias("year")
+        ProjectPlacement.project,
+        ProjectPlacement.area.name.as_alias("area"),
+        ProjectPlacement.programme.year.as_alias("year"),
     )
     got = {p["project"]: (p["area"], p["year"]) for p in placed}
     assert got == {world.id_of("p1"): ("长青区", 2026), older.id: ("长青区", 2025), world.id_of("p2"): ("未分区", 2026)}
     names = sorted(p["name"] for p in await ProgrammeTable.select(ProgrammeTable.name))
-    assert names == ["未分区2026年度老旧小区改造计划", "长青区2025年度老旧小区改造计划", "长青区2026年度老旧小区改造计划"]
+    assert names == [
+        "未分区2026年度老旧小区改造计划",
+        "长青区2025年度老旧小区改造计划",
+        "长青区2026年度老旧小区改造计划",
+    ]
 
 
 async def _member_roles(user_id: object) -> dict[object, set[str]]:
@@ -91,7 +102,9 @@ async def test_who_changes_the_structure(programme: Programme) -> None:
     assert (await p.svc.get_programme(east, p.id)).access == "street"
     assert (await p.svc.get_programme(office, p.id)).access == "manage"
     # the programme office adds a community under its district and places projects in it
-    community = await p.svc.create_area(office, s.AreaCreate(name="西一社区", level=AreaLevel.community, parent_id=p.areas["west"]))
+    community = await p.svc.create_area(
+        office, s.AreaCreate(name="西一社区", level=AreaLevel.community, parent_id=p.areas["west"])
+    )
     await p.svc.place_project(office, p.world.id_of("p2"), s.PlacementIn(programme_id=p.id, area_id=community.id))
     with pytest.raises(Forbidden):
         await p.svc.create_area(east, s.AreaCreate(name="x", level=AreaLevel.community, parent_id=p.areas["west"]))
@@ -99,10 +112,17 @@ async def test_who_changes_the_structure(programme: Programme) -> None:
         await p.svc.create_area(office, s.AreaCreate(name="x", level=AreaLevel.county, parent_id=p.areas["west"]))
     assert bad.value.field == "level"
     with pytest.raises(ValidationFailed) as bad:  # the city is above the programme's district
-        await p.svc.place_project(office, p.world.id_of("p2"), s.PlacementIn(programme_id=p.id, area_id=p.areas["city"]))
+        await p.svc.place_project(
+            office, p.world.id_of("p2"), s.PlacementIn(programme_id=p.id, area_id=p.areas["city"])
+        )
     assert bad.value.field == "area_id"
     with pytest.raises(ValidationFailed) as bad:
-        await p.svc.appoint(office, s.OfficeCreate(user_id=p.world.users["viewer"].id, area_id=p.areas["west"], role=OfficeRole.programme_office))
+        await p.svc.appoint(
+            office,
+            s.OfficeCreate(
+                user_id=p.world.users["viewer"].id, area_id=p.areas["west"], role=OfficeRole.programme_office
+            ),
+        )
     assert bad.value.field == "role"
 
 

@@ -14,10 +14,11 @@ from inspection.audit.service import history
 from inspection.clock import FixedClock
 from inspection.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from inspection.programme import schemas as s
-from inspection.programme.tables import SurveyAnswer
 from inspection.programme.survey import SurveyService
+from inspection.programme.tables import SurveyAnswer
 from inspection.ratelimit import Window
 from tests.programme.helpers import Programme, bj
+from tests.reports.helpers import pdf_text, squeeze
 from tests.warranty.helpers import accept_site
 
 
@@ -34,13 +35,20 @@ async def test_closed_until_acceptance_unless_the_programme_opens_it_during_work
     clock.set(bj(6, 20))
     with pytest.raises(Conflict):
         await p.svc.survey.submit(p.sites["S1"], sheet(p))
-    await accept_site(p.world, date(2026, 6, 18))
+    accepted = await accept_site(p.world, date(2026, 6, 18))
     receipt = await p.svc.survey.submit(p.sites["S1"], sheet(p, answers={"roof": 5, "conduct": 4}))
     assert not receipt.replaced
-    row = await SurveyAnswer.select(SurveyAnswer.stage, SurveyAnswer.channel).first()
-    assert row == {"stage": "after", "channel": "online"}
     with pytest.raises(Conflict):  # S2 is not accepted
         await p.svc.survey.submit(p.sites["S2"], sheet(p, "S2"))
+    # the acceptance record prints the residents' evaluation as of its day: none on the 18th
+    reports = p.world.services.reports
+    record = await reports.acceptance(p.actor("owner"), accepted.id)
+    assert record.data.context["satisfaction"]["answers"] == 0
+    project = await accept_site(p.world, date(2026, 6, 20), site_id=None)  # the whole project, today
+    whole = await reports.issue(p.actor("owner"), await reports.acceptance(p.actor("owner"), project.id))
+    assert "参与评价1户" in squeeze(pdf_text(whole.pdf)) and "满意率100.0%" in squeeze(pdf_text(whole.pdf))
+    row = await SurveyAnswer.select(SurveyAnswer.stage, SurveyAnswer.channel).first()
+    assert row == {"stage": "after", "channel": "online"}
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,8 @@ async def programme_of_p1(world: World) -> dict[str, Any]:
     )
     await svc.place_project(SYSTEM, world.id_of("p1"), pgs.PlacementIn(programme_id=programme.id, area_id=district.id))
     office = await svc.appoint(
-        SYSTEM, pgs.OfficeCreate(user_id=world.users["viewer"].id, area_id=district.id, role=OfficeRole.programme_office)
+        SYSTEM,
+        pgs.OfficeCreate(user_id=world.users["viewer"].id, area_id=district.id, role=OfficeRole.programme_office),
     )
     return {"programme": programme.id, "office": office.id}
 

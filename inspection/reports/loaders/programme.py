@@ -30,9 +30,11 @@ async def _letterhead(actor: Actor, programme: str) -> Letterhead:
     orgs = await org_rows([actor.organisation_id])
     org = orgs.get(actor.organisation_id) if actor.organisation_id else None
     if org is None and actor.organisation_id is not None:
-        found = await Organisation.select(Organisation.name, Organisation.credit_code).where(
-            Organisation.id == actor.organisation_id
-        ).first()
+        found = (
+            await Organisation.select(Organisation.name, Organisation.credit_code)
+            .where(Organisation.id == actor.organisation_id)
+            .first()
+        )
         org = found
     return Letterhead(
         organisation=org["name"] if org else "",
@@ -106,20 +108,22 @@ async def load_monthly_bulletin(
 ) -> ReportData:
     evaluation = await programmes.evaluation(actor, programme_id, month)
     if evaluation.status != "finalised":
-        raise Conflict(f"{Month.parse(evaluation.month).label} is not finalised yet: the bulletin prints a finalised month", field="month")
+        raise Conflict(
+            f"{Month.parse(evaluation.month).label} is not finalised yet: the bulletin prints a finalised month",
+            field="month",
+        )
     subjects = evaluation.subjects
     tables = [_table(subjects, evaluation.indicators, k) for k in SHOWN_KINDS]
-    praised = [
-        {"kind": KIND_NAMES[s.kind], "name": s.name, "score": s.score}
-        for s in subjects
-        if s.grade == "优秀"
-    ]
+    praised = [{"kind": KIND_NAMES[s.kind], "name": s.name, "score": s.score} for s in subjects if s.grade == "优秀"]
     criticised = [
         {"kind": KIND_NAMES[s.kind], "name": s.name, "score": s.score, "weakest": _weakest(s, evaluation.indicators)}
         for s in subjects
         if s.grade == "不合格"
     ]
-    counts = {g: sum(1 for s in subjects if s.grade == g and s.kind == "contractor") for g in ("优秀", "良好", "合格", "不合格")}
+    counts = {
+        g: sum(1 for s in subjects if s.grade == g and s.kind == "contractor")
+        for g in ("优秀", "良好", "合格", "不合格")
+    }
     context = {
         "programme": evaluation.programme_name,
         "month": Month.parse(evaluation.month).label,
