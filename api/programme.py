@@ -68,7 +68,7 @@ class ProgrammeController(Controller):
 
     @post("/{programme_id:str}/batches", operation_id="create_batch")
     async def create_batch(
-        self, programme_id: FromPath[UUID], data: JSONBody[s.BatchCreate], actor: Me, services: Svc
+        self, programme_id: FromPath[UUID], data: JSONBody[s.ProgrammeBatchCreate], actor: Me, services: Svc
     ) -> s.BatchOut:
         return await services.programme.create_batch(actor, programme_id, data)
 
@@ -111,7 +111,7 @@ class ProgrammeController(Controller):
     async def revise(
         self,
         programme_id: FromPath[UUID],
-        data: JSONBody[s.ReviseBody],
+        data: JSONBody[s.EvaluationReviseBody],
         actor: Me,
         services: Svc,
         month: MonthQuery,

@@ -121,7 +121,9 @@ async def load_demo(settings: Settings, quiet: bool = False) -> bool:
         batches[n] = (
             existing["id"]
             if existing
-            else (await structure.create_batch(SYSTEM, clock, programme_id, s.BatchCreate(number=n, name=name))).id
+            else (
+                await structure.create_batch(SYSTEM, clock, programme_id, s.ProgrammeBatchCreate(number=n, name=name))
+            ).id
         )
     for p in projects:
         street, batch = PLACES.get(p["code"].rsplit("-", 1)[-1], ("长青街道", 1))

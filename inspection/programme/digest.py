@@ -19,10 +19,10 @@ from inspection.checklists.supervision import plans
 from inspection.checklists.tables import Inspection, SupervisionPointState
 from inspection.clock import Clock, FixedClock
 from inspection.complaints.tables import Complaint
-from inspection.errors import NotFound
+from inspection.errors import NotFound, ValidationFailed
 from inspection.programme import schemas as s
 from inspection.programme.access import area_parents, scope_of
-from inspection.programme.rules import DigestFigures, ancestors, digest_message
+from inspection.programme.rules import DigestFigures, ancestors, day_problem, digest_message
 from inspection.programme.tables import Area, AreaOffice, ProjectPlacement
 from inspection.projects.tables import Organisation
 from inspection.records import write
@@ -132,8 +132,8 @@ async def figures(project_ids: list[UUID], day: date, now: datetime) -> DigestFi
 
 
 def _out(area: dict[str, Any], day: date, projects: int, f: DigestFigures) -> s.DigestOut:
-    def counts(pairs: list[tuple[str, int]]) -> list[s.Count]:
-        return [s.Count(name=n, count=c) for n, c in pairs]
+    def counts(pairs: list[tuple[str, int]]) -> list[s.NamedCount]:
+        return [s.NamedCount(name=n, count=c) for n, c in pairs]
 
     return s.DigestOut(
         area_id=area["id"],
@@ -160,10 +160,9 @@ async def for_office(actor: Actor, clock: Clock, area_id: UUID, day: date | None
     now = clock.now()
     today = local_day(now)
     day = day or today - timedelta(days=1)
-    if day > today:
-        from inspection.errors import ValidationFailed
-
-        raise ValidationFailed("that day has not come yet", field="day")
+    problem = day_problem(day, today)
+    if problem:
+        raise ValidationFailed(problem, field="day")
     scope = await scope_of(actor)
     area = await Area.select(Area.id, Area.name).where((Area.id == area_id) & Area.deleted.eq(False)).first()
     if area is None or not scope.covers(area_id):

@@ -182,6 +182,18 @@ class Period:
         return cls(day_start(first), end, min(end, now))
 
 
+EARLIEST = date(2000, 1, 1)  # before any programme this system serves; also keeps dates in range
+
+
+def day_problem(day: date, today: date) -> str | None:
+    """A day a digest or a week's ranking may be asked for: not before 2000, not after today."""
+    if day < EARLIEST:
+        return "give a day from 2000 on"
+    if day > today:
+        return "that day has not come yet"
+    return None
+
+
 def month_problem(month: Month, now: datetime, *, finalising: bool = False) -> str | None:
     if month.start > now:
         return "that month has not begun yet"

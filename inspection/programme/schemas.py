@@ -57,7 +57,7 @@ class ProgrammeUpdate(Input, kw_only=True):
     description: LongText | UnsetType = UNSET
 
 
-class BatchCreate(Input, kw_only=True):
+class ProgrammeBatchCreate(Input, kw_only=True):
     id: UUID | None = None
     number: BatchNumber
     name: Annotated[str, Meta(min_length=1, max_length=100)]
@@ -190,7 +190,7 @@ class FinaliseBody(Input, kw_only=True):
     note: Annotated[str, Meta(max_length=2000)] = ""
 
 
-class ReviseBody(Input, kw_only=True):
+class EvaluationReviseBody(Input, kw_only=True):
     """A correction of a finalised month: figures recomputed from the records now, with the reason."""
 
     reason: Reason
@@ -322,7 +322,7 @@ class SurveyAnswerPage(Output, kw_only=True):
 # Daily digest
 
 
-class Count(Output, kw_only=True):
+class NamedCount(Output, kw_only=True):
     name: str
     count: int
 
@@ -334,13 +334,13 @@ class DigestOut(Output, kw_only=True):
     projects: int
     inspections: int
     failed_items: int
-    by_hazard: list[Count]
+    by_hazard: list[NamedCount]
     major_hazards: int
     stop_work_orders: int
     new_orders: int
     overdue_orders: int
-    new_by_contractor: list[Count]
-    overdue_by_contractor: list[Count]
+    new_by_contractor: list[NamedCount]
+    overdue_by_contractor: list[NamedCount]
     hold_points_waiting: int
     complaints: int
     message: str

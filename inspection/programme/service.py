@@ -13,7 +13,7 @@ from inspection.errors import ValidationFailed
 from inspection.programme import credit, digest, evaluation, structure
 from inspection.programme import schemas as s
 from inspection.programme.access import programme_view
-from inspection.programme.rules import Period
+from inspection.programme.rules import Period, day_problem
 from inspection.programme.scoring import SubjectKind
 from inspection.programme.survey import SurveyService
 from inspection.reports.rules import local_day, week_of
@@ -46,7 +46,7 @@ class ProgrammeService:
     async def update_programme(self, actor: Actor, programme_id: UUID, data: s.ProgrammeUpdate) -> s.ProgrammeOut:
         return await structure.update_programme(actor, self.clock, programme_id, data)
 
-    async def create_batch(self, actor: Actor, programme_id: UUID, data: s.BatchCreate) -> s.BatchOut:
+    async def create_batch(self, actor: Actor, programme_id: UUID, data: s.ProgrammeBatchCreate) -> s.BatchOut:
         return await structure.create_batch(actor, self.clock, programme_id, data)
 
     async def placements(self, actor: Actor, programme_id: UUID) -> s.PlacementPage:
@@ -92,10 +92,12 @@ class ProgrammeService:
         """The week (Monday to Sunday, Beijing time) holding `week`, scored and ranked as a month is."""
         view = await programme_view(actor, programme_id)
         now = self.clock.now()
-        monday, sunday = week_of(week or local_day(now))
+        day = week or local_day(now)
+        problem = day_problem(day, local_day(now))
+        if problem:
+            raise ValidationFailed(problem, field="week")
+        monday, sunday = week_of(day)
         period = Period.of_days(monday, sunday, now)
-        if period.start > now:
-            raise ValidationFailed("that week has not begun yet", field="week")
         data = await evaluation.compute(programme_id, period)
         shown = await evaluation.visible_subjects(view, data["subjects"])
         import msgspec

@@ -151,7 +151,7 @@ async def update_programme(actor: Actor, clock: Clock, programme_id: UUID, data:
     return await get_programme(actor, programme_id)
 
 
-async def create_batch(actor: Actor, clock: Clock, programme_id: UUID, data: s.BatchCreate) -> s.BatchOut:
+async def create_batch(actor: Actor, clock: Clock, programme_id: UUID, data: s.ProgrammeBatchCreate) -> s.BatchOut:
     if data.planned_start and data.planned_end and data.planned_end < data.planned_start:
         raise ValidationFailed("planned_end is before planned_start", field="planned_end")
     async with write(actor, clock) as w:

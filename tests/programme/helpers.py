@@ -76,7 +76,7 @@ async def build(world: World, clock: FixedClock) -> Programme:
             name="长青区2026年度老旧小区改造计划", area_id=areas["district"], year=2026, survey_during_works=True
         ),
     )
-    batch = await svc.create_batch(SYSTEM, programme.id, s.BatchCreate(number=1, name="第一批"))
+    batch = await svc.create_batch(SYSTEM, programme.id, s.ProgrammeBatchCreate(number=1, name="第一批"))
     p = Programme(world, programme.id, areas, batch=batch.id)
     p1, p2 = world.id_of("p1"), world.id_of("p2")
     for who, role in [("inspector", Role.inspector), ("contractor_b", Role.contractor)]:
