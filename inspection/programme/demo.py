@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from inspection import progress
 from inspection.actor import SYSTEM, Actor
 from inspection.checklists import schemas as cs
 from inspection.checklists.service import ChecklistsService
@@ -242,7 +243,7 @@ async def _history(settings: Settings, programme_id: UUID, project_ids: list[UUI
                 if number == 0:
                     await _answers(survey, clock, month, site["id"], quality, rng)
         if not quiet:
-            print(f"  demo programme: {month.label} ready")
+            progress.report("demo programme", number + 1, len(months), month.label)
     clock.set(real.now())
     for month in months[:FINALISED]:
         await evaluation.finalise(office, clock, programme_id, str(month), "示范数据")
