@@ -18,6 +18,7 @@ from api import (
     complaints,
     evidence,
     health,
+    programme,
     projects,
     rectification,
     reports,
@@ -40,6 +41,7 @@ from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
+from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
@@ -78,6 +80,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
+        programme=ProgrammeService(settings, clock),
     )
 
 
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             reports.ReportController,
             reports.VerifyController,
             complaints.ComplaintController,
+            *programme.CONTROLLERS,
             root,
             portal_router(),
         ],

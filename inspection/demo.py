@@ -42,6 +42,8 @@ DEMO_LOGINS = [
     ("contractor2", "contractor site manager, company B", "own work items in projects 1 and 2"),
     ("authority1", "quality station (质监站)", "all three projects"),
     ("resident1", "resident supervisor (业主监督员)", "project 1"),
+    ("office1", "programme office (旧改办) of 长青区", "the programme: digest, rankings, finalising"),
+    ("street1", "street office (街道办) of 长青街道", "projects 1 and 3, paper surveys"),
 ]
 
 # Work to do on each site: (category, type, Chinese name, per building?)
@@ -289,6 +291,9 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     from inspection.warranty.demo import load_demo as load_warranty_demo
 
     await load_warranty_demo(orgs, users, quiet)
+    from inspection.programme.demo import load_demo as load_programme_demo
+
+    await load_programme_demo(settings, quiet)
     return True
 
 

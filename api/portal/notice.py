@@ -20,6 +20,7 @@ from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
 from inspection.complaints.service import MAX_PHOTOS, PhotoIn
 from inspection.errors import DomainError, RateLimited, ValidationFailed
+from inspection.programme.survey import site_survey
 from inspection.qr import qr_svg
 
 COMPLAINT_PHOTO_LIMIT = 10 * 1024 * 1024
@@ -39,6 +40,8 @@ class NoticePages(Controller):
         return render(
             request,
             "notice.html",
+            survey=await services.programme.survey.site_results(site_id),
+            survey_open=(await site_survey(site_id)).open,
             status_code=status,
             notice=notice,
             topics=list(Topic),

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,13 @@ def _server_database(tmp: Path) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(path=f"/{name}")), name
 
 
-@pytest.fixture(scope="session")
-def portal_server() -> Iterator[PortalServer]:
+@contextmanager
+def running_server(seed: list[str], prefix: str = "siteinspect-portal-") -> Iterator[PortalServer]:
+    """A server process on its own database, migrated, then seeded by running `seed` (python -m …
+    arguments) with the server's environment; its last line of output, if JSON, is the data."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; run scripts/install-system-deps.sh (Debian package chromium)")
-    tmp = Path(tempfile.mkdtemp(prefix="siteinspect-portal-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     url, pg_name = _server_database(tmp)
     env = {
         "SITEINSPECT_DATABASE_URL": url,
@@ -76,14 +79,15 @@ def portal_server() -> Iterator[PortalServer]:
     }
     server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
     python = sys.executable
-    subprocess.run(
-        [python, "-m", "inspection.cli", "migrate"], env=server.env, cwd=ROOT, check=True, capture_output=True
-    )
-    seeded = subprocess.run(
-        [python, "-m", "tests.portal.seed"], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True
-    )
-    data = json.loads(seeded.stdout.strip().splitlines()[-1])
     try:
+        subprocess.run(
+            [python, "-m", "inspection.cli", "migrate"], env=server.env, cwd=ROOT, check=True, capture_output=True
+        )
+        seeded = subprocess.run(
+            [python, "-m", *seed], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True
+        )
+        last = seeded.stdout.strip().splitlines()[-1] if seeded.stdout.strip() else ""
+        data = json.loads(last) if last.startswith("{") else {}
         server.start()
         yield PortalServer(url=server.url, data=data, log=tmp / "server.log")
     finally:
@@ -91,6 +95,12 @@ def portal_server() -> Iterator[PortalServer]:
         if pg_name:
             asyncio.run(_admin_sql(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{pg_name}"'))
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def portal_server() -> Iterator[PortalServer]:
+    with running_server(["tests.portal.seed"]) as server:
+        yield server
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

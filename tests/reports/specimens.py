@@ -560,6 +560,13 @@ def acceptance() -> Specimen:
         },
         "participants": participants,
         "photos": [photos.stored(60), photos.stored(61)],
+        "satisfaction": {
+            "answers": 286,
+            "households": 412,
+            "response_rate": "69.4",
+            "satisfied_share": "91.3",
+            "overall_average": "4.36",
+        },
         "items": [
             {
                 "work_item": name,
@@ -624,6 +631,110 @@ def ledger() -> Specimen:
     return Specimen("ledger", "材料进场及取样送检台账", context, {}, _letterhead(SUPERVISOR))
 
 
+PROGRAMME = "长青区2026年度老旧小区改造计划"
+INDICATORS = [
+    ("safety_score", "安全得分", "20"),
+    ("first_pass", "一次合格率", "15"),
+    ("on_time", "按期闭合率", "15"),
+    ("overdue_days", "逾期单日", "10"),
+    ("stop_work", "停工", "10"),
+    ("failed_samples", "送检不合格", "10"),
+    ("complaints_upheld", "投诉属实", "5"),
+    ("satisfaction", "满意率", "15"),
+]
+
+
+def _ranking(kind: str, name: str, names: list[str]) -> dict[str, Any]:
+    rows = []
+    for i, subject in enumerate(names):
+        score = 96.4 - 9.7 * i
+        grade = "优秀" if score >= 90 else "良好" if score >= 80 else "合格" if score >= 60 else "不合格"
+        points = [f"{max(0.0, 100 - 7.5 * i - 3 * j):.1f}" for j in range(len(INDICATORS))]
+        if i == 1:
+            points[1] = None  # no lots that month
+        rows.append(
+            {
+                "rank": i + 1,
+                "name": subject,
+                "sites": 8 + i,
+                "score": f"{score:.1f}",
+                "grade": grade,
+                "capped": i == 2,
+                "points": points,
+            }
+        )
+    rows.append(
+        {
+            "rank": None,
+            "name": "长青区新华街道（不参评）",
+            "sites": 0,
+            "score": None,
+            "grade": "不参评",
+            "capped": False,
+            "points": [None] * 8,
+        }
+    )
+    return {"kind": kind, "name": name, "rows": rows, "best": names[0], "worst": names[-1]}
+
+
+def _programme_tables() -> list[dict[str, Any]]:
+    return [
+        _ranking("area", "街道（社区）", ["长青街道", "新华街道", "东风街道"]),
+        _ranking(
+            "project",
+            "项目",
+            [PROJECT, "长青区2026年老旧小区改造项目（第二批）", "长青区2026年老旧小区改造项目（第三批）"],
+        ),
+        _ranking(
+            "contractor",
+            "施工单位",
+            [CONTRACTOR, "东莞安装工程有限公司", "济南建工集团有限公司", "长青市政工程有限公司", "某某建设有限公司"],
+        ),
+        _ranking("supervisor", "监理单位", [SUPERVISOR, "长青工程咨询有限公司"]),
+    ]
+
+
+def _programme_letterhead() -> Letterhead:
+    return Letterhead(organisation="长青区老旧小区改造工作领导小组办公室", project=PROGRAMME, project_code="")
+
+
+def programme_weekly() -> Specimen:
+    context = {
+        "programme": PROGRAMME,
+        "week": {"monday": date(2026, 11, 16), "sunday": date(2026, 11, 22), "as_of": T0},
+        "indicators": [{"code": c, "name": n, "weight": w} for c, n, w in INDICATORS],
+        "tables": _programme_tables(),
+    }
+    return Specimen("programme_weekly", "老旧小区改造工作周通报", context, {}, _programme_letterhead())
+
+
+def programme_monthly() -> Specimen:
+    context = {
+        "programme": PROGRAMME,
+        "month": "2026年10月",
+        "revision": 2,
+        "reason": "新华街道补录10月31日纸质问卷十二份，满意率更正",
+        "finalised_at": T0,
+        "finalised_by": "赵旧改",
+        "indicators": [{"code": c, "name": n, "weight": w} for c, n, w in INDICATORS],
+        "tables": _programme_tables(),
+        "praised": [
+            {"kind": "施工单位", "name": CONTRACTOR, "score": "96.4"},
+            {"kind": "街道（社区）", "name": "长青街道", "score": "96.4"},
+        ],
+        "criticised": [
+            {
+                "kind": "施工单位",
+                "name": "某某建设有限公司",
+                "score": "57.6",
+                "weakest": ["整改按期闭合率", "居民满意率"],
+            },
+        ],
+        "contractor_grades": {"优秀": 1, "良好": 2, "合格": 1, "不合格": 1},
+    }
+    return Specimen("programme_monthly", "老旧小区改造月度考评通报", context, {}, _programme_letterhead())
+
+
 SPECIMENS = {
     "notice": notice,
     "reply": reply,
@@ -633,4 +744,6 @@ SPECIMENS = {
     "warranty": warranty_register,
     "acceptance": acceptance,
     "ledger": ledger,
+    "programme-weekly": programme_weekly,
+    "programme-monthly": programme_monthly,
 }

@@ -20,6 +20,7 @@ SHARED = {
     "/api/v1/organisations/{org_id}": "organisations are reference data every tablet holds",
     "/api/v1/checklists/plans/{code}": "supervision plans are reference data",
     "/api/v1/checklists/templates/{template_id}": "checklist templates are reference data every tablet holds",
+    "/api/v1/survey/sites/{site_id}": "a site's survey counts and shares, as its public notice page shows them",
 }
 # Routes about the caller's own account: the id in the path is matched against the caller. Signing
 # out is one: swept, it would sign the sweepers out and leave every later route answering 401.
@@ -96,7 +97,10 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
 
     await world.services.complaints.submit(world.id_of("site1"), ComplaintIn(text="屋面施工垃圾堆在楼道口"))
     complaint = (await world.get("owner", f"/api/v1/complaints/?project_id={world.id_of('p1')}")).json()["items"][0]
+    programme = await programme_of_p1(world)
     params = {
+        "programme_id": programme["programme"],
+        "office_id": programme["office"],
         "project_id": world.id_of("p1"),
         "site_id": world.id_of("site1"),
         "building_id": world.id_of("building1"),
@@ -134,6 +138,25 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
         hook.json()["id"],
     }
     return {"params": params, "secret": secret}
+
+
+async def programme_of_p1(world: World) -> dict[str, Any]:
+    """A programme holding P1, with an office whose person is none of the sweepers."""
+    from inspection.actor import SYSTEM
+    from inspection.programme import schemas as pgs
+    from inspection.programme.rules import AreaLevel, OfficeRole
+
+    svc = world.services.programme
+    district = await svc.create_area(SYSTEM, pgs.AreaCreate(name="长青区", level=AreaLevel.county))
+    programme = await svc.create_programme(
+        SYSTEM, pgs.ProgrammeCreate(name="长青区2026年度老旧小区改造计划", area_id=district.id, year=2026)
+    )
+    await svc.place_project(SYSTEM, world.id_of("p1"), pgs.PlacementIn(programme_id=programme.id, area_id=district.id))
+    office = await svc.appoint(
+        SYSTEM,
+        pgs.OfficeCreate(user_id=world.users["viewer"].id, area_id=district.id, role=OfficeRole.programme_office),
+    )
+    return {"programme": programme.id, "office": office.id}
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
