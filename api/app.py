@@ -90,14 +90,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                         f"the database has {len(pending)} migration(s) not applied "
                         f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
                     )
+            services.reports.start()
             scheduler = build_scheduler(settings, clock) if settings.scheduler.enabled else None
             if scheduler is not None:
                 scheduler.start()
             try:
                 yield
             finally:
+                # after the shutdown grace period (server.shutdown_grace_s): a job still running
+                # is cancelled (its transaction rolls back), render workers are killed
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                await services.reports.close()
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
     openapi_config = DocumentConfig(

@@ -261,7 +261,7 @@ async def main() -> dict[str, object]:
             t = time.perf_counter()
             floor_pdf = write_pdf(html, thumbnails)
             floor_s.append(time.perf_counter() - t)
-        reports.close()
+        await reports.close()
 
     report = statistics.median(report_s)
     floor = statistics.median(floor_s)

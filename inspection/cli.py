@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -43,6 +45,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: on a busy port `serve` stops here,
+    before the app's start-up runs the scheduler (whose jobs would otherwise run against the
+    database in a process that serves nothing)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # a restarted server may bind while connections of the last one linger in TIME_WAIT; on
+        # Linux this still refuses a port that another socket listens on
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -50,29 +68,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from inspection import db
 
     settings = get_settings()
-    pending = _run(_with_pool(db.pending_migrations))
-    if pending:
-        return _fail(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    print(f"siteinspect serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    print(f"web portal: http://{host}:{port}/portal/", flush=True)
-    if settings.is_dev:
-        from inspection.demo import print_logins
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = (
+                "; another program (another siteinspect?) is listening there: stop it, or choose another port "
+                "with --port or SITEINSPECT_SERVER_PORT"
+            )
+        return _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}")
+    with sock:
+        pending = _run(_with_pool(db.pending_migrations))
+        if pending:
+            return _fail(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
+        print(f"siteinspect serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
+        print(f"web portal: http://{host}:{port}/portal/", flush=True)
+        if settings.is_dev:
+            from inspection.demo import print_logins
 
-        print_logins()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="warning",
-        # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is sent by
-        # a proxy named in server.trusted_proxies; otherwise from the connection itself.
-        proxy_headers=bool(settings.server.trusted_proxies),
-        forwarded_allow_ips=settings.server.trusted_proxies or None,
-        timeout_keep_alive=settings.server.keep_alive_s,
-    )
-    return 0
+            print_logins()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=host,
+                port=port,
+                log_level="warning",
+                # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is
+                # sent by a proxy named in server.trusted_proxies; otherwise from the connection.
+                proxy_headers=bool(settings.server.trusted_proxies),
+                forwarded_allow_ips=settings.server.trusted_proxies or None,
+                timeout_keep_alive=settings.server.keep_alive_s,
+                # SIGTERM: requests in flight get this long, then the rest are cancelled and the
+                # app's shutdown (scheduler, render workers, database pool) runs
+                timeout_graceful_shutdown=settings.server.shutdown_grace_s,
+            )
+        )
+        server.run(sockets=[sock])
+    return 0 if server.started else 1
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:

@@ -35,13 +35,14 @@ def free_port() -> int:
 
 
 class DevServer:
-    """`uvicorn --factory api.app:app_from_env` (or another app) in its own process group.
+    """`uvicorn --factory api.app:app_from_env` (or another app) in its own process group; with
+    `cli=True`, `siteinspect serve` itself, the production entry point.
 
     `env` is laid over this process's environment, so the server reads its settings from both
     (and its own address from SITEINSPECT_SERVER_HOST and _PORT, which this sets); the keep-alive
-    time comes from those settings unless given, as `siteinspect serve` does. `log` collects the
-    server's stdout and stderr (otherwise they are this process's); a server that fails to start
-    reports the end of it.
+    time and the shutdown grace period come from those settings unless given, as `siteinspect
+    serve` does. `log` collects the server's stdout and stderr (otherwise they are this
+    process's); a server that fails to start reports the end of it.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class DevServer:
         access_log: bool = False,
         keep_alive_s: int | None = None,
         log: Path | None = None,
+        cli: bool = False,
     ) -> None:
         self.port = port or free_port()
         # the server knows its own address (a webhook pointing back at it is refused)
@@ -68,8 +70,11 @@ class DevServer:
         self.workers = workers
         self.log_level = log_level
         self.access_log = access_log
-        self.keep_alive_s = keep_alive_s or load_settings(environ=self.env).server.keep_alive_s
+        settings = load_settings(environ=self.env).server
+        self.keep_alive_s = keep_alive_s or settings.keep_alive_s
+        self.shutdown_grace_s = settings.shutdown_grace_s
         self.log = log
+        self.cli = cli
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,8 +92,11 @@ class DevServer:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self) -> list[str]:
+        if self.cli:
+            return [sys.executable, "-m", "inspection.cli", "serve", "--host", HOST, "--port", str(self.port)]
         cmd = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST, "--port", str(self.port)]
         cmd += ["--log-level", self.log_level, "--timeout-keep-alive", str(self.keep_alive_s)]
+        cmd += ["--timeout-graceful-shutdown", str(self.shutdown_grace_s)]
         if self.factory:
             cmd.append("--factory")
         if self.app_dir is not None:
@@ -145,9 +153,12 @@ class DevServer:
             self.proc.wait(timeout=10)
         self.proc = None
 
-    def stop(self, timeout_s: float = 10) -> None:
-        """SIGTERM: uvicorn finishes the requests in flight and runs the shutdown hooks; SIGKILL
-        when that takes longer than `timeout_s`."""
+    def stop(self, timeout_s: float | None = None) -> None:
+        """SIGTERM: uvicorn lets the requests in flight finish for the grace period
+        (server.shutdown_grace_s) and runs the shutdown hooks; SIGKILL when that takes longer than
+        `timeout_s` (default: the grace period and 10 s more)."""
+        if timeout_s is None:
+            timeout_s = self.shutdown_grace_s + 10
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -99,4 +99,4 @@ async def make_report(settings: Any, clock: Any, args: argparse.Namespace) -> An
             raise AssertionError(args.kind)
         return await service.issue(actor, prepared)
     finally:
-        service.close()
+        await service.close()
