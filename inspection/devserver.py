@@ -10,6 +10,7 @@ as plain scripts and import it from here.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -137,6 +138,28 @@ class DevServer:
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"server on port {self.port} did not answer within {timeout_s:g} s{self._log_tail()}")
+
+    def log_size(self) -> int:
+        """Where the log ends now: pass it to `wait_for_log` to look only at what comes after."""
+        return self.log.stat().st_size if self.log is not None and self.log.exists() else 0
+
+    def wait_for_log(self, pattern: str, *, after: int = 0, timeout_s: float = 60) -> re.Match[str]:
+        """The first match of `pattern` in the server's log from byte `after` on: how a test waits
+        for something to happen inside the server (a render starting, a worker killed) without
+        guessing how long it takes. Blocking; AssertionError with the log's end when it never comes."""
+        if self.log is None:
+            raise RuntimeError("start the server with a log file to wait for its lines")
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            text = self.log.read_bytes()[after:].decode(errors="replace") if self.log.exists() else ""
+            found = regex.search(text)
+            if found:
+                return found
+            if time.monotonic() > deadline or not self.running:
+                why = f"within {timeout_s:g} s" if self.running else "before the server exited"
+                raise AssertionError(f"no {pattern!r} in the server's log {why}{self._log_tail()}")
+            time.sleep(0.05)
 
     def _log_tail(self) -> str:
         if self.log is None or not self.log.exists():

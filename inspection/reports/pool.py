@@ -274,6 +274,7 @@ class RenderPool:
         if self._queued >= self.queue:
             raise self._busy()
         self._queued += 1
+        log.debug("report render waiting for a worker (%d waiting)", self._queued)
         try:
             await self._slots.acquire()
         finally:
@@ -386,7 +387,7 @@ class RenderPool:
                 limit_s=self.timeout_s,
             ) from None
         except asyncio.CancelledError:
-            log.warning("report render cancelled (client gone or server stopping); worker %s killed", worker.pid)
+            log.info("report render cancelled (client gone or server stopping); worker %s killed", worker.pid)
             raise
         except (EOFError, OSError) as exc:
             if self._closed:
