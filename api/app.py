@@ -27,7 +27,7 @@ from api import (
     warranty,
 )
 from api.deps import Services, provide_actor, provide_services, require_actor
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, shutdown_middleware
 from api.logs import configure_logging, request_id_middleware
 from api.openapi import DocumentConfig
 from api.portal.router import portal_router, root
@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, body_timeout_middleware],
+        middleware=[request_id_middleware, shutdown_middleware, body_timeout_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],

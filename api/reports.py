@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from api.deps import Services
 from api.errors import PROBLEM_MEDIA_TYPE
 from inspection.actor import Actor
-from inspection.errors import ShuttingDown, ValidationFailed
+from inspection.errors import ValidationFailed
 from inspection.reports import rules
 from inspection.reports.render import environment
 from inspection.reports.service import Prepared, Rendered
@@ -79,27 +79,21 @@ async def _client_gone(request: Request[Any, Any, Any]) -> None:
 
 
 async def _while_connected(request: Request[Any, Any, Any], work: Awaitable[Rendered]) -> Rendered | None:
-    """`work` run to its end, or cancelled (which kills its render) as soon as the client leaves:
-    None then, as nobody is left to answer. When the server stops, uvicorn cancels the requests
-    still running at the end of the grace period and would answer them a bare 500; a render is
-    the one request that lasts that long, so it answers 503 with Retry-After instead."""
+    """`work` run to its end; or cancelled, which kills its render, as soon as the client leaves
+    (None then: nobody is left to answer) or this request is cancelled (the server stopping)."""
     job = asyncio.ensure_future(work)
     gone = asyncio.ensure_future(_client_gone(request))
     try:
         await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        job.cancel()
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        raise ShuttingDown("服务器正在停止，报表未生成；请稍后重试。", retry_after=5) from None
     finally:
         gone.cancel()
-    if job.done():
-        return job.result()
-    job.cancel()
-    log.info("client left before its report was rendered: render stopped")
-    return None
+        left = not job.done()
+        if left:
+            job.cancel()
+    if left:
+        log.info("client left before its report was rendered: render stopped")
+        return None
+    return job.result()
 
 
 async def _answer(
