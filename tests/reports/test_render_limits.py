@@ -6,6 +6,9 @@ And texts longer than the API accepts print cut, so they cannot make a layout ex
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from inspection.clock import FixedClock
 from inspection.devserver import DevServer
 from inspection.projects.tables import Project, Site
 from inspection.rectification.tables import RectificationOrder
+from inspection.settings import PROJECT_ROOT
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
 from tests.reports.helpers import (
@@ -154,3 +158,35 @@ async def test_texts_longer_than_the_api_accepts_print_cut(world: World) -> None
     assert "幸福里" + "a" * 20 in text and "a…（以下省略299,820字）" in text  # 183 of 300,003
     assert "渗漏…（以下省略295,017字）" in text or "渗…（以下省略295,017字）" in text  # 4,983 of 300,000
     assert page_count(r.content) < 10
+
+
+async def test_the_command_line_stops_a_slow_render_at_the_limit(
+    world: World, clock: FixedClock, tmp_path: Path
+) -> None:
+    """`siteinspect report` renders in a worker under the same limit, and says why it stopped."""
+    slow = await slow_weekly(world, clock)
+    week = slow.rsplit("week=", 1)[1]
+    out = tmp_path / "week.pdf"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "inspection.cli",
+            "report",
+            "weekly",
+            str(world.id_of("p1")),
+            "--week",
+            week,
+            "-o",
+            str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "SITEINSPECT_REPORTS_RENDER_TIMEOUT_S": "2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "报表未能在 2 秒内生成，已中止" in done.stderr
+    assert not out.exists()
