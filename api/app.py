@@ -28,7 +28,7 @@ from api import (
 )
 from api.deps import Services, provide_actor, provide_services, require_actor
 from api.docs import docs_router, render_plugins
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, shutdown_middleware
 from api.logs import configure_logging, request_id_middleware
 from api.openapi import DocumentConfig
 from api.portal.router import portal_router, root
@@ -100,14 +100,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                         f"the database has {len(pending)} migration(s) not applied "
                         f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
                     )
+            services.reports.start()
             scheduler = build_scheduler(settings, clock) if settings.scheduler.enabled else None
             if scheduler is not None:
                 scheduler.start()
             try:
                 yield
             finally:
+                # after the shutdown grace period (server.shutdown_grace_s): a job still running
+                # is cancelled (its transaction rolls back), render workers are killed
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                await services.reports.close()
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
     openapi_config = DocumentConfig(
@@ -156,7 +160,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[body_timeout_middleware],
+        middleware=[shutdown_middleware, body_timeout_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],

@@ -4,9 +4,11 @@ evidence missing, templates import / list, samples ledger / awaiting, alerts run
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import logging
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -174,7 +176,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--host", help="Address to listen on (default: server.host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: server.port, 8000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the API, the web portal and the tablet app (refuses an unmigrated database)."""
+    """Serve the API, the web portal and the tablet app (refuses an unmigrated database, and a port
+    another program listens on). SIGTERM: requests in flight get server.shutdown_grace_s seconds."""
     import msgspec
     import uvicorn
 
@@ -182,38 +185,70 @@ def serve(host: str | None, port: int | None) -> None:
     from inspection import db
 
     settings = get_settings()
-    pending = _pooled(db.pending_migrations)
-    if pending:
-        raise Failed(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
     server = msgspec.structs.replace(
         settings.server, host=host or settings.server.host, port=port or settings.server.port
     )
-    # the settings the app sees name the address it really serves on: QR codes follow it
-    settings = msgspec.structs.replace(settings, server=server)
-    base = f"http://{server.host}:{server.port}"
-    click.echo(f"siteinspect serving on {base}  (API docs: {base}/schema)")
-    click.echo(f"web portal: {base}/portal/")
-    click.echo(f"QR codes on reports point to: {settings.public_base_url}/verify/…", nl=False)
-    if settings.reports.public_base_url:
-        click.echo("  (reports.public_base_url)")
-    else:
-        click.echo("  (the address served on; set SITEINSPECT_REPORTS_PUBLIC_BASE_URL for phones to reach it)")
-    if settings.is_dev:
-        from inspection.demo import print_logins
+    sock = _listening_socket(server.host, server.port)
+    with sock:
+        pending = _pooled(db.pending_migrations)
+        if pending:
+            raise Failed(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
+        # the settings the app sees name the address it really serves on: QR codes follow it
+        settings = msgspec.structs.replace(settings, server=server)
+        base = f"http://{server.host}:{server.port}"
+        click.echo(f"siteinspect serving on {base}  (API docs: {base}/schema)")
+        click.echo(f"web portal: {base}/portal/")
+        click.echo(f"QR codes on reports point to: {settings.public_base_url}/verify/…", nl=False)
+        if settings.reports.public_base_url:
+            click.echo("  (reports.public_base_url)")
+        else:
+            click.echo("  (the address served on; set SITEINSPECT_REPORTS_PUBLIC_BASE_URL for phones to reach it)")
+        if settings.is_dev:
+            from inspection.demo import print_logins
 
-        print_logins()
-    sys.stdout.flush()
-    uvicorn.run(
-        create_app(settings),
-        host=server.host,
-        port=server.port,
-        log_level="warning",
-        # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is sent by
-        # a proxy named in server.trusted_proxies; otherwise from the connection itself.
-        proxy_headers=bool(settings.server.trusted_proxies),
-        forwarded_allow_ips=settings.server.trusted_proxies or None,
-        timeout_keep_alive=settings.server.keep_alive_s,
-    )
+            print_logins()
+        sys.stdout.flush()
+        uvicorn_server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=server.host,
+                port=server.port,
+                log_level="warning",
+                # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is
+                # sent by a proxy named in server.trusted_proxies; otherwise from the connection.
+                proxy_headers=bool(settings.server.trusted_proxies),
+                forwarded_allow_ips=settings.server.trusted_proxies or None,
+                timeout_keep_alive=settings.server.keep_alive_s,
+                # SIGTERM: requests in flight get this long, then the rest are cancelled (503) and
+                # the app's shutdown runs: scheduler, render workers, database pool
+                timeout_graceful_shutdown=settings.server.shutdown_grace_s,
+            )
+        )
+        uvicorn_server.run(sockets=[sock])
+    if not uvicorn_server.started:
+        raise Failed("the server did not start")
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: on a busy port `serve` stops here,
+    before the app's start-up runs the scheduler (whose jobs would otherwise run against the
+    database in a process that serves nothing)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # a restarted server may bind while connections of the last one linger in TIME_WAIT; on
+        # Linux this still refuses a port that another socket listens on
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = (
+                "; another program (another siteinspect?) is listening there: stop it, or choose another port "
+                "with --port or SITEINSPECT_SERVER_PORT"
+            )
+        raise Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+    return sock
 
 
 @cli.command(context_settings=CONTEXT)

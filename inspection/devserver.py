@@ -10,6 +10,7 @@ as plain scripts and import it from here.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -35,13 +36,14 @@ def free_port() -> int:
 
 
 class DevServer:
-    """`uvicorn --factory api.app:app_from_env` (or another app) in its own process group.
+    """`uvicorn --factory api.app:app_from_env` (or another app) in its own process group; with
+    `cli=True`, `siteinspect serve` itself, the production entry point.
 
     `env` is laid over this process's environment, so the server reads its settings from both
     (and its own address from SITEINSPECT_SERVER_HOST and _PORT, which this sets); the keep-alive
-    time comes from those settings unless given, as `siteinspect serve` does. `log` collects the
-    server's stdout and stderr (otherwise they are this process's); a server that fails to start
-    reports the end of it.
+    time and the shutdown grace period come from those settings unless given, as `siteinspect
+    serve` does. `log` collects the server's stdout and stderr (otherwise they are this
+    process's); a server that fails to start reports the end of it.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class DevServer:
         access_log: bool = False,
         keep_alive_s: int | None = None,
         log: Path | None = None,
+        cli: bool = False,
     ) -> None:
         self.port = port or free_port()
         # the server knows its own address (a webhook pointing back at it is refused)
@@ -68,8 +71,11 @@ class DevServer:
         self.workers = workers
         self.log_level = log_level
         self.access_log = access_log
-        self.keep_alive_s = keep_alive_s or load_settings(environ=self.env).server.keep_alive_s
+        settings = load_settings(environ=self.env).server
+        self.keep_alive_s = keep_alive_s or settings.keep_alive_s
+        self.shutdown_grace_s = settings.shutdown_grace_s
         self.log = log
+        self.cli = cli
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,8 +93,11 @@ class DevServer:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self) -> list[str]:
+        if self.cli:
+            return [sys.executable, "-m", "inspection.cli", "serve", "--host", HOST, "--port", str(self.port)]
         cmd = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST, "--port", str(self.port)]
         cmd += ["--log-level", self.log_level, "--timeout-keep-alive", str(self.keep_alive_s)]
+        cmd += ["--timeout-graceful-shutdown", str(self.shutdown_grace_s)]
         if self.factory:
             cmd.append("--factory")
         if self.app_dir is not None:
@@ -130,6 +139,28 @@ class DevServer:
         self.kill()
         raise RuntimeError(f"server on port {self.port} did not answer within {timeout_s:g} s{self._log_tail()}")
 
+    def log_size(self) -> int:
+        """Where the log ends now: pass it to `wait_for_log` to look only at what comes after."""
+        return self.log.stat().st_size if self.log is not None and self.log.exists() else 0
+
+    def wait_for_log(self, pattern: str, *, after: int = 0, timeout_s: float = 60) -> re.Match[str]:
+        """The first match of `pattern` in the server's log from byte `after` on: how a test waits
+        for something to happen inside the server (a render starting, a worker killed) without
+        guessing how long it takes. Blocking; AssertionError with the log's end when it never comes."""
+        if self.log is None:
+            raise RuntimeError("start the server with a log file to wait for its lines")
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            text = self.log.read_bytes()[after:].decode(errors="replace") if self.log.exists() else ""
+            found = regex.search(text)
+            if found:
+                return found
+            if time.monotonic() > deadline or not self.running:
+                why = f"within {timeout_s:g} s" if self.running else "before the server exited"
+                raise AssertionError(f"no {pattern!r} in the server's log {why}{self._log_tail()}")
+            time.sleep(0.05)
+
     def _log_tail(self) -> str:
         if self.log is None or not self.log.exists():
             return ""
@@ -145,9 +176,12 @@ class DevServer:
             self.proc.wait(timeout=10)
         self.proc = None
 
-    def stop(self, timeout_s: float = 10) -> None:
-        """SIGTERM: uvicorn finishes the requests in flight and runs the shutdown hooks; SIGKILL
-        when that takes longer than `timeout_s`."""
+    def stop(self, timeout_s: float | None = None) -> None:
+        """SIGTERM: uvicorn lets the requests in flight finish for the grace period
+        (server.shutdown_grace_s) and runs the shutdown hooks; SIGKILL when that takes longer than
+        `timeout_s` (default: the grace period and 10 s more)."""
+        if timeout_s is None:
+            timeout_s = self.shutdown_grace_s + 10
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

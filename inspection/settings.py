@@ -30,6 +30,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     keep_alive_s: int = 75
     body_idle_timeout_s: float = 30.0
     body_total_timeout_s: float = 900.0
+    shutdown_grace_s: int = 20
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -106,7 +107,9 @@ class WarrantySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # empty: the address the server serves on (Settings.public_base_url); required in production
     public_base_url: str = ""
-    render_threads: int = 2
+    render_workers: int = 2
+    render_queue: int = 8
+    render_timeout_s: float = 60.0
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -151,6 +154,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "keep_alive_s"): (1, 3600),
     ("server", "body_idle_timeout_s"): (0.1, 3600),
     ("server", "body_total_timeout_s"): (1, 86400),
+    ("server", "shutdown_grace_s"): (0, 3600),
     ("database", "sqlite_busy_timeout_s"): (0, 3600),
     ("database", "pool_min_size"): (1, 1000),
     ("database", "pool_max_size"): (1, 1000),
@@ -173,7 +177,9 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("alerts", "delivery_batch"): (1, 10_000),
     ("smtp", "port"): (1, 65535),
     ("smtp", "timeout_s"): (0.1, 120),
-    ("reports", "render_threads"): (1, 64),
+    ("reports", "render_workers"): (1, 32),
+    ("reports", "render_queue"): (0, 1000),
+    ("reports", "render_timeout_s"): (1, 3600),
 }
 
 

@@ -81,7 +81,7 @@ async def make_report(
             raise AssertionError(kind)
         return await service.issue(actor, prepared)
     finally:
-        service.close()
+        await service.close()
 
 
 def add_report_command(group: click.Group, context: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 """From report data to PDF: the Jinja2 environment (autoescaped), the QR code, the URL fetcher that
-resolves only our own references, and WeasyPrint run in worker threads.
+resolves only our own references, and WeasyPrint (run in the worker processes of pool.py).
 
 What a template may load, and nothing else:
 - `evidence:<sha256>?size=320` (or 1280): a thumbnail the evidence store made, read beforehand by
@@ -16,7 +16,6 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -216,7 +215,8 @@ def write_pdf(
     record: ReportFetcherLog | None = None,
     templates_dir: Path = TEMPLATES_DIR,
 ) -> bytes:
-    """WeasyPrint, blocking: call it through `Renderer.pdf` from async code."""
+    """WeasyPrint, blocking and uninterruptible: the server calls it only in a worker process
+    (pool.py), never in its own."""
     from weasyprint import HTML
 
     document = HTML(
@@ -248,24 +248,3 @@ async def load_thumbnails(store: ObjectStore, refs: Iterable[str]) -> dict[str, 
 
     await asyncio.gather(*(read(ref) for ref in wanted))
     return out
-
-
-class Renderer:
-    """Runs WeasyPrint in its own small pool of threads, so a render never blocks the event loop
-    and a burst of reports never takes every worker thread the rest of the server needs."""
-
-    def __init__(self, threads: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="report-render")
-
-    async def pdf(
-        self, template: str, doc: DocumentHead, context: Mapping[str, Any], thumbnails: Mapping[str, bytes]
-    ) -> bytes:
-        loop = asyncio.get_running_loop()
-
-        def work() -> bytes:
-            return write_pdf(render_html(template, doc, context), thumbnails)
-
-        return await loop.run_in_executor(self._pool, work)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -20,6 +20,12 @@ import msgspec
 # China keeps one time zone and no daylight saving: documents show Beijing time.
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 LABELS_FILE = Path(__file__).with_name("labels.toml")
+# Longest texts a report prints, the longest the API accepts (projects/schemas.py Name and
+# LongText). A record that holds more (written before the limits, or straight into the database)
+# prints cut, with a note of what was left out: a page layout slows down with the length of a text,
+# and a letterhead of 5,000 characters repeated on every page took WeasyPrint minutes.
+NAME_CHARS = 200
+TEXT_CHARS = 5000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +61,39 @@ def label(group: str, value: str | Enum | None) -> str:
         return ""
     key = value.value if isinstance(value, Enum) else str(value)
     return str(labels().get(group, {}).get(key, key))
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the last of them a visible note of how many were
+    left out. A shortened text is not shortened again."""
+    if len(text) <= limit:
+        return text
+    keep = limit
+    while True:
+        note = f"…（以下省略 {len(text) - keep:,} 字）"
+        if keep + len(note) <= limit:
+            return text[:keep] + note
+        keep = limit - len(note)
+
+
+def shorten_all(value: Any, limit: int) -> Any:
+    """Report data with every string in it shortened to `limit` (see `shorten`): inside dicts,
+    lists, tuples, msgspec Structs and dataclasses; other values as they are."""
+    if isinstance(value, str):
+        return shorten(value, limit)
+    if isinstance(value, dict):
+        return {k: shorten_all(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shorten_all(v, limit) for v in value]
+    if type(value) is tuple:
+        return tuple(shorten_all(v, limit) for v in value)
+    if isinstance(value, msgspec.Struct):
+        changes = {f: shorten_all(getattr(value, f), limit) for f in value.__struct_fields__}
+        return msgspec.structs.replace(value, **changes)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: shorten_all(getattr(value, f.name), limit) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def document_number(code: str, year: int, serial: int) -> str:

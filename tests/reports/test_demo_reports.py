@@ -45,7 +45,7 @@ async def test_reports_from_demo_data() -> None:
         assert f"范围：{project['district']}{project['year']}年老旧小区改造" in squeeze(pdf_text(programme.pdf))
         assert rendered.number.startswith(rules.kind_info("rectification_reply").code)
     finally:
-        service.close()
+        await service.close()
 
 
 async def test_domain_reports_from_demo_data() -> None:
@@ -73,4 +73,4 @@ async def test_domain_reports_from_demo_data() -> None:
         rendered = await service.issue(owner, await service.warranty_register(owner, acceptance["project"]))
         assert "保修登记表" in squeeze(pdf_text(rendered.pdf))
     finally:
-        service.close()
+        await service.close()

@@ -7,13 +7,14 @@ names the photo thumbnails to embed. That plain data is what the content hash co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
 from inspection.errors import NotFound
 from inspection.evidence.tables import Evidence
 from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
+from inspection.reports import rules
 from inspection.reports.render import Letterhead, evidence_ref, logo_for
 
 # Reports print photos from the evidence store's 1280 px derivative: at 70-80 mm wide that is
@@ -31,13 +32,27 @@ class ReportData:
     context: dict[str, Any]
     thumbnails: frozenset[str] = field(default_factory=frozenset)  # evidence:<sha>?size=N refs
 
+    def within_limits(self) -> ReportData:
+        """The data with no text longer than the API accepts (rules.NAME_CHARS for the title and
+        the letterhead, which every page repeats; rules.TEXT_CHARS for the rest)."""
+        return replace(
+            self,
+            title=rules.shorten(self.title, rules.NAME_CHARS),
+            letterhead=rules.shorten_all(self.letterhead, rules.NAME_CHARS),
+            context=rules.shorten_all(self.context, rules.TEXT_CHARS),
+        )
+
+
+def _name(value: str | None) -> str | None:
+    return rules.shorten(value, rules.NAME_CHARS) if value is not None else None
+
 
 async def user_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
     wanted = list({i for i in ids if i is not None})
     if not wanted:
         return {}
     rows = await User.select(User.id, User.display_name).where(User.id.is_in(wanted))
-    return {r["id"]: r["display_name"] for r in rows}
+    return {r["id"]: rules.shorten(r["display_name"], rules.NAME_CHARS) for r in rows}
 
 
 async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
@@ -47,7 +62,7 @@ async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
     rows = await Organisation.select(Organisation.id, Organisation.name, Organisation.credit_code).where(
         Organisation.id.is_in(wanted)
     )
-    return {r["id"]: r for r in rows}
+    return {r["id"]: {**r, "name": _name(r["name"])} for r in rows}
 
 
 async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
@@ -55,7 +70,7 @@ async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
     if not wanted:
         return {}
     rows = await Site.select(Site.id, Site.name).where(Site.id.is_in(wanted))
-    return {r["id"]: r["name"] for r in rows}
+    return {r["id"]: rules.shorten(r["name"], rules.NAME_CHARS) for r in rows}
 
 
 async def project_row(project_id: UUID) -> dict[str, Any]:
@@ -78,10 +93,10 @@ async def place_names(
         else None
     )
     return {
-        "site": site["name"] if site else None,
+        "site": _name(site["name"]) if site else None,
         "site_address": site["address"] if site else None,
-        "building": building["name"] if building else None,
-        "work_item": item["name"] if item else None,
+        "building": _name(building["name"]) if building else None,
+        "work_item": _name(item["name"]) if item else None,
         "work_type": item["work_type"] if item else None,
     }
 
