@@ -47,6 +47,7 @@ class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
     login_max_failures: int = 5
+    login_address_max_failures: int = 50
     login_window_s: int = 300
     password_min_length: int = 10
 
@@ -143,6 +144,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "argon2_memory_kib"): (8, 4_194_304),
     ("security", "argon2_parallelism"): (1, 64),
     ("security", "login_max_failures"): (1, 1000),
+    ("security", "login_address_max_failures"): (1, 100_000),
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),

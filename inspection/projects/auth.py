@@ -64,6 +64,11 @@ def _refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_account_key(username: str, client: str) -> str:
+    """The rate-limit key of failed sign-ins to one account from one address."""
+    return f"login-account:{client}|{username.lower()}"
+
+
 @dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
@@ -84,6 +89,7 @@ class Authenticator:
         self.hasher = password_hasher(settings)
         self.rates = RateCounter(clock)
         self.login_window = Window(settings.security.login_max_failures, settings.security.login_window_s)
+        self.address_window = Window(settings.security.login_address_max_failures, settings.security.login_window_s)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -128,11 +134,15 @@ class Authenticator:
     async def login(
         self, username: str, password: str, device_id: str, client: str, user_agent: str = ""
     ) -> IssuedTokens:
-        # Failed sign-ins are counted per account and per address, in the database, so every
-        # server process shares the count.
-        keys = [f"login-user:{username.lower()}", f"login-client:{client}"]
-        for key in keys:
-            wait = await self.rates.wait_s(key, self.login_window)
+        # Failed sign-ins are counted in the database, so every server process shares the count:
+        # per account *from this address* (so failures elsewhere, or an attacker spraying known
+        # user names, cannot lock an account's owner out), and per address alone at a much
+        # higher limit (one address guessing across many accounts; a site office behind one NAT
+        # address stays well under it).
+        account_key = login_account_key(username, client)
+        address_key = f"login-address:{client}"
+        for key, window in ((account_key, self.login_window), (address_key, self.address_window)):
+            wait = await self.rates.wait_s(key, window)
             if wait is not None:
                 raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=wait)
         user = (
@@ -144,9 +154,9 @@ class Authenticator:
         # argon2 is deliberately slow (~0.1 s): keep it off the event loop.
         ok = await asyncio.to_thread(self._verify, stored, password)
         if not ok or user is None or not user["active"] or user["deleted"]:
-            await self.rates.record(keys)
+            await self.rates.record([account_key, address_key])
             raise Unauthorized("wrong user name or password")
-        await self.rates.forget(keys[0])
+        await self.rates.forget(account_key)
         async with db.transaction():
             issued = await self._issue(user["id"], device_id, user_agent)
         return issued

@@ -133,7 +133,7 @@ class RetiredRefreshToken(Table):
 
 class RateEvent(Table):
     """One counted event (a failed sign-in, a public complaint) under a key such as
-    `login-user:wang` or `complaint:203.0.113.5`. Counted in the database so every server process
+    `login-account:203.0.113.5|wang` or `complaint:203.0.113.5`. Counted in the database so every server process
     shares the count and a restart forgets nothing; rows older than their window are pruned."""
 
     key = Varchar(length=200, index=True)
