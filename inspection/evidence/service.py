@@ -56,6 +56,7 @@ class Download:
     url: str | None
     chunks: AsyncIterator[bytes] | None
     cache_control: str
+    disposition: str
 
 
 def evidence_url(sha256: str) -> str:
@@ -406,15 +407,22 @@ class EvidenceService:
             raise ValidationFailed("documents have no thumbnails; leave out size", field="size")
         else:
             key, content_type, etag, length = rules.thumbnail_key(sha256, size), "image/jpeg", f"{sha256}-{size}", None
+        disposition = rules.content_disposition(sha256, content_type)
         url = await self.store.download_url(
-            key, content_type=content_type, ttl_s=PRESIGNED_DOWNLOAD_TTL_S, cache_control=IMMUTABLE
+            key,
+            content_type=content_type,
+            ttl_s=PRESIGNED_DOWNLOAD_TTL_S,
+            cache_control=IMMUTABLE,
+            disposition=disposition,
         )
         if url is not None:
             # the redirect must not outlive the signature it carries
-            return Download(etag, content_type, length, url, None, f"private, max-age={PRESIGNED_DOWNLOAD_TTL_S // 2}")
+            return Download(
+                etag, content_type, length, url, None, f"private, max-age={PRESIGNED_DOWNLOAD_TTL_S // 2}", disposition
+            )
         if not await self.store.exists(key):
             raise Conflict("the stored bytes of this evidence cannot be found; report it", field="sha256")
-        return Download(etag, content_type, length, None, self.store.chunks(key), IMMUTABLE)
+        return Download(etag, content_type, length, None, self.store.chunks(key), IMMUTABLE, disposition)
 
 
 async def missing_uploads(now: datetime, days: int) -> list[s.MissingPhoto]:
