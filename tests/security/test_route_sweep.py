@@ -9,8 +9,12 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from inspection.rectification import schemas as rs
 from inspection.rectification.service import RectificationService
+from inspection.settings import get_settings
+from tests.alerts.helpers import allowing_loopback
 from tests.evidence.conftest import jpeg, sha
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
@@ -36,6 +40,14 @@ CONTRACTOR_A_RECORDS = {
     "sample_id",
     "subscription_id",
 }
+
+
+@pytest.fixture
+def app(clock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture, letting the sweep subscribe a webhook on loopback."""
+    from api.app import create_app
+
+    return create_app(allowing_loopback(get_settings()), clock, check_migrations=False)
 
 
 async def _upload(world: World, who: str, data: bytes) -> str:
