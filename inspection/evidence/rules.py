@@ -70,6 +70,12 @@ def object_key(sha256: str) -> str:
     return f"objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+def upload_key(evidence_id: object) -> str:
+    """Where a presigned upload for one filing lands: its own key, outside objects/, read back and
+    verified by the server before the bytes are put under their hash (EvidenceService.complete)."""
+    return f"uploads/{evidence_id}"
+
+
 def thumbnail_key(sha256: str, side: int) -> str:
     if side not in THUMBNAIL_SIDES:
         raise ValueError(f"no thumbnail of {side} px is made")

@@ -53,7 +53,7 @@ async def load_rectification(service: RectificationService, actor: Actor, order_
         [o.issuer_id] + [r.responder_id for r in detail.responses] + [r.reviewed_by_id for r in detail.responses]
     )
     orgs = await org_rows([o.issuer_organisation_id, o.contractor_id])
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load([p.sha256 for p in o.photos] + [p.sha256 for r in detail.responses for p in r.photos])
     context: dict[str, Any] = {
         "order": _order_facts(detail),
