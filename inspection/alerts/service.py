@@ -202,7 +202,9 @@ class AlertsService:
         return s.from_row(row, s.ScheduleOut)  # type: ignore[no-any-return]
 
     async def list_schedules(self, actor: Actor, project_id: UUID) -> list[s.ScheduleOut]:
-        await project_access(actor, project_id)
+        access = await project_access(actor, project_id)
+        if access.contractor_only:
+            return []  # see list_occurrences
         rows = await InspectionSchedule.select().where(
             (InspectionSchedule.project == project_id) & InspectionSchedule.deleted.eq(False)
         )
@@ -212,6 +214,10 @@ class AlertsService:
         self, actor: Actor, project_id: UUID, mine: bool = False, status: str | None = None
     ) -> s.OccurrencePage:
         access = await project_access(actor, project_id)
+        if access.contractor_only:
+            # When the inspectors come is the supervision side's plan, not the contractors' to know
+            # (unannounced checks); their tablets do not receive schedules either.
+            return s.OccurrencePage(items=[], total=0)
         where: Any = (IO.project == project_id) & IO.deleted.eq(False)
         if mine:
             roles = [r.value for r in access.roles]
