@@ -85,6 +85,7 @@ async def test_read_access_follows_the_citing_record(world: World, clock) -> Non
         await links.attach(
             w, [sha("photo")], record_table="test_record", record_id=owned_by_a, project_id=world.id_of("p1")
         )
+
     async def may_read(who: str, digest: str) -> bool:
         return bool(await links.readable_filings(actor_of(world, who), digest))
 
