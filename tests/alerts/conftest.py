@@ -15,16 +15,13 @@ from aiosmtpd.controller import Controller
 
 from inspection.clock import FixedClock
 from inspection.devserver import free_port
-from inspection.settings import get_settings
-from tests.alerts.helpers import allowing_loopback
+from tests.alerts.helpers import app_allowing_loopback
 
 
 @pytest.fixture
 def app(clock: FixedClock):  # type: ignore[no-untyped-def]
     """The shared `app` fixture, with loopback webhook receivers allowed."""
-    from api.app import create_app
-
-    return create_app(allowing_loopback(get_settings()), clock, check_migrations=False)
+    return app_allowing_loopback(clock)
 
 
 @dataclass

@@ -45,3 +45,11 @@ LOOPBACK = ["127.0.0.0/8"]
 def allowing_loopback(settings: Settings) -> Settings:
     alerts = msgspec.structs.replace(settings.alerts, webhook_allowed_networks=LOOPBACK)
     return msgspec.structs.replace(settings, alerts=alerts)
+
+
+def app_allowing_loopback(clock: FixedClock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture's app, with loopback webhook receivers allowed."""
+    from api.app import create_app
+    from inspection.settings import get_settings
+
+    return create_app(allowing_loopback(get_settings()), clock, check_migrations=False)

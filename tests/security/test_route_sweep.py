@@ -13,8 +13,7 @@ import pytest
 
 from inspection.rectification import schemas as rs
 from inspection.rectification.service import RectificationService
-from inspection.settings import get_settings
-from tests.alerts.helpers import allowing_loopback
+from tests.alerts.helpers import app_allowing_loopback
 from tests.evidence.conftest import jpeg, sha
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
@@ -45,9 +44,7 @@ CONTRACTOR_A_RECORDS = {
 @pytest.fixture
 def app(clock):  # type: ignore[no-untyped-def]
     """The shared `app` fixture, letting the sweep subscribe a webhook on loopback."""
-    from api.app import create_app
-
-    return create_app(allowing_loopback(get_settings()), clock, check_migrations=False)
+    return app_allowing_loopback(clock)
 
 
 async def _upload(world: World, who: str, data: bytes) -> str:
