@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -48,6 +49,7 @@ class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
     login_max_failures: int = 5
+    login_address_max_failures: int = 50
     login_window_s: int = 300
     password_min_length: int = 10
 
@@ -86,6 +88,11 @@ class AlertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 6
     webhook_backoff_s: float = 30.0
+    # Private, loopback and shared-space networks webhooks may reach (CIDR); public addresses are
+    # always allowed, link-local, multicast and reserved ones never.
+    webhook_allowed_networks: list[str] = []
+    # An extra CA bundle (PEM) trusted for HTTPS webhooks, beside the public CAs.
+    webhook_ca_file: str = ""
     delivery_batch: int = 200
 
 
@@ -164,6 +171,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "argon2_memory_kib"): (8, 4_194_304),
     ("security", "argon2_parallelism"): (1, 64),
     ("security", "login_max_failures"): (1, 1000),
+    ("security", "login_address_max_failures"): (1, 100_000),
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
@@ -254,6 +262,19 @@ def _check(settings: Settings) -> None:
     for key in ("warranty_lead_days", "retention_lead_days"):
         if any(not 0 <= d <= 3650 for d in getattr(settings.alerts, key)):
             raise SettingsError(f"alerts.{key} ({env_name('alerts', key)}): expected days from 0 to 3650")
+    for network in settings.alerts.webhook_allowed_networks:
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"alerts.webhook_allowed_networks ({env_name('alerts', 'webhook_allowed_networks')}): "
+                f"expected networks such as 10.20.0.0/16, got {network!r}"
+            ) from None
+    ca_file = settings.alerts.webhook_ca_file
+    if ca_file and not Path(ca_file).is_file():
+        raise SettingsError(
+            f"alerts.webhook_ca_file ({env_name('alerts', 'webhook_ca_file')}): no such file {ca_file!r}"
+        )
     if settings.storage.backend == "s3" and not settings.storage.s3_bucket:
         raise SettingsError(f"storage.s3_bucket ({env_name('storage', 's3_bucket')}): required for the s3 backend")
 

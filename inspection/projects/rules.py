@@ -66,6 +66,10 @@ class Role(StrEnum):
 # Roles that may change a project's structure (sites, buildings, work items, members).
 MANAGING_ROLES = frozenset({Role.owner, Role.supervisor})
 
+# The project's office side: who reads what residents send in confidence (complaints, with their
+# contact and photos). Resident supervisors, viewers and contractors are not among them.
+OFFICE_ROLES = frozenset({Role.inspector, Role.supervisor, Role.owner, Role.authority})
+
 # Which organisation kinds may hold which role; residents have no organisation.
 ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind] | None] = {
     Role.inspector: frozenset({OrgKind.supervisor, OrgKind.authority, OrgKind.owner}),

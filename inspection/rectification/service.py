@@ -415,7 +415,7 @@ class RectificationService:
             order, _, nxt, latest = await self._begin_move(w, actor, order_id, Action.accept, data.version)
             assert latest is not None  # responded implies a response
             photos = await links.linked(RESPONSE_TABLE, [latest["id"]])
-            await links.require_stored([p.sha256 for p in photos[latest["id"]]], field="photos")
+            await links.require_stored(photos[latest["id"]], field="photos")  # the filings the reply cites
             await self._review(w, order, latest, "accepted", data.note)
             previous = order["status"]
             order = await self._set_state(w, order, {"status": nxt.value, "closed_at": w.now})

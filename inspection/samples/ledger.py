@@ -1,11 +1,10 @@
 """The material ledger (原材料进场及见证取样台账): `ledger_rows`, the one query behind both the CSV
 (`render`, here) and the PDF (inspection/reports/loaders/ledger.py), and the CSV itself: one line
 per sample, a batch without samples on a line of its own, UTF-8 with a byte-order mark so that
-Excel shows the Chinese."""
+Excel shows the Chinese, and no cell a spreadsheet would run as a formula (inspection/csvsafe.py)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from datetime import date, tzinfo
@@ -14,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
+from inspection.csvsafe import SafeWriter
 from inspection.samples.access import project_batches_where
 from inspection.samples.queries import result_facts, test_item_codes
 from inspection.samples.rules import RuleBook, failed_items
@@ -120,7 +120,7 @@ async def ledger_rows(
 def render(rows: Sequence[dict[str, Any]], timezone: tzinfo) -> bytes:
     """The CSV of `ledger_rows`; sampling days in `timezone` (the rule book's)."""
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
+    out = SafeWriter(buf, lineterminator="\r\n")
     out.writerow(HEADER)
     for b in rows:
         head = [

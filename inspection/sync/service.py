@@ -30,13 +30,14 @@ from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from inspection.projects.access import ProjectAccess
-from inspection.projects.rules import Role
+from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.tables import Membership
 from inspection.records import (
     REFERENCE_BUCKET,
     context_bucket,
     contractor_bucket,
     new_id,
+    office_bucket,
     project_bucket,
 )
 from inspection.signing import sign, unsign
@@ -93,6 +94,10 @@ async def buckets_for(actor: Actor) -> BucketScope:
             buckets[context_bucket(project_id)] = project_id
         else:
             buckets[project_bucket(project_id)] = project_id
+        # Residents' complaints (text, contact, photos) are written to the office bucket only: a
+        # resident supervisor or a viewer of the project never receives them (issue 23, finding 5).
+        if acc.has(*OFFICE_ROLES):
+            buckets[office_bucket(project_id)] = project_id
     return BucketScope(buckets, access)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from api.app import create_app
 from inspection.clock import FixedClock
+from inspection.projects.auth import login_account_key
 from inspection.projects.tables import RateEvent
 from inspection.ratelimit import KEEP, RateCounter, Window
 from inspection.settings import get_settings
@@ -59,4 +60,4 @@ async def test_two_server_processes_share_the_login_count(world: World, clock: F
         clock.advance(timedelta(seconds=get_settings().security.login_window_s + 1))
         r = await second.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD, "device_id": "d"})
         assert r.status_code == 200
-        assert await RateEvent.count().where(RateEvent.key == f"login-user:{name.lower()}") == 0
+        assert await RateEvent.count().where(RateEvent.key == login_account_key(name, "127.0.0.1")) == 0

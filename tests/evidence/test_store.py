@@ -60,7 +60,9 @@ async def test_direct_links(store: ObjectStore) -> None:
     with store.staging() as staged:
         staged.write_bytes(data)
         await store.commit(key, staged, content_type="application/pdf", sha256=sha(data))
-    url = await store.download_url(key, content_type="application/pdf", ttl_s=60, cache_control="private")
+    url = await store.download_url(
+        key, content_type="application/pdf", ttl_s=60, cache_control="private", disposition="attachment"
+    )
     direct = store.direct_upload(key, sha256=sha(data), content_type="application/pdf", size=len(data), ttl_s=60)
     if isinstance(store, DiskStore):
         assert url is None and direct is None, "the disk backend streams through the API"

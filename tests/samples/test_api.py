@@ -188,7 +188,7 @@ async def test_certificates_follow_the_batch(world: World, clock) -> None:  # ty
     for who, status in [("contractor_a", 200), ("owner", 200), ("contractor_b", 404)]:
         r = await world.get(who, f"/api/v1/evidence/{cert}/meta")
         assert r.status_code == status, (who, r.text)
-    more = await announce(world, clock, "检验报告.pdf")
+    more = await announce(world, clock, "检验报告.pdf", org="contractor_a")  # the contractor's own report
     r = await world.post(
         "contractor_a", f"{BASE}/batches/{batch['batch']['id']}/certificates", {"certificates": [more]}
     )

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -30,6 +31,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from inspection.devserver import DevServer
+from tests.alerts.helpers import app_allowing_loopback
 from tests.factories import PEOPLE, World
 from tests.security.test_route_sweep import CONTRACTOR_A_RECORDS, OWN, SHARED, _victims
 
@@ -164,6 +166,12 @@ class Fuzz:
         for who in INTRUDERS:
             if seeded is not None and _intruded(who, op.path, names):
                 self.drive(st.tuples(seeded, st.just(who)), self.run, max(2, EXAMPLES // 3))
+
+
+@pytest.fixture
+def app(clock):  # type: ignore[no-untyped-def]
+    """The app `_victims` writes through: it subscribes a webhook on loopback."""
+    return app_allowing_loopback(clock)
 
 
 async def test_fuzz_every_operation_as_every_role(world: World, app, clock) -> None:  # type: ignore[no-untyped-def]

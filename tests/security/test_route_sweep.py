@@ -9,8 +9,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from inspection.rectification import schemas as rs
 from inspection.rectification.service import RectificationService
+from tests.alerts.helpers import app_allowing_loopback
 from tests.evidence.conftest import jpeg, sha
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
@@ -37,6 +40,12 @@ CONTRACTOR_A_RECORDS = {
     "sample_id",
     "subscription_id",
 }
+
+
+@pytest.fixture
+def app(clock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture, letting the sweep subscribe a webhook on loopback."""
+    return app_allowing_loopback(clock)
 
 
 async def _upload(world: World, who: str, data: bytes) -> str:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
+from inspection.actor import Actor
 from inspection.errors import NotFound
-from inspection.evidence.tables import Evidence
+from inspection.evidence import links
 from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
 from inspection.reports import rules
 from inspection.reports.render import Letterhead, evidence_ref, logo_for
@@ -118,20 +119,20 @@ class Photos:
     """Collects the photos a report shows: their facts for the template, and the thumbnails to
     embed (stored images only; a photo still uploading prints as a placeholder)."""
 
-    def __init__(self, side: int = PHOTO_SIDE) -> None:
+    def __init__(self, actor: Actor, side: int = PHOTO_SIDE) -> None:
+        self.actor = actor
         self.side = side
         self.refs: set[str] = set()
         self._facts: dict[str, dict[str, Any]] = {}
 
     async def load(self, shas: Iterable[str]) -> None:
-        wanted = [s for s in dict.fromkeys(shas) if s not in self._facts]
-        if not wanted:
-            return
-        rows = await Evidence.select(
-            Evidence.sha256, Evidence.status, Evidence.content_type, Evidence.captured_at
-        ).where(Evidence.sha256.is_in(wanted))
-        for r in rows:
-            self._facts[r["sha256"]] = r
+        """A report shows a photo exactly as the reader could fetch it: from a filing the reader
+        may read (inspection/evidence/links.py), never because someone else filed the same bytes."""
+        for sha in [s for s in dict.fromkeys(shas) if s not in self._facts]:
+            readable = await links.readable_filings(self.actor, sha)
+            stored = next((r for r in readable if r["status"] == "stored"), None)
+            if stored is not None or readable:
+                self._facts[sha] = stored or readable[0]
 
     def show(self, sha256: str) -> dict[str, Any]:
         """One photo as the templates take it: {sha256, captured_at, ref, pending, document};

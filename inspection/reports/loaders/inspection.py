@@ -101,7 +101,7 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
     score = detail.score or {}
     results: dict[str, Any] = score.get("items", {})
     shown = visible_items(template, {c: a.value for c, a in answers.items()})
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load(
         [*(sha for a in detail.answers for sha in a.photos), *([i.signature_sha256] if i.signature_sha256 else [])]
     )

@@ -54,7 +54,7 @@ async def load_rectification(service: RectificationService, actor: Actor, order_
     )
     owner = project["owner_organisation"]
     orgs = await org_rows([o.issuer_organisation_id, o.contractor_id, owner])
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load([p.sha256 for p in o.photos] + [p.sha256 for r in detail.responses for p in r.photos])
     context: dict[str, Any] = {
         "order": _order_facts(detail),

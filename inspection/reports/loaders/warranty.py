@@ -85,7 +85,7 @@ async def load_acceptance(service: WarrantyService, actor: Actor, acceptance_id:
     project = await project_row(a.project_id)
     orgs = await org_rows(p.organisation_id for p in a.participants)
     people = await user_names([a.recorded_by_id])
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load([*(p.signature for p in a.participants if p.signature), *a.photos])
     sites = await site_names({a.site_id} if a.site_id else set())
     sites |= await site_names({i.site_id for i in a.warranty_items})
