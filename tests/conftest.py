@@ -1,14 +1,20 @@
 """Test set-up shared by every folder: one database (SQLite by default, PostgreSQL when
-SITEINSPECT_DATABASE_URL names one), migrated once, emptied between tests; an app per test on a
-controllable clock; Faker-backed factories."""
+SITEINSPECT_DATABASE_URL names one), migrated once, emptied before and after every test; an app per
+test on a controllable clock that starts at the suite's fixed instant (tests/instant.py); Faker and
+the other random sources seeded per test, so a failure replays."""
 
 from __future__ import annotations
 
 import os
+import random
 import tempfile
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.instant import SERVER_VARIABLE, TEST_NOW, VARIABLE
 
 _tmp = Path(tempfile.mkdtemp(prefix="siteinspect-test-"))
 if not os.environ.get("SITEINSPECT_DATABASE_URL"):
@@ -22,6 +28,10 @@ os.environ.setdefault("SITEINSPECT_STORAGE_DISK_ROOT", str(_tmp / "evidence"))
 os.environ["SITEINSPECT_TEST_TMP"] = str(_tmp)
 # tests drive the alert jobs themselves, on a controlled clock
 os.environ.setdefault("SITEINSPECT_SCHEDULER_ENABLED", "false")
+# Subprocesses run at the suite's instant too: the browser tests' seed reads it, and every server
+# process started through DevServer runs on a clock stopped at it.
+os.environ[VARIABLE] = TEST_NOW.isoformat()
+os.environ.setdefault(SERVER_VARIABLE, TEST_NOW.isoformat())
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
@@ -29,11 +39,13 @@ import pytest  # noqa: E402
 from inspection import db  # noqa: E402
 from inspection.clock import FixedClock  # noqa: E402
 from inspection.settings import get_settings  # noqa: E402
+from tests import factories  # noqa: E402
 from tests.factories import World  # noqa: E402
 
 IS_SQLITE = os.environ["SITEINSPECT_DATABASE_URL"].startswith("sqlite")
 
-# Rows survive between tests only in these: the counter must keep counting, migrations stay applied.
+# Rows survive between tests only in these: migrations stay applied, and the change counter's one
+# row is set back to where a migrated database starts (see `empty_database`).
 KEEP_TABLES = {"sync_counter", "migration"}
 
 
@@ -55,8 +67,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="SQLite only; this run is on PostgreSQL"))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"siteinspect database: {'SQLite' if IS_SQLITE else 'PostgreSQL'}"
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "wall_clock: the test needs the real time (its `clock` starts at the wall clock, not the suite's instant)"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    local = TEST_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
+    return [
+        f"siteinspect database: {'SQLite' if IS_SQLITE else 'PostgreSQL'}",
+        f"siteinspect test instant: {local.isoformat()} ({local:%A}; set {VARIABLE} to run as of another)",
+    ]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,17 +89,62 @@ async def database() -> AsyncIterator[None]:
         yield
 
 
+async def empty_database() -> None:
+    """Every table as a freshly migrated database has it: no rows, the change counter at 0, and
+    (PostgreSQL) every identity sequence restarted, so ids and sequence numbers do not depend on
+    which tests ran before."""
+    tables = tables_to_empty()
+    async with db.transaction():
+        if IS_SQLITE:
+            for table in tables:
+                await db.raw(f"DELETE FROM {table}")
+            # AUTOINCREMENT tables keep their last id here; forget it as RESTART IDENTITY does
+            if await db.raw("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"):
+                await db.raw("DELETE FROM sqlite_sequence")
+        else:
+            await db.raw(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        await db.raw("UPDATE sync_counter SET value = 0 WHERE id = 1")
+
+
 @pytest.fixture(autouse=True)
 async def empty_tables(database: None) -> AsyncIterator[None]:
+    """Before each test, whatever ran earlier (a server process, a task that outlived its test, a
+    failed teardown); after it, so what a test leaves never reaches the next one's set-up."""
+    await empty_database()
     yield
-    async with db.transaction():
-        for table in tables_to_empty():
-            await db.raw(f"DELETE FROM {table}")
+    await empty_database()
+
+
+def _seed_for(request: pytest.FixtureRequest) -> int:
+    """The test's own seed: its id mixed with pytest-randomly's seed for the run (printed in the
+    header as --randomly-seed=N; 0 without the plugin). Running the one test again with the same
+    --randomly-seed gives it the same data, whatever ran before it."""
+    run_seed = request.config.getoption("randomly_seed", default=0)
+    return zlib.crc32(request.node.nodeid.encode()) ^ (int(run_seed) if isinstance(run_seed, int) else 0)
+
+
+@pytest.fixture(autouse=True)
+def seeded(request: pytest.FixtureRequest) -> int:
+    """Faker, the factories' own random numbers and the global `random` start from the test's seed."""
+    seed = _seed_for(request)
+    factories.reseed(seed)
+    random.seed(seed)
+    return seed
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(datetime.now(UTC).replace(microsecond=0))
+def clock(request: pytest.FixtureRequest) -> FixedClock:
+    """Stands still at the suite's instant (tests/instant.py) until the test moves it; a test marked
+    `wall_clock` starts it at the real time instead."""
+    if request.node.get_closest_marker("wall_clock"):
+        return FixedClock(datetime.now(UTC).replace(microsecond=0))
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def rng(seeded: int) -> random.Random:
+    """A random source of the test's own, from its seed (the sync client's retry jitter, say)."""
+    return random.Random(seeded)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -26,12 +27,46 @@ EDITS = 1200
 PHOTOS = 4
 
 
-async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world: World, tmp_path: Path) -> None:
-    rng = random.Random(5)
+class KillMidUpload(httpx.AsyncBaseTransport):
+    """The network, except that the `nth` photo upload (PUT) sends half its body, then the server
+    is killed, then the rest is sent into the void."""
+
+    def __init__(self, server: DevServer, nth: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.server = server
+        self.nth = nth
+        self.puts = 0
+        self.killed_during: int | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts == self.nth:
+                body = await request.aread()
+
+                async def halves() -> AsyncIterator[bytes]:
+                    yield body[: len(body) // 2]
+                    self.server.kill()
+                    self.killed_during = self.puts
+                    yield body[len(body) // 2 :]
+
+                request = httpx.Request(request.method, request.url, headers=request.headers, content=halves())
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(
+    world: World, tmp_path: Path, seeded: int
+) -> None:
     server = DevServer()
     server.start()
-    http = httpx.AsyncClient(base_url=server.url, timeout=10)
-    tablet = TabletClient(http, str(tmp_path / "owner.sqlite3"), "crash-tablet", push_batch=20, retries=1)
+    transport = KillMidUpload(server, nth=2)
+    http = httpx.AsyncClient(base_url=server.url, timeout=10, transport=transport)
+    tablet = TabletClient(
+        http, str(tmp_path / "owner.sqlite3"), "crash-tablet", push_batch=20, retries=1, rng=random.Random(seeded)
+    )
     try:
         await tablet.login(world.users["owner"].username, PASSWORD)
         await tablet.sync()
@@ -40,21 +75,27 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world
             tablet.edit("site", site, {"households": 1000 + i}, "site.update@1")
         shas = [tablet.add_photo(jpeg(800, 600, seed=i), world.id_of("p1"), name=f"p{i}.jpg") for i in range(PHOTOS)]
 
-        kills = 0
-        mid_push = 0  # kills that fell after some mutations of the outbox committed and before the last
+        async def committed() -> int:
+            return int((await db.raw("SELECT COUNT(*) AS n FROM sync_mutation"))[0]["n"])
+
+        # Each kill waits for an event, not for a time: three fall inside the pushes (after a
+        # quarter, half and three quarters of the outbox has committed, before the rest has), the
+        # fourth in the middle of the second photo's body (see KillMidUpload).
+        at_kill: list[int] = []
         while tablet.outbox("pending") or tablet.photos("pending"):
             if not server.running:
                 server.start()
             task = asyncio.create_task(tablet.sync())
-            if kills < 4:
-                await asyncio.sleep(rng.uniform(0.05, 0.3))
+            if len(at_kill) < 3:
+                target = EDITS * (len(at_kill) + 1) // 4
+                while not task.done() and await committed() < target:
+                    await asyncio.sleep(0.005)
                 server.kill()
-                kills += 1
-                committed = await db.raw("SELECT COUNT(*) AS n FROM sync_mutation")
-                mid_push += 0 < committed[0]["n"] < EDITS
+                at_kill.append(await committed())
             with contextlib.suppress(SyncFailed, httpx.TransportError):
                 await task
-        assert kills == 4 and mid_push >= 1, (kills, mid_push)
+        assert len(at_kill) == 3 and all(0 < n < EDITS for n in at_kill), at_kill
+        assert transport.killed_during == 2, "the fourth kill fell in the middle of the second photo"
 
         # every mutation reached the server exactly once, in order, and has one stored outcome
         device = await db.raw("SELECT id FROM sync_device WHERE device_id = {}", "crash-tablet")

@@ -32,9 +32,9 @@ async def test_contractor_gets_only_its_own_records(world: World, tablets: Table
     await a.sync()
     assert set(a.rows("work_item")) == {str(world.id_of("work_a"))}
     assert set(a.rows("site")) == {str(world.id_of("site1"))}, "context comes along"
-    assert set(a.rows("membership")) == {m for m in a.rows("membership")}
-    members = a.rows("membership").values()
-    assert {m["user"] for m in members} == {str(world.users["contractor_a"].id)}
+    # of the project's eight memberships, only its own: the other contractor's and the office's stay away
+    members = list(a.rows("membership").values())
+    assert [m["user"] for m in members] == [str(world.users["contractor_a"].id)]
 
 
 async def test_paging_gives_the_same_result(world: World, tablets: Tablets) -> None:
@@ -358,11 +358,14 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
     assert set(written) <= seen, f"skipped {len(set(written) - seen)} of {len(written)}"
 
 
-async def test_simulation_converges(app) -> None:  # type: ignore[no-untyped-def]
+async def test_simulation_converges(app, seeded: int) -> None:  # type: ignore[no-untyped-def]
     from inspection.settings import get_settings
     from inspection.sync.simulate import run_simulation
 
-    report = await run_simulation(app, get_settings(), tablets=8, seconds=3, offline_share=0.4)
-    assert report.mutations_made > 20
+    # a number of rounds, not of seconds: the same work however busy the machine is
+    report = await run_simulation(
+        app, get_settings(), tablets=8, seconds=0, offline_share=0.4, rounds=6, tag="test", seed=seeded
+    )
+    assert report.mutations_made >= 8 * 6
     assert report.applied + report.noop + report.conflicts_recorded + report.rejected == report.mutations_made
     assert (report.lost, report.doubled, report.not_converged, report.problems) == (0, 0, 0, [])
