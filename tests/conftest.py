@@ -69,7 +69,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "wall_clock: the test needs the real time (its `clock` starts at the wall clock, not the suite's instant)"
+        "markers",
+        "wall_clock: the test needs the real time: its `clock` starts at the wall clock, not the suite's instant",
     )
 
 

@@ -47,8 +47,7 @@ async def test_demo_has_the_seed_scale_and_loads_once(clock: FixedClock) -> None
     assert {"owner", "inspector", "supervisor", "contractor", "authority", "resident_supervisor", "viewer"} <= roles
 
     states = {
-        r["status"]
-        for r in await db.raw(f"SELECT status FROM rectification_order WHERE project IN ({demo})", prefix)
+        r["status"] for r in await db.raw(f"SELECT status FROM rectification_order WHERE project IN ({demo})", prefix)
     }
     assert {"issued", "responded", "closed", "rejected"} <= states
     stored = await db.raw("SELECT COUNT(*) AS n FROM evidence WHERE status = 'stored'")

@@ -52,7 +52,8 @@ async def load_demo(
     # The first site by name that nothing blocks: the other demos put open orders, draft
     # inspections and rejected materials on the first sites, and an acceptance must not meet them.
     site = None
-    for candidate in await Site.select(Site.id, Site.name).where(Site.project == project_id).order_by(Site.name, Site.id):
+    sites = await Site.select(Site.id, Site.name).where(Site.project == project_id).order_by(Site.name, Site.id)
+    for candidate in sites:
         if not await acceptance_blockers(project_id, candidate["id"]):
             site = candidate
             break

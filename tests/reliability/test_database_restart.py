@@ -100,6 +100,7 @@ async def test_database_restart_under_load(world: World, tmp_path: Path, seeded:
 
         readers = [asyncio.create_task(read()) for _ in range(2)]
         pushers = [asyncio.create_task(push(t)) for t in tablets]
+
         # stop the database once the tablets' pushes are landing, not after some time
         async def _landing() -> None:
             while not (await db.raw("SELECT COUNT(*) AS n FROM sync_mutation"))[0]["n"]:
