@@ -67,13 +67,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="SQLite only; this run is on PostgreSQL"))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "wall_clock: the test needs the real time: its `clock` starts at the wall clock, not the suite's instant",
-    )
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     local = TEST_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
     return [
