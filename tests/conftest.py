@@ -100,13 +100,20 @@ async def empty_database() -> None:
         await db.raw("UPDATE sync_counter SET value = 0 WHERE id = 1")
 
 
+# SITEINSPECT_TEST_KEEP_ROWS=1 keeps every row between tests: a run that way shows which tests
+# count rows they did not make (each should look only at its own records).
+KEEP_ROWS = os.environ.get("SITEINSPECT_TEST_KEEP_ROWS") == "1"
+
+
 @pytest.fixture(autouse=True)
 async def empty_tables(database: None) -> AsyncIterator[None]:
     """Before each test, whatever ran earlier (a server process, a task that outlived its test, a
     failed teardown); after it, so what a test leaves never reaches the next one's set-up."""
-    await empty_database()
+    if not KEEP_ROWS:
+        await empty_database()
     yield
-    await empty_database()
+    if not KEEP_ROWS:
+        await empty_database()
 
 
 def _seed_for(request: pytest.FixtureRequest) -> int:

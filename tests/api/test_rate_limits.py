@@ -40,7 +40,10 @@ async def test_old_rows_are_pruned_whatever_their_key(clock: FixedClock) -> None
     await rates.record([f"login-user:sprayed-{i}" for i in range(50)])
     clock.advance(KEEP + timedelta(seconds=1))
     await rates.record(["login-user:late"])
-    assert [r["key"] for r in await RateEvent.select(RateEvent.key)] == ["login-user:late"]
+    ours = [f"login-user:sprayed-{i}" for i in range(50)] + ["login-user:late"]
+    assert [r["key"] for r in await RateEvent.select(RateEvent.key).where(RateEvent.key.is_in(ours))] == [
+        "login-user:late"
+    ]
 
 
 @pytest.fixture
