@@ -31,11 +31,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
 	$(BIN)/mypy inspection api
 
+# In random order (pytest-randomly): the last line of the run names the seed that replays it.
+PYTEST := $(BIN)/python -m pytest -q -p randomly
+
 test-sqlite: $(STAMP)
-	env -u SITEINSPECT_DATABASE_URL $(BIN)/python -m pytest -q
+	env -u SITEINSPECT_DATABASE_URL $(PYTEST)
 
 test-postgres: $(STAMP)
-	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
+	./scripts/with-postgres.sh $(PYTEST)
 
 test: lint test-sqlite test-postgres
 

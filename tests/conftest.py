@@ -12,6 +12,7 @@ import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.instant import SERVER_VARIABLE, TEST_NOW, VARIABLE
@@ -65,6 +66,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only; this run is on SQLite"))
         if not IS_SQLITE and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="SQLite only; this run is on PostgreSQL"))
+
+
+def _replay_line(config: pytest.Config) -> str:
+    seed = config.getoption("randomly_seed", default=None)
+    order = f"-p randomly --randomly-seed={seed}" if isinstance(seed, int) else "-p no:randomly (file order)"
+    local = TEST_NOW.astimezone(ZoneInfo("Asia/Shanghai"))
+    return f"siteinspect: order and data {order}; instant {VARIABLE}={local.isoformat()}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Even under -q: what it takes to run this again exactly (order, seeds, instant)."""
+    terminalreporter.write_line(_replay_line(config))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
