@@ -141,7 +141,7 @@ def _seed_for(request: pytest.FixtureRequest) -> int:
 def seeded(request: pytest.FixtureRequest) -> int:
     """Faker, the factories' own random numbers and the global `random` start from the test's seed."""
     seed = _seed_for(request)
-    factories.reseed(seed)
+    factories.reseed(seed, restart_names=not KEEP_ROWS)
     random.seed(seed)
     return seed
 

@@ -28,11 +28,13 @@ _counter = itertools.count(1)
 PASSWORD = "test-password-42"
 
 
-def reseed(seed: int) -> None:
+def reseed(seed: int, restart_names: bool = True) -> None:
     """Start Faker and the factories' own random numbers from `seed` (conftest does it before
-    every test), and forget the names handed out: within a test no two are alike."""
+    every test), and forget the names handed out: within a test no two are alike. Without
+    `restart_names`, `unique` keeps counting (for a run that keeps the rows of earlier tests)."""
     global _counter
-    _counter = itertools.count(1)
+    if restart_names:
+        _counter = itertools.count(1)
     fake.seed_instance(seed)
     fake.unique.clear()
     _rng.seed(seed)
