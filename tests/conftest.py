@@ -11,6 +11,7 @@ import tempfile
 import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,20 +97,51 @@ async def database() -> AsyncIterator[None]:
         yield
 
 
+@cache
+def _probe(tables: tuple[str, ...]) -> str:
+    """One query naming the tables that hold rows: most tests touch a few, and emptying only those
+    costs far less than emptying all (measured: DELETE from all 44 tables about 100 ms a time on
+    PostgreSQL, TRUNCATE of all about 340 ms, this probe and the few DELETEs a test needs a few ms)."""
+    return " UNION ALL ".join(f"SELECT '{t}' AS t WHERE EXISTS (SELECT 1 FROM {t})" for t in tables)
+
+
+_sequences: list[str] | None = None
+
+
+async def _owned_sequences(tables: list[str]) -> list[str]:
+    """PostgreSQL: the sequences behind the serial and identity columns of `tables`."""
+    global _sequences
+    if _sequences is None:
+        rows = await db.raw(
+            "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) AS seq"
+            " FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
+            f" AND table_name IN ({', '.join('{}' for _ in tables)})",
+            *tables,
+        )
+        _sequences = sorted(r["seq"] for r in rows if r["seq"])
+    return _sequences
+
+
 async def empty_database() -> None:
     """Every table as a freshly migrated database has it: no rows, the change counter at 0, and
-    (PostgreSQL) every identity sequence restarted, so ids and sequence numbers do not depend on
-    which tests ran before."""
+    every serial id starting again at 1 (PostgreSQL's sequences, SQLite's AUTOINCREMENT), so ids and
+    sequence numbers do not depend on which tests ran before."""
     tables = tables_to_empty()
+    dirty = {r["t"] for r in await db.raw(_probe(tuple(tables)))}
+    if not dirty:
+        return  # nothing committed since the last emptying (a rolled-back write leaves no row)
     async with db.transaction():
-        if IS_SQLITE:
-            for table in tables:
+        for table in tables:  # children before parents
+            if table in dirty:
                 await db.raw(f"DELETE FROM {table}")
-            # AUTOINCREMENT tables keep their last id here; forget it as RESTART IDENTITY does
+        if IS_SQLITE:
             if await db.raw("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"):
                 await db.raw("DELETE FROM sqlite_sequence")
         else:
-            await db.raw(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            sequences = await _owned_sequences(tables)
+            if sequences:
+                await db.raw("SELECT " + ", ".join(f"setval('{q}', 1, false)" for q in sequences))
         await db.raw("UPDATE sync_counter SET value = 0 WHERE id = 1")
 
 
