@@ -44,7 +44,7 @@ test: lint test-sqlite test-postgres
 
 # The API fuzz test of `make test` with many more examples per operation; not part of `make test`.
 FUZZ_EXAMPLES ?= 500
-FUZZ := $(BIN)/python -m pytest -q -s tests/security/test_fuzz.py
+FUZZ := $(BIN)/python -m pytest -q -s -p no:randomly tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py
 
 fuzz: $(STAMP)
 	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ)

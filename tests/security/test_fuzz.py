@@ -52,22 +52,21 @@ QUERY_SEEDS = {
     "contractor_id": "org_id",
 }
 
-CONFIG = SchemathesisConfig.from_dict(
-    {
-        # The fuzzer signs in as a role and makes up no Authorization headers of its own; missing
-        # and forged tokens are tests/api/test_auth.py's and the ignored_auth check's.
-        "generation": {"with-security-parameters": False},
-        "checks": {
-            "positive_data_acceptance": {
-                # 422: the domain refusing a well-formed request for a rule a JSON schema cannot state
-                # (a credit code's check character, a device other than the session's, an order in the
-                # wrong state). 415: a file type this server's image decoders cannot read, which
-                # depends on what is installed. 400 stays a failure: the server and the document disagree.
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "415", "422", "429"]
-            },
+CONFIG_DATA: dict[str, Any] = {
+    # The fuzzer signs in as a role and makes up no Authorization headers of its own; missing
+    # and forged tokens are tests/api/test_auth.py's and the ignored_auth check's.
+    "generation": {"with-security-parameters": False},
+    "checks": {
+        "positive_data_acceptance": {
+            # 422: the domain refusing a well-formed request for a rule a JSON schema cannot state
+            # (a credit code's check character, a device other than the session's, an order in the
+            # wrong state). 415: a file type this server's image decoders cannot read, which
+            # depends on what is installed. 400 stays a failure: the server and the document disagree.
+            "expected-statuses": ["2xx", "401", "403", "404", "409", "415", "422", "429"]
         },
-    }
-)
+    },
+}
+CONFIG = SchemathesisConfig.from_dict(CONFIG_DATA)
 
 # msgspec documents Decimal fields as strings of format "decimal" and reads whatever Decimal() reads,
 # NaN, sNaN, Infinity and 1E+999999 included: the domain must refuse those cleanly.
