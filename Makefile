@@ -42,15 +42,18 @@ test-postgres: $(STAMP)
 
 test: lint test-sqlite test-postgres
 
-# The API fuzz test of `make test` with many more examples per operation; not part of `make test`.
+# The API fuzz tests of `make test` with many more examples per operation; not part of `make test`.
+# FUZZ_WORKERS processes at once, each fuzzing its share of the operations against its own server
+# and database (scripts/fuzz-shards.sh); var/fuzz/ keeps their output.
 FUZZ_EXAMPLES ?= 500
+FUZZ_WORKERS ?= 2
 FUZZ := $(BIN)/python -m pytest -q -s -p no:randomly tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py
 
 fuzz: $(STAMP)
-	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ)
+	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 fuzz-postgres: $(STAMP)
-	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh $(FUZZ)
+	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 clean:
 	rm -rf $(VENV) var

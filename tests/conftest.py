@@ -21,6 +21,28 @@ from tests.instant import SERVER_VARIABLE, TEST_NOW, VARIABLE
 _tmp = Path(tempfile.mkdtemp(prefix="siteinspect-test-"))
 if not os.environ.get("SITEINSPECT_DATABASE_URL"):
     os.environ["SITEINSPECT_DATABASE_URL"] = f"sqlite:///{_tmp / 'test.sqlite3'}"
+elif _suffix := os.environ.get("SITEINSPECT_TEST_DATABASE_SUFFIX"):
+    # One of several test processes at once (scripts/fuzz-shards.sh) on one PostgreSQL server: each
+    # empties its database between tests, so each gets a database of its own. (On SQLite each
+    # process has its own file anyway.)
+    import asyncio
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    _parts = urlsplit(os.environ["SITEINSPECT_DATABASE_URL"])
+    _name = f"{_parts.path.lstrip('/')}_{_suffix}"
+
+    async def _create() -> None:
+        conn = await asyncpg.connect(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"])
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{_name}"')
+            await conn.execute(f'CREATE DATABASE "{_name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(_create())
+    os.environ["SITEINSPECT_DATABASE_URL"] = urlunsplit(_parts._replace(path=f"/{_name}"))
 os.environ.setdefault("SITEINSPECT_SECURITY_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 # argon2 at its cheapest: the tests check behaviour, not the cost of guessing passwords.
 os.environ.setdefault("SITEINSPECT_SECURITY_ARGON2_TIME_COST", "1")
