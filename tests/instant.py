@@ -1,8 +1,10 @@
 """The instant the suite runs at: fixed, so that a failure that depends on the date replays; the
 environment variable SITEINSPECT_TEST_NOW (ISO 8601 with an offset) runs it "as of" another
 moment, e.g. SITEINSPECT_TEST_NOW=2027-03-01T00:30:00+08:00 (a Monday, half past midnight in
-Beijing). Subprocesses the tests start (the seed of the browser tests, `inspection.cli`, server
-processes through DevServer) read the same variable, so they agree with the test on the date."""
+Beijing). The subprocesses tests start agree with them on the date: the browser tests' seed reads
+it, and server processes started through DevServer run on a clock stopped at it. The command line
+(`inspection.cli`) runs on the wall clock, as for its users: a test of a command that depends on
+the date is marked `wall_clock`."""
 
 from __future__ import annotations
 

@@ -79,3 +79,16 @@ def test_refusals(tmp_path: Path, data: bytes, error: type[Exception]) -> None:
     with pytest.raises(error) as info:
         check(tmp_path, data)
     assert info.value.field == "body"  # type: ignore[attr-defined]
+
+
+def test_a_truncated_photo_is_refused_after_a_report_was_rendered(tmp_path: Path) -> None:
+    """WeasyPrint, when first imported (the first PDF report a server renders), tells Pillow to
+    accept truncated images, for the whole process; found by running the suite in random order.
+    An upload is checked the same way before and after."""
+    import weasyprint.images  # noqa: F401 - its import is the point
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True, "WeasyPrint no longer does this: drop the guard and this test"
+    with pytest.raises(ValidationFailed) as info:
+        check(tmp_path, jpeg()[:3000])
+    assert info.value.field == "body"
