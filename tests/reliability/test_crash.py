@@ -100,7 +100,12 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(
         # between a push's commit and its answer, one in the middle of the second photo's body
         # (the last two from the transport, see Killing).
         at_kill: list[int] = []
+        rounds = 0
         while tablet.outbox("pending") or tablet.photos("pending"):
+            # five kills, each costing a sync or two: a tablet still not through after many more
+            # rounds is stuck (a refused retry, say), which must fail the test, not hang it
+            rounds += 1
+            assert rounds <= 30, f"the tablet never got through: {len(tablet.outbox('pending'))} mutations pending"
             if not server.running:
                 server.start()
             task = asyncio.create_task(tablet.sync())
