@@ -2,18 +2,31 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` needs the runtime only; `make test` adds PostgreSQL, Chromium, poppler and
+# the test extras on top.
+STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PIP_INSTALL := $(BIN)/python -m pip install -q
 
-.PHONY: run test deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
+.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
-	./scripts/install-system-deps.sh
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
+	./scripts/install-system-deps.sh run
+	$(PIP_INSTALL) -e .
 	touch $(STAMP)
 
-deps: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	./scripts/install-system-deps.sh test
+	$(PIP_INSTALL) -e '.[test]'
+	touch $(TEST_STAMP)
+
+run-deps: $(STAMP)
+
+deps: $(TEST_STAMP)
 
 run: $(STAMP)
 	$(BIN)/siteinspect migrate
@@ -26,7 +39,7 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/siteinspect demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check inspection api tests bench piccolo_conf.py
 	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
 	$(BIN)/mypy inspection api
@@ -34,10 +47,10 @@ lint: $(STAMP)
 # In random order (pytest-randomly): the last line of the run names the seed that replays it.
 PYTEST := $(BIN)/python -m pytest -q -p randomly
 
-test-sqlite: $(STAMP)
+test-sqlite: $(TEST_STAMP)
 	env -u SITEINSPECT_DATABASE_URL $(PYTEST)
 
-test-postgres: $(STAMP)
+test-postgres: $(TEST_STAMP)
 	./scripts/with-postgres.sh $(PYTEST)
 
 test: lint test-sqlite test-postgres
@@ -49,10 +62,10 @@ FUZZ_EXAMPLES ?= 500
 FUZZ_WORKERS ?= 2
 FUZZ := $(BIN)/python -m pytest -q -s -p no:randomly tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py
 
-fuzz: $(STAMP)
+fuzz: $(TEST_STAMP)
 	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
-fuzz-postgres: $(STAMP)
+fuzz-postgres: $(TEST_STAMP)
 	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 clean:
