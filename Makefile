@@ -44,23 +44,29 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
 	$(BIN)/mypy inspection api
 
+# In random order (pytest-randomly): the last line of the run names the seed that replays it.
+PYTEST := $(BIN)/python -m pytest -q -p randomly
+
 test-sqlite: $(TEST_STAMP)
-	env -u SITEINSPECT_DATABASE_URL $(BIN)/python -m pytest -q
+	env -u SITEINSPECT_DATABASE_URL $(PYTEST)
 
 test-postgres: $(TEST_STAMP)
-	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
+	./scripts/with-postgres.sh $(PYTEST)
 
 test: lint test-sqlite test-postgres
 
-# The API fuzz test of `make test` with many more examples per operation; not part of `make test`.
+# The API fuzz tests of `make test` with many more examples per operation; not part of `make test`.
+# FUZZ_WORKERS processes at once, each fuzzing its share of the operations against its own server
+# and database (scripts/fuzz-shards.sh); var/fuzz/ keeps their output.
 FUZZ_EXAMPLES ?= 500
-FUZZ := $(BIN)/python -m pytest -q -s tests/security/test_fuzz.py
+FUZZ_WORKERS ?= 2
+FUZZ := $(BIN)/python -m pytest -q -s -p no:randomly tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py
 
 fuzz: $(TEST_STAMP)
-	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ)
+	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 fuzz-postgres: $(TEST_STAMP)
-	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh $(FUZZ)
+	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 clean:
 	rm -rf $(VENV) var

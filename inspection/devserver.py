@@ -5,6 +5,10 @@ Production runs `siteinspect serve` (or uvicorn behind a proxy); this is the lau
 need a real server process (crash, two schedulers, the browser portal) and the benchmarks share, so
 they start the server one way. It lives in the package, not in tests/, because the benchmarks run
 as plain scripts and import it from here.
+
+With SITEINSPECT_DEVSERVER_NOW set (ISO 8601 with an offset; the test suite sets it to the instant
+it runs at), the server's clock stands still at that instant, so a server process agrees with the
+test that started it on the date, whatever the wall clock says.
 """
 
 from __future__ import annotations
@@ -17,15 +21,28 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
 from inspection.settings import PROJECT_ROOT, load_settings
 
 HOST = "127.0.0.1"
+NOW_VARIABLE = "SITEINSPECT_DEVSERVER_NOW"
+DEFAULT_APP = "api.app:app_from_env"
+FIXED_TIME_APP = "inspection.devserver:app_at_fixed_time"
+
+
+def app_at_fixed_time() -> Any:
+    """Entry point for `uvicorn --factory inspection.devserver:app_at_fixed_time`: the app as
+    `app_from_env` builds it, on a clock stopped at SITEINSPECT_DEVSERVER_NOW."""
+    from api.app import create_app
+    from inspection.clock import FixedClock
+
+    return create_app(clock=FixedClock(datetime.fromisoformat(os.environ[NOW_VARIABLE])))
 
 
 def free_port() -> int:
@@ -43,7 +60,9 @@ class DevServer:
     (and its own address from SITEINSPECT_SERVER_HOST and _PORT, which this sets); the keep-alive
     time and the shutdown grace period come from those settings unless given, as `siteinspect
     serve` does. `log` collects the server's stdout and stderr (otherwise they are this
-    process's); a server that fails to start reports the end of it.
+    process's); a server that fails to start reports the end of it. `now` (or
+    SITEINSPECT_DEVSERVER_NOW in that environment) stops the default app's clock at that instant;
+    an empty SITEINSPECT_DEVSERVER_NOW in `env` runs it on the wall clock.
     """
 
     def __init__(
@@ -51,7 +70,7 @@ class DevServer:
         env: Mapping[str, str] | None = None,
         *,
         port: int | None = None,
-        app: str = "api.app:app_from_env",
+        app: str = DEFAULT_APP,
         factory: bool = True,
         app_dir: Path | None = None,
         workers: int = 1,
@@ -60,11 +79,20 @@ class DevServer:
         keep_alive_s: int | None = None,
         log: Path | None = None,
         cli: bool = False,
+        now: datetime | None = None,
     ) -> None:
         self.port = port or free_port()
         # the server knows its own address (a webhook pointing back at it is refused)
         here = {"SITEINSPECT_SERVER_HOST": HOST, "SITEINSPECT_SERVER_PORT": str(self.port)}
+        if now is not None:
+            if now.tzinfo is None:
+                raise ValueError("now needs a time zone")
+            here[NOW_VARIABLE] = now.isoformat()
         self.env = {**os.environ, **(env or {}), **here}
+        if not self.env.get(NOW_VARIABLE):
+            self.env.pop(NOW_VARIABLE, None)
+        elif app == DEFAULT_APP:
+            app = FIXED_TIME_APP
         self.app = app
         self.factory = factory
         self.app_dir = app_dir

@@ -59,6 +59,9 @@ def readable_kinds() -> list[Kind]:
 def inspect_file(path: Path) -> Inspection:
     """Everything about the file the server needs before it counts as evidence; refuses with a
     4xx domain error (naming the body) what it cannot accept."""
+    # Set here, not only at import: WeasyPrint sets it True for the whole process when it is first
+    # imported (weasyprint/images.py), and a truncated photo must never count as evidence.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with path.open("rb") as f:
         head = f.read(64)
         kind = rules.sniff(head)

@@ -16,7 +16,7 @@ from inspection import progress
 from inspection.actor import SYSTEM, Actor
 from inspection.checklists import schemas as cs
 from inspection.checklists.service import ChecklistsService
-from inspection.clock import FixedClock, SystemClock
+from inspection.clock import Clock, FixedClock, SystemClock
 from inspection.evidence import links
 from inspection.programme import evaluation, structure
 from inspection.programme import schemas as s
@@ -67,7 +67,7 @@ def _actor(row: dict[str, Any]) -> Actor:
     )
 
 
-async def _area(name: str, level: AreaLevel, parent: UUID | None, clock: SystemClock) -> UUID:
+async def _area(name: str, level: AreaLevel, parent: UUID | None, clock: Clock) -> UUID:
     found = await Area.select(Area.id, Area.parent).where((Area.name == name) & (Area.level == level.value)).first()
     if found is not None:
         if parent is not None and found["parent"] is None:  # a district the upgrade made at the top
@@ -78,14 +78,15 @@ async def _area(name: str, level: AreaLevel, parent: UUID | None, clock: SystemC
     return made.id
 
 
-async def load_demo(settings: Settings, quiet: bool = False) -> bool:
-    """Returns False when the demo projects are missing or the demo programme is already there."""
+async def load_demo(settings: Settings, quiet: bool = False, clock: Clock | None = None) -> bool:
+    """Returns False when the demo projects are missing or the demo programme is already there.
+    Everything happens on `clock` (the wall clock unless given)."""
     projects = (
         await Project.select(Project.id, Project.code).where(Project.code.like("DEMO-2026-%")).order_by(Project.code)
     )
     if not projects or await User.exists().where(User.username == "office1"):
         return False
-    clock = SystemClock()
+    clock = clock or SystemClock()
     city = await _area(CITY, AreaLevel.city, None, clock)
     district = await _area(DISTRICT, AreaLevel.county, city, clock)
     streets = {}
@@ -140,12 +141,12 @@ async def load_demo(settings: Settings, quiet: bool = False) -> bool:
     await _office_user(
         settings, clock, "street1", "长青区长青街道办事处", streets["长青街道"], OfficeRole.street_office
     )
-    await _history(settings, programme_id, [p["id"] for p in projects], office, quiet)
+    await _history(settings, clock, programme_id, [p["id"] for p in projects], office, quiet)
     return True
 
 
 async def _office_user(
-    settings: Settings, clock: SystemClock, username: str, org_name: str, area: UUID, role: OfficeRole
+    settings: Settings, clock: Clock, username: str, org_name: str, area: UUID, role: OfficeRole
 ) -> Actor:
     org = await Organisation.select(Organisation.id).where(Organisation.name == org_name).first()
     async with write(SYSTEM, clock) as w:
@@ -178,12 +179,13 @@ async def _office_user(
     return _actor(user)
 
 
-async def _history(settings: Settings, programme_id: UUID, project_ids: list[UUID], office: Actor, quiet: bool) -> None:
+async def _history(
+    settings: Settings, real: Clock, programme_id: UUID, project_ids: list[UUID], office: Actor, quiet: bool
+) -> None:
     """Four months before this one: each contractor's orders answered on time as often as its
     quality says, a safety check a fortnight per site with a few sites each month, and residents'
     answers on the first sites in the first month. The first three months are then finalised."""
     rng = random.Random(2026)
-    real = SystemClock()
     clock = FixedClock(real.now())
     rectification = RectificationService(settings, clock)
     checklists = ChecklistsService(settings, clock)

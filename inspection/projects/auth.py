@@ -18,7 +18,7 @@ from inspection import db
 from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
-from inspection.errors import RateLimited, Unauthorized, ValidationFailed
+from inspection.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
 from inspection.projects.tables import DeviceSession, Organisation, RetiredRefreshToken, User
 from inspection.ratelimit import RateCounter, Window
 from inspection.records import new_id, write
@@ -257,6 +257,12 @@ class Authenticator:
         )
 
     async def revoke_device(self, user_id: UUID, device_id: str) -> int:
+        """Sign the device out; a device this account never signed in on is not found (signing out
+        one already signed out revokes nothing, and says so)."""
+        if not await DeviceSession.exists().where(
+            (DeviceSession.user == user_id) & (DeviceSession.device_id == device_id)
+        ):
+            raise NotFound(f"no device {device_id} has signed in to this account", field="device_id")
         rows = await DeviceSession.select(DeviceSession.id).where(
             (DeviceSession.user == user_id)
             & (DeviceSession.device_id == device_id)

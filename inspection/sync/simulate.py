@@ -16,7 +16,7 @@ import httpx
 
 from inspection import db
 from inspection.actor import SYSTEM
-from inspection.clock import SystemClock
+from inspection.clock import Clock
 from inspection.projects import schemas as s
 from inspection.projects.rules import CREDIT_CODE_ALPHABET, OrgKind, Role, credit_code_check_char
 from inspection.projects.service import ProjectsService
@@ -82,8 +82,8 @@ class SimulationReport:
         return not (self.lost or self.doubled or self.not_converged or self.problems)
 
 
-async def _setup(settings: Settings, tablets: int, tag: str) -> tuple[UUID, list[UUID], list[str]]:
-    svc = ProjectsService(settings, SystemClock())
+async def _setup(settings: Settings, clock: Clock, tablets: int, tag: str) -> tuple[UUID, list[UUID], list[str]]:
+    svc = ProjectsService(settings, clock)
     rng = random.Random(tag)
     body = "91" + "".join(rng.choice(CREDIT_CODE_ALPHABET) for _ in range(15))
     org = await svc.create_organisation(
@@ -118,19 +118,34 @@ async def run_simulation(
     offline_share: float,
     seed: int = 1,
     live: Live | None = None,
+    *,
+    rounds: int | None = None,
+    tag: str | None = None,
 ) -> SimulationReport:
-    """`live`, if given, is kept up to date while the tablets run (for a display)."""
+    """Each tablet edits, goes offline or online and syncs, round after round, for `seconds` of
+    wall time, or for exactly `rounds` rounds when given (the test: the same work however busy
+    the machine is). `tag` names the simulation's records (default: from the time and seed, so
+    runs on one database do not collide). `live`, if given, is kept up to date while the tablets
+    run (for a display)."""
     live = live or Live()
     live.tablets = live.online = tablets
-    tag = f"{int(time.time())}{seed}"
-    project_id, buildings, users = await _setup(settings, tablets, tag)
+    tag = tag or f"{int(time.time())}{seed}"
+    # the records are made on the app's own clock, as its requests will be
+    project_id, buildings, users = await _setup(settings, app.state.services.clock, tablets, tag)
     tmp = Path(tempfile.mkdtemp(prefix="siteinspect-sim-"))
     rng = random.Random(seed)
     clients: list[tuple[TabletClient, _Switch, httpx.AsyncClient]] = []
     for i, username in enumerate(users):
         switch = _Switch(httpx.ASGITransport(app=app, client=("127.0.0.1", 30000 + i)))
         http = httpx.AsyncClient(transport=switch, base_url="http://simulated")
-        tablet = TabletClient(http, str(tmp / f"tablet-{i}.sqlite3"), f"sim-{tag}-{i}", retries=1, backoff_s=0.01)
+        tablet = TabletClient(
+            http,
+            str(tmp / f"tablet-{i}.sqlite3"),
+            f"sim-{tag}-{i}",
+            retries=1,
+            backoff_s=0.01,
+            rng=random.Random(f"jitter-{seed}-{i}"),
+        )
         await tablet.login(username, PASSWORD)
         clients.append((tablet, switch, http))
     report = SimulationReport(tablets=tablets, seconds=seconds)
@@ -142,7 +157,9 @@ async def run_simulation(
             await tablet.pull()
         except SyncFailed:
             pass
-        while time.monotonic() < deadline:
+        done = 0
+        while (done < rounds) if rounds is not None else (time.monotonic() < deadline):
+            done += 1
             was = switch.online
             switch.online = local.random() >= offline_share
             live.online += switch.online - was

@@ -103,7 +103,7 @@ async def test_bad_answers_name_the_field_and_store_nothing(
     r = await answer(world, d["inspection"]["id"], [{"item_code": "M2", "value": "pass"}, bad])
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
-    assert await InspectionAnswer.count() == 0
+    assert await InspectionAnswer.count().where(InspectionAnswer.inspection == d["inspection"]["id"]) == 0
 
 
 async def test_deductions_are_stored_as_entered_and_capped_in_scoring(world: World, clock: FixedClock) -> None:
@@ -299,26 +299,39 @@ async def test_list_scope_for_strangers_and_administrators(world: World) -> None
     assert (await world.get("resident", "/api/v1/inspections/", params={"project_id": p1})).json()["total"] == 1
 
 
-async def test_batch_guard_seam_turns_a_passing_lot_into_a_failing_one(
-    world: World, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from inspection.checklists import service
+async def test_a_lot_citing_a_batch_the_samples_domain_rejected_fails(world: World, clock: FixedClock) -> None:
+    """End to end through the samples domain, nothing replaced: rebar that fails its bend test and
+    its double retest is rejected, and a roof lot that cites it is 不合格 however well it was
+    answered; a lot citing a batch whose samples passed is 合格."""
+    from decimal import Decimal
 
-    batch = "01a2077f-0000-7000-8000-000000000001"
-    seen: list[list[str]] = []
+    from inspection.samples import schemas as ss
+    from tests.rectification.helpers import actor_of
+    from tests.samples import helpers as sh
 
-    async def guard(inspection: dict[str, object], template: object) -> list[str]:
-        ids = json.loads(str(inspection["material_batch_ids"]))
-        seen.append(ids)
-        return [f"批次 {b} 尚未验收" for b in ids]
+    samples, contractor = sh.svc(world), actor_of(world, "contractor_a")
+    rejected = (await sh.new_batch(world, batch_number="L24-0101")).batch
+    sample = (await sh.sample_on(world, rejected.id)).sample
+    await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS, bend="0"))
+    retest = await samples.take_retest(contractor, sample.id, ss.RetestCreate(lab_id=await sh.lab(world)))
+    bends = [ss.ResultIn(test_item="bend", value=Decimal(1)), ss.ResultIn(test_item="bend", value=Decimal(0), set_no=2)]
+    await samples.record_results(actor_of(world, "supervisor"), retest.sample.id, ss.ResultsBody(results=bends))
+    accepted = (await sh.new_batch(world, batch_number="L24-0102")).batch
+    sample = (await sh.sample_on(world, accepted.id)).sample
+    await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS))
+    status = {b: (await samples.get_batch(contractor, b)).batch.status.value for b in (rejected.id, accepted.id)}
+    assert status == {rejected.id: "rejected", accepted.id: "accepted"}
 
-    monkeypatch.setattr(service, "material_batch_warnings", guard)
-    d = await draft(world, template_code=ROOF, material_batch_ids=[batch])
-    assert d["inspection"]["material_batch_ids"] == [batch]
+    d = await draft(world, template_code=ROOF, material_batch_ids=[str(rejected.id)])
     await answer(world, d["inspection"]["id"], answers_for(ROOF))
     body = (await submit(world, clock, d["inspection"]["id"])).json()
-    assert seen == [[batch]]
-    assert body["inspection"]["grade"] == "不合格" and body["warnings"] == [f"批次 {batch} 尚未验收"]
+    assert body["inspection"]["grade"] == "不合格"
+    assert len(body["warnings"]) == 1 and "L24-0101" in body["warnings"][0] and "rejected" in body["warnings"][0]
+
+    d = await draft(world, template_code=ROOF, material_batch_ids=[str(accepted.id)])
+    await answer(world, d["inspection"]["id"], answers_for(ROOF))
+    body = (await submit(world, clock, d["inspection"]["id"])).json()
+    assert body["inspection"]["grade"] == "合格" and body["warnings"] == []
 
 
 async def test_a_lot_citing_a_batch_the_samples_domain_has_not_accepted_cannot_pass(

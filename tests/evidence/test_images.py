@@ -98,3 +98,19 @@ def test_refusals(tmp_path: Path, data: bytes, error: type[Exception]) -> None:
     with pytest.raises(error) as info:
         check(tmp_path, data)
     assert info.value.field == "body"  # type: ignore[attr-defined]
+
+
+def test_a_truncated_photo_is_refused_after_a_report_was_rendered(tmp_path: Path) -> None:
+    """WeasyPrint, when first imported (the first PDF report a server renders), tells Pillow to
+    accept truncated images, for the whole process; found by running the suite in random order.
+    An upload is checked the same way before and after."""
+    import inspect
+
+    import weasyprint.images
+    from PIL import ImageFile
+
+    assert "LOAD_TRUNCATED_IMAGES = True" in inspect.getsource(weasyprint.images), "drop the guard and this test"
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what that import did, whenever it happened in this process
+    with pytest.raises(ValidationFailed) as info:
+        check(tmp_path, jpeg()[:3000])
+    assert info.value.field == "body"

@@ -148,6 +148,8 @@ async def test_samples_awaiting_result(world: World, clock) -> None:  # type: ig
         await samples_awaiting_result(clock.now().replace(tzinfo=None))
 
 
+# the command line runs on the wall clock, as it does for its users: so do this test's records
+@pytest.mark.wall_clock
 async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
     batch = (await new_batch(world)).batch
     await sample_on(world, batch.id, label_code="GJ-CLI-1")

@@ -277,7 +277,9 @@ async def test_fail_then_retest_pass_accepts(world: World) -> None:
     )
     assert done.sample.verdict is Verdict.passed and done.sample.lab_report_number == "JC-2026-1187"
     assert done.batch.status is BatchStatus.accepted
-    assert await RectificationOrder.count() == 0 and await MaterialFiling.count() == 0
+    p1 = world.id_of("p1")
+    assert await RectificationOrder.count().where(RectificationOrder.project == p1) == 0
+    assert await MaterialFiling.count().where(MaterialFiling.project == p1) == 0
 
 
 async def test_fail_then_retest_fail_rejects_opens_order_and_is_disposed(world: World, clock) -> None:  # type: ignore[no-untyped-def]

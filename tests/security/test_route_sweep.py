@@ -178,7 +178,23 @@ def _routes(app: Any) -> list[tuple[str, str]]:
     return out
 
 
+# Ids of records that do not exist, one of each shape, for the answer a sweeper's call is compared with
+MISSING = {"sha256": "0" * 64, "point_code": "hidden_works"}
+MISSING_ID = "01a2077f-0000-7000-8000-00000000dead"
+VALIDATION = "urn:siteinspect:problem:validation"
+
+
+def _problem_type(r: Any) -> str | None:
+    if r.headers.get("content-type", "").startswith("application/problem+json"):
+        return str(r.json()["type"])
+    return None
+
+
 async def test_no_route_shows_or_changes_another_partys_records(world: World, app, clock) -> None:  # type: ignore[no-untyped-def]
+    """A route naming P1's records answers the sweepers exactly as it answers for records that do
+    not exist (same status, same problem type: nothing to tell them apart), and never 2xx. A route
+    naming none answers them 404 for P1 unless it lists the caller's own (then no P1 id appears in
+    it); nothing answers 5xx."""
     victims = await _victims(world, app, clock)
     params, secret = victims["params"], victims["secret"]
     checked = 0
@@ -188,24 +204,42 @@ async def test_no_route_shows_or_changes_another_partys_records(world: World, ap
         names = re.findall(r"{(\w+)}", path)
         unknown = [n for n in names if n not in params]
         assert not unknown, f"{method} {path}: name a P1 record for {unknown} in this sweep"
-        url = path
+        url, missing_url = path, path
         for n in names:
             url = url.replace("{" + n + "}", str(params[n]))
+            missing_url = missing_url.replace("{" + n + "}", MISSING.get(n, MISSING_ID))
         for who in ("outsider", "contractor_b"):
             if who == "contractor_b" and not (set(names) & CONTRACTOR_A_RECORDS) and names:
                 continue  # P1 context (sites, buildings) is contractor B's to read; its own rules are tested elsewhere
             query = {"project_id": str(params["project_id"])} if method == "GET" else None
-            r = await world.client.request(
-                method, url, headers=world.headers(who), params=query, json={} if method != "GET" else None
-            )
+            body = {} if method != "GET" else None
+
+            async def call(target: str, who: str = who, query: Any = query, body: Any = body) -> Any:
+                return await world.client.request(method, target, headers=world.headers(who), params=query, json=body)
+
+            r = await call(url)
             checked += 1
-            assert r.status_code != 500, (who, method, path, r.text)
+            where = (who, method, path, r.status_code, r.text[:300])
+            assert r.status_code < 500, where
+            assert r.status_code != 401, (*where, "the sweeper was signed out")
             if names:
-                assert not 200 <= r.status_code < 300, (who, method, path, r.status_code, r.text[:300])
+                missing = await call(missing_url)
+                assert 400 <= r.status_code < 500, where
+                assert (r.status_code, _problem_type(r)) == (missing.status_code, _problem_type(missing)), (
+                    *where,
+                    "answers differently from a record that does not exist:",
+                    missing.status_code,
+                    missing.text[:300],
+                )
+            elif method == "GET" and r.status_code != 200:
+                # a list or summary of P1 for someone who may not list it: as if P1 did not exist,
+                # or refused for what the request lacks before any record is looked at
+                assert r.status_code in (403, 404) or _problem_type(r) == VALIDATION, where
+            elif method != "GET":
+                assert 400 <= r.status_code < 500, where
             # a problem's `instance` and `detail` echo the ids the caller itself sent
             sent = {str(params[n]) for n in names}
             answer = r.text.replace(url, "")
             leaked = [s for s in secret - sent if s in answer]
-            assert r.status_code != 401, (who, method, path, "the sweeper was signed out")
             assert not leaked, (who, method, path, leaked)
     assert checked > 30

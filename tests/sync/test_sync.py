@@ -32,9 +32,9 @@ async def test_contractor_gets_only_its_own_records(world: World, tablets: Table
     await a.sync()
     assert set(a.rows("work_item")) == {str(world.id_of("work_a"))}
     assert set(a.rows("site")) == {str(world.id_of("site1"))}, "context comes along"
-    assert set(a.rows("membership")) == {m for m in a.rows("membership")}
-    members = a.rows("membership").values()
-    assert {m["user"] for m in members} == {str(world.users["contractor_a"].id)}
+    # of the project's eight memberships, only its own: the other contractor's and the office's stay away
+    members = list(a.rows("membership").values())
+    assert [m["user"] for m in members] == [str(world.users["contractor_a"].id)]
 
 
 async def test_paging_gives_the_same_result(world: World, tablets: Tablets) -> None:
@@ -298,9 +298,14 @@ async def test_fifty_tablets_at_once(world: World, tablets: Tablets) -> None:
     assert all(s in ("applied", "conflict_recorded") for s in statuses)
     final = (await world.get("owner", f"/api/v1/sites/{world.id_of('site1')}")).json()
     assert all(c.row("site", str(world.id_of("site1")))["version"] == final["version"] for c in clients)
-    rows = await db.raw("SELECT COUNT(*) AS n FROM sync_mutation")
+    devices = [c.device_id for c in clients]
+    rows = await db.raw(
+        "SELECT COUNT(*) AS n FROM sync_mutation m JOIN sync_device d ON d.id = m.device"
+        f" WHERE d.device_id IN ({', '.join('{}' for _ in devices)})",
+        *devices,
+    )
     assert rows[0]["n"] == 50, "each mutation stored exactly once"
-    conflicts = await db.raw("SELECT COUNT(*) AS n FROM sync_conflict")
+    conflicts = await db.raw("SELECT COUNT(*) AS n FROM sync_conflict WHERE project = {}", world.id_of("p1"))
     assert conflicts[0]["n"] == statuses.count("conflict_recorded")
 
 
@@ -358,11 +363,14 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
     assert set(written) <= seen, f"skipped {len(set(written) - seen)} of {len(written)}"
 
 
-async def test_simulation_converges(app) -> None:  # type: ignore[no-untyped-def]
+async def test_simulation_converges(app, seeded: int) -> None:  # type: ignore[no-untyped-def]
     from inspection.settings import get_settings
     from inspection.sync.simulate import run_simulation
 
-    report = await run_simulation(app, get_settings(), tablets=8, seconds=3, offline_share=0.4)
-    assert report.mutations_made > 20
+    # a number of rounds, not of seconds: the same work however busy the machine is
+    report = await run_simulation(
+        app, get_settings(), tablets=8, seconds=0, offline_share=0.4, rounds=6, tag="test", seed=seeded
+    )
+    assert report.mutations_made >= 8 * 6
     assert report.applied + report.noop + report.conflicts_recorded + report.rejected == report.mutations_made
     assert (report.lost, report.doubled, report.not_converged, report.problems) == (0, 0, 0, [])
