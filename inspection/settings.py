@@ -108,6 +108,11 @@ class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     render_threads: int = 2
 
 
+class TabletSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # the built tablet app (`make tablet`), served at /tablet/; relative to the project folder
+    dist_dir: str = "tablet/dist"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -121,6 +126,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     smtp: SmtpSettings = SmtpSettings()
     warranty: WarrantySettings = WarrantySettings()
     reports: ReportsSettings = ReportsSettings()
+    tablet: TabletSettings = TabletSettings()
 
     @property
     def is_dev(self) -> bool:
