@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
+.PHONY: run test deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres migrate demo clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -15,7 +15,25 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 
 deps: $(STAMP)
 
-run: $(STAMP)
+# The tablet app (tablet/): npm ci when the lockfile changes, then esbuild into tablet/dist, which
+# the server serves at /tablet/. Node 18 or later (scripts/install-system-deps.sh installs Debian's).
+TABLET_SOURCES := $(shell find tablet/src tablet/public -type f 2>/dev/null) tablet/build.mjs tablet/package.json
+TABLET_MODULES := tablet/node_modules/.package-lock.json
+
+$(TABLET_MODULES): tablet/package-lock.json | $(STAMP)
+	cd tablet && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tablet/dist/index.html: $(TABLET_MODULES) $(TABLET_SOURCES)
+	cd tablet && node build.mjs
+
+tablet: tablet/dist/index.html
+
+# The app's logic with Node's own test runner (outbox, pages and cursors, merge, EXIF, checks).
+test-tablet: $(TABLET_MODULES)
+	cd tablet && node --test test/*.test.mjs
+
+run: $(STAMP) tablet
 	$(BIN)/siteinspect migrate
 	$(BIN)/siteinspect demo
 	$(BIN)/siteinspect serve
@@ -31,13 +49,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
 	$(BIN)/mypy inspection api
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) tablet
 	env -u SITEINSPECT_DATABASE_URL $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) tablet
 	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
 
-test: lint test-sqlite test-postgres
+test: lint test-tablet test-sqlite test-postgres
 
 # The API fuzz test of `make test` with many more examples per operation; not part of `make test`.
 FUZZ_EXAMPLES ?= 500
@@ -50,4 +68,4 @@ fuzz-postgres: $(STAMP)
 	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh $(FUZZ)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var tablet/node_modules tablet/dist

@@ -1,7 +1,7 @@
 // The tablet's local database (IndexedDB through idb): each user's copy of their sync buckets,
 // their outbox, their photos, and small per-user settings. Everything is keyed by user first, so
 // several people on one tablet never see each other's data or outbox.
-import { openDB } from 'idb';
+import { openDB, unwrap } from 'idb';
 
 export const DB_NAME = 'siteinspect-tablet';
 export const DB_VERSION = 1;
@@ -125,32 +125,46 @@ export class Store {
    * last page applied, never from a cursor ahead of the rows it stands for. */
   async applyPage(user, page) {
     const tx = this.db.transaction(['rows', 'meta'], 'readwrite', { durability: 'relaxed' });
+    try {
+      return await this.writePage(tx, user, page);
+    } catch (err) {
+      // nothing of a page that failed half-way may stay: its cursor would skip the rest
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      await tx.done.catch(() => {});
+      throw err;
+    }
+  }
+
+  async writePage(tx, user, page) {
     const rows = tx.objectStore('rows');
     const counts = { upserts: 0, deletes: 0, purged: 0 };
-    const waits = [];
     for (const purge of page.purge || []) {
       if (!purge.project_id) continue;
       const keys = await rows.index('project').getAllKeys([user, String(purge.project_id)]);
-      for (const key of keys) waits.push(rows.delete(key));
+      for (const key of keys) rows.delete(key);
       counts.purged += keys.length;
     }
+    // the bare IndexedDB store: thousands of puts without a promise each; a failing request
+    // aborts the whole transaction, and `tx.done` reports it
+    const raw = unwrap(rows);
     for (const [tbl, change] of Object.entries(page.changes || {})) {
       for (const data of change.upsert || []) {
-        waits.push(
-          rows.put({ user, tbl, id: String(data.id), project: projectOf(tbl, data), ref: refOf(tbl, data), data }),
-        );
+        raw.put({ user, tbl, id: String(data.id), project: projectOf(tbl, data), ref: refOf(tbl, data), data });
         counts.upserts += 1;
       }
       for (const id of change.delete || []) {
-        waits.push(rows.delete([user, tbl, String(id)]));
+        raw.delete([user, tbl, String(id)]);
         counts.deletes += 1;
       }
     }
-    const meta = tx.objectStore('meta');
-    waits.push(meta.put({ user, key: 'cursor', value: page.cursor }));
-    waits.push(meta.put({ user, key: 'server_mutation_seq', value: page.last_mutation_seq ?? 0 }));
-    waits.push(tx.done);
-    await Promise.all(waits);
+    const meta = unwrap(tx.objectStore('meta'));
+    meta.put({ user, key: 'cursor', value: page.cursor });
+    meta.put({ user, key: 'server_mutation_seq', value: page.last_mutation_seq ?? 0 });
+    await tx.done;
     return counts;
   }
 
