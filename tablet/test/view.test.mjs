@@ -56,6 +56,8 @@ test('answers: pending and unconfirmed edits lie over the server row, refused on
   // an answer never seen by the server
   view = answersView([], [entry(4, 'answer.set@1', { item_code: 'N1', set: { checked: 10, passed: 9 }, photos: [] })]);
   assert.deepEqual([view.N1.checked, view.N1.passed, view.N1.version], [10, 9, null]);
+  // the base of the next change is what the server will hold after this one: an empty note
+  assert.deepEqual([view.N1.note, view.N1.flagged], ['', false]);
 });
 
 test('a photo the server refused stays on its item, out of what is sent', () => {
@@ -71,14 +73,21 @@ test('stillPending follows the version the server answered with', () => {
   assert.equal(stillPending({ status: 'rejected', result: {} }, null), false);
 });
 
-test('an answer.set sends only the fields that changed, with the base the inspector saw', () => {
+test('an answer.set sends the whole finding when it changed, a note only when it did', () => {
   const shown = answerFields({ value: 'pass', note: '抽查10处', measured: '[1.5, 2]', unit: 'mm', deduction: null });
   assert.deepEqual(shown.measured, [1.5, 2]);
-  const { set, base } = answerChange(shown, { value: 'fail', deduction: null, note: '抽查10处' });
-  assert.deepEqual(set, { value: 'fail' });
-  assert.deepEqual(base, { value: 'pass' });
+  const clear = { value: null, deduction: null, measured: null, unit: null, checked: null, passed: null };
+  let change = answerChange(shown, { ...clear, value: 'fail', note: '抽查10处' });
+  assert.deepEqual(change.set, { ...clear, value: 'fail' });
+  assert.deepEqual(change.base, { ...clear, value: 'pass', measured: [1.5, 2], unit: 'mm' });
+  // the note alone: the finding is left to the server's merge
+  change = answerChange(shown, { note: '抽查12处' });
+  assert.deepEqual(change, { set: { note: '抽查12处' }, base: { note: '抽查10处' } });
+  // nothing changed: nothing to send
+  assert.deepEqual(answerChange(shown, { value: 'pass', note: '抽查10处' }).set, {});
   // the server's terms: empty value and unit are null, measured a list or null
   assert.deepEqual(answerFields({ value: '', unit: '', measured: '' }).value, null);
   assert.equal(answerFields({ value: '', unit: '', measured: '' }).measured, null);
-  assert.deepEqual(answerChange(null, { value: 'na', deduction: null }).set, { value: 'na' });
+  // a count goes up with both figures
+  assert.deepEqual(answerChange(null, { ...clear, checked: 10, passed: 9 }).set, { ...clear, checked: 10, passed: 9 });
 });

@@ -3,7 +3,7 @@
 import { Api, AuthLost, HttpError, Offline, deviceNow } from './api.js';
 import { deviceIdNew, uuidv4, uuidv7 } from './ids.js';
 import { Syncer, UpgradeRequired } from './sync.js';
-import { answerChange } from './view.js';
+import { answerChange, answersView } from './view.js';
 
 const SYNC_INTERVAL_MS = 60_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
@@ -256,22 +256,38 @@ export class Tablet {
     return id;
   }
 
-  /** An answer as the inspector now wants it (`wanted`: the answer's fields), against what the
-   * screen showed (`shown`), plus photos newly taken for it. */
-  async setAnswer(inspectionId, itemCode, shown, wanted, newPhotos = []) {
-    let { set, base } = answerChange(shown, wanted);
-    if (!Object.keys(set).length) {
-      if (!newPhotos.length) return null;
-      // a photo alone: the command needs a field; the note as it is changes nothing on the server
-      set = { note: shown ? shown.note ?? '' : '' };
-      base = { note: set.note };
-    }
-    return this.enqueue(
-      'answer.set@1',
-      inspectionId,
-      { item_code: itemCode, set, photos: newPhotos },
-      { baseVersion: shown && shown.version != null ? shown.version : null, baseValues: base },
+  /** The answer to one item as this tablet shows it now: the server's row with this user's
+   * changes not yet reflected laid over it, read afresh from the store. */
+  async currentAnswer(inspectionId, itemCode) {
+    const entries = await this.store.outboxFor(this.user, inspectionId);
+    const rows = (await this.store.rowsByRef(this.user, 'inspection_answer', inspectionId)).filter(
+      (r) => r.item_code === itemCode,
     );
+    return answersView(rows, entries)[itemCode] || null;
+  }
+
+  /** An answer as the inspector now wants it (`wanted`: the answer's fields), plus photos newly
+   * taken for it. Changes are made one at a time, each against the answer as it stands after the
+   * one before (a note typed and a photo taken a moment later must not undo each other). */
+  setAnswer(inspectionId, itemCode, wanted, newPhotos = []) {
+    const run = async () => {
+      const shown = await this.currentAnswer(inspectionId, itemCode);
+      let { set, base } = answerChange(shown, wanted);
+      if (!Object.keys(set).length) {
+        if (!newPhotos.length) return null;
+        // a photo alone: the command needs a field; the note as it stands changes nothing
+        set = { note: shown ? shown.note ?? '' : '' };
+        base = { note: set.note };
+      }
+      return this.enqueue(
+        'answer.set@1',
+        inspectionId,
+        { item_code: itemCode, set, photos: newPhotos },
+        { baseVersion: shown && shown.version != null ? shown.version : null, baseValues: base },
+      );
+    };
+    this.answering = (this.answering || Promise.resolve()).then(run, run);
+    return this.answering;
   }
 
   async keepPhoto(photo, { project, owner = '', item = '' }) {

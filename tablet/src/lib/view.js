@@ -97,23 +97,39 @@ export function answersView(serverAnswers, entries, linkedPhotos = {}) {
     const photos = [...base.photos];
     for (const sha of m.args.photos || []) if (!photos.includes(sha)) photos.push(sha);
     for (const sha of e.refusedPhotos || []) if (!photos.includes(sha)) photos.push(sha);
-    byCode[code] = { ...base, ...m.args.set, photos, pending: true, at: m.device_ts };
+    const merged = { ...base, ...m.args.set, photos, pending: true, at: m.device_ts };
+    // as the server stores a new answer: no note is an empty one, no flag is false
+    if (merged.note == null) merged.note = '';
+    if (merged.flagged == null) merged.flagged = false;
+    byCode[code] = merged;
   }
   return byCode;
 }
 
-/** The fields a new answer.set sends and the base it was made on: only what changed from what the
- * user saw, so the server's three-way merge keeps another tablet's edit of another field. */
+// The fields that together make an item's finding; the note and the flag stand on their own.
+const FINDING = ['value', 'deduction', 'measured', 'unit', 'checked', 'passed', 'text'];
+
+/** What a new answer.set sends and the base it was made on. The finding goes whole (a count is
+ * its points checked and passed together, so every mutation is an answer the server can check on
+ * its own); note and flag only when they changed, so the server's three-way merge keeps another
+ * tablet's note while this one changes the finding. */
 export function answerChange(shown, wanted) {
   const set = {};
   const base = {};
-  for (const k of ANSWER_FIELDS) {
-    if (!(k in wanted)) continue;
-    const before = shown ? shown[k] ?? null : null;
-    const after = wanted[k] ?? null;
-    if (JSON.stringify(before) === JSON.stringify(after)) continue;
-    set[k] = after;
-    base[k] = before;
+  const before = (k) => (shown ? shown[k] ?? null : null);
+  const same = (k) => JSON.stringify(before(k)) === JSON.stringify(wanted[k] ?? null);
+  const finding = FINDING.filter((k) => k in wanted);
+  if (finding.some((k) => !same(k))) {
+    for (const k of finding) {
+      set[k] = wanted[k] ?? null;
+      base[k] = before(k);
+    }
+  }
+  for (const k of ['note', 'flagged']) {
+    if (k in wanted && !same(k)) {
+      set[k] = wanted[k] ?? null;
+      base[k] = before(k);
+    }
   }
   return { set, base };
 }

@@ -162,6 +162,18 @@ function parseNumbers(text) {
   return values.some((v) => Number.isNaN(v)) ? null : values;
 }
 
+/** A text or number input that keeps what the inspector is typing: the stored answer (which
+ * catches up a moment after each change) only replaces the value when the field is not in use. */
+function Field({ value, onCommit, inputRef, ...props }) {
+  const own = useRef(null);
+  const ref = inputRef || own;
+  useEffect(() => {
+    const el = ref.current;
+    if (el && document.activeElement !== el) el.value = value ?? '';
+  }, [value]);
+  return <input ref={ref} defaultValue={value ?? ''} onChange={(e) => onCommit(e.currentTarget.value)} {...props} />;
+}
+
 const CLEAR = { value: null, deduction: null, measured: null, unit: null, checked: null, passed: null };
 
 function Choice({ current, value, label, onPick, testid }) {
@@ -181,17 +193,18 @@ function Choice({ current, value, label, onPick, testid }) {
 function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPhoto }) {
   const a = answer || {};
   const cameraRef = useRef(null);
-  const [measured, setMeasured] = useState((a.measured || []).join('、'));
   const [measureError, setMeasureError] = useState('');
-  useEffect(() => setMeasured((a.measured || []).join('、')), [JSON.stringify(a.measured)]);
+  const checkedRef = useRef(null);
+  const passedRef = useRef(null);
   const na = a.value === 'na';
   const pick = (value) => onAnswer({ ...CLEAR, value });
   const answered = isAnswered(item, a);
   const failed = looksFailed(item, a);
+  const lo = item.tolerance_min;
+  const hi = item.tolerance_max;
+  const bounds = lo != null && hi != null ? `${lo} ~ ${hi}` : lo != null ? `不小于 ${lo}` : `不大于 ${hi}`;
   const tolerance =
-    item.answer === 'measured'
-      ? `允许${item.measure === 'value' ? '范围' : '偏差'} ${item.tolerance_min ?? '—'} ~ ${item.tolerance_max ?? '—'} ${item.unit}`
-      : '';
+    item.answer === 'measured' ? `允许${item.measure === 'value' ? '范围' : '偏差'} ${bounds} ${item.unit}` : '';
   return (
     <li
       class={`item ${answered ? 'answered' : ''} ${failed ? 'failed' : ''}`}
@@ -234,7 +247,7 @@ function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPh
         <div class="choices-row">
           <label class="inline">
             扣分（0–{item.points}）
-            <input
+            <Field
               type="number"
               inputmode="decimal"
               min="0"
@@ -243,9 +256,9 @@ function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPh
               data-testid="deduction"
               disabled={!editable || na}
               value={na ? '' : fmtNumber(a.deduction)}
-              onChange={(e) => {
-                const v = Number(e.currentTarget.value);
-                if (e.currentTarget.value === '' || Number.isNaN(v)) return;
+              onCommit={(text) => {
+                const v = Number(text);
+                if (text === '' || Number.isNaN(v)) return;
                 onAnswer({ ...CLEAR, deduction: Math.min(item.points, Math.max(0, v)) });
               }}
             />
@@ -274,14 +287,13 @@ function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPh
         <div class="choices-row">
           <label class="inline grow">
             实测值（{item.unit}，多个值用顿号或空格分隔）
-            <input
+            <Field
               inputmode="decimal"
               data-testid="measured"
               disabled={!editable || na}
-              value={na ? '' : measured}
-              onInput={(e) => setMeasured(e.currentTarget.value)}
-              onChange={(e) => {
-                const values = parseNumbers(e.currentTarget.value);
+              value={na ? '' : (a.measured || []).join('、')}
+              onCommit={(text) => {
+                const values = parseNumbers(text);
                 if (!values || !values.length) {
                   setMeasureError('请填写数字');
                   return;
@@ -298,22 +310,27 @@ function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPh
       )}
       {item.answer === 'count' && (
         <div class="choices-row">
-          {['checked', 'passed'].map((field) => (
+          {[
+            ['checked', '抽查处数', checkedRef],
+            ['passed', '合格处数', passedRef],
+          ].map(([field, label, ref]) => (
             <label class="inline" key={field}>
-              {field === 'checked' ? '抽查处数' : '合格处数'}
-              <input
+              {label}
+              <Field
                 type="number"
                 inputmode="numeric"
                 min="0"
                 step="1"
+                inputRef={ref}
                 data-testid={`count-${field}`}
                 disabled={!editable || na}
                 value={na ? '' : fmtNumber(a[field])}
-                onChange={(e) => {
-                  const v = parseInt(e.currentTarget.value, 10);
-                  if (Number.isNaN(v)) return;
-                  const next = { checked: a.checked ?? null, passed: a.passed ?? null, [field]: v };
-                  onAnswer({ ...CLEAR, ...next });
+                onCommit={() => {
+                  // a count is both figures as typed on this screen; half of one is not an answer
+                  const checked = parseInt(checkedRef.current.value, 10);
+                  const passed = parseInt(passedRef.current.value, 10);
+                  if (Number.isNaN(checked) || Number.isNaN(passed)) return;
+                  onAnswer({ ...CLEAR, checked, passed });
                 }}
               />
             </label>
@@ -332,11 +349,11 @@ function Item({ item, answer, editable, onAnswer, onPhotos, refusedHere, needsPh
       {answered && (
         <label class="note">
           备注
-          <input
+          <Field
             data-testid="note"
             disabled={!editable}
             value={a.note || ''}
-            onChange={(e) => onAnswer({ note: e.currentTarget.value })}
+            onCommit={(text) => onAnswer({ note: text })}
           />
         </label>
       )}
@@ -492,7 +509,7 @@ export function InspectionScreen({ id }) {
   const problems = submitProblems(template, answers, { signature: editable ? signature : true, usable });
 
   async function answer(code, wanted) {
-    await tablet.setAnswer(id, code, answers[code], wanted);
+    await tablet.setAnswer(id, code, wanted);
   }
   async function addPhotos(code, files) {
     const gps = tablet.lastPosition;
@@ -502,7 +519,7 @@ export function InspectionScreen({ id }) {
       await tablet.keepPhoto(photo, { project: inspection.project, owner: id, item: code });
       shas.push(photo.sha256);
     }
-    await tablet.setAnswer(id, code, answers[code], {}, shas);
+    await tablet.setAnswer(id, code, {}, shas);
   }
   async function submit() {
     setSubmitting(true);

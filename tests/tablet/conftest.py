@@ -1,0 +1,195 @@
+"""The tablet's browser tests' server and browser: a real uvicorn process on 127.0.0.1 with its own
+database (migrated and seeded before it starts) serving a copy of the built app (`make tablet`),
+and Debian's Chromium driven by Playwright, with a fresh or a kept profile per tablet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Page, Playwright, async_playwright, expect
+
+from inspection.devserver import DevServer
+from tests.factories import PASSWORD
+from tests.portal.conftest import CHROMIUM, _admin_sql, _server_database
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "tablet" / "dist"
+ENGINE = "sqlite" if os.environ["SITEINSPECT_DATABASE_URL"].startswith("sqlite") else "postgres"
+SCREENSHOTS = Path(os.environ.get("SITEINSPECT_SCREENSHOTS") or ROOT / "var" / "screenshots" / ENGINE) / "tablet"
+TABLET = {"width": 1280, "height": 800}
+TABLET_SMALL = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+# Short-lived access tokens, so the tests see tokens expire and refresh (30 s is the lowest allowed)
+ACCESS_TTL_S = 30
+
+
+@dataclass
+class TabletServer:
+    url: str
+    data: dict[str, Any]
+    dist: Path
+    log: Path
+    tmp: Path
+    profiles: list[Path] = field(default_factory=list)
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=30)
+
+    async def login(self, username: str, device_id: str) -> dict[str, str]:
+        async with self.api() as http:
+            r = await http.post(
+                "/api/v1/auth/login", json={"username": username, "password": PASSWORD, "device_id": device_id}
+            )
+            assert r.status_code == 200, r.text
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture(scope="session")
+def tablet_server() -> Iterator[TabletServer]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run scripts/install-system-deps.sh (Debian package chromium)")
+    if not (DIST / "index.html").exists():
+        pytest.fail("the tablet app is not built: run `make tablet` (npm ci and esbuild in tablet/)")
+    tmp = Path(tempfile.mkdtemp(prefix="siteinspect-tablet-"))
+    dist = tmp / "dist"
+    shutil.copytree(DIST, dist)
+    url, pg_name = _server_database(tmp)
+    env = {
+        "SITEINSPECT_DATABASE_URL": url,
+        "SITEINSPECT_STORAGE_DISK_ROOT": str(tmp / "evidence"),
+        "SITEINSPECT_LOGGING_FORMAT": "text",
+        "SITEINSPECT_TABLET_DIST_DIR": str(dist),
+        "SITEINSPECT_SECURITY_ACCESS_TOKEN_TTL_S": str(ACCESS_TTL_S),
+        "SITEINSPECT_SECURITY_LOGIN_MAX_FAILURES": "1000",
+    }
+    server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
+    python = sys.executable
+    subprocess.run(
+        [python, "-m", "inspection.cli", "migrate"], env=server.env, cwd=ROOT, check=True, capture_output=True
+    )
+    seeded = subprocess.run(
+        [python, "-m", "tests.tablet.seed"], env=server.env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    data = json.loads(seeded.stdout.strip().splitlines()[-1])
+    try:
+        server.start()
+        yield TabletServer(url=server.url, data=data, dist=dist, log=tmp / "server.log", tmp=tmp)
+    finally:
+        server.stop()
+        if pg_name:
+            asyncio.run(_admin_sql(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{pg_name}"'))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+async def pw() -> AsyncIterator[Playwright]:
+    async with async_playwright() as p:
+        yield p
+
+
+class Tablets:
+    """Tablets for one test: each a Chromium profile of its own that survives closing the browser."""
+
+    def __init__(self, pw: Playwright, server: TabletServer, tmp: Path) -> None:
+        self.pw = pw
+        self.server = server
+        self.tmp = tmp
+        self.open: list[BrowserContext] = []
+
+    def profile(self, name: str) -> Path:
+        return self.tmp / f"profile-{name}"
+
+    async def launch(self, name: str, viewport: dict[str, int] = TABLET, **kw: Any) -> BrowserContext:
+        ctx = await self.pw.chromium.launch_persistent_context(
+            str(self.profile(name)),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox"],
+            base_url=self.server.url,
+            viewport=viewport,  # type: ignore[arg-type]
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            has_touch=True,
+            **kw,
+        )
+        ctx.set_default_timeout(15_000)
+        self.open.append(ctx)
+        return ctx
+
+    async def close(self, ctx: BrowserContext) -> None:
+        await ctx.close()
+        self.open.remove(ctx)
+
+    async def close_all(self) -> None:
+        for ctx in list(self.open):
+            await ctx.close()
+        self.open.clear()
+
+
+@pytest.fixture
+async def tablets(pw: Playwright, tablet_server: TabletServer, tmp_path: Path) -> AsyncIterator[Tablets]:
+    t = Tablets(pw, tablet_server, tmp_path)
+    yield t
+    await t.close_all()
+
+
+async def open_app(ctx: BrowserContext) -> Page:
+    page = ctx.pages[0] if ctx.pages else await ctx.new_page()
+    await page.goto("/tablet/")
+    return page
+
+
+async def sign_in(page: Page, username: str) -> None:
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.get_by_test_id("statusbar")).to_be_visible()
+
+
+async def synced(page: Page, timeout: float = 30_000) -> None:
+    """Sync now and wait until it is done with nothing left to send."""
+    await wait_sync(page, timeout)
+    await page.evaluate("() => siteinspect.tablet.syncNow()")
+    await wait_sync(page, timeout)
+
+
+async def wait_sync(page: Page, timeout: float = 30_000) -> None:
+    await page.wait_for_function(
+        "() => siteinspect.tablet.user && !siteinspect.tablet.status.syncing && !siteinspect.tablet.running",
+        timeout=timeout,
+    )
+
+
+async def outbox(page: Page) -> list[dict[str, Any]]:
+    return await page.evaluate(  # type: ignore[no-any-return]
+        "() => siteinspect.store.outbox(siteinspect.tablet.user)"
+    )
+
+
+async def shot(page: Page, name: str) -> None:
+    """The screen as it is now at tablet and phone width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    was = page.viewport_size
+    for size in (TABLET, PHONE):
+        await page.set_viewport_size(size)  # type: ignore[arg-type]
+        await page.evaluate("window.scrollTo(0, 0)")  # sticky bars stay at the top of a full-page shot
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}.png"), full_page=True)
+    if was:
+        await page.set_viewport_size(was)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"tablet screenshots: {SCREENSHOTS}")
