@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,13 +112,15 @@ class Tablets:
     def profile(self, name: str) -> Path:
         return self.tmp / f"profile-{name}"
 
-    async def launch(self, name: str, viewport: dict[str, int] = TABLET, **kw: Any) -> BrowserContext:
+    async def launch(
+        self, name: str, viewport: dict[str, int] = TABLET, base_url: str | None = None, **kw: Any
+    ) -> BrowserContext:
         ctx = await self.pw.chromium.launch_persistent_context(
             str(self.profile(name)),
             executable_path=CHROMIUM,
             headless=True,
             args=["--no-sandbox"],
-            base_url=self.server.url,
+            base_url=base_url or self.server.url,
             viewport=viewport,  # type: ignore[arg-type]
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
@@ -188,6 +191,74 @@ async def shot(page: Page, name: str) -> None:
         await page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}.png"), full_page=True)
     if was:
         await page.set_viewport_size(was)
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 in front of the server that can cut the connection half-way through
+    the body of photo uploads (PUT /api/v1/evidence/…): the server gets part of the photo and then
+    nothing, the tablet gets a reset connection, as when the signal drops mid-upload."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = upstream.rsplit(":", 1)
+        self.upstream_port = int(parts[1])
+        self.cuts = 0
+        self.cut_done = 0
+        self.server: asyncio.base_events.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> CuttingProxy:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+
+        async def answers() -> None:
+            try:
+                while chunk := await up_reader.read(65536):
+                    writer.write(chunk)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        back = asyncio.create_task(answers())
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                found = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                length = int(found.group(1)) if found else 0
+                upload = head.startswith(b"PUT ") and b" /api/v1/evidence/" in head.split(b"\r\n", 1)[0]
+                if upload and self.cuts > 0:
+                    self.cuts -= 1
+                    self.cut_done += 1
+                    up_writer.write(head + await reader.readexactly(length // 2))
+                    await up_writer.drain()
+                    break
+                up_writer.write(head)
+                while length > 0:
+                    chunk = await reader.read(min(length, 65536))
+                    if not chunk:
+                        raise ConnectionError("the browser closed the connection")
+                    up_writer.write(chunk)
+                    length -= len(chunk)
+                await up_writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
+            pass
+        finally:
+            up_writer.close()
+            writer.close()
+            back.cancel()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -248,8 +248,15 @@ export class Syncer {
     const materials = await this.api.json('GET', '/api/v1/samples/materials');
     await this.store.setMeta(this.user, 'materials', materials);
     for (const id of projectIds) {
-      const r = await this.api.request('GET', `/api/v1/projects/${id}/members`);
-      if (r.ok) await this.store.setMeta(this.user, `members:${id}`, await r.json());
+      const members = [];
+      for (let offset = 0; ; offset += 100) {
+        const r = await this.api.request('GET', `/api/v1/projects/${id}/members?limit=100&offset=${offset}`);
+        if (!r.ok) break;
+        const page = await r.json();
+        members.push(...page.items);
+        if (page.items.length < 100) break;
+      }
+      await this.store.setMeta(this.user, `members:${id}`, members);
     }
     await this.store.setMeta(this.user, 'reference_at', Date.now());
   }

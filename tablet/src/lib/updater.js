@@ -10,13 +10,14 @@ export class Updater {
 
   async register() {
     if (!('serviceWorker' in navigator)) return;
-    const hadController = !!navigator.serviceWorker.controller;
+    let controller = navigator.serviceWorker.controller;
     navigator.serviceWorker.addEventListener('controllerchange', () => {
-      // the first install takes control without a reload; later versions reload into themselves
-      if (hadController && !this.reloading) {
+      // the first install takes control without a reload; a new version reloads into itself
+      if (controller && !this.reloading) {
         this.reloading = true;
         location.reload();
       }
+      controller = navigator.serviceWorker.controller;
     });
     try {
       this.registration = await navigator.serviceWorker.register('./sw.js', { scope: './' });
