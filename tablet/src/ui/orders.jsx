@@ -6,6 +6,7 @@ import { stillPending } from '../lib/view.js';
 import { Back, Empty, ORDER_KINDS, ORDER_STATES, addDays, day, dt, refusalText, useApp, useLive } from './common.jsx';
 import { Photo } from './photo.jsx';
 
+const REVIEWS = { accepted: '通过', rejected: '退回' };
 const MOVES = { 'order.issue@1': 'issued', 'order.accept@1': 'closed', 'order.reject@1': 'rejected' };
 
 /** An order with this user's commands not yet reflected by the server laid over its state. */
@@ -170,7 +171,11 @@ export function OrderScreen({ id }) {
             {r.device_responded_at ? `（现场 ${dt(r.device_responded_at)}）` : ''}
           </h3>
           <p class="description">{r.text}</p>
-          {r.review && <p class="muted">复查：{r.review === 'accepted' ? '通过' : '退回'} {r.review_note}</p>}
+          {REVIEWS[r.review] && (
+            <p class="muted">
+              复查：{REVIEWS[r.review]} {r.review_note}
+            </p>
+          )}
         </section>
       ))}
       {mine && !order.waiting && order.status === 'draft' && (
