@@ -114,7 +114,11 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-const gz = (p) => gzipSync(readFileSync(join(dist, p)), { level: 9 }).length;
+// gzipped copies beside the scripts and styles: the server sends them to browsers that accept gzip
+for (const path of files(dist).filter((p) => /\.(js|css|html|webmanifest|svg)$/.test(p))) {
+  writeFileSync(path + '.gz', gzipSync(readFileSync(path), { level: 9 }));
+}
+const gz = (p) => readFileSync(join(dist, p + '.gz')).length;
 const sizes = { js: gz(js), css: gz(css), sw: gz('sw.js') };
 const total = sizes.js + sizes.css;
 console.log(

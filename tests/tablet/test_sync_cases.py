@@ -6,6 +6,7 @@ arrives while an inspection is open."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 
 from playwright.async_api import Page, expect
 
@@ -208,7 +209,13 @@ async def test_two_people_on_one_tablet_never_see_each_others_work(
 
 async def test_a_new_version_waits_until_no_inspection_is_open(tablets: Tablets, tablet_server: TabletServer) -> None:
     dist = tablet_server.dist
-    originals = {name: (dist / name).read_bytes() for name in ("sw.js", "index.html")}
+    names = ("sw.js", "sw.js.gz", "index.html", "index.html.gz")
+    originals = {name: (dist / name).read_bytes() for name in names}
+
+    def publish(name: str, body: bytes) -> None:  # the file and the gzipped copy the server prefers
+        (dist / name).write_bytes(body)
+        (dist / f"{name}.gz").write_bytes(gzip.compress(body))
+
     ctx = await tablets.launch("update")
     page = await open_app(ctx)
     await sign_in(page, "inspector")
@@ -220,8 +227,8 @@ async def test_a_new_version_waits_until_no_inspection_is_open(tablets: Tablets,
     await page.evaluate("window.__still_the_same_page = true")
     try:
         # a new build on the server
-        (dist / "index.html").write_bytes(originals["index.html"].replace(first.encode(), b"next-build"))
-        (dist / "sw.js").write_bytes(originals["sw.js"] + b"\n// next-build\n")
+        publish("index.html", originals["index.html"].replace(first.encode(), b"next-build"))
+        publish("sw.js", originals["sw.js"] + b"\n// next-build\n")
         await page.evaluate("() => siteinspect.updater.check()")
         await expect(page.get_by_test_id("update-ready")).to_be_visible()
         await shot(page, "update-waiting")
