@@ -10,10 +10,14 @@ from inspection.checklists.templates import TEMPLATE_DIR, load_file
 FIXTURE = Path(__file__).resolve().parents[2] / "tablet" / "test" / "fixtures" / "roof-template.json"
 
 
+def current() -> str:
+    return load_file(TEMPLATE_DIR / "gb50300-roof-waterproofing.toml").content_json()
+
+
 def test_the_tablets_template_fixture_is_current() -> None:
-    current = load_file(TEMPLATE_DIR / "gb50300-roof-waterproofing.toml").content_json()
-    assert FIXTURE.read_text(encoding="utf-8") == current, (
-        "regenerate it: .venv/bin/python -c \\"from inspection.checklists.templates import load_file, TEMPLATE_DIR; "
-        "print(load_file(TEMPLATE_DIR / 'gb50300-roof-waterproofing.toml').content_json(), end='')\\" "
-        "> tablet/test/fixtures/roof-template.json"
-    )
+    # to refresh it: .venv/bin/python -m tests.tablet.test_fixtures
+    assert FIXTURE.read_text(encoding="utf-8") == current()
+
+
+if __name__ == "__main__":
+    FIXTURE.write_text(current(), encoding="utf-8")
