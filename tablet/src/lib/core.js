@@ -466,8 +466,11 @@ export class Tablet {
     const photos = await s.uploadPhotos();
     await this.refreshCounts();
     let report = null;
+    const pullStarted = performance.now();
     try {
       report = await s.pull((progress) => this.setStatus({ progress }));
+      // how long the last pull took, for the status screen and bench/tablet.py
+      this.lastPull = { ms: performance.now() - pullStarted, ...report };
       if (this.status.upgrade) {
         await this.store.setMeta(user, 'upgrade_required', false);
         this.setStatus({ upgrade: false });

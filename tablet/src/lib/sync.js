@@ -208,13 +208,16 @@ export class Syncer {
   /** Pull until the server has nothing more. Each page is applied with its cursor in one local
    * transaction; the next page is already being fetched meanwhile. onProgress({received, total}). */
   async pull(onProgress = () => {}) {
-    const report = { pages: 0, upserts: 0, deletes: 0, purged: 0, reset: false };
+    // waitMs: waiting for the server's pages; applyMs: writing them into IndexedDB
+    const report = { pages: 0, upserts: 0, deletes: 0, purged: 0, reset: false, waitMs: 0, applyMs: 0 };
     let cursor = await this.store.meta(this.user, 'cursor');
     let next = this.pullRequest(cursor ?? null, true);
     let total = null;
     let received = 0;
     for (let guard = 0; guard < 100_000; guard += 1) {
+      const waited = performance.now();
       const page = await this.readPage(next);
+      report.waitMs += performance.now() - waited;
       if (page.reset_required) {
         await this.store.resetRows(this.user);
         report.reset = true;
@@ -224,7 +227,9 @@ export class Syncer {
       if (total === null && page.estimate != null) total = page.estimate;
       // fetch the next page while this one is written
       if (page.has_more) next = this.pullRequest(page.cursor, false);
+      const applying = performance.now();
       const counts = await this.store.applyPage(this.user, page);
+      report.applyMs += performance.now() - applying;
       report.pages += 1;
       report.upserts += counts.upserts;
       report.deletes += counts.deletes;
