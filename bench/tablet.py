@@ -106,10 +106,8 @@ async def reference_pull(http: Any, tmp: Path, user: str, name: str, page_limit:
     return {"s": round(seconds, 3), "pages": report.pulled_pages, "rows": report.upserts}
 
 
-async def run(rows: int, items: int) -> dict[str, Any]:
-    import httpx
-    from playwright.async_api import async_playwright
-
+def prepare(rows: int, items: int) -> tuple[Path, str, dict[str, str], dict[str, Any]]:
+    """A fresh database with the bench/sync.py project and a checklist of `items` items."""
     if not (DIST / "index.html").exists():
         raise SystemExit("build the tablet app first: make tablet")
     tmp = Path(tempfile.mkdtemp(prefix="si-bench-tablet-"))
@@ -127,6 +125,14 @@ async def run(rows: int, items: int) -> dict[str, Any]:
         check=True,
         capture_output=True,
     )
+    return tmp, db_url, env, seeded
+
+
+async def run(rows: int, items: int) -> dict[str, Any]:
+    import httpx
+    from playwright.async_api import async_playwright
+
+    tmp, db_url, env, seeded = prepare(rows, items)
     server = DevServer(env).start()
     result: dict[str, Any] = {"engine": "postgres" if db_url.startswith("postgres") else "sqlite", "rows": rows}
     try:
@@ -141,7 +147,11 @@ async def run(rows: int, items: int) -> dict[str, Any]:
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             r = await http.post(
                 "/api/v1/inspections/",
-                json={"project_id": seeded["project"], "site_id": seeded["site"], "template_code": "bench-long-passfail"},
+                json={
+                    "project_id": seeded["project"],
+                    "site_id": seeded["site"],
+                    "template_code": "bench-long-passfail",
+                },
                 headers=headers,
             )
             assert r.status_code == 201, r.text
