@@ -53,6 +53,9 @@ async def test_an_inspection_made_offline_reaches_the_server_scored(
     await shot(page, "site")
     await page.goto(f"/tablet/#/work-item/{data['roof']}")
     await shot(page, "work-item")
+    await page.get_by_role("link", name="对本项新建检查").click()
+    await expect(page.get_by_text(ROOF_TITLE)).to_be_visible()
+    await shot(page, "start-inspection")
     iid = await open_roof_inspection(page, data)
     await expect(page.get_by_role("heading", name=ROOF_TITLE)).to_be_visible()
     await answer_roof(page)
@@ -68,6 +71,14 @@ async def test_an_inspection_made_offline_reaches_the_server_scored(
     )
     await expect(item(page, "M3").get_by_test_id("photo").locator("img")).to_be_visible()
     await expect(item(page, "M3").locator(".camera.needed")).to_have_count(0)
+    # gloved fingers on a roof: every control at least 44 px high
+    small = await page.evaluate(
+        """() => [...document.querySelectorAll('main button, main input:not([type=file]), main select,'
+            + ' main .button, main .row-link, .statusbar button, .nav a')]
+          .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+          .map((e) => e.outerHTML.slice(0, 80))"""
+    )
+    assert small == [], small
     await shot(page, "inspection")
     await sign(page)
     await expect(page.get_by_test_id("problems")).to_have_count(0)
