@@ -47,6 +47,7 @@ from inspection.rectification.service import RectificationService
 from inspection.reports.service import ReportsService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings, get_settings, secret_key
+from inspection.sync.commands import DomainServices
 from inspection.sync.service import SyncService
 from inspection.warranty.service import WarrantyService
 
@@ -57,16 +58,22 @@ class UnmigratedDatabase(RuntimeError):
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     evidence_service = EvidenceService(settings, clock)
+    commanded = DomainServices(
+        projects=ProjectsService(settings, clock),
+        checklists=ChecklistsService(settings, clock),
+        rectification=RectificationService(settings, clock),
+        samples=SamplesService(settings, clock),
+    )
     return Services(
         settings=settings,
         clock=clock,
         auth=Authenticator(settings, secret_key(settings), clock),
-        projects=ProjectsService(settings, clock),
-        sync=SyncService(secret_key(settings), clock),
-        rectification=RectificationService(settings, clock),
-        checklists=ChecklistsService(settings, clock),
+        projects=commanded.projects,
+        sync=SyncService(secret_key(settings), clock, commanded),
+        rectification=commanded.rectification,
+        checklists=commanded.checklists,
         supervision=SupervisionService(clock),
-        samples=SamplesService(settings, clock),
+        samples=commanded.samples,
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
         reports=ReportsService(settings, clock),

@@ -50,11 +50,11 @@ class PullOut(s.Output, kw_only=True):
 
 
 class MutationIn(s.Input, kw_only=True):
-    seq: Annotated[int, msgspec.Meta(ge=1)]
+    seq: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
     id: UUID
     name: MutationName
     entity_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    base_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    base_version: s.Version | None = None
     base_values: dict[str, Any] = {}
     args: dict[str, Any] = {}
     device_ts: datetime | None = None

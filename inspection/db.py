@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from piccolo.engine import engine_finder
+from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
@@ -19,6 +21,26 @@ from inspection.settings import Settings, parse_database_url
 if TYPE_CHECKING:
     from piccolo.engine.postgres import PostgresTransaction
     from piccolo.engine.sqlite import SQLiteTransaction
+
+log = logging.getLogger("siteinspect.db")
+
+
+def _lenient(type_name: str, convert: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def read(value: bytes) -> Any:
+        try:
+            return convert(value)
+        except (ValueError, ArithmeticError):
+            log.error("SQLite holds %.100r in a %s column; read as NULL", value, type_name)
+            return None
+
+    return read
+
+
+# SQLite keeps whatever it is given, even text in an INTEGER column; Piccolo's converters then
+# fail the whole query, and every read of the record's project with it. Such a value (only ever
+# written by hand: every write path checks its types) is read as NULL and logged instead.
+for _name, _convert in piccolo_sqlite.CONVERTERS.items():
+    sqlite3.register_converter(_name, _lenient(_name, _convert))
 
 
 class PooledSQLiteEngine(SQLiteEngine):

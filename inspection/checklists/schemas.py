@@ -15,13 +15,14 @@ Note = Annotated[str, Meta(max_length=2000)]
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
 Photos = Annotated[list[Sha256], Meta(max_length=50)]
-Version = Annotated[int, Meta(ge=0)]
+# a measured value or deviation (mm, %, MPa …): finite and far beyond any real one
+Measured = Annotated[float, Meta(ge=-1e9, le=1e9)]
 
 
 class Gps(Input, kw_only=True):
     lat: Annotated[float, Meta(ge=-90, le=90)]
     lng: Annotated[float, Meta(ge=-180, le=180)]
-    accuracy_m: Annotated[float, Meta(ge=0)] | None = None
+    accuracy_m: Annotated[float, Meta(ge=0, le=100_000)] | None = None
 
 
 # Templates
@@ -58,7 +59,7 @@ class InspectionCreate(Input, kw_only=True):
     supervision_point: Annotated[str, Meta(max_length=80)] = ""
     started_at_device: datetime | None = None
     gps: Gps | None = None
-    lot_size: Annotated[int, Meta(ge=1)] | None = None
+    lot_size: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
     material_batch_ids: Annotated[list[UUID], Meta(max_length=100)] = []
     # the scheduled occurrence (巡检计划) this inspection carries out, fulfilled when it is
     # submitted; without one, submission fulfils the open occurrence it matches (see the service)
@@ -71,11 +72,12 @@ class AnswerIn(Input, kw_only=True):
     # pass | fail | na for pass/fail items; yes | no for yes/no items; na marks a deduction,
     # measured or count item not applicable
     value: Annotated[str, Meta(max_length=10)] | None = None
-    deduction: float | None = None
-    measured: Annotated[list[float], Meta(max_length=500)] | None = None
+    # points deducted (JGJ 59); the scorer caps them at the item's points
+    deduction: Annotated[float, Meta(ge=0, le=1000)] | None = None
+    measured: Annotated[list[Measured], Meta(max_length=500)] | None = None
     unit: Annotated[str, Meta(max_length=20)] | None = None
-    checked: Annotated[int, Meta(ge=0)] | None = None
-    passed: Annotated[int, Meta(ge=0)] | None = None
+    checked: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
+    passed: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
     text: Annotated[str, Meta(max_length=5000)] | None = None
     note: Note = ""
     flagged: bool = False

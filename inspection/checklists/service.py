@@ -379,7 +379,7 @@ class ChecklistsService:
             row = await w.insert(IN, values, inspection_buckets(values))
         return await self.get(actor, row["id"])
 
-    async def _own_draft(self, w: Write, actor: Actor, inspection_id: UUID) -> dict[str, Any]:
+    async def _own_draft(self, actor: Actor, inspection_id: UUID) -> dict[str, Any]:
         row = await IN.select().where(IN.id == inspection_id).first()
         await inspection_access(actor, row, inspection_id)
         assert row is not None
@@ -394,15 +394,30 @@ class ChecklistsService:
         return row  # type: ignore[no-any-return]
 
     async def set_answers(self, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn]) -> s.InspectionDetail:
-        async with write(actor, self.clock) as w:
-            await self.write_answers(w, actor, inspection_id, answers)
+        await self.store_answers(actor, inspection_id, answers)
         return await self.get(actor, inspection_id)
 
-    async def write_answers(
+    async def answer_for_edit(self, actor: Actor, inspection_id: UUID, item_code: str) -> s.AnswerOut | None:
+        """An item's answer as an offline edit merges against it (None: not answered yet), once
+        the actor may change the draft."""
+        await self._own_draft(actor, inspection_id)
+        row = await IA.select().where(IA.id == answer_id(inspection_id, item_code)).first()
+        if row is None:
+            return None
+        photos = await links.linked(ANSWER_TABLE, [row["id"]])
+        return _answer_out(row, photos.get(row["id"], []))
+
+    async def store_answers(
+        self, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn]
+    ) -> list[dict[str, Any]]:
+        """Check every answer first, then store them all in one write: nothing partial."""
+        async with write(actor, self.clock) as w:
+            return await self._write_answers(w, actor, inspection_id, answers)
+
+    async def _write_answers(
         self, w: Write, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn]
     ) -> list[dict[str, Any]]:
-        """Check every answer first, then store them all (inside `w`): nothing partial."""
-        row = await self._own_draft(w, actor, inspection_id)
+        row = await self._own_draft(actor, inspection_id)
         template = catalogue.template_of(await catalogue.get_version(row["template"]))
         checked = [check_answer(template, i, a) for i, a in enumerate(answers)]
         codes = [c.item.code for c in checked]
@@ -444,13 +459,17 @@ class ChecklistsService:
         return stored
 
     async def submit(self, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> s.InspectionDetail:
-        async with write(actor, self.clock) as w:
-            await self.submit_in(w, actor, inspection_id, data)
+        await self.submit_record(actor, inspection_id, data)
         return await self.get(actor, inspection_id)
 
-    async def submit_in(self, w: Write, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> dict[str, Any]:
+    async def submit_record(self, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> dict[str, Any]:
+        """Score and submit the draft in one write; returns the submitted row."""
+        async with write(actor, self.clock) as w:
+            return await self._submit(w, actor, inspection_id, data)
+
+    async def _submit(self, w: Write, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> dict[str, Any]:
         _aware(data.submitted_at_device, "submitted_at_device")
-        row = await self._own_draft(w, actor, inspection_id)
+        row = await self._own_draft(actor, inspection_id)
         template_row = await catalogue.get_version(row["template"])
         template = catalogue.template_of(template_row)
         rows = await IA.select().where((IA.inspection == inspection_id) & IA.deleted.eq(False))

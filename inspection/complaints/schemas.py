@@ -9,7 +9,7 @@ from uuid import UUID
 from msgspec import Meta
 
 from inspection.complaints.rules import CONTACT_MAX, TEXT_MAX, ComplaintState, Topic
-from inspection.projects.schemas import Input, Output, Synced
+from inspection.projects.schemas import Input, Output, Synced, Version
 from inspection.rectification.rules import OrderKind, Severity
 
 
@@ -56,7 +56,7 @@ class ComplaintPage(Output, kw_only=True):
 class ToOrderBody(Input, kw_only=True):
     """Turn the complaint into a rectification order, issued at once to the work's contractor."""
 
-    version: Annotated[int, Meta(ge=0)] | None = None
+    version: Version | None = None
     kind: OrderKind = OrderKind.quality
     severity: Severity = Severity.general
     description: Annotated[str, Meta(min_length=1, max_length=5000)]
@@ -65,7 +65,7 @@ class ToOrderBody(Input, kw_only=True):
 
 
 class DismissBody(Input, kw_only=True):
-    version: Annotated[int, Meta(ge=0)] | None = None
+    version: Version | None = None
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 

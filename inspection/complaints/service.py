@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.complaints import schemas as s
@@ -24,6 +22,7 @@ from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import Role
+from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
 from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, project_bucket, write
@@ -71,7 +70,7 @@ def _out(row: dict[str, Any], photos: list[str], site_name: str = "") -> s.Compl
         site_name=site_name,
         photos=photos,
     )
-    return msgspec.convert(data, s.ComplaintOut, strict=False)
+    return convert_row(data, s.ComplaintOut)
 
 
 async def _office_access(actor: Actor, project_id: UUID) -> ProjectAccess:

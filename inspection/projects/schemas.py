@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
+import msgspec.inspect
 from msgspec import UNSET, Meta, UnsetType
 
 from inspection.projects.rules import OrgKind, ProjectStatus, Role, WorkCategory, WorkItemStatus, WorkType
+
+log = logging.getLogger("siteinspect.records")
+T = TypeVar("T", bound=msgspec.Struct)
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=300)]
@@ -24,11 +30,13 @@ Year = Annotated[int, Meta(ge=1900, le=2100)]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 SmallCount = Annotated[int, Meta(ge=0, le=500)]
 Area = Annotated[float, Meta(ge=0, le=100_000_000)]
-Version = Annotated[int, Meta(ge=0)]
+# a record's version is a change sequence number: a BIGINT in the database
+Version = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Request bodies: unknown fields are an error, not silently dropped."""
+    """Request bodies: unknown fields are an error, not silently dropped. (msgspec bounds ints and
+    floats through `Meta` but cannot bound decimals: the services check their ranges.)"""
 
 
 class Output(msgspec.Struct, kw_only=True):
@@ -40,7 +48,50 @@ def row_to(row: dict[str, Any], out: type[Any], renames: dict[str, str], **extra
     output Struct. Each domain's `from_row` passes its own renames."""
     data = {renames.get(k, k): v for k, v in row.items()}
     data.update(extra)
-    return msgspec.convert(data, out, strict=False)
+    return convert_row(data, out)
+
+
+_EMPTY: dict[type[msgspec.inspect.Type], Any] = {
+    msgspec.inspect.IntType: 0,
+    msgspec.inspect.FloatType: 0.0,
+    msgspec.inspect.StrType: "",
+    msgspec.inspect.BoolType: False,
+    msgspec.inspect.ListType: [],
+    msgspec.inspect.DictType: {},
+}
+
+
+def convert_row(data: dict[str, Any], out: type[T]) -> T:
+    """Stored values as the output Struct `out`. A value the Struct cannot hold (written before a
+    check existed, or by hand in the database) is logged and shown empty, so one bad field does
+    not make every read of its project fail."""
+    for _ in range(len(out.__struct_fields__) + 1):
+        try:
+            return msgspec.convert(data, out, strict=False)
+        except msgspec.ValidationError as exc:
+            message = str(exc)
+            name = message.rpartition("`$.")[2].rstrip("`").split(".")[0].split("[")[0] if "`$." in message else ""
+            if name not in data:
+                raise
+            log.error("%s: stored %s=%.200r does not fit (%s); shown empty", out.__name__, name, data[name], message)
+            data = {**data, name: _empty_of(out, name)}
+    raise AssertionError("unreachable: every field was replaced")
+
+
+def _empty_of(out: type[msgspec.Struct], name: str) -> Any:
+    info = next(f for f in msgspec.structs.fields(out) if f.name == name)
+    if info.default is not msgspec.NODEFAULT:
+        return info.default
+    if info.default_factory is not msgspec.NODEFAULT:
+        return info.default_factory()
+    kind = msgspec.inspect.type_info(info.type)
+    members = kind.types if isinstance(kind, msgspec.inspect.UnionType) else (kind,)
+    if any(isinstance(m, msgspec.inspect.NoneType) for m in members):
+        return None
+    for m in members:
+        if type(m) in _EMPTY:
+            return copy.copy(_EMPTY[type(m)])
+    return None
 
 
 class Synced(Output, kw_only=True):

@@ -40,7 +40,7 @@ _FK_IN = {v: k for k, v in _FK_OUT.items()}
 def to_out(row: dict[str, Any], out: type[OutT], **extra: Any) -> OutT:
     data = {_FK_OUT.get(k, k): v for k, v in row.items()}
     data.update(extra)
-    return msgspec.convert(data, out, from_attributes=False, strict=False)
+    return s.convert_row(data, out)
 
 
 def to_columns(data: msgspec.Struct) -> dict[str, Any]:
@@ -386,10 +386,10 @@ class ProjectsService:
             raise ValidationFailed(f"the organisation is a {row['kind']}, not a {kind.value}", field=field)
 
     async def _load_in_project(
-        self, actor: Actor, table: type[Table], row_id: UUID
+        self, actor: Actor, table: type[Table], row_id: UUID, *, deleted_too: bool = False
     ) -> tuple[dict[str, Any], ProjectAccess]:
         row = await table.select().where(table._meta.primary_key == row_id).first()
-        if row is None or row["deleted"]:
+        if row is None or (row["deleted"] and not deleted_too):
             raise NotFound(f"{table._meta.tablename.replace('_', ' ')} {row_id} does not exist")
         try:
             access = await project_access(actor, row["project"])
@@ -416,6 +416,14 @@ class ProjectsService:
 
     async def get_site(self, actor: Actor, site_id: UUID) -> s.SiteOut:
         row, _ = await self._load_in_project(actor, Site, site_id)
+        return to_out(row, s.SiteOut)
+
+    async def site_for_edit(self, actor: Actor, site_id: UUID) -> s.SiteOut:
+        """The site as an offline edit merges against it (a deleted one too, so the edit can be
+        recorded as lost), once the actor may change it."""
+        row, access = await self._load_in_project(actor, Site, site_id, deleted_too=True)
+        if not access.can_manage:
+            raise Forbidden("only the project's owner or supervisor may change sites")
         return to_out(row, s.SiteOut)
 
     async def update_site(self, actor: Actor, site_id: UUID, data: s.SiteUpdate) -> s.SiteOut:
@@ -454,6 +462,13 @@ class ProjectsService:
 
     async def get_building(self, actor: Actor, building_id: UUID) -> s.BuildingOut:
         row, _ = await self._load_in_project(actor, Building, building_id)
+        return to_out(row, s.BuildingOut)
+
+    async def building_for_edit(self, actor: Actor, building_id: UUID) -> s.BuildingOut:
+        """The building as an offline edit merges against it (see `site_for_edit`)."""
+        row, access = await self._load_in_project(actor, Building, building_id, deleted_too=True)
+        if not access.can_manage:
+            raise Forbidden("only the project's owner or supervisor may change buildings")
         return to_out(row, s.BuildingOut)
 
     async def update_building(self, actor: Actor, building_id: UUID, data: s.BuildingUpdate) -> s.BuildingOut:
@@ -515,6 +530,15 @@ class ProjectsService:
         row, access = await self._load_in_project(actor, WorkItem, work_item_id)
         if not access.sees_organisation_record(row["contractor"]):
             raise NotFound(f"work item {work_item_id} does not exist")
+        return to_out(row, s.WorkItemOut)
+
+    async def work_item_for_edit(self, actor: Actor, work_item_id: UUID) -> s.WorkItemOut:
+        """The work item as an offline edit merges against it (see `site_for_edit`)."""
+        row, access = await self._load_in_project(actor, WorkItem, work_item_id, deleted_too=True)
+        if not access.sees_organisation_record(row["contractor"]):
+            raise NotFound(f"work item {work_item_id} does not exist")
+        if not access.can_manage:
+            raise Forbidden("only the project's owner or supervisor may change work items")
         return to_out(row, s.WorkItemOut)
 
     async def update_work_item(self, actor: Actor, work_item_id: UUID, data: s.WorkItemUpdate) -> s.WorkItemOut:

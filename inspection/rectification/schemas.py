@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
-from inspection.projects.schemas import Input, Output, Synced, row_to
+from inspection.projects.schemas import Input, Output, Synced, Version, row_to
 from inspection.rectification.rules import OrderKind, OrderState, Severity, Source
 
 Text = Annotated[str, Meta(max_length=5000)]
@@ -17,7 +17,6 @@ Note = Annotated[str, Meta(max_length=2000)]
 Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
 Photos = Annotated[list[Sha256], Meta(max_length=50)]
 TableName = Annotated[str, Meta(min_length=1, max_length=60, pattern=r"^[a-z_]+$")]
-Version = Annotated[int, Meta(ge=0)]
 
 
 class OrderCreate(Input, kw_only=True):

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, UnsetType
 
-from inspection.projects.schemas import Input, Output, Synced, row_to
+from inspection.projects.schemas import Input, Output, Synced, Version, row_to
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
 
 Short = Annotated[str, Meta(max_length=200)]
@@ -47,7 +47,7 @@ class BatchUpdate(Input, kw_only=True):
     """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
     before the first sample (they decide the plan); the material never (log a new batch)."""
 
-    version: Annotated[int, Meta(ge=0)]
+    version: Version
     specification: Short | UnsetType = UNSET
     manufacturer: Short | UnsetType = UNSET
     batch_number: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET

@@ -1,50 +1,18 @@
-"""What sync serves and accepts: the synced tables and the named mutations of every domain.
-
-A domain offers its tablet commands in a `mutations.py` module with a `MUTATIONS` dict of
-`"name@version": handler`; the modules are listed in MUTATION_MODULES below.
-"""
+"""What sync serves: the synced tables and how their rows travel to tablets. (What it accepts,
+the tablet commands, is the table in inspection/sync/commands/__init__.py.)"""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-import msgspec
 from piccolo.table import Table
-
-from inspection.errors import ValidationFailed
-
-S = TypeVar("S", bound=msgspec.Struct)
-
-if TYPE_CHECKING:
-    from inspection.sync.service import MutationContext
-
-MUTATION_MODULES = [
-    "inspection.projects.mutations",
-    "inspection.rectification.mutations",
-    "inspection.checklists.mutations",
-    "inspection.samples.mutations",
-]
 
 # Tables that carry sync columns but must not reach tablets.
 NOT_SYNCED = {"app_user"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # applied | noop | conflict_recorded
-    version: int | None = None
-    detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[["MutationContext"], Awaitable[Outcome]]
 
 
 @cache
@@ -80,26 +48,3 @@ def serialise(tablename: str, row: dict[str, Any]) -> dict[str, Any]:
     if not hidden:
         return row
     return {k: v for k, v in row.items() if k not in hidden}
-
-
-def parse_args(args: dict[str, Any], shape: type[S]) -> S:
-    """A mutation's `args` as the Struct its command takes; a bad value is refused naming the field
-    under `args.` so the tablet can show which input was wrong."""
-    try:
-        return msgspec.convert(args, shape, strict=False)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        path = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
-        raise ValidationFailed(message, field=f"args.{path}" if path else "args") from None
-
-
-@cache
-def handlers() -> dict[str, Handler]:
-    found: dict[str, Handler] = {}
-    for module_name in MUTATION_MODULES:
-        module = importlib.import_module(module_name)
-        for name, handler in module.MUTATIONS.items():
-            if name in found:
-                raise RuntimeError(f"mutation {name} is offered twice")
-            found[name] = handler
-    return found

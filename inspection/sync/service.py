@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -34,7 +34,6 @@ from inspection.projects.rules import Role
 from inspection.projects.tables import Membership
 from inspection.records import (
     REFERENCE_BUCKET,
-    Write,
     context_bucket,
     contractor_bucket,
     new_id,
@@ -42,7 +41,7 @@ from inspection.records import (
 )
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
-from inspection.sync.conflicts import SyncConflict
+from inspection.sync.commands import COMMANDS, AlreadyApplied, CommandContext, DomainServices, decode, refusal
 from inspection.sync.tables import SyncDevice, SyncMutation
 
 CURSOR_PURPOSE = "sync-cursor"
@@ -108,64 +107,12 @@ class PullResult:
     reset_required: bool = False
 
 
-@dataclass
-class MutationContext:
-    w: Write
-    actor: Actor
-    clock: Clock
-    mutation: dict[str, Any]
-    device_row_id: UUID
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def args(self) -> dict[str, Any]:
-        return self.mutation.get("args") or {}
-
-    @property
-    def base_values(self) -> dict[str, Any]:
-        return self.mutation.get("base_values") or {}
-
-    async def record_conflict(
-        self,
-        *,
-        table_name: str,
-        record_id: UUID,
-        project_id: UUID | None,
-        reason: str,
-        field: str = "",
-        kept: Any = None,
-        lost: Any = None,
-        organisation_id: UUID | None = None,
-    ) -> None:
-        """Write a conflict record that syncs back to the project (and the contractor involved)."""
-        buckets = [project_bucket(project_id)] if project_id else []
-        if project_id and organisation_id:
-            buckets.append(contractor_bucket(project_id, organisation_id))
-        await self.w.insert(
-            SyncConflict,
-            {
-                "project": project_id,
-                "organisation": organisation_id,
-                "table_name": table_name,
-                "record_id": record_id,
-                "field": field,
-                "kept_value": json.dumps(registry.plain(kept), ensure_ascii=False),
-                "lost_value": json.dumps(registry.plain(lost), ensure_ascii=False),
-                "lost_by": self.actor.user_id,
-                "lost_device": self.actor.device_id,
-                "mutation_id": self.mutation.get("id"),
-                "reason": reason,
-            },
-            buckets,
-        )
-
-
 class SyncService:
-    def __init__(self, key: bytes, clock: Clock, tombstone_days: int = 180) -> None:
+    def __init__(self, key: bytes, clock: Clock, services: DomainServices, tombstone_days: int = 180) -> None:
         self.key = key
         self.clock = clock
+        self.services = services  # what tablet commands call, as the API's controllers do
         self.tombstone_days = tombstone_days
-        registry.handlers()  # import every domain's mutations now rather than in the first push
 
     # Devices and clocks
 
@@ -523,13 +470,16 @@ class SyncService:
             )
         if check.kind == "replay":
             return _Outcome(m, seq, digest, await self._replay(device_row_id, seq, digest, earlier), None, new=False)
-        handler = registry.handlers().get(m["name"])
+        command = COMMANDS.get(m["name"])
         try:
-            if handler is None:
+            if command is None:
                 raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
+            args = decode(m.get("args") or {}, command.args)
             async with batch.write(actor) as w:
-                ctx = MutationContext(w=w, actor=actor, clock=self.clock, mutation=m, device_row_id=device_row_id)
-                outcome = await handler(ctx)
+                ctx = CommandContext(
+                    w=w, actor=actor, clock=self.clock, mutation=m, device_row_id=device_row_id, services=self.services
+                )
+                outcome = await command.run(ctx, args)
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
@@ -539,22 +489,22 @@ class SyncService:
                 **outcome.extra,
             }
             return _Outcome(m, seq, digest, result, w.seq)
-        except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
-            raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
-        except DomainError as exc:
-            # A permanent refusal is an outcome too: everything the handler wrote was rolled back
-            # to its savepoint; the outcome is stored and the device's sequence moves on.
+        except AlreadyApplied as done:
+            # what the attempt wrote was rolled back to its savepoint; the effect was there before
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
-                "status": "rejected",
-                "code": exc.slug,
-                "type": f"urn:siteinspect:problem:{exc.slug}",
-                "detail": exc.detail,
-                "field": exc.field,
-                **{k: registry.plain(v) for k, v in exc.extra.items()},
+                "status": done.outcome.status,
+                "version": done.outcome.version,
+                **done.outcome.extra,
             }
             return _Outcome(m, seq, digest, result, None)
+        except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
+            raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
+        except DomainError as exc:
+            # A permanent refusal is an outcome too: everything the command wrote was rolled back
+            # to its savepoint; the outcome is stored and the device's sequence moves on.
+            return _Outcome(m, seq, digest, {"seq": seq, "id": str(m["id"]), **refusal(exc)}, None)
 
     async def _replay(self, device_row_id: UUID, seq: int, digest: str, earlier: list[_Outcome]) -> dict[str, Any]:
         """The stored outcome of a mutation applied before (perhaps earlier in this very push)."""
@@ -632,56 +582,3 @@ class _Outcome:
     result: dict[str, Any]
     commit_seq: int | None
     new: bool = True  # False: a replay of an outcome stored before
-
-
-async def merge_update(
-    ctx: MutationContext,
-    table: Any,
-    row: dict[str, Any],
-    allowed: set[str],
-    buckets: list[str],
-    *,
-    project_id: UUID | None,
-    organisation_id: UUID | None = None,
-) -> registry.Outcome:
-    """Apply a tablet's field edits to `row` by three-way merge against its base values. Fields
-    outside `allowed` are refused; an update to a deleted record is refused and recorded."""
-    incoming = ctx.args.get("set")
-    if not isinstance(incoming, dict) or not incoming:
-        raise ValidationFailed("args.set must name at least one field", field="args.set")
-    unknown = sorted(set(incoming) - allowed)
-    if unknown:
-        raise ValidationFailed(f"these fields cannot be changed from a tablet: {', '.join(unknown)}", field="args.set")
-    table_name = table._meta.tablename
-    if row.get("deleted"):
-        await ctx.record_conflict(
-            table_name=table_name,
-            record_id=row["id"],
-            project_id=project_id,
-            reason="entity_deleted",
-            lost=incoming,
-            organisation_id=organisation_id,
-        )
-        return registry.Outcome(
-            "conflict_recorded",
-            row["version"],
-            detail="the record was deleted on the server",
-            extra={"code": "entity_deleted"},
-        )
-    merged = rules.merge_fields(row, ctx.base_values, incoming)
-    if not merged.changed:
-        return registry.Outcome("noop", row["version"])
-    updated = await ctx.w.update(table, row["id"], merged.apply, buckets, current=row, action="sync-update")
-    for c in merged.conflicts:
-        await ctx.record_conflict(
-            table_name=table_name,
-            record_id=row["id"],
-            project_id=project_id,
-            reason="overwritten",
-            field=c.field,
-            kept=c.kept,
-            lost=c.lost,
-            organisation_id=organisation_id,
-        )
-    status = "conflict_recorded" if merged.conflicts else "applied"
-    return registry.Outcome(status, updated["version"])

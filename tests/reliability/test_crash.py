@@ -65,7 +65,7 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world
         # each edit changed the site once: one audited update per mutation, the last value wins
         updates = await db.raw(
             "SELECT COUNT(*) AS n FROM audit_entry"
-            " WHERE table_name = 'site' AND action = 'sync-update' AND record_id = {}",
+            " WHERE table_name = 'site' AND action = 'update' AND record_id = {}",
             site,
         )
         assert updates[0]["n"] == EDITS

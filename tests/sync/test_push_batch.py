@@ -12,40 +12,43 @@ import pytest
 from inspection import db
 from inspection.audit import service as audit
 from inspection.errors import ValidationFailed
+from inspection.projects.schemas import Input
 from inspection.projects.tables import Building, Site
 from inspection.records import context_buckets
-from inspection.sync import registry
 from inspection.sync import service as sync_service
-from inspection.sync.registry import Outcome
-from inspection.sync.service import MutationContext
+from inspection.sync.commands import COMMANDS, Command, CommandContext, Outcome
 from tests.factories import World
 
 DEVICE = "test-device"  # the device the world's sessions signed in on
 HALF = "half-written"
 
 
-async def _half_then(ctx: MutationContext, failure: Exception) -> Outcome:
+class Where(Input, kw_only=True):
+    project: uuid.UUID
+    site: uuid.UUID
+    building: uuid.UUID
+
+
+async def _half_then(ctx: CommandContext, args: Where, failure: Exception) -> Outcome:
     """Writes a building and a site change through the write path, then fails."""
-    project, site = ctx.args["project"], ctx.args["site"]
     await ctx.w.insert(
         Building,
-        {"id": uuid.UUID(ctx.args["building"]), "project": project, "site": site, "name": HALF},
-        context_buckets(project),
+        {"id": args.building, "project": args.project, "site": args.site, "name": HALF},
+        context_buckets(args.project),
     )
-    await ctx.w.update(Site, uuid.UUID(site), {"name": HALF}, context_buckets(project))
+    await ctx.w.update(Site, args.site, {"name": HALF}, context_buckets(args.project))
     raise failure
 
 
-async def half_then_refused(ctx: MutationContext) -> Outcome:
-    return await _half_then(ctx, ValidationFailed("refused after writing", field="args"))
+async def half_then_refused(ctx: CommandContext, args: Where) -> Outcome:
+    return await _half_then(ctx, args, ValidationFailed("refused after writing", field="args"))
 
 
-async def half_then_broken(ctx: MutationContext) -> Outcome:
-    project, site = ctx.args["project"], ctx.args["site"]
+async def half_then_broken(ctx: CommandContext, args: Where) -> Outcome:
     await ctx.w.insert(
         Building,
-        {"id": uuid.UUID(ctx.args["building"]), "project": project, "site": site, "name": HALF},
-        context_buckets(project),
+        {"id": args.building, "project": args.project, "site": args.site, "name": HALF},
+        context_buckets(args.project),
     )
     await db.raw("SELECT * FROM no_such_table")  # on PostgreSQL this also aborts the transaction
     return Outcome("applied")
@@ -53,8 +56,8 @@ async def half_then_broken(ctx: MutationContext) -> Outcome:
 
 @pytest.fixture(autouse=True)
 def test_mutations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.handlers(), "test.half_refused@1", half_then_refused)
-    monkeypatch.setitem(registry.handlers(), "test.half_broken@1", half_then_broken)
+    monkeypatch.setitem(COMMANDS, "test.half_refused@1", Command(Where, half_then_refused))
+    monkeypatch.setitem(COMMANDS, "test.half_broken@1", Command(Where, half_then_broken))
 
 
 def site_edit(world: World, seq: int, households: int) -> dict[str, Any]:
@@ -159,7 +162,7 @@ async def test_a_failure_stops_the_push_after_committing_what_came_before(world:
     r = await push(world, batch)
     assert r.status_code == 200, r.text
     assert [x["status"] for x in r.json()["results"]] == ["applied"] * 4
-    updates = await db.raw("SELECT COUNT(*) AS n FROM audit_entry WHERE table_name = 'site' AND action = 'sync-update'")
+    updates = await db.raw("SELECT COUNT(*) AS n FROM audit_entry WHERE table_name = 'site' AND action = 'update'")
     assert updates[0]["n"] == 4
 
 

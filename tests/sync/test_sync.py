@@ -355,7 +355,7 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
     # database, not in this process's queue in front of it
     monkeypatch.setattr(records, "_write_gate", contextlib.nullcontext)
 
-    service = SyncService(b"k" * 32, clock)
+    service = SyncService(b"k" * 32, clock, world.services.sync.services)
     p1, site = world.id_of("p1"), world.id_of("site1")
     written: list[str] = []
 
