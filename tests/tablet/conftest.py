@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright, expect
 
 from inspection.devserver import DevServer
+from inspection.settings import get_settings, secret_key
+from inspection.signing import sign, unsign
 from tests.factories import PASSWORD
 from tests.portal.conftest import CHROMIUM, _admin_sql, _server_database
 
@@ -32,8 +35,6 @@ SCREENSHOTS = Path(os.environ.get("SITEINSPECT_SCREENSHOTS") or ROOT / "var" / "
 TABLET = {"width": 1280, "height": 800}
 TABLET_SMALL = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
-# Short-lived access tokens, so the tests see tokens expire and refresh (30 s is the lowest allowed)
-ACCESS_TTL_S = 30
 
 
 @dataclass
@@ -72,7 +73,6 @@ def tablet_server() -> Iterator[TabletServer]:
         "SITEINSPECT_STORAGE_DISK_ROOT": str(tmp / "evidence"),
         "SITEINSPECT_LOGGING_FORMAT": "text",
         "SITEINSPECT_TABLET_DIST_DIR": str(dist),
-        "SITEINSPECT_SECURITY_ACCESS_TOKEN_TTL_S": str(ACCESS_TTL_S),
         "SITEINSPECT_SECURITY_LOGIN_MAX_FAILURES": "1000",
     }
     server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
@@ -179,6 +179,22 @@ async def outbox(page: Page) -> list[dict[str, Any]]:
     return await page.evaluate(  # type: ignore[no-any-return]
         "() => siteinspect.store.outbox(siteinspect.tablet.user)"
     )
+
+
+async def expire_access_token(page: Page) -> str:
+    """Age the tablet's access token past its expiry, as its 15 minutes running out would: the
+    same token signed again with the server's key (tests and server share it) and an expiry in the
+    past. Returns it; the server answers it 401 "expired"."""
+    token = await page.evaluate("() => siteinspect.store.meta(siteinspect.tablet.user, 'access_token')")
+    key = secret_key(get_settings())
+    payload = unsign(token, key, "access")
+    assert payload is not None
+    expired = sign({**payload, "exp": int(time.time()) - 1}, key, "access")
+    await page.evaluate(
+        "(t) => siteinspect.store.setMeta(siteinspect.tablet.user, 'access_token', t)",
+        expired,
+    )
+    return expired
 
 
 async def shot(page: Page, name: str) -> None:
