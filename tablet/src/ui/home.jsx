@@ -4,6 +4,9 @@ import { Back, Empty, INSPECTION_STATES, ORDER_STATES, POINT_KINDS, POINT_STATES
 import { inspectionView } from '../lib/view.js';
 
 /** Every inspection of this user's that is a draft here (made on this tablet or on the server). */
+// a site's buildings listed on its screen; a district-wide site can have thousands
+const SHOWN_BUILDINGS = 200;
+
 export async function myDrafts(store, user) {
   const server = (await store.rows(user, 'inspection')).filter((i) => i.status === 'draft' && i.inspector === user);
   const local = (await store.outbox(user)).filter((e) => e.mutation.name === 'inspection.create@1');
@@ -238,12 +241,15 @@ export function SiteScreen({ id }) {
       <section class="card">
         <h2>楼栋</h2>
         <p class="chips">
-          {data.buildings.map((b) => (
+          {data.buildings.slice(0, SHOWN_BUILDINGS).map((b) => (
             <span class="chip" key={b.id}>
               {b.name}（{b.floors ?? '—'} 层）
             </span>
           ))}
         </p>
+        {data.buildings.length > SHOWN_BUILDINGS && (
+          <p class="muted">另有 {data.buildings.length - SHOWN_BUILDINGS} 栋未列出</p>
+        )}
       </section>
     </div>
   );
