@@ -92,3 +92,24 @@ test('photos are kept per user until the server has them', async () => {
   assert.equal(await store.countPhotos('u1', 'pending'), 0);
   assert.deepEqual((await store.photosOf('u1', 'i1')).map((p) => p.item), ['M1']);
 });
+
+test('settled changes are forgotten after a while; pending ones and open refusals never', async () => {
+  const store = await freshStore();
+  const at = (day) => `2026-11-${day}T09:00:00+08:00`;
+  const make = (code, day) => ({ id: code, name: 'answer.set@1', entityId: 'i1', args: { item_code: code }, deviceTs: at(day) });
+  for (const [code, day] of [['A', '01'], ['B', '01'], ['C', '01'], ['D', '01'], ['E', '20']]) {
+    await store.enqueue('u1', make(code, day));
+  }
+  await store.storeResults('u1', [
+    { seq: 1, status: 'applied' },
+    { seq: 2, status: 'rejected' },
+    { seq: 3, status: 'rejected' },
+    { seq: 5, status: 'applied' },
+  ]);
+  await store.updateOutboxEntry('u1', 3, () => ({ redone: true }));
+  // A applied and C dealt with, both old: gone. B refused and not dealt with, D pending, E recent: kept.
+  assert.equal(await store.pruneOutbox('u1', '2026-11-10T00:00:00Z'), 2);
+  assert.deepEqual((await store.outbox('u1')).map((e) => e.mutation.args.item_code), ['B', 'D', 'E']);
+  // numbering goes on after the last number made
+  assert.equal((await store.enqueue('u1', make('F', '21'))).seq, 6);
+});

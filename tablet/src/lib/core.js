@@ -8,6 +8,7 @@ import { answerChange, answersView } from './view.js';
 const SYNC_INTERVAL_MS = 60_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
 const REFERENCE_EVERY_MS = 6 * 3600_000;
+const OUTBOX_KEEP_MS = 30 * 24 * 3600_000;
 const PBKDF2_ROUNDS = 150_000;
 const enc = new TextEncoder();
 
@@ -33,8 +34,9 @@ export function endOfDay(date) {
 export class SignInError extends Error {}
 
 export class Tablet {
-  constructor(store, { base = '', fetchImpl, online = () => navigator.onLine } = {}) {
+  constructor(store, { base = '', fetchImpl, online = () => navigator.onLine, shrink = null } = {}) {
     this.store = store;
+    this.shrink = shrink;
     this.base = base;
     this.fetchImpl = fetchImpl || globalThis.fetch.bind(globalThis);
     this.isOnline = online;
@@ -108,7 +110,9 @@ export class Tablet {
         },
       },
     });
-    this.syncer = user ? new Syncer({ store: this.store, api: this.api, user, deviceId: this.deviceId }) : null;
+    this.syncer = user
+      ? new Syncer({ store: this.store, api: this.api, user, deviceId: this.deviceId, shrink: this.shrink })
+      : null;
     if (user) {
       this.setStatus({
         authLost: !!(await this.store.meta(user, 'auth_lost')),
@@ -490,6 +494,8 @@ export class Tablet {
       await s.reference(projects).catch((err) => console.warn('reference data', err));
     }
     await s.cacheThumbnails(await this.photosToReview(user)).catch(() => 0);
+    // the changes the server settled a month ago are history; the server keeps the record
+    await this.store.pruneOutbox(user, new Date(Date.now() - OUTBOX_KEEP_MS).toISOString());
     await this.storage();
     return { pushed, photos, report };
   }

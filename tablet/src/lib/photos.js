@@ -104,3 +104,11 @@ export function currentPosition(timeoutMs = 4000) {
     );
   });
 }
+
+/** A 640 px JPEG of a photo, kept on the tablet once the server holds the original. */
+export async function thumbnail(blob) {
+  const bitmap = await createImageBitmap(blob);
+  const small = await encodeJpeg(bitmap, 640);
+  bitmap.close?.();
+  return small;
+}

@@ -261,6 +261,26 @@ export class Store {
     await tx.done;
   }
 
+  /** Forget changes the server settled before `before` (ISO time): applied ones, and refused ones
+   * the user has dealt with. Pending ones and refusals still on screen are never removed. */
+  async pruneOutbox(user, before) {
+    const limit = new Date(before).getTime();
+    const tx = this.db.transaction('outbox', 'readwrite');
+    let cursor = await tx.store.openCursor(IDBKeyRange.bound([user, 0], [user, Infinity]));
+    let removed = 0;
+    while (cursor) {
+      const e = cursor.value;
+      const settled = e.status === 'done' || (e.status === 'rejected' && e.redone);
+      if (settled && new Date(e.mutation.device_ts).getTime() < limit) {
+        await cursor.delete();
+        removed += 1;
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return removed;
+  }
+
   async updateOutboxEntry(user, seq, change) {
     const tx = this.db.transaction('outbox', 'readwrite');
     const entry = await tx.store.get([user, seq]);

@@ -34,7 +34,19 @@ function citedPhotos(mutation) {
 }
 
 export class Syncer {
-  constructor({ store, api, user, deviceId, pageLimit = 2500, maxBytes = 6_000_000, pushBatch = 100, now = deviceNow }) {
+  constructor({
+    store,
+    api,
+    user,
+    deviceId,
+    pageLimit = 2500,
+    maxBytes = 6_000_000,
+    pushBatch = 100,
+    now = deviceNow,
+    shrink = null,
+  }) {
+    // shrink(blob) → a small copy kept once the server holds the original (null: keep it)
+    this.shrink = shrink;
     this.store = store;
     this.api = api;
     this.user = user;
@@ -154,7 +166,14 @@ export class Syncer {
         continue;
       }
       if (r.ok) {
-        await this.store.updatePhoto(this.user, p.sha256, { status: 'stored', attempts: p.attempts + 1, error: '' });
+        // the server has verified the bytes: a thumbnail is enough to show it from now on
+        const small = this.shrink ? await this.shrink(p.blob).catch(() => null) : null;
+        await this.store.updatePhoto(this.user, p.sha256, {
+          status: 'stored',
+          attempts: p.attempts + 1,
+          error: '',
+          ...(small ? { blob: small, shrunk: true } : {}),
+        });
         sent += 1;
       } else if (UPLOAD_RETRYABLE.has(r.status)) {
         await this.store.updatePhoto(this.user, p.sha256, {
