@@ -52,8 +52,16 @@ export function Home() {
       (o) => o.issuer === user && o.status === 'responded',
     );
     const drafts = await myDrafts(store, user);
+    // hold points (停止点) the work in progress has reached: the next step waits for my inspection
+    const holds = [];
+    for (const item of (await store.rows(user, 'work_item')).filter((w) => w.status === 'in_progress')) {
+      const { points } = await pointsOf(store, user, item);
+      const next = points.find((p) => p.state !== 'passed');
+      if (next && next.kind === 'hold') holds.push({ item, point: next });
+      if (holds.length >= 30) break;
+    }
     const templates = Object.fromEntries((await store.rows(user, 'checklist_template')).map((t) => [t.id, t]));
-    return { projects, occurrences, sites, orders, drafts, templates };
+    return { projects, occurrences, sites, orders, drafts, templates, holds };
   }, [user]);
   if (!data) return <p class="muted">正在读取…</p>;
   if (!data.projects.length) {
@@ -101,6 +109,28 @@ export function Home() {
           </ul>
         ) : (
           <p class="muted">没有未提交的检查。</p>
+        )}
+      </section>
+      <section class="card" data-testid="hold-points">
+        <h2>待验收的停止点</h2>
+        {data.holds.length ? (
+          <ul class="rows">
+            {data.holds.map(({ item, point }) => (
+              <li class="row is-hold" key={`${item.id}:${point.code}`}>
+                <a
+                  class="row-link"
+                  href={`#/start?project=${item.project}&site=${item.site}&work_item=${item.id}&point=${point.code}&template=${point.template_code}`}
+                >
+                  <span class="row-title">{point.title}</span>
+                  <span class="row-meta">
+                    {item.name} · {(data.sites[item.site] || {}).name || ''}
+                  </span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p class="muted">施工中的改造内容没有等待验收的停止点。</p>
         )}
       </section>
       <section class="card" data-testid="to-review">
