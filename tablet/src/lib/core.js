@@ -114,12 +114,14 @@ export class Tablet {
       ? new Syncer({ store: this.store, api: this.api, user, deviceId: this.deviceId, shrink: this.shrink })
       : null;
     if (user) {
-      this.setStatus({
-        authLost: !!(await this.store.meta(user, 'auth_lost')),
-        lastSynced: (await this.store.meta(user, 'last_synced')) || null,
-        upgrade: !!(await this.store.meta(user, 'upgrade_required')),
-      });
-      await this.refreshCounts();
+      const [authLost, lastSynced, upgrade] = await Promise.all([
+        this.store.meta(user, 'auth_lost'),
+        this.store.meta(user, 'last_synced'),
+        this.store.meta(user, 'upgrade_required'),
+      ]);
+      this.setStatus({ authLost: !!authLost, lastSynced: lastSynced || null, upgrade: !!upgrade });
+      // the counts fill the status bar a moment later; the screen need not wait for them
+      this.refreshCounts();
     }
     this.setStatus({ user });
   }
