@@ -2,18 +2,31 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` needs the runtime only; `make test` adds PostgreSQL, Chromium, poppler and
+# the test extras on top.
+STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+PIP_INSTALL := $(BIN)/python -m pip install -q
 
-.PHONY: run test deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres migrate demo clean
+.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres migrate demo clean
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
-	./scripts/install-system-deps.sh
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
+	./scripts/install-system-deps.sh run
+	$(PIP_INSTALL) -e .
 	touch $(STAMP)
 
-deps: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	./scripts/install-system-deps.sh test
+	$(PIP_INSTALL) -e '.[test]'
+	touch $(TEST_STAMP)
+
+run-deps: $(STAMP)
+
+deps: $(TEST_STAMP)
 
 # The tablet app (tablet/): npm ci when the lockfile changes, then esbuild into tablet/dist, which
 # the server serves at /tablet/. Node 18 or later (scripts/install-system-deps.sh installs Debian's).
@@ -44,15 +57,15 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/siteinspect demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check inspection api tests bench piccolo_conf.py
 	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
 	$(BIN)/mypy inspection api
 
-test-sqlite: $(STAMP) tablet
+test-sqlite: $(TEST_STAMP) tablet
 	env -u SITEINSPECT_DATABASE_URL $(BIN)/python -m pytest -q
 
-test-postgres: $(STAMP) tablet
+test-postgres: $(TEST_STAMP) tablet
 	./scripts/with-postgres.sh $(BIN)/python -m pytest -q
 
 test: lint test-tablet test-sqlite test-postgres
@@ -61,10 +74,10 @@ test: lint test-tablet test-sqlite test-postgres
 FUZZ_EXAMPLES ?= 500
 FUZZ := $(BIN)/python -m pytest -q -s tests/security/test_fuzz.py
 
-fuzz: $(STAMP)
+fuzz: $(TEST_STAMP)
 	env -u SITEINSPECT_DATABASE_URL SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ)
 
-fuzz-postgres: $(STAMP)
+fuzz-postgres: $(TEST_STAMP)
 	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh $(FUZZ)
 
 clean:

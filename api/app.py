@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api import (
@@ -28,6 +27,7 @@ from api import (
     warranty,
 )
 from api.deps import Services, provide_actor, provide_services, require_actor
+from api.docs import docs_router, render_plugins
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging, request_id_middleware
 from api.openapi import DocumentConfig
@@ -113,8 +113,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         version=__version__,
         description="Construction quality and safety inspection for old residential community renovation.",
         # the documentation is public: marked on its router like every other public route
-        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"public": True}),
-        render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
+        openapi_router=docs_router(),
+        render_plugins=render_plugins(),
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="signed token")}
         ),
@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, body_timeout_middleware],
+        middleware=[body_timeout_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],
@@ -164,6 +164,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         debug=False,
     )
     openapi_config.app = app  # the document reads the route handlers, which only the app knows
+    # Around the whole app, not as route middleware: the router's own 404 and 405 get a request id
+    # and an access line too (Litestar wraps its CORS middleware the same way).
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     app.state.services = services
     return app
 

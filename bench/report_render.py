@@ -251,7 +251,7 @@ async def main() -> dict[str, object]:
 
         # the floor: the same finished HTML, thumbnails in memory, WeasyPrint alone
         data = prepared.data
-        url = rules.verification_url(settings.reports.public_base_url, rendered.number, prepared.content_sha256)
+        url = rules.verification_url(settings.public_base_url, rendered.number, prepared.content_sha256)
         doc = DocumentHead(
             data.title, rendered.number, rendered.issued_at, prepared.content_sha256, url, qr_svg(url), data.letterhead
         )

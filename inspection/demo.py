@@ -5,13 +5,13 @@ every role. Loading twice adds nothing."""
 from __future__ import annotations
 
 import random
-import sys
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from faker import Faker
 
+from inspection import progress
 from inspection.actor import SYSTEM
 from inspection.clock import SystemClock
 from inspection.projects.auth import hash_password
@@ -78,14 +78,8 @@ def _split(total: int, parts: int, rng: random.Random, spread: float = 0.35) -> 
 
 
 def _progress(done: int, total: int, label: str, quiet: bool) -> None:
-    if quiet:
-        return
-    width = 30
-    filled = int(width * done / total)
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<24}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+    if not quiet:
+        progress.report("demo data", done, total, label)
 
 
 async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:

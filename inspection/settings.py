@@ -104,7 +104,8 @@ class WarrantySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    public_base_url: str = "http://127.0.0.1:8000"
+    # empty: the address the server serves on (Settings.public_base_url); required in production
+    public_base_url: str = ""
     render_threads: int = 2
 
 
@@ -132,6 +133,22 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     def is_dev(self) -> bool:
         return self.mode == "dev"
 
+    @property
+    def public_base_url(self) -> str:
+        """Where phones reach this server: what QR codes on reports point to. Unless configured,
+        the address it serves on (a wildcard listen address is shown as loopback, which only this
+        machine reaches: `siteinspect serve` says so)."""
+        if self.reports.public_base_url:
+            return self.reports.public_base_url.rstrip("/")
+        host = self.server.host
+        if host in WILDCARD_HOSTS:
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.server.port}"
+
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - compared with, never bound
 
 # Bounds that msgspec's types alone do not express: (section, key) -> (min, max).
 _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
@@ -222,6 +239,17 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             f"security.secret_key ({env_name('security', 'secret_key')}): required when mode is not 'dev'; "
             "set it to a random string of at least 32 characters"
+        )
+    base = settings.reports.public_base_url
+    where = f"reports.public_base_url ({env_name('reports', 'public_base_url')})"
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(f"{where}: expected http(s)://host[:port][/path], got {base!r}")
+    elif not settings.is_dev:
+        raise SettingsError(
+            f"{where}: required when mode is not 'dev'; set it to the address phones reach this server at "
+            "(the QR code on every report points there)"
         )
     for key in ("warranty_lead_days", "retention_lead_days"):
         if any(not 0 <= d <= 3650 for d in getattr(settings.alerts, key)):

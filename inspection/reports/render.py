@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -28,11 +27,11 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-import segno
 from markupsafe import Markup
 
 from inspection.evidence import rules as evidence_rules
 from inspection.evidence.store import ObjectMissing, ObjectStore
+from inspection.qr import qr_svg as shared_qr_svg
 from inspection.reports import rules
 from inspection.settings import PROJECT_ROOT
 
@@ -106,11 +105,8 @@ def templates_digest(templates_dir: Path = TEMPLATES_DIR) -> str:
 
 
 def qr_svg(url: str) -> Markup:
-    """An inline SVG QR code (error correction M survives a crease or a stamp over a corner)."""
-    code = segno.make(url, error="m", micro=False)
-    buffer = io.BytesIO()
-    code.save(buffer, kind="svg", scale=2, border=2, xmldecl=False, svgns=True, svgclass="qr", nl=False)
-    return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - made here from our own URL, not user text
+    """The verification QR code printed on page 1 (see inspection/qr.py)."""
+    return shared_qr_svg(url)
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,58 @@ def content_disposition(filename: str, fallback: str, inline: bool = False) -> s
 
 def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "—"
+
+
+# Half-width punctuation next to Chinese text, as item texts are often typed, and the full-width
+# form GB/T 15834-2011 (标点符号用法) sets in Chinese text.
+_FULL_WIDTH = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
+
+
+def _is_cjk(ch: str) -> bool:
+    """A Chinese character, or CJK / full-width punctuation."""
+    return any(
+        low <= ch <= high
+        for low, high in (("\u3400", "\u9fff"), ("\uf900", "\ufaff"), ("\u3000", "\u303f"), ("\uff00", "\uffef"))
+    )
+
+
+def zh_punct(text: str | None) -> str:
+    """Half-width , : ; ( ) ? ! as full-width where they touch Chinese text, and a bracket pair
+    whole when either half does. Among Latin letters and digits they stay ("(a) ok", "1:2"), and
+    so does punctuation between two digits even next to Chinese ("配合比1:2")."""
+    if not text:
+        return ""
+    chars = list(text)
+    opened: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch not in _FULL_WIDTH:
+            continue
+        before = chars[i - 1] if i > 0 else ""
+        after = chars[i + 1] if i + 1 < len(chars) else ""
+        if ch == "(":
+            opened.append(i)
+            if _is_cjk(after) or _is_cjk(before):
+                chars[i] = _FULL_WIDTH[ch]
+            continue
+        if ch == ")":
+            start = opened.pop() if opened else None
+            if _is_cjk(before) or _is_cjk(after) or (start is not None and chars[start] == "（"):
+                chars[i] = _FULL_WIDTH[ch]
+                if start is not None:
+                    chars[start] = "（"
+            continue
+        if before.isdigit() and after.isdigit():
+            continue
+        if _is_cjk(before) or _is_cjk(after):
+            chars[i] = _FULL_WIDTH[ch]
+    return "".join(chars)
+
+
+def item_heading(text: str) -> tuple[str, str]:
+    """An item text "施工方案：是否编制专项施工方案…" split into the 检查项目 of the JGJ 59 form
+    ("施工方案") and the question after it; ("", text) when it has no short heading."""
+    text = zh_punct(text)
+    head, sep, rest = text.partition("：")
+    if sep and 0 < len(head) <= 12 and rest.strip():
+        return head.strip(), rest.strip()
+    return "", text

@@ -111,7 +111,7 @@ class ReportsService:
         issued = await register.register(
             actor, self.clock, data.kind, data.subject_id, data.project_id, prepared.content_sha256
         )
-        url = rules.verification_url(self.settings.reports.public_base_url, issued.number, prepared.content_sha256)
+        url = rules.verification_url(self.settings.public_base_url, issued.number, prepared.content_sha256)
         doc = DocumentHead(
             title=data.title,
             number=issued.number,

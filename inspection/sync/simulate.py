@@ -40,6 +40,29 @@ class _Switch(httpx.AsyncBaseTransport):
 
 
 @dataclass
+class Live:
+    """What the simulation has done so far, as its live table shows it (the final figures come
+    from the check at the end, in SimulationReport)."""
+
+    tablets: int = 0
+    online: int = 0
+    mutations_made: int = 0
+    # per tablet: results the server has given to its pushes so far, by status
+    results: dict[int, dict[str, int]] = field(default_factory=dict)
+    draining: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(r.get(status, 0) for r in self.results.values())
+
+    def tally(self, n: int, tablet: TabletClient) -> None:
+        counts: dict[str, int] = {}
+        for entry in tablet.outbox():
+            status = entry["result"]["status"] if entry["result"] else "pending"
+            counts[status] = counts.get(status, 0) + 1
+        self.results[n] = counts
+
+
+@dataclass
 class SimulationReport:
     tablets: int
     seconds: float
@@ -88,8 +111,17 @@ async def _setup(settings: Settings, tablets: int, tag: str) -> tuple[UUID, list
 
 
 async def run_simulation(
-    app: Any, settings: Settings, tablets: int, seconds: float, offline_share: float, seed: int = 1
+    app: Any,
+    settings: Settings,
+    tablets: int,
+    seconds: float,
+    offline_share: float,
+    seed: int = 1,
+    live: Live | None = None,
 ) -> SimulationReport:
+    """`live`, if given, is kept up to date while the tablets run (for a display)."""
+    live = live or Live()
+    live.tablets = live.online = tablets
     tag = f"{int(time.time())}{seed}"
     project_id, buildings, users = await _setup(settings, tablets, tag)
     tmp = Path(tempfile.mkdtemp(prefix="siteinspect-sim-"))
@@ -111,26 +143,33 @@ async def run_simulation(
         except SyncFailed:
             pass
         while time.monotonic() < deadline:
+            was = switch.online
             switch.online = local.random() >= offline_share
+            live.online += switch.online - was
             for _ in range(local.randint(1, 3)):
                 building = str(local.choice(buildings))
                 field_name = local.choice(["households", "floors", "units"])
                 value = local.randint(1, 30) if field_name != "households" else local.randint(1, 200)
                 tablet.edit("building", building, {field_name: value}, "building.update@1")
                 report.mutations_made += 1
+                live.mutations_made += 1
             if switch.online:
                 try:
                     await tablet.sync()
                 except SyncFailed:
                     pass
+                live.tally(n, tablet)
             await asyncio.sleep(local.uniform(0.01, 0.1))
 
     await asyncio.gather(*(life(t, sw, i) for i, (t, sw, _) in enumerate(clients)))
     # Everyone comes back online and drains; then one more pull so all see the final state.
     for _tablet, switch, _ in clients:
         switch.online = True
+    live.online, live.draining = tablets, True
     for _ in range(3):
         await asyncio.gather(*(t.push() for t, _, _ in clients))
+    for n, (tablet, _, _) in enumerate(clients):
+        live.tally(n, tablet)
     await asyncio.gather(*(t.pull() for t, _, _ in clients))
     await _verify(report, [t for t, _, _ in clients], project_id)
     for tablet, _, http in clients:

@@ -12,7 +12,7 @@ from PIL import Image
 from inspection.errors import UnsupportedMediaType, ValidationFailed
 from inspection.evidence.images import inspect_file, readable_kinds
 from inspection.evidence.rules import Kind
-from tests.evidence.conftest import camera_exif, jpeg, pdf, png_bomb, png_with_alpha
+from tests.evidence.conftest import camera_exif, heic, jpeg, pdf, png_bomb, png_with_alpha
 
 
 def check(tmp_path: Path, data: bytes, name: str = "file.jpg"):  # type: ignore[no-untyped-def]
@@ -50,12 +50,31 @@ def test_pdf(tmp_path: Path) -> None:
         check(tmp_path, pdf()[:-8], "cut.pdf")
 
 
-def test_heif_family_only_when_pillow_can_read_it(tmp_path: Path) -> None:
-    # pillow-heif is not a dependency, so HEIC is normally refused with advice to send JPEG;
-    # AVIF (also HEIF-based) is read by Pillow itself when built with libavif.
+def test_iphone_heic(tmp_path: Path) -> None:
+    """An iPhone photo (HEIC, held upright, with time and position): read through pillow-heif,
+    its facts taken, its thumbnails JPEG and upright."""
+    data = heic(1600, 1200, exif=camera_exif(orientation=6))
+    assert data[4:12] == b"ftypheic"
+    found = check(tmp_path, data, "IMG_0001.HEIC")
+    assert found.kind is Kind.heic
+    assert (found.width, found.height) == (1200, 1600)
+    assert found.captured_at == datetime(2026, 5, 1, 2, 20, 30, tzinfo=UTC)
+    assert (found.gps_lat, found.gps_lon) == (pytest.approx(31.234), pytest.approx(121.475))
+    for side, thumb in found.thumbnails.items():
+        assert thumb[:3] == b"\xff\xd8\xff"  # JPEG, for reports and browsers that cannot show HEIC
+        assert Image.open(io.BytesIO(thumb)).size == {1280: (960, 1280), 320: (240, 320)}[side]
+
+
+def test_cut_off_heic_is_refused(tmp_path: Path) -> None:
+    data = heic(800, 600)
+    with pytest.raises(ValidationFailed):
+        check(tmp_path, data[: len(data) // 2], "cut.heic")
+
+
+def test_heif_family(tmp_path: Path) -> None:
+    # HEIC through pillow-heif (a dependency); AVIF (also HEIF-based) where Pillow reads it.
     Image.init()
-    assert (Kind.heic in readable_kinds()) == ("HEIF" in Image.OPEN)
-    assert {Kind.jpeg, Kind.png, Kind.pdf} <= set(readable_kinds())
+    assert {Kind.jpeg, Kind.png, Kind.heic, Kind.pdf} <= set(readable_kinds())
     if "AVIF" not in Image.SAVE:
         return
     buffer = io.BytesIO()

@@ -14,7 +14,11 @@ from uuid import UUID
 from inspection.errors import NotFound
 from inspection.evidence.tables import Evidence
 from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
-from inspection.reports.render import DEFAULT_SIDE, Letterhead, evidence_ref, logo_for
+from inspection.reports.render import Letterhead, evidence_ref, logo_for
+
+# Reports print photos from the evidence store's 1280 px derivative: at 70-80 mm wide that is
+# about 400 dpi, sharp enough to read a crack or a label; the 320 px one was a blur on paper.
+PHOTO_SIDE = 1280
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ class Photos:
     """Collects the photos a report shows: their facts for the template, and the thumbnails to
     embed (stored images only; a photo still uploading prints as a placeholder)."""
 
-    def __init__(self, side: int = DEFAULT_SIDE) -> None:
+    def __init__(self, side: int = PHOTO_SIDE) -> None:
         self.side = side
         self.refs: set[str] = set()
         self._facts: dict[str, dict[str, Any]] = {}
@@ -115,10 +119,12 @@ class Photos:
             self._facts[r["sha256"]] = r
 
     def show(self, sha256: str) -> dict[str, Any]:
-        """One photo as the templates take it: {sha256, captured_at, ref}; `ref` is empty when
-        there is nothing to embed."""
+        """One photo as the templates take it: {sha256, captured_at, ref, pending, document};
+        `ref` is empty when there is nothing to embed: still uploading (`pending`), or a stored
+        file that is no image, such as a PDF test report (`document`)."""
         facts = self._facts.get(sha256)
-        embeddable = facts is not None and facts["status"] == "stored" and facts["content_type"].startswith("image/")
+        stored = facts is not None and facts["status"] == "stored"
+        embeddable = stored and facts is not None and facts["content_type"].startswith("image/")
         ref = evidence_ref(sha256, self.side) if embeddable else ""
         if ref:
             self.refs.add(ref)
@@ -126,7 +132,8 @@ class Photos:
             "sha256": sha256,
             "captured_at": facts["captured_at"] if facts else None,
             "ref": ref,
-            "pending": facts is None or facts["status"] != "stored",
+            "pending": not stored,
+            "document": stored and not embeddable,
         }
 
     def thumbnails(self) -> frozenset[str]:
