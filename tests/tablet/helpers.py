@@ -38,10 +38,22 @@ def camera_jpeg(
     return buffer.getvalue()
 
 
-def heic_like() -> bytes:
-    """The start of an iPhone HEIC file (an ISO-BMFF `ftyp heic` box) and noise: what an iPad sends
-    when the browser passes the file through; Chromium cannot decode it."""
-    return b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(range(256)) * 40
+def heic_photo() -> bytes:
+    """A real HEIC, as an iPad's camera writes it (pillow-heif encodes it)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", (1024, 768), (60, 90, 150)).save(buffer, "HEIF", quality=80)
+    return buffer.getvalue()
+
+
+def tiff_photo() -> bytes:
+    """A TIFF, as some document cameras and scanner apps save: Chromium cannot decode it (so the
+    tablet keeps it as it is) and the server does not take it (JPEG, PNG, HEIC, AVIF, PDF)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 120, 90)).save(buffer, "TIFF")
+    return buffer.getvalue()
 
 
 async def open_roof_inspection(page: Page, data: dict[str, Any]) -> str:

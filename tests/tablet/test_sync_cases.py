@@ -21,7 +21,7 @@ from tests.tablet.conftest import (
     synced,
     wait_sync,
 )
-from tests.tablet.helpers import answer_roof, camera_jpeg, heic_like, item, open_roof_inspection, sign
+from tests.tablet.helpers import answer_roof, camera_jpeg, heic_photo, item, open_roof_inspection, sign, tiff_photo
 
 
 async def pending(page: Page) -> int:
@@ -130,15 +130,15 @@ async def photos_cut_off_and_refused(tablets: Tablets, tablet_server: TabletServ
     await synced(page)
     iid = await open_roof_inspection(page, tablet_server.data)
     await answer_roof(page)
-    # an iPad's HEIC photo the browser cannot convert and this server cannot read
+    # a photo in a format the browser cannot convert and the server does not take
     await (
         item(page, "M3")
         .get_by_test_id("camera")
-        .set_input_files([{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic_like()}])
+        .set_input_files([{"name": "SCAN_0001.TIF", "mimeType": "image/tiff", "buffer": tiff_photo()}])
     )
     await synced(page)
     refused = item(page, "M3").get_by_test_id("photo-refused")
-    await expect(refused).to_contain_text("服务器不接受此照片格式（HEIC），请重拍")
+    await expect(refused).to_contain_text("服务器不接受此照片格式（image/tiff），请重拍")
     await expect(page.get_by_test_id("photos-refused")).to_have_text("被拒照片 1")
     await shot(page, "photo-refused")
     headers = await tablet_server.login("inspector", "test-reader")
@@ -147,6 +147,13 @@ async def photos_cut_off_and_refused(tablets: Tablets, tablet_server: TabletServ
     m3 = next(x for x in answers if x["item_code"] == "M3")
     assert m3["value"] == "fail" and m3["photos"] == []  # the answer arrived without the refused photo
     await expect(page.get_by_test_id("problems")).to_contain_text("M3 不合格，须附照片")
+    # an iPad's HEIC goes up as it is when the browser cannot convert it; the server takes it
+    await (
+        item(page, "M1")
+        .get_by_test_id("camera")
+        .set_input_files([{"name": "IMG_0003.HEIC", "mimeType": "image/heic", "buffer": heic_photo()}])
+    )
+    await expect(item(page, "M1").get_by_test_id("photo")).to_have_count(1)
 
     # retaken as a JPEG; the signal drops half-way through its upload, and it is sent again
     proxy.cuts = 1
@@ -167,6 +174,7 @@ async def photos_cut_off_and_refused(tablets: Tablets, tablet_server: TabletServ
         detail = (await http.get(f"/api/v1/inspections/{iid}", headers=headers)).json()
     assert detail["inspection"]["status"] == "submitted"
     assert len(next(x for x in detail["answers"] if x["item_code"] == "M3")["photos"]) == 1
+    assert len(next(x for x in detail["answers"] if x["item_code"] == "M1")["photos"]) == 1  # the HEIC
 
 
 async def test_two_people_on_one_tablet_never_see_each_others_work(
