@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP_INSTALL := $(BIN)/python -m pip install -q
 
-.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres fuzz fuzz-postgres migrate demo clean
+.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,25 @@ run-deps: $(STAMP)
 
 deps: $(TEST_STAMP)
 
-run: $(STAMP)
+# The tablet app (tablet/): npm ci when the lockfile changes, then esbuild into tablet/dist, which
+# the server serves at /tablet/. Node 18 or later (scripts/install-system-deps.sh installs Debian's).
+TABLET_SOURCES := $(shell find tablet/src tablet/public -type f 2>/dev/null) tablet/build.mjs tablet/package.json
+TABLET_MODULES := tablet/node_modules/.package-lock.json
+
+$(TABLET_MODULES): tablet/package-lock.json | $(STAMP)
+	cd tablet && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tablet/dist/index.html: $(TABLET_MODULES) $(TABLET_SOURCES)
+	cd tablet && node build.mjs
+
+tablet: tablet/dist/index.html
+
+# The app's logic with Node's own test runner (outbox, pages and cursors, merge, EXIF, checks).
+test-tablet: $(TABLET_MODULES)
+	cd tablet && node --test test/*.test.mjs
+
+run: $(STAMP) tablet
 	$(BIN)/siteinspect migrate
 	$(BIN)/siteinspect demo
 	$(BIN)/siteinspect serve
@@ -47,13 +65,13 @@ lint: $(TEST_STAMP)
 # In random order (pytest-randomly): the last line of the run names the seed that replays it.
 PYTEST := $(BIN)/python -m pytest -q -p randomly
 
-test-sqlite: $(TEST_STAMP)
+test-sqlite: $(TEST_STAMP) tablet
 	env -u SITEINSPECT_DATABASE_URL $(PYTEST)
 
-test-postgres: $(TEST_STAMP)
+test-postgres: $(TEST_STAMP) tablet
 	./scripts/with-postgres.sh $(PYTEST)
 
-test: lint test-sqlite test-postgres
+test: lint test-tablet test-sqlite test-postgres
 
 # The API fuzz tests of `make test` with many more examples per operation; not part of `make test`.
 # FUZZ_WORKERS processes at once, each fuzzing its share of the operations against its own server
@@ -69,4 +87,4 @@ fuzz-postgres: $(TEST_STAMP)
 	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var tablet/node_modules tablet/dist

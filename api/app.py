@@ -24,6 +24,7 @@ from api import (
     reports,
     samples,
     sync,
+    tablet,
     warranty,
 )
 from api.deps import Services, provide_actor, provide_services, require_actor
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             *programme.CONTROLLERS,
             root,
             portal_router(),
+            tablet.tablet_router(),
         ],
         guards=[require_actor],
         dependencies={

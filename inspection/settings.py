@@ -119,6 +119,11 @@ class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     render_timeout_s: float = 60.0
 
 
+class TabletSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # the built tablet app (`make tablet`), served at /tablet/; relative to the project folder
+    dist_dir: str = "tablet/dist"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     mode: Literal["dev", "production"] = "dev"
     server: ServerSettings = ServerSettings()
@@ -132,6 +137,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     smtp: SmtpSettings = SmtpSettings()
     warranty: WarrantySettings = WarrantySettings()
     reports: ReportsSettings = ReportsSettings()
+    tablet: TabletSettings = TabletSettings()
 
     @property
     def is_dev(self) -> bool:

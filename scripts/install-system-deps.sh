@@ -5,6 +5,9 @@
 #   test: the above, and PostgreSQL (tests start their own server), poppler-utils (tests read the
 #        PDFs back) and Chromium (browser tests drive it headless through Playwright; Playwright's
 #        own browser download is never used).
+# Both: Node.js and npm when there is no node or npm on the PATH (the tablet app is built with
+# esbuild and unit-tested with Node's own test runner; Debian 12's Node 18 is enough; a node from
+# elsewhere, NodeSource or nvm, is used as it is).
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
@@ -17,6 +20,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing system packages: ${missing[*]}" >&2

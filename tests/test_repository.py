@@ -14,6 +14,7 @@ BINARY_FOLDERS = (
     "tests/reports/golden/",  # the reports' golden page images (tests/reports/test_golden.py)
     "pdf_templates/logos/",  # organisations' logos printed on reports
     "api/portal/static/",  # the portal's own images, if it gets any
+    "tablet/public/icons/",  # the tablet app's icons for the home screen (web app manifest)
 )
 TEXT_SAMPLE = 8192
 

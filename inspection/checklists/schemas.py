@@ -171,6 +171,11 @@ class InspectionOut(Synced, kw_only=True):
     material_batch_ids: list[UUID]
     occurrence_id: UUID | None = None
     note: str
+    device_clock_skew_ms: int | None = None
+    # 检查时间: the device's started and submitted times corrected by its measured clock skew
+    # (the server's own times where the device gave none)
+    inspected_from: datetime | None = None
+    inspected_to: datetime | None = None
 
 
 class OrderRef(Output, kw_only=True):

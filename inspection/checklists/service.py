@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from uuid import UUID
@@ -269,10 +269,24 @@ def _aware(moment: datetime | None, field: str) -> None:
         raise ValidationFailed(f"give {field} with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field=field)
 
 
+def worked_times(row: dict[str, Any]) -> tuple[datetime, datetime | None]:
+    """检查时间: when the inspector started and signed, by the tablet's clock corrected by the skew
+    the server measured for it; the server's times where the device gave none (an API client)."""
+    skew = timedelta(milliseconds=row.get("device_clock_skew_ms") or 0)
+    start = row["started_at_device"] + skew if row.get("started_at_device") else row["started_at"]
+    end = row["submitted_at_device"] + skew if row.get("submitted_at_device") else row.get("submitted_at")
+    return start, end
+
+
 def _inspection_out(row: dict[str, Any]) -> s.InspectionOut:
-    fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k != "material_batch_ids"}
+    skip = ("material_batch_ids", "inspected_from", "inspected_to")
+    fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k not in skip}
+    start, end = worked_times(row)
     return s.InspectionOut(
-        **fields, material_batch_ids=[UUID(x) for x in json.loads(row["material_batch_ids"] or "[]")]
+        **fields,
+        material_batch_ids=[UUID(x) for x in json.loads(row["material_batch_ids"] or "[]")],
+        inspected_from=start,
+        inspected_to=end,
     )
 
 
@@ -380,6 +394,7 @@ class ChecklistsService:
                 "revision": 1,
                 "started_at_device": data.started_at_device,
                 "started_at": w.now,
+                "device_clock_skew_ms": actor.clock_skew_ms,
                 "gps_lat": data.gps.lat if data.gps else None,
                 "gps_lng": data.gps.lng if data.gps else None,
                 "gps_accuracy_m": data.gps.accuracy_m if data.gps else None,
@@ -536,6 +551,9 @@ class ChecklistsService:
         }
         if data.gps is not None:
             changes |= {"gps_lat": data.gps.lat, "gps_lng": data.gps.lng, "gps_accuracy_m": data.gps.accuracy_m}
+        if actor.clock_skew_ms is not None:
+            # the latest measurement of this tablet's clock corrects both its times
+            changes["device_clock_skew_ms"] = actor.clock_skew_ms
         if occurrence is not None:
             changes["occurrence_id"] = occurrence
         submitted = await w.update(
@@ -698,6 +716,8 @@ class ChecklistsService:
                 "started_at": w.now,
                 "submitted_at": None,
                 "submitted_at_device": None,
+                "started_at_device": None,
+                "device_clock_skew_ms": actor.clock_skew_ms,
                 "signature_sha256": "",
                 "score": "",
                 "total": None,

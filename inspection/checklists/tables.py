@@ -1,7 +1,7 @@
 """Checklist templates, inspections, answers and supervision point states (persistence only;
 the rules are in templates.py, scoring.py and supervision.py)."""
 
-from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -52,6 +52,10 @@ class Inspection(SyncColumns, Table, tablename="inspection"):
     started_at = Timestamptz()
     submitted_at_device = Timestamptz(null=True, default=None)
     submitted_at = Timestamptz(null=True, default=None, index=True)
+    # server time minus the tablet's clock, measured by the push that brought the inspection (its
+    # submission, or its creation until then): device times plus this are when the inspector
+    # worked (检查时间). None when the device's clock was never measured (an API client).
+    device_clock_skew_ms = BigInt(null=True, default=None)
     gps_lat = Real(null=True, default=None)
     gps_lng = Real(null=True, default=None)
     gps_accuracy_m = Real(null=True, default=None)

@@ -87,6 +87,9 @@ def _open(path: Path) -> Any:
 
 
 def _inspect_image(path: Path, kind: Kind) -> Inspection:
+    # A process-wide Pillow switch that WeasyPrint turns on when it is imported (the first PDF
+    # report): with it on, a photo cut off in transit decodes as if whole. Set back at every use.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -182,6 +182,7 @@ PUBLIC_ROUTES = {
 PUBLIC_TREES = {
     "/portal": "the web portal signs people in itself (tests/portal: test_pages_need_sign_in, the route sweep)",
     "/schema": "the OpenAPI documentation",
+    "/tablet": "the tablet app's static files (HTML, scripts, icons); it signs in through the API (tests/tablet)",
 }
 
 

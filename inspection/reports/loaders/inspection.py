@@ -159,7 +159,11 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
             "revision_reason": i.revision_reason,
             "supervision_point": i.supervision_point,
             "inspector": people.get(i.inspector, ""),
-            "started_at": i.started_at,
+            # 检查时间 is when the inspector worked (the tablet's clock, corrected by the skew the
+            # server measured), never when the record reached the server
+            "inspected_from": i.inspected_from,
+            "inspected_to": i.inspected_to,
+            "device_time": i.started_at_device is not None or i.submitted_at_device is not None,
             "submitted_at": i.submitted_at,
             "gps": {"lat": i.gps_lat, "lng": i.gps_lng, "accuracy_m": i.gps_accuracy_m}
             if i.gps_lat is not None
