@@ -52,11 +52,11 @@ async def a_day(p: Programme, clock: FixedClock) -> None:
     await order(p, clock, bj(3, 3, 13), project="p2", work="B3", deadline=bj(3, 6, 18))
 
 
-
 @pytest.fixture
 def app(clock: FixedClock):  # type: ignore[no-untyped-def]
     """The shared `app` fixture, with loopback webhook receivers (this test's) allowed."""
     return app_allowing_loopback(clock)
+
 
 async def test_a_days_figures_per_office(programme: Programme, clock: FixedClock) -> None:
     p = programme
