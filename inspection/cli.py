@@ -110,13 +110,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from inspection.audit.service import verify
+    from inspection.settings import secret_key
 
-    result = _run(_with_pool(verify))
+    key = secret_key(get_settings())
+    result = _run(_with_pool(lambda: verify(key)))
     if result.ok:
-        print(f"audit chain intact: {result.checked} entries verified")
+        print(
+            f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints"
+        )
         return 0
-    print(f"audit chain BROKEN at entry {result.first_bad_id}: {result.reason}")
+    where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
+    print(f"audit chain BROKEN {where}: {result.reason}")
     return 2
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from inspection.audit.service import checkpoint
+    from inspection.clock import SystemClock
+    from inspection.settings import secret_key
+
+    key = secret_key(get_settings())
+    made = _run(_with_pool(lambda: checkpoint(key, SystemClock())))
+    print(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
+    return 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -308,8 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    p = audit.add_parser("verify", help="check the hash chain; names the first entry edited, removed or reordered")
+    p = audit.add_parser("verify", help="check the hash chains and checkpoints; names the first entry edited, removed or reordered")
     p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser("checkpoint", help="sign the Merkle root over every scope's chain head now")
+    p.set_defaults(func=cmd_audit_checkpoint)
 
     evidence = sub.add_parser("evidence", help="photo and document evidence").add_subparsers(
         dest="evidence_command", required=True

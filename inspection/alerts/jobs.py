@@ -28,9 +28,11 @@ from inspection.alerts import delivery, schedules
 from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert, raise_alerts
 from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
+from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
 from inspection.projects.rules import Role
 from inspection.records import write
+from inspection.settings import secret_key
 from inspection.rectification import escalation
 from inspection.rectification.rules import AWAITING_CONTRACTOR
 from inspection.rectification.service import default_rulebook as rectification_rules
@@ -265,6 +267,13 @@ def guard_job(
     return run
 
 
+async def audit_checkpoint(ctx: JobContext) -> int:
+    """Sign the audit log's scope heads (nothing new when nothing was written since the last)."""
+    before = await latest_checkpoint()
+    made = await checkpoint(secret_key(ctx.settings), ctx.clock)
+    return int(before is None or made.id != before.id)
+
+
 # The scheduler runs these in order on every tick; `siteinspect alerts run` runs them once.
 # Delivery comes last so what the others raise goes out in the same tick.
 JOBS: list[Job] = [
@@ -282,6 +291,8 @@ JOBS: list[Job] = [
         ),
     ),
     Job("deliveries", deliveries, exclusive=False),
+    # its own transaction; two processes at once chain two checkpoints, harmlessly
+    Job("audit_checkpoint", audit_checkpoint, exclusive=False),
 ]
 
 

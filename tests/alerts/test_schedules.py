@@ -18,7 +18,7 @@ from inspection.clock import FixedClock
 from inspection.errors import Conflict
 from inspection.records import project_bucket, write
 from inspection.rectification.rules import Calendar
-from inspection.sync.tables import SyncChange
+from inspection.changefeed.tables import SyncChange
 from tests.alerts.helpers import alerts, notifications, relogin, run
 from tests.alerts.test_jobs import SHANGHAI, at
 from tests.factories import World

@@ -114,17 +114,19 @@ async def test_failed_write_leaves_no_audit_or_change(world: World) -> None:
     assert await Site.count() == 1
 
 
-async def test_every_write_stamps_one_sequence_and_indexes_buckets(world: World) -> None:
-    r = await world.post("owner", f"/api/v1/projects/{world.id_of('p1')}/sites", {"name": "新小区"})
-    site = r.json()
-    rows = await db.raw("SELECT seq, bucket, table_name FROM sync_change WHERE row_id = {}", site["id"])
+async def test_every_write_numbers_its_change_in_its_project_and_indexes_buckets(world: World) -> None:
     p1 = world.id_of("p1")
-    assert sorted((row["seq"], row["bucket"]) for row in rows) == [
-        (site["version"], f"project:{p1}"),
-        (site["version"], f"project:{p1}:context"),
+    before = (await db.raw("SELECT seq FROM sync_scope WHERE scope = {}", p1))[0]["seq"]
+    r = await world.post("owner", f"/api/v1/projects/{p1}/sites", {"name": "新小区"})
+    site = r.json()
+    assert site["version"] == 1, "a new record's version counts its writes"
+    rows = await db.raw("SELECT scope, seq, bucket, table_name FROM sync_change WHERE row_id = {}", site["id"])
+    assert sorted((str(row["scope"]), row["seq"], row["bucket"]) for row in rows) == [
+        (str(p1), before + 1, f"project:{p1}"),
+        (str(p1), before + 1, f"project:{p1}:context"),
     ]
     work = (await world.get("owner", f"/api/v1/work-items/{world.id_of('work_a')}")).json()
-    rows = await db.raw("SELECT bucket FROM sync_change WHERE row_id = {} AND seq = {}", work["id"], work["version"])
+    rows = await db.raw("SELECT bucket FROM sync_change WHERE row_id = {}", work["id"])
     assert {row["bucket"] for row in rows} == {
         f"project:{world.id_of('p1')}",
         f"project:{world.id_of('p1')}:org:{world.orgs['contractor_a'].id}",

@@ -10,7 +10,7 @@ from inspection.checklists.catalogue import import_shipped, import_templates, la
 from inspection.checklists.tables import ChecklistTemplate
 from inspection.checklists.templates import TemplateError, shipped_files
 from inspection.clock import FixedClock
-from inspection.sync.tables import SyncChange
+from inspection.changefeed.tables import SyncChange
 
 
 async def test_shipped_templates_import_once(clock: FixedClock) -> None:
