@@ -5,8 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -36,19 +35,8 @@ Version = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Request bodies: unknown fields are an error, not silently dropped.
-
-    msgspec bounds ints and floats through `Meta`, but not decimals: a body with decimal fields
-    names their ranges in DECIMAL_RANGES, checked once it is decoded."""
-
-    DECIMAL_RANGES: ClassVar[dict[str, tuple[Decimal, Decimal]]] = {}
-
-    def __post_init__(self) -> None:
-        for name, (low, high) in self.DECIMAL_RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, Decimal) and not (value.is_finite() and low <= value <= high):
-                # msgspec turns this into a validation error at the Struct's path
-                raise ValueError(f"{name} must be a number from {low} to {high}, not {value}")
+    """Request bodies: unknown fields are an error, not silently dropped. (msgspec bounds ints and
+    floats through `Meta` but cannot bound decimals: the services check their ranges.)"""
 
 
 class Output(msgspec.Struct, kw_only=True):

@@ -23,14 +23,7 @@ Sets = Annotated[int, Meta(ge=1, le=100)]
 SetNo = Annotated[int, Meta(ge=1, le=100)]
 
 
-# quantities of a delivery (t, m³, m², pieces …) and lab readings: finite and far beyond any real one
-QUANTITY = (Decimal(0), Decimal(10**9))
-READING = (Decimal(-(10**9)), Decimal(10**9))
-
-
 class BatchCreate(Input, kw_only=True):
-    DECIMAL_RANGES = {"quantity": QUANTITY}
-
     id: UUID | None = None
     project_id: UUID
     material: Code
@@ -53,8 +46,6 @@ class BatchCreate(Input, kw_only=True):
 class BatchUpdate(Input, kw_only=True):
     """A correction of what was logged. Quantity, unit and the continuous-pour flag change only
     before the first sample (they decide the plan); the material never (log a new batch)."""
-
-    DECIMAL_RANGES = {"quantity": QUANTITY}
 
     version: Version
     specification: Short | UnsetType = UNSET
@@ -100,8 +91,6 @@ class RetestCreate(Input, kw_only=True):
 
 
 class ResultIn(Input, kw_only=True):
-    DECIMAL_RANGES = {"value": READING}
-
     test_item: Code
     set_no: SetNo = 1
     value: Decimal
@@ -116,8 +105,6 @@ class ResultsBody(Input, kw_only=True):
 
 
 class DispositionCreate(Input, kw_only=True):
-    DECIMAL_RANGES = {"quantity": QUANTITY}
-
     id: UUID | None = None
     kind: DispositionKind
     witnessed_by_id: UUID

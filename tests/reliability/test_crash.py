@@ -64,8 +64,7 @@ async def test_sigkill_during_pushes_and_uploads_loses_and_doubles_nothing(world
         assert outcomes <= {"applied", "conflict_recorded"}, outcomes
         # each edit changed the site once: one audited update per mutation, the last value wins
         updates = await db.raw(
-            "SELECT COUNT(*) AS n FROM audit_entry"
-            " WHERE table_name = 'site' AND action = 'update' AND record_id = {}",
+            "SELECT COUNT(*) AS n FROM audit_entry WHERE table_name = 'site' AND action = 'update' AND record_id = {}",
             site,
         )
         assert updates[0]["n"] == EDITS
