@@ -115,9 +115,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     key = secret_key(get_settings())
     result = _run(_with_pool(lambda: verify(key)))
     if result.ok:
-        print(
-            f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints"
-        )
+        print(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
         return 0
     where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
     print(f"audit chain BROKEN {where}: {result.reason}")
@@ -324,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    p = audit.add_parser("verify", help="check the hash chains and checkpoints; names the first entry edited, removed or reordered")
+    p = audit.add_parser(
+        "verify", help="check the hash chains and checkpoints; names the first entry edited, removed or reordered"
+    )
     p.set_defaults(func=cmd_audit_verify)
     p = audit.add_parser("checkpoint", help="sign the Merkle root over every scope's chain head now")
     p.set_defaults(func=cmd_audit_checkpoint)

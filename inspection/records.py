@@ -136,7 +136,9 @@ async def read_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
     """`load_row`, read once per write transaction until it writes to the table (a push's command
     reads its record, then the service it calls reads it again). An update through `Write` checks
     the version it read, so a row changed meanwhile by someone else is never written over."""
-    return await remembered(("row", table._meta.tablename, row_id), (table._meta.tablename,), lambda: load_row(table, row_id))
+    return await remembered(
+        ("row", table._meta.tablename, row_id), (table._meta.tablename,), lambda: load_row(table, row_id)
+    )
 
 
 async def locked_row(table: type[Table], row_id: Any, *, exclusive: bool = False) -> dict[str, Any] | None:
@@ -476,4 +478,3 @@ def share_lock(*of: str) -> str:
     if _current.get() is None or db.is_sqlite():
         return ""
     return " FOR SHARE" + (" OF " + ", ".join(of) if of else "")
-

@@ -32,11 +32,11 @@ from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
 from inspection.projects.rules import Role
 from inspection.records import write
-from inspection.settings import secret_key
 from inspection.rectification import escalation
 from inspection.rectification.rules import AWAITING_CONTRACTOR
 from inspection.rectification.service import default_rulebook as rectification_rules
 from inspection.rectification.tables import RectificationOrder
+from inspection.settings import secret_key
 from inspection.warranty.service import ITEM_TABLE, end_of_local_day, escalate_due_claims
 
 PAGE = 2000

@@ -216,9 +216,13 @@ async def verify(secret_key: bytes | None = None, batch: int = 5000) -> VerifyRe
     current: str | None = None
     no, prev = 0, GENESIS
     while True:
-        clause, args = ("WHERE scope IS NOT NULL", []) if after is None else (
-            "WHERE scope IS NOT NULL AND (scope > {} OR (scope = {} AND scope_no > {}))",
-            [after[0], after[0], after[1]],
+        clause, args = (
+            ("WHERE scope IS NOT NULL", [])
+            if after is None
+            else (
+                "WHERE scope IS NOT NULL AND (scope > {} OR (scope = {} AND scope_no > {}))",
+                [after[0], after[0], after[1]],
+            )
         )
         rows = await db.raw(f"SELECT * FROM audit_entry {clause} ORDER BY scope, scope_no LIMIT {int(batch)}", *args)  # noqa: S608
         if not rows:
@@ -231,16 +235,27 @@ async def verify(secret_key: bytes | None = None, batch: int = 5000) -> VerifyRe
                 current, no, prev = name, 0, chain.scope_seed(global_hash, name)
             if row["scope_no"] != no + 1 or row["prev_hash"] != prev:
                 what = f"entry {no} of scope {name}" if no else f"the start of scope {name}"
-                return _bad(checked, row["id"], f"entry {row['id']} does not follow {what}: an entry before it was "
-                            "removed, inserted or reordered", name)
+                return _bad(
+                    checked,
+                    row["id"],
+                    f"entry {row['id']} does not follow {what}: an entry before it was removed, inserted or reordered",
+                    name,
+                )
             fields = {**row, "scope": name}
             if entry_hash(fields, row["prev_hash"]) != row["hash"]:
-                return _bad(checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash", name)
+                return _bad(
+                    checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash", name
+                )
             leaf = wanted.get(name)
             if leaf is not None and leaf[0] == row["scope_no"]:
                 if leaf[1] != row["hash"]:
-                    return _bad(checked, row["id"], f"entry {row['id']} of scope {name} is not the one the last "
-                                "checkpoint signed: the scope's chain was rewritten", name)
+                    return _bad(
+                        checked,
+                        row["id"],
+                        f"entry {row['id']} of scope {name} is not the one the last "
+                        "checkpoint signed: the scope's chain was rewritten",
+                        name,
+                    )
                 seen_leaves.add(name)
             no, prev = row["scope_no"], row["hash"]
             checked += 1
@@ -252,12 +267,22 @@ async def verify(secret_key: bytes | None = None, batch: int = 5000) -> VerifyRe
         if head is None:
             return _bad(checked, None, f"scope {name} has entries but no head: its sync_scope row was removed", name)
         if head[0] != end[0] or (head[0] and head[1] != end[1]):
-            return _bad(checked, None, f"the chain of scope {name} ends at entry {end[0]} but its head records entry "
-                        f"{head[0]}: the newest entries were removed or edited", name)
+            return _bad(
+                checked,
+                None,
+                f"the chain of scope {name} ends at entry {end[0]} but its head records entry "
+                f"{head[0]}: the newest entries were removed or edited",
+                name,
+            )
     for name, (no, _) in sorted(wanted.items()):
         if name != "global" and name not in seen_leaves:
-            return _bad(checked, None, f"the last checkpoint signed entry {no} of scope {name}, which is no longer "
-                        "there: the scope's entries were removed", name)
+            return _bad(
+                checked,
+                None,
+                f"the last checkpoint signed entry {no} of scope {name}, which is no longer "
+                "there: the scope's entries were removed",
+                name,
+            )
     counted = await _verify_checkpoints(secret_key)
     if isinstance(counted, VerifyResult):
         return VerifyResult(False, checked, counted.first_bad_id, counted.reason, counted.scope)
@@ -275,16 +300,26 @@ async def _verify_global(batch: int) -> tuple[VerifyResult, str]:
             break
         for row in rows:
             if row["prev_hash"] != prev_hash:
-                return _bad(checked, row["id"], f"entry {row['id']} does not follow entry {prev_id or 'none'}: "
-                            "an entry before it was removed, inserted or reordered"), prev_hash
+                return _bad(
+                    checked,
+                    row["id"],
+                    f"entry {row['id']} does not follow entry {prev_id or 'none'}: "
+                    "an entry before it was removed, inserted or reordered",
+                ), prev_hash
             if entry_hash({**row, "scope": None}, row["prev_hash"]) != row["hash"]:
-                return _bad(checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash"), prev_hash
+                return _bad(
+                    checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash"
+                ), prev_hash
             prev_hash, prev_id = row["hash"], row["id"]
             checked += 1
     last_id, last_hash = await _global_head()
     if (last_id, last_hash if last_id else GENESIS) != (prev_id, prev_hash):
-        return _bad(checked, last_id, f"the global chain ends at entry {prev_id or 'none'} but its head records entry "
-                    f"{last_id}: the newest entries were removed or edited"), prev_hash
+        return _bad(
+            checked,
+            last_id,
+            f"the global chain ends at entry {prev_id or 'none'} but its head records entry "
+            f"{last_id}: the newest entries were removed or edited",
+        ), prev_hash
     return VerifyResult(ok=True, checked=checked), prev_hash
 
 
@@ -334,4 +369,3 @@ async def history(table_name: str, record_id: Any) -> list[dict[str, Any]]:
         row["changes"] = json.loads(row["changes"])
         row["at"] = datetime.fromisoformat(row["at"])
     return rows
-

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from inspection import db
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound
 from inspection.projects.rules import MANAGING_ROLES, Role
 from inspection.projects.tables import Membership, Project
-from inspection import db
 from inspection.records import remembered, share_lock
 
 
@@ -52,7 +52,7 @@ async def roles_in(actor: Actor, project_id: UUID) -> frozenset[Role]:
 
 
 _ROLES = (
-    'SELECT m.role FROM membership m JOIN project p ON p.id = m.project'
+    "SELECT m.role FROM membership m JOIN project p ON p.id = m.project"
     ' WHERE m.project = {} AND m."user" = {} AND m.deleted = {} AND p.deleted = {}'
 )
 

@@ -37,33 +37,37 @@ async def notify_once(
     row only to the writer that made it, so two transactions notifying at once (they no longer
     queue behind one lock) make it once and both know which of them did."""
     key = f"{recipient[0]}:{recipient[1]}"
-    made = await Notification.insert(
-        Notification(
-            id=new_id(),
-            recipient_user=recipient[1] if recipient[0] == "user" else None,
-            recipient_organisation=recipient[1] if recipient[0] == "org" else None,
-            recipient_key=key,
-            project=project_id,
-            kind=kind,
-            subject_table=subject_table,
-            subject_id=subject_id,
-            rule=rule,
-            occurrence=occurrence,
-            threshold=threshold,
-            message=message,
-            created_at=at,
+    made = (
+        await Notification.insert(
+            Notification(
+                id=new_id(),
+                recipient_user=recipient[1] if recipient[0] == "user" else None,
+                recipient_organisation=recipient[1] if recipient[0] == "org" else None,
+                recipient_key=key,
+                project=project_id,
+                kind=kind,
+                subject_table=subject_table,
+                subject_id=subject_id,
+                rule=rule,
+                occurrence=occurrence,
+                threshold=threshold,
+                message=message,
+                created_at=at,
+            )
         )
-    ).on_conflict(
-        target=(
-            Notification.subject_table,
-            Notification.subject_id,
-            Notification.rule,
-            Notification.occurrence,
-            Notification.threshold,
-            Notification.recipient_key,
-        ),
-        action="DO NOTHING",
-    ).returning(Notification.id)
+        .on_conflict(
+            target=(
+                Notification.subject_table,
+                Notification.subject_id,
+                Notification.rule,
+                Notification.occurrence,
+                Notification.threshold,
+                Notification.recipient_key,
+            ),
+            action="DO NOTHING",
+        )
+        .returning(Notification.id)
+    )
     return len(made)
 
 

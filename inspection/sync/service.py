@@ -91,7 +91,7 @@ class BucketScope:
 
 
 _MEMBERSHIPS = (
-    'SELECT m.project, m.role FROM membership m JOIN project p ON p.id = m.project'
+    "SELECT m.project, m.role FROM membership m JOIN project p ON p.id = m.project"
     ' WHERE m."user" = {} AND m.deleted = {} AND p.deleted = {}'
 )
 
@@ -175,9 +175,7 @@ class SyncService:
             rows = await db.raw(update, *args)
         return UUID(str(rows[0]["id"])), int(rows[0]["last_mutation_seq"])
 
-    async def _note_contact(
-        self, actor: Actor, device_id: str, device: tuple[Any, ...] | None, seen: _Seen
-    ) -> None:
+    async def _note_contact(self, actor: Actor, device_id: str, device: tuple[Any, ...] | None, seen: _Seen) -> None:
         """After a pull: write the device's contact only when there is news (first contact, a
         minute since the last, its clock or schema version changed)."""
         if device is not None:
@@ -478,7 +476,13 @@ class SyncService:
                     # rolled back to its savepoint: read what is there now and merge again
                     if attempt == RACE_ATTEMPTS:
                         raise Unavailable(f"mutation {seq} kept meeting concurrent changes", retry_after=1) from exc
-            result = {"seq": seq, "id": str(m["id"]), "status": outcome.status, "version": outcome.version, **outcome.extra}
+            result = {
+                "seq": seq,
+                "id": str(m["id"]),
+                "status": outcome.status,
+                "version": outcome.version,
+                **outcome.extra,
+            }
             return _Outcome(m, seq, digest, result, w)
         except AlreadyApplied as done:
             # what the attempt wrote was rolled back to its savepoint; the effect was there before
