@@ -59,7 +59,8 @@ async def old_world() -> dict[str, Any]:
         )
         for bucket in context_buckets(project_id):
             await db.raw(
-                "INSERT INTO sync_change (seq, bucket, table_name, row_id, deleted) VALUES ({}, {}, 'building', {}, {})",
+                "INSERT INTO sync_change (seq, bucket, table_name, row_id, deleted)"
+                " VALUES ({}, {}, 'building', {}, {})",
                 n,
                 bucket,
                 bid,
@@ -92,7 +93,7 @@ async def old_world() -> dict[str, Any]:
         prev, last_id = digest, rows[0]["id"]
     await db.raw("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, {}, {})", last_id, prev)
     base = {"uid": str(user_id), "dev": DEVICE, "v": 1}
-    project_bucket, context = context_buckets(project_id)
+    project_bucket = context_buckets(project_id)[0]
     return {
         "user": user_id,
         "project": project_id,
