@@ -89,41 +89,65 @@ async def page(
 ) -> list[Listed]:
     """Changes after `since` in known buckets, and the live records of `new` buckets (a snapshot
     without tombstones), up to each scope's target, after the key `after`, in key order; each
-    record once."""
-    clauses: list[str] = []
-    args: list[Any] = []
+    record once. A scope at a time, each bucket read straight off its (bucket, seq, table, id)
+    index from the key on, so a page costs what it returns, however long the feed."""
+    by_scope: dict[UUID, list[tuple[str, int, bool]]] = {}
     for bucket, seq in since.items():
-        scope = scope_of_bucket(bucket)
-        clauses.append("(bucket = {} AND seq > {} AND seq <= {})")
-        args += [bucket, seq, targets[scope]]
+        by_scope.setdefault(scope_of_bucket(bucket), []).append((bucket, seq, True))
     for bucket in new:
-        scope = scope_of_bucket(bucket)
-        clauses.append("(bucket = {} AND deleted = {} AND seq <= {})")
-        args += [bucket, False, targets[scope]]
-    if not clauses:
-        return []
-    sql = (
-        "SELECT DISTINCT scope, seq, table_name, CAST(row_id AS TEXT) AS row_id, deleted"  # noqa: S608
-        " FROM sync_change WHERE (" + " OR ".join(clauses) + ")"
-    )
-    if after is not None:
-        scope, seq, table_name, row_id = after
-        sql += (
-            " AND (scope > {} OR (scope = {} AND (seq > {} OR (seq = {} AND"
-            " (table_name > {} OR (table_name = {} AND row_id > {}))))))"
-        )
-        args += [scope, scope, seq, seq, table_name, table_name, UUID(row_id)]
-    sql += " ORDER BY scope, seq, table_name, row_id LIMIT {}"
-    args.append(limit)
-    # A record listed under two of the reader's buckets (a project's and a contractor's) has one
-    # change: the same scope, number and flag; it is sent once.
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for scope, seq, table_name, row_id, deleted in await snapshot.tuples(sql, *args):
-        if (table_name, row_id) in seen:
+        by_scope.setdefault(scope_of_bucket(bucket), []).append((bucket, 0, False))
+    out: list[Listed] = []
+    for scope in sorted(by_scope):
+        if after is not None and scope < after[0]:
             continue
-        seen.add((table_name, row_id))
-        out.append(
-            Listed(scope if isinstance(scope, UUID) else UUID(str(scope)), int(seq), table_name, row_id, bool(deleted))
+        key = after[1:] if after is not None and scope == after[0] else None
+        out += await _scope_page(snapshot, scope, by_scope[scope], targets[scope], key, limit - len(out))
+        if len(out) >= limit:
+            break
+    return out
+
+
+async def _scope_page(
+    snapshot: db.Snapshot,
+    scope: UUID,
+    buckets: list[tuple[str, int, bool]],
+    target: int,
+    key: tuple[int, str, str] | None,
+    limit: int,
+) -> list[Listed]:
+    parts: list[str] = []
+    args: list[Any] = []
+    for bucket, seq, tombstones in buckets:
+        sql = (
+            "SELECT seq, table_name, CAST(row_id AS TEXT) AS row_id, deleted FROM sync_change"
+            " WHERE bucket = {} AND seq > {} AND seq <= {}"
         )
+        args += [bucket, seq, target]
+        if not tombstones:  # a new bucket arrives as a snapshot of what is alive
+            sql += " AND deleted = {}"
+            args.append(False)
+        if key is not None:
+            sql += " AND (seq, table_name, row_id) > ({}, {}, {})"
+            args += [key[0], key[1], UUID(key[2])]
+        parts.append(sql + " ORDER BY seq, table_name, row_id LIMIT {}")
+        args.append(limit)
+    if len(parts) == 1:
+        sql = parts[0]
+    else:
+        # A contractor's buckets of a project, each read in order and bounded, merged. The first
+        # `limit` distinct keys of the merge are among the first `limit` of each bucket, so
+        # nothing beyond those bounds is needed; the merge is cut to `limit` below.
+        merged = " UNION ALL ".join(f"SELECT * FROM ({p}) AS b{i}" for i, p in enumerate(parts))  # noqa: S608
+        sql = f"SELECT * FROM ({merged}) AS merged ORDER BY seq, table_name, row_id"  # noqa: S608
+    # A record in two of the reader's buckets (a project's and a contractor's) has one change:
+    # the same number and flag, side by side in key order; it is sent once.
+    out: list[Listed] = []
+    last: tuple[str, str] | None = None
+    for seq, table_name, row_id, deleted in await snapshot.tuples(sql, *args):
+        if (table_name, row_id) == last:
+            continue
+        last = (table_name, row_id)
+        out.append(Listed(scope, int(seq), table_name, row_id, bool(deleted)))
+        if len(out) == limit:
+            break
     return out

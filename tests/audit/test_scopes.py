@@ -1,6 +1,6 @@
 """The audit log per ordering scope: each project's chain, the signed checkpoints over all of
 them, and what `audit verify` finds when either is tampered with; the weekly PDF prints the
-latest checkpoint's root."""
+latest checkpoint's root (tests/reports/test_audit_anchor.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from inspection import db
 from inspection.audit.service import checkpoint, verify
 from inspection.settings import get_settings, secret_key
 from tests.factories import World
-from tests.reports.helpers import pdf_text, squeeze
 
 KEY = secret_key(get_settings())
 COPIED = ["seq", "at", "actor_id", "actor_name", "device_id", "action", "table_name", "record_id", "changes"]
@@ -133,12 +132,3 @@ async def test_a_rewritten_scope_chain_does_not_match_the_checkpoint(world: Worl
     await db.raw("UPDATE sync_scope SET audit_hash = {} WHERE scope = {}", prev, p1)
     result = await verify(KEY)
     assert not result.ok and "checkpoint" in result.reason and result.scope == str(p1)
-
-
-async def test_the_weekly_report_prints_the_latest_checkpoint(world: World, clock) -> None:  # type: ignore[no-untyped-def]
-    made = await checkpoint(KEY, clock)
-    r = await world.get("supervisor", f"/api/v1/reports/projects/{world.id_of('p1')}/weekly.pdf")
-    assert r.status_code == 200, r.text
-    text = squeeze(pdf_text(r.content))
-    assert f"第{made.id}号审计检查点" in text
-    assert made.root in text

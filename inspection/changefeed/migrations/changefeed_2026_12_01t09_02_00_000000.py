@@ -87,6 +87,9 @@ async def forwards():
                 horizon,
             )
         await _Any.raw("CREATE INDEX sync_change_scope_seq ON sync_change (scope, seq)")
+        # a page of a bucket is read in (seq, table, record) order: straight off this index
+        await _Any.raw("CREATE INDEX sync_change_bucket_page ON sync_change (bucket, seq, table_name, row_id)")
+        await _Any.raw("DROP INDEX sync_change_bucket_seq")
         await _Any.raw("CREATE UNIQUE INDEX audit_entry_scope_no ON audit_entry (scope, scope_no)")
         await _Any.raw("CREATE UNIQUE INDEX audit_checkpoint_prev ON audit_checkpoint (prev_hash)")
         await _Any.raw("DROP TABLE sync_counter")
@@ -98,6 +101,8 @@ async def forwards():
         await _Any.raw("INSERT INTO sync_counter (id, value) SELECT 1, COALESCE(MAX(seq), 0) FROM sync_scope")
         await _Any.raw("INSERT INTO sync_horizon (id, purged_through_seq) SELECT 1, COALESCE(MIN(purged_through), 0) FROM sync_scope")
         await _Any.raw("DROP INDEX sync_change_scope_seq")
+        await _Any.raw("DROP INDEX sync_change_bucket_page")
+        await _Any.raw("CREATE INDEX sync_change_bucket_seq ON sync_change (bucket, seq)")
         await _Any.raw("DROP INDEX audit_entry_scope_no")
         await _Any.raw("DROP INDEX audit_checkpoint_prev")
 
