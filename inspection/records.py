@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
@@ -75,6 +77,7 @@ __all__ = [
     "project_bucket",
     "read_row",
     "remembered",
+    "retry_races",
     "share_lock",
     "write",
 ]
@@ -326,6 +329,41 @@ class Write:
         return await self.update(
             table, row_id, {"deleted": True}, buckets, expected_version=expected_version, action="delete"
         )
+
+
+# Times a service call that lost a race for a record is run again from the start.
+RACE_ATTEMPTS = 3
+C = TypeVar("C", bound=type)
+
+
+def retry_races(cls: C) -> C:
+    """Make every public coroutine method of a service class run again from the start, up to
+    RACE_ATTEMPTS times, when its transaction lost a race for a record (`RaceLost`: rolled back
+    whole, nothing kept). So a REST call behaves as if it had waited its turn: it reads again and
+    judges the move on what is there now (a 409 naming the current state, say, rather than one
+    saying "someone else was faster"). A call inside a write or a batch (a sync push's command)
+    is not repeated here: the push rolls back and repeats the mutation itself. Only for methods
+    whose arguments can be used twice (not a request body being streamed)."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+            setattr(cls, name, _retrying(method))
+    return cls
+
+
+def _retrying(method: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    @functools.wraps(method)
+    async def run(*args: Any, **kw: Any) -> V:
+        if _current.get() is not None or _batch.get() is not None or db.engine().current_transaction.get() is not None:
+            return await method(*args, **kw)
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return await method(*args, **kw)
+            except RaceLost:
+                if attempt == RACE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
 
 
 _current: ContextVar[Write | None] = ContextVar("current_write", default=None)

@@ -26,7 +26,7 @@ from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Site
-from inspection.records import new_id, project_bucket, write
+from inspection.records import new_id, project_bucket, retry_races, write
 from inspection.rectification import notifications as outbox
 from inspection.rectification import schemas as rs
 from inspection.rectification.tables import Notification
@@ -44,6 +44,7 @@ async def _resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+@retry_races
 class AlertsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

@@ -43,7 +43,7 @@ from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, 
 from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access, visible_project_ids
 from inspection.projects.tables import Building, Site, WorkItem
-from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, write
+from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, retry_races, write
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, OrderState, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.rectification.tables import RectificationOrder
@@ -263,6 +263,7 @@ def _answer_out(row: dict[str, Any], photos: Sequence[links.EvidenceInfo]) -> s.
     )
 
 
+@retry_races
 class ChecklistsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

@@ -26,6 +26,7 @@ from inspection.records import (
     new_id,
     project_bucket,
     read_row,
+    retry_races,
     write,
 )
 from inspection.settings import Settings
@@ -86,6 +87,7 @@ async def _unique_id(table: type[Table], row_id: UUID | None) -> None:
         raise Conflict(f"a record with id {row_id} already exists", field="id")
 
 
+@retry_races
 class ProjectsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

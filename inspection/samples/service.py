@@ -26,7 +26,7 @@ from inspection.evidence import links
 from inspection.projects.access import project_access
 from inspection.projects.rules import OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
-from inspection.records import Write, new_id, write
+from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import notifications as outbox
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
@@ -95,6 +95,7 @@ def _file(info: links.EvidenceInfo) -> s.FileOut:
     )
 
 
+@retry_races
 class SamplesService:
     def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
         self.settings = settings
