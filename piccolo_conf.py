@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.alerts.piccolo_app",
         "inspection.reports.piccolo_app",
         "inspection.complaints.piccolo_app",
+        "inspection.programme.piccolo_app",
     ]
 )

@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api import (
@@ -19,15 +18,18 @@ from api import (
     complaints,
     evidence,
     health,
+    programme,
     projects,
     rectification,
     reports,
     samples,
     sync,
+    tablet,
     warranty,
 )
 from api.deps import Services, provide_actor, provide_services, require_actor
-from api.errors import EXCEPTION_HANDLERS
+from api.docs import docs_router, render_plugins
+from api.errors import EXCEPTION_HANDLERS, shutdown_middleware
 from api.logs import configure_logging, request_id_middleware
 from api.openapi import DocumentConfig
 from api.portal.router import portal_router, root
@@ -40,6 +42,7 @@ from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
+from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
@@ -78,6 +81,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
+        programme=ProgrammeService(settings, clock),
     )
 
 
@@ -97,14 +101,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
                         f"the database has {len(pending)} migration(s) not applied "
                         f"({', '.join(pending[:3])}{'…' if len(pending) > 3 else ''}); run: siteinspect migrate"
                     )
+            services.reports.start()
             scheduler = build_scheduler(settings, clock) if settings.scheduler.enabled else None
             if scheduler is not None:
                 scheduler.start()
             try:
                 yield
             finally:
+                # after the shutdown grace period (server.shutdown_grace_s): a job still running
+                # is cancelled (its transaction rolls back), render workers are killed
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                await services.reports.close()
 
     cors = CORSConfig(allow_origins=settings.server.cors_origins) if settings.server.cors_origins else None
     openapi_config = DocumentConfig(
@@ -112,8 +120,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         version=__version__,
         description="Construction quality and safety inspection for old residential community renovation.",
         # the documentation is public: marked on its router like every other public route
-        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt={"public": True}),
-        render_plugins=[SwaggerRenderPlugin(path="/swagger"), ScalarRenderPlugin(path="/")],
+        openapi_router=docs_router(),
+        render_plugins=render_plugins(),
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="signed token")}
         ),
@@ -143,8 +151,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             reports.ReportController,
             reports.VerifyController,
             complaints.ComplaintController,
+            *programme.CONTROLLERS,
             root,
             portal_router(),
+            tablet.tablet_router(),
         ],
         guards=[require_actor],
         dependencies={
@@ -152,7 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             "services": Provide(provide_services),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, body_timeout_middleware],
+        middleware=[shutdown_middleware, body_timeout_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_in_parameters,
         lifespan=[lifespan],
@@ -162,6 +172,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
         debug=False,
     )
     openapi_config.app = app  # the document reads the route handlers, which only the app knows
+    # Around the whole app, not as route middleware: the router's own 404 and 405 get a request id
+    # and an access line too (Litestar wraps its CORS middleware the same way).
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
     app.state.services = services
     return app
 

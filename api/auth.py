@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.deps import Services
@@ -117,7 +117,10 @@ class AuthController(Controller):
 
     @delete("/devices/{device_id:str}", status_code=HTTP_200_OK, operation_id="revoke_device")
     async def revoke_device(
-        self, device_id: FromPath[str], actor: NamedDependency[Actor], services: NamedDependency[Services]
+        self,
+        device_id: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")],
+        actor: NamedDependency[Actor],
+        services: NamedDependency[Services],
     ) -> RevokedOut:
         """Sign a lost or handed-on device out of this account."""
         assert actor.user_id

@@ -19,6 +19,7 @@ from inspection.clock import Clock
 from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
+from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
@@ -51,6 +52,7 @@ class Services:
     alerts: AlertsService
     reports: ReportsService
     complaints: ComplaintsService
+    programme: ProgrammeService
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

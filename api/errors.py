@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import request_id_var
-from inspection.errors import DomainError, RateLimited, Unauthorized, Unavailable
+from inspection.errors import DomainError, RateLimited, ShuttingDown, Unauthorized, Unavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:siteinspect:problem:"
@@ -182,6 +185,53 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         "Internal error",
         "the server failed to handle this request; it has been logged with its request id",
     )
+
+
+def shutdown_middleware(app: ASGIApp) -> ASGIApp:
+    """When the server stops, uvicorn lets requests in flight run for the grace period
+    (server.shutdown_grace_s), then cancels the rest and would answer them a bare text 500. Such a
+    request answers 503 problem JSON with Retry-After instead: a transaction it had open rolled
+    back, so it can be sent again, to another process or to this one restarted. A request whose
+    answer had begun is cut off as before (nothing else can be said on that connection)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if started or task is None:
+                raise
+            task.uncancel()  # the request task ends here, with this answer
+            body: dict[str, Any] = {
+                "type": PROBLEM_BASE + ShuttingDown.slug,
+                "title": ShuttingDown.title,
+                "status": 503,
+                "detail": "服务器正在停止，本次请求已中断（写入要么完整生效、要么完全未生效）；请稍后重试。",
+                "instance": scope["path"],
+            }
+            if request_id_var.get():
+                body["request_id"] = request_id_var.get()
+            content = msgspec.json.encode(body)
+            headers = [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(content)).encode()),
+                (b"retry-after", b"5"),
+                (b"connection", b"close"),
+            ]
+            await send({"type": "http.response.start", "status": 503, "headers": headers})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
+
+    return middleware
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -51,6 +51,8 @@ def _download_response(request: Request[Any, Any, Any], found: Download) -> Resp
     if found.size is not None:
         headers["Content-Length"] = str(found.size)
     assert found.chunks is not None
+    # images inline, anything else as a download (api/security.py adds the sandbox CSP)
+    headers["Content-Disposition"] = found.disposition
     return Stream(content=found.chunks, media_type=found.content_type, headers=headers)
 
 

@@ -56,7 +56,8 @@ PROBLEMS = {
     "409": "the record changed since it was read, or the move is not allowed from its current state",
     "422": "well-formed, but breaks a rule of the domain this document cannot state",
     "429": "too many attempts; see Retry-After",
-    "503": "the database or the object store is not answering; nothing changed, see Retry-After",
+    "503": "the database or the object store is not answering, every report renderer is busy, or the server is "
+    "stopping; nothing changed, see Retry-After",
 }
 BODY_PROBLEMS = {
     "413": "the request body is too large",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -14,6 +17,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.deps import Services
+from api.errors import PROBLEM_MEDIA_TYPE
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.reports import rules
@@ -23,6 +27,16 @@ from inspection.reports.service import Prepared, Rendered
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 PDF = "application/pdf"
+log = logging.getLogger("siteinspect.reports")
+# What a PDF route answers besides the common problems (api/openapi.py adds those)
+RENDER_PROBLEMS = {
+    "responses": {
+        504: {
+            "description": "the render took longer than reports.render_timeout_s and was stopped",
+            "content": {PROBLEM_MEDIA_TYPE: {"$ref": "#/components/schemas/Problem"}},
+        }
+    }
+}
 
 
 class ReplyOrNotice(StrEnum):
@@ -58,6 +72,30 @@ def _pdf_response(rendered: Rendered) -> Response[bytes]:
     )
 
 
+async def _client_gone(request: Request[Any, Any, Any]) -> None:
+    """Returns once the client has closed the connection (a GET's empty body is read first)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _while_connected(request: Request[Any, Any, Any], work: Awaitable[Rendered]) -> Rendered | None:
+    """`work` run to its end; or cancelled, which kills its render, as soon as the client leaves
+    (None then: nobody is left to answer) or this request is cancelled (the server stopping)."""
+    job = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_client_gone(request))
+    try:
+        await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        left = not job.done()
+        if left:
+            job.cancel()
+    if left:
+        log.info("client left before its report was rendered: render stopped")
+        return None
+    return job.result()
+
+
 async def _answer(
     request: Request[Any, Any, Any], actor: Actor, services: Services, prepared: Prepared
 ) -> Response[Any]:
@@ -68,7 +106,11 @@ async def _answer(
             status_code=HTTP_304_NOT_MODIFIED,
             headers={"ETag": prepared.etag, "Cache-Control": "private, no-cache"},
         )
-    return _pdf_response(await services.reports.issue(actor, prepared))
+    rendered = await _while_connected(request, services.reports.issue(actor, prepared))
+    if rendered is None:
+        # nginx's "client closed request": seen in the logs only, the connection is gone
+        return Response(content=b"", status_code=499)
+    return _pdf_response(rendered)
 
 
 class ReportController(Controller):
@@ -80,6 +122,7 @@ class ReportController(Controller):
         operation_id="rectification_report_pdf",
         media_type=PDF,
         response_description="the PDF",
+        opt=RENDER_PROBLEMS,
     )
     async def rectification(
         self,
@@ -95,7 +138,9 @@ class ReportController(Controller):
         prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
         return await _answer(request, actor, services, prepared)
 
-    @get("/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF)
+    @get(
+        "/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF, opt=RENDER_PROBLEMS
+    )
     async def project_weekly(
         self,
         request: Request[Any, Any, Any],
@@ -108,7 +153,7 @@ class ReportController(Controller):
         today). A contractor's copy shows its own orders only."""
         return await _answer(request, actor, services, await services.reports.weekly(actor, project_id, week))
 
-    @get("/programmes/weekly.pdf", operation_id="programme_weekly_pdf", media_type=PDF)
+    @get("/programmes/weekly.pdf", operation_id="programme_weekly_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def programme_weekly(
         self,
         request: Request[Any, Any, Any],
@@ -122,7 +167,7 @@ class ReportController(Controller):
         prepared = await services.reports.programme_weekly(actor, district, year, week)
         return await _answer(request, actor, services, prepared)
 
-    @get("/inspections/{inspection_id:str}", operation_id="inspection_report_pdf", media_type=PDF)
+    @get("/inspections/{inspection_id:str}", operation_id="inspection_report_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def inspection(
         self, request: Request[Any, Any, Any], inspection_id: FromPath[str], actor: Me, services: Svc
     ) -> Response[Any]:
@@ -132,7 +177,9 @@ class ReportController(Controller):
         prepared = await services.reports.inspection(actor, pdf_id(inspection_id, "inspection_id"))
         return await _answer(request, actor, services, prepared)
 
-    @get("/projects/{project_id:uuid}/ledger.pdf", operation_id="project_ledger_pdf", media_type=PDF)
+    @get(
+        "/projects/{project_id:uuid}/ledger.pdf", operation_id="project_ledger_pdf", media_type=PDF, opt=RENDER_PROBLEMS
+    )
     async def ledger(
         self,
         request: Request[Any, Any, Any],
@@ -146,14 +193,19 @@ class ReportController(Controller):
         prepared = await services.reports.ledger(actor, project_id, date_from, date_to)
         return await _answer(request, actor, services, prepared)
 
-    @get("/projects/{project_id:uuid}/warranty.pdf", operation_id="project_warranty_pdf", media_type=PDF)
+    @get(
+        "/projects/{project_id:uuid}/warranty.pdf",
+        operation_id="project_warranty_pdf",
+        media_type=PDF,
+        opt=RENDER_PROBLEMS,
+    )
     async def warranty(
         self, request: Request[Any, Any, Any], project_id: FromPath[UUID], actor: Me, services: Svc
     ) -> Response[Any]:
         """保修登记表: every warranty item with its period and the days left (today, Beijing time)."""
         return await _answer(request, actor, services, await services.reports.warranty_register(actor, project_id))
 
-    @get("/acceptances/{acceptance_id:str}", operation_id="acceptance_report_pdf", media_type=PDF)
+    @get("/acceptances/{acceptance_id:str}", operation_id="acceptance_report_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def acceptance(
         self, request: Request[Any, Any, Any], acceptance_id: FromPath[str], actor: Me, services: Svc
     ) -> Response[Any]:

@@ -20,12 +20,21 @@ _HEADERS = [
 ]
 
 
+# Evidence is bytes that users uploaded, served from the API's own origin: whatever a browser
+# makes of them, they run in a sandbox (an opaque origin, no script, no forms), so a PDF's
+# JavaScript or a file that some browser sniffs as HTML can reach neither cookies nor the API.
+EVIDENCE_PREFIX = "/api/v1/evidence"
+_EVIDENCE_CSP = (b"content-security-policy", b"sandbox")
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """A `before_send` hook rather than a middleware, so that the router's own answers (404, 405)
     carry the headers too."""
     if message["type"] != "http.response.start":
         return
     headers = [*message.get("headers", []), *_HEADERS]
+    if scope.get("path", "").startswith(EVIDENCE_PREFIX):
+        headers.append(_EVIDENCE_CSP)
     if not any(name.lower() == b"cache-control" for name, _ in headers):
         # Records, tokens and problems are for this caller only: no cache keeps them. Answers
         # meant to be cached (static files, photos, notices) say so themselves.

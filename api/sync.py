@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from api.deps import Services
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.projects import schemas as s
+from inspection.sync import progress, rules
 
 MutationName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_.]*@[0-9]+$", max_length=80)]
 
@@ -27,6 +29,8 @@ class PullIn(s.Input, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 1000
     max_bytes: Annotated[int, msgspec.Meta(ge=10_000, le=20_000_000)] = 2_000_000
     device_now: datetime | None = None
+    # ask for `estimate`: how many changes this pull has yet to send (a progress bar's total)
+    estimate: bool = False
 
 
 class Purge(s.Output, kw_only=True):
@@ -42,6 +46,7 @@ class PullOut(s.Output, kw_only=True):
     last_mutation_seq: int
     server_now: datetime
     reset_required: bool = False
+    estimate: int | None = None
 
 
 class MutationIn(s.Input, kw_only=True):
@@ -87,6 +92,9 @@ class SyncController(Controller):
         result = await services.sync.pull(
             actor, data.device_id, data.cursor, data.schema_version, data.limit, data.max_bytes, data.device_now
         )
+        estimate = None
+        if data.estimate and not result.reset_required:
+            estimate = await progress.changes_to_come(services.sync.key, actor, data.device_id, data.cursor)
         return PullOut(
             changes=result.changes,
             purge=[Purge(bucket=p["bucket"], project_id=p["project_id"]) for p in result.purge],
@@ -95,6 +103,7 @@ class SyncController(Controller):
             last_mutation_seq=result.last_mutation_seq,
             server_now=result.server_now,
             reset_required=result.reset_required,
+            estimate=estimate,
         )
 
     @post("/push", status_code=HTTP_200_OK, operation_id="sync_push")
@@ -103,6 +112,9 @@ class SyncController(Controller):
     ) -> PushOut:
         """Apply the device's mutations in order, each exactly once; retries get the stored outcome."""
         _same_device(actor, data.device_id)
+        if data.device_now is not None and data.device_now.tzinfo is not None:
+            # the services correct the device times the mutations carry by the skew measured now
+            actor = replace(actor, clock_skew_ms=rules.clock_skew_ms(services.sync.clock.now(), data.device_now))
         mutations = [msgspec.to_builtins(m) for m in data.mutations]
         for raw, m in zip(mutations, data.mutations, strict=True):
             raw["id"] = m.id

@@ -15,6 +15,9 @@ class Actor:
     is_admin: bool = False
     device_id: str = ""
     session_id: UUID | None = None
+    # server time minus the device's clock, measured on this request when it carried the device's
+    # time (sync pushes): device times it reports are corrected by it. None when not measured.
+    clock_skew_ms: int | None = None
 
     @property
     def is_system(self) -> bool:

@@ -1,257 +1,576 @@
-"""The `siteinspect` command: serve, migrate, user create, demo, audit verify, evidence missing,
-templates import / list, samples ledger and awaiting, alerts run, report."""
+"""The `siteinspect` command (click): serve, migrate, user create, demo, simulate, audit verify,
+evidence missing, templates import / list, samples ledger / awaiting, alerts run, report."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import getpass
+import errno
+import io
+import logging
+import os
+import socket
 import sys
-from collections.abc import Sequence
-from typing import Any
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
+from typing import Any, NoReturn
+from uuid import UUID
+
+import click
 
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-def _fail(message: str) -> int:
-    print(f"siteinspect: {message}", file=sys.stderr)
-    return 1
+
+class Failed(click.ClickException):
+    """A command that could not do its work: the message on stderr, exit status 1 (or `code`)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = code  # type: ignore[misc]
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"siteinspect: {self.format_message()}", err=True)
 
 
 def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _with_pool(coro_fn: Any) -> Any:
+async def _with_pool(coro_fn: Callable[[], Any]) -> Any:
     from inspection import db
 
     async with db.connection_pool(get_settings()):
         return await coro_fn()
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    from inspection import db
-
-    async def go() -> list[str]:
-        await db.apply_migrations()
-        return await db.pending_migrations()
-
-    pending = _run(_with_pool(go))
-    if pending:
-        return _fail(f"migrations still pending: {', '.join(pending)}")
-    print("database is up to date")
-    return 0
+def _pooled(coro_fn: Callable[[], Any]) -> Any:
+    return _run(_with_pool(coro_fn))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _domain_error(exc: Any) -> NoReturn:
+    raise Failed(f"{exc.field + ': ' if exc.field else ''}{exc.detail}") from exc
+
+
+# Progress: rich bars on stderr (stdout stays for what a command outputs, e.g. a CSV)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def progress_bars() -> Iterator[None]:
+    """Draw a bar for each task the domain code reports progress on (inspection/progress.py)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from inspection import progress
+
+    bars = Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=_console(),
+        transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def show(task: str, done: int, total: int, label: str) -> None:
+        if task not in tasks:
+            tasks[task] = bars.add_task(task, total=total, label=label)
+        bars.update(tasks[task], completed=done, total=total, label=label)
+
+    with bars, progress.reporting(show):
+        yield
+
+
+@contextmanager
+def spinner(text: str) -> Iterator[None]:
+    with _console().status(text):
+        yield
+
+
+# Arguments
+
+
+class UuidType(click.ParamType):
+    name = "UUID"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> UUID:
+        if isinstance(value, UUID):
+            return value
+        try:
+            return UUID(str(value))
+        except ValueError:
+            self.fail(f"not a UUID: {value!r}", param, ctx)
+
+
+class DayType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"not a date (YYYY-MM-DD): {value!r}", param, ctx)
+
+
+UUID_TYPE = UuidType()
+DAY = DayType()
+NON_NEGATIVE = click.IntRange(min=0)
+
+
+async def project_id_for(ref: str) -> UUID:
+    """A project by its id or its code (DEMO-2026-01)."""
+    from inspection.errors import NotFound
+    from inspection.projects.tables import Project
+
+    try:
+        return UUID(ref)
+    except ValueError:
+        pass
+    row = await Project.select(Project.id).where((Project.code == ref) & Project.deleted.eq(False)).first()
+    if row is None:
+        raise NotFound(f"no project with code {ref}", field="project")
+    return UUID(str(row["id"]))
+
+
+# The group
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level (default: warnings and errors only).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """siteinspect: construction quality and safety inspection for old residential community
+    renovation (城镇老旧小区改造).
+
+    Settings come from config.toml and SITEINSPECT_* environment variables (see the README)."""
+    # piccolo_conf.py sits at the project root, which an installed entry point does not put on
+    # sys.path by itself.
+    root = str(PROJECT_ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    # Commands other than `serve` log quietly: a simulation's thousands of requests are not news.
+    if not verbose and ctx.invoked_subcommand != "serve":
+        os.environ.setdefault("SITEINSPECT_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    get_settings.cache_clear()
+    try:
+        get_settings()
+    except SettingsError as exc:
+        raise Failed(f"bad setting: {exc}") from exc
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--host", help="Address to listen on (default: server.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: server.port, 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API, the web portal and the tablet app (refuses an unmigrated database, and a port
+    another program listens on). SIGTERM: requests in flight get server.shutdown_grace_s seconds."""
+    import msgspec
     import uvicorn
 
     from api.app import create_app
     from inspection import db
 
     settings = get_settings()
-    pending = _run(_with_pool(db.pending_migrations))
-    if pending:
-        return _fail(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
-    host = args.host or settings.server.host
-    port = args.port or settings.server.port
-    print(f"siteinspect serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
-    print(f"web portal: http://{host}:{port}/portal/", flush=True)
-    if settings.is_dev:
-        from inspection.demo import print_logins
-
-        print_logins()
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level="warning",
-        # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is sent by
-        # a proxy named in server.trusted_proxies; otherwise from the connection itself.
-        proxy_headers=bool(settings.server.trusted_proxies),
-        forwarded_allow_ips=settings.server.trusted_proxies or None,
-        timeout_keep_alive=settings.server.keep_alive_s,
+    server = msgspec.structs.replace(
+        settings.server, host=host or settings.server.host, port=port or settings.server.port
     )
-    return 0
+    sock = _listening_socket(server.host, server.port)
+    with sock:
+        pending = _pooled(db.pending_migrations)
+        if pending:
+            raise Failed(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
+        # the settings the app sees name the address it really serves on: QR codes follow it
+        settings = msgspec.structs.replace(settings, server=server)
+        base = f"http://{server.host}:{server.port}"
+        click.echo(f"siteinspect serving on {base}  (API docs: {base}/schema)")
+        click.echo(f"web portal: {base}/portal/")
+        click.echo(f"QR codes on reports point to: {settings.public_base_url}/verify/…", nl=False)
+        if settings.reports.public_base_url:
+            click.echo("  (reports.public_base_url)")
+        else:
+            click.echo("  (the address served on; set SITEINSPECT_REPORTS_PUBLIC_BASE_URL for phones to reach it)")
+        if settings.is_dev:
+            from inspection.demo import print_logins
+
+            print_logins()
+        sys.stdout.flush()
+        uvicorn_server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=server.host,
+                port=server.port,
+                log_level="warning",
+                # Client addresses (rate limits, audit) come from X-Forwarded-For only when it is
+                # sent by a proxy named in server.trusted_proxies; otherwise from the connection.
+                proxy_headers=bool(settings.server.trusted_proxies),
+                forwarded_allow_ips=settings.server.trusted_proxies or None,
+                timeout_keep_alive=settings.server.keep_alive_s,
+                # SIGTERM: requests in flight get this long, then the rest are cancelled (503) and
+                # the app's shutdown runs: scheduler, render workers, database pool
+                timeout_graceful_shutdown=settings.server.shutdown_grace_s,
+            )
+        )
+        uvicorn_server.run(sockets=[sock])
+    if not uvicorn_server.started:
+        raise Failed("the server did not start")
 
 
-def cmd_user_create(args: argparse.Namespace) -> int:
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: on a busy port `serve` stops here,
+    before the app's start-up runs the scheduler (whose jobs would otherwise run against the
+    database in a process that serves nothing)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # a restarted server may bind while connections of the last one linger in TIME_WAIT; on
+        # Linux this still refuses a port that another socket listens on
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = (
+                "; another program (another siteinspect?) is listening there: stop it, or choose another port "
+                "with --port or SITEINSPECT_SERVER_PORT"
+            )
+        raise Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+    return sock
+
+
+@cli.command(context_settings=CONTEXT)
+def migrate() -> None:
+    """Apply the database migrations (the server refuses to start without)."""
+    from inspection import db
+
+    async def go() -> list[str]:
+        await db.apply_migrations()
+        return await db.pending_migrations()
+
+    pending = _pooled(go)
+    if pending:
+        raise Failed(f"migrations still pending: {', '.join(pending)}")
+    click.echo("database is up to date")
+
+
+@cli.group(context_settings=CONTEXT)
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create", context_settings=CONTEXT)
+@click.argument("username")
+@click.option("--name", help="Display name (default: the user name).")
+@click.option("--password", help="The password; prompted for when left out.")
+@click.option("--organisation", type=UUID_TYPE, help="The organisation (UUID) the account belongs to.")
+@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+def user_create(username: str, name: str | None, password: str | None, organisation: UUID | None, admin: bool) -> None:
+    """Create an account USERNAME."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
     from inspection.projects import schemas as s
     from inspection.projects.service import ProjectsService
 
-    password = args.password or getpass.getpass("password: ")
+    password = password or click.prompt("password", hide_input=True)
     service = ProjectsService(get_settings(), SystemClock())
     data = s.UserCreate(
-        username=args.username,
-        display_name=args.name or args.username,
+        username=username,
+        display_name=name or username,
         password=password,
-        organisation_id=args.organisation,
-        is_admin=args.admin,
+        organisation_id=organisation,
+        is_admin=admin,
     )
     try:
-        user = _run(_with_pool(lambda: service.create_user(SYSTEM, data)))
+        created = _pooled(lambda: service.create_user(SYSTEM, data))
     except DomainError as exc:
-        return _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
-    print(f"created user {user.username} ({user.id}){' as administrator' if user.is_admin else ''}")
-    return 0
+        _domain_error(exc)
+    click.echo(f"created user {created.username} ({created.id}){' as administrator' if created.is_admin else ''}")
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+@cli.command(context_settings=CONTEXT)
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the random names and numbers.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def demo(seed: int, quiet: bool) -> None:
+    """Load the demo programme once (Faker zh_CN: 3 projects, 24 sites, every kind of organisation)."""
+    from contextlib import nullcontext
+
     from inspection.demo import load_demo, print_logins
 
-    created = _run(_with_pool(lambda: load_demo(seed=args.seed, quiet=args.quiet)))
-    print("demo data loaded" if created else "demo data already present; nothing added")
+    with nullcontext() if quiet else progress_bars():
+        created = _pooled(lambda: load_demo(seed=seed, quiet=quiet))
+    click.echo("demo data loaded" if created else "demo data already present; nothing added")
     print_logins()
-    return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace) -> int:
+@cli.group(context_settings=CONTEXT)
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify", context_settings=CONTEXT)
+def audit_verify() -> None:
+    """Check the hash chains and signed checkpoints: exit 0 when intact, 2 naming the first entry
+    (or scope) edited, removed or reordered."""
     from inspection.audit.service import verify
     from inspection.settings import secret_key
 
     key = secret_key(get_settings())
-    result = _run(_with_pool(lambda: verify(key)))
+    with spinner("verifying the audit chains…"):
+        result = _pooled(lambda: verify(key))
     if result.ok:
-        print(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
-        return 0
+        click.echo(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
+        return
     where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
-    print(f"audit chain BROKEN {where}: {result.reason}")
-    return 2
+    click.echo(f"audit chain BROKEN {where}: {result.reason}")
+    sys.exit(2)
 
 
-def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+@audit.command("checkpoint", context_settings=CONTEXT)
+def audit_checkpoint() -> None:
+    """Sign the Merkle root over every scope's chain head now."""
     from inspection.audit.service import checkpoint
     from inspection.clock import SystemClock
     from inspection.settings import secret_key
 
     key = secret_key(get_settings())
-    made = _run(_with_pool(lambda: checkpoint(key, SystemClock())))
-    print(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
-    return 0
+    made = _pooled(lambda: checkpoint(key, SystemClock()))
+    click.echo(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from api.app import create_app
-    from inspection.sync.simulate import run_simulation
+@contextmanager
+def _simulation_database(url: str | None) -> Iterator[str]:
+    """The database a simulation writes to: the one named, or a throw-away SQLite file."""
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="siteinspect-simulate-") as folder:
+        yield f"sqlite:///{Path(folder) / 'simulate.sqlite3'}"
 
-    if not 0 <= args.offline_share < 1:
-        return _fail("--offline-share must be from 0 up to (not including) 1")
-    settings = get_settings()
 
-    async def go() -> Any:
-        return await run_simulation(create_app(settings), settings, args.tablets, args.minutes * 60, args.offline_share)
+def _live_table(live: Any, seconds: float) -> Any:
+    from rich.table import Table
 
-    report = _run(_with_pool(go))
-    print(
+    table = Table(title=f"{live.tablets} tablets, {seconds:.0f} s" + ("  (draining outboxes)" if live.draining else ""))
+    for column in ("online", "offline", "mutations made", "applied", "no-ops", "conflicts", "rejected"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(live.online),
+        str(live.tablets - live.online),
+        str(live.mutations_made),
+        str(live.count("applied")),
+        str(live.count("noop")),
+        str(live.count("conflict_recorded")),
+        str(live.count("rejected")),
+    )
+    return table
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--tablets", type=click.IntRange(1, 500), default=10, show_default=True, help="Reference tablets.")
+@click.option("--minutes", type=click.FloatRange(0, 600), default=1.0, show_default=True, help="How long they run.")
+@click.option(
+    "--offline-share",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.3,
+    show_default=True,
+    help="Share of rounds a tablet spends offline (from 0 up to, not including, 1).",
+)
+@click.option(
+    "--database-url",
+    help="Run against this database (migrated first). Default: a throw-away SQLite file, removed afterwards; "
+    "the live database is never written.",
+)
+def simulate(tablets: int, minutes: float, offline_share: float, database_url: str | None) -> None:
+    """Drive reference tablets offline and online at random, then check that nothing was lost,
+    nothing applied twice and every tablet converged (exit 2 if not)."""
+    from rich.live import Live as LiveDisplay
+
+    seconds = minutes * 60
+    with _simulation_database(database_url) as url:
+        # before anything opens the database: piccolo_conf.py builds its engine from these settings
+        os.environ["SITEINSPECT_DATABASE_URL"] = url
+        os.environ.setdefault("SITEINSPECT_SCHEDULER_ENABLED", "false")
+        get_settings.cache_clear()
+        try:
+            settings = get_settings()
+        except SettingsError as exc:
+            raise Failed(f"bad setting: {exc}") from exc
+        from api.app import create_app
+        from inspection import db
+        from inspection.sync.simulate import Live, run_simulation
+
+        live = Live()
+
+        async def go() -> Any:
+            with redirect_stdout(io.StringIO()):  # the migration runner's report is not this command's
+                await db.apply_migrations()
+            app = create_app(settings)
+            with LiveDisplay(_live_table(live, seconds), console=_console(), refresh_per_second=4) as display:
+
+                async def refresh() -> None:
+                    while True:
+                        display.update(_live_table(live, seconds))
+                        await asyncio.sleep(0.25)
+
+                ticker = asyncio.create_task(refresh())
+                try:
+                    return await run_simulation(app, settings, tablets, seconds, offline_share, live=live)
+                finally:
+                    ticker.cancel()
+                    display.update(_live_table(live, seconds))
+
+        async def pooled() -> Any:
+            async with db.connection_pool(settings):
+                return await go()
+
+        report = _run(pooled())
+    click.echo(
         f"{report.tablets} tablets for {report.seconds:.0f} s: {report.mutations_made} mutations made; "
         f"{report.applied} applied, {report.noop} no-ops, {report.conflicts_recorded} with conflicts recorded "
-        f"({report.conflict_rows} "
-        f"conflict records), {report.rejected} rejected"
+        f"({report.conflict_rows} conflict records), {report.rejected} rejected"
     )
-    print(f"lost: {report.lost}  doubled: {report.doubled}  tablets not converged: {report.not_converged}")
+    click.echo(f"lost: {report.lost}  doubled: {report.doubled}  tablets not converged: {report.not_converged}")
     for problem in report.problems:
-        print(f"problem: {problem}")
-    print("OK" if report.ok else "FAILED")
-    return 0 if report.ok else 2
+        click.echo(f"problem: {problem}")
+    click.echo("OK" if report.ok else "FAILED")
+    if not report.ok:
+        sys.exit(2)
 
 
-def cmd_evidence_missing(args: argparse.Namespace) -> int:
+@cli.group(context_settings=CONTEXT)
+def evidence() -> None:
+    """Photo and document evidence."""
+
+
+@evidence.command("missing", context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=7, show_default=True, help="Announced at least this many days ago.")
+def evidence_missing(days: int) -> None:
+    """Photos that records cite but whose bytes never arrived."""
     from inspection.clock import SystemClock
     from inspection.evidence.service import missing_uploads
 
-    if args.days < 0:
-        return _fail("--days must not be negative")
-    photos = _run(_with_pool(lambda: missing_uploads(SystemClock().now(), args.days)))
+    photos = _pooled(lambda: missing_uploads(SystemClock().now(), days))
     for p in photos:
-        print(f"{p.sha256}  project {p.project_id}  announced {p.announced_at:%Y-%m-%d %H:%M}  by {p.uploader_id}")
+        click.echo(f"{p.sha256}  project {p.project_id}  announced {p.announced_at:%Y-%m-%d %H:%M}  by {p.uploader_id}")
         for record in p.records:
-            print(f"    cited by {record}")
-    print(f"{len(photos)} photo(s) cited by records and not uploaded after {args.days} day(s)")
-    return 0
+            click.echo(f"    cited by {record}")
+    click.echo(f"{len(photos)} photo(s) cited by records and not uploaded after {days} day(s)")
 
 
-def cmd_templates_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
+@cli.group(context_settings=CONTEXT)
+def templates() -> None:
+    """Checklist templates (versioned TOML files)."""
 
+
+@templates.command("import", context_settings=CONTEXT)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def templates_import(files: tuple[Path, ...]) -> None:
+    """Import template FILES as new versions (none given: the shipped inspection/checklists/templates/*.toml).
+    A file with a problem stops the import: nothing is stored."""
     from inspection.checklists.catalogue import import_templates
     from inspection.checklists.templates import TemplateError, shipped_files
     from inspection.clock import SystemClock
 
-    paths = [Path(p) for p in args.files] or shipped_files()
+    paths = list(files) or shipped_files()
     try:
-        done = _run(_with_pool(lambda: import_templates(paths, SystemClock())))
+        with progress_bars():
+            done = _pooled(lambda: import_templates(paths, SystemClock()))
     except TemplateError as exc:
         for file, item, reason in exc.problems:
-            print(f"{file}: {item or '(template)'}: {reason}", file=sys.stderr)
-        return _fail(f"{len(exc.problems)} problem(s); nothing imported")
+            click.echo(f"{file}: {item or '(template)'}: {reason}", err=True)
+        raise Failed(f"{len(exc.problems)} problem(s); nothing imported") from exc
     for d in done:
-        print(f"{d.code:<36} v{d.version:<3} {'imported' if d.created else 'unchanged'}  {d.sha256[:12]}")
-    return 0
+        click.echo(f"{d.code:<36} v{d.version:<3} {'imported' if d.created else 'unchanged'}  {d.sha256[:12]}")
 
 
-def cmd_templates_list(args: argparse.Namespace) -> int:
+@templates.command("list", context_settings=CONTEXT)
+@click.option("--kind", type=click.Choice(["safety", "quality", "passfail"]), help="Only templates of this kind.")
+@click.option("--all", "every", is_flag=True, help="Every version, not only the latest.")
+def templates_list(kind: str | None, every: bool) -> None:
+    """List imported templates (the latest version of each)."""
     from inspection.checklists.catalogue import list_versions
 
-    rows = _run(_with_pool(lambda: list_versions(args.kind, latest_only=not args.all)))
+    rows = _pooled(lambda: list_versions(kind, latest_only=not every))
     for r in rows:
-        print(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
-    print(f"{len(rows)} template version(s)")
-    return 0
+        click.echo(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
+    click.echo(f"{len(rows)} template version(s)")
 
 
-def cmd_samples_ledger(args: argparse.Namespace) -> int:
-    from datetime import date
+@cli.group(context_settings=CONTEXT)
+def samples() -> None:
+    """Material batches and samples."""
 
+
+@samples.command("ledger", context_settings=CONTEXT)
+@click.argument("project")
+@click.option("--from", "arrived_from", type=DAY, help="First arrival date (YYYY-MM-DD).")
+@click.option("--to", "arrived_to", type=DAY, help="Last arrival date (YYYY-MM-DD).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
+)
+def samples_ledger(project: str, arrived_from: Any, arrived_to: Any, output: Path | None) -> None:
+    """A PROJECT's material ledger (台账) as CSV, UTF-8 with BOM. PROJECT: its code or id."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
-    from inspection.projects.tables import Project
+    from inspection.errors import DomainError
     from inspection.samples.service import SamplesService
 
+    async def go() -> bytes:
+        pid = await project_id_for(project)
+        return await SamplesService(get_settings(), SystemClock()).ledger_csv(SYSTEM, pid, arrived_from, arrived_to)
+
     try:
-        start = date.fromisoformat(args.arrived_from) if args.arrived_from else None
-        end = date.fromisoformat(args.arrived_to) if args.arrived_to else None
-    except ValueError:
-        return _fail("give dates as YYYY-MM-DD")
-
-    async def go() -> bytes | None:
-        row = await Project.select(Project.id).where(Project.code == args.project).first()
-        if row is None:
-            return None
-        return await SamplesService(get_settings(), SystemClock()).ledger_csv(SYSTEM, row["id"], start, end)
-
-    body = _run(_with_pool(go))
-    if body is None:
-        return _fail(f"no project with code {args.project}")
-    if args.output:
-        with open(args.output, "wb") as f:
-            f.write(body)
+        body = _pooled(go)
+    except DomainError as exc:
+        _domain_error(exc)
+    if output:
+        output.write_bytes(body)
     else:
         sys.stdout.buffer.write(body)
-    return 0
 
 
-def cmd_samples_awaiting(args: argparse.Namespace) -> int:
+@samples.command("awaiting", context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=28, show_default=True, help="Taken at least this many days ago.")
+def samples_awaiting(days: int) -> None:
+    """Samples sent to a lab without a full result."""
     from datetime import timedelta
 
     from inspection.clock import SystemClock
     from inspection.samples.queries import samples_awaiting_result
 
-    if args.days < 0:
-        return _fail("--days must not be negative")
-    rows = _run(_with_pool(lambda: samples_awaiting_result(SystemClock().now() - timedelta(days=args.days))))
+    rows = _pooled(lambda: samples_awaiting_result(SystemClock().now() - timedelta(days=days)))
     for r in rows:
-        print(
+        click.echo(
             f"{r['label_code']}  {r['material']}  taken {r['taken_at']:%Y-%m-%d}  "
             f"results {r['results_recorded']}/{r['results_expected']}  batch {r['batch_id']}"
         )
-    print(f"{len(rows)} sample(s) without a full lab result after {args.days} day(s)")
-    return 0
+    click.echo(f"{len(rows)} sample(s) without a full lab result after {days} day(s)")
 
 
-def cmd_alerts_run(args: argparse.Namespace) -> int:
+@cli.group(context_settings=CONTEXT)
+def alerts() -> None:
+    """Warranty, deadline and inspection alerts."""
+
+
+@alerts.command("run", context_settings=CONTEXT)
+@click.option("--job", "names", multiple=True, help="Run only this job (repeatable). Default: every job.")
+def alerts_run(names: tuple[str, ...]) -> None:
+    """Run the alert jobs once (for cron instead of the in-server scheduler); prints a JSON summary,
+    exit 1 if a job failed."""
     import json
 
     from inspection.alerts.jobs import JOBS, job_named
@@ -259,137 +578,36 @@ def cmd_alerts_run(args: argparse.Namespace) -> int:
     from inspection.clock import SystemClock
 
     try:
-        jobs = [job_named(n) for n in args.job] if args.job else JOBS
+        jobs = [job_named(n) for n in names] if names else JOBS
     except KeyError as exc:
-        return _fail(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}")
-    results = _run(_with_pool(lambda: run_jobs(jobs, get_settings(), SystemClock())))
-    print(json.dumps(summary(results), ensure_ascii=False))
-    return 1 if any(r.status == "failed" for r in results) else 0
+        raise Failed(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}") from exc
+    with progress_bars():
+        results = _pooled(lambda: run_jobs(jobs, get_settings(), SystemClock()))
+    click.echo(json.dumps(summary(results), ensure_ascii=False))
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
+from inspection.reports.cli import add_report_command  # noqa: E402 - the group above must exist first
 
-    from inspection.clock import SystemClock
-    from inspection.errors import DomainError
-    from inspection.reports.cli import make_report
-
-    settings = get_settings()
-
-    async def go() -> Any:
-        return await make_report(settings, SystemClock(), args)
-
-    try:
-        rendered = _run(_with_pool(go))
-    except DomainError as exc:
-        return _fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}")
-    out = Path(args.output or rendered.fallback_filename)
-    out.write_bytes(rendered.pdf)
-    print(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="siteinspect", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("serve", help="serve the API (refuses an unmigrated database)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("migrate", help="apply database migrations")
-    p.set_defaults(func=cmd_migrate)
-
-    user = sub.add_parser("user", help="manage accounts").add_subparsers(dest="user_command", required=True)
-    p = user.add_parser("create", help="create an account")
-    p.add_argument("username")
-    p.add_argument("--name", help="display name")
-    p.add_argument("--password", help="prompted for when left out")
-    p.add_argument("--organisation", help="organisation id (UUID)")
-    p.add_argument("--admin", action="store_true", help="make the account an administrator")
-    p.set_defaults(func=cmd_user_create)
-
-    p = sub.add_parser("demo", help="load demo data once (Faker zh_CN, one district programme)")
-    p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("simulate", help="drive reference tablets offline and online, then check convergence")
-    p.add_argument("--tablets", type=int, default=10)
-    p.add_argument("--minutes", type=float, default=1.0)
-    p.add_argument("--offline-share", type=float, default=0.3, help="share of rounds a tablet spends offline")
-    p.set_defaults(func=cmd_simulate)
-
-    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    p = audit.add_parser(
-        "verify", help="check the hash chains and checkpoints; names the first entry edited, removed or reordered"
-    )
-    p.set_defaults(func=cmd_audit_verify)
-    p = audit.add_parser("checkpoint", help="sign the Merkle root over every scope's chain head now")
-    p.set_defaults(func=cmd_audit_checkpoint)
-
-    evidence = sub.add_parser("evidence", help="photo and document evidence").add_subparsers(
-        dest="evidence_command", required=True
-    )
-    p = evidence.add_parser("missing", help="photos named by records but never uploaded")
-    p.add_argument("--days", type=int, default=7, help="announced at least this many days ago (default 7)")
-    p.set_defaults(func=cmd_evidence_missing)
-
-    templates = sub.add_parser("templates", help="checklist templates").add_subparsers(
-        dest="templates_command", required=True
-    )
-    p = templates.add_parser("import", help="import template files as new versions (default: the shipped ones)")
-    p.add_argument("files", nargs="*", help="TOML files; none: inspection/checklists/templates/*.toml")
-    p.set_defaults(func=cmd_templates_import)
-    p = templates.add_parser("list", help="list imported templates (latest version of each)")
-    p.add_argument("--kind", choices=["safety", "quality", "passfail"])
-    p.add_argument("--all", action="store_true", help="every version, not only the latest")
-    p.set_defaults(func=cmd_templates_list)
-    samples = sub.add_parser("samples", help="material batches and samples").add_subparsers(
-        dest="samples_command", required=True
-    )
-    p = samples.add_parser("ledger", help="a project's material ledger (台账) as CSV, UTF-8 with BOM")
-    p.add_argument("project", help="project code")
-    p.add_argument("--from", dest="arrived_from", help="first arrival date, YYYY-MM-DD")
-    p.add_argument("--to", dest="arrived_to", help="last arrival date, YYYY-MM-DD")
-    p.add_argument("--output", "-o", help="file to write (default: standard output)")
-    p.set_defaults(func=cmd_samples_ledger)
-    p = samples.add_parser("awaiting", help="samples sent to a lab without a full result")
-    p.add_argument("--days", type=int, default=28, help="taken at least this many days ago (default 28)")
-    p.set_defaults(func=cmd_samples_awaiting)
-    alerts = sub.add_parser("alerts", help="warranty, deadline and inspection alerts").add_subparsers(
-        dest="alerts_command", required=True
-    )
-    p = alerts.add_parser("run", help="run every alert job once (for cron instead of the in-server scheduler)")
-    p.add_argument("--job", action="append", help="run only this job (repeatable)")
-    p.set_defaults(func=cmd_alerts_run)
-    from inspection.reports.cli import add_report_parser
-
-    add_report_parser(sub, cmd_report)
-    return parser
+add_report_command(cli, CONTEXT)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # piccolo_conf.py sits at the project root, which an installed entry point does not put on
-    # sys.path by itself.
-    root = str(PROJECT_ROOT)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    """Run the command line; the exit status (0 ok, 1 failed, 2 usage or a check that failed)."""
     try:
-        get_settings()
-    except SettingsError as exc:
-        return _fail(f"bad setting: {exc}")
-    if getattr(args, "organisation", None):
-        from uuid import UUID
-
-        try:
-            args.organisation = UUID(args.organisation)
-        except ValueError:
-            return _fail("--organisation must be a UUID")
-    result: int = args.func(args)
-    return result
+        cli.main(args=list(argv) if argv is not None else None, prog_name="siteinspect", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
 
 
 if __name__ == "__main__":

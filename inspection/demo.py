@@ -5,15 +5,15 @@ every role. Loading twice adds nothing."""
 from __future__ import annotations
 
 import random
-import sys
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from faker import Faker
 
+from inspection import progress
 from inspection.actor import SYSTEM
-from inspection.clock import SystemClock
+from inspection.clock import Clock, SystemClock
 from inspection.projects.auth import hash_password
 from inspection.projects.rules import (
     CREDIT_CODE_ALPHABET,
@@ -42,6 +42,8 @@ DEMO_LOGINS = [
     ("contractor2", "contractor site manager, company B", "own work items in projects 1 and 2"),
     ("authority1", "quality station (质监站)", "all three projects"),
     ("resident1", "resident supervisor (业主监督员)", "project 1"),
+    ("office1", "programme office (旧改办) of 长青区", "the programme: digest, rankings, finalising"),
+    ("street1", "street office (街道办) of 长青街道", "projects 1 and 3, paper surveys"),
 ]
 
 # Work to do on each site: (category, type, Chinese name, per building?)
@@ -78,25 +80,21 @@ def _split(total: int, parts: int, rng: random.Random, spread: float = 0.35) -> 
 
 
 def _progress(done: int, total: int, label: str, quiet: bool) -> None:
-    if quiet:
-        return
-    width = 30
-    filled = int(width * done / total)
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<24}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+    if not quiet:
+        progress.report("demo data", done, total, label)
 
 
-async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
-    """Create the demo programme; returns False when it is already there."""
+async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None = None) -> bool:
+    """Create the demo programme as of `clock` (default: the wall clock); returns False when it is
+    already there. The same seed and the same clock give the same programme: every record the
+    domain demos pick is chosen by name from an ordered query, never by the order rows come in."""
     if await Project.exists().where(Project.code.like(f"{DEMO_CODE_PREFIX}%")):
         return False
     settings = get_settings()
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     district = "长青区"
     # One hash for every demo account: they share one published password anyway, and hashing
     # each (about 0.1 s with argon2) would make `make run` slow for nothing.
@@ -235,7 +233,8 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
                     Site,
                     {
                         "project": pid,
-                        "name": f"{fake.street_name()}{rng.choice(['小区', '花园', '新村', '家园', '里'])}",
+                        # unique, so that "the first site by name" names one site
+                        "name": f"{fake.unique.street_name()}{rng.choice(['小区', '花园', '新村', '家园', '里'])}",
                         "address": fake.street_address(),
                         "year_built": rng.randint(1985, 2000),
                         "building_count": n_buildings,
@@ -288,17 +287,20 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     await _domain_demos(settings, clock)
     from inspection.checklists import demo as checklists_demo
 
-    await checklists_demo.load_demo(seed, quiet)
+    await checklists_demo.load_demo(seed, quiet, clock)
     from inspection.samples.demo import load_demo as load_samples_demo
 
-    await load_samples_demo(quiet=quiet)
+    await load_samples_demo(quiet=quiet, clock=clock)
     from inspection.warranty.demo import load_demo as load_warranty_demo
 
-    await load_warranty_demo(orgs, users, quiet)
+    await load_warranty_demo(orgs, users, quiet, clock)
+    from inspection.programme.demo import load_demo as load_programme_demo
+
+    await load_programme_demo(settings, quiet, clock)
     return True
 
 
-async def _domain_demos(settings: Any, clock: SystemClock) -> None:
+async def _domain_demos(settings: Any, clock: Clock) -> None:
     """Each domain's own demo records, on the programme made above."""
     from inspection.complaints import demo as complaints_demo
     from inspection.rectification import demo as rectification_demo

@@ -85,6 +85,14 @@ class Unavailable(DomainError):
         self.retry_after = retry_after
 
 
+class ShuttingDown(Unavailable):
+    """The server is stopping: the request was not done; another process, or this one restarted,
+    will do it."""
+
+    slug = "shutting-down"
+    title = "服务器正在停止"
+
+
 class RequestTimeout(DomainError):
     status = 408
     slug = "request-timeout"

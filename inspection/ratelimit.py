@@ -1,5 +1,5 @@
 """Sliding-window rate limits kept in the database (table `rate_event`), shared by every server
-process: failed sign-ins per account and per address, complaints per address."""
+process: failed sign-ins per account and address and per address, complaints per address."""
 
 from __future__ import annotations
 

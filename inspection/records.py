@@ -43,9 +43,11 @@ from inspection.changefeed.pending import Change, Event, Pending, ProjectSwitch,
 from inspection.changefeed.scopes import (
     REF_SCOPE,
     REFERENCE_BUCKET,
+    SYS_SCOPE,
     context_bucket,
     context_buckets,
     contractor_bucket,
+    office_bucket,
     project_bucket,
     scope_of_bucket,
     scope_of_row,
@@ -74,6 +76,7 @@ __all__ = [
     "load_row",
     "locked_row",
     "new_id",
+    "office_bucket",
     "project_bucket",
     "read_row",
     "remembered",
@@ -228,6 +231,17 @@ class Write:
         self.pending.forget(tablename)
         self.pending.written.add((tablename, row_id))
         self.changed.append((tablename, row_id))
+
+    def note(
+        self, action: str, table_name: str, record_id: Any, changes: dict[str, Any], *, scope: UUID | None = None
+    ) -> None:
+        """An audit entry for something done outside `insert`/`update` (a raw statement, a fact
+        about a record written just before). It goes to `scope`, else to the scope of what this
+        write recorded last, else to `sys`; it changes nothing a tablet receives."""
+        if scope is None:
+            scope = self.step.events[-1].scope if self.step.events else SYS_SCOPE
+        self.pending.touch(self.step, scope)
+        self.step.events.append(Event(scope, action, table_name, record_id, changes))
 
     def _stamp(self, version: int) -> dict[str, Any]:
         return {"version": version, "updated_at": self.now, "device_id": self.actor.device_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -30,6 +31,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     keep_alive_s: int = 75
     body_idle_timeout_s: float = 30.0
     body_total_timeout_s: float = 900.0
+    shutdown_grace_s: int = 20
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -47,6 +49,7 @@ class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
     login_max_failures: int = 5
+    login_address_max_failures: int = 50
     login_window_s: int = 300
     password_min_length: int = 10
 
@@ -85,6 +88,11 @@ class AlertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 6
     webhook_backoff_s: float = 30.0
+    # Private, loopback and shared-space networks webhooks may reach (CIDR); public addresses are
+    # always allowed, link-local, multicast and reserved ones never.
+    webhook_allowed_networks: list[str] = []
+    # An extra CA bundle (PEM) trusted for HTTPS webhooks, beside the public CAs.
+    webhook_ca_file: str = ""
     delivery_batch: int = 200
 
 
@@ -104,8 +112,16 @@ class WarrantySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class ReportsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    public_base_url: str = "http://127.0.0.1:8000"
-    render_threads: int = 2
+    # empty: the address the server serves on (Settings.public_base_url); required in production
+    public_base_url: str = ""
+    render_workers: int = 2
+    render_queue: int = 8
+    render_timeout_s: float = 60.0
+
+
+class TabletSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # the built tablet app (`make tablet`), served at /tablet/; relative to the project folder
+    dist_dir: str = "tablet/dist"
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -121,11 +137,28 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     smtp: SmtpSettings = SmtpSettings()
     warranty: WarrantySettings = WarrantySettings()
     reports: ReportsSettings = ReportsSettings()
+    tablet: TabletSettings = TabletSettings()
 
     @property
     def is_dev(self) -> bool:
         return self.mode == "dev"
 
+    @property
+    def public_base_url(self) -> str:
+        """Where phones reach this server: what QR codes on reports point to. Unless configured,
+        the address it serves on (a wildcard listen address is shown as loopback, which only this
+        machine reaches: `siteinspect serve` says so)."""
+        if self.reports.public_base_url:
+            return self.reports.public_base_url.rstrip("/")
+        host = self.server.host
+        if host in WILDCARD_HOSTS:
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.server.port}"
+
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - compared with, never bound
 
 # Bounds that msgspec's types alone do not express: (section, key) -> (min, max).
 _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
@@ -134,6 +167,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "keep_alive_s"): (1, 3600),
     ("server", "body_idle_timeout_s"): (0.1, 3600),
     ("server", "body_total_timeout_s"): (1, 86400),
+    ("server", "shutdown_grace_s"): (0, 3600),
     ("database", "sqlite_busy_timeout_s"): (0, 3600),
     ("database", "pool_min_size"): (1, 1000),
     ("database", "pool_max_size"): (1, 1000),
@@ -143,6 +177,7 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("security", "argon2_memory_kib"): (8, 4_194_304),
     ("security", "argon2_parallelism"): (1, 64),
     ("security", "login_max_failures"): (1, 1000),
+    ("security", "login_address_max_failures"): (1, 100_000),
     ("security", "login_window_s"): (1, 86_400),
     ("security", "password_min_length"): (8, 128),
     ("storage", "max_upload_bytes"): (1024, 5 * 1024**3),
@@ -156,7 +191,9 @@ _BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
     ("alerts", "delivery_batch"): (1, 10_000),
     ("smtp", "port"): (1, 65535),
     ("smtp", "timeout_s"): (0.1, 120),
-    ("reports", "render_threads"): (1, 64),
+    ("reports", "render_workers"): (1, 32),
+    ("reports", "render_queue"): (0, 1000),
+    ("reports", "render_timeout_s"): (1, 3600),
 }
 
 
@@ -217,9 +254,33 @@ def _check(settings: Settings) -> None:
             f"security.secret_key ({env_name('security', 'secret_key')}): required when mode is not 'dev'; "
             "set it to a random string of at least 32 characters"
         )
+    base = settings.reports.public_base_url
+    where = f"reports.public_base_url ({env_name('reports', 'public_base_url')})"
+    if base:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(f"{where}: expected http(s)://host[:port][/path], got {base!r}")
+    elif not settings.is_dev:
+        raise SettingsError(
+            f"{where}: required when mode is not 'dev'; set it to the address phones reach this server at "
+            "(the QR code on every report points there)"
+        )
     for key in ("warranty_lead_days", "retention_lead_days"):
         if any(not 0 <= d <= 3650 for d in getattr(settings.alerts, key)):
             raise SettingsError(f"alerts.{key} ({env_name('alerts', key)}): expected days from 0 to 3650")
+    for network in settings.alerts.webhook_allowed_networks:
+        try:
+            ipaddress.ip_network(network.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"alerts.webhook_allowed_networks ({env_name('alerts', 'webhook_allowed_networks')}): "
+                f"expected networks such as 10.20.0.0/16, got {network!r}"
+            ) from None
+    ca_file = settings.alerts.webhook_ca_file
+    if ca_file and not Path(ca_file).is_file():
+        raise SettingsError(
+            f"alerts.webhook_ca_file ({env_name('alerts', 'webhook_ca_file')}): no such file {ca_file!r}"
+        )
     if settings.storage.backend == "s3" and not settings.storage.s3_bucket:
         raise SettingsError(f"storage.s3_bucket ({env_name('storage', 's3_bucket')}): required for the s3 backend")
 

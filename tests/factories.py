@@ -28,6 +28,18 @@ _counter = itertools.count(1)
 PASSWORD = "test-password-42"
 
 
+def reseed(seed: int, restart_names: bool = True) -> None:
+    """Start Faker and the factories' own random numbers from `seed` (conftest does it before
+    every test), and forget the names handed out: within a test no two are alike. Without
+    `restart_names`, `unique` keeps counting (for a run that keeps the rows of earlier tests)."""
+    global _counter
+    if restart_names:
+        _counter = itertools.count(1)
+    fake.seed_instance(seed)
+    fake.unique.clear()
+    _rng.seed(seed)
+
+
 def credit_code(prefix: str = "91") -> str:
     body = prefix + "".join(_rng.choice(CREDIT_CODE_ALPHABET) for _ in range(17 - len(prefix)))
     return body + credit_code_check_char(body)
@@ -39,7 +51,9 @@ def unique(name: str) -> str:
 
 async def make_org(services: Any, kind: OrgKind, name: str | None = None) -> s.OrganisationOut:
     return await services.projects.create_organisation(
-        SYSTEM, s.OrganisationCreate(name=name or fake.company(), kind=kind, credit_code=credit_code())
+        # unique: two contractors with one name would make a report's rows ambiguous
+        SYSTEM,
+        s.OrganisationCreate(name=name or fake.unique.company(), kind=kind, credit_code=credit_code()),
     )
 
 

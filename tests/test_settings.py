@@ -33,8 +33,10 @@ def test_environment_overrides_are_typed() -> None:
             "SITEINSPECT_STORAGE_S3_PATH_STYLE": "false",
             "SITEINSPECT_SERVER_CORS_ORIGINS": "https://a.example, https://b.example",
             "SITEINSPECT_MODE": "production",
+            "SITEINSPECT_REPORTS_PUBLIC_BASE_URL": "https://jianli.example.cn/",
         }
     )
+    assert s.public_base_url == "https://jianli.example.cn"
     assert s.server.port == 9001
     assert s.storage.backend == "s3" and s.storage.s3_path_style is False
     assert s.server.cors_origins == ["https://a.example", "https://b.example"]
@@ -58,6 +60,9 @@ def test_environment_overrides_are_typed() -> None:
         ({"SITEINSPECT_SECURITY_SECRET_KEY": "short"}, "security.secret_key"),
         ({"SITEINSPECT_MODE": "production", "SITEINSPECT_SECURITY_SECRET_KEY": ""}, "security.secret_key"),
         ({"SITEINSPECT_MODE": "staging"}, "mode (SITEINSPECT_MODE)"),
+        ({"SITEINSPECT_MODE": "production"}, "reports.public_base_url (SITEINSPECT_REPORTS_PUBLIC_BASE_URL)"),
+        ({"SITEINSPECT_REPORTS_PUBLIC_BASE_URL": "ftp://x"}, "reports.public_base_url"),
+        ({"SITEINSPECT_REPORTS_PUBLIC_BASE_URL": "jianli.example.cn"}, "reports.public_base_url"),
     ],
 )
 def test_bad_values_name_the_key(env: dict[str, str], names: str) -> None:
@@ -97,3 +102,19 @@ def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "siteinspect migrate" in r.stderr
     assert _cli("migrate", env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"SITEINSPECT_SERVER_PORT": "8123"}, "http://127.0.0.1:8123"),
+        ({"SITEINSPECT_SERVER_HOST": "192.0.2.7", "SITEINSPECT_SERVER_PORT": "80"}, "http://192.0.2.7:80"),
+        ({"SITEINSPECT_SERVER_HOST": "0.0.0.0"}, "http://127.0.0.1:8000"),
+        ({"SITEINSPECT_SERVER_HOST": "::1"}, "http://[::1]:8000"),
+        ({"SITEINSPECT_REPORTS_PUBLIC_BASE_URL": "https://a.example/si/"}, "https://a.example/si"),
+    ],
+)
+def test_public_base_url_follows_the_served_address(env: dict[str, str], url: str) -> None:
+    """QR codes point where the server really is unless an address is configured."""
+    assert load_settings(environ={**BASE, **env}).public_base_url == url

@@ -17,7 +17,6 @@ from api.portal.cookies import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
     SessionCookie,
-    cookie_options,
     csrf_ok,
     csrf_token,
     new_device_id,
@@ -25,7 +24,7 @@ from api.portal.cookies import (
 )
 from api.portal.errors import title_for
 from api.portal.forms import read_form
-from api.portal.session import check_csrf, session_actor
+from api.portal.session import check_csrf, portal_cookie_options, session_actor
 from api.portal.templating import redirect, render
 from inspection.errors import DomainError
 
@@ -53,7 +52,7 @@ class LoginController(Controller):
             request,
             "login.html",
             status_code=status,
-            cookies=[Cookie(key=PRE_SESSION_COOKIE, value=pre, **cookie_options(request.url.hostname))],
+            cookies=[Cookie(key=PRE_SESSION_COOKIE, value=pre, **portal_cookie_options(request))],
             csrf=csrf_token(services.auth.key, pre),
             next_url=next_url,
             **ctx,
@@ -86,7 +85,7 @@ class LoginController(Controller):
             if exc.status == 429:
                 response.headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
             return response
-        opts = cookie_options(request.url.hostname)
+        opts = portal_cookie_options(request)
         session = SessionCookie(issued.access_token, issued.refresh_token, device_id)
         return redirect(
             request,
@@ -117,6 +116,6 @@ class LoginController(Controller):
                 )
             if actor.session_id is not None:
                 await services.auth.revoke_session(actor.session_id)
-        opts = cookie_options(request.url.hostname)
+        opts = portal_cookie_options(request)
         request.state.portal_session = None
         return redirect(request, "/portal/login", cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, **opts)])

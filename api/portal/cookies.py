@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,7 @@ def csrf_ok(key: bytes, binding: str | None, sent: str | None) -> bool:
 
 
 def is_loopback(host: str | None) -> bool:
-    """Cookies go out without `Secure` only to a browser on this machine (plain http in dev)."""
+    """Whether an address (the connecting peer's, never the Host header's) is this machine."""
     if not host:
         return False
     if host == "localhost":
@@ -73,5 +74,47 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def cookie_options(host: str | None) -> dict[str, Any]:
-    return {"httponly": True, "samesite": "lax", "secure": not is_loopback(host), "path": "/"}
+def is_trusted_proxy(peer: str | None, trusted_proxies: Sequence[str]) -> bool:
+    """`server.trusted_proxies` holds addresses, networks (CIDR) or `*`, as uvicorn reads it."""
+    if not peer:
+        return False
+    try:
+        address = ipaddress.ip_address(peer.strip("[]"))
+    except ValueError:
+        return False
+    for entry in trusted_proxies:
+        entry = entry.strip()
+        if entry == "*":
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def came_over_https(scheme: str, peer: str | None, forwarded_proto: str | None, trusted_proxies: Sequence[str]) -> bool:
+    """The browser's own connection was TLS: the server's (uvicorn sets the scheme from a trusted
+    proxy's X-Forwarded-Proto), or a trusted proxy says so itself. Nobody else's word counts."""
+    if scheme in ("https", "wss"):
+        return True
+    if forwarded_proto and is_trusted_proxy(peer, trusted_proxies):
+        return forwarded_proto.split(",")[0].strip().lower() == "https"
+    return False
+
+
+def wants_secure(
+    mode: str, scheme: str, peer: str | None, forwarded_proto: str | None, trusted_proxies: Sequence[str]
+) -> bool:
+    """Whether the session cookies carry `Secure`. Always in production mode. In dev mode too when
+    the browser came over HTTPS, and otherwise unless the browser connected from this machine
+    (plain http on 127.0.0.1 while developing). The Host header is never asked: behind a proxy it
+    may well say 127.0.0.1 while the browser is anywhere."""
+    if mode != "dev" or came_over_https(scheme, peer, forwarded_proto, trusted_proxies):
+        return True
+    return not is_loopback(peer)
+
+
+def cookie_options(secure: bool) -> dict[str, Any]:
+    return {"httponly": True, "samesite": "lax", "secure": secure, "path": "/"}

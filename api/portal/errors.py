@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from api.errors import EXCEPTION_HANDLERS as API_HANDLERS
 from api.portal.session import SignInRequired
 from api.portal.templating import redirect, render
-from inspection.errors import DomainError, RateLimited
+from inspection.errors import DomainError, RateLimited, TooLarge
 
 log = logging.getLogger("siteinspect.portal")
 
@@ -35,6 +35,19 @@ TITLES = {
 # keeps the detail, which names the field and the reason.
 def title_for(status: int) -> str:
     return TITLES.get(status, "出错了")
+
+
+def portal_error(exc: DomainError) -> str:
+    """The line a form shows above itself when it comes back refused. A photo over the size limit
+    is said in Chinese in full, since a phone user cannot act on a byte count in English."""
+    limit = exc.extra.get("limit") if isinstance(exc, TooLarge) else None
+    if limit and exc.field == "photos":
+        mb = limit / 1024 / 1024
+        return (
+            f"{title_for(exc.status)}：照片超过 {mb:g} MB 的上限，未能提交。您填写的文字已保留，"
+            "请换一张较小的照片（或在手机相机设置中降低分辨率）后再提交。"
+        )
+    return f"{title_for(exc.status)}：{exc.detail}"
 
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -68,22 +68,31 @@ async def _stream(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
 
 
 async def read_form(
-    request: Request[Any, Any, Any], stack: ExitStack, *, max_files: int = 0, file_limit: int | None = None
+    request: Request[Any, Any, Any],
+    stack: ExitStack,
+    *,
+    max_files: int = 0,
+    file_limit: int | None = None,
+    into: Form | None = None,
 ) -> Form:
     """Parse an urlencoded or multipart form. Files (at most `max_files`, each up to
-    `file_limit` bytes, default storage.max_upload_bytes) go to staging files that `stack` removes."""
+    `file_limit` bytes, default storage.max_upload_bytes) go to staging files that `stack` removes.
+    Fields are put in `into` as they arrive, so when a photo is refused half-way (too large, wrong
+    count) the caller still has the text typed before it and can show the form again with it."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type == "application/x-www-form-urlencoded":
         body = await request.body()
         if len(body) > MAX_FIELDS * MAX_FIELD_BYTES:
             raise TooLarge("the form is too large", field="body", limit=MAX_FIELDS * MAX_FIELD_BYTES)
-        return Form(fields=dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
+        form = into if into is not None else Form()
+        form.fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return form
     if content_type != "multipart/form-data" or not options.get("boundary"):
         raise ValidationFailed("send the form as multipart/form-data or urlencoded", field="content-type")
     services = services_of(request)
     limit = file_limit or services.settings.storage.max_upload_bytes
     store = services.evidence.store
-    form = Form()
+    form = into if into is not None else Form()
     segment: MultipartSegment | None = None
     text = bytearray()
     f: BinaryIO | None = None

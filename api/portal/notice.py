@@ -4,38 +4,30 @@ complaint, not even the sender's own after the receipt."""
 
 from __future__ import annotations
 
-import io
 from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
-import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from markupsafe import Markup
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import Svc
-from api.portal.errors import title_for
-from api.portal.forms import read_form
+from api.portal.errors import portal_error
+from api.portal.forms import Form, read_form
 from api.portal.templating import render
 from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
 from inspection.complaints.service import MAX_PHOTOS, PhotoIn
 from inspection.errors import DomainError, RateLimited, ValidationFailed
+from inspection.programme.survey import site_survey
+from inspection.qr import qr_svg
 
 COMPLAINT_PHOTO_LIMIT = 10 * 1024 * 1024
 
 
 def notice_url(request: Request[Any, Any, Any], site_id: UUID) -> str:
     return f"{request.url.scheme}://{request.url.netloc}/portal/notice/{site_id}"
-
-
-def qr_svg(url: str, scale: int = 6) -> Markup:
-    """The QR code as inline SVG (error correction M survives a scuffed poster)."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgns=True)
-    return Markup(buffer.getvalue().decode())  # noqa: S704 - segno's own SVG of a URL we built
 
 
 class NoticePages(Controller):
@@ -48,10 +40,13 @@ class NoticePages(Controller):
         return render(
             request,
             "notice.html",
+            survey=await services.programme.survey.site_results(site_id),
+            survey_open=(await site_survey(site_id)).open,
             status_code=status,
             notice=notice,
             topics=list(Topic),
             max_photos=MAX_PHOTOS,
+            photo_limit=COMPLAINT_PHOTO_LIMIT,
             receipt=ctx.pop("receipt", None),
             error=ctx.pop("error", None),
             form=ctx.pop("form", {}),
@@ -67,7 +62,7 @@ class NoticePages(Controller):
         """A resident's complaint. There is no session to bind a CSRF token to, and nothing to steal:
         the browser's Origin must be this site, and each address may send a few per hour."""
         client = request.client.host if request.client else "unknown"
-        form: Any = None
+        form = Form()
         try:
             origin = request.headers.get("origin")
             if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
@@ -75,7 +70,7 @@ class NoticePages(Controller):
             await services.complaints.check_rate(client)
             await services.complaints.notice(site_id)  # 404 before reading photos
             with ExitStack() as stack:
-                form = await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT)
+                await read_form(request, stack, max_files=MAX_PHOTOS, file_limit=COMPLAINT_PHOTO_LIMIT, into=form)
                 try:
                     topic = Topic(form.get("topic") or Topic.other.value)
                 except ValueError:
@@ -98,8 +93,8 @@ class NoticePages(Controller):
                 services,
                 site_id,
                 status=exc.status,
-                error=f"{title_for(exc.status)}：{exc.detail}",
-                form=form.fields if form is not None else {},
+                error=portal_error(exc),
+                form=form.fields,
             )
             if isinstance(exc, RateLimited):
                 response.headers["Retry-After"] = str(exc.retry_after)
@@ -111,7 +106,7 @@ class NoticePages(Controller):
         """A4 poster for the notice board: the site's name and the QR code of its public page."""
         notice = await services.complaints.notice(site_id)
         url = notice_url(request, site_id)
-        return render(request, "poster.html", notice=notice, url=url, qr=qr_svg(url, scale=10))
+        return render(request, "poster.html", notice=notice, url=url, qr=qr_svg(url))
 
     @get("/{site_id:uuid}/qr.svg", name="portal-notice-qr")
     async def qr(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[bytes]:

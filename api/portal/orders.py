@@ -15,8 +15,8 @@ from litestar.params import FromPath, FromQuery
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import ORDER_REPORTS, Me, Svc, member_names, organisation_names, report_links, store_photos
-from api.portal.errors import title_for
-from api.portal.forms import read_form
+from api.portal.errors import portal_error
+from api.portal.forms import Form, read_form
 from api.portal.panels import contractor_material
 from api.portal.session import check_csrf, current_viewer
 from api.portal.templating import redirect, render
@@ -118,6 +118,7 @@ class OrderPages(Controller):
             can_respond=can_respond,
             can_review=can_review,
             max_photos=MAX_REPLY_PHOTOS,
+            photo_limit=services.settings.storage.max_upload_bytes,
             default_deadline=(today + timedelta(days=7)).isoformat(),
             reports=report_links(request.app, ORDER_REPORTS if detail.responses else ORDER_REPORTS[:1], order.id),
             error=extra.pop("error", None),
@@ -138,7 +139,7 @@ class OrderPages(Controller):
             services,
             order_id,
             status_code=exc.status,
-            error=f"{title_for(exc.status)}：{exc.detail}",
+            error=portal_error(exc),
             form=form,
         )
 
@@ -155,8 +156,12 @@ class OrderPages(Controller):
         """整改回复: text and photos. The photos are spooled and hashed as they arrive, stored through
         the evidence service, then cited by the response in RectificationService.respond."""
         actor = viewer.actor
+        form = Form()
         with ExitStack() as stack:
-            form = await read_form(request, stack, max_files=MAX_REPLY_PHOTOS)
+            try:
+                await read_form(request, stack, max_files=MAX_REPLY_PHOTOS, into=form)
+            except DomainError as exc:  # a photo refused mid-form: the typed text comes back
+                return await self._retry(request, viewer, services, order_id, exc, form.fields)
             check_csrf(request, form.fields)
             # the order must be the viewer's before any photo is kept (404 otherwise)
             order = (await services.rectification.get_order(actor, order_id)).order

@@ -16,6 +16,7 @@ from api.portal.errors import EXCEPTION_HANDLERS
 from api.portal.notice import NoticePages
 from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
+from api.portal.programme import ProgrammePages, PublicProgrammePages
 from api.portal.security import portal_headers_middleware
 
 STATIC = Path(__file__).with_name("static")
@@ -37,6 +38,8 @@ def portal_router() -> Router:
             AlertPages,
             ComplaintPages,
             NoticePages,
+            ProgrammePages,
+            PublicProgrammePages,
             create_static_files_router(
                 path="/portal/static",
                 directories=[STATIC],

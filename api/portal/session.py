@@ -21,6 +21,7 @@ from api.portal.cookies import (
     cookie_options,
     csrf_ok,
     csrf_token,
+    wants_secure,
 )
 from inspection.actor import Actor
 from inspection.errors import DomainError, Forbidden, Unauthorized
@@ -99,6 +100,7 @@ async def session_actor(request: Request[Any, Any, Any]) -> tuple[Actor, Session
     except Unauthorized:
         request.state.portal_clear_session = True
         return None
+    request.state.actor = actor  # as the API's guard does: the access log names the user
     return actor, cookie
 
 
@@ -146,9 +148,22 @@ def check_csrf(request: Request[Any, Any, Any], form: dict[str, str]) -> None:
         raise Forbidden("the form has expired or did not come from this site; reload the page and try again")
 
 
+def portal_cookie_options(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The session cookies' attributes for this request (see cookies.wants_secure)."""
+    settings = services_of(request).settings
+    secure = wants_secure(
+        settings.mode,
+        request.scope.get("scheme", "http"),
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-proto"),
+        settings.server.trusted_proxies,
+    )
+    return cookie_options(secure)
+
+
 def queued_cookies(request: Request[Any, Any, Any]) -> list[Cookie]:
     """Cookies a page's processing decided on: a refreshed session, or its removal."""
-    opts = cookie_options(request.url.hostname)
+    opts = portal_cookie_options(request)
     out: list[Cookie] = []
     new: SessionCookie | None = getattr(request.state, "portal_session", None)
     if new is not None:

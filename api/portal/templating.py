@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, str]] = {
         "accepted": "合格",
         "rejected": "不合格",
         "disposed": "已退场",
+        "treated": "已处理",
     },
     "complaint_status": {"new": "待处理", "ordered": "已转整改", "dismissed": "不予处理"},
     "complaint_topic": {

@@ -9,7 +9,9 @@ Two steps per run:
    so a slow or failing endpoint never holds up the others, then marked sent, or retried after
    an exponentially growing delay until `alerts.webhook_max_attempts`.
 
-Webhook requests carry `X-Siteinspect-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
+Each webhook's host is resolved again before each attempt, every address it has is checked, and
+the request goes to the address checked (inspection/alerts/targets.py). Webhook requests carry
+`X-Siteinspect-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
 under the subscription's secret, and `X-Siteinspect-Delivery` (the same on every retry, so the
 receiver can drop a repeat).
 """
@@ -31,6 +33,7 @@ from uuid import UUID
 import httpx
 
 from inspection import db
+from inspection.alerts import targets
 from inspection.alerts.rules import backoff_delay
 from inspection.alerts.runner import JobContext, try_job_lock
 from inspection.alerts.tables import AlertDelivery, WebhookSubscription
@@ -164,18 +167,27 @@ def _payload(note: dict[str, Any], delivery_id: Any, attempt: int) -> bytes:
 
 
 async def send_webhook(
-    client: httpx.AsyncClient, subscription: dict[str, Any], note: dict[str, Any], delivery_id: Any, attempt: int
+    client: httpx.AsyncClient,
+    settings: Settings,
+    subscription: dict[str, Any],
+    note: dict[str, Any],
+    delivery_id: Any,
+    attempt: int,
 ) -> None:
+    # Resolved and checked now, not when it was subscribed, and sent to the address checked.
+    target = await targets.check(subscription["url"], settings)
     body = _payload(note, delivery_id, attempt)
     response = await client.post(
-        subscription["url"],
+        target.url,
         content=body,
         headers={
+            "Host": target.host_header,
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(subscription["secret"], body),
             DELIVERY_HEADER: str(delivery_id),
             "X-Siteinspect-Event": note["kind"],
         },
+        extensions={"sni_hostname": target.server_name} if target.server_name else {},
     )
     if not 200 <= response.status_code < 300:
         raise RuntimeError(f"HTTP {response.status_code} from the webhook")
@@ -217,7 +229,7 @@ async def _send_one(settings: Settings, client: httpx.AsyncClient, row: dict[str
             )
             if sub is None:
                 return "the subscription was removed"
-            await send_webhook(client, sub, note, row["id"], row["attempts"])
+            await send_webhook(client, settings, sub, note, row["id"], row["attempts"])
         else:
             await send_email(settings, row["target"], note)
     except Exception as exc:
@@ -232,7 +244,16 @@ async def send_due(settings: Settings, now: datetime) -> tuple[int, int]:
     rows = await claim_due(settings, now, lease)
     if not rows:
         return 0, 0
-    async with httpx.AsyncClient(timeout=a.webhook_timeout_s, follow_redirects=False) as client:
+    # No proxy from the environment (it would resolve the name itself), no redirects, and no
+    # connection kept for a later request: connections are to checked addresses, and one opened
+    # for one name must not carry another name's request.
+    async with httpx.AsyncClient(
+        timeout=a.webhook_timeout_s,
+        follow_redirects=False,
+        trust_env=False,
+        verify=targets.tls_context(settings),
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as client:
         errors = await asyncio.gather(*(_send_one(settings, client, r) for r in rows))
     sent = failed = 0
     AD = AlertDelivery

@@ -274,6 +274,18 @@ async def audit_checkpoint(ctx: JobContext) -> int:
     return int(before is None or made.id != before.id)
 
 
+def domain_job(target: str) -> Callable[[JobContext], Awaitable[int]]:
+    """A job another domain runs itself ("module.path:function", called with the context): the
+    import waits for the first run, so the alerts domain does not load that domain at start-up."""
+
+    async def run(ctx: JobContext) -> int:
+        module_name, _, func_name = target.partition(":")
+        job: Callable[[JobContext], Awaitable[int]] = getattr(importlib.import_module(module_name), func_name)
+        return await job(ctx)
+
+    return run
+
+
 # The scheduler runs these in order on every tick; `siteinspect alerts run` runs them once.
 # Delivery comes last so what the others raise goes out in the same tick.
 JOBS: list[Job] = [
@@ -290,6 +302,9 @@ JOBS: list[Job] = [
             older_than=timedelta(days=14),
         ),
     ),
+    # 日督导: yesterday's figures to every area office (inspection/programme/digest.py), before the
+    # delivery job so it goes out in the same tick
+    Job("daily_digest", domain_job("inspection.programme.digest:send")),
     Job("deliveries", deliveries, exclusive=False),
     # its own transaction; two processes at once chain two checkpoints, harmlessly
     Job("audit_checkpoint", audit_checkpoint, exclusive=False),

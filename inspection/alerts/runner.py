@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from inspection import db
+from inspection import db, progress
 from inspection.clock import Clock
 from inspection.records import new_id
 from inspection.settings import Settings
@@ -123,7 +123,12 @@ async def run_job(job: Job, settings: Settings, clock: Clock) -> RunResult:
 
 async def run_jobs(jobs: Sequence[Job], settings: Settings, clock: Clock) -> list[RunResult]:
     """Every job once, in order (alerts before the delivery that sends them)."""
-    return [await run_job(job, settings, clock) for job in jobs]
+    results = []
+    for index, job in enumerate(jobs):
+        progress.report("alert jobs", index, len(jobs), job.name)
+        results.append(await run_job(job, settings, clock))
+    progress.report("alert jobs", len(jobs), len(jobs), "")
+    return results
 
 
 def summary(results: Sequence[RunResult]) -> dict[str, Any]:

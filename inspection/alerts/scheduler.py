@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -20,10 +21,16 @@ from inspection.clock import Clock
 from inspection.settings import Settings
 
 JOB_ID = "siteinspect-alerts"
+log = logging.getLogger("siteinspect.alerts")
 
 
 async def _tick(settings: Settings, clock: Clock) -> None:
-    await run_jobs(JOBS, settings, clock)
+    try:
+        await run_jobs(JOBS, settings, clock)
+    except asyncio.CancelledError:
+        # the server is stopping (scheduler.shutdown cancels a run in progress): the job's
+        # transaction rolls back and the next start catches up, so this is no job failure
+        log.info("alert jobs interrupted by the shutdown; the next run catches up")
 
 
 def build_scheduler(settings: Settings, clock: Clock) -> AsyncIOScheduler:

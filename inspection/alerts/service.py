@@ -4,22 +4,21 @@
   the alerts that were sent to its organisation.
 - "My alerts" is the notification feed of the rectification outbox (one feed for everything).
 - Webhook subscriptions belong to the subscriber's organisation (or the subscriber alone); the
-  URL must be http(s) and must not point at this server.
+  URL must be http(s), and every address its host resolves to must be one a webhook may reach
+  (inspection/alerts/targets.py, which checks again at each delivery).
 - Inspection schedules are set by the project's owner, supervisor or inspectors.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
-from inspection.alerts.rules import Frequency, Recurrence, recurrence_problem, webhook_url_problem
+from inspection.alerts import targets
+from inspection.alerts.rules import Frequency, Recurrence, recurrence_problem
 from inspection.alerts.tables import Alert, AlertDelivery, InspectionOccurrence, InspectionSchedule, WebhookSubscription
 from inspection.clock import Clock
 from inspection.errors import Forbidden, NotFound, ValidationFailed
@@ -34,14 +33,6 @@ from inspection.settings import Settings
 
 SCHEDULING_ROLES = (Role.owner, Role.supervisor, Role.inspector)
 IO = InspectionOccurrence
-
-
-async def _resolve(host: str) -> list[str]:
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise ValidationFailed(f"the URL's host {host!r} cannot be resolved", field="url") from exc
-    return sorted({str(info[4][0]) for info in infos})
 
 
 @retry_races
@@ -95,14 +86,11 @@ class AlertsService:
         if data.scope == "organisation" and actor.organisation_id is None:
             raise ValidationFailed("you belong to no organisation; subscribe with scope 'user'", field="scope")
         url = data.url.strip()
-        own = [(self.settings.server.host, self.settings.server.port)]
-        if served_at is not None:
-            own.append(served_at)
-        host = urlsplit(url).hostname
-        addresses = await _resolve(host) if host and urlsplit(url).scheme in ("http", "https") else []
-        problem = webhook_url_problem(url, own, addresses)
-        if problem is not None:
-            raise ValidationFailed(problem.value, field="url")
+        try:
+            # checked again, and its host resolved again, at every delivery (targets.py)
+            await targets.check(url, self.settings, served_at)
+        except targets.TargetRefused as exc:
+            raise ValidationFailed(str(exc), field="url") from None
         row: dict[str, Any] = {
             "id": new_id(),
             "organisation": actor.organisation_id if data.scope == "organisation" else None,
@@ -215,7 +203,9 @@ class AlertsService:
         return s.from_row(row, s.ScheduleOut)  # type: ignore[no-any-return]
 
     async def list_schedules(self, actor: Actor, project_id: UUID) -> list[s.ScheduleOut]:
-        await project_access(actor, project_id)
+        access = await project_access(actor, project_id)
+        if access.contractor_only:
+            return []  # see list_occurrences
         rows = await InspectionSchedule.select().where(
             (InspectionSchedule.project == project_id) & InspectionSchedule.deleted.eq(False)
         )
@@ -225,6 +215,10 @@ class AlertsService:
         self, actor: Actor, project_id: UUID, mine: bool = False, status: str | None = None
     ) -> s.OccurrencePage:
         access = await project_access(actor, project_id)
+        if access.contractor_only:
+            # When the inspectors come is the supervision side's plan, not the contractors' to know
+            # (unannounced checks); their tablets do not receive schedules either.
+            return s.OccurrencePage(items=[], total=0)
         where: Any = (IO.project == project_id) & IO.deleted.eq(False)
         if mine:
             roles = [r.value for r in access.roles]

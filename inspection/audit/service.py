@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from inspection import db
@@ -22,7 +22,10 @@ from inspection.changefeed.pending import Head, Statement, Step
 from inspection.changefeed.scopes import scope_name
 from inspection.clock import Clock
 
-__all__ = ["GENESIS", "canonical_json", "chain_entries", "checkpoint", "entry_hash", "history", "verify"]
+if TYPE_CHECKING:
+    from inspection.records import Write
+
+__all__ = ["GENESIS", "append", "canonical_json", "chain_entries", "checkpoint", "entry_hash", "history", "verify"]
 
 # Entries per INSERT (14 values each).
 ENTRIES_PER_STATEMENT = 200
@@ -48,6 +51,14 @@ _QUOTED = ", ".join(f'"{c}"' for c in _COLUMNS)
 async def _global_head() -> tuple[int, str]:
     rows = await db.raw("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
     return (int(rows[0]["last_id"]), rows[0]["last_hash"]) if rows else (0, GENESIS)
+
+
+async def append(
+    write: Write, action: str, table_name: str, record_id: Any, changes: dict[str, Any], *, scope: UUID | None = None
+) -> None:
+    """Add one entry to the caller's transaction; chained when it commits (see `Write.note` for
+    which scope's chain it joins)."""
+    write.note(action, table_name, record_id, changes, scope=scope)
 
 
 async def chain_entries(steps: list[Step], heads: dict[UUID, Head]) -> list[Statement]:

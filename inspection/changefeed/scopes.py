@@ -26,6 +26,11 @@ def contractor_bucket(project_id: UUID | str, organisation_id: UUID | str) -> st
     return f"project:{project_id}:org:{organisation_id}"
 
 
+def office_bucket(project_id: UUID | str) -> str:
+    """What only the project's office roles (projects.rules.OFFICE_ROLES) receive: complaints."""
+    return f"project:{project_id}:office"
+
+
 def context_bucket(project_id: UUID | str) -> str:
     """What a contractor needs around its own records: the project, its sites and buildings."""
     return f"project:{project_id}:context"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from inspection import progress
 from inspection.actor import SYSTEM, Actor
 from inspection.checklists.tables import ChecklistTemplate
 from inspection.checklists.templates import Template, load_file, shipped_files, template_from_content
@@ -39,7 +40,8 @@ async def import_templates(paths: Iterable[Path], clock: Clock, actor: Actor = S
     parsed = [(path, load_file(path)) for path in paths]
     done: list[Imported] = []
     async with write(actor, clock) as w:
-        for path, template in parsed:
+        for index, (path, template) in enumerate(parsed):
+            progress.report("templates", index, len(parsed), template.code)
             digest = template.content_sha256()
             same = (
                 await CT.select(CT.version_number)
@@ -73,6 +75,7 @@ async def import_templates(paths: Iterable[Path], clock: Clock, actor: Actor = S
                 audit_values=False,
             )
             done.append(Imported(template.code, version, digest, True, str(path)))
+    progress.report("templates", len(parsed), len(parsed), "")
     return done
 
 

@@ -12,7 +12,7 @@ from inspection.checklists import schemas as s
 from inspection.checklists.catalogue import import_shipped
 from inspection.checklists.service import ChecklistsService
 from inspection.checklists.tables import Inspection
-from inspection.clock import FixedClock, SystemClock
+from inspection.clock import Clock, FixedClock, SystemClock
 from inspection.evidence import links
 from inspection.projects.tables import Project, User, WorkItem
 from inspection.records import write
@@ -39,9 +39,10 @@ def _roof(failing: bool) -> list[s.AnswerIn]:
     ]
 
 
-async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
-    """Import the templates; add the demo inspections once (False when already there)."""
-    real = SystemClock()
+async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None = None) -> bool:
+    """Import the templates; add the demo inspections once (False when already there), as of
+    `clock` (default: the wall clock)."""
+    real = clock or SystemClock()
     await import_shipped(real)
     project = await Project.select(Project.id).where(Project.code.like("DEMO-2026-01")).first()
     inspector = (
@@ -55,6 +56,7 @@ async def load_demo(seed: int = 2026, quiet: bool = False) -> bool:
     roofs = (
         await WorkItem.select()
         .where((WorkItem.project == project["id"]) & (WorkItem.work_type == "roof_waterproofing"))
+        .order_by(WorkItem.site.name, WorkItem.building.name, WorkItem.id)
         .limit(3)
     )
     if not roofs:

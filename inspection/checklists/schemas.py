@@ -67,13 +67,28 @@ class InspectionCreate(Input, kw_only=True):
     note: Note = ""
 
 
+# points one finding takes off; with its count, one item's findings add up to at most DEDUCTION_MAX
+DEDUCTION_MAX = 1000.0
+
+
+class DeductionIn(Input, kw_only=True):
+    """One JGJ 59 finding on an item: why, how many points, how many times (per place, per person)."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    points: Annotated[float, Meta(gt=0, le=DEDUCTION_MAX)]
+    count: Annotated[int, Meta(ge=1, le=100)] = 1
+
+
 class AnswerIn(Input, kw_only=True):
     item_code: Code
     # pass | fail | na for pass/fail items; yes | no for yes/no items; na marks a deduction,
     # measured or count item not applicable
     value: Annotated[str, Meta(max_length=10)] | None = None
-    # points deducted (JGJ 59); the scorer caps them at the item's points
-    deduction: Annotated[float, Meta(ge=0, le=1000)] | None = None
+    # points deducted (JGJ 59) as found, even above the item's points: the scorer caps them, the
+    # record keeps them. With `deductions` it is their sum (given or left out)
+    deduction: Annotated[float, Meta(ge=0, le=DEDUCTION_MAX)] | None = None
+    # the findings behind the deduction, each with its reason
+    deductions: Annotated[list[DeductionIn], Meta(max_length=50)] | None = None
     measured: Annotated[list[Measured], Meta(max_length=500)] | None = None
     unit: Annotated[str, Meta(max_length=20)] | None = None
     checked: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
@@ -81,6 +96,8 @@ class AnswerIn(Input, kw_only=True):
     text: Annotated[str, Meta(max_length=5000)] | None = None
     note: Note = ""
     flagged: bool = False
+    # GB 50300 §5.0.1: a serious defect (严重缺陷) on a quality item fails the lot whatever its share
+    serious_defect: bool = False
     photos: Photos = []
 
 
@@ -109,6 +126,7 @@ class AnswerOut(Synced, kw_only=True):
     item_code: str
     value: str
     deduction: float | None
+    deductions: list[DeductionIn] = []
     measured: list[float]
     unit: str
     checked: int | None
@@ -117,6 +135,7 @@ class AnswerOut(Synced, kw_only=True):
     result: str
     note: str
     flagged: bool
+    serious_defect: bool = False
     serious: bool
     photos: list[str] = []
 
@@ -152,6 +171,11 @@ class InspectionOut(Synced, kw_only=True):
     material_batch_ids: list[UUID]
     occurrence_id: UUID | None = None
     note: str
+    device_clock_skew_ms: int | None = None
+    # 检查时间: the device's started and submitted times corrected by its measured clock skew
+    # (the server's own times where the device gave none)
+    inspected_from: datetime | None = None
+    inspected_to: datetime | None = None
 
 
 class OrderRef(Output, kw_only=True):
@@ -214,6 +238,10 @@ class PointOut(Output, kw_only=True):
     template_code: str
     photos_required: bool
     state: str
+    # who takes part besides the supervisor and the contractor (utility, special_equipment_institute …)
+    participants: list[str] = []
+    # the work item is not handed over until this hold point has passed
+    blocks_handover: bool = False
     violation: bool = False
     inspection: UUID | None = None
     started_at: datetime | None = None

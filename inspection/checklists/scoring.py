@@ -6,6 +6,7 @@ Fractions keep the arithmetic exact, so a score of exactly 80 is 优良 and neve
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,18 +27,45 @@ def rule_data() -> dict[str, Any]:
     return tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
 
 
+# 检验批容量超出表 3.0.9: the standard gives no sample size there; the lot must be split
+LOT_TOO_LARGE = "检验批容量超出 GB 50300 表 3.0.9 范围，请划分检验批"
+
+
+class LotCapacityError(ValueError):
+    """A lot larger than the sampling table covers (GB 50300 table 3.0.9's last row is 3,200, a trade
+    code's own lot size may be smaller): refused with the message, never scored without its sample."""
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """One deduction an inspector found (JGJ 59): its reason and points, `count` times (per place,
+    per person)."""
+
+    reason: str
+    points: float
+    count: int = 1
+
+    @property
+    def total(self) -> float:
+        return self.points * self.count
+
+
 @dataclass(frozen=True)
 class Answer:
     """One item's answer as the rules see it."""
 
     item_code: str
     value: str = ""  # pass | fail | na (pass_fail), yes | no (yes_no), na for a deduction item not applicable
+    # the points taken off as entered (the sum of `deductions` when itemised); never capped here
     deduction: float | None = None
     measured: tuple[float, ...] = ()
     checked: int | None = None
     passed: int | None = None
     text: str = ""
     flagged: bool = False
+    # GB 50300 §5.0.1: the inspector found a serious defect (严重缺陷) on this item
+    serious_defect: bool = False
+    deductions: tuple[Deduction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,8 @@ class ItemResult:
     points: float = 0.0
     serious: bool = False
     reason: str = ""
+    # JGJ 59: the points taken off as entered, before the cap at the item's points
+    entered: float | None = None
 
 
 @dataclass
@@ -69,7 +99,14 @@ class Score:
             "grade": self.grade,
             "details": self.details,
             "items": {
-                c: {"result": r.result, "score": r.score, "points": r.points, "serious": r.serious, "reason": r.reason}
+                c: {
+                    "result": r.result,
+                    "score": r.score,
+                    "points": r.points,
+                    "serious": r.serious,
+                    "reason": r.reason,
+                    **({"entered": r.entered} if r.entered is not None else {}),
+                }
                 for c, r in self.items.items()
             },
         }
@@ -101,11 +138,16 @@ def jgj59_subtable(template: Template, answers: Mapping[str, Answer]) -> Score:
             results[item.code] = ItemResult(item.code, "na", None, item.points)
             continue
         points = Fraction(item.points)
-        taken = Fraction(answer.deduction) if answer is not None and answer.deduction is not None else Fraction(0)
-        taken = min(max(taken, Fraction(0)), points)  # an item never goes below 0
+        entered = _entered(answer)
+        taken = min(entered, points)  # the record keeps what was found; the item never goes below 0
         score = points - taken
         results[item.code] = ItemResult(
-            item.code, "fail" if taken > 0 else "pass", _r(score), item.points, reason="" if not taken else "扣分"
+            item.code,
+            "fail" if taken > 0 else "pass",
+            _r(score),
+            item.points,
+            reason=_deduction_reason(answer, entered, points),
+            entered=_r(entered) if answer is not None and answer.deduction is not None else None,
         )
         obtained += score
         available += points
@@ -139,6 +181,37 @@ def jgj59_subtable(template: Template, answers: Mapping[str, Answer]) -> Score:
     }
     grade = "" if total is None else _grade(total, [total])
     return Score("safety", results, None if total is None else _r(total), grade, details)
+
+
+def _entered(answer: Answer | None) -> Fraction:
+    """The points taken off as the inspector entered them: the itemised deductions' sum when there
+    are any, else the plain figure. Exact: 0.1 + 0.2 is 3/10."""
+    if answer is None:
+        return Fraction(0)
+    if answer.deductions:
+        return sum((Fraction(str(d.points)) * d.count for d in answer.deductions), Fraction(0))
+    if answer.deduction is None:
+        return Fraction(0)
+    return max(Fraction(str(answer.deduction)), Fraction(0))
+
+
+def _deduction_reason(answer: Answer | None, entered: Fraction, points: Fraction) -> str:
+    """Why the item lost points, in words: each finding with its points, and the cap when the
+    findings add up to more than the item is worth (JGJ 59: 扣减分数不得超过该项应得分数)."""
+    if not entered:
+        return ""
+    parts = [
+        f"{d.reason}（{_num(Fraction(str(d.points)))} 分" + (f" × {d.count}" if d.count > 1 else "") + "）"
+        for d in (answer.deductions if answer else ())
+    ]
+    text = "；".join(parts) if parts else "扣分"
+    if entered > points:
+        text += f"；合计扣 {_num(entered)} 分，按本项应得 {_num(points)} 分封顶"
+    return text
+
+
+def _num(value: Fraction) -> str:
+    return f"{float(value):g}"
 
 
 def _grade(total: Fraction, subtables: Sequence[Fraction]) -> str:
@@ -191,9 +264,10 @@ def jgj59_summary(subtables: Sequence[SubtableScore], weights: Mapping[str, floa
 # GB 50300-2013
 
 
-def min_sample_size(lot_capacity: int) -> int | None:
+def min_sample_size(lot_capacity: int) -> int:
     """Table 3.0.9: the least number of points to check for count sampling of a lot of this
-    capacity. None above the table (3200): the standard's rule there is not verified here."""
+    capacity. Above the table's last row (3,200) the standard gives none: LotCapacityError, the
+    lot must be split (never a lot checked without its sample)."""
     if lot_capacity < 1:
         raise ValueError("a lot holds at least one unit")
     if lot_capacity == 1:
@@ -201,6 +275,41 @@ def min_sample_size(lot_capacity: int) -> int | None:
     for upto, size in rule_data()["gb50300"]["sample_sizes"]:
         if lot_capacity <= upto:
             return min(int(size), lot_capacity)
+    raise LotCapacityError(LOT_TOO_LARGE)
+
+
+def lot_min_sample(template: Template, lot_capacity: int, values: Mapping[str, str] | None = None) -> int:
+    """The least points to check in a lot of this template: a trade code's own rule when the
+    template names one (`[scoring.sample]`: rate of the lot, at least `minimum`, never more than
+    the lot, within `max_capacity` — GB 50210 windows: 5 % and at least 3 of at most 100; its
+    `alternative` when an answer in `values` says so — high-rise external windows: 10 % and at
+    least 6), else GB 50300 table 3.0.9."""
+    rule = template.scoring.get("sample")
+    if not rule:
+        return min_sample_size(lot_capacity)
+    if lot_capacity < 1:
+        raise ValueError("a lot holds at least one unit")
+    alt = rule.get("alternative")
+    if alt and values and values.get(alt["when"]["item"]) == alt["when"]["equals"]:
+        rule = {**rule, "rate": alt["rate"], "minimum": alt["minimum"]}
+    limit = rule.get("max_capacity")
+    if limit is not None and lot_capacity > int(limit):
+        raise LotCapacityError(
+            f"检验批容量超出 {rule.get('standard', template.standard)} 每批 {int(limit)} 的规定，请划分检验批"
+        )
+    share = Fraction(str(rule["rate"])) * lot_capacity
+    needed = max(int(rule["minimum"]), math.ceil(share))
+    return min(needed, lot_capacity)
+
+
+def lot_capacity_problem(template: Template, lot_capacity: int | None) -> str | None:
+    """The refusal text when a quality lot of this capacity cannot be sampled, else None."""
+    if template.kind != "quality" or lot_capacity is None:
+        return None
+    try:
+        lot_min_sample(template, lot_capacity)
+    except LotCapacityError as exc:
+        return str(exc)
     return None
 
 
@@ -223,14 +332,16 @@ def _measured_points(item: Item, values: Sequence[float], cap: float | None) -> 
 def gb50300_lot(template: Template, answers: Mapping[str, Answer], lot_capacity: int | None = None) -> Score:
     """检验批: passes when every main-control item (主控项目) passes and every general item (一般项目)
     reaches the pass rate of its points (80 % unless the template says otherwise) with no serious
-    defect; with `tolerance_cap` (GB 50207 roofs: 1.5) a measured deviation beyond cap × tolerance
-    is a serious defect. Count items need at least the table 3.0.9 sample for the lot's capacity."""
+    defect (GB 50300 §5.0.1): one the inspector flags on the item, or, with `tolerance_cap` (GB 50207
+    roofs: 1.5), a measured deviation beyond cap × tolerance. Count items need at least the table
+    3.0.9 sample (or the template's trade rule) for the lot's capacity; a capacity beyond the
+    table raises LotCapacityError."""
     values = {c: a.value for c, a in answers.items()}
     shown = visible_items(template, values)
     rate = Fraction(str(template.scoring.get("general_pass_rate", 0.8)))
     cap_raw = template.scoring.get("tolerance_cap")
     cap = float(cap_raw) if cap_raw is not None else None
-    needed = min_sample_size(lot_capacity) if lot_capacity else None
+    needed = lot_min_sample(template, lot_capacity, values) if lot_capacity else None
     results: dict[str, ItemResult] = {}
     general_points = general_passed = 0
     short: list[str] = []
@@ -251,11 +362,13 @@ def gb50300_lot(template: Template, answers: Mapping[str, Answer], lot_capacity:
             checked, passed, serious = _measured_points(item, answer.measured, cap)
         else:  # count
             checked, passed = answer.checked or 0, answer.passed or 0
+        beyond_cap = serious
+        serious = serious or answer.serious_defect
         if item.cls == "general" and item.answer != "pass_fail" and needed is not None and checked < needed:
             short.append(item.code)
         if item.cls == "main":
-            ok = passed == checked and checked > 0
-            reason = "" if ok else "主控项目不合格"
+            ok = passed == checked and checked > 0 and not serious
+            reason = "" if ok else ("存在严重缺陷(检查员标记)" if passed == checked and checked else "主控项目不合格")
             if not ok:
                 main_failed.append(item.code)
         else:
@@ -263,7 +376,14 @@ def gb50300_lot(template: Template, answers: Mapping[str, Answer], lot_capacity:
             ok = checked > 0 and share >= rate and not serious
             general_points += checked
             general_passed += passed
-            reason = "" if ok else ("存在严重缺陷(超出允许偏差1.5倍)" if serious else f"合格点率 {_r(share * 100)}%")
+            if ok:
+                reason = ""
+            elif answer.serious_defect:
+                reason = f"存在严重缺陷(检查员标记,合格点率 {_r(share * 100)}%)"
+            elif beyond_cap:
+                reason = f"存在严重缺陷(超出允许偏差{cap:g}倍)"
+            else:
+                reason = f"合格点率 {_r(share * 100)}%"
             if not ok:
                 general_failed.append(item.code)
         results[item.code] = ItemResult(item.code, "pass" if ok else "fail", None, item.points, serious, reason)

@@ -28,7 +28,8 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
@@ -158,12 +159,17 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
         "text": a.text or "",
         "note": a.note,
         "flagged": a.flagged,
+        "deductions": "[]",
+        "serious_defect": a.serious_defect,
     }
     kind = item.answer
+    if a.serious_defect and (template.kind != "quality" or not item.scored):
+        raise _bad(index, "serious_defect", "a serious defect (严重缺陷) is marked on an item of a quality lot")
     given = {
         name
         for name, v in (
             ("deduction", a.deduction),
+            ("deductions", a.deductions),
             ("measured", a.measured),
             ("unit", a.unit),
             ("checked", a.checked),
@@ -172,7 +178,7 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
         if v is not None
     }
     allowed_extra = {
-        "deduction": {"deduction"},
+        "deduction": {"deduction", "deductions"},
         "measured": {"measured", "unit"},
         "count": {"checked", "passed"},
     }.get(kind, set())
@@ -201,15 +207,7 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
         if a.value is not None:
             raise _bad(index, "value", f"item {item.code} is answered as {kind}; value may only be na")
         if kind == "deduction":
-            if a.deduction is None:
-                raise _bad(index, "deduction", f"item {item.code} needs the points taken off (0 for none)")
-            if not 0 <= a.deduction <= item.points:
-                raise _bad(
-                    index,
-                    "deduction",
-                    f"item {item.code} is worth {item.points:g} points; {a.deduction:g} is outside 0–{item.points:g}",
-                )
-            values["deduction"] = float(a.deduction)
+            values["deduction"], values["deductions"] = _deductions(index, item, a)
         elif kind == "measured":
             if not a.measured:
                 raise _bad(index, "measured", f"item {item.code} needs the measured values")
@@ -228,6 +226,25 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
     return CheckedAnswer(item, values, list(a.photos))
 
 
+def _deductions(index: int, item: Item, a: s.AnswerIn) -> tuple[float, str]:
+    """(the total, the itemised findings as JSON) of a JGJ 59 answer, stored as entered: a total
+    above the item's points is kept (the scorer caps it), only the bound of a real record applies."""
+    findings = a.deductions or []
+    if not findings:
+        if a.deduction is None:
+            raise _bad(index, "deduction", f"item {item.code} needs the points taken off (0 for none)")
+        return float(a.deduction), "[]"
+    total = sum(Fraction(str(d.points)) * d.count for d in findings)
+    if total > Fraction(str(s.DEDUCTION_MAX)):
+        raise _bad(index, "deductions", f"the findings add up to {float(total):g} points; at most {s.DEDUCTION_MAX:g}")
+    if a.deduction is not None and Fraction(str(a.deduction)) != total:
+        raise _bad(index, "deduction", f"deduction {a.deduction:g} is not the findings' sum {float(total):g}")
+    stored = json.dumps(
+        [{"reason": d.reason, "points": d.points, "count": d.count} for d in findings], ensure_ascii=False
+    )
+    return float(total), stored
+
+
 def rule_answer(row: dict[str, Any]) -> scoring.Answer:
     return scoring.Answer(
         item_code=row["item_code"],
@@ -238,6 +255,11 @@ def rule_answer(row: dict[str, Any]) -> scoring.Answer:
         passed=row["passed"],
         text=row["text"],
         flagged=row["flagged"],
+        serious_defect=bool(row.get("serious_defect")),
+        deductions=tuple(
+            scoring.Deduction(str(d["reason"]), float(d["points"]), int(d.get("count", 1)))
+            for d in json.loads(row.get("deductions") or "[]")
+        ),
     )
 
 
@@ -247,18 +269,34 @@ def _aware(moment: datetime | None, field: str) -> None:
         raise ValidationFailed(f"give {field} with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field=field)
 
 
+def worked_times(row: dict[str, Any]) -> tuple[datetime, datetime | None]:
+    """检查时间: when the inspector started and signed, by the tablet's clock corrected by the skew
+    the server measured for it; the server's times where the device gave none (an API client)."""
+    skew = timedelta(milliseconds=row.get("device_clock_skew_ms") or 0)
+    start = row["started_at_device"] + skew if row.get("started_at_device") else row["started_at"]
+    end = row["submitted_at_device"] + skew if row.get("submitted_at_device") else row.get("submitted_at")
+    return start, end
+
+
 def _inspection_out(row: dict[str, Any]) -> s.InspectionOut:
-    fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k != "material_batch_ids"}
+    skip = ("material_batch_ids", "inspected_from", "inspected_to")
+    fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k not in skip}
+    start, end = worked_times(row)
     return s.InspectionOut(
-        **fields, material_batch_ids=[UUID(x) for x in json.loads(row["material_batch_ids"] or "[]")]
+        **fields,
+        material_batch_ids=[UUID(x) for x in json.loads(row["material_batch_ids"] or "[]")],
+        inspected_from=start,
+        inspected_to=end,
     )
 
 
 def _answer_out(row: dict[str, Any], photos: Sequence[links.EvidenceInfo]) -> s.AnswerOut:
-    fields = {k: row[k] for k in s.AnswerOut.__struct_fields__ if k in row and k not in ("measured", "photos")}
+    skip = ("measured", "photos", "deductions")
+    fields = {k: row[k] for k in s.AnswerOut.__struct_fields__ if k in row and k not in skip}
     return s.AnswerOut(
         **fields,
         measured=json.loads(row["measured"]) if row["measured"] else [],
+        deductions=[s.DeductionIn(**d) for d in json.loads(row.get("deductions") or "[]")],
         photos=[p.sha256 for p in photos],
     )
 
@@ -328,6 +366,9 @@ class ChecklistsService:
             if data.template_id is not None
             else await catalogue.latest_version(data.template_code or "")
         )
+        problem = scoring.lot_capacity_problem(catalogue.template_of(template_row), data.lot_size)
+        if problem:
+            raise ValidationFailed(problem, field="lot_size")
         site_id, building_id, contractor = await self._placement(data)
         if data.occurrence_id is not None:
             occurrence = await schedules.linkable_occurrence(data.occurrence_id, data.project_id, site_id)
@@ -354,6 +395,7 @@ class ChecklistsService:
                 "revision": 1,
                 "started_at_device": data.started_at_device,
                 "started_at": w.now,
+                "device_clock_skew_ms": actor.clock_skew_ms,
                 "gps_lat": data.gps.lat if data.gps else None,
                 "gps_lng": data.gps.lng if data.gps else None,
                 "gps_accuracy_m": data.gps.accuracy_m if data.gps else None,
@@ -474,7 +516,10 @@ class ChecklistsService:
                 field="answers",
                 missing=missing,
             )
-        result = scoring.score(template, answers, row["lot_size"])
+        try:
+            result = scoring.score(template, answers, row["lot_size"])
+        except scoring.LotCapacityError as exc:  # a draft made before the check, or synced from an old tablet
+            raise ValidationFailed(str(exc), field="lot_size") from None
         short = result.details.get("sample_short") or []
         if short:
             raise ValidationFailed(
@@ -510,6 +555,9 @@ class ChecklistsService:
         }
         if data.gps is not None:
             changes |= {"gps_lat": data.gps.lat, "gps_lng": data.gps.lng, "gps_accuracy_m": data.gps.accuracy_m}
+        if actor.clock_skew_ms is not None:
+            # the latest measurement of this tablet's clock corrects both its times
+            changes["device_clock_skew_ms"] = actor.clock_skew_ms
         if occurrence is not None:
             changes["occurrence_id"] = occurrence
         submitted = await w.update(
@@ -672,6 +720,8 @@ class ChecklistsService:
                 "started_at": w.now,
                 "submitted_at": None,
                 "submitted_at_device": None,
+                "started_at_device": None,
+                "device_clock_skew_ms": actor.clock_skew_ms,
                 "signature_sha256": "",
                 "score": "",
                 "total": None,

@@ -44,6 +44,17 @@ class PlanError(ValueError):
         super().__init__("; ".join(f"{f}: {p or '(plan)'}: {r}" for f, p, r in problems))
 
 
+# Who may be named as taking part in a point besides the supervisor and the contractor: a utility
+# operator at its gas tests, the special-equipment inspection institute at a lift's inspection.
+PARTICIPANTS = {
+    "utility": "专业经营单位",
+    "lab": "检测机构",
+    "designer": "设计单位",
+    "owner": "建设单位",
+    "special_equipment_institute": "特种设备检验机构",
+}
+
+
 @dataclass(frozen=True)
 class Point:
     code: str
@@ -51,6 +62,10 @@ class Point:
     title: str
     template_code: str
     photos_required: bool
+    # who takes part besides the supervisor and the contractor (PARTICIPANTS)
+    participants: tuple[str, ...] = ()
+    # the work item cannot be handed over (joint acceptance) until this point has passed
+    blocks_handover: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,9 @@ class Plan:
     work_type: str
     title: str
     points: tuple[Point, ...]
+    # what the work samples (material codes of inspection/samples/rules.toml)
+    materials: tuple[str, ...] = ()
+    source: str = ""
 
     def index(self, code: str) -> int:
         for i, p in enumerate(self.points):
@@ -67,7 +85,12 @@ class Plan:
         raise KeyError(code)
 
 
-def parse_plan(raw: dict[str, Any], file: str, template_codes: set[str] | None = None) -> Plan:
+def parse_plan(
+    raw: dict[str, Any],
+    file: str,
+    template_codes: set[str] | None = None,
+    material_codes: set[str] | None = None,
+) -> Plan:
     problems: list[tuple[str, str, str]] = []
     work_type = raw.get("work_type")
     if work_type not in {w.value for w in WorkType}:
@@ -82,16 +105,47 @@ def parse_plan(raw: dict[str, Any], file: str, template_codes: set[str] | None =
         code = p.get("template_code")
         if not isinstance(code, str) or (template_codes is not None and code not in template_codes):
             problems.append((file, where, f"template_code {code!r} is not a shipped template"))
+        participants = p.get("participants", [])
+        if not isinstance(participants, list) or any(x not in PARTICIPANTS for x in participants):
+            problems.append((file, where, f"participants must be a list of {', '.join(PARTICIPANTS)}"))
+            participants = []
+        blocks = p.get("blocks_handover", False)
+        if not isinstance(blocks, bool) or (blocks and p.get("kind") != "hold"):
+            problems.append((file, where, "blocks_handover is true or false, and true only on a hold point"))
+            blocks = False
         points.append(
-            Point(where, str(p.get("kind")), str(p.get("title")), str(code), bool(p.get("photos_required", True)))
+            Point(
+                where,
+                str(p.get("kind")),
+                str(p.get("title")),
+                str(code),
+                bool(p.get("photos_required", True)),
+                tuple(str(x) for x in participants),
+                blocks,
+            )
         )
     if not points:
         problems.append((file, "", "a plan needs at least one point"))
     if len({p.code for p in points}) != len(points):
         problems.append((file, "", "point codes repeat"))
+    materials = raw.get("materials", [])
+    if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
+        problems.append((file, "", "materials must be a list of material codes"))
+        materials = []
+    elif material_codes is not None:
+        unknown = [m for m in materials if m not in material_codes]
+        if unknown:
+            problems.append((file, "", f"materials {', '.join(unknown)} are not in inspection/samples/rules.toml"))
     if problems:
         raise PlanError(problems)
-    return Plan(str(raw.get("code")), str(work_type), str(raw.get("title", "")), tuple(points))
+    return Plan(
+        str(raw.get("code")),
+        str(work_type),
+        str(raw.get("title", "")),
+        tuple(points),
+        tuple(materials),
+        str(raw.get("source", "")),
+    )
 
 
 def open_holds_before(plan: Plan, point_code: str, states: dict[str, str]) -> list[str]:
@@ -109,11 +163,15 @@ def current_point(plan: Plan, states: dict[str, str]) -> str | None:
 def plans() -> dict[str, Plan]:
     """Shipped plans by work type."""
     from inspection.checklists.templates import load_file, shipped_files
+    from inspection.samples.rulebook import default_rulebook
 
     codes = {load_file(f).code for f in shipped_files()}
+    materials = set(default_rulebook().materials)
     out: dict[str, Plan] = {}
     for f in sorted(PLAN_DIR.glob("*.toml")):
-        plan = parse_plan(tomllib.loads(f.read_text(encoding="utf-8")), str(f), codes)
+        plan = parse_plan(tomllib.loads(f.read_text(encoding="utf-8")), str(f), codes, materials)
+        if plan.work_type in out:
+            raise PlanError([(str(f), "", f"work type {plan.work_type} already has plan {out[plan.work_type].code}")])
         out[plan.work_type] = plan
     return out
 
@@ -228,6 +286,8 @@ class SupervisionService:
                     title=p.title,
                     template_code=p.template_code,
                     photos_required=p.photos_required,
+                    participants=list(p.participants),
+                    blocks_handover=p.blocks_handover,
                     state=r.get("state", "pending"),
                     violation=bool(r.get("violation", False)),
                     inspection=r.get("inspection"),
@@ -347,5 +407,19 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "code": plan.code,
         "work_type": plan.work_type,
         "title": plan.title,
-        "points": [p.__dict__ for p in plan.points],
+        "source": plan.source,
+        "materials": list(plan.materials),
+        "points": [
+            {
+                **p.__dict__,
+                "participants": list(p.participants),
+                "participant_names": [PARTICIPANTS[x] for x in p.participants],
+            }
+            for p in plan.points
+        ],
     }
+
+
+def handover_holds(plan: Plan, states: dict[str, str]) -> list[Point]:
+    """The hold points that must pass before the work item is handed over, and have not."""
+    return [p for p in plan.points if p.blocks_handover and states.get(p.code) != "passed"]

@@ -1,7 +1,7 @@
 """Checklist templates, inspections, answers and supervision point states (persistence only;
 the rules are in templates.py, scoring.py and supervision.py)."""
 
-from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Integer, Real, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -52,6 +52,10 @@ class Inspection(SyncColumns, Table, tablename="inspection"):
     started_at = Timestamptz()
     submitted_at_device = Timestamptz(null=True, default=None)
     submitted_at = Timestamptz(null=True, default=None, index=True)
+    # server time minus the tablet's clock, measured by the push that brought the inspection (its
+    # submission, or its creation until then): device times plus this are when the inspector
+    # worked (检查时间). None when the device's clock was never measured (an API client).
+    device_clock_skew_ms = BigInt(null=True, default=None)
     gps_lat = Real(null=True, default=None)
     gps_lng = Real(null=True, default=None)
     gps_accuracy_m = Real(null=True, default=None)
@@ -77,7 +81,10 @@ class InspectionAnswer(SyncColumns, Table, tablename="inspection_answer"):
     project = ForeignKey(references=Project, null=False, on_delete=OnDelete.restrict)
     item_code = Varchar(length=40)
     value = Varchar(length=20, default="")  # pass | fail | na | yes | no, by answer type
+    # JGJ 59: the points taken off as entered (the scorer caps them at the item's points) …
     deduction = Real(null=True, default=None)
+    # … and, itemised, each finding with its reason: JSON [{reason, points, count}]
+    deductions = Text(default="[]")
     measured = Text(default="")  # JSON list of numbers
     unit = Varchar(length=20, default="")
     checked = Integer(null=True, default=None)
@@ -86,6 +93,9 @@ class InspectionAnswer(SyncColumns, Table, tablename="inspection_answer"):
     result = Varchar(length=10, default="")  # pass | fail | na, worked out by the rules
     note = Text(default="")
     flagged = Boolean(default=False)
+    # GB 50300 §5.0.1: the inspector found a serious defect (严重缺陷) on the item: the lot fails
+    serious_defect = Boolean(default=False)
+    # worked out by the rules: the inspector's serious defect, or a deviation beyond the cap
     serious = Boolean(default=False)
 
 

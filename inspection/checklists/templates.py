@@ -11,7 +11,8 @@ new version. The format:
     title = "扣件式钢管脚手架检查评分表"
     standard = "JGJ 59-2011"
     source = "…"                            # where the content comes from, and its confidence
-    [scoring]                               # safety: group = summary line; quality: general_pass_rate …
+    [scoring]                               # safety: group = summary line; quality: general_pass_rate,
+                                            # tolerance_cap, sample = {rate, minimum, max_capacity, source}
     [[sections]]                            # code, title, optional when = {item = "…", equals = "…"}
     [[items]]                               # code, section, text, class, points, answer, …
 
@@ -63,14 +64,19 @@ UNIT_ALIASES = {
     "mm": {"mm", "毫米"},
     "cm": {"cm", "厘米"},
     "m": {"m", "米"},
+    "μm": {"μm", "µm", "um", "微米"},
     "%": {"%", "percent", "百分比"},
     "MPa": {"MPa", "mpa", "兆帕"},
+    "kPa": {"kPa", "kpa", "千帕"},
+    "Pa": {"Pa", "帕"},
     "kN": {"kN", "kn", "千牛"},
     "N·m": {"N·m", "N.m", "Nm", "牛·米"},
     "m²": {"m²", "m2", "平方米"},
     "Ω": {"Ω", "ohm", "欧"},
     "MΩ": {"MΩ", "Mohm", "兆欧"},
     "°": {"°", "deg", "度"},
+    "℃": {"℃", "°C", "degC", "摄氏度"},
+    "kN·m": {"kN·m", "kN.m"},
     "min": {"min", "分钟"},
     "h": {"h", "小时"},
     "个": {"个"},
@@ -335,6 +341,31 @@ def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tu
         cap = out.get("tolerance_cap")
         if cap is not None and (not _number(cap) or cap < 1):
             problems.append(("scoring", "tolerance_cap must be a number of at least 1 (GB 50207: 1.5)"))
+        sample = out.get("sample")
+        if sample is not None:
+            # a trade code's own sampling instead of GB 50300 table 3.0.9 (GB 50210 windows: 5 %, ≥ 3)
+            if not isinstance(sample, dict) or not {"rate", "minimum", "source"} <= set(sample):
+                problems.append(("scoring", "sample needs rate, minimum and source (max_capacity optional)"))
+            else:
+                rate_ok = _number(sample["rate"]) and 0 < sample["rate"] <= 1
+                minimum_ok = isinstance(sample["minimum"], int) and sample["minimum"] >= 1
+                limit = sample.get("max_capacity")
+                if not rate_ok or not minimum_ok or (limit is not None and (not isinstance(limit, int) or limit < 1)):
+                    problems.append(("scoring", "sample: rate in (0, 1], minimum and max_capacity whole numbers ≥ 1"))
+                alt = sample.get("alternative")
+                if alt is not None:
+                    when = alt.get("when") if isinstance(alt, dict) else None
+                    target = next((i for i in items if isinstance(when, dict) and i.code == when.get("item")), None)
+                    if (
+                        target is None
+                        or target.answer != "yes_no"
+                        or when.get("equals") not in ("yes", "no")  # type: ignore[union-attr]
+                        or not (_number(alt.get("rate")) and 0 < alt["rate"] <= 1)
+                        or not (isinstance(alt.get("minimum"), int) and alt["minimum"] >= 1)
+                    ):
+                        problems.append(
+                            ("scoring", "sample.alternative needs when = {item = <yes_no item>, equals}, rate, minimum")
+                        )
     return out
 
 

@@ -23,7 +23,7 @@ async def load_demo(settings: Settings, clock: Clock, project_code: str) -> int:
     project = await Project.select(Project.id).where(Project.code == project_code).first()
     if project is None:
         return 0
-    site = await Site.select(Site.id).where(Site.project == project["id"]).order_by(Site.name).first()
+    site = await Site.select(Site.id).where(Site.project == project["id"]).order_by(Site.name, Site.id).first()
     if site is None:
         return 0
     service = ComplaintsService(settings, clock, EvidenceService(settings, clock))

@@ -21,12 +21,12 @@ from inspection.errors import Forbidden, InvalidTransition, NotFound, RateLimite
 from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
 from inspection.projects.access import ProjectAccess, project_access
-from inspection.projects.rules import Role
+from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
 from inspection.ratelimit import RateCounter, Window
-from inspection.records import Write, new_id, project_bucket, retry_races, write
-from inspection.rectification.rules import ISSUING_ROLES, Source
+from inspection.records import Write, new_id, office_bucket, retry_races, write
+from inspection.rectification.rules import Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.settings import Settings
 
@@ -76,7 +76,7 @@ def _out(row: dict[str, Any], photos: list[str], site_name: str = "") -> s.Compl
 async def _office_access(actor: Actor, project_id: UUID) -> ProjectAccess:
     """Complaints carry a resident's contact: only the roles that triage them read them."""
     access = await project_access(actor, project_id)
-    if not access.has(*ISSUING_ROLES):
+    if not access.has(*OFFICE_ROLES):
         raise NotFound("no such complaint in a project of yours")
     return access
 
@@ -237,6 +237,7 @@ class ComplaintsService:
                 declared_size=photo.size,
                 project_id=site["project"],
                 original_name=photo.name,
+                office_only=True,
             )
             if not stored.content_type.startswith("image/"):
                 raise ValidationFailed("attach photos only (JPEG or PNG)", field="photos")
@@ -253,7 +254,7 @@ class ComplaintsService:
                 "status": ComplaintState.new.value,
             }
             # the audit log keeps that a complaint arrived, not the resident's words or contact
-            row = await w.insert(Complaint, values, [project_bucket(site["project"])], audit_values=False)
+            row = await w.insert(Complaint, values, [office_bucket(site["project"])], audit_values=False)
             await links.attach(
                 w,
                 [p.sha256 for p in photos],
@@ -261,6 +262,7 @@ class ComplaintsService:
                 record_id=row["id"],
                 project_id=site["project"],
                 field="photos",
+                buckets=[office_bucket(site["project"])],
             )
         return s.Receipt(reference=reference(row["id"]), received_at=row["received_at"], photos=len(photos))
 
@@ -359,7 +361,7 @@ class ComplaintsService:
                 Complaint,
                 complaint_id,
                 {"status": nxt.value, "order_id": order["id"], "triaged_by": actor.user_id, "triaged_at": w.now},
-                [project_bucket(row["project"])],
+                [office_bucket(row["project"])],
                 current={k: v for k, v in row.items() if k != "site_name"},
                 action="transition",
             )
@@ -379,7 +381,7 @@ class ComplaintsService:
                     "triaged_by": actor.user_id,
                     "triaged_at": w.now,
                 },
-                [project_bucket(row["project"])],
+                [office_bucket(row["project"])],
                 current={k: v for k, v in row.items() if k != "site_name"},
                 action="transition",
             )

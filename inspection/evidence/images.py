@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from inspection.errors import UnsupportedMediaType, ValidationFailed
@@ -20,6 +21,10 @@ from inspection.evidence.rules import Kind
 # the limit itself, so the warning is turned into an error where images are opened.
 Image.MAX_IMAGE_PIXELS = rules.MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# HEIC/HEIF, what iPhones, iPads and recent Huawei phones take by default: pillow-heif (libheif
+# and libde265 in its wheel) as Pillow's HEIF opener. It applies the file's rotation while
+# decoding and reports orientation 1, so thumbnails come out upright once, not twice.
+pillow_heif.register_heif_opener()
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -45,8 +50,8 @@ class Inspection:
 
 
 def readable_kinds() -> list[Kind]:
-    """The kinds this server accepts: PDF always, images whose Pillow decoder is installed
-    (HEIC needs the pillow-heif plug-in, which is not a dependency)."""
+    """The kinds this server accepts: PDF always, images whose Pillow decoder is registered (HEIC
+    through pillow-heif, a dependency; AVIF where Pillow itself reads it)."""
     Image.init()
     return [k for k in Kind if not k.is_image or _PILLOW_FORMAT[k] in Image.OPEN]
 
@@ -54,6 +59,9 @@ def readable_kinds() -> list[Kind]:
 def inspect_file(path: Path) -> Inspection:
     """Everything about the file the server needs before it counts as evidence; refuses with a
     4xx domain error (naming the body) what it cannot accept."""
+    # Set here, not only at import: WeasyPrint sets it True for the whole process when it is first
+    # imported (weasyprint/images.py), and a truncated photo must never count as evidence.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with path.open("rb") as f:
         head = f.read(64)
         kind = rules.sniff(head)
@@ -63,8 +71,7 @@ def inspect_file(path: Path) -> Inspection:
             )
         if kind not in readable_kinds():
             raise UnsupportedMediaType(
-                f"{kind.value} files cannot be read on this server; send JPEG or PNG "
-                "(on iPhones: Settings › Camera › Formats › Most Compatible)",
+                f"{kind.value} files cannot be read on this server; send JPEG, PNG or HEIC",
                 field="body",
             )
         if kind is Kind.pdf:
@@ -80,6 +87,9 @@ def _open(path: Path) -> Any:
 
 
 def _inspect_image(path: Path, kind: Kind) -> Inspection:
+    # A process-wide Pillow switch that WeasyPrint turns on when it is imported (the first PDF
+    # report): with it on, a photo cut off in transit decodes as if whole. Set back at every use.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -44,12 +44,36 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 _GENERIC_HEIF_BRANDS = {b"mif1", b"msf1"}
 
 
+_EXTENSIONS = {Kind.jpeg: "jpg", Kind.png: "png", Kind.heic: "heic", Kind.avif: "avif", Kind.pdf: "pdf"}
+# Shown in the browser: images only, which cannot run script. Everything else (a PDF may carry
+# JavaScript in its /OpenAction) is handed to the browser as a download, never rendered on the
+# API's origin.
+INLINE_TYPES = frozenset(k.value for k in Kind if k.is_image)
+
+
+def content_disposition(sha256: str, content_type: str) -> str:
+    """`Content-Disposition` of evidence served with `content_type`: inline for images,
+    attachment for anything else. The name is made from the hash, never from what a user typed."""
+    try:
+        extension = _EXTENSIONS[Kind(content_type)]
+    except ValueError:
+        extension = "bin"
+    how = "inline" if content_type in INLINE_TYPES else "attachment"
+    return f'{how}; filename="{sha256[:16]}.{extension}"'
+
+
 def object_key(sha256: str) -> str:
     """Where the original lives: objects/ab/cd/<sha256>. Two levels of fan-out keep directories
     small on disk and key prefixes spread on S3."""
     if not SHA256_RE.match(sha256):
         raise ValueError("an object key needs a lower-case hexadecimal SHA-256")
     return f"objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def upload_key(evidence_id: object) -> str:
+    """Where a presigned upload for one filing lands: its own key, outside objects/, read back and
+    verified by the server before the bytes are put under their hash (EvidenceService.complete)."""
+    return f"uploads/{evidence_id}"
 
 
 def thumbnail_key(sha256: str, side: int) -> str:

@@ -56,6 +56,7 @@ class Download:
     url: str | None
     chunks: AsyncIterator[bytes] | None
     cache_control: str
+    disposition: str
 
 
 def evidence_url(sha256: str) -> str:
@@ -91,8 +92,8 @@ def _out(row: dict[str, Any]) -> s.EvidenceOut:
     )
 
 
-async def _row(sha256: str) -> dict[str, Any] | None:
-    return await Evidence.select().where(Evidence.sha256 == sha256).first()
+async def _row(evidence_id: UUID) -> dict[str, Any] | None:
+    return await Evidence.select().where(Evidence.id == evidence_id).first()
 
 
 def too_large(limit: int, field: str) -> TooLarge:
@@ -163,40 +164,19 @@ class EvidenceService:
         if not access.has(*UPLOADING_ROLES):
             raise Forbidden("viewers may not add evidence to a project")
 
-    async def _may_upload_row(self, actor: Actor, row: dict[str, Any]) -> None:
-        access = await project_access(actor, row["project"])
-        if access.contractor_only and not self._own(actor, row):
-            raise NotFound(f"evidence {row['sha256']} does not exist or is not yours")
-        if not access.has(*UPLOADING_ROLES):
-            raise Forbidden("viewers may not add evidence to a project")
-
-    @staticmethod
-    def _own(actor: Actor, row: dict[str, Any]) -> bool:
-        return (actor.user_id is not None and row["created_by"] == actor.user_id) or (
-            actor.organisation_id is not None and row["organisation"] == actor.organisation_id
-        )
-
-    async def _readable(self, actor: Actor, sha256: str) -> dict[str, Any]:
-        """Members of the evidence's project read it, except that a contractor reads only its own
-        organisation's uploads and what the records it may read cite (links.may_read). Everyone
-        else gets 404, so a photo's existence does not leak."""
+    async def _readable(self, actor: Actor, sha256: str) -> list[dict[str, Any]]:
+        """The filings of these bytes the actor may read (links.readable_filings: its own, its
+        project's as an office-side member, what the records it may read cite). None at all is
+        404 for everyone alike, so neither a photo's existence nor its filer leaks."""
         links.check_sha256(sha256)
-        row = await _row(sha256)
-        if row is not None and not actor.is_admin:
-            try:
-                access = await project_access(actor, row["project"])
-                member_sees_it = not access.contractor_only or self._own(actor, row)
-            except NotFound:
-                member_sees_it = False
-            if not (member_sees_it or await links.may_read(actor, sha256)):  # may_read knows the uploader
-                row = None
-        if row is None:
+        rows = await links.readable_filings(actor, sha256)
+        if not rows:
             raise NotFound(f"evidence {sha256} does not exist or is not yours")
-        return row
+        return rows
 
     @staticmethod
-    async def _reload(sha256: str) -> dict[str, Any]:
-        row = await _row(sha256)
+    async def _reload(evidence_id: UUID) -> dict[str, Any]:
+        row = await _row(evidence_id)
         assert row is not None  # read inside the transaction that wrote it
         return row
 
@@ -218,11 +198,7 @@ class EvidenceService:
             raise too_large(self.limit, "size")
         await self._may_upload_to(actor, data.project_id)
         async with write(actor, self.clock) as w:
-            if data.id is not None:
-                same_id = await Evidence.select(Evidence.sha256).where(Evidence.id == data.id).first()
-                if same_id is not None and same_id["sha256"] != data.sha256:
-                    raise Conflict(f"evidence {data.id} already names other bytes", field="id")
-            await links.announce(
+            row = await links.announce(
                 w,
                 data.sha256,
                 project_id=data.project_id,
@@ -231,11 +207,13 @@ class EvidenceService:
                 original_name=data.original_name,
                 evidence_id=data.id,
             )
-            row = await self._reload(data.sha256)
+            row = await self._reload(row["id"])
         ticket = s.UploadTicket(evidence=_out(row))
         if row["status"] == "stored":
             return ticket
-        key = rules.object_key(data.sha256)
+        # A presigned upload goes to a key of this filing's own, never to the stored object: the
+        # server verifies it and only then puts it in place (`complete`).
+        key = rules.upload_key(row["id"])
         direct = self.store.direct_upload(
             key, sha256=data.sha256, content_type=data.content_type, size=data.size, ttl_s=PRESIGNED_UPLOAD_TTL_S
         )
@@ -262,26 +240,26 @@ class EvidenceService:
         declared_size: int | None = None,
         project_id: UUID | None = None,
         original_name: str = "",
+        office_only: bool = False,
     ) -> s.EvidenceOut:
         """The bytes through the API: streamed to a staging file while hashed, checked, then
-        committed. Evidence not yet announced is announced here when `project_id` is given, in the
-        same transaction that marks it stored, so a refused upload writes nothing at all."""
+        committed. The acting party's filing is marked stored; without one, a filing is made for
+        it (in `project_id`) in the same transaction, so a refused upload writes nothing at all.
+        Bytes the party may already read, stored, answer at once without the body being read;
+        bytes it may not read must be sent whole, like any new bytes (that is the proof)."""
         links.check_sha256(sha256)
-        row = await _row(sha256)
-        if row is None:
-            if project_id is None:
-                raise NotFound(
-                    f"evidence {sha256} has not been announced; POST {API_PREFIX}/uploads first, "
-                    "or pass project_id with the upload",
-                    field="sha256",
-                )
-            await self._may_upload_to(actor, project_id)
-        else:
-            await self._may_upload_row(actor, row)
-            if project_id is not None and project_id != row["project"]:
-                raise ValidationFailed("this photo was already filed under another project", field="project_id")
-            if row["status"] == "stored":
-                return _out(row)  # sent twice: the first copy counts, the body is not read
+        readable = await links.readable_filings(actor, sha256, project_id)
+        project = project_id if project_id is not None else (readable[0]["project"] if readable else None)
+        if project is None:
+            raise NotFound(
+                f"evidence {sha256} has not been announced; POST {API_PREFIX}/uploads first, "
+                "or pass project_id with the upload",
+                field="sha256",
+            )
+        await self._may_upload_to(actor, project)
+        found_row = links.usable(actor, readable)
+        if found_row is not None and found_row["status"] == "stored":
+            return _out(found_row)  # sent twice: the first copy counts, the body is not read
         if declared_size is not None and declared_size > self.limit:
             raise too_large(self.limit, "body")
         problem = await self.store.check()
@@ -302,28 +280,38 @@ class EvidenceService:
             found = await anyio.to_thread.run_sync(inspect_file, staged)
             await self._put_thumbnails(sha256, found)
             await self.store.commit(rules.object_key(sha256), staged, content_type=found.kind.value, sha256=sha256)
-        return await self._mark_stored(actor, sha256, found, size, project_id=project_id, original_name=original_name)
+        return await self._mark_stored(
+            actor,
+            sha256,
+            found,
+            size,
+            project_id=project,
+            original_name=original_name,
+            office_only=office_only,
+        )
 
     async def complete(self, actor: Actor, sha256: str) -> s.EvidenceOut:
-        """After a direct upload: read the object back, hash it here (a store's own checksum is not
-        trusted), check it, make thumbnails and only then count it. Wrong bytes are deleted."""
+        """After a direct upload: read the object back from the filing's upload key, hash it here
+        (a store's own checksum is not trusted), check it, make thumbnails, put it in place and
+        only then count it. Wrong bytes are deleted."""
         links.check_sha256(sha256)
-        row = await _row(sha256)
+        readable = await links.readable_filings(actor, sha256)
+        row = links.usable(actor, readable)
         if row is None:
             raise NotFound(f"evidence {sha256} has not been announced", field="sha256")
-        await self._may_upload_row(actor, row)
+        await self._may_upload_to(actor, row["project"])
         if row["status"] == "stored":
             return _out(row)
-        key = rules.object_key(sha256)
+        upload_key = rules.upload_key(row["id"])
         with self.store.staging() as staged:
             try:
-                size, digest = await spool(self.store.chunks(key), staged, self.limit)
+                size, digest = await spool(self.store.chunks(upload_key), staged, self.limit)
             except ObjectMissing as exc:
                 raise Conflict(
                     "the bytes have not arrived in the store yet; upload them, then confirm", field="sha256"
                 ) from exc
             except TooLarge:
-                await self.store.delete(key)
+                await self.store.delete(upload_key)
                 raise
             try:
                 if digest != sha256:
@@ -332,10 +320,12 @@ class EvidenceService:
                     )
                 found = await anyio.to_thread.run_sync(inspect_file, staged)
             except (ValidationFailed, UnsupportedMediaType):
-                await self.store.delete(key)
+                await self.store.delete(upload_key)
                 raise
             await self._put_thumbnails(sha256, found)
-        return await self._mark_stored(actor, sha256, found, size)
+            await self.store.commit(rules.object_key(sha256), staged, content_type=found.kind.value, sha256=sha256)
+        await self.store.delete(upload_key)
+        return await self._mark_stored(actor, sha256, found, size, project_id=row["project"])
 
     async def _put_thumbnails(self, sha256: str, found: Inspection) -> None:
         for side, data in found.thumbnails.items():
@@ -348,21 +338,23 @@ class EvidenceService:
         found: Inspection,
         size: int,
         *,
-        project_id: UUID | None = None,
+        project_id: UUID,
         original_name: str = "",
+        office_only: bool = False,
     ) -> s.EvidenceOut:
+        """Count the bytes for the acting party's filing in `project_id` (made now if it has
+        none). Only the party's own filing is marked: another party's pending filing of the same
+        bytes stays pending until that party sends them itself."""
         async with write(actor, self.clock) as w:
-            row = await _row(sha256)
-            if row is None:
-                assert project_id is not None  # upload() refuses unannounced evidence without one
-                row = await links.announce(
-                    w,
-                    sha256,
-                    project_id=project_id,
-                    organisation_id=actor.organisation_id,
-                    content_type=found.kind.value,
-                    original_name=original_name,
-                )
+            row = await links.announce(
+                w,
+                sha256,
+                project_id=project_id,
+                organisation_id=actor.organisation_id,
+                content_type=found.kind.value,
+                original_name=original_name,
+                office_only=office_only,
+            )
             if row["status"] == "stored":  # a concurrent upload of the same bytes got there first
                 return _out(row)
             await w.update(
@@ -379,19 +371,23 @@ class EvidenceService:
                     "gps_lon": found.gps_lon,
                     "stored_at": w.now,
                 },
-                links.evidence_buckets(row["project"], row["organisation"]),
+                links.filing_buckets(row),
                 current=row,
             )
-            row = await self._reload(sha256)
+            row = await self._reload(row["id"])
         return _out(row)
 
     # Reading
 
     async def meta(self, actor: Actor, sha256: str) -> s.EvidenceOut:
-        return _out(await self._readable(actor, sha256))
+        """The facts of the filing the actor reads: its own if it has one, else one it may see."""
+        return _out((await self._readable(actor, sha256))[0])
 
     async def download(self, actor: Actor, sha256: str, size: int | None = None) -> Download:
-        row = await self._readable(actor, sha256)
+        """The bytes, when a filing the actor may read has them: another party's stored filing of
+        the same bytes opens nothing to someone who may not read that filing."""
+        readable = await self._readable(actor, sha256)
+        row = next((r for r in readable if r["status"] == "stored"), readable[0])
         if row["status"] != "stored":
             raise Conflict(
                 "the bytes of this evidence have not been uploaded yet", field="sha256", evidence_status="pending"
@@ -406,15 +402,22 @@ class EvidenceService:
             raise ValidationFailed("documents have no thumbnails; leave out size", field="size")
         else:
             key, content_type, etag, length = rules.thumbnail_key(sha256, size), "image/jpeg", f"{sha256}-{size}", None
+        disposition = rules.content_disposition(sha256, content_type)
         url = await self.store.download_url(
-            key, content_type=content_type, ttl_s=PRESIGNED_DOWNLOAD_TTL_S, cache_control=IMMUTABLE
+            key,
+            content_type=content_type,
+            ttl_s=PRESIGNED_DOWNLOAD_TTL_S,
+            cache_control=IMMUTABLE,
+            disposition=disposition,
         )
         if url is not None:
             # the redirect must not outlive the signature it carries
-            return Download(etag, content_type, length, url, None, f"private, max-age={PRESIGNED_DOWNLOAD_TTL_S // 2}")
+            return Download(
+                etag, content_type, length, url, None, f"private, max-age={PRESIGNED_DOWNLOAD_TTL_S // 2}", disposition
+            )
         if not await self.store.exists(key):
             raise Conflict("the stored bytes of this evidence cannot be found; report it", field="sha256")
-        return Download(etag, content_type, length, None, self.store.chunks(key), IMMUTABLE)
+        return Download(etag, content_type, length, None, self.store.chunks(key), IMMUTABLE, disposition)
 
 
 async def missing_uploads(now: datetime, days: int) -> list[s.MissingPhoto]:

@@ -67,8 +67,11 @@ class ObjectStore(Protocol):
     def chunks(self, key: str) -> AsyncIterator[bytes]:
         """The object's bytes in pieces of about CHUNK_BYTES; raises ObjectMissing."""
 
-    async def download_url(self, key: str, *, content_type: str, ttl_s: int, cache_control: str) -> str | None:
-        """A short-lived URL the client may fetch directly, or None when the API must stream."""
+    async def download_url(
+        self, key: str, *, content_type: str, ttl_s: int, cache_control: str, disposition: str
+    ) -> str | None:
+        """A short-lived URL the client may fetch directly, or None when the API must stream. The
+        store answers it with these Content-Type, Cache-Control and Content-Disposition."""
 
     def direct_upload(self, key: str, *, sha256: str, content_type: str, size: int, ttl_s: int) -> DirectUpload | None:
         """A presigned PUT bound to the bytes' SHA-256, or None when uploads go through the API."""
@@ -176,7 +179,9 @@ class DiskStore:
         finally:
             f.close()
 
-    async def download_url(self, key: str, *, content_type: str, ttl_s: int, cache_control: str) -> str | None:
+    async def download_url(
+        self, key: str, *, content_type: str, ttl_s: int, cache_control: str, disposition: str
+    ) -> str | None:
         return None
 
     def direct_upload(self, key: str, *, sha256: str, content_type: str, size: int, ttl_s: int) -> DirectUpload | None:
@@ -295,8 +300,11 @@ class S3Store:
         finally:
             body.close()
 
-    async def download_url(self, key: str, *, content_type: str, ttl_s: int, cache_control: str) -> str | None:
-        # Signing is local: no request reaches the store here.
+    async def download_url(
+        self, key: str, *, content_type: str, ttl_s: int, cache_control: str, disposition: str
+    ) -> str | None:
+        # Signing is local: no request reaches the store here. The response-* parameters are part
+        # of the signature, so the client cannot ask the store for another disposition.
         url: str = self.client.generate_presigned_url(
             "get_object",
             Params={
@@ -304,6 +312,7 @@ class S3Store:
                 "Key": key,
                 "ResponseContentType": content_type,
                 "ResponseCacheControl": cache_control,
+                "ResponseContentDisposition": disposition,
             },
             ExpiresIn=ttl_s,
         )

@@ -16,11 +16,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from inspection import db
 from inspection.actor import Actor
+from inspection.audit import service as audit
 from inspection.clock import Clock
-from inspection.errors import RateLimited, Unauthorized, ValidationFailed
-from inspection.projects.tables import DeviceSession, Organisation, User
+from inspection.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
+from inspection.projects.tables import DeviceSession, Organisation, RetiredRefreshToken, User
 from inspection.ratelimit import RateCounter, Window
-from inspection.records import new_id
+from inspection.records import new_id, write
 from inspection.settings import Settings
 from inspection.signing import sign, unsign
 
@@ -63,6 +64,11 @@ def _refresh_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_account_key(username: str, client: str) -> str:
+    """The rate-limit key of failed sign-ins to one account from one address."""
+    return f"login-account:{client}|{username.lower()}"
+
+
 @dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
@@ -83,6 +89,7 @@ class Authenticator:
         self.hasher = password_hasher(settings)
         self.rates = RateCounter(clock)
         self.login_window = Window(settings.security.login_max_failures, settings.security.login_window_s)
+        self.address_window = Window(settings.security.login_address_max_failures, settings.security.login_window_s)
 
     def _verify(self, stored: str, password: str) -> bool:
         try:
@@ -94,32 +101,27 @@ class Authenticator:
         exp = int(self.clock.now().timestamp()) + self.settings.security.access_token_ttl_s
         return sign({"sub": str(user_id), "sid": str(session_id), "dev": device_id, "exp": exp}, self.key, "access")
 
-    async def _issue(self, user_id: UUID, device_id: str, user_agent: str, session_id: UUID | None) -> IssuedTokens:
+    async def _issue(self, user_id: UUID, device_id: str, user_agent: str) -> IssuedTokens:
+        """A new device session (a new token family) with its first refresh token."""
         now = self.clock.now()
         refresh = secrets.token_urlsafe(32)
         expires = now + timedelta(seconds=self.settings.security.refresh_token_ttl_s)
-        if session_id is None:
-            session_id = new_id()
-            await DeviceSession.insert(
-                DeviceSession(
-                    id=session_id,
-                    user=user_id,
-                    device_id=device_id,
-                    refresh_hash=_refresh_hash(refresh),
-                    created_at=now,
-                    last_used_at=now,
-                    expires_at=expires,
-                    user_agent=user_agent[:300],
-                )
+        session_id = new_id()
+        await DeviceSession.insert(
+            DeviceSession(
+                id=session_id,
+                user=user_id,
+                device_id=device_id,
+                refresh_hash=_refresh_hash(refresh),
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires,
+                user_agent=user_agent[:300],
             )
-        else:
-            await DeviceSession.update(
-                {
-                    DeviceSession.refresh_hash: _refresh_hash(refresh),
-                    DeviceSession.last_used_at: now,
-                    DeviceSession.expires_at: expires,
-                }
-            ).where(DeviceSession.id == session_id)
+        )
+        return self._tokens(user_id, session_id, device_id, refresh, expires)
+
+    def _tokens(self, user_id: UUID, session_id: UUID, device_id: str, refresh: str, expires: datetime) -> IssuedTokens:
         return IssuedTokens(
             access_token=self._access_token(user_id, session_id, device_id),
             refresh_token=refresh,
@@ -132,11 +134,15 @@ class Authenticator:
     async def login(
         self, username: str, password: str, device_id: str, client: str, user_agent: str = ""
     ) -> IssuedTokens:
-        # Failed sign-ins are counted per account and per address, in the database, so every
-        # server process shares the count.
-        keys = [f"login-user:{username.lower()}", f"login-client:{client}"]
-        for key in keys:
-            wait = await self.rates.wait_s(key, self.login_window)
+        # Failed sign-ins are counted in the database, so every server process shares the count:
+        # per account *from this address* (so failures elsewhere, or an attacker spraying known
+        # user names, cannot lock an account's owner out), and per address alone at a much
+        # higher limit (one address guessing across many accounts; a site office behind one NAT
+        # address stays well under it).
+        account_key = login_account_key(username, client)
+        address_key = f"login-address:{client}"
+        for key, window in ((account_key, self.login_window), (address_key, self.address_window)):
+            wait = await self.rates.wait_s(key, window)
             if wait is not None:
                 raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=wait)
         user = (
@@ -148,26 +154,102 @@ class Authenticator:
         # argon2 is deliberately slow (~0.1 s): keep it off the event loop.
         ok = await asyncio.to_thread(self._verify, stored, password)
         if not ok or user is None or not user["active"] or user["deleted"]:
-            await self.rates.record(keys)
+            await self.rates.record([account_key, address_key])
             raise Unauthorized("wrong user name or password")
-        await self.rates.forget(keys[0])
+        await self.rates.forget(account_key)
         async with db.transaction():
-            issued = await self._issue(user["id"], device_id, user_agent, None)
+            issued = await self._issue(user["id"], device_id, user_agent)
         return issued
 
     async def refresh(self, refresh_token: str, device_id: str) -> IssuedTokens:
-        """Rotate the refresh token. A token used on another device, revoked or expired is refused."""
+        """Rotate the refresh token. A token used on another device, revoked or expired is refused.
+
+        A token that was already swapped for a new one and is presented again means that two
+        parties hold this device session's tokens (RFC 9700 §4.14.2: refresh token rotation): we
+        cannot tell the thief from the owner, so the whole session, every access and refresh token
+        issued from it, is revoked and the audit log records it. The owner signs in again."""
+        digest = _refresh_hash(refresh_token)
+        now = self.clock.now()
         async with db.transaction():
-            row = await DeviceSession.select().where(DeviceSession.refresh_hash == _refresh_hash(refresh_token)).first()
-            if row is None or row["revoked_at"] is not None or row["expires_at"] <= self.clock.now():
-                raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
-            if row["device_id"] != device_id:
-                raise Unauthorized("the refresh token belongs to another device", field="device_id")
-            user = await User.select(User.active, User.deleted).where(User.id == row["user"]).first()
-            if user is None or not user["active"] or user["deleted"]:
-                raise Unauthorized("the account is disabled")
-            issued = await self._issue(row["user"], device_id, row["user_agent"], row["id"])
-        return issued
+            row = await DeviceSession.select().where(DeviceSession.refresh_hash == digest).first()
+            if row is None:
+                retired = (
+                    await RetiredRefreshToken.select(RetiredRefreshToken.session)
+                    .where(RetiredRefreshToken.hash == digest)
+                    .first()
+                )
+                if retired is None:
+                    raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
+                reused = retired["session"]
+            else:
+                reused = None
+                if row["revoked_at"] is not None or row["expires_at"] <= now:
+                    raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
+                if row["device_id"] != device_id:
+                    raise Unauthorized("the refresh token belongs to another device", field="device_id")
+                user = await User.select(User.active, User.deleted).where(User.id == row["user"]).first()
+                if user is None or not user["active"] or user["deleted"]:
+                    raise Unauthorized("the account is disabled")
+                refresh = secrets.token_urlsafe(32)
+                expires = now + timedelta(seconds=self.settings.security.refresh_token_ttl_s)
+                # Only the request that still finds the old hash in place rotates it: of two
+                # presenting the same token at once, the other one is a reuse like any later one.
+                swapped = await db.raw(
+                    "UPDATE device_session SET refresh_hash = {}, last_used_at = {}, expires_at = {}"
+                    " WHERE id = {} AND refresh_hash = {} AND revoked_at IS NULL RETURNING id",
+                    _refresh_hash(refresh),
+                    now,
+                    expires,
+                    row["id"],
+                    digest,
+                )
+                if swapped:
+                    await RetiredRefreshToken.insert(
+                        RetiredRefreshToken(hash=digest, session=row["id"], retired_at=now)
+                    )
+                    # a retired token outlives its use only as long as it could have been used
+                    await RetiredRefreshToken.delete().where(
+                        RetiredRefreshToken.retired_at
+                        <= now - timedelta(seconds=self.settings.security.refresh_token_ttl_s)
+                    )
+                    return self._tokens(row["user"], row["id"], device_id, refresh, expires)
+                reused = row["id"]
+        await self._revoke_reused(reused, device_id)
+        raise Unauthorized(
+            "this refresh token was already used; the device was signed out for safety, sign in again",
+            field="refresh_token",
+        )
+
+    async def _revoke_reused(self, session_id: UUID, presented_by: str) -> None:
+        """Revoke the token family of a session whose retired refresh token came back, and say so
+        in the audit log (once: a family already revoked is only refused)."""
+        session = (
+            await DeviceSession.select(
+                DeviceSession.user,
+                DeviceSession.device_id,
+                DeviceSession.revoked_at,
+                DeviceSession.user.username,
+            )
+            .where(DeviceSession.id == session_id)
+            .first()
+        )
+        if session is None or session["revoked_at"] is not None:
+            return
+        actor = Actor(user_id=session["user"], username=session["user.username"], device_id=session["device_id"])
+        async with write(actor, self.clock) as w:
+            revoked = await db.raw(
+                "UPDATE device_session SET revoked_at = {} WHERE id = {} AND revoked_at IS NULL RETURNING id",
+                w.now,
+                session_id,
+            )
+            if revoked:
+                await audit.append(
+                    w,
+                    "refresh_token_reused",
+                    DeviceSession._meta.tablename,
+                    session_id,
+                    {"revoked": True, "device_id": session["device_id"], "presented_by_device": presented_by[:64]},
+                )
 
     async def revoke_session(self, session_id: UUID) -> None:
         await DeviceSession.update({DeviceSession.revoked_at: self.clock.now()}).where(
@@ -175,6 +257,12 @@ class Authenticator:
         )
 
     async def revoke_device(self, user_id: UUID, device_id: str) -> int:
+        """Sign the device out; a device this account never signed in on is not found (signing out
+        one already signed out revokes nothing, and says so)."""
+        if not await DeviceSession.exists().where(
+            (DeviceSession.user == user_id) & (DeviceSession.device_id == device_id)
+        ):
+            raise NotFound(f"no device {device_id} has signed in to this account", field="device_id")
         rows = await DeviceSession.select(DeviceSession.id).where(
             (DeviceSession.user == user_id)
             & (DeviceSession.device_id == device_id)

@@ -39,6 +39,16 @@ class OrgKind(StrEnum):
     authority = "authority"  # 质监站 / 住建局
     community = "community"  # 街道 / 社区
     property = "property"  # 物业
+    # 专业经营单位: water, power, heating, gas, telecom and cable TV operators. They own and often
+    # build their networks in a renovation (供水、供电、供热、供气、通信、广电), so they may hold
+    # work items, answer orders as the responsible party and take part in acceptance.
+    utility = "utility"
+
+
+# Organisations that may be responsible for a work item: build it, answer its orders, owe its
+# warranty. A utility operator (专业经营单位) moves its pipes and lines itself or through its own
+# contractor (城镇老旧小区改造 guidance: 专业经营单位 出资/实施 管线改造).
+WORK_PARTY_KINDS = frozenset({OrgKind.contractor, OrgKind.utility})
 
 
 class Role(StrEnum):
@@ -56,10 +66,14 @@ class Role(StrEnum):
 # Roles that may change a project's structure (sites, buildings, work items, members).
 MANAGING_ROLES = frozenset({Role.owner, Role.supervisor})
 
+# The project's office side: who reads what residents send in confidence (complaints, with their
+# contact and photos). Resident supervisors, viewers and contractors are not among them.
+OFFICE_ROLES = frozenset({Role.inspector, Role.supervisor, Role.owner, Role.authority})
+
 # Which organisation kinds may hold which role; residents have no organisation.
 ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind] | None] = {
     Role.inspector: frozenset({OrgKind.supervisor, OrgKind.authority, OrgKind.owner}),
-    Role.contractor: frozenset({OrgKind.contractor}),
+    Role.contractor: WORK_PARTY_KINDS,
     Role.supervisor: frozenset({OrgKind.supervisor}),
     Role.owner: frozenset({OrgKind.owner}),
     Role.authority: frozenset({OrgKind.authority}),
@@ -95,7 +109,8 @@ class WorkType(StrEnum):
     stairwell = "stairwell"  # 楼道改造
     water_supply = "water_supply"  # 供水
     drainage = "drainage"  # 排水 / 雨污分流
-    power = "power"  # 供电
+    power = "power"  # 供电 (强电线路, 线缆入地)
+    telecom = "telecom"  # 通信、广电、弱电线缆 (入地、规整)
     gas = "gas"  # 燃气
     heating = "heating"  # 供热
     road_paving = "road_paving"  # 道路铺装

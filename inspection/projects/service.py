@@ -17,7 +17,7 @@ from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from inspection.projects import schemas as s
 from inspection.projects.access import ProjectAccess, project_access, require_manage, visible_project_ids
 from inspection.projects.auth import hash_password, password_problem
-from inspection.projects.rules import OrgKind, Role, credit_code_problem, role_problem
+from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role, credit_code_problem, role_problem
 from inspection.projects.tables import Building, Membership, Organisation, Project, Site, User, WorkItem
 from inspection.records import (
     REFERENCE_BUCKET,
@@ -297,7 +297,7 @@ class ProjectsService:
     def _membership_buckets(project_id: UUID, org_id: UUID | None, org_kind: str | None) -> list[str]:
         """A contractor's own colleagues are in its bucket too; other members only in the project's."""
         buckets = [project_bucket(project_id)]
-        if org_id is not None and org_kind == OrgKind.contractor.value:
+        if org_id is not None and org_kind in {k.value for k in WORK_PARTY_KINDS}:
             buckets.append(contractor_bucket(project_id, org_id))
         return buckets
 
@@ -384,7 +384,8 @@ class ProjectsService:
 
     # Sites, buildings, work items
 
-    async def _require_org(self, org_id: UUID, kind: OrgKind, field: str) -> None:
+    async def _require_org(self, org_id: UUID, kind: OrgKind | frozenset[OrgKind], field: str) -> None:
+        kinds = frozenset({kind}) if isinstance(kind, OrgKind) else kind
         row = (
             await Organisation.select(Organisation.kind)
             .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
@@ -392,8 +393,9 @@ class ProjectsService:
         )
         if row is None:
             raise ValidationFailed("no such organisation", field=field)
-        if row["kind"] != kind.value:
-            raise ValidationFailed(f"the organisation is a {row['kind']}, not a {kind.value}", field=field)
+        if row["kind"] not in {k.value for k in kinds}:
+            wanted = " or ".join(sorted(k.value for k in kinds))
+            raise ValidationFailed(f"the organisation is a {row['kind']}, not a {wanted}", field=field)
 
     async def _load_in_project(
         self, actor: Actor, table: type[Table], row_id: UUID, *, deleted_too: bool = False
@@ -514,7 +516,7 @@ class ProjectsService:
                 if building is None or building["site"] != data.site_id:
                     raise ValidationFailed("the building is not on that site", field="building_id")
             if data.contractor_id is not None:
-                await self._require_org(data.contractor_id, OrgKind.contractor, "contractor_id")
+                await self._require_org(data.contractor_id, WORK_PARTY_KINDS, "contractor_id")
             if data.planned_start and data.planned_end and data.planned_end < data.planned_start:
                 raise ValidationFailed("planned_end is before planned_start", field="planned_end")
             values = {**_clean_enum(to_columns(data)), "project": project_id}
@@ -560,7 +562,7 @@ class ProjectsService:
                 raise Forbidden("only the project's owner or supervisor may change work items")
             values = _clean_enum(to_columns(data))
             if values.get("contractor"):
-                await self._require_org(values["contractor"], OrgKind.contractor, "contractor_id")
+                await self._require_org(values["contractor"], WORK_PARTY_KINDS, "contractor_id")
             start = values.get("planned_start", row["planned_start"])
             end = values.get("planned_end", row["planned_end"])
             if start and end and end < start:

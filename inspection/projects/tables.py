@@ -121,9 +121,19 @@ class DeviceSession(Table):
     user_agent = Varchar(length=300, default="")
 
 
+class RetiredRefreshToken(Table):
+    """A refresh token that was swapped for a new one (SHA-256 only). One of these presented again
+    means two parties hold the device session's tokens: the session is revoked (see
+    inspection/projects/auth.py). Kept for as long as a refresh token lives."""
+
+    hash = Varchar(length=64, unique=True)
+    session = ForeignKey(references=DeviceSession, null=False, on_delete=OnDelete.cascade, index=True)
+    retired_at = Timestamptz(index=True)
+
+
 class RateEvent(Table):
     """One counted event (a failed sign-in, a public complaint) under a key such as
-    `login-user:wang` or `complaint:203.0.113.5`. Counted in the database so every server process
+    `login-account:203.0.113.5|wang` or `complaint:203.0.113.5`. Counted in the database so every server process
     shares the count and a restart forgets nothing; rows older than their window are pruned."""
 
     key = Varchar(length=200, index=True)

@@ -129,9 +129,13 @@ async def load_demo(settings: Settings, now: datetime, project_code: str) -> int
     inspector = await _actor("inspector1")
     contractors = {org: await _actor(name) for name, org in await _contractor_users(pid)}
     items: dict[str, dict[str, Any]] = {}
-    for row in await WorkItem.select(WorkItem.id, WorkItem.work_type, WorkItem.contractor).where(
-        WorkItem.project == pid
-    ):
+    # "the first work item of each type": by site and building name, so every load picks the same
+    rows = (
+        await WorkItem.select(WorkItem.id, WorkItem.work_type, WorkItem.contractor)
+        .where(WorkItem.project == pid)
+        .order_by(WorkItem.site.name, WorkItem.building.name, WorkItem.id)
+    )
+    for row in rows:
         if row["contractor"] in contractors:
             items.setdefault(row["work_type"], row)
     made = 0
@@ -179,8 +183,10 @@ async def _contractor_users(project_id: UUID) -> list[tuple[str, UUID]]:
     """(username, organisation) of the project's contractor members, one person per organisation."""
     from inspection.projects.tables import Membership
 
-    rows = await Membership.select(Membership.user.username, Membership.user.organisation).where(
-        (Membership.project == project_id) & (Membership.role == "contractor")
+    rows = (
+        await Membership.select(Membership.user.username, Membership.user.organisation)
+        .where((Membership.project == project_id) & (Membership.role == "contractor"))
+        .order_by(Membership.user.username)
     )
     seen: dict[UUID, str] = {}
     for r in rows:

@@ -43,7 +43,7 @@ from inspection.clock import Clock, FixedClock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access
-from inspection.projects.rules import OrgKind, Role
+from inspection.projects.rules import WORK_PARTY_KINDS, Role
 from inspection.projects.tables import Building, Membership, Organisation, Site, WorkItem
 from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import escalation
@@ -182,8 +182,10 @@ async def _addressee(spec: OrderSpec, work_contractor: UUID | None) -> UUID:
     )
     if org is None:
         raise ValidationFailed("no such organisation", field="contractor_id")
-    if org["kind"] != OrgKind.contractor.value:
-        raise ValidationFailed(f"the organisation is a {org['kind']}, not a contractor", field="contractor_id")
+    if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
+        raise ValidationFailed(
+            f"the organisation is a {org['kind']}, not a contractor or utility operator", field="contractor_id"
+        )
     if not await _contractor_on_project(spec.project_id, org_id):
         raise ValidationFailed("the contractor has no members and no work items in this project", field="contractor_id")
     return org_id
@@ -414,7 +416,7 @@ class RectificationService:
             order, _, nxt, latest = await self._begin_move(w, actor, order_id, Action.accept, data.version)
             assert latest is not None  # responded implies a response
             photos = await links.linked(RESPONSE_TABLE, [latest["id"]])
-            await links.require_stored([p.sha256 for p in photos[latest["id"]]], field="photos")
+            await links.require_stored(photos[latest["id"]], field="photos")  # the filings the reply cites
             await self._review(w, order, latest, "accepted", data.note)
             previous = order["status"]
             order = await self._set_state(w, order, {"status": nxt.value, "closed_at": w.now})

@@ -1,5 +1,5 @@
 """From report data to PDF: the Jinja2 environment (autoescaped), the QR code, the URL fetcher that
-resolves only our own references, and WeasyPrint run in worker threads.
+resolves only our own references, and WeasyPrint (run in the worker processes of pool.py).
 
 What a template may load, and nothing else:
 - `evidence:<sha256>?size=320` (or 1280): a thumbnail the evidence store made, read beforehand by
@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -28,11 +26,11 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import jinja2
-import segno
 from markupsafe import Markup
 
 from inspection.evidence import rules as evidence_rules
 from inspection.evidence.store import ObjectMissing, ObjectStore
+from inspection.qr import qr_svg as shared_qr_svg
 from inspection.reports import rules
 from inspection.settings import PROJECT_ROOT
 
@@ -106,11 +104,8 @@ def templates_digest(templates_dir: Path = TEMPLATES_DIR) -> str:
 
 
 def qr_svg(url: str) -> Markup:
-    """An inline SVG QR code (error correction M survives a crease or a stamp over a corner)."""
-    code = segno.make(url, error="m", micro=False)
-    buffer = io.BytesIO()
-    code.save(buffer, kind="svg", scale=2, border=2, xmldecl=False, svgns=True, svgclass="qr", nl=False)
-    return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - made here from our own URL, not user text
+    """The verification QR code printed on page 1 (see inspection/qr.py)."""
+    return shared_qr_svg(url)
 
 
 @dataclass(frozen=True)
@@ -220,7 +215,8 @@ def write_pdf(
     record: ReportFetcherLog | None = None,
     templates_dir: Path = TEMPLATES_DIR,
 ) -> bytes:
-    """WeasyPrint, blocking: call it through `Renderer.pdf` from async code."""
+    """WeasyPrint, blocking and uninterruptible: the server calls it only in a worker process
+    (pool.py), never in its own."""
     from weasyprint import HTML
 
     document = HTML(
@@ -252,24 +248,3 @@ async def load_thumbnails(store: ObjectStore, refs: Iterable[str]) -> dict[str, 
 
     await asyncio.gather(*(read(ref) for ref in wanted))
     return out
-
-
-class Renderer:
-    """Runs WeasyPrint in its own small pool of threads, so a render never blocks the event loop
-    and a burst of reports never takes every worker thread the rest of the server needs."""
-
-    def __init__(self, threads: int = 2) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="report-render")
-
-    async def pdf(
-        self, template: str, doc: DocumentHead, context: Mapping[str, Any], thumbnails: Mapping[str, bytes]
-    ) -> bytes:
-        loop = asyncio.get_running_loop()
-
-        def work() -> bytes:
-            return write_pdf(render_html(template, doc, context), thumbnails)
-
-        return await loop.run_in_executor(self._pool, work)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

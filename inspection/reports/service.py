@@ -1,6 +1,6 @@
-"""Use cases of the reports: prepare a report (check the right to it, load its data, hash it),
-issue it (register its number, embed the thumbnails, render the PDF off the event loop), and
-answer the public verification page.
+"""Use cases of the reports: prepare a report (check the right to it, load its data, cut texts
+longer than the API accepts, hash it), issue it (register its number, embed the thumbnails,
+render the PDF in the render pool, under its time limit), and answer the public verification page.
 
     prepared = await reports.rectification(actor, order_id, "notice")
     if request_etag == prepared.etag: ...304...
@@ -29,7 +29,8 @@ from inspection.reports.loaders.ledger import load_ledger
 from inspection.reports.loaders.rectification import Which, load_rectification
 from inspection.reports.loaders.warranty import load_acceptance, load_warranty_register
 from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
-from inspection.reports.render import DocumentHead, Renderer, load_thumbnails, qr_svg, templates_digest
+from inspection.reports.pool import RenderPool
+from inspection.reports.render import DocumentHead, load_thumbnails, qr_svg, templates_digest
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings
 from inspection.warranty.service import WarrantyService
@@ -60,7 +61,7 @@ class ReportsService:
         settings: Settings,
         clock: Clock,
         store: ObjectStore | None = None,
-        renderer: Renderer | None = None,
+        renderer: RenderPool | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -69,11 +70,12 @@ class ReportsService:
         self.checklists_service = ChecklistsService(settings, clock)
         self.samples_service = SamplesService(settings, clock)
         self.warranty_service = WarrantyService(settings, clock)
-        self.renderer = renderer or Renderer(settings.reports.render_threads)
+        self.renderer = renderer or RenderPool.shared(settings.reports)
 
     # Preparing: one method per report, each calling its own data loader
 
     def prepare(self, data: ReportData) -> Prepared:
+        data = data.within_limits()
         hashed = {"title": data.title, "letterhead": asdict(data.letterhead), "content": data.context}
         content = rules.content_sha256(data.kind, hashed)
         tag = hashlib.sha256(f"{content}:{templates_digest()}".encode()).hexdigest()[:32]
@@ -109,11 +111,14 @@ class ReportsService:
     # Issuing
 
     async def issue(self, actor: Actor, prepared: Prepared) -> Rendered:
+        """Register and render; ReportsBusy (503) before any of that when the render queue is full,
+        RenderTimedOut (504) past reports.render_timeout_s. Cancelling it stops the render."""
+        self.renderer.check_capacity()
         data = prepared.data
         issued = await register.register(
             actor, self.clock, data.kind, data.subject_id, data.project_id, prepared.content_sha256
         )
-        url = rules.verification_url(self.settings.reports.public_base_url, issued.number, prepared.content_sha256)
+        url = rules.verification_url(self.settings.public_base_url, issued.number, prepared.content_sha256)
         doc = DocumentHead(
             title=data.title,
             number=issued.number,
@@ -139,5 +144,9 @@ class ReportsService:
     async def verify(self, number: str, content_sha256: str) -> register.Verification:
         return await register.verify(number, content_sha256)
 
-    def close(self) -> None:
-        self.renderer.close()
+    def start(self) -> None:
+        """Warm the render workers (the server's start-up)."""
+        self.renderer.start()
+
+    async def close(self) -> None:
+        await self.renderer.close()

@@ -6,13 +6,13 @@ Everything goes through the service, as a user would. Loading twice adds nothing
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
-from inspection.clock import SystemClock
+from inspection.clock import Clock, SystemClock
 from inspection.projects.tables import Organisation, Project, User, WorkItem
 from inspection.samples import schemas as s
 from inspection.samples.rulebook import default_rulebook
@@ -62,20 +62,30 @@ def _results(values: dict[str, Decimal], sets: int = 1, **override: Decimal) -> 
     )
 
 
-async def load_demo(quiet: bool = False) -> bool:
-    """Add the demo batches to the first demo project; False when it has them already (or is missing)."""
+async def load_demo(quiet: bool = False, clock: Clock | None = None) -> bool:
+    """Add the demo batches to the first demo project as of `clock` (default: the wall clock);
+    False when it has them already (or is missing)."""
     project = await Project.select(Project.id).where(Project.code == DEMO_PROJECT_CODE).first()
     if project is None or await MaterialBatch.exists().where(MaterialBatch.project == project["id"]):
         return False
     pid: UUID = project["id"]
-    lab = await Organisation.select(Organisation.id).where(Organisation.kind == "lab").first()
+    lab = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.kind == "lab")
+        .order_by(Organisation.name, Organisation.id)
+        .first()
+    )
     if lab is None:
         return False
-    service = SamplesService(get_settings(), SystemClock())
+    clock = clock or SystemClock()
+    service = SamplesService(get_settings(), clock)
     supervisor, owner = await _actor("supervisor1"), await _actor("owner1")
     takers = {"contractor1": await _actor("contractor1"), "contractor2": await _actor("contractor2")}
-    items = await WorkItem.select(WorkItem.id, WorkItem.work_type, WorkItem.contractor, WorkItem.site).where(
-        WorkItem.project == pid
+    # "the" work item of a type is the first by site and building name
+    items = (
+        await WorkItem.select(WorkItem.id, WorkItem.work_type, WorkItem.contractor, WorkItem.site)
+        .where(WorkItem.project == pid)
+        .order_by(WorkItem.site.name, WorkItem.building.name, WorkItem.id)
     )
 
     def work(work_type: str) -> dict[str, Any]:
@@ -84,7 +94,8 @@ async def load_demo(quiet: bool = False) -> bool:
     def taker(item: dict[str, Any]) -> Actor:
         return next(a for a in takers.values() if a.organisation_id == item["contractor"])
 
-    now = datetime.now(UTC)
+    now = clock.now()
+    today = now.astimezone(service.book.timezone).date()  # the day the service checks arrivals against
     lab_id: UUID = lab["id"]
     counter = iter(range(1, 1000))
 
@@ -98,8 +109,8 @@ async def load_demo(quiet: bool = False) -> bool:
                 quantity=Decimal(quantity),
                 unit=unit,
                 work_item_id=item["id"],
-                arrival_date=date.today() - timedelta(days=days_ago),
-                batch_number=f"{date.today():%y%m}-{next(counter):03d}",
+                arrival_date=today - timedelta(days=days_ago),
+                batch_number=f"{today:%y%m}-{next(counter):03d}",
                 **kw,
             ),
         )

@@ -1,5 +1,6 @@
 """A seam for the checklists domain: a quality inspection lot (检验批) that uses a material batch
-not yet accepted warns on submit and cannot pass.
+not yet accepted (or, for a failed concrete or mortar lot, not yet treated and accepted) warns on
+submit and cannot pass.
 
     from inspection.samples.guards import batches_not_accepted
 
@@ -49,7 +50,9 @@ async def batches_not_accepted(batch_ids: list[UUID]) -> list[dict[str, Any]]:
                 }
             )
             continue
-        if r["status"] == BatchStatus.accepted.value:
+        # a failed concrete or mortar lot accepted after in-place testing, the designer's check or
+        # strengthening counts as accepted (GB 50300-2013 §5.0.6)
+        if r["status"] in (BatchStatus.accepted.value, BatchStatus.treated.value):
             continue
         rule = book.material(r["material"])
         out.append(

@@ -1,11 +1,10 @@
 """The material ledger (原材料进场及见证取样台账): `ledger_rows`, the one query behind both the CSV
 (`render`, here) and the PDF (inspection/reports/loaders/ledger.py), and the CSV itself: one line
 per sample, a batch without samples on a line of its own, UTF-8 with a byte-order mark so that
-Excel shows the Chinese."""
+Excel shows the Chinese, and no cell a spreadsheet would run as a formula (inspection/csvsafe.py)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from datetime import date, tzinfo
@@ -14,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
+from inspection.csvsafe import SafeWriter
 from inspection.samples.access import project_batches_where
 from inspection.samples.queries import result_facts, test_item_codes
 from inspection.samples.rules import RuleBook, failed_items
@@ -33,6 +33,7 @@ STATUS_ZH = {
     "accepted": "合格",
     "rejected": "不合格",
     "disposed": "已退场",
+    "treated": "已处理",
 }
 VERDICT_ZH = {"pending": "待出报告", "pass": "合格", "fail": "不合格"}
 
@@ -109,7 +110,7 @@ async def ledger_rows(
                 "work_item": b["work_item_name"] or "",
                 "required_sets": b["required_sets"],
                 "status": STATUS_ZH.get(b["status"], b["status"]),
-                "rejected": b["status"] in ("rejected", "disposed"),
+                "rejected": b["status"] in ("rejected", "disposed", "treated"),
                 "samples": by_batch.get(b["id"], []),
             }
         )
@@ -119,7 +120,7 @@ async def ledger_rows(
 def render(rows: Sequence[dict[str, Any]], timezone: tzinfo) -> bytes:
     """The CSV of `ledger_rows`; sampling days in `timezone` (the rule book's)."""
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
+    out = SafeWriter(buf, lineterminator="\r\n")
     out.writerow(HEADER)
     for b in rows:
         head = [

@@ -40,6 +40,15 @@ async def result_facts(sample_ids: Sequence[UUID]) -> dict[UUID, list[ResultFact
     return out
 
 
+def _expected(material: str, sets: int, items: list[str]) -> int:
+    """Results a sample takes: one per item and set, one per sample for an item weighed or tested
+    once whatever the sets (rebar weight deviation)."""
+    from inspection.samples.rulebook import default_rulebook
+
+    rule = default_rulebook().material(material)
+    return sum(rule.result_sets(c, sets) if rule else sets for c in items)
+
+
 async def samples_awaiting_result(older_than: datetime) -> list[dict[str, Any]]:
     """Samples taken before `older_than` whose verdict is still pending, oldest first."""
     if older_than.tzinfo is None:
@@ -87,7 +96,7 @@ async def samples_awaiting_result(older_than: datetime) -> list[dict[str, Any]]:
             "is_retest": r["is_retest"],
             "taken_at": r["taken_at"],
             "results_recorded": counts.get(r["id"], 0),
-            "results_expected": r["sets"] * len([c for c in r["test_items"].split(",") if c]),
+            "results_expected": _expected(r["material"], r["sets"], test_item_codes(r["test_items"])),
         }
         for r in rows
     ]

@@ -11,7 +11,7 @@ from uuid import UUID
 from msgspec import UNSET, Meta, UnsetType
 
 from inspection.projects.schemas import Input, Output, Synced, Version, row_to
-from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
+from inspection.samples.rules import BatchStatus, Decision, DispositionKind, InPlaceMethod, Verdict
 
 Short = Annotated[str, Meta(max_length=200)]
 Code = Annotated[str, Meta(min_length=1, max_length=60)]
@@ -21,6 +21,23 @@ Sha256 = Annotated[str, Meta(min_length=64, max_length=64)]
 Files = Annotated[list[Sha256], Meta(max_length=50)]
 Sets = Annotated[int, Meta(ge=1, le=100)]
 SetNo = Annotated[int, Meta(ge=1, le=100)]
+
+
+# C30, M7.5: the grade a concrete or mortar lot is judged by
+Grade = Annotated[str, Meta(min_length=2, max_length=10, pattern=r"^[A-Z][A-Za-z]?[0-9]+(\.[0-9]+)?$")]
+
+
+class PortionIn(Input, kw_only=True):
+    """Concrete placed on one floor in one work shift (GB 50204 §7.4.1 samples each)."""
+
+    floor: Annotated[str, Meta(min_length=1, max_length=40)]
+    shift: Annotated[str, Meta(min_length=1, max_length=60)]
+    volume: Decimal
+    # 盘数, when the plant reports it: one sample per 100 batches as well as per 100 m³
+    mixer_batches: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+
+
+Portions = Annotated[list[PortionIn], Meta(max_length=200)]
 
 
 class BatchCreate(Input, kw_only=True):
@@ -38,6 +55,10 @@ class BatchCreate(Input, kw_only=True):
     # defaults to the work item's contractor, or the acting contractor's own organisation
     contractor_id: UUID | None = None
     continuous_pour: bool = False
+    # concrete: the parts placed per floor and work shift; they must add up to the quantity
+    portions: Portions = []
+    # concrete and mortar: C30, M7.5 … (defaults to the material's grade in rules.toml)
+    strength_grade: Grade | None = None
     # 合格证 / 出厂检验报告: evidence announced through /api/v1/evidence/uploads
     certificates: Files = []
     note: Note = ""
@@ -54,6 +75,8 @@ class BatchUpdate(Input, kw_only=True):
     quantity: Decimal | UnsetType = UNSET
     unit: Annotated[str, Meta(min_length=1, max_length=20)] | UnsetType = UNSET
     continuous_pour: bool | UnsetType = UNSET
+    portions: Portions | UnsetType = UNSET
+    strength_grade: Grade | UnsetType = UNSET
     arrival_date: date | UnsetType = UNSET
     note: Note | UnsetType = UNSET
 
@@ -105,12 +128,23 @@ class ResultsBody(Input, kw_only=True):
 
 
 class DispositionCreate(Input, kw_only=True):
+    """退场 / 销毁 of a rejected batch; for a failed concrete or mortar lot, which is in the structure,
+    the in-place test (`in_place_testing`, with its method, lab, report and estimated strength) or
+    the designer's check (`design_check`), and the decision taken on it."""
+
     id: UUID | None = None
     kind: DispositionKind
     witnessed_by_id: UUID
+    # photos, the test or check report: at least one
     evidence: Annotated[list[Sha256], Meta(min_length=1, max_length=50)]
     disposed_at: datetime | None = None
     quantity: Decimal | None = None
+    decision: Decision | None = None
+    method: InPlaceMethod | None = None
+    # the lab that tested in place, or the designer that checked
+    examiner_id: UUID | None = None
+    report_number: Annotated[str, Meta(max_length=100)] = ""
+    estimated_strength: Decimal | None = None
     note: Note = ""
 
 
@@ -119,6 +153,15 @@ class FileOut(Output, kw_only=True):
     status: str
     pending: bool
     content_type: str = ""
+
+
+class PortionOut(Output, kw_only=True):
+    floor: str
+    shift: str
+    volume: float
+    mixer_batches: int | None = None
+    # the sets this floor and shift need
+    sets: int = 0
 
 
 class BatchOut(Synced, kw_only=True):
@@ -136,6 +179,8 @@ class BatchOut(Synced, kw_only=True):
     quantity: float
     unit: str
     continuous_pour: bool
+    portions: list[PortionOut] = []
+    strength_grade: str = ""
     arrival_date: date
     required_sets: int
     status: BatchStatus
@@ -202,6 +247,31 @@ class RetestNeedOut(Output, kw_only=True):
     sets_taken: int
 
 
+class SpecimenOut(Output, kw_only=True):
+    code: str
+    name: str
+    # specimens the required sets call for (rebar 100 t: 3 tensile, 3 bend, 5 weighed)
+    count: int
+    test_items: list[str]
+
+
+class LotOut(Output, kw_only=True):
+    """How the batch's sets are judged together (concrete GB/T 50107 §5, mortar GB 50203 §4.0.12)."""
+
+    strength_grade: str
+    # statistical | non_statistical | mortar
+    method: str
+    sets: int
+    mean: float
+    minimum: float
+    sd: float | None
+    mean_required: float
+    minimum_required: float
+    passed: bool
+    reasons: list[str]
+    text: str
+
+
 class PlanOut(Output, kw_only=True):
     batch_id: UUID
     material: str
@@ -218,6 +288,10 @@ class PlanOut(Output, kw_only=True):
     status_reason: str
     plan_source: str
     plan_unverified: bool
+    specimens: list[SpecimenOut] = []
+    portions: list[PortionOut] = []
+    # the lot's evaluation once every required set has its result (concrete, mortar)
+    lot: LotOut | None = None
 
 
 class DispositionOut(Synced, kw_only=True):
@@ -229,6 +303,11 @@ class DispositionOut(Synced, kw_only=True):
     witnessed_by_id: UUID
     recorded_by_id: UUID | None
     note: str
+    decision: str = ""
+    method: str = ""
+    examiner_id: UUID | None = None
+    report_number: str = ""
+    estimated_strength: float | None = None
     evidence: list[FileOut] = []
 
 
@@ -306,6 +385,8 @@ class TestItemOut(Output, kw_only=True):
     source: str
     confidence: str
     unverified: bool
+    # judged with the lot's other sets, not by a limit of its own
+    by_lot: bool = False
 
 
 class MaterialOut(Output, kw_only=True):
@@ -322,6 +403,11 @@ class MaterialOut(Output, kw_only=True):
     plan_unverified: bool
     retest_factor: int
     items: list[TestItemOut]
+    # judged as an acceptance lot (gb50107, gb50203) and by which grades; in the structure: a
+    # failed batch is tested in place instead of leaving the site
+    lot_method: str | None = None
+    grades: list[str] = []
+    in_structure: bool = False
 
 
 class MaterialsOut(Output, kw_only=True):
@@ -344,6 +430,7 @@ _FK_OUT = {
     "authority": "authority_id",
     "rectification_order": "rectification_order_id",
     "disposition": "disposition_id",
+    "examiner": "examiner_id",
 }
 
 

@@ -12,6 +12,7 @@ until its disposition is recorded.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,7 +25,7 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.projects.access import project_access
-from inspection.projects.rules import OrgKind, Role
+from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
 from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import notifications as outbox
@@ -52,18 +53,28 @@ from inspection.samples.rules import (
     CONFORM_UNIT,
     OPEN_STATUSES,
     BatchStatus,
+    Decision,
+    DispositionKind,
+    LotVerdict,
     MaterialRule,
+    Portion,
     ResultFact,
     RuleBook,
     SampleFacts,
     Verdict,
     batch_outcome,
     batch_problem,
+    disposition_problem,
+    evaluate_lot,
     failed_items,
+    is_large_continuous,
     plan_summary,
+    portion_sets,
     required_sets,
     retest_need,
     sample_verdict,
+    set_minimum,
+    specimen_counts,
     witness_check,
 )
 from inspection.samples.tables import MaterialBatch, MaterialDisposition, MaterialFiling, Sample, SampleResult
@@ -95,6 +106,35 @@ def _file(info: links.EvidenceInfo) -> s.FileOut:
     )
 
 
+def portions_of(raw: str | None) -> list[Portion]:
+    """A batch's stored portions (JSON) as the rules read them."""
+    out = []
+    for p in json.loads(raw or "[]"):
+        mixer = p.get("mixer_batches")
+        out.append(Portion(str(p["floor"]), str(p["shift"]), Decimal(str(p["volume"])), int(mixer) if mixer else None))
+    return out
+
+
+def _portions_in(data: list[s.PortionIn]) -> list[Portion]:
+    return [Portion(p.floor, p.shift, p.volume, p.mixer_batches) for p in data]
+
+
+def _portions_json(portions: list[Portion]) -> str:
+    return json.dumps(
+        [
+            {"floor": p.floor, "shift": p.shift, "volume": str(p.volume), "mixer_batches": p.mixer_batches}
+            for p in portions
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _grade_value(rule: MaterialRule, batch: dict[str, Any]) -> Decimal | None:
+    if rule.lot is None:
+        return None
+    return rule.lot.grade_value(batch["strength_grade"] or rule.grade)
+
+
 @retry_races
 class SamplesService:
     def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
@@ -116,7 +156,9 @@ class SamplesService:
         access = await project_access(actor, data.project_id)
         require_recording_role(access)
         rule = self.rule(data.material)
-        problem = batch_problem(rule, data.quantity, data.unit, data.continuous_pour)
+        portions = _portions_in(data.portions)
+        grade = data.strength_grade or (rule.grade if rule.lot is not None else "")
+        problem = batch_problem(rule, data.quantity, data.unit, data.continuous_pour, portions, grade)
         if problem:
             raise ValidationFailed(problem[1], field=problem[0])
         site_id, work_contractor = await _where(data.project_id, data.site_id, data.work_item_id)
@@ -144,8 +186,10 @@ class SamplesService:
                 "quantity": data.quantity,
                 "unit": data.unit,
                 "continuous_pour": data.continuous_pour,
+                "portions": _portions_json(portions),
+                "strength_grade": grade,
                 "arrival_date": data.arrival_date,
-                "required_sets": required_sets(rule, data.quantity, data.continuous_pour),
+                "required_sets": required_sets(rule, data.quantity, data.continuous_pour, portions),
                 "status": BatchStatus.awaiting_sampling.value,
                 "status_reason": "no sample taken yet",
                 "note": data.note,
@@ -170,10 +214,11 @@ class SamplesService:
             _require_open(batch, "correct")
             changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
             changes.pop("version")
-            planning = {"quantity", "unit", "continuous_pour"} & changes.keys()
+            planning = {"quantity", "unit", "continuous_pour", "portions", "strength_grade"} & changes.keys()
             if planning and batch["status"] != BatchStatus.awaiting_sampling.value:
                 raise InvalidTransition(
-                    "the quantity, unit and pour decide the sampling plan; they change only before the first sample",
+                    "the quantity, unit, pour, portions and grade decide the sampling plan and the lot's "
+                    "judgement; they change only before the first sample",
                     field=sorted(planning)[0],
                     current_state=batch["status"],
                 )
@@ -181,13 +226,17 @@ class SamplesService:
             quantity = changes.get("quantity", Decimal(str(batch["quantity"])))
             unit = changes.get("unit", batch["unit"])
             pour = changes.get("continuous_pour", batch["continuous_pour"])
-            problem = batch_problem(rule, quantity, unit, pour)
+            portions = _portions_in(changes["portions"]) if "portions" in changes else portions_of(batch["portions"])
+            grade = changes.get("strength_grade", batch["strength_grade"])
+            problem = batch_problem(rule, quantity, unit, pour, portions, grade)
             if problem:
                 raise ValidationFailed(problem[1], field=problem[0])
+            if "portions" in changes:
+                changes["portions"] = _portions_json(portions)
             if "arrival_date" in changes:
                 self._check_arrival(changes["arrival_date"])
             if planning:
-                changes["required_sets"] = required_sets(rule, quantity, pour)
+                changes["required_sets"] = required_sets(rule, quantity, pour, portions)
             await w.update(B, batch_id, changes, batch_buckets(batch), expected_version=data.version, current=batch)
         return await self.get_batch(actor, batch_id)
 
@@ -358,6 +407,7 @@ class SamplesService:
                 (SampleResult.sample == sample_id) & SampleResult.deleted.eq(False)
             )
             seen = {(r["test_item"], r["set_no"]) for r in existing}
+            lot_minimum = await self._lot_set_minimum(batch, rule)
             rows: list[dict[str, Any]] = []
             for i, res in enumerate(data.results):
                 at = f"results[{i}]"
@@ -371,6 +421,11 @@ class SamplesService:
                     raise ValidationFailed(f"this retest covers only {', '.join(covered)}", field=f"{at}.test_item")
                 if res.set_no > sample["sets"]:
                     raise ValidationFailed(f"the sample has {sample['sets']} set(s)", field=f"{at}.set_no")
+                if res.set_no > rule.result_sets(item.code, sample["sets"]):
+                    raise ValidationFailed(
+                        f"{item.name} has one result per sample, whatever its sets: give it as set 1",
+                        field=f"{at}.set_no",
+                    )
                 if res.unit is not None and res.unit != item.unit:
                     raise ValidationFailed(f"{item.name} is given in {item.unit!r}", field=f"{at}.unit")
                 if not res.value.is_finite() or abs(res.value) >= Decimal(10) ** 12:
@@ -392,7 +447,10 @@ class SamplesService:
                         "set_no": res.set_no,
                         "value": res.value,
                         "unit": item.unit,
-                        "passed": item.passes(res.value),
+                        # a lot item's single set against the lot's minimum condition for its size
+                        "passed": res.value >= lot_minimum
+                        if item.by_lot and lot_minimum is not None
+                        else item.passes(res.value),
                         "recorded_at": w.now,
                         "recorded_by": actor.user_id,
                     }
@@ -404,7 +462,7 @@ class SamplesService:
                 changes["lab_report_number"] = data.lab_report_number
             await self._attach_report(w, batch, sample_id, data.report)
             facts = (await result_facts([sample_id]))[sample_id]
-            verdict = sample_verdict(covered, sample["sets"], facts)
+            verdict = sample_verdict(covered, sample["sets"], facts, rule.once_items)
             if verdict.value != sample["verdict"]:
                 changes.update(
                     {"verdict": verdict.value, "judged_at": w.now if verdict is not Verdict.pending else None}
@@ -414,9 +472,24 @@ class SamplesService:
             await self._settle(w, actor, batch)
         return await self.get_sample(actor, sample_id)
 
-    async def _facts(self, batch_id: UUID) -> list[SampleFacts]:
+    async def _lot_values(self, rule: MaterialRule, sample_ids: list[UUID]) -> dict[UUID, tuple[Decimal, ...]]:
+        """The lot item's value per set of each sample, in set order (concrete and mortar cubes)."""
+        if rule.lot is None or not sample_ids:
+            return {}
+        rows = await SampleResult.select(SampleResult.sample, SampleResult.set_no, SampleResult.value).where(
+            SampleResult.sample.is_in(sample_ids)
+            & (SampleResult.test_item == rule.lot.item)
+            & SampleResult.deleted.eq(False)
+        )
+        out: dict[UUID, list[tuple[int, Decimal]]] = {}
+        for r in rows:
+            out.setdefault(r["sample"], []).append((r["set_no"], Decimal(str(r["value"]))))
+        return {k: tuple(v for _, v in sorted(vs)) for k, vs in out.items()}
+
+    async def _facts(self, batch_id: UUID, rule: MaterialRule | None = None) -> list[SampleFacts]:
         samples = await Sample.select().where((Sample.batch == batch_id) & Sample.deleted.eq(False))
         results = await result_facts([x["id"] for x in samples])
+        values = await self._lot_values(rule, [x["id"] for x in samples if not x["is_retest"]]) if rule else {}
         return [
             SampleFacts(
                 id=x["id"],
@@ -426,25 +499,48 @@ class SamplesService:
                 verdict=Verdict(x["verdict"]),
                 failed=tuple(failed_items(test_item_codes(x["test_items"]), results[x["id"]])),
                 witnessed=x["witness"] is not None,
+                lot_values=values.get(x["id"], ()),
             )
             for x in samples
         ]
 
+    async def _lot_set_minimum(self, batch: dict[str, Any], rule: MaterialRule) -> Decimal | None:
+        """What one set of this batch's lot must reach: by the grade and the lot's size so far (the
+        required sets, or more when more were taken: 10 sets switch concrete to the statistical
+        method and its own minimum condition)."""
+        grade = _grade_value(rule, batch)
+        if rule.lot is None or grade is None:
+            return None
+        taken = await Sample.select(Sample.sets).where(
+            (Sample.batch == batch["id"]) & Sample.deleted.eq(False) & Sample.is_retest.eq(False)
+        )
+        size = max(batch["required_sets"], sum(x["sets"] for x in taken))
+        return set_minimum(rule.lot, grade, size)
+
     async def _settle(self, w: Write, actor: Actor, batch: dict[str, Any]) -> dict[str, Any]:
         """Move the batch to the status its samples give; on rejection open the order and filing."""
         rule = self.rule(batch["material"])
-        outcome = batch_outcome(rule, batch["required_sets"], await self._facts(batch["id"]))
+        facts = await self._facts(batch["id"], rule)
+        outcome = batch_outcome(rule, batch["required_sets"], facts, _grade_value(rule, batch))
         if outcome.status.value == batch["status"] and outcome.reason == batch["status_reason"]:
             return batch
         changes: dict[str, Any] = {"status": outcome.status.value, "status_reason": outcome.reason}
         if outcome.status in (BatchStatus.accepted, BatchStatus.rejected):
             changes["decided_at"] = w.now
         if outcome.status is BatchStatus.rejected:
-            changes["rectification_order"] = await self._reject(w, actor, batch, rule, outcome.deciding_sample)
+            changes["rectification_order"] = await self._reject(
+                w, actor, batch, rule, outcome.deciding_sample, outcome.lot
+            )
         return await w.update(B, batch["id"], changes, batch_buckets(batch), current=batch, action="transition")
 
     async def _reject(
-        self, w: Write, actor: Actor, batch: dict[str, Any], rule: MaterialRule, sample_id: UUID | None
+        self,
+        w: Write,
+        actor: Actor,
+        batch: dict[str, Any],
+        rule: MaterialRule,
+        sample_id: UUID | None,
+        lot: LotVerdict | None = None,
     ) -> UUID:
         """不合格: a rectification order to the contractor and a filing for the quality station."""
         failed: list[str] = []
@@ -452,13 +548,26 @@ class SamplesService:
             sample = await Sample.select(Sample.test_items).where(Sample.id == sample_id).first()
             facts = (await result_facts([sample_id]))[sample_id]
             failed = failed_items(test_item_codes(sample["test_items"] if sample else ""), facts)
+        elif lot is not None and rule.lot is not None:
+            failed = [rule.lot.item]
         names = "、".join(item.name if (item := rule.item(c)) else c for c in failed)
+        what = "验收批强度评定不合格" if lot is not None else "进场材料检验不合格"
         description = (
-            f"进场材料检验不合格：{rule.name}（{batch['specification'] or rule.grade}），"
+            f"{what}：{rule.name}（{batch['strength_grade'] or batch['specification'] or rule.grade}），"
             f"生产厂家 {batch['manufacturer'] or '—'}，批号 {batch['batch_number'] or '—'}，"
             f"数量 {batch['quantity']} {batch['unit']}；不合格项目：{names or '—'}。"
-            "该批材料不得使用，须在见证下退场或销毁，并报送处理记录。"
         )
+        if lot is not None:
+            description += lot.describe() + "。"
+        if rule.in_structure:
+            # it is already built in: returning or destroying it is not possible (GB 50204 §7.1.3,
+            # GB 50300 §5.0.6)
+            description += (
+                "该批已浇筑（砌筑）在结构中：须委托有资质的检测机构进行实体检测（回弹法、钻芯法等），"
+                "或经原设计单位核算，按结论验收、返修加固或拆除，并报送检测报告和处理记录。"
+            )
+        else:
+            description += "该批材料不得使用，须在见证下退场或销毁，并报送处理记录。"
         access = await project_access(actor, batch["project"])
         may_issue = bool(access.roles & ISSUING_ROLES)
         spec = OrderSpec(
@@ -525,6 +634,20 @@ class SamplesService:
                     current_state=status.value,
                 )
             await check_witness(batch["project"], batch["contractor"], data.witnessed_by_id, "witnessed_by_id")
+            rule = self.rule(batch["material"])
+            problem = disposition_problem(
+                rule, data.kind, data.decision, data.method, data.estimated_strength, _grade_value(rule, batch)
+            )
+            if problem:
+                raise ValidationFailed(problem[1], field=problem[0])
+            if data.kind is DispositionKind.in_place_testing:
+                await _check_examiner(data.examiner_id, OrgKind.lab, "the in-place test is made by a testing lab")
+                if not data.report_number:
+                    raise ValidationFailed("give the test report's number", field="report_number")
+            elif data.kind is DispositionKind.design_check:
+                await _check_examiner(data.examiner_id, OrgKind.designer, "the design check is the designer's")
+            elif data.examiner_id is not None:
+                raise ValidationFailed("a returned or destroyed batch has no examiner", field="examiner_id")
             quantity = data.quantity if data.quantity is not None else batch["quantity"]
             if not Decimal(quantity).is_finite() or Decimal(quantity) <= 0:
                 raise ValidationFailed("the quantity must be greater than zero", field="quantity")
@@ -545,6 +668,11 @@ class SamplesService:
                     "witnessed_by": data.witnessed_by_id,
                     "recorded_by": actor.user_id,
                     "note": data.note,
+                    "decision": data.decision.value if data.decision else "",
+                    "method": data.method.value if data.method else "",
+                    "examiner": data.examiner_id,
+                    "report_number": data.report_number,
+                    "estimated_strength": data.estimated_strength,
                 },
                 batch_buckets(batch),
             )
@@ -558,10 +686,11 @@ class SamplesService:
                 purpose="disposition",
                 field="evidence",
             )
+            status, reason = _after_disposition(data)
             await w.update(
                 B,
                 batch_id,
-                {"status": BatchStatus.disposed.value, "status_reason": f"{data.kind.value} under witness"},
+                {"status": status.value, "status_reason": reason},
                 batch_buckets(batch),
                 current=batch,
                 action="transition",
@@ -595,11 +724,29 @@ class SamplesService:
         return s.from_row(  # type: ignore[no-any-return]
             row,
             s.BatchOut,
+            portions=self._portions_out(row, rule),
             quantity=float(row["quantity"]),
             material_name=rule.name if rule else row["material"],
             flagged=row["status"] == BatchStatus.rejected.value,
             certificates=[_file(c) for c in certificates],
         )
+
+    @staticmethod
+    def _portions_out(row: dict[str, Any], rule: MaterialRule | None) -> list[s.PortionOut]:
+        portions = portions_of(row.get("portions"))
+        large = rule is not None and is_large_continuous(
+            rule.plan, Decimal(str(row["quantity"])), row["continuous_pour"]
+        )
+        return [
+            s.PortionOut(
+                floor=p.floor,
+                shift=p.shift,
+                volume=float(p.volume),
+                mixer_batches=p.mixer_batches,
+                sets=portion_sets(rule.plan, p, large) if rule is not None and rule.plan.max_per_set else 0,
+            )
+            for p in portions
+        ]
 
     async def _one_batch(self, actor: Actor, batch_id: UUID) -> dict[str, Any]:
         rows = await self._batch_rows(B.id == batch_id)
@@ -626,6 +773,9 @@ class SamplesService:
                 disposition,
                 s.DispositionOut,
                 quantity=float(disposition["quantity"]),
+                estimated_strength=float(disposition["estimated_strength"])
+                if disposition["estimated_strength"] is not None
+                else None,
                 evidence=[_file(e) for e in disposition_files.get(disposition["id"], [])],
             )
             if disposition
@@ -681,8 +831,15 @@ class SamplesService:
 
     async def _plan(self, batch: dict[str, Any]) -> s.PlanOut:
         rule = self.rule(batch["material"])
-        summary = plan_summary(rule, batch["required_sets"], await self._facts(batch["id"]))
+        facts = await self._facts(batch["id"], rule)
+        summary = plan_summary(rule, batch["required_sets"], facts)
         return s.PlanOut(
+            specimens=[
+                s.SpecimenOut(code=c.code, name=c.name, count=c.count, test_items=list(c.items))
+                for c in specimen_counts(rule, batch["required_sets"])
+            ],
+            portions=self._portions_out(batch, rule),
+            lot=_lot_out(rule, batch, facts),
             batch_id=batch["id"],
             material=rule.code,
             quantity=float(batch["quantity"]),
@@ -884,6 +1041,9 @@ class SamplesService:
                     plan_confidence=r.plan.origin.confidence,
                     plan_unverified=r.plan.origin.unverified,
                     retest_factor=r.retest_factor,
+                    lot_method=r.lot.method if r.lot else None,
+                    grades=list(r.lot.grades) if r.lot else [],
+                    in_structure=r.in_structure,
                     items=[
                         s.TestItemOut(
                             code=i.code,
@@ -895,6 +1055,7 @@ class SamplesService:
                             source=i.origin.source,
                             confidence=i.origin.confidence,
                             unverified=i.origin.unverified,
+                            by_lot=i.by_lot,
                         )
                         for i in r.items
                     ],
@@ -902,6 +1063,57 @@ class SamplesService:
                 for r in self.book.materials.values()
             ],
         )
+
+
+def _lot_out(rule: MaterialRule, batch: dict[str, Any], facts: list[SampleFacts]) -> s.LotOut | None:
+    """The lot's evaluation once every required set has its value (before that: none)."""
+    grade = _grade_value(rule, batch)
+    if rule.lot is None or grade is None:
+        return None
+    values = [v for f in facts if not f.is_retest for v in f.lot_values]
+    if not values or len(values) < batch["required_sets"]:
+        return None
+    v = evaluate_lot(rule.lot, grade, values)
+    return s.LotOut(
+        strength_grade=batch["strength_grade"] or rule.grade,
+        method=v.method,
+        sets=v.sets,
+        mean=float(v.mean),
+        minimum=float(v.minimum),
+        sd=float(v.sd) if v.sd is not None else None,
+        mean_required=float(v.mean_required),
+        minimum_required=float(v.minimum_required),
+        passed=v.passed,
+        reasons=list(v.reasons),
+        text=v.describe(),
+    )
+
+
+def _after_disposition(data: s.DispositionCreate) -> tuple[BatchStatus, str]:
+    """Where a rejected batch stands once its disposition is recorded: gone from the site
+    (returned, destroyed, demolished), or in the structure and accepted as built or strengthened."""
+    if data.kind in (DispositionKind.returned, DispositionKind.destroyed):
+        return BatchStatus.disposed, f"{data.kind.value} under witness"
+    how = "实体检测" if data.kind is DispositionKind.in_place_testing else "原设计单位核算"
+    if data.decision is Decision.demolished:
+        return BatchStatus.disposed, f"{how}后拆除"
+    if data.decision is Decision.strengthened:
+        return BatchStatus.treated, f"{how}后返修加固，按技术处理方案验收"
+    return BatchStatus.treated, f"{how}满足要求，予以验收"
+
+
+async def _check_examiner(org_id: UUID | None, kind: OrgKind, why: str) -> None:
+    if org_id is None:
+        raise ValidationFailed(f"name the organisation: {why}", field="examiner_id")
+    org = (
+        await Organisation.select(Organisation.kind)
+        .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
+        .first()
+    )
+    if org is None:
+        raise ValidationFailed("no such organisation", field="examiner_id")
+    if org["kind"] != kind.value:
+        raise ValidationFailed(f"the organisation is a {org['kind']}: {why}", field="examiner_id")
 
 
 def _require_open(batch: dict[str, Any], what: str) -> None:
@@ -948,8 +1160,10 @@ async def _check_contractor(project_id: UUID, org_id: UUID) -> None:
     )
     if org is None:
         raise ValidationFailed("no such organisation", field="contractor_id")
-    if org["kind"] != OrgKind.contractor.value:
-        raise ValidationFailed(f"the organisation is a {org['kind']}, not a contractor", field="contractor_id")
+    if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
+        raise ValidationFailed(
+            f"the organisation is a {org['kind']}, not a contractor or utility operator", field="contractor_id"
+        )
     member = await Membership.exists().where(
         (Membership.project == project_id)
         & (Membership.role == Role.contractor.value)

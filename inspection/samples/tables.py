@@ -27,6 +27,11 @@ class MaterialBatch(SyncColumns, Table, tablename="material_batch"):
     unit = Varchar(length=20)
     # only concrete: one continuous pour (GB/T 50107's > 1000 m³ rule)
     continuous_pour = Boolean(default=False)
+    # only concrete: the parts placed per floor and work shift (GB 50204 §7.4.1), a JSON list of
+    # {floor, shift, volume, mixer_batches}; empty: one floor in one shift
+    portions = Text(default="[]")
+    # concrete and mortar: the grade their acceptance lot is judged by (C30, M7.5)
+    strength_grade = Varchar(length=10, default="")
     arrival_date = Date(index=True)
     required_sets = Integer(default=0)
     status = Varchar(length=20, default="awaiting_sampling", index=True)
@@ -80,7 +85,9 @@ class SampleResult(SyncColumns, Table, tablename="sample_result"):
 
 
 class MaterialDisposition(SyncColumns, Table, tablename="material_disposition"):
-    """退场 / 销毁记录 — how a rejected batch left the site, with evidence and who saw it."""
+    """退场 / 销毁记录 — how a rejected batch left the site, with evidence and who saw it; for a
+    failed lot already in the structure (concrete, mortar): 实体检测 or 设计核算 with its report,
+    and the decision taken on it (accepted, strengthened, demolished)."""
 
     id = UUID(primary_key=True)
     batch = ForeignKey(references=MaterialBatch, null=False, on_delete=OnDelete.restrict, index=True)
@@ -92,6 +99,15 @@ class MaterialDisposition(SyncColumns, Table, tablename="material_disposition"):
     witnessed_by = ForeignKey(references=User, null=False, on_delete=OnDelete.restrict)
     recorded_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     note = Text(default="")
+    # in the structure only: accepted | strengthened | demolished
+    decision = Varchar(length=20, default="")
+    # in-place testing only: rebound | core | rebound_core | mortar_in_situ
+    method = Varchar(length=20, default="")
+    # the lab that tested in place, or the designer that checked
+    examiner = ForeignKey(references=Organisation, null=True, default=None, on_delete=OnDelete.restrict)
+    report_number = Varchar(length=100, default="")
+    # the strength the in-place test estimates for the structure (推定值), MPa
+    estimated_strength = Numeric(digits=(10, 2), null=True, default=None)
 
 
 class MaterialFiling(SyncColumns, Table, tablename="material_filing"):

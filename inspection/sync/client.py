@@ -25,10 +25,12 @@ import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
+
+from inspection.clock import Clock, SystemClock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (user TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (user, key));
@@ -80,6 +82,8 @@ class TabletClient:
         retries: int = 5,
         backoff_s: float = 0.05,
         clock_offset: timedelta = timedelta(0),
+        rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.http = http
         self.db = sqlite3.connect(db_path, isolation_level=None)
@@ -91,7 +95,10 @@ class TabletClient:
         self.push_batch = push_batch
         self.retries = retries
         self.backoff_s = backoff_s
+        self.clock = clock or SystemClock()  # the device's own clock
         self.clock_offset = clock_offset  # a tablet whose clock is wrong
+        # the retry jitter's own source: a test seeds it, and nothing else draws from it
+        self.rng = rng or random.Random()
         self.user: str = self._meta("", "current_user") or ""
 
     # local storage
@@ -140,7 +147,7 @@ class TabletClient:
     # session
 
     def _now(self) -> str:
-        return (datetime.now(UTC) + self.clock_offset).isoformat()
+        return (self.clock.now() + self.clock_offset).isoformat()
 
     async def login(self, username: str, password: str) -> None:
         r = await self.http.post(
@@ -195,7 +202,7 @@ class TabletClient:
                     return r
                 if attempt == self.retries:
                     raise SyncFailed(f"{path}: {r.status_code} after {self.retries} retries")
-            await asyncio.sleep(random.uniform(0, self.backoff_s * 2**attempt))
+            await asyncio.sleep(self.rng.uniform(0, self.backoff_s * 2**attempt))
         raise SyncFailed(path)
 
     # outbox

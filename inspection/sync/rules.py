@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Schema versions the server can serve to pulls; pushes are accepted from every version down to
@@ -12,6 +13,11 @@ from typing import Any
 SCHEMA_CURRENT = 1
 PULL_MIN = 1
 PUSH_MIN = 1
+
+
+def clock_skew_ms(server_now: datetime, device_now: datetime) -> int:
+    """Server time minus the device's clock, as the device reported it in a request."""
+    return int((server_now - device_now).total_seconds() * 1000)
 
 
 @dataclass(frozen=True)

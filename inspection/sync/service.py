@@ -39,6 +39,7 @@ from inspection.changefeed.scopes import (
     REFERENCE_BUCKET,
     context_bucket,
     contractor_bucket,
+    office_bucket,
     project_bucket,
     project_of_bucket,
     scope_of_bucket,
@@ -47,7 +48,7 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from inspection.ids import new_id
 from inspection.projects.access import ProjectAccess
-from inspection.projects.rules import Role
+from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
 from inspection.sync.commands import COMMANDS, AlreadyApplied, CommandContext, DomainServices, decode, refusal
@@ -113,6 +114,10 @@ async def buckets_for(actor: Actor, snapshot: db.Snapshot | None = None) -> Buck
             buckets[context_bucket(project_id)] = project_id
         else:
             buckets[project_bucket(project_id)] = project_id
+        # Residents' complaints (text, contact, photos) are written to the office bucket only: a
+        # resident supervisor or a viewer of the project never receives them (issue 23, finding 5).
+        if acc.has(*OFFICE_ROLES):
+            buckets[office_bucket(project_id)] = project_id
     return BucketScope(buckets, access)
 
 

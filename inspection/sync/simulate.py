@@ -16,7 +16,7 @@ import httpx
 
 from inspection import db
 from inspection.actor import SYSTEM
-from inspection.clock import SystemClock
+from inspection.clock import Clock
 from inspection.projects import schemas as s
 from inspection.projects.rules import CREDIT_CODE_ALPHABET, OrgKind, Role, credit_code_check_char
 from inspection.projects.service import ProjectsService
@@ -40,6 +40,29 @@ class _Switch(httpx.AsyncBaseTransport):
 
 
 @dataclass
+class Live:
+    """What the simulation has done so far, as its live table shows it (the final figures come
+    from the check at the end, in SimulationReport)."""
+
+    tablets: int = 0
+    online: int = 0
+    mutations_made: int = 0
+    # per tablet: results the server has given to its pushes so far, by status
+    results: dict[int, dict[str, int]] = field(default_factory=dict)
+    draining: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(r.get(status, 0) for r in self.results.values())
+
+    def tally(self, n: int, tablet: TabletClient) -> None:
+        counts: dict[str, int] = {}
+        for entry in tablet.outbox():
+            status = entry["result"]["status"] if entry["result"] else "pending"
+            counts[status] = counts.get(status, 0) + 1
+        self.results[n] = counts
+
+
+@dataclass
 class SimulationReport:
     tablets: int
     seconds: float
@@ -59,8 +82,8 @@ class SimulationReport:
         return not (self.lost or self.doubled or self.not_converged or self.problems)
 
 
-async def _setup(settings: Settings, tablets: int, tag: str) -> tuple[UUID, list[UUID], list[str]]:
-    svc = ProjectsService(settings, SystemClock())
+async def _setup(settings: Settings, clock: Clock, tablets: int, tag: str) -> tuple[UUID, list[UUID], list[str]]:
+    svc = ProjectsService(settings, clock)
     rng = random.Random(tag)
     body = "91" + "".join(rng.choice(CREDIT_CODE_ALPHABET) for _ in range(15))
     org = await svc.create_organisation(
@@ -88,17 +111,41 @@ async def _setup(settings: Settings, tablets: int, tag: str) -> tuple[UUID, list
 
 
 async def run_simulation(
-    app: Any, settings: Settings, tablets: int, seconds: float, offline_share: float, seed: int = 1
+    app: Any,
+    settings: Settings,
+    tablets: int,
+    seconds: float,
+    offline_share: float,
+    seed: int = 1,
+    live: Live | None = None,
+    *,
+    rounds: int | None = None,
+    tag: str | None = None,
 ) -> SimulationReport:
-    tag = f"{int(time.time())}{seed}"
-    project_id, buildings, users = await _setup(settings, tablets, tag)
+    """Each tablet edits, goes offline or online and syncs, round after round, for `seconds` of
+    wall time, or for exactly `rounds` rounds when given (the test: the same work however busy
+    the machine is). `tag` names the simulation's records (default: from the time and seed, so
+    runs on one database do not collide). `live`, if given, is kept up to date while the tablets
+    run (for a display)."""
+    live = live or Live()
+    live.tablets = live.online = tablets
+    tag = tag or f"{int(time.time())}{seed}"
+    # the records are made on the app's own clock, as its requests will be
+    project_id, buildings, users = await _setup(settings, app.state.services.clock, tablets, tag)
     tmp = Path(tempfile.mkdtemp(prefix="siteinspect-sim-"))
     rng = random.Random(seed)
     clients: list[tuple[TabletClient, _Switch, httpx.AsyncClient]] = []
     for i, username in enumerate(users):
         switch = _Switch(httpx.ASGITransport(app=app, client=("127.0.0.1", 30000 + i)))
         http = httpx.AsyncClient(transport=switch, base_url="http://simulated")
-        tablet = TabletClient(http, str(tmp / f"tablet-{i}.sqlite3"), f"sim-{tag}-{i}", retries=1, backoff_s=0.01)
+        tablet = TabletClient(
+            http,
+            str(tmp / f"tablet-{i}.sqlite3"),
+            f"sim-{tag}-{i}",
+            retries=1,
+            backoff_s=0.01,
+            rng=random.Random(f"jitter-{seed}-{i}"),
+        )
         await tablet.login(username, PASSWORD)
         clients.append((tablet, switch, http))
     report = SimulationReport(tablets=tablets, seconds=seconds)
@@ -110,27 +157,36 @@ async def run_simulation(
             await tablet.pull()
         except SyncFailed:
             pass
-        while time.monotonic() < deadline:
+        done = 0
+        while (done < rounds) if rounds is not None else (time.monotonic() < deadline):
+            done += 1
+            was = switch.online
             switch.online = local.random() >= offline_share
+            live.online += switch.online - was
             for _ in range(local.randint(1, 3)):
                 building = str(local.choice(buildings))
                 field_name = local.choice(["households", "floors", "units"])
                 value = local.randint(1, 30) if field_name != "households" else local.randint(1, 200)
                 tablet.edit("building", building, {field_name: value}, "building.update@1")
                 report.mutations_made += 1
+                live.mutations_made += 1
             if switch.online:
                 try:
                     await tablet.sync()
                 except SyncFailed:
                     pass
+                live.tally(n, tablet)
             await asyncio.sleep(local.uniform(0.01, 0.1))
 
     await asyncio.gather(*(life(t, sw, i) for i, (t, sw, _) in enumerate(clients)))
     # Everyone comes back online and drains; then one more pull so all see the final state.
     for _tablet, switch, _ in clients:
         switch.online = True
+    live.online, live.draining = tablets, True
     for _ in range(3):
         await asyncio.gather(*(t.push() for t, _, _ in clients))
+    for n, (tablet, _, _) in enumerate(clients):
+        live.tally(n, tablet)
     await asyncio.gather(*(t.pull() for t, _, _ in clients))
     await _verify(report, [t for t, _, _ in clients], project_id)
     for tablet, _, http in clients:

@@ -16,7 +16,8 @@ from inspection.alerts.jobs import JOBS
 from inspection.alerts.rules import Frequency
 from inspection.alerts.runner import run_jobs
 from inspection.alerts.service import AlertsService
-from inspection.clock import SystemClock
+from inspection.blockers import acceptance_blockers
+from inspection.clock import Clock, SystemClock
 from inspection.evidence import links
 from inspection.projects.tables import Membership, Site, WorkItem
 from inspection.records import write
@@ -30,23 +31,38 @@ def _actor(user_id: UUID, username: str, org_id: UUID | None, kind: str | None) 
     return Actor(user_id=user_id, username=username, organisation_id=org_id, organisation_kind=kind, device_id="demo")
 
 
-async def load_demo(orgs: dict[str, UUID], users: dict[str, UUID], quiet: bool = False) -> None:
+async def load_demo(
+    orgs: dict[str, UUID], users: dict[str, UUID], quiet: bool = False, clock: Clock | None = None
+) -> None:
     settings = get_settings()
-    clock = SystemClock()
+    clock = clock or SystemClock()
     warranty = WarrantyService(settings, clock)
     owner = _actor(users["owner1"], "owner1", orgs["owner"], "owner")
     resident = _actor(users["resident1"], "resident1", None, None)
     inspector = _actor(users["inspector1"], "inspector1", orgs["supervisor"], "supervisor")
-    membership = await Membership.select(Membership.project).where(Membership.user == users["resident1"]).first()
+    membership = (
+        await Membership.select(Membership.project)
+        .where(Membership.user == users["resident1"])
+        .order_by(Membership.project.code)
+        .first()
+    )
     if membership is None:
         return
     project_id = membership["project"]
-    site = await Site.select(Site.id, Site.name).where(Site.project == project_id).order_by(Site.name).first()
+    # The first site by name that nothing blocks: the other demos put open orders, draft
+    # inspections and rejected materials on the first sites, and an acceptance must not meet them.
+    site = None
+    sites = await Site.select(Site.id, Site.name).where(Site.project == project_id).order_by(Site.name, Site.id)
+    for candidate in sites:
+        if not await acceptance_blockers(project_id, candidate["id"]):
+            site = candidate
+            break
     if site is None:
         return
     roof = (
         await WorkItem.select(WorkItem.id)
         .where((WorkItem.site == site["id"]) & (WorkItem.work_type == "roof_waterproofing"))
+        .order_by(WorkItem.building.name, WorkItem.id)
         .first()
     )
     today = warranty.today()

@@ -59,7 +59,8 @@ class SeasonWindow:
 @dataclass(frozen=True)
 class RuleBook:
     periods: Mapping[str, PeriodRule]
-    work_types: Mapping[WorkType, str]
+    # each work type's period keys, its main one first (a lift: the equipment, then its shaft)
+    work_types: Mapping[WorkType, tuple[str, ...]]
     design_life_default_years: int
     seasons: Mapping[str, Mapping[str, SeasonWindow]]  # season kind -> city -> window
     retention_max_share: Decimal
@@ -68,7 +69,12 @@ class RuleBook:
     claim_response_days: int
 
     def rule_for(self, work_type: WorkType) -> PeriodRule:
-        return self.periods[self.work_types[work_type]]
+        """The work type's main period."""
+        return self.periods[self.work_types[work_type][0]]
+
+    def rules_for(self, work_type: WorkType) -> list[PeriodRule]:
+        """Every period the work type is warranted for, the main one first."""
+        return [self.periods[k] for k in self.work_types[work_type]]
 
     def window(self, season: str, city: str) -> SeasonWindow:
         by_city = self.seasons[season]
@@ -91,14 +97,22 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
         period = Period(unit, int(raw.get("amount", 0)), raw.get("season", ""))
         if unit in (PeriodUnit.years, PeriodUnit.months, PeriodUnit.seasons) and period.amount <= 0:
             raise ValueError(f"period.{key}: amount must be positive")
+        if period.amount < 0:
+            raise ValueError(f"period.{key}: amount must not be negative")
         if unit is PeriodUnit.seasons and period.season not in data["seasons"]:
             raise ValueError(f"period.{key}: no [seasons.{period.season}] windows")
         periods[key] = PeriodRule(key, period, raw["source"], bool(raw.get("unverified", False)))
-    work_types: dict[WorkType, str] = {}
-    for name, key in data["work_type"].items():
-        if key not in periods:
-            raise ValueError(f"work_type.{name}: no [period.{key}]")
-        work_types[WorkType(name)] = key
+    work_types: dict[WorkType, tuple[str, ...]] = {}
+    for name, value in data["work_type"].items():
+        keys = (value,) if isinstance(value, str) else tuple(value)
+        if not keys:
+            raise ValueError(f"work_type.{name}: name at least one period")
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"work_type.{name}: a period is named twice")
+        for key in keys:
+            if key not in periods:
+                raise ValueError(f"work_type.{name}: no [period.{key}]")
+        work_types[WorkType(name)] = keys
     missing = [t.value for t in WorkType if t not in work_types]
     if missing:
         raise ValueError(f"[work_type] does not map: {', '.join(missing)}")
@@ -216,7 +230,8 @@ def effective_period(
     contract period. Raises ValueError with the reason when the contract shortens it."""
     minimum = rule.period
     if minimum.unit is PeriodUnit.design_life:
-        minimum = Period(PeriodUnit.years, design_life_years or default_life)
+        # the design's figure; else the rule's own default (a lift shaft: 50), else the book's
+        minimum = Period(PeriodUnit.years, design_life_years or minimum.amount or default_life)
     if contract is None:
         return minimum
     problem = contract_period_problem(minimum, contract)
@@ -260,6 +275,9 @@ class AcceptanceParty(StrEnum):
     community = "community"  # 街道 / 社区
     property = "property"  # 物业
     resident_supervisor = "resident_supervisor"  # 业主监督员
+    # 专业经营单位 (water, power, heating, gas, telecom operators): required when the acceptance
+    # covers a work item it is responsible for, welcome otherwise
+    utility = "utility"
 
 
 # How many of each party must take part (two resident supervisors per site).
@@ -274,13 +292,17 @@ REQUIRED_PARTIES: Mapping[AcceptanceParty, int] = {
 }
 
 
-def missing_parties(present: Iterable[AcceptanceParty]) -> list[str]:
-    """What the participant list lacks, e.g. ['designer', 'resident_supervisor (1 of 2)']."""
+def missing_parties(present: Iterable[AcceptanceParty], utility_work: bool = False) -> list[str]:
+    """What the participant list lacks, e.g. ['designer', 'resident_supervisor (1 of 2)']. With
+    `utility_work` (a covered work item is a utility operator's), the operator must sign too."""
     counts: dict[AcceptanceParty, int] = {}
     for p in present:
         counts[p] = counts.get(p, 0) + 1
+    required = dict(REQUIRED_PARTIES)
+    if utility_work:
+        required[AcceptanceParty.utility] = 1
     missing = []
-    for party, needed in REQUIRED_PARTIES.items():
+    for party, needed in required.items():
         have = counts.get(party, 0)
         if have == 0:
             missing.append(party.value)

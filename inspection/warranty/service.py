@@ -39,6 +39,7 @@ from inspection.warranty.rules import (
     AcceptanceParty,
     ClaimState,
     Period,
+    PeriodRule,
     PeriodUnit,
     RuleBook,
     claim_deadline,
@@ -110,6 +111,19 @@ async def _accepted_work_items(project_id: UUID, site_id: UUID | None) -> list[d
     return await WorkItem.select().where(where).order_by(WorkItem.name).order_by(WorkItem.id)  # type: ignore[no-any-return]
 
 
+async def _covers_utility_work(project_id: UUID, site_id: UUID | None) -> bool:
+    """Whether a work item the acceptance covers is a utility operator's (专业经营单位), who must
+    then take part."""
+    where: Any = (
+        (WorkItem.project == project_id)
+        & WorkItem.deleted.eq(False)
+        & (WorkItem.contractor.kind == OrgKind.utility.value)
+    )
+    if site_id is not None:
+        where &= WorkItem.site == site_id
+    return bool(await WorkItem.exists().where(where))
+
+
 def _blocker_error(b: acceptance_blockers.Blocker) -> dict[str, str]:
     return {
         "field": "blockers",
@@ -131,10 +145,17 @@ class WarrantyService:
         return local_today(self.settings, self.clock.now())
 
     def _plan_items(
-        self, data: s.AcceptanceCreate, work_items: list[dict[str, Any]], covered: set[UUID], city: str
+        self,
+        data: s.AcceptanceCreate,
+        work_items: list[dict[str, Any]],
+        covered: set[tuple[UUID, str]],
+        city: str,
     ) -> list[dict[str, Any]]:
-        """The warranty items a passed acceptance makes, checked against the rules; raises
-        ValidationFailed naming the term at fault before anything is written."""
+        """The warranty items a passed acceptance makes, checked against the rules: one per period
+        of the work type (a lift: the equipment and its shaft's structure), none for a period
+        already under warranty. A work item's terms (contract period, retention) apply to its main
+        period; a design life to its design-life periods. Raises ValidationFailed naming the term
+        at fault before anything is written."""
         by_id = {w["id"]: w for w in work_items}
         terms: dict[UUID, tuple[int, s.WorkItemTerms | None]] = {}
         for i, term in enumerate(data.terms):
@@ -147,7 +168,8 @@ class WarrantyService:
             terms[term.work_item_id] = (i, term)
         planned = []
         for wi in work_items:
-            if wi["id"] in covered:
+            rules = self.book.rules_for(WorkType(wi["work_type"]))
+            if all((wi["id"], r.key) in covered for r in rules):
                 continue
             i, t = terms[wi["id"]] if wi["id"] in terms else (-1, None)
             where = f"terms[{i}]" if i >= 0 else f"work item {wi['name']}"
@@ -155,59 +177,73 @@ class WarrantyService:
                 raise ValidationFailed(
                     f"work item {wi['name']} has no responsible contractor to owe its warranty", field="work_items"
                 )
-            rule = self.book.rule_for(WorkType(wi["work_type"]))
-            contract = (
-                Period(PeriodUnit(t.contract_period.unit), t.contract_period.amount)
-                if t and t.contract_period
-                else None
-            )
-            try:
-                period = effective_period(
-                    rule, contract, t.design_life_years if t else None, self.book.design_life_default_years
-                )
-            except ValueError as exc:
-                raise ValidationFailed(
-                    f"{wi['name']} ({wi['work_type']}): {exc} (rule: {rule.source})", field=f"{where}.contract_period"
-                ) from None
-            window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
-            settlement = t.settlement_amount if t else None
-            retention = t.retention_amount if t else None
-            if settlement is not None and settlement < 0:
-                raise ValidationFailed("the settlement amount cannot be negative", field=f"{where}.settlement_amount")
-            release_on = None
-            if retention:
-                if settlement is None:
-                    raise ValidationFailed(
-                        "give the final settlement amount the retention is a share of",
-                        field=f"{where}.settlement_amount",
-                    )
-                problem = retention_problem(retention, settlement, self.book.retention_max_share)
-                if problem:
-                    raise ValidationFailed(problem, field=f"{where}.retention_amount")
-                months = (t.defect_liability_months if t else None) or self.book.default_defect_liability_months
-                try:
-                    release_on = retention_release(data.accepted_on, months, self.book.max_defect_liability_months)
-                except ValueError as exc:
-                    raise ValidationFailed(str(exc), field=f"{where}.defect_liability_months") from None
-            planned.append(
-                {
-                    "project": wi["project"],
-                    "site": wi["site"],
-                    "work_item": wi["id"],
-                    "contractor": wi["contractor"],
-                    "work_type": wi["work_type"],
-                    "period_rule": rule.key,
-                    "period_unit": period.unit.value,
-                    "period_amount": period.amount,
-                    "by_contract": contract is not None,
-                    "starts_on": data.accepted_on,
-                    "ends_on": end_date(data.accepted_on, period, window),
-                    "settlement_cents": s.cents(settlement),
-                    "retention_cents": s.cents(retention),
-                    "retention_release_on": release_on,
-                }
-            )
+            for index, rule in enumerate(rules):
+                if (wi["id"], rule.key) not in covered:
+                    planned.append(self._plan_item(data, wi, rule, t if index == 0 else None, t, where, city))
         return planned
+
+    def _plan_item(
+        self,
+        data: s.AcceptanceCreate,
+        wi: dict[str, Any],
+        rule: PeriodRule,
+        t: s.WorkItemTerms | None,
+        all_terms: s.WorkItemTerms | None,
+        where: str,
+        city: str,
+    ) -> dict[str, Any]:
+        """One warranty item: `t` the terms when this is the work item's main period (else None);
+        the design life of `all_terms` applies to any design-life period."""
+        contract = (
+            Period(PeriodUnit(t.contract_period.unit), t.contract_period.amount) if t and t.contract_period else None
+        )
+        try:
+            period = effective_period(
+                rule,
+                contract,
+                all_terms.design_life_years if all_terms else None,
+                self.book.design_life_default_years,
+            )
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"{wi['name']} ({wi['work_type']}): {exc} (rule: {rule.source})", field=f"{where}.contract_period"
+            ) from None
+        window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
+        settlement = t.settlement_amount if t else None
+        retention = t.retention_amount if t else None
+        if settlement is not None and settlement < 0:
+            raise ValidationFailed("the settlement amount cannot be negative", field=f"{where}.settlement_amount")
+        release_on = None
+        if retention:
+            if settlement is None:
+                raise ValidationFailed(
+                    "give the final settlement amount the retention is a share of",
+                    field=f"{where}.settlement_amount",
+                )
+            problem = retention_problem(retention, settlement, self.book.retention_max_share)
+            if problem:
+                raise ValidationFailed(problem, field=f"{where}.retention_amount")
+            months = (t.defect_liability_months if t else None) or self.book.default_defect_liability_months
+            try:
+                release_on = retention_release(data.accepted_on, months, self.book.max_defect_liability_months)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc), field=f"{where}.defect_liability_months") from None
+        return {
+            "project": wi["project"],
+            "site": wi["site"],
+            "work_item": wi["id"],
+            "contractor": wi["contractor"],
+            "work_type": wi["work_type"],
+            "period_rule": rule.key,
+            "period_unit": period.unit.value,
+            "period_amount": period.amount,
+            "by_contract": contract is not None,
+            "starts_on": data.accepted_on,
+            "ends_on": end_date(data.accepted_on, period, window),
+            "settlement_cents": s.cents(settlement),
+            "retention_cents": s.cents(retention),
+            "retention_release_on": release_on,
+        }
 
     async def record_acceptance(self, actor: Actor, data: s.AcceptanceCreate) -> s.AcceptanceOut:
         access = await project_access(actor, data.project_id)
@@ -222,7 +258,9 @@ class WarrantyService:
             raise ValidationFailed(
                 f"the acceptance date {data.accepted_on} is in the future (today is {today})", field="accepted_on"
             )
-        missing = missing_parties(p.party for p in data.participants)
+        missing = missing_parties(
+            (p.party for p in data.participants), utility_work=await _covers_utility_work(data.project_id, data.site_id)
+        )
         if missing:
             raise ValidationFailed(
                 f"the participants lack: {', '.join(missing)}",
@@ -251,8 +289,10 @@ class WarrantyService:
                     )
                 if not work_items:
                     raise ValidationFailed("there are no work items to accept", field="site_id")
-                covered_rows = await WI.select(WI.work_item).where(WI.work_item.is_in([x["id"] for x in work_items]))
-                covered = {r["work_item"] for r in covered_rows}
+                covered_rows = await WI.select(WI.work_item, WI.period_rule).where(
+                    WI.work_item.is_in([x["id"] for x in work_items])
+                )
+                covered = {(r["work_item"], r["period_rule"]) for r in covered_rows}
                 planned = self._plan_items(data, work_items, covered, city)
                 if not planned:
                     raise Conflict("every work item here is already accepted and under warranty", field="site_id")
@@ -303,9 +343,12 @@ class WarrantyService:
                         purpose="signature",
                         field=f"participants[{i}].signature",
                     )
+            marked: set[UUID] = set()
             for values in planned:
                 item = await w.insert(WI, {**values, "acceptance": acceptance["id"]}, item_buckets(values))
-                await self._mark_work_item_accepted(w, item["work_item"], work_items)
+                if item["work_item"] not in marked:
+                    marked.add(item["work_item"])
+                    await self._mark_work_item_accepted(w, item["work_item"], work_items)
         return await self.get_acceptance(actor, acceptance["id"])
 
     @staticmethod

@@ -1,5 +1,5 @@
 """Real servers on loopback for the delivery tests: an HTTP receiver (http.server in a thread)
-and an SMTP server (aiosmtpd in its own thread)."""
+and an SMTP server (aiosmtpd in its own thread), and an app that lets webhooks reach them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from inspection.clock import FixedClock
 from inspection.devserver import free_port
+from tests.alerts.helpers import app_allowing_loopback
+
+
+@pytest.fixture
+def app(clock: FixedClock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture, with loopback webhook receivers allowed."""
+    return app_allowing_loopback(clock)
 
 
 @dataclass

@@ -3,6 +3,7 @@ up other endpoints, e-mail over SMTP, and the webhook URL checks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import msgspec
 import pytest
 
 from inspection.actor import SYSTEM
-from inspection.alerts.delivery import verify
+from inspection.alerts.delivery import claim_due, fan_out, verify
 from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
 from inspection.projects import schemas as ps
@@ -188,3 +189,25 @@ async def test_feed_unread_and_mark_read(world: World, clock: FixedClock) -> Non
     assert [a["rule"] for a in r.json()["items"]] == ["warranty_expiring"]
     r = await world.get("contractor_a", "/api/v1/alerts", params={"project_id": str(world.id_of("p1"))})
     assert r.json()["items"] == []
+
+
+async def test_two_delivery_runs_at_once_claim_each_delivery_once(
+    world: World, clock: FixedClock, receiver: Receiver
+) -> None:
+    """Two server processes' delivery jobs ticking together (here two claims racing in one
+    process, each in its own transaction): every due delivery is claimed by one of them, never by
+    both, so no receiver gets it twice."""
+    for who in ("contractor_b", "owner"):
+        await subscribe(world, who, receiver.base + f"/{who}")
+    await _accepted(world, clock)
+    settings = with_delivery(world.services.settings)
+    clock.set(at(DRAINS_END - timedelta(days=90)))
+    await run("warranty_expiring", settings, clock)
+    assert await fan_out(settings, clock.now()) >= 2
+    due = {r["id"] for r in await AlertDelivery.select(AlertDelivery.id).where(AlertDelivery.status == "pending")}
+    lease = timedelta(minutes=5)
+    first, second = await asyncio.gather(
+        claim_due(settings, clock.now(), lease), claim_due(settings, clock.now(), lease)
+    )
+    claimed = [r["id"] for r in first] + [r["id"] for r in second]
+    assert sorted(claimed) == sorted(due), "each due delivery claimed exactly once"

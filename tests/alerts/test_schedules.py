@@ -192,6 +192,6 @@ async def test_weekly_schedule_covers_every_active_site(world: World, clock: Fix
         ),
     )
     await run("inspection_occurrences", world.services.settings, clock)
-    rows = await InspectionOccurrence.select()
+    rows = await InspectionOccurrence.select().where(InspectionOccurrence.project == world.id_of("p1"))
     assert len(rows) == 2 and {r["due_on"] for r in rows} == {date(2026, 6, 20)}
     assert {r["role"] for r in rows} == {"owner"} and all(r["inspector"] is None for r in rows)

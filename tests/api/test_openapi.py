@@ -40,6 +40,7 @@ async def test_public_routes_need_no_token(document: dict[str, Any]) -> None:
         ("post", "/api/v1/auth/login"),
         ("post", "/api/v1/auth/refresh"),
         ("get", "/verify/{number}"),
+        ("get", "/api/v1/credit/lists"),
     }
 
 

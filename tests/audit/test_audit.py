@@ -7,9 +7,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from inspection import db
+from inspection.actor import SYSTEM
 from inspection.audit.service import history, verify
-from inspection.projects.tables import Site
+from inspection.clock import FixedClock
+from inspection.projects.tables import Building, Site
+from inspection.records import context_buckets, write
 from tests.factories import World
 
 
@@ -100,7 +105,39 @@ async def test_cli_audit_verify_names_the_edited_entry(world: World) -> None:
     assert f"entry {target}" in bad.stdout
 
 
-async def test_failed_write_leaves_no_audit_or_change(world: World) -> None:
+async def test_failed_write_leaves_no_audit_or_change(world: World, clock: FixedClock) -> None:
+    """A write that fails half-way (a record inserted, another changed, then an error) leaves
+    nothing: not the record, not the change, not their change-index or audit entries, and the
+    project's scope where it was."""
+    p1, site_id = world.id_of("p1"), world.id_of("site1")
+    scopes = await db.raw("SELECT scope, seq, audit_no, audit_hash FROM sync_scope ORDER BY scope")
+    before = {
+        "audit": await db.raw("SELECT id FROM audit_entry ORDER BY id"),
+        "changes": await db.raw("SELECT bucket, table_name, row_id, seq FROM sync_change ORDER BY seq, bucket"),
+        "site": await db.raw("SELECT households, version FROM site WHERE id = {}", site_id),
+    }
+
+    class Interrupted(Exception):
+        pass
+
+    with pytest.raises(Interrupted):
+        async with write(SYSTEM, clock) as w:
+            new = await w.insert(Building, {"project": p1, "site": site_id, "name": "半途楼"}, context_buckets(p1))
+            await w.update(Site, site_id, {"households": 1}, context_buckets(p1))
+            raise Interrupted
+
+    assert await Building.count().where(Building.id == new["id"]) == 0
+    assert await db.raw("SELECT households, version FROM site WHERE id = {}", site_id) == before["site"]
+    assert await db.raw("SELECT id FROM audit_entry ORDER BY id") == before["audit"]
+    assert (
+        await db.raw("SELECT bucket, table_name, row_id, seq FROM sync_change ORDER BY seq, bucket")
+        == (before["changes"])
+    )
+    assert await db.raw("SELECT scope, seq, audit_no, audit_hash FROM sync_scope ORDER BY scope") == scopes
+    assert (await verify()).ok
+
+
+async def test_refused_request_leaves_no_audit_or_change(world: World) -> None:
     before = await db.raw("SELECT COUNT(*) AS n FROM audit_entry")
     changes_before = await db.raw("SELECT COUNT(*) AS n FROM sync_change")
     r = await world.post(
@@ -111,7 +148,7 @@ async def test_failed_write_leaves_no_audit_or_change(world: World) -> None:
     assert r.status_code == 409
     assert await db.raw("SELECT COUNT(*) AS n FROM audit_entry") == before
     assert await db.raw("SELECT COUNT(*) AS n FROM sync_change") == changes_before
-    assert await Site.count() == 1
+    assert await Site.count().where(Site.project == world.id_of("p1")) == 1
 
 
 async def test_every_write_numbers_its_change_in_its_project_and_indexes_buckets(world: World) -> None:

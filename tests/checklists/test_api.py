@@ -9,6 +9,7 @@ import pytest
 
 from inspection.audit.tables import AuditEntry
 from inspection.checklists.tables import Inspection, InspectionAnswer
+from inspection.checklists.templates import load_file, shipped_files
 from inspection.clock import FixedClock
 from tests.checklists.helpers import ROOF, SCAFFOLD, announce, answer, answers_for, draft, submit
 from tests.factories import World
@@ -102,14 +103,60 @@ async def test_bad_answers_name_the_field_and_store_nothing(
     r = await answer(world, d["inspection"]["id"], [{"item_code": "M2", "value": "pass"}, bad])
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
-    assert await InspectionAnswer.count() == 0
+    assert await InspectionAnswer.count().where(InspectionAnswer.inspection == d["inspection"]["id"]) == 0
 
 
-async def test_points_above_the_items_maximum_are_refused(world: World) -> None:
+async def test_deductions_are_stored_as_entered_and_capped_in_scoring(world: World, clock: FixedClock) -> None:
+    # JGJ 59: N4 (构配件材质) is worth 5 points. The inspector finds two bent tubes at 2 points
+    # each and a cracked clamp at 3: 7 points are recorded with their reasons; the item scores
+    # 0 (扣减分数不得超过该项应得分数), the record keeps 7.
     d = await draft(world, template_code=SCAFFOLD)
-    r = await answer(world, d["inspection"]["id"], [{"item_code": "N4", "deduction": 6}])
+    iid = d["inspection"]["id"]
+    findings = [{"reason": "钢管弯曲变形", "points": 2, "count": 2}, {"reason": "扣件有裂纹", "points": 3}]
+    r = await answer(world, iid, answers_for(SCAFFOLD, N4={"deductions": findings}))
+    assert r.status_code == 200, r.text
+    n4 = next(a for a in r.json()["answers"] if a["item_code"] == "N4")
+    assert n4["deduction"] == 7 and [f["reason"] for f in n4["deductions"]] == ["钢管弯曲变形", "扣件有裂纹"]
+    # a plain figure above the item's points is stored too; only the record's bound is refused
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 6}])
+    assert r.status_code == 200, r.text
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 1001}])
+    assert r.status_code == 400
+    r = await answer(world, iid, [{"item_code": "N5", "deductions": [{"reason": "通道", "points": 600, "count": 2}]}])
+    assert r.status_code == 422 and r.json()["field"] == "answers[0].deductions"
+    r = await answer(world, iid, [{"item_code": "N5", "deduction": 5, "deductions": [{"reason": "通道", "points": 4}]}])
     assert r.status_code == 422 and r.json()["field"] == "answers[0].deduction"
-    assert "worth 5 points" in r.json()["detail"]
+    r = await submit(world, clock, iid)
+    assert r.status_code == 200, r.text
+    items = r.json()["score"]["items"]
+    # 100 − 5 (N4 capped) − 5 (N5 capped) = 90
+    assert r.json()["inspection"]["total"] == 90.0
+    assert (items["N4"]["score"], items["N4"]["entered"]) == (0.0, 7.0)
+    assert "钢管弯曲变形（2 分 × 2）" in items["N4"]["reason"] and "按本项应得 5 分封顶" in items["N4"]["reason"]
+
+
+async def test_a_serious_defect_fails_a_lot_and_belongs_to_quality_items(world: World, clock: FixedClock) -> None:
+    # GB 50300 §5.0.1: N1 passes 10 of 10 points, but the inspector marks a serious defect on it
+    d = await draft(world, template_code=ROOF)
+    iid = d["inspection"]["id"]
+    r = await answer(world, iid, answers_for(ROOF, N1={"checked": 10, "passed": 10, "serious_defect": True}))
+    assert r.status_code == 200, r.text
+    r = await submit(world, clock, iid)
+    body = r.json()
+    assert body["inspection"]["grade"] == "不合格" and body["score"]["items"]["N1"]["serious"] is True
+    assert "严重缺陷" in body["score"]["items"]["N1"]["reason"]
+    s = await draft(world, template_code=SCAFFOLD)
+    r = await answer(world, s["inspection"]["id"], [{"item_code": "N4", "deduction": 0, "serious_defect": True}])
+    assert r.status_code == 422 and r.json()["field"] == "answers[0].serious_defect"
+
+
+async def test_a_lot_beyond_table_3_0_9_is_refused(world: World) -> None:
+    # GB 50300 table 3.0.9 ends at 3,200: a larger lot has no sample size and must be split
+    body = {"project_id": str(world.id_of("p1")), "template_code": ROOF, "lot_size": 3201}
+    r = await world.post("inspector", "/api/v1/inspections/", body)
+    assert r.status_code == 422 and r.json()["field"] == "lot_size"
+    assert r.json()["detail"] == "检验批容量超出 GB 50300 表 3.0.9 范围，请划分检验批"
+    assert (await world.post("inspector", "/api/v1/inspections/", {**body, "lot_size": 3200})).status_code == 201
 
 
 async def test_someone_elses_draft(world: World, clock: FixedClock) -> None:
@@ -234,7 +281,8 @@ async def test_list_filters_and_project_summary(world: World, clock: FixedClock)
 
 async def test_templates_over_http(world: World) -> None:
     r = await world.get("contractor_a", "/api/v1/checklists/templates", params={"kind": "quality"})
-    assert r.status_code == 200 and len(r.json()) == 6
+    quality = sum(1 for f in shipped_files() if load_file(f).kind == "quality")
+    assert r.status_code == 200 and len(r.json()) == quality
     one = (await world.get("inspector", f"/api/v1/checklists/templates/{r.json()[0]['id']}")).json()
     assert one["content"]["items"] and one["kind"] == "quality"
     plans = (await world.get("inspector", "/api/v1/checklists/plans")).json()
@@ -251,26 +299,39 @@ async def test_list_scope_for_strangers_and_administrators(world: World) -> None
     assert (await world.get("resident", "/api/v1/inspections/", params={"project_id": p1})).json()["total"] == 1
 
 
-async def test_batch_guard_seam_turns_a_passing_lot_into_a_failing_one(
-    world: World, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from inspection.checklists import service
+async def test_a_lot_citing_a_batch_the_samples_domain_rejected_fails(world: World, clock: FixedClock) -> None:
+    """End to end through the samples domain, nothing replaced: rebar that fails its bend test and
+    its double retest is rejected, and a roof lot that cites it is 不合格 however well it was
+    answered; a lot citing a batch whose samples passed is 合格."""
+    from decimal import Decimal
 
-    batch = "01a2077f-0000-7000-8000-000000000001"
-    seen: list[list[str]] = []
+    from inspection.samples import schemas as ss
+    from tests.rectification.helpers import actor_of
+    from tests.samples import helpers as sh
 
-    async def guard(inspection: dict[str, object], template: object) -> list[str]:
-        ids = json.loads(str(inspection["material_batch_ids"]))
-        seen.append(ids)
-        return [f"批次 {b} 尚未验收" for b in ids]
+    samples, contractor = sh.svc(world), actor_of(world, "contractor_a")
+    rejected = (await sh.new_batch(world, batch_number="L24-0101")).batch
+    sample = (await sh.sample_on(world, rejected.id)).sample
+    await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS, bend="0"))
+    retest = await samples.take_retest(contractor, sample.id, ss.RetestCreate(lab_id=await sh.lab(world)))
+    bends = [ss.ResultIn(test_item="bend", value=Decimal(1)), ss.ResultIn(test_item="bend", value=Decimal(0), set_no=2)]
+    await samples.record_results(actor_of(world, "supervisor"), retest.sample.id, ss.ResultsBody(results=bends))
+    accepted = (await sh.new_batch(world, batch_number="L24-0102")).batch
+    sample = (await sh.sample_on(world, accepted.id)).sample
+    await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS))
+    status = {b: (await samples.get_batch(contractor, b)).batch.status.value for b in (rejected.id, accepted.id)}
+    assert status == {rejected.id: "rejected", accepted.id: "accepted"}
 
-    monkeypatch.setattr(service, "material_batch_warnings", guard)
-    d = await draft(world, template_code=ROOF, material_batch_ids=[batch])
-    assert d["inspection"]["material_batch_ids"] == [batch]
+    d = await draft(world, template_code=ROOF, material_batch_ids=[str(rejected.id)])
     await answer(world, d["inspection"]["id"], answers_for(ROOF))
     body = (await submit(world, clock, d["inspection"]["id"])).json()
-    assert seen == [[batch]]
-    assert body["inspection"]["grade"] == "不合格" and body["warnings"] == [f"批次 {batch} 尚未验收"]
+    assert body["inspection"]["grade"] == "不合格"
+    assert len(body["warnings"]) == 1 and "L24-0101" in body["warnings"][0] and "rejected" in body["warnings"][0]
+
+    d = await draft(world, template_code=ROOF, material_batch_ids=[str(accepted.id)])
+    await answer(world, d["inspection"]["id"], answers_for(ROOF))
+    body = (await submit(world, clock, d["inspection"]["id"])).json()
+    assert body["inspection"]["grade"] == "合格" and body["warnings"] == []
 
 
 async def test_a_lot_citing_a_batch_the_samples_domain_has_not_accepted_cannot_pass(

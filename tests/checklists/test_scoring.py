@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inspection.checklists.scoring import (
     Answer,
+    Deduction,
+    LotCapacityError,
     SubtableScore,
     gb50300_lot,
     jgj59_subtable,
@@ -34,97 +39,59 @@ def deductions(**taken: float | str) -> dict[str, Answer]:
 
 SCAFFOLD_ALL = dict.fromkeys(["G1", "G2", "G3", "G4", "G5", "G6", "N1", "N2", "N3", "N4", "N5"], 0.0)
 
-
-@pytest.mark.parametrize(
-    ("taken", "expected", "zeroed"),
-    [
-        # Deductions are capped at the item's points: N2 (10 points) loses 15 → 0, not −5.
-        # G: 60 − 5 − 4 = 51 ≥ 40. Total 100 − 5 − 4 − 2 − 10 = 79.
-        ({"G2": 5, "G3": 4, "N1": 2, "N2": 15}, 79.0, ""),
-        # A guarantee item at 0 (G2: no sound base, 10 of 10 taken off) zeroes the sub-table,
-        # although the other items would give 90.
-        ({"G2": 10}, 0.0, "G2"),
-        # Guarantee subtotal under 40 zeroes the sub-table even with no item at 0:
-        # 60 − (5 + 5 + 5 + 5 + 3) = 37 < 40.
-        ({"G1": 5, "G2": 5, "G3": 5, "G4": 5, "G5": 3}, 0.0, "不足 40"),
-        # Exactly 40 is enough: 60 − 20 = 40, total 100 − 20 = 80.
-        ({"G1": 5, "G2": 5, "G3": 5, "G4": 5}, 80.0, ""),
-        # 缺项 converts proportionally: N4 and N5 (5 each) do not apply → 90 available;
-        # 90 − 5 − 3 = 82 obtained; 82 / 90 × 100 = 91.11.
-        ({"G2": 5, "N1": 3, "N4": "na", "N5": "na"}, 91.11, ""),
-        # Guarantee items partly missing: G5 and G6 (20 points) do not apply, 40 available.
-        # G obtained 40 − 12 = 28; converted to 60: 28 / 40 × 60 = 42 ≥ 40, so not zeroed
-        # (compared raw, 28 < 40 would wrongly zero it). Total (28 + 40) / 80 × 100 = 85.
-        ({"G1": 3, "G2": 3, "G3": 3, "G4": 3, "G5": "na", "G6": "na"}, 85.0, ""),
-        # …and with 14 taken off: 26 / 40 × 60 = 39 < 40 → 0.
-        ({"G1": 3, "G2": 3, "G3": 3, "G4": 5, "G5": "na", "G6": "na"}, 0.0, "折算"),
-    ],
-)
-def test_jgj59_subtable(taken: dict[str, float | str], expected: float, zeroed: str) -> None:
-    result = jgj59_subtable(shipped("jgj59-fastener-scaffold"), deductions(**{**SCAFFOLD_ALL, **taken}))
-    assert result.total == expected
-    assert zeroed in result.details["zeroed"] if zeroed else result.details["zeroed"] == ""
+# The JGJ 59 cases live in one data file that another implementation of the scorer (the tablet
+# app) runs as well; each case says in its `why` which rule it exercises.
+CASES = json.loads(Path(__file__).with_name("scoring_cases.json").read_text(encoding="utf-8"))
 
 
-def test_jgj59_table_without_guarantee_items_is_never_zeroed_by_the_guarantee_rule() -> None:
-    # 高处作业 has no guarantee/general split. H1 loses all 10 points, yet the table is not 0.
-    # The mobile platform (H9) and the cantilever platform section (H10) are hidden because the
-    # site has neither (A1 = A2 = no): 80 points available; 80 − 10 − 5 = 65; 65 / 80 × 100 = 81.25.
-    answers = deductions(H1=10, H2=0, H3=0, H4=5, H5=0, H6=0, H7=0, H8=0)
-    answers["A1"] = Answer("A1", value="no")
-    answers["A2"] = Answer("A2", value="no")
-    result = jgj59_subtable(shipped("jgj59-work-at-height"), answers)
-    assert result.total == 81.25
-    assert result.items["H9"].result == "na" and result.items["H10"].result == "na"
-    assert result.items["H1"].score == 0 and result.items["H1"].result == "fail"
+def case_answers(raw: dict[str, Any]) -> dict[str, Answer]:
+    """A case's answers: a number of points, "na", "yes"/"no", or itemised {deductions: […]}."""
+    out = {}
+    for code, v in raw.items():
+        if isinstance(v, dict):
+            found = tuple(Deduction(d["reason"], float(d["points"]), int(d.get("count", 1))) for d in v["deductions"])
+            out[code] = Answer(code, deduction=sum(d.total for d in found), deductions=found)
+        elif isinstance(v, str):
+            out[code] = Answer(code, value=v)
+        else:
+            out[code] = Answer(code, deduction=float(v))
+    return out
 
 
-def test_jgj59_condition_shows_the_platform_items_when_present() -> None:
-    # With a cantilever platform (A2 = yes) H10 counts: 90 available, 90 − 10 = 80 → 88.89.
-    answers = deductions(H1=0, H2=0, H3=0, H4=0, H5=0, H6=0, H7=0, H8=0, H10=10)
-    answers["A1"] = Answer("A1", value="no")
-    answers["A2"] = Answer("A2", value="yes")
-    assert jgj59_subtable(shipped("jgj59-work-at-height"), answers).total == 88.89
+@pytest.mark.parametrize("case", CASES["jgj59_subtable"], ids=lambda c: c["why"][:60])
+def test_jgj59_subtable(case: dict[str, Any]) -> None:
+    result = jgj59_subtable(shipped(case["template"]), case_answers(case["answers"]))
+    assert result.total == case["total"], case["why"]
+    zeroed = case["zeroed"]
+    assert zeroed in result.details["zeroed"] if zeroed else result.details["zeroed"] == "", case["why"]
+    for code, expected in case.get("items", {}).items():
+        got = result.items[code]
+        assert got.score == expected["score"], case["why"]
+        if "entered" in expected:
+            assert got.entered == expected["entered"], case["why"]
 
 
-@pytest.mark.parametrize(
-    ("subtables", "total", "grade"),
-    [
-        # Weighted sum with 缺项 conversion: pit, formwork, hoists and cranes do not apply.
-        # Scaffolds average: (70 + 90) / 2 = 80. Entries: 安全管理 10 × 80% = 8, 文明施工 15 × 90% = 13.5,
-        # 脚手架 10 × 80% = 8, 高处作业 8.5, 施工用电 7.5, 施工机具 5 × 60% = 3 → 48.5 of 60 weight;
-        # 48.5 / 60 × 100 = 80.83 → 优良.
-        (
-            [
-                ("management", 80),
-                ("civilised", 90),
-                ("scaffold", 70),
-                ("scaffold", 90),
-                ("height", 85),
-                ("electricity", 75),
-                ("machinery", 60),
-            ],
-            80.83,
-            "优良",
-        ),
-        # Every line at exactly 80 → total exactly 80 → 优良 (exact arithmetic, no 79.999).
-        (
-            [(g, 80) for g in ("management", "civilised", "scaffold", "pit", "height", "electricity", "machinery")],
-            80.0,
-            "优良",
-        ),
-        # Exactly 70 → 合格; the bottom of the 合格 band.
-        ([(g, 70) for g in ("management", "civilised", "height")], 70.0, "合格"),
-        # 69.99 → 不合格.
-        ([("management", 69.99), ("civilised", 69.99)], 69.99, "不合格"),
-        # A sub-table at 0 makes the site 不合格 whatever the total: one scaffold table at 0 and
-        # one at 100 average 50; total (10 × 100% + 15 × 100% + 10 × 50%) / 35 × 100 = 85.71.
-        ([("management", 100), ("civilised", 100), ("scaffold", 0), ("scaffold", 100)], 85.71, "不合格"),
-    ],
-)
-def test_jgj59_summary(subtables: list[tuple[str, float]], total: float, grade: str) -> None:
-    summary = jgj59_summary([SubtableScore(g, f"t{i}", s) for i, (g, s) in enumerate(subtables)])
-    assert (summary.total, summary.grade) == (total, grade)
+@pytest.mark.parametrize("case", CASES["jgj59_summary"], ids=lambda c: c["why"][:60])
+def test_jgj59_summary(case: dict[str, Any]) -> None:
+    summary = jgj59_summary([SubtableScore(g, f"t{i}", score) for i, (g, score) in enumerate(case["subtables"])])
+    assert (summary.total, summary.grade) == (case["total"], case["grade"]), case["why"]
+
+
+def test_an_item_keeps_its_findings_and_says_why_it_lost_points() -> None:
+    # The reason lists each finding with its points and the cap (扣减分数不得超过该项应得分数)
+    answers = case_answers(
+        {
+            **SCAFFOLD_ALL,
+            "N4": {
+                "deductions": [
+                    {"reason": "钢管弯曲变形", "points": 2, "count": 2},
+                    {"reason": "扣件有裂纹", "points": 3},
+                ]
+            },
+        }
+    )
+    n4 = jgj59_subtable(shipped("jgj59-fastener-scaffold"), answers).items["N4"]
+    assert n4.reason == "钢管弯曲变形（2 分 × 2）；扣件有裂纹（3 分）；合计扣 7 分，按本项应得 5 分封顶"
 
 
 def test_jgj59_summary_of_nothing_has_no_grade() -> None:
@@ -151,11 +118,18 @@ def test_jgj59_summary_of_nothing_has_no_grade() -> None:
         (1200, 32),
         (1201, 50),
         (3200, 50),
-        (3201, None),
     ],
 )
-def test_gb50300_minimum_sample_size_table_3_0_9(capacity: int, minimum: int | None) -> None:
+def test_gb50300_minimum_sample_size_table_3_0_9(capacity: int, minimum: int) -> None:
     assert min_sample_size(capacity) == minimum
+
+
+def test_a_lot_beyond_the_table_is_refused_not_skipped() -> None:
+    # table 3.0.9's last row is 1201–3200: a lot of 3,201 has no sample size; it must be split
+    with pytest.raises(LotCapacityError, match="请划分检验批"):
+        min_sample_size(3201)
+    with pytest.raises(LotCapacityError):
+        gb50300_lot(shipped("gb50300-roof-waterproofing"), roof(), 3201)
 
 
 ROOF_MAIN = {c: Answer(c, value="pass") for c in ("M1", "M2", "M3")}
@@ -186,6 +160,11 @@ def roof(**answers: Answer) -> dict[str, Answer]:
         # GB 50207 1.5× cap: 5 of 6 points inside (83 %), but −16 mm is beyond 1.5 × −10 = −15 mm:
         # a serious defect fails the item although its share passes.
         (roof(N2=Answer("N2", measured=(-16, 0, 0, 0, 0, 0))), None, "不合格", ["N2"]),
+        # GB 50300 §5.0.1: the inspector marks a serious defect on N3, which passes 5 of 5 points:
+        # the lot fails whatever the item's share (an otherwise passing lot).
+        (roof(N3=Answer("N3", checked=5, passed=5, serious_defect=True)), None, "不合格", ["N3"]),
+        # … and on a main-control item that passed, too.
+        (roof(M1=Answer("M1", value="pass", serious_defect=True)), None, "不合格", ["M1"]),
         # Count sampling below table 3.0.9: a lot of 100 needs at least 8 points; N3 checked 5.
         (
             roof(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inspection.checklists.service import answer_id
+from inspection.checklists.templates import shipped_files
 from inspection.clock import FixedClock
 from inspection.records import new_id
 from tests.checklists.helpers import ROOF, announce, answers_for
@@ -30,7 +31,7 @@ async def test_an_inspection_made_offline_syncs_submits_and_reaches_the_contract
     other = await tablets("contractor_b")
     await inspector.sync()
     templates = inspector.rows("checklist_template")
-    assert len(templates) == 19, "templates are reference data on every tablet"
+    assert len(templates) == len(shipped_files()), "templates are reference data on every tablet"
     roof = next(t for t in templates.values() if t["code"] == ROOF)
 
     leak = await announce(world, clock, "offline-leak.jpg")
@@ -117,3 +118,65 @@ async def test_answer_edits_merge_and_are_locked_after_submit(
     second.enqueue("inspection.submit@1", iid, {"signature_sha256": other})
     await second.sync()
     assert second.outbox()[-1]["result"]["status"] == "rejected"
+
+
+async def test_the_record_and_its_pdf_show_when_the_inspector_worked_not_when_it_synced(
+    world: World, tablets: Tablets, clock: FixedClock
+) -> None:
+    """检查时间 (issue 16, item 5): a tablet whose clock runs 3 hours slow starts and signs an
+    inspection offline at 09:30 and 10:10 (server time); it syncs at 14:00. The record and the PDF
+    show 09:30 to 10:10, the device's times corrected by the skew the server measured."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.reports.helpers import pdf_text, squeeze
+
+    def device_clock(slow: timedelta) -> timedelta:
+        # the reference client's clock is the machine's plus an offset: make it the server's, slow
+        return clock.now() - datetime.now(UTC) - slow
+
+    slow = timedelta(hours=3)
+    # half a minute past, so that the milliseconds the test itself takes never change the minute
+    clock.set(datetime(2026, 11, 24, 1, 30, 30, tzinfo=UTC))  # 09:30 in Beijing
+    inspector = await tablets("inspector", clock_offset=device_clock(slow))
+    await inspector.sync()
+    signature = await announce(world, clock, "worked-signature.png")
+    iid = new_id()
+    inspector.transport.offline = True  # type: ignore[attr-defined]
+    started = clock.now() - slow  # what the slow tablet's clock says
+    inspector.enqueue(
+        "inspection.create@1",
+        iid,
+        {
+            "project_id": str(world.id_of("p1")),
+            "work_item_id": str(world.id_of("work_a")),
+            "template_code": ROOF,
+            "started_at_device": started.isoformat(),
+        },
+    )
+    enqueue_answers(inspector, iid, answers_for(ROOF))
+    clock.advance(timedelta(minutes=40))
+    inspector.clock_offset = device_clock(slow)
+    signed = clock.now() - slow
+    inspector.enqueue(
+        "inspection.submit@1", iid, {"signature_sha256": signature, "submitted_at_device": signed.isoformat()}
+    )
+    clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))  # back in signal at 14:00
+    inspector.clock_offset = device_clock(slow)
+    inspector.transport.offline = False  # type: ignore[attr-defined]
+    await inspector.sync()
+    assert {o["result"]["status"] for o in inspector.outbox()} == {"applied"}, inspector.outbox()
+
+    detail = (await world.get("inspector", f"/api/v1/inspections/{iid}")).json()["inspection"]
+    worked_from = datetime.fromisoformat(detail["inspected_from"])
+    worked_to = datetime.fromisoformat(detail["inspected_to"])
+    assert abs(worked_from - datetime(2026, 11, 24, 1, 30, 30, tzinfo=UTC)) < timedelta(seconds=5), detail
+    assert abs(worked_to - datetime(2026, 11, 24, 2, 10, 30, tzinfo=UTC)) < timedelta(seconds=5), detail
+    assert datetime.fromisoformat(detail["submitted_at"]) == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    assert abs(detail["device_clock_skew_ms"] - 3 * 3600 * 1000) < 5000
+
+    r = await world.get("inspector", f"/api/v1/reports/inspections/{iid}.pdf")
+    assert r.status_code == 200, r.text
+    text = squeeze(pdf_text(r.content))
+    assert "检查时间2026-11-2409:30至2026-11-2410:10" in text, text[:800]
+    assert "上传时间2026-11-2414:00" in text
+    assert "06:30" not in text and "07:10" not in text  # the slow device clock itself is never printed

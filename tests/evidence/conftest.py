@@ -126,6 +126,21 @@ def jpeg(width: int = 1600, height: int = 1200, *, exif: Image.Exif | None = Non
     return buffer.getvalue()
 
 
+def heic(width: int = 1600, height: int = 1200, *, exif: Image.Exif | None = None, seed: int = 0) -> bytes:
+    """A real HEIC (HEVC-coded HEIF, brand heic) as an iPhone writes it, encoded with the x265
+    encoder in pillow-heif's wheel."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    img = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    if seed:
+        x = (seed * 97) % max(1, width - 64)
+        img.paste((255, (seed * 53) % 256, 0), (x, 0, x + 64, 64))
+    buffer = io.BytesIO()
+    img.save(buffer, "HEIF", quality=50, **({"exif": exif.tobytes()} if exif is not None else {}))
+    return buffer.getvalue()
+
+
 def camera_exif(orientation: int = 6) -> Image.Exif:
     """What a phone writes: taken 2026-05-01 10:20:30 at UTC+8, at 31°14'2.4"N 121°28'30"E, held upright
     (orientation 6: the sensor image must turn 90° clockwise)."""

@@ -71,7 +71,7 @@ CASES: list[tuple[str, Any, int, str]] = [
     ("decompression bomb", png_bomb(), 422, "body"),
     ("bomb just past the pixel limit", png_bomb(12_000, 9_000), 422, "body"),
     ("empty body", b"", 422, "body"),
-    ("HEIC without a decoder here", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200, 415, "body"),
+    ("HEIC header, no image", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200, 422, "body"),
     ("wrong hash", (jpeg(seed=7), sha(b"other bytes")), 422, "sha256"),
 ]
 
@@ -138,7 +138,7 @@ async def test_announced_length_over_the_limit_is_refused_before_reading(world: 
     r = await send(world, sha(b"y"), body(), {"content-length": str(limit + 1)})
     assert_problem(r, 413, "body")
     assert read == 0, "not one byte of the body was read"
-    assert await Evidence.count() == 0
+    assert await Evidence.count().where(Evidence.sha256 == sha(b"y")) == 0
 
 
 PATHS = [
@@ -174,7 +174,7 @@ async def test_path_like_and_malformed_keys(world: World, store) -> None:  # typ
 START_CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("bad sha256", {"sha256": "../../x"}, 400, "sha256"),
     ("text type", {"content_type": "text/plain"}, 415, "content_type"),
-    ("HEIC type here", {"content_type": "image/heic"}, 415, "content_type"),
+    ("GIF type", {"content_type": "image/gif"}, 415, "content_type"),
     ("too large", {"size": 10 * 1024**3}, 413, "size"),
     ("zero size", {"size": 0}, 400, "size"),
     ("unknown field", {"colour": "red"}, 400, "colour"),

@@ -12,7 +12,7 @@ from PIL import Image
 from inspection.errors import UnsupportedMediaType, ValidationFailed
 from inspection.evidence.images import inspect_file, readable_kinds
 from inspection.evidence.rules import Kind
-from tests.evidence.conftest import camera_exif, jpeg, pdf, png_bomb, png_with_alpha
+from tests.evidence.conftest import camera_exif, heic, jpeg, pdf, png_bomb, png_with_alpha
 
 
 def check(tmp_path: Path, data: bytes, name: str = "file.jpg"):  # type: ignore[no-untyped-def]
@@ -50,12 +50,31 @@ def test_pdf(tmp_path: Path) -> None:
         check(tmp_path, pdf()[:-8], "cut.pdf")
 
 
-def test_heif_family_only_when_pillow_can_read_it(tmp_path: Path) -> None:
-    # pillow-heif is not a dependency, so HEIC is normally refused with advice to send JPEG;
-    # AVIF (also HEIF-based) is read by Pillow itself when built with libavif.
+def test_iphone_heic(tmp_path: Path) -> None:
+    """An iPhone photo (HEIC, held upright, with time and position): read through pillow-heif,
+    its facts taken, its thumbnails JPEG and upright."""
+    data = heic(1600, 1200, exif=camera_exif(orientation=6))
+    assert data[4:12] == b"ftypheic"
+    found = check(tmp_path, data, "IMG_0001.HEIC")
+    assert found.kind is Kind.heic
+    assert (found.width, found.height) == (1200, 1600)
+    assert found.captured_at == datetime(2026, 5, 1, 2, 20, 30, tzinfo=UTC)
+    assert (found.gps_lat, found.gps_lon) == (pytest.approx(31.234), pytest.approx(121.475))
+    for side, thumb in found.thumbnails.items():
+        assert thumb[:3] == b"\xff\xd8\xff"  # JPEG, for reports and browsers that cannot show HEIC
+        assert Image.open(io.BytesIO(thumb)).size == {1280: (960, 1280), 320: (240, 320)}[side]
+
+
+def test_cut_off_heic_is_refused(tmp_path: Path) -> None:
+    data = heic(800, 600)
+    with pytest.raises(ValidationFailed):
+        check(tmp_path, data[: len(data) // 2], "cut.heic")
+
+
+def test_heif_family(tmp_path: Path) -> None:
+    # HEIC through pillow-heif (a dependency); AVIF (also HEIF-based) where Pillow reads it.
     Image.init()
-    assert (Kind.heic in readable_kinds()) == ("HEIF" in Image.OPEN)
-    assert {Kind.jpeg, Kind.png, Kind.pdf} <= set(readable_kinds())
+    assert {Kind.jpeg, Kind.png, Kind.heic, Kind.pdf} <= set(readable_kinds())
     if "AVIF" not in Image.SAVE:
         return
     buffer = io.BytesIO()
@@ -79,3 +98,19 @@ def test_refusals(tmp_path: Path, data: bytes, error: type[Exception]) -> None:
     with pytest.raises(error) as info:
         check(tmp_path, data)
     assert info.value.field == "body"  # type: ignore[attr-defined]
+
+
+def test_a_truncated_photo_is_refused_after_a_report_was_rendered(tmp_path: Path) -> None:
+    """WeasyPrint, when first imported (the first PDF report a server renders), tells Pillow to
+    accept truncated images, for the whole process; found by running the suite in random order.
+    An upload is checked the same way before and after."""
+    import inspect
+
+    import weasyprint.images
+    from PIL import ImageFile
+
+    assert "LOAD_TRUNCATED_IMAGES = True" in inspect.getsource(weasyprint.images), "drop the guard and this test"
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what that import did, whenever it happened in this process
+    with pytest.raises(ValidationFailed) as info:
+        check(tmp_path, jpeg()[:3000])
+    assert info.value.field == "body"

@@ -85,7 +85,11 @@ async def test_read_access_follows_the_citing_record(world: World, clock) -> Non
         await links.attach(
             w, [sha("photo")], record_table="test_record", record_id=owned_by_a, project_id=world.id_of("p1")
         )
-    assert await links.may_read(actor_of(world, "contractor_a"), sha("photo"))
-    assert not await links.may_read(actor_of(world, "contractor_b"), sha("photo"))
-    assert await links.may_read(actor_of(world, "inspector"), sha("photo")), "the uploader reads their own photo"
-    assert not await links.may_read(actor_of(world, "contractor_a"), sha("unknown"))
+
+    async def may_read(who: str, digest: str) -> bool:
+        return bool(await links.readable_filings(actor_of(world, who), digest))
+
+    assert await may_read("contractor_a", sha("photo"))
+    assert not await may_read("contractor_b", sha("photo"))
+    assert await may_read("inspector", sha("photo")), "the uploader reads their own photo"
+    assert not await may_read("contractor_a", sha("unknown"))

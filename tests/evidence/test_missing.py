@@ -7,6 +7,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
+
 from inspection.actor import SYSTEM
 from inspection.evidence import links
 from inspection.evidence.service import missing_uploads
@@ -17,6 +19,8 @@ from tests.evidence.conftest import sha
 from tests.factories import World
 
 
+# the command line runs on the wall clock, as it does for its users: so do this test's records
+@pytest.mark.wall_clock
 async def test_missing_lists_old_cited_pending_photos(world: World, clock) -> None:  # type: ignore[no-untyped-def]
     p1 = world.id_of("p1")
     now = clock.now()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from hashlib import sha256
 from typing import Any
@@ -17,14 +17,16 @@ from PIL import Image, ImageDraw
 from api.app import build_services
 from inspection import db
 from inspection.actor import SYSTEM, Actor
-from inspection.clock import FixedClock, SystemClock
+from inspection.clock import FixedClock
 from inspection.projects import schemas as ps
 from inspection.projects.rules import OrgKind, Role, WorkCategory, WorkItemStatus, WorkType
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderKind, Severity
 from inspection.rectification.service import RectificationService
 from inspection.settings import get_settings
+from inspection.warranty.service import local_today
 from tests.factories import make_org, make_user
+from tests.instant import TEST_NOW
 
 RESIDENT_PHONE = "13912345678"
 
@@ -50,7 +52,7 @@ def actor(user: ps.UserOut, org: ps.OrganisationOut | None) -> Actor:
 
 async def seed() -> dict[str, Any]:
     settings = get_settings()
-    clock = SystemClock()
+    clock = FixedClock(TEST_NOW)  # the instant the suite runs at, as the server's clock is
     services = build_services(settings, clock)
     orgs = {
         "owner": await make_org(services, OrgKind.owner, "城南区住房和城乡建设局"),
@@ -97,7 +99,7 @@ async def seed() -> dict[str, Any]:
         ),
     )
     building = await services.projects.create_building(SYSTEM, site.id, ps.BuildingCreate(name="3号楼", floors=6))
-    today = date.today()
+    today = local_today(settings, clock.now())
     work = {}
     for key, name, wtype, contractor, status, start, end in [
         ("roof", "屋面防水改造", WorkType.roof_waterproofing, "contractor_a", WorkItemStatus.in_progress, -20, 40),
@@ -241,7 +243,7 @@ async def _other_domains(
                 batch_number=number,
                 quantity=Decimal("42.5"),
                 unit="t",
-                arrival_date=date.today() - timedelta(days=3),
+                arrival_date=local_today(settings, clock.now()) - timedelta(days=3),
                 work_item_id=work["roof"].id,
             ),
         )

@@ -173,9 +173,9 @@ async def test_another_contractors_order_is_not_found_by_url(app, world) -> None
 
 
 async def test_pages_need_sign_in(app, world) -> None:
-    """Every portal route but the login page, the public notice pages and the static files sends
-    a stranger to sign in, whatever the method."""
-    public = ("/portal/login", "/portal/notice/", "/portal/static/")
+    """Every portal route but the login page, the public notice pages (with their survey), the
+    credit lists and the static files sends a stranger to sign in, whatever the method."""
+    public = ("/portal/login", "/portal/notice/", "/portal/static/", "/portal/credit")
     seen = 0
     async with browser(app) as b:
         for route in app.routes:

@@ -1,19 +1,20 @@
 """The portal's panels fed by other domains — inspections, material samples, warranty — through
-their own services. Each test runs when its domain is part of the build."""
+their own services. The domains are always part of the build: a broken import fails here."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import pytest
-
+from inspection.checklists import catalogue
+from inspection.samples import schemas as ss
+from tests.checklists import helpers as ch
 from tests.portal.helpers import browser, sign_in
+from tests.samples import helpers as sh
+from tests.warranty import helpers as wh
 
 
 async def test_dashboard_and_project_show_this_weeks_inspections_grades_and_trend(app, world, clock) -> None:
-    catalogue = pytest.importorskip("inspection.checklists.catalogue")
-    ch = pytest.importorskip("tests.checklists.helpers")
 
     await catalogue.import_shipped(clock)
     for code, overrides in [(ch.SCAFFOLD, {}), (ch.SCAFFOLD, {"G1": {"deduction": 10}}), (ch.ROOF, {})]:
@@ -32,8 +33,6 @@ async def test_dashboard_and_project_show_this_weeks_inspections_grades_and_tren
 
 
 async def test_failed_samples_on_the_dashboard_and_a_contractors_pending_samples(app, world) -> None:
-    ss = pytest.importorskip("inspection.samples.schemas")
-    sh = pytest.importorskip("tests.samples.helpers")
     actor_of = sh.actor_of
 
     # one batch whose retest failed: rejected, must leave the site
@@ -66,7 +65,6 @@ async def test_failed_samples_on_the_dashboard_and_a_contractors_pending_samples
 
 
 async def test_warranties_expiring_soon(app, world, clock) -> None:
-    wh = pytest.importorskip("tests.warranty.helpers")
 
     # accepted almost two years ago: the drainage work's 2-year warranty ends within 90 days
     clock.set(datetime(2026, 6, 15, 2, 0, tzinfo=UTC))

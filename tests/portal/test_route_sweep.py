@@ -5,11 +5,13 @@ so a new page with a path parameter fails here until the sweep names a record fo
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from inspection.complaints.schemas import ComplaintIn
 from inspection.rectification import schemas as rs
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
 from tests.portal.test_pages import issue_order
+from tests.security.test_route_sweep import programme_of_p1
 
 # Public by design (the site's notice page, poster and complaint form): they must still never show the secrets.
 PUBLIC = {
@@ -17,6 +19,7 @@ PUBLIC = {
     "/portal/notice/{site_id:uuid}/poster",
     "/portal/notice/{site_id:uuid}/qr.svg",
     "/portal/notice/{site_id:uuid}/complaints",
+    "/portal/notice/{site_id:uuid}/survey",
 }
 
 
@@ -31,9 +34,10 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
         world.id_of("site1"), ComplaintIn(text="居民私信：楼下堆放钢筋", contact="13600009999")
     )
     complaint = (await services.complaints.list_complaints(actor_from(world, "supervisor"), world.id_of("p1"))).items[0]
-    await services.rectification.escalate(clock.now().replace(year=clock.now().year + 1))
+    await services.rectification.escalate(clock.now() + timedelta(days=366))  # a year on, even from 29 February
     note = (await services.rectification.notifications(actor_from(world, "owner"))).items[0]
     params = {
+        "programme_id": (await programme_of_p1(world))["programme"],
         "order_id": order.id,
         "project_id": world.id_of("p1"),
         "complaint_id": complaint.id,

@@ -12,7 +12,7 @@ from litestar.params import FromPath
 from api.portal.auth import safe_next
 from api.portal.charts import PALETTE, Series, columns, line, stacked_bars
 from api.portal.common import PROJECT_REPORTS, report_links
-from api.portal.cookies import SessionCookie, cookie_options, csrf_ok, csrf_token, is_loopback
+from api.portal.cookies import SessionCookie, cookie_options, csrf_ok, csrf_token, is_loopback, wants_secure
 
 KEY = b"k" * 32
 
@@ -59,8 +59,10 @@ def test_columns_and_line_place_values() -> None:
     ],
 )
 def test_cookies_are_secure_except_on_this_machine(host: str | None, loopback: bool) -> None:
+    """In dev mode over plain http, only a browser connecting from this machine gets a cookie
+    without Secure (tests/security/test_session_cookie.py has the mode and proxy cases)."""
     assert is_loopback(host) is loopback
-    options = cookie_options(host)
+    options = cookie_options(wants_secure("dev", "http", host, None, []))
     assert options["secure"] is not loopback and options["httponly"] and options["samesite"] == "lax"
 
 

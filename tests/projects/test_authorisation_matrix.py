@@ -176,11 +176,13 @@ PUBLIC_ROUTES = {
     ("POST", "/api/v1/auth/refresh"): "the refresh token in the body stands in for the access token",
     ("GET", "/verify/{number:str}"): "the page a printed report's QR code opens; says only whether a number was issued",
     ("GET", "/"): "sends browsers to the portal",
+    ("GET", "/api/v1/credit/lists"): "推荐名录 and 重点关注名单 (吉林市 plan §十一): names, grades and months only",
 }
 # Whole trees public to the bearer-token guard, each tested on its own terms
 PUBLIC_TREES = {
     "/portal": "the web portal signs people in itself (tests/portal: test_pages_need_sign_in, the route sweep)",
     "/schema": "the OpenAPI documentation",
+    "/tablet": "the tablet app's static files (HTML, scripts, icons); it signs in through the API (tests/tablet)",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import subprocess
 import time
 from collections import Counter
@@ -49,13 +50,21 @@ def restart_database() -> None:
 
 
 @pytest.mark.skipif("SITEINSPECT_TEST_PG_DATA" not in os.environ, reason="needs the server from with-postgres.sh")
-async def test_database_restart_under_load(world: World, tmp_path: Path) -> None:
+async def test_database_restart_under_load(world: World, tmp_path: Path, seeded: int) -> None:
     server = DevServer()
     server.start()
     pid = server.proc.pid if server.proc else None
     http = httpx.AsyncClient(base_url=server.url, timeout=15)
     tablets = [
-        TabletClient(http, str(tmp_path / f"t{i}.sqlite3"), f"restart-{i}", push_batch=10, retries=2, backoff_s=0.1)
+        TabletClient(
+            http,
+            str(tmp_path / f"t{i}.sqlite3"),
+            f"restart-{i}",
+            push_batch=10,
+            retries=2,
+            backoff_s=0.1,
+            rng=random.Random(seeded + i),
+        )
         for i in range(TABLETS)
     ]
     site = str(world.id_of("site1"))
@@ -91,18 +100,28 @@ async def test_database_restart_under_load(world: World, tmp_path: Path) -> None
 
         readers = [asyncio.create_task(read()) for _ in range(2)]
         pushers = [asyncio.create_task(push(t)) for t in tablets]
-        await asyncio.sleep(0.3)
+
+        # stop the database once the tablets' pushes are landing, not after some time
+        async def _landing() -> None:
+            while not (await db.raw("SELECT COUNT(*) AS n FROM sync_mutation"))[0]["n"]:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(_landing(), timeout=120)
         await asyncio.to_thread(restart_database)
         await asyncio.wait_for(asyncio.gather(*pushers), timeout=120)
-        # the same process answers normally again
-        settled = statuses.copy()
-        await asyncio.sleep(0.5)
+        # the same process answers normally again: a read after the pushes are all in succeeds
+        settled = statuses[200]
+
+        async def _recovered() -> None:
+            while statuses[200] <= settled:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(_recovered(), timeout=60)
         stop.set()
         await asyncio.gather(*readers)
         assert server.proc is not None and server.proc.pid == pid and server.proc.poll() is None
         assert bad == [], bad[:5]
         assert statuses[503] >= 1, statuses  # the outage was seen
-        assert statuses[200] > settled[200], "reads did not recover after the restart"
         r = await http.get("/ready")
         assert r.status_code == 200, r.text
 

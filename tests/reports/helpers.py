@@ -1,22 +1,32 @@
-"""Reading PDFs back with poppler (pdftotext, pdffonts, pdftoppm, pdfimages), measuring ink, and
-making real photos that go through the evidence store so their thumbnails exist."""
+"""Reading PDFs back with poppler (pdftotext, pdffonts, pdftoppm, pdfimages), measuring ink,
+making real photos that go through the evidence store so their thumbnails exist, and the reports,
+settings and connections the render-limit tests drive a server process with."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import re
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from PIL import Image, ImageDraw
 
 from inspection.actor import Actor
+from inspection.clock import FixedClock
+from inspection.devserver import HOST, DevServer
+from inspection.reports import rules
+from tests.factories import PASSWORD, World
+from tests.rectification.helpers import actor_of, create_body
 
 
 def pdf_text(pdf: bytes, first: int | None = None, last: int | None = None) -> str:
@@ -150,3 +160,76 @@ async def upload_photo(services: Any, actor: Actor, project_id: UUID, seed: int)
     digest = hashlib.sha256(data).hexdigest()
     await services.evidence.upload(actor, digest, _one(data), project_id=project_id, original_name=f"{seed}.jpg")
     return digest
+
+
+# Report renders against a real server process (inspection/devserver.py)
+
+# The longest description the API accepts, as one word without a break opportunity: WeasyPrint
+# lays each out for seconds (about 3 s on the development machine), so a week of a dozen such
+# orders takes far longer to render than any limit the tests set. Data the API accepts as it is.
+UNBREAKABLE = "a" * 5000
+STARTED = r"report render started in worker (\d+)"
+
+
+async def slow_weekly(world: World, clock: FixedClock, orders: int = 12) -> str:
+    """The path of a weekly report that renders for a long time: this week's orders (by the wall
+    clock, which the server process keeps), each described by UNBREAKABLE."""
+    clock.set(datetime.now(UTC).replace(microsecond=0))
+    inspector = actor_of(world, "inspector")
+    for _ in range(orders):
+        await world.services.rectification.create_order(
+            inspector, create_body(world, issue=True, description=UNBREAKABLE)
+        )
+    week = rules.local_day(clock.now()).isoformat()
+    return f"/api/v1/reports/projects/{world.id_of('p1')}/weekly.pdf?week={week}"
+
+
+async def quick_notice(world: World) -> str:
+    """The path of an ordinary report: the 整改通知单 of a short order (well under a second)."""
+    detail = await world.services.rectification.create_order(
+        actor_of(world, "inspector"), create_body(world, issue=True)
+    )
+    return f"/api/v1/reports/rectification/{detail.order.id}.pdf"
+
+
+def render_env(*, workers: int, queue: int, timeout_s: float, **more: str) -> dict[str, str]:
+    """A server's settings for these tests: its render pool, and DEBUG lines to wait on."""
+    return {
+        "SITEINSPECT_REPORTS_RENDER_WORKERS": str(workers),
+        "SITEINSPECT_REPORTS_RENDER_QUEUE": str(queue),
+        "SITEINSPECT_REPORTS_RENDER_TIMEOUT_S": str(timeout_s),
+        "SITEINSPECT_LOGGING_LEVEL": "DEBUG",
+        **more,
+    }
+
+
+async def bearer(http: httpx.AsyncClient, world: World, who: str) -> dict[str, str]:
+    """Signed in at the server process itself (its own clock decides whether the token is valid)."""
+    r = await http.post(
+        "/api/v1/auth/login",
+        json={"username": world.users[who].username, "password": PASSWORD, "device_id": f"render-test-{who}"},
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def request_and_leave_open(server: DevServer, path: str, headers: dict[str, str]) -> socket.socket:
+    """A GET sent on a raw connection, its answer never read: close the socket to leave."""
+    sock = socket.create_connection((HOST, server.port))
+    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{server.port}", *(f"{k}: {v}" for k, v in headers.items())]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
+
+
+def wait_until_gone(pid: int, timeout_s: float = 30) -> None:
+    """Until process `pid` no longer exists (or is a zombie nobody has collected yet)."""
+    deadline = time.monotonic() + timeout_s
+    status = Path(f"/proc/{pid}/status")
+    while time.monotonic() < deadline:
+        try:
+            if "State:\tZ" in status.read_text():
+                return
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} still runs after {timeout_s:g} s")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspection.actor import Actor
-from inspection.clock import SystemClock
+from inspection.clock import FixedClock
 from inspection.demo import load_demo
 from inspection.projects.tables import Project, User
 from inspection.rectification.tables import OrderResponse, RectificationOrder
@@ -19,13 +19,14 @@ async def _actor(username: str) -> Actor:
     return Actor(user_id=row["id"], username=username, organisation_id=row["organisation"], is_admin=row["is_admin"])
 
 
-async def test_reports_from_demo_data() -> None:
-    assert await load_demo(quiet=True) is True
-    service = ReportsService(get_settings(), SystemClock())
+async def test_reports_from_demo_data(clock: FixedClock) -> None:
+    assert await load_demo(quiet=True, clock=clock) is True
+    service = ReportsService(get_settings(), clock)
     supervisor = await _actor("supervisor1")
     answered = await (
         RectificationOrder.select(RectificationOrder.id, RectificationOrder.project, RectificationOrder.description)
         .where(RectificationOrder.id.is_in(OrderResponse.select(OrderResponse.order)))
+        .order_by(RectificationOrder.description)
         .first()
     )
     assert answered is not None
@@ -45,16 +46,16 @@ async def test_reports_from_demo_data() -> None:
         assert f"范围：{project['district']}{project['year']}年老旧小区改造" in squeeze(pdf_text(programme.pdf))
         assert rendered.number.startswith(rules.kind_info("rectification_reply").code)
     finally:
-        service.close()
+        await service.close()
 
 
-async def test_domain_reports_from_demo_data() -> None:
+async def test_domain_reports_from_demo_data(clock: FixedClock) -> None:
     from inspection.checklists.tables import Inspection
     from inspection.samples.tables import MaterialBatch
     from inspection.warranty.tables import Acceptance
 
-    assert await load_demo(quiet=True) is True
-    service = ReportsService(get_settings(), SystemClock())
+    assert await load_demo(quiet=True, clock=clock) is True
+    service = ReportsService(get_settings(), clock)
     supervisor = await _actor("supervisor1")
     try:
         inspection = await Inspection.select(Inspection.id).where(Inspection.status == "submitted").first()
@@ -73,4 +74,4 @@ async def test_domain_reports_from_demo_data() -> None:
         rendered = await service.issue(owner, await service.warranty_register(owner, acceptance["project"]))
         assert "保修登记表" in squeeze(pdf_text(rendered.pdf))
     finally:
-        service.close()
+        await service.close()

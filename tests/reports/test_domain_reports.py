@@ -46,16 +46,23 @@ async def test_safety_inspection_report(world: World, clock) -> None:  # type: i
         "检查结果汇总",
         "保证项目小计",
         "评分（百分制）",
-        "扣5分",
         "立杆基础积水<b>未处理</b>",
-        "不符合项及照片",
         "北纬31.230400",
         "检查人（签字）",
+        # JGJ 59's form: its columns and a subtotal per group of items
+        "序号检查项目扣分标准应得分扣减分实得分",
+        "一般项目小计",
+        "检查项目合计",
+        # the criteria of the standard, with full-width punctuation
+        "架体搭设未编制专项施工方案或未按规定审核、审批，扣10分",
     ]:
         assert squeeze(expected) in text, expected
+    # the failed item's photos are printed under it, before the next item
+    g1 = text.index("G1施工方案")
+    assert g1 < text.index("拍摄", g1) < text.index("G2立杆基础")
     images = pdf_images(r.content)
-    assert len(images) == 3  # two defect photos and the signature, as thumbnails
-    assert all(max(w, h) <= 320 for w, h in images)
+    assert len(images) == 3  # two defect photos and the signature
+    assert all(max(w, h) == 1280 for w, h in images)  # the 1280 px derivative, never the original
     assert (await world.get("contractor_b", f"{BASE}/inspections/{iid}.pdf")).status_code == 404
     assert (await world.get("outsider", f"{BASE}/inspections/{iid}.pdf")).status_code == 404
     # a draft has no report

@@ -151,6 +151,7 @@ def test_user_text_prints_as_text(listener: tuple[str, list[str]]) -> None:
         "issuer": {"name": "张三", "organisation": "监理"},
         "before": [],
         "stops": [],
+        "cc": [f"<b>建设单位</b>{base}"],
     }
     html = render_html("rectification_notice.html", _doc(), context)
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html

@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import zxingcpp
+
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderState
 from inspection.reports.tables import IssuedDocument
-from inspection.settings import PROJECT_ROOT
+from inspection.settings import PROJECT_ROOT, get_settings
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body, order_in
-from tests.reports.helpers import page_count, pdf_images, pdf_text, squeeze, upload_photo
+from tests.reports.helpers import page_count, page_png, pdf_images, pdf_text, squeeze, upload_photo
 
 URL = "/api/v1/reports/rectification/{}.pdf"
 
@@ -65,10 +67,10 @@ async def test_notice_pdf_over_http(world: World, clock) -> None:  # type: ignor
         f"第1页共{page_count(pdf)}页",
     ]:
         assert squeeze(expected) in text, expected
-    # the two photos as 320 px thumbnails, never the 1600 px originals
+    # the two photos as the 1280 px derivative, never the 1600 px originals
     images = pdf_images(pdf)
     assert len(images) == 2
-    assert all(max(w, h) <= 320 for w, h in images), images
+    assert all(max(w, h) == 1280 for w, h in images), images
     # the reply's after-photos are not part of the notice
     assert "第1次整改回复" not in text and "已割除起鼓部位" not in text
 
@@ -98,7 +100,7 @@ async def test_same_content_same_number_and_etag(world: World, clock) -> None:  
     assert first.status_code == again.status_code == 200
     assert first.headers["x-document-number"] == again.headers["x-document-number"]
     assert first.headers["etag"] == again.headers["etag"]
-    assert await IssuedDocument.count() == 1
+    assert await IssuedDocument.count().where(IssuedDocument.subject_id == oid) == 1
     # the client holds it: 304 and nothing rendered or registered
     cached = await world.client.get(
         URL.format(oid),
@@ -140,7 +142,7 @@ async def test_access_follows_the_order(world: World, clock) -> None:  # type: i
     assert r.status_code == 422 and r.json()["field"] == "order_id"
     assert (await world.get("inspector", f"/api/v1/reports/rectification/{oid}.doc")).status_code == 422
     assert (await world.get("contractor_a", f"/api/v1/reports/rectification/{oid}")).status_code == 200
-    assert await IssuedDocument.count() == 1  # only the one notice contractor A printed
+    assert await IssuedDocument.count().where(IssuedDocument.subject_id == oid) == 1  # only the notice A printed
 
 
 async def test_verification_page(world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +151,10 @@ async def test_verification_page(world: World, clock) -> None:  # type: ignore[n
     number = r.headers["x-document-number"]
     row = await IssuedDocument.select().where(IssuedDocument.number == number).first()
     sha = row["content_sha256"]
-    # the QR code in the PDF carries exactly this address (public_base_url + number + hash)
+    # the QR code in the PDF carries exactly this address (public_base_url + number + hash), and
+    # a real decoder reads it from a 150 dpi scan of page 1
+    scanned = [c.text for c in zxingcpp.read_barcodes(page_png(r.content, 1, 150))]
+    assert scanned == [f"{get_settings().public_base_url}/verify/{number}?h={sha}"]
     ok = await world.client.get(f"/verify/{number}", params={"h": sha}, headers={"Accept": "application/json"})
     assert ok.status_code == 200
     assert ok.json() == {

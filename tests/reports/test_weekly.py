@@ -3,7 +3,8 @@ of several projects; a contractor's copy shows its own orders only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from inspection.actor import SYSTEM
 from inspection.projects import schemas as ps
@@ -23,7 +24,11 @@ async def _week_of_orders(world: World, clock) -> None:  # type: ignore[no-untyp
     now = clock.now()
     clock.set(now - timedelta(days=10))
     await svc.create_order(inspector, create_body(world, issue=True, description="上周：落水管未安装到位"))
-    clock.set(now - timedelta(hours=2))
+    # two hours ago, but never before this week began (Monday 00:00 Beijing time): on a Monday just
+    # after midnight two hours ago was last week
+    monday, _ = rules.week_of(rules.local_day(now))
+    week_began = datetime.combine(monday, time(0), ZoneInfo("Asia/Shanghai"))
+    clock.set(max(now - timedelta(hours=2), week_began + timedelta(minutes=1)))
     done = await svc.create_order(inspector, create_body(world, issue=True, description="本周：女儿墙泛水高度不足"))
     await svc.respond(contractor_a, done.order.id, rs.RespondBody(text="已加高泛水"))
     await svc.accept(inspector, done.order.id, rs.AcceptBody())

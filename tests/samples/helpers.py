@@ -64,6 +64,10 @@ async def sample_on(
     return await svc(world).take_sample(actor_of(world, who), batch_id, body)
 
 
+# items with one result per sample whatever its sets (GB 1499.2: the ≥ 5 pieces weighed together)
+ONCE = frozenset({"weight_deviation"})
+
+
 def results(values: dict[str, str], sets: int = 1, **override: str) -> s.ResultsBody:
     merged = {**values, **override}
     return s.ResultsBody(
@@ -71,6 +75,7 @@ def results(values: dict[str, str], sets: int = 1, **override: str) -> s.Results
             s.ResultIn(test_item=code, value=Decimal(v), set_no=n)
             for n in range(1, sets + 1)
             for code, v in merged.items()
+            if n == 1 or code not in ONCE
         ]
     )
 

@@ -35,7 +35,7 @@ def _batch(world: World, **overrides: Any) -> dict[str, Any]:
         "specification": "HRB400E Φ12",
         "manufacturer": "某钢铁集团有限公司",
         "batch_number": "L24-1102",
-        "quantity": 60.01,
+        "quantity": 45.5,  # ≤ 60 t: two sets (2 tensile + 2 bend specimens, GB 1499.2 §9)
         "unit": "t",
         "arrival_date": "2026-11-02",
         "work_item_id": str(world.id_of("work_a")),
@@ -107,21 +107,33 @@ async def test_fail_retest_fail_reject_dispose_over_http(world: World, clock) ->
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"),
+    ("overrides", "status", "field"),
     [
-        ({"quantity": 0}, "quantity"),
-        ({"quantity": -12.5}, "quantity"),
-        ({"quantity": "abc"}, "quantity"),
-        ({"unit": "kg"}, "unit"),
-        ({"material": "marble"}, "material"),
-        ({"arrival_date": "2026-13-01"}, "arrival_date"),
-        ({"colour": "red"}, "colour"),
+        ({"quantity": 0}, 422, "quantity"),
+        ({"quantity": -12.5}, 422, "quantity"),
+        ({"quantity": "abc"}, 400, "quantity"),
+        ({"unit": "kg"}, 422, "unit"),
+        ({"material": "marble"}, 422, "material"),
+        ({"arrival_date": "2026-13-01"}, 400, "arrival_date"),
+        ({"colour": "red"}, 400, "colour"),
+        # concrete portions must add up to the batch; a grade must be one the lot rule knows
+        (
+            {
+                "material": "ready_mixed_concrete",
+                "unit": "m3",
+                "quantity": 80,
+                "portions": [{"floor": "3F", "shift": "2026-11-02 白班", "volume": 60}],
+            },
+            422,
+            "portions",
+        ),
+        ({"material": "ready_mixed_concrete", "unit": "m3", "strength_grade": "C33"}, 422, "strength_grade"),
     ],
 )
-async def test_bad_batches(world: World, overrides: dict[str, Any], field: str) -> None:
+async def test_bad_batches(world: World, overrides: dict[str, Any], status: int, field: str) -> None:
     before = await row_counts()
     r = await world.post("contractor_a", f"{BASE}/batches", _batch(world, **overrides))
-    _problem(r, 400 if field in ("colour", "arrival_date") or overrides.get("quantity") == "abc" else 422, field)
+    _problem(r, status, field)
     assert await row_counts() == before
 
 
@@ -176,7 +188,7 @@ async def test_certificates_follow_the_batch(world: World, clock) -> None:  # ty
     for who, status in [("contractor_a", 200), ("owner", 200), ("contractor_b", 404)]:
         r = await world.get(who, f"/api/v1/evidence/{cert}/meta")
         assert r.status_code == status, (who, r.text)
-    more = await announce(world, clock, "检验报告.pdf")
+    more = await announce(world, clock, "检验报告.pdf", org="contractor_a")  # the contractor's own report
     r = await world.post(
         "contractor_a", f"{BASE}/batches/{batch['batch']['id']}/certificates", {"certificates": [more]}
     )
@@ -189,7 +201,8 @@ async def test_views_and_ledger(world: World) -> None:
     await world.post(
         "contractor_a",
         f"{BASE}/batches/{batch_id}/samples",
-        {"lab_id": lab_id, "witness_id": str(world.users["supervisor"].id), "label_code": "GJ-2026-001"},
+        # 12 t of rebar: two sets (2 tensile + 2 bend specimens), both witnessed
+        {"lab_id": lab_id, "witness_id": str(world.users["supervisor"].id), "label_code": "GJ-2026-001", "sets": 2},
     )
     view = (await world.get("owner", f"{BASE}/witness-ratio", params={"project_id": str(world.id_of("p1"))})).json()
     assert view["materials"][0]["material"] == "rebar" and view["materials"][0]["ratio"] == 1.0
@@ -221,7 +234,8 @@ async def test_correcting_over_http(world: World) -> None:
     url = f"{BASE}/batches/{batch['id']}"
     r = await world.patch("contractor_a", url, {"version": batch["version"], "quantity": 120})
     assert r.status_code == 200, r.text
-    assert r.json()["batch"]["required_sets"] == 3
+    # 120 t: 2 sets for the first 60 t, one per further 40 t or part (2 more)
+    assert r.json()["batch"]["required_sets"] == 4
     _problem(
         await world.patch("contractor_a", url, {"version": batch["version"], "note": "迟到的修改"}), 409, "version"
     )

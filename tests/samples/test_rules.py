@@ -1,6 +1,7 @@
-"""The pure sampling rules, table-driven with hand-worked cases: sets per batch for every material
-(rounding at the batch boundaries), verdicts against the limits, retest needs, batch outcomes, the
-witness share and the rules file's own checks. No database."""
+"""The pure sampling rules, table-driven with hand-worked cases: sets and specimens per batch for every
+material (rounding at the batch boundaries), concrete sampled per floor and shift, verdicts against
+the limits, concrete and mortar lots judged as their standards do, retest needs, batch outcomes,
+in-structure dispositions, the witness share and the rules file's own checks. No database."""
 
 from __future__ import annotations
 
@@ -14,18 +15,26 @@ import pytest
 from inspection.samples.rulebook import RULES_FILE, load_rulebook
 from inspection.samples.rules import (
     BatchStatus,
+    Decision,
+    DispositionKind,
+    InPlaceMethod,
     PlanMethod,
+    Portion,
     ResultFact,
     SampleFacts,
     Verdict,
     batch_outcome,
     batch_problem,
+    disposition_problem,
+    evaluate_lot,
     failed_items,
     parse_rulebook,
     plan_summary,
     required_sets,
     retest_need,
     sample_verdict,
+    set_minimum,
+    specimen_counts,
     witness_check,
 )
 
@@ -45,6 +54,14 @@ ISSUE_MATERIALS = {
     "drainage_pipe",
     "permeable_brick",
     "windows",
+    # issue 21: what the pipe, heating, gas, electrical, lift and accessibility work samples
+    "valve",
+    "radiator",
+    "gas_pipe_pe",
+    "cable",
+    "structural_steel",
+    "hs_bolt_assembly",
+    "tactile_paving",
 }
 
 
@@ -55,13 +72,14 @@ def test_every_material_the_issue_names_is_in_the_file() -> None:
 
 # (material, quantity, continuous pour, expected sets, the clause it exercises)
 PLAN_CASES = [
-    # rebar: ≤ 60 t one set; each further 40 t or part one more (GB 1499.2)
-    ("rebar", "0.5", False, 1, "a small delivery is still one batch"),
-    ("rebar", "60", False, 1, "exactly the batch size"),
-    ("rebar", "60.01", False, 2, "any part above 60 t adds a set"),
-    ("rebar", "100", False, 2, "60 + 40"),
-    ("rebar", "100.01", False, 3, "any part above 100 t adds another"),
-    ("rebar", "140", False, 3, "60 + 2 × 40"),
+    # rebar (GB 1499.2 §9): a set is one tensile and one bend specimen; ≤ 60 t takes two sets,
+    # each further 40 t or part one more
+    ("rebar", "0.5", False, 2, "a small delivery is still one batch: 2 tensile + 2 bend"),
+    ("rebar", "60", False, 2, "exactly the batch size"),
+    ("rebar", "60.01", False, 3, "any part above 60 t adds one tensile and one bend specimen"),
+    ("rebar", "100", False, 3, "60 + 40: 3 + 3 specimens, not 8"),
+    ("rebar", "100.01", False, 4, "any part above 100 t adds another pair"),
+    ("rebar", "140", False, 4, "60 + 2 × 40"),
     # cement: bagged ≤ 200 t, bulk ≤ 500 t per sample (GB 50204 7.2.1)
     ("cement_bagged", "200", False, 1, "bagged boundary"),
     ("cement_bagged", "200.001", False, 2, "bagged, just over"),
@@ -102,6 +120,21 @@ PLAN_CASES = [
     ("windows_high_rise", "40", False, 6, "high-rise: ≥ 10 % and ≥ 6"),
     ("windows_high_rise", "100", False, 10, "10 % of 100"),
     ("windows_high_rise", "170", False, 17, "10 + max(6, 7)"),
+    # valves (GB 50242 §3.2.4): 10 % of the delivery of one brand, model and size, at least one
+    ("valve", "8", False, 1, "10 % of 8 is 0.8: at least one"),
+    ("valve", "35", False, 4, "10 % of 35 rounds up to 4"),
+    ("valve", "250", False, 25, "the whole delivery is one lot"),
+    # radiators (GB 50411-2019 §9.2.2): ≤ 500 → 2; each further 1000 or part → 1 more
+    ("radiator", "500", False, 2, "radiators up to 500"),
+    ("radiator", "501", False, 3, "one more above 500"),
+    ("radiator", "1501", False, 4, "500 + 1000 + 1"),
+    ("gas_pipe_pe", "5001", False, 2, "gas pipe (unverified)"),
+    # cables (GB 50411-2019 §12.2.2): 10 % of the specifications, at least 2
+    ("cable", "6", False, 2, "6 sizes: at least 2"),
+    ("cable", "25", False, 3, "10 % of 25 rounds up to 3"),
+    ("structural_steel", "60.5", False, 2, "steel over 60 t (M)"),
+    ("hs_bolt_assembly", "3000", False, 1, "bolt assemblies: one lot of ≤ 3000"),
+    ("tactile_paving", "1200", False, 2, "tactile paving (unverified)"),
 ]
 
 
@@ -113,6 +146,103 @@ def test_required_sets(material: str, quantity: str, continuous: bool, expected:
 
 def test_every_material_has_a_plan_case() -> None:
     assert {c[0] for c in PLAN_CASES} == set(BOOK.materials)
+
+
+# GB 1499.2 §9: specimens per test item, not whole sets of four. (quantity t, tensile, bend, total
+# tensile + bend); weight deviation is one bundle of ≥ 5 pieces whatever the tonnage.
+REBAR_SPECIMENS = [
+    ("60", 2, 2, 4),  # the batch size: 2 tensile + 2 bend
+    ("60.01", 3, 3, 6),  # any part of a further 40 t: one more of each
+    ("100", 3, 3, 6),  # 60 + 40: 6, where whole sets of four asked for 8
+    ("100.01", 4, 4, 8),  # into the next 40 t
+]
+
+
+@pytest.mark.parametrize(("quantity", "tensile", "bend", "total"), REBAR_SPECIMENS)
+def test_rebar_specimens_per_test_item(quantity: str, tensile: int, bend: int, total: int) -> None:
+    rebar = BOOK.materials["rebar"]
+    counts = {c.code: c.count for c in specimen_counts(rebar, required_sets(rebar, D(quantity)))}
+    assert counts == {"tensile": tensile, "bend": bend, "weight": 5}
+    assert counts["tensile"] + counts["bend"] == total
+
+
+def test_rebar_witness_and_retest_follow_the_specimen_count() -> None:
+    rebar = BOOK.materials["rebar"]
+    sets = required_sets(rebar, D("100"))  # 3
+    # 30 % of 3 sets is 0.9: one witnessed set, not the 3 that 8 inflated specimens asked for
+    assert witness_check(sets, 0, BOOK.witness_min_share).needed == 1
+    # a failed tensile item retests on double the tensile specimens only: 2 × 3 = 6 (GB/T 17505)
+    need = retest_need(rebar, ["yield_strength"], sets)
+    assert need.sets == 6 and need.items == ("yield_strength",)
+
+
+# GB 50204-2015 §7.4.1 per floor and work shift: each at least one set, one per 100 m³ and per
+# 100 mixer batches; a continuous pour above 1000 m³ one per 200 m³ (GB/T 50107 over the whole).
+P = Portion
+PORTION_CASES = [
+    ("one floor, one shift, 80 m³", "80", False, [P("3F", "d1", D("80"))], 1),
+    (
+        "two floors in one shift: one each although 80 m³ together",
+        "80",
+        False,
+        [P("3F", "d1", D("40")), P("4F", "d1", D("40"))],
+        2,
+    ),
+    (
+        "one floor over two shifts: one each",
+        "90",
+        False,
+        [P("3F", "day", D("60")), P("3F", "night", D("30"))],
+        2,
+    ),
+    ("150 m³ on one floor: two (per 100 m³)", "150", False, [P("1F", "d1", D("150"))], 2),
+    ("80 m³ in 130 small mixer batches: two (per 100 batches)", "80", False, [P("1F", "d1", D("80"), 130)], 2),
+    (
+        "each portion rounds on its own: 150 + 150 → 2 + 2, not ⌈300/100⌉ = 3",
+        "300",
+        False,
+        [P("1F", "d1", D("150")), P("2F", "d2", D("150"))],
+        4,
+    ),
+    (
+        "a continuous 1850 m³ raft over two shifts: per 200 m³ (925 → 5 each), 10 as GB/T 50107's example",
+        "1850",
+        True,
+        [P("B1", "day", D("925")), P("B1", "night", D("925"))],
+        10,
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "quantity", "continuous", "portions", "expected"), PORTION_CASES)
+def test_concrete_sets_per_floor_and_shift(
+    why: str, quantity: str, continuous: bool, portions: list[Portion], expected: int
+) -> None:
+    concrete = BOOK.materials["ready_mixed_concrete"]
+    assert batch_problem(concrete, D(quantity), "m3", continuous, portions, "C30") is None, why
+    assert required_sets(concrete, D(quantity), continuous, portions) == expected, why
+
+
+@pytest.mark.parametrize(
+    ("quantity", "portions", "field"),
+    [
+        ("100", [P("1F", "d1", D("60"))], "portions"),  # they must add up to the batch
+        ("100", [P("1F", "d1", D("50")), P("1F", "d1", D("50"))], "portions[1]"),  # one floor and shift once
+        ("100", [P("1F", "d1", D("0")), P("2F", "d1", D("100"))], "portions[0].volume"),
+    ],
+)
+def test_concrete_portions_are_checked(quantity: str, portions: list[Portion], field: str) -> None:
+    problem = batch_problem(BOOK.materials["ready_mixed_concrete"], D(quantity), "m3", False, portions, "C30")
+    assert problem is not None and problem[0] == field
+
+
+def test_portions_and_grades_belong_to_concrete_and_mortar_only() -> None:
+    rebar = BOOK.materials["rebar"]
+    assert batch_problem(rebar, D("10"), "t", False, [P("1F", "d", D("10"))])[0] == "portions"  # type: ignore[index]
+    assert batch_problem(rebar, D("10"), "t", False, (), "C30")[0] == "strength_grade"  # type: ignore[index]
+    mortar = BOOK.materials["masonry_mortar"]
+    assert batch_problem(mortar, D("10"), "m3", False, (), "C30")[0] == "strength_grade"  # type: ignore[index]
+    assert batch_problem(mortar, D("10"), "m3", False, (), "M10") is None
 
 
 BATCH_PROBLEMS = [
@@ -147,8 +277,6 @@ LIMIT_CASES = [
     ("rebar", "bend", "0", False),
     ("cement_bulk", "final_setting", "600", True),
     ("cement_bulk", "final_setting", "601", False),
-    ("ready_mixed_concrete", "compressive_28d", "28.5", True),
-    ("ready_mixed_concrete", "compressive_28d", "28.4", False),
     ("wall_insulation_board", "thermal_conductivity", "0.033", True),
     ("wall_insulation_board", "thermal_conductivity", "0.034", False),
     ("wall_insulation_board", "density", "17.9", False),
@@ -180,10 +308,21 @@ def test_unverified_rows_follow_the_reference() -> None:
 def test_rebar_weight_deviation_is_never_retested() -> None:
     rebar = BOOK.materials["rebar"]
     assert [i.code for i in rebar.items if not i.retest] == ["weight_deviation"]
-    need = retest_need(rebar, ["tensile_strength", "weight_deviation"], 1)
+    need = retest_need(rebar, ["tensile_strength", "weight_deviation"], 2)
     assert not need.allowed and need.never_retested == ("weight_deviation",)
-    need = retest_need(rebar, ["tensile_strength"], 1)
-    assert need.allowed and need.sets == 2 and need.items == ("tensile_strength",)
+    need = retest_need(rebar, ["tensile_strength"], 2)
+    assert need.allowed and need.sets == 4 and need.items == ("tensile_strength",)
+
+
+def test_rebar_weight_deviation_has_one_result_per_sample() -> None:
+    # GB 1499.2 §8.4: the ≥ 5 pieces are weighed together; a sample of 3 sets has 3 results of
+    # each tensile and bend item and one weight deviation
+    rebar = BOOK.materials["rebar"]
+    assert rebar.once_items == {"weight_deviation"}
+    items = list(rebar.item_codes)
+    full = [r(c, True, n) for c in items if c != "weight_deviation" for n in (1, 2, 3)]
+    assert sample_verdict(items, 3, full, rebar.once_items) is Verdict.pending
+    assert sample_verdict(items, 3, [*full, r("weight_deviation", True)], rebar.once_items) is Verdict.passed
 
 
 def r(item: str, passed: bool, set_no: int = 1) -> ResultFact:
@@ -277,10 +416,169 @@ def test_a_rejection_names_the_deciding_sample() -> None:
     assert out.deciding_sample == R1
 
 
-def test_concrete_failure_is_not_retested() -> None:
-    concrete = BOOK.materials["ready_mixed_concrete"]
-    out = batch_outcome(concrete, 1, [original(Verdict.failed, failed=("compressive_28d",))])
-    assert out.status is BatchStatus.rejected
+CONCRETE = BOOK.materials["ready_mixed_concrete"]
+MORTAR = BOOK.materials["masonry_mortar"]
+
+
+def values(text: str) -> list[D]:
+    return [D(v) for v in text.split()]
+
+
+# GB/T 50107-2010 §5, C30 unless said (fcu,k = 30). (why, grade value, set values, method, passes)
+CONCRETE_LOTS = [
+    (
+        # §5.2 non-statistical (< 10 sets): mean 165 / 5 = 33.0 < λ3 × 30 = 1.15 × 30 = 34.5 → fails,
+        # although every set is above λ4 × 30 = 0.95 × 30 = 28.5
+        "5 sets each passing, failing on the mean",
+        "30",
+        "31 32 33 34 35",
+        "non_statistical",
+        False,
+    ),
+    ("5 sets: mean 34.6 ≥ 34.5, min 30 ≥ 28.5", "30", "30 34 36 36 37", "non_statistical", True),
+    ("5 sets: mean 35 but one set 28.4 < 28.5", "30", "28.4 36 37 37 36.6", "non_statistical", False),
+    # from C60 λ3 = 1.10: mean 66.5 ≥ 1.10 × 60 = 66.0 (1.15 would ask 69.0); min 62 ≥ 0.95 × 60 = 57
+    ("C60: λ3 = 1.10", "60", "62 66 67 68 69.5", "non_statistical", True),
+    (
+        # §5.1.3 statistical (≥ 10 sets, 10–14: λ1 = 1.15, λ2 = 0.90). Σ = 414.5, mean 34.542;
+        # Σf² = 14483.25, S = √((14483.25 − 12 × 34.542²) / 11) = 3.882; mean ≥ 30 + 1.15 × 3.882
+        # = 34.464 ✓; min 27.5 ≥ 0.90 × 30 = 27.0 ✓ — the set at 27.5 would fail the 28.5 of a
+        # lot under 10 sets
+        "12 sets under the statistical method",
+        "30",
+        "30.5 33 36 38.5 31 34.5 37 39.5 32 35 40 27.5",
+        "statistical",
+        True,
+    ),
+    (
+        # 12 close sets: S = 0.80 is raised to 2.5; mean 35.125 ≥ 30 + 1.15 × 2.5 = 32.875
+        "S below 2.5 MPa counts as 2.5",
+        "30",
+        "34 35.5 36 34.5 35 36.5 35 34 35.5 36 35 34.5",
+        "statistical",
+        True,
+    ),
+    (
+        # the same 12 sets as C35: mean 34.542 < 35 + 1.15 × 3.882 = 39.46 → fails
+        "12 sets failing the statistical mean",
+        "35",
+        "30.5 33 36 38.5 31 34.5 37 39.5 32 35 40 27.5",
+        "statistical",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "grade", "sets", "method", "passes"), CONCRETE_LOTS)
+def test_concrete_lot(why: str, grade: str, sets: str, method: str, passes: bool) -> None:
+    assert CONCRETE.lot is not None
+    verdict = evaluate_lot(CONCRETE.lot, D(grade), values(sets))
+    assert (verdict.method, verdict.passed) == (method, passes), why
+
+
+def test_concrete_lot_coefficients_follow_table_5_1_3() -> None:
+    # λ2 by the number of sets: 10–14 → 0.90, 15–19 → 0.85, ≥ 20 → 0.85; below 10: λ4 = 0.95
+    assert CONCRETE.lot is not None
+    assert [set_minimum(CONCRETE.lot, D(30), n) for n in (9, 10, 14, 15, 19, 20)] == [
+        D("28.50"),
+        D("27.00"),
+        D("27.00"),
+        D("25.50"),
+        D("25.50"),
+        D("25.50"),
+    ]
+    # λ1 = 1.05 for 15–19 sets and 0.95 from 20: the same spread needs a smaller margin
+    fifteen = evaluate_lot(CONCRETE.lot, D(30), values("33 " * 14 + "38"))
+    twenty = evaluate_lot(CONCRETE.lot, D(30), values("33 " * 19 + "38"))
+    assert fifteen.sd == twenty.sd == D("2.5")
+    assert fifteen.mean_required == D("32.625") and twenty.mean_required == D("32.375")
+
+
+# GB 50203-2011 §4.0.12, M7.5 (f2 = 7.5): mean ≥ 1.10 × 7.5 = 8.25, smallest set ≥ 0.85 × 7.5 = 6.375
+MORTAR_LOTS = [
+    ("3 sets: mean 8.0 < 8.25 although the smallest 7.9 ≥ 6.375", "7.9 8.0 8.1", False),
+    ("3 sets: mean 8.3, smallest 6.4 ≥ 6.375", "6.4 9.0 9.5", True),
+    ("3 sets: mean 8.5 but one set 6.3 < 6.375", "6.3 9.6 9.6", False),
+    ("2 sets: each must reach 8.25 (the clause's note); 8.2 does not", "8.2 9.0", False),
+    ("1 set of 8.3", "8.3", True),
+]
+
+
+@pytest.mark.parametrize(("why", "sets", "passes"), MORTAR_LOTS)
+def test_mortar_lot(why: str, sets: str, passes: bool) -> None:
+    assert MORTAR.lot is not None
+    assert evaluate_lot(MORTAR.lot, D("7.5"), values(sets)).passed is passes, why
+
+
+def lot_sample(text: str, sid: uuid.UUID = O1) -> SampleFacts:
+    got = values(text)
+    return SampleFacts(sid, len(got), False, None, Verdict.passed, (), lot_values=tuple(got))
+
+
+def test_a_concrete_lot_is_judged_once_every_set_is_in() -> None:
+    # 5 sets required; 3 in: still sampling. All 5, each above 28.5 but mean 33.0 < 34.5: rejected,
+    # with the lot's numbers as the reason (GB/T 50107 §5.2)
+    assert batch_outcome(CONCRETE, 5, [lot_sample("31 32 33")], D(30)).status is BatchStatus.sampling
+    out = batch_outcome(CONCRETE, 5, [lot_sample("31 32 33"), lot_sample("34 35", O2)], D(30))
+    assert out.status is BatchStatus.rejected and out.lot is not None and not out.lot.passed
+    assert "平均值 33.00 < 1.15 fcu,k = 34.50" in out.reason
+    ok = batch_outcome(CONCRETE, 5, [lot_sample("30 34 36"), lot_sample("36 37", O2)], D(30))
+    assert ok.status is BatchStatus.accepted
+
+
+def test_a_failed_set_of_a_lot_does_not_reject_alone() -> None:
+    # a set below the single-set limit is one of the lot's facts, not a retest trigger
+    failed = SampleFacts(O1, 1, False, None, Verdict.failed, ("compressive_28d",), lot_values=(D("28"),))
+    out = batch_outcome(CONCRETE, 2, [failed], D(30))
+    assert out.status is BatchStatus.sampling
+
+
+TEST, CHECK = DispositionKind.in_place_testing, DispositionKind.design_check
+RETURNED, DESTROYED = DispositionKind.returned, DispositionKind.destroyed
+accepted, strengthened, demolished = Decision.accepted, Decision.strengthened, Decision.demolished
+core, rebound, mortar_in_situ = InPlaceMethod.core, InPlaceMethod.rebound, InPlaceMethod.mortar_in_situ
+# (material, kind, decision, method, estimated strength, grade value, field refused or None)
+DISPOSITIONS = [
+    # rebar leaves the site
+    ("rebar", RETURNED, None, None, None, None, None),
+    ("rebar", TEST, accepted, core, "35", None, "kind"),
+    ("rebar", RETURNED, accepted, None, None, None, "decision"),
+    # concrete is in the structure (GB 50204 §7.1.3): never returned or destroyed
+    ("concrete", RETURNED, None, None, None, "30", "kind"),
+    ("concrete", DESTROYED, None, None, None, "30", "kind"),
+    ("concrete", TEST, None, core, "32", "30", "decision"),
+    ("concrete", TEST, accepted, None, "32", "30", "method"),
+    # GB 50300 §5.0.6 item 2: accepted when the in-place test reaches the design grade …
+    ("concrete", TEST, accepted, core, "31.2", "30", None),
+    ("concrete", TEST, accepted, core, None, "30", "estimated_strength"),
+    # … and not below it: then the designer's check, strengthening or demolition
+    ("concrete", TEST, accepted, rebound, "28.7", "30", "decision"),
+    ("concrete", TEST, strengthened, rebound, "28.7", "30", None),
+    ("concrete", CHECK, accepted, None, None, "30", None),
+    ("concrete", CHECK, demolished, core, None, "30", "method"),
+    ("masonry_mortar", TEST, accepted, mortar_in_situ, "8.0", "7.5", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("material", "kind", "decision", "method", "strength", "grade", "field"), DISPOSITIONS)
+def test_disposition_route(
+    material: str,
+    kind: DispositionKind,
+    decision: Decision | None,
+    method: InPlaceMethod | None,
+    strength: str | None,
+    grade: str | None,
+    field: str | None,
+) -> None:
+    problem = disposition_problem(
+        BOOK.materials["ready_mixed_concrete" if material == "concrete" else material],
+        kind,
+        decision,
+        method,
+        D(strength) if strength else None,
+        D(grade) if grade else None,
+    )
+    assert (problem[0] if problem else None) == field
 
 
 def test_plan_summary() -> None:
@@ -342,6 +640,15 @@ def _broken(path: list[str], value: object) -> dict:  # type: ignore[type-arg]
         (["material", "rebar", "items", "0", "source"], None, "source"),
         (["material", "cement_bulk", "items_from"], "nothing", "items_from"),
         (["material", "windows", "plan", "rate"], 5, "share"),
+        (["material", "rebar", "plan", "first_sets"], 1.5, "whole number"),
+        (["material", "rebar", "specimens", "0", "items"], ["nothing"], "unknown test items"),
+        (["material", "rebar", "specimens", "2", "per_set"], 1, "per_set or per_sample"),
+        (["material", "ready_mixed_concrete", "lot"], None, "no \\[lot\\] rule"),
+        (["material", "ready_mixed_concrete", "lot", "statistical_from"], 12, "start at statistical_from"),
+        (["material", "ready_mixed_concrete", "lot", "statistical"], [[10, 1.15, 0.9], [5, 1, 1]], "ascend"),
+        (["material", "ready_mixed_concrete", "grade"], "C33", "one of the lot's grades"),
+        (["material", "masonry_mortar", "lot", "method"], "guess", "gb50107 or gb50203"),
+        (["material", "ready_mixed_concrete", "in_structure_source"], None, "in_structure_source"),
         (["timezone"], "Mars/Olympus", "timezone"),
     ],
 )

@@ -60,8 +60,9 @@ async def test_rejected_batches_block_acceptance_until_disposed(world: World, cl
 
 async def test_batches_not_accepted(world: World) -> None:
     accepted = (await new_batch(world)).batch
-    sample = (await sample_on(world, accepted.id)).sample
-    await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS))
+    # 58.6 t of rebar: two sets (2 tensile + 2 bend specimens)
+    sample = (await sample_on(world, accepted.id, sets=2)).sample
+    await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS, sets=2))
     waiting = (await new_batch(world, material="cement_bagged", quantity=Decimal(50))).batch
     missing = new_id()
     assert await batches_not_accepted([]) == []
@@ -76,8 +77,8 @@ async def test_a_quality_lot_citing_accepted_batches_can_pass(world: World, cloc
     accepted = []
     for number in ("L24-0815", "L24-0816"):
         batch = (await new_batch(world, batch_number=number)).batch
-        sample = (await sample_on(world, batch.id)).sample
-        done = await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS))
+        sample = (await sample_on(world, batch.id, sets=2)).sample
+        done = await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(REBAR_PASS, sets=2))
         assert done.batch.status is BatchStatus.accepted
         accepted.append(done.batch.id)
     d = await draft(world, template_code=ROOF, material_batch_ids=[str(b) for b in accepted])
@@ -94,7 +95,7 @@ async def test_samples_waiting_too_long_for_a_lab_result_raise_one_alert_each(wo
     """The scheduler's job on real batches: past 14 days without a verdict, one alert per sample."""
     waiting_batch = (await new_batch(world)).batch
     waiting = (await sample_on(world, waiting_batch.id, taken_at=clock.now() - timedelta(days=20))).sample
-    # 100 t of rebar needs two sets: after one passing sample the batch is still being sampled,
+    # 100 t of rebar needs three sets: after one passing sample the batch is still being sampled,
     # so only the sample's own results keep it off the list
     judged_batch = (await new_batch(world, quantity=Decimal(100), batch_number="L24-0901")).batch
     judged = (await sample_on(world, judged_batch.id, taken_at=clock.now() - timedelta(days=20))).sample
@@ -147,6 +148,8 @@ async def test_samples_awaiting_result(world: World, clock) -> None:  # type: ig
         await samples_awaiting_result(clock.now().replace(tzinfo=None))
 
 
+# the command line runs on the wall clock, as it does for its users: so do this test's records
+@pytest.mark.wall_clock
 async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
     batch = (await new_batch(world)).batch
     await sample_on(world, batch.id, label_code="GJ-CLI-1")

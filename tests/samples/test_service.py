@@ -38,15 +38,17 @@ async def test_batch_plan_and_certificates(world: World, clock) -> None:  # type
     b = detail.batch
     assert b.status is BatchStatus.awaiting_sampling and not b.flagged
     assert b.contractor_id == world.orgs["contractor_a"].id  # from the work item
-    assert b.required_sets == 3 and b.quantity == 100.01 and b.material_name == "热轧带肋钢筋"
+    # GB 1499.2 §9: 60 t → 2 tensile + 2 bend; 100.01 t adds two more pairs → 4 sets
+    assert b.required_sets == 4 and b.quantity == 100.01 and b.material_name == "热轧带肋钢筋"
     assert [(c.sha256, c.pending) for c in b.certificates] == [(cert, True)]
     plan = detail.plan
-    assert (plan.required, plan.taken, plan.missing, plan.witnessed) == (3, 0, 3, 0)
+    assert (plan.required, plan.taken, plan.missing, plan.witnessed) == (4, 0, 4, 0)
     assert plan.witness_required and not plan.plan_unverified
+    assert [(x.code, x.count) for x in plan.specimens] == [("tensile", 4), ("bend", 4), ("weight", 5)]
 
     await sample_on(world, b.id, sets=2)
     plan = await svc(world).plan(actor_of(world, "supervisor"), b.id)
-    assert (plan.required, plan.taken, plan.missing, plan.witnessed) == (3, 2, 1, 2)
+    assert (plan.required, plan.taken, plan.missing, plan.witnessed) == (4, 2, 2, 2)
     assert plan.status is BatchStatus.sampling
 
 
@@ -63,6 +65,7 @@ async def test_continuous_concrete_pour(world: World) -> None:
     [
         ({"quantity": Decimal("0")}, "quantity", ValidationFailed),
         ({"quantity": Decimal("-5")}, "quantity", ValidationFailed),
+        ({"quantity": Decimal("12.0001")}, "quantity", ValidationFailed),
         ({"unit": "kg"}, "unit", ValidationFailed),
         ({"material": "cement", "unit": "t"}, "material", ValidationFailed),
         ({"material": "ready_mixed_concrete", "unit": "t"}, "unit", ValidationFailed),
@@ -144,14 +147,23 @@ async def test_label_codes_are_unique_per_project(world: World) -> None:
 
 async def test_results_give_the_verdict(world: World) -> None:
     batch = (await new_batch(world)).batch
-    sample = (await sample_on(world, batch.id)).sample
+    sample = (await sample_on(world, batch.id, sets=2)).sample
     partial = await svc(world).record_results(
         actor_of(world, "contractor_a"), sample.id, results({"yield_strength": "420", "tensile_strength": "560"})
     )
     assert partial.sample.verdict is Verdict.pending and partial.batch.status is BatchStatus.sampling
     assert [r.passed for r in partial.sample.results] == [True, True]
+    # the second set's tensile specimen, both bend specimens and the one weight deviation
     rest = {k: v for k, v in REBAR_PASS.items() if k not in ("yield_strength", "tensile_strength")}
-    done = await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, results(rest))
+    second = s.ResultsBody(
+        results=[
+            *results(rest, sets=2).results,
+            s.ResultIn(test_item="yield_strength", value=Decimal(425), set_no=2),
+            s.ResultIn(test_item="tensile_strength", value=Decimal(570), set_no=2),
+        ]
+    )
+    assert len(second.results) == 2 * 4 + 1
+    done = await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, second)
     assert done.sample.verdict is Verdict.passed and done.sample.judged_at is not None
     assert done.batch.status is BatchStatus.accepted and done.batch.decided_at is not None
     # an accepted batch takes no more samples
@@ -182,6 +194,17 @@ async def test_bad_results_store_nothing(
     assert await row_counts() == before
 
 
+async def test_weight_deviation_is_one_result_per_sample(world: World) -> None:
+    # GB 1499.2 §8.4: the pieces are weighed together; a second weight deviation on set 2 is refused
+    batch = (await new_batch(world)).batch
+    sample = (await sample_on(world, batch.id, sets=2)).sample
+    before = await row_counts()
+    body = s.ResultsBody(results=[s.ResultIn(test_item="weight_deviation", value=Decimal("-1.2"), set_no=2)])
+    with pytest.raises(ValidationFailed) as info:
+        await svc(world).record_results(actor_of(world, "contractor_a"), sample.id, body)
+    assert info.value.field == "results[0].set_no" and await row_counts() == before
+
+
 async def test_a_result_recorded_twice_is_a_conflict(world: World) -> None:
     batch = (await new_batch(world)).batch
     sample = (await sample_on(world, batch.id)).sample
@@ -194,11 +217,18 @@ async def test_a_result_recorded_twice_is_a_conflict(world: World) -> None:
 
 
 async def fail_original(world: World, who: str = "contractor_a", **override: str) -> tuple[s.BatchOut, s.SampleOut]:
+    """A 58.6 t rebar batch (two sets) sampled one set at a time: the first set fails, the second
+    passes; returns the batch and the failed sample."""
     batch = (await new_batch(world)).batch
     sample = (await sample_on(world, batch.id)).sample
     failed = await svc(world).record_results(actor_of(world, who), sample.id, results(REBAR_PASS, **override))
     assert failed.sample.verdict is Verdict.failed
-    return failed.batch, failed.sample
+    if failed.batch.status is BatchStatus.rejected:  # a failure that may not be retested decides at once
+        return failed.batch, failed.sample
+    second = (await sample_on(world, batch.id, witness=None)).sample
+    passed = await svc(world).record_results(actor_of(world, who), second.id, results(REBAR_PASS))
+    assert passed.sample.verdict is Verdict.passed
+    return passed.batch, failed.sample
 
 
 async def test_fail_then_retest_pass_accepts(world: World) -> None:
@@ -247,7 +277,9 @@ async def test_fail_then_retest_pass_accepts(world: World) -> None:
     )
     assert done.sample.verdict is Verdict.passed and done.sample.lab_report_number == "JC-2026-1187"
     assert done.batch.status is BatchStatus.accepted
-    assert await RectificationOrder.count() == 0 and await MaterialFiling.count() == 0
+    p1 = world.id_of("p1")
+    assert await RectificationOrder.count().where(RectificationOrder.project == p1) == 0
+    assert await MaterialFiling.count().where(MaterialFiling.project == p1) == 0
 
 
 async def test_fail_then_retest_fail_rejects_opens_order_and_is_disposed(world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -390,7 +422,8 @@ async def test_retest_refusals(world: World) -> None:
         await svc(world).take_retest(
             actor_of(world, "contractor_a"), retest.sample.id, s.RetestCreate(lab_id=await lab(world))
         )
-    assert (await row_counts())["samples"] == before["samples"] + 2
+    # fail_original's two samples (the failed set and the passing one) and the retest
+    assert (await row_counts())["samples"] == before["samples"] + 3
 
 
 async def test_contractors_see_only_their_own(world: World) -> None:
@@ -445,7 +478,8 @@ async def test_list_filters(world: World) -> None:
 
 
 async def test_witness_ratio(world: World) -> None:
-    # rebar: 3 + 1 required; 1 witnessed of 2 taken → needed ceil(1.2) = 2, shortfall 1
+    # rebar: 4 + 2 required (140 t: 2 + 2 sets; 20 t: 2); 1 witnessed of 2 taken →
+    # needed ceil(1.8) = 2, shortfall 1
     big = (await new_batch(world, quantity=Decimal("140"))).batch
     small = (await new_batch(world, quantity=Decimal("20"))).batch
     await sample_on(world, big.id, witness="supervisor")
@@ -459,8 +493,8 @@ async def test_witness_ratio(world: World) -> None:
     rows = {r.material: r for r in view.materials}
     assert view.min_share == 0.3 and view.shortfalls == ["rebar"]
     r = rows["rebar"]
-    assert (r.batches, r.required, r.taken, r.witnessed, r.needed, r.shortfall, r.met) == (2, 4, 2, 1, 2, 1, False)
-    assert r.ratio == 0.25
+    assert (r.batches, r.required, r.taken, r.witnessed, r.needed, r.shortfall, r.met) == (2, 6, 2, 1, 2, 1, False)
+    assert r.ratio == 0.1667
     summary = await svc(world).summary(actor_of(world, "owner"), world.id_of("p1"))
     assert (summary.batches, summary.flagged, summary.samples_awaiting_result) == (4, 0, 3)
     assert summary.by_status["sampling"] == 3 and summary.by_status["awaiting_sampling"] == 1
@@ -482,8 +516,11 @@ async def test_ledger_csv(world: World, clock) -> None:  # type: ignore[no-untyp
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:3] == ["进场日期", "材料名称", "规格型号"]
-    assert len(rows) == 1 + 1 + 2  # the cement batch without samples, the rebar sample and its retest
-    cement, original, retest = rows[1:]
+    # the cement batch without samples, the failed rebar sample, the passing one, and the retest
+    assert len(rows) == 1 + 1 + 3
+    cement = rows[1]
+    original = next(r for r in rows if r[11] == sample.label_code)
+    retest = next(r for r in rows if r[18] == "是")
     assert cement[0] == "2026-09-01" and cement[1] == "水泥（袋装）" and cement[11] == ""
     assert original[1] == "热轧带肋钢筋" and original[5] == "58.6" and original[11] == sample.label_code
     assert original[15] == world.users["supervisor"].display_name and original[20] == "不合格"
@@ -526,7 +563,7 @@ async def test_correcting_a_batch(world: World) -> None:
         b.id,
         s.BatchUpdate(version=b.version, quantity=Decimal("100.01"), batch_number="L24-0816"),
     )
-    assert fixed.batch.required_sets == 3 and fixed.plan.missing == 3 and fixed.batch.batch_number == "L24-0816"
+    assert fixed.batch.required_sets == 4 and fixed.plan.missing == 4 and fixed.batch.batch_number == "L24-0816"
     with pytest.raises(VersionConflict):  # based on a stale read
         await svc(world).update_batch(actor_of(world, "supervisor"), b.id, s.BatchUpdate(version=b.version, note="x"))
     before = await row_counts()

@@ -51,14 +51,14 @@ async def test_offline_batch_sample_results_and_retest(world: World, tablets: Ta
     retest = await Sample.select().where(Sample.id == retest_id).first()
     assert retest["sets"] == 2 and retest["test_items"] == "elongation"
     assert retest["created_by"] == world.users["contractor_a"].id
-    assert await SampleResult.count() == 6
+    assert await SampleResult.count().where(SampleResult.project == world.id_of("p1")) == 6
 
     # the same create again from its author converges
     again = {"project_id": str(world.id_of("p1")), "material": "rebar", "quantity": 45.2, "unit": "t"}
     contractor.enqueue("batch.create@1", batch_id, {**again, "arrival_date": "2026-11-03"})
     await contractor.sync()
     assert contractor.outbox()[-1]["result"]["status"] == "noop"
-    assert await MaterialBatch.count() == 1
+    assert await MaterialBatch.count().where(MaterialBatch.project == world.id_of("p1")) == 1
 
     assert str(batch_id) in contractor.rows("material_batch")
     assert str(retest_id) in contractor.rows("sample")
@@ -87,4 +87,4 @@ async def test_an_id_taken_by_someone_else_is_refused(world: World, tablets: Tab
     assert first.outbox()[0]["result"]["status"] == "applied"
     refused = second.outbox()[0]["result"]
     assert (refused["status"], refused["code"]) == ("rejected", "id_conflict")
-    assert await MaterialBatch.count() == 1
+    assert await MaterialBatch.count().where(MaterialBatch.project == world.id_of("p1")) == 1

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -30,11 +31,19 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from inspection.devserver import DevServer
+from tests.alerts.helpers import app_allowing_loopback
 from tests.factories import PEOPLE, World
 from tests.security.test_route_sweep import CONTRACTOR_A_RECORDS, OWN, SHARED, _victims
 
 # Examples per operation and generation mode (valid and invalid input); the intruders get a third as many.
 EXAMPLES = int(os.environ.get("SITEINSPECT_FUZZ_EXAMPLES", "5"))
+# Reports render a PDF per call (a second or so each): a tenth as many examples. Their inputs are a
+# few ids, a kind and a week, which that many cover; their render limits are tests/reports' own.
+SLOW = re.compile(r"^/api/v1/reports/")
+SLOW_EXAMPLES = max(5, EXAMPLES // 10)
+# `make fuzz` runs shards at once, each on a database and server of its own: "i/n" takes every
+# n-th operation from the i-th (0/1, all of them, by default).
+SHARD, SHARDS = (int(n) for n in os.environ.get("SITEINSPECT_FUZZ_SHARD", "0/1").split("/"))
 ROLES = tuple(PEOPLE)
 # The outsider belongs to project P2 only; contractor B shares P1 with contractor A.
 INTRUDERS = ("outsider", "contractor_b")
@@ -52,22 +61,21 @@ QUERY_SEEDS = {
     "contractor_id": "org_id",
 }
 
-CONFIG = SchemathesisConfig.from_dict(
-    {
-        # The fuzzer signs in as a role and makes up no Authorization headers of its own; missing
-        # and forged tokens are tests/api/test_auth.py's and the ignored_auth check's.
-        "generation": {"with-security-parameters": False},
-        "checks": {
-            "positive_data_acceptance": {
-                # 422: the domain refusing a well-formed request for a rule a JSON schema cannot state
-                # (a credit code's check character, a device other than the session's, an order in the
-                # wrong state). 415: a file type this server's image decoders cannot read, which
-                # depends on what is installed. 400 stays a failure: the server and the document disagree.
-                "expected-statuses": ["2xx", "401", "403", "404", "409", "415", "422", "429"]
-            },
+CONFIG_DATA: dict[str, Any] = {
+    # The fuzzer signs in as a role and makes up no Authorization headers of its own; missing
+    # and forged tokens are tests/api/test_auth.py's and the ignored_auth check's.
+    "generation": {"with-security-parameters": False},
+    "checks": {
+        "positive_data_acceptance": {
+            # 422: the domain refusing a well-formed request for a rule a JSON schema cannot state
+            # (a credit code's check character, a device other than the session's, an order in the
+            # wrong state). 415: a file type this server's image decoders cannot read, which
+            # depends on what is installed. 400 stays a failure: the server and the document disagree.
+            "expected-statuses": ["2xx", "401", "403", "404", "409", "415", "422", "429"]
         },
-    }
-)
+    },
+}
+CONFIG = SchemathesisConfig.from_dict(CONFIG_DATA)
 
 # msgspec documents Decimal fields as strings of format "decimal" and reads whatever Decimal() reads,
 # NaN, sNaN, Infinity and 1E+999999 included: the domain must refuse those cleanly.
@@ -152,18 +160,25 @@ class Fuzz:
             pass  # nothing to make invalid: no parameters and no body, or all of them seeded
 
     def operation(self, op: Any) -> None:
+        examples = SLOW_EXAMPLES if SLOW.match(op.path) else EXAMPLES
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             cases = op.as_strategy(generation_mode=mode)
             seeded = self.seeded(op, mode)
             if seeded is not None:
                 cases = st.one_of(cases, seeded)
-            self.drive(st.tuples(cases, st.sampled_from(ROLES)), self.run, EXAMPLES)
+            self.drive(st.tuples(cases, st.sampled_from(ROLES)), self.run, examples)
         # the intruders, every path parameter naming one of P1's records
         seeded = self.seeded(op, GenerationMode.POSITIVE)
         names = set(re.findall(r"{(\w+)}", op.path)) & set(self.params)
         for who in INTRUDERS:
             if seeded is not None and _intruded(who, op.path, names):
-                self.drive(st.tuples(seeded, st.just(who)), self.run, max(2, EXAMPLES // 3))
+                self.drive(st.tuples(seeded, st.just(who)), self.run, max(2, examples // 3))
+
+
+@pytest.fixture
+def app(clock):  # type: ignore[no-untyped-def]
+    """The app `_victims` writes through: it subscribes a webhook on loopback."""
+    return app_allowing_loopback(clock)
 
 
 async def test_fuzz_every_operation_as_every_role(world: World, app, clock) -> None:  # type: ignore[no-untyped-def]
@@ -176,14 +191,23 @@ async def test_fuzz_every_operation_as_every_role(world: World, app, clock) -> N
         assert len(operations) > 100
         fuzz = Fuzz(world, server.url, victims)
         started = time.monotonic()
-        for op in operations:
+        took: dict[str, float] = {}
+        ordered = sorted(operations, key=lambda op: (op.path, op.method))
+        for op in ordered[SHARD::SHARDS]:
             if (op.method.upper(), op.path) not in SKIP:
+                began = time.monotonic()
                 fuzz.operation(op)
+                took[f"{op.method.upper()} {op.path}"] = time.monotonic() - began
         elapsed = time.monotonic() - started
         found = sorted(fuzz.failures.items())
         report = "\n\n".join(f"== {label}: {title}\n{example}" for (label, title), example in found)
         assert not found, f"{len(found)} failures in {fuzz.calls} calls:\n\n{report}"
         answers = ", ".join(f"{n} {status}" for status, n in sorted(fuzz.answers.items()))
-        print(f"fuzz: {fuzz.calls} calls ({answers}) in {elapsed:.0f} s, {EXAMPLES} examples per operation and mode")
+        print(
+            f"fuzz (shard {SHARD}/{SHARDS}): {len(took)} operations, {fuzz.calls} calls ({answers}) in {elapsed:.0f} s,"
+            f" {EXAMPLES} examples per operation and mode ({SLOW_EXAMPLES} for reports)"
+        )
+        slowest = sorted(took.items(), key=lambda kv: -kv[1])[:8]
+        print("fuzz: slowest operations: " + ", ".join(f"{label} {s:.0f} s" for label, s in slowest))
     finally:
         server.stop()

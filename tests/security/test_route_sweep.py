@@ -9,8 +9,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from inspection.rectification import schemas as rs
 from inspection.rectification.service import RectificationService
+from tests.alerts.helpers import app_allowing_loopback
 from tests.evidence.conftest import jpeg, sha
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
@@ -20,6 +23,7 @@ SHARED = {
     "/api/v1/organisations/{org_id}": "organisations are reference data every tablet holds",
     "/api/v1/checklists/plans/{code}": "supervision plans are reference data",
     "/api/v1/checklists/templates/{template_id}": "checklist templates are reference data every tablet holds",
+    "/api/v1/survey/sites/{site_id}": "a site's survey counts and shares, as its public notice page shows them",
 }
 # Routes about the caller's own account: the id in the path is matched against the caller. Signing
 # out is one: swept, it would sign the sweepers out and leave every later route answering 401.
@@ -36,6 +40,12 @@ CONTRACTOR_A_RECORDS = {
     "sample_id",
     "subscription_id",
 }
+
+
+@pytest.fixture
+def app(clock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture, letting the sweep subscribe a webhook on loopback."""
+    return app_allowing_loopback(clock)
 
 
 async def _upload(world: World, who: str, data: bytes) -> str:
@@ -96,7 +106,10 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
 
     await world.services.complaints.submit(world.id_of("site1"), ComplaintIn(text="屋面施工垃圾堆在楼道口"))
     complaint = (await world.get("owner", f"/api/v1/complaints/?project_id={world.id_of('p1')}")).json()["items"][0]
+    programme = await programme_of_p1(world)
     params = {
+        "programme_id": programme["programme"],
+        "office_id": programme["office"],
         "project_id": world.id_of("p1"),
         "site_id": world.id_of("site1"),
         "building_id": world.id_of("building1"),
@@ -136,6 +149,25 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
     return {"params": params, "secret": secret}
 
 
+async def programme_of_p1(world: World) -> dict[str, Any]:
+    """A programme holding P1, with an office whose person is none of the sweepers."""
+    from inspection.actor import SYSTEM
+    from inspection.programme import schemas as pgs
+    from inspection.programme.rules import AreaLevel, OfficeRole
+
+    svc = world.services.programme
+    district = await svc.create_area(SYSTEM, pgs.AreaCreate(name="长青区", level=AreaLevel.county))
+    programme = await svc.create_programme(
+        SYSTEM, pgs.ProgrammeCreate(name="长青区2026年度老旧小区改造计划", area_id=district.id, year=2026)
+    )
+    await svc.place_project(SYSTEM, world.id_of("p1"), pgs.PlacementIn(programme_id=programme.id, area_id=district.id))
+    office = await svc.appoint(
+        SYSTEM,
+        pgs.OfficeCreate(user_id=world.users["viewer"].id, area_id=district.id, role=OfficeRole.programme_office),
+    )
+    return {"programme": programme.id, "office": office.id}
+
+
 def _routes(app: Any) -> list[tuple[str, str]]:
     spec = app.openapi_schema.to_schema()
     out = []
@@ -146,7 +178,23 @@ def _routes(app: Any) -> list[tuple[str, str]]:
     return out
 
 
+# Ids of records that do not exist, one of each shape, for the answer a sweeper's call is compared with
+MISSING = {"sha256": "0" * 64, "point_code": "hidden_works"}
+MISSING_ID = "01a2077f-0000-7000-8000-00000000dead"
+VALIDATION = "urn:siteinspect:problem:validation"
+
+
+def _problem_type(r: Any) -> str | None:
+    if r.headers.get("content-type", "").startswith("application/problem+json"):
+        return str(r.json()["type"])
+    return None
+
+
 async def test_no_route_shows_or_changes_another_partys_records(world: World, app, clock) -> None:  # type: ignore[no-untyped-def]
+    """A route naming P1's records answers the sweepers exactly as it answers for records that do
+    not exist (same status, same problem type: nothing to tell them apart), and never 2xx. A route
+    naming none answers them 404 for P1 unless it lists the caller's own (then no P1 id appears in
+    it); nothing answers 5xx."""
     victims = await _victims(world, app, clock)
     params, secret = victims["params"], victims["secret"]
     checked = 0
@@ -156,24 +204,42 @@ async def test_no_route_shows_or_changes_another_partys_records(world: World, ap
         names = re.findall(r"{(\w+)}", path)
         unknown = [n for n in names if n not in params]
         assert not unknown, f"{method} {path}: name a P1 record for {unknown} in this sweep"
-        url = path
+        url, missing_url = path, path
         for n in names:
             url = url.replace("{" + n + "}", str(params[n]))
+            missing_url = missing_url.replace("{" + n + "}", MISSING.get(n, MISSING_ID))
         for who in ("outsider", "contractor_b"):
             if who == "contractor_b" and not (set(names) & CONTRACTOR_A_RECORDS) and names:
                 continue  # P1 context (sites, buildings) is contractor B's to read; its own rules are tested elsewhere
             query = {"project_id": str(params["project_id"])} if method == "GET" else None
-            r = await world.client.request(
-                method, url, headers=world.headers(who), params=query, json={} if method != "GET" else None
-            )
+            body = {} if method != "GET" else None
+
+            async def call(target: str, who: str = who, query: Any = query, body: Any = body) -> Any:
+                return await world.client.request(method, target, headers=world.headers(who), params=query, json=body)
+
+            r = await call(url)
             checked += 1
-            assert r.status_code != 500, (who, method, path, r.text)
+            where = (who, method, path, r.status_code, r.text[:300])
+            assert r.status_code < 500, where
+            assert r.status_code != 401, (*where, "the sweeper was signed out")
             if names:
-                assert not 200 <= r.status_code < 300, (who, method, path, r.status_code, r.text[:300])
+                missing = await call(missing_url)
+                assert 400 <= r.status_code < 500, where
+                assert (r.status_code, _problem_type(r)) == (missing.status_code, _problem_type(missing)), (
+                    *where,
+                    "answers differently from a record that does not exist:",
+                    missing.status_code,
+                    missing.text[:300],
+                )
+            elif method == "GET" and r.status_code != 200:
+                # a list or summary of P1 for someone who may not list it: as if P1 did not exist,
+                # or refused for what the request lacks before any record is looked at
+                assert r.status_code in (403, 404) or _problem_type(r) == VALIDATION, where
+            elif method != "GET":
+                assert 400 <= r.status_code < 500, where
             # a problem's `instance` and `detail` echo the ids the caller itself sent
             sent = {str(params[n]) for n in names}
             answer = r.text.replace(url, "")
             leaked = [s for s in secret - sent if s in answer]
-            assert r.status_code != 401, (who, method, path, "the sweeper was signed out")
             assert not leaked, (who, method, path, leaked)
     assert checked > 30

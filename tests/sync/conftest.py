@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,17 @@ Tablets = Callable[..., Any]
 
 
 @pytest.fixture
-async def tablets(app, world: World, tmp_path: Path) -> AsyncIterator[Tablets]:  # type: ignore[no-untyped-def]
+async def tablets(app, world: World, tmp_path: Path, seeded: int) -> AsyncIterator[Tablets]:  # type: ignore[no-untyped-def]
+    """`await tablets("inspector", **kw)`: a reference client signed in as that person, on the
+    test's clock (the device's clock agrees with the server's unless `clock_offset` says not),
+    with its retry jitter seeded from the test's seed."""
     made: list[tuple[TabletClient, httpx.AsyncClient]] = []
 
     async def make(who: str, *, device: str | None = None, **kw: Any) -> TabletClient:
         transport = FlakyTransport(httpx.ASGITransport(app=app, client=("127.0.0.1", 40000)))
         http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        kw.setdefault("rng", random.Random(seeded + len(made)))
+        kw.setdefault("clock", app.state.services.clock)
         client = TabletClient(
             http, str(tmp_path / f"{who}-{len(made)}.sqlite3"), device or f"tab-{who}-{len(made)}", **kw
         )

@@ -69,7 +69,9 @@ async def test_refused_while_blockers_remain_and_lists_each(world: World, clock:
     assert any(k == "work_stopped" for k, _ in kinds)
     assert len(body["blockers"]) == 3
     # nothing written
-    assert await Acceptance.count() == 0 and await WarrantyItem.count() == 0
+    p1 = world.id_of("p1")
+    assert await Acceptance.count().where(Acceptance.project == p1) == 0
+    assert await WarrantyItem.count().where(WarrantyItem.project == p1) == 0
     # a failed acceptance is still recorded as it was
     r = await world.post("owner", "/api/v1/warranty/acceptances", json=acceptance_body(world, today, result="failed"))
     assert r.status_code == 201, r.text
@@ -118,7 +120,9 @@ async def test_bad_input_is_a_clear_4xx(
     problem = r.json()
     assert problem["field"] == field
     assert words in problem["detail"]
-    assert await Acceptance.count() == 0 and await AcceptanceParticipant.count() == 0
+    p1 = world.id_of("p1")
+    assert await Acceptance.count().where(Acceptance.project == p1) == 0
+    assert await AcceptanceParticipant.count().where(AcceptanceParticipant.project == p1) == 0
 
 
 async def test_missing_parties_are_each_named(world: World, clock: FixedClock) -> None:

@@ -80,7 +80,7 @@ async def test_claim_needs_location_and_photos(
     r = await world.post("resident", "/api/v1/warranty/claims", json=_claim(item, "resident", [pic], **change))
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
-    assert await WarrantyClaim.count() == 0
+    assert await WarrantyClaim.count().where(WarrantyClaim.project == world.id_of("p1")) == 0
 
 
 async def test_claim_on_an_expired_item_names_the_expiry_date(world: World, clock: FixedClock) -> None:

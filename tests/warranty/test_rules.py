@@ -151,6 +151,9 @@ def test_effective_period() -> None:
         (WorkType.water_supply, Y, 2),
         (WorkType.drainage, Y, 2),
         (WorkType.structure, PeriodUnit.design_life, 0),
+        # issue 21: weak-current lines as 电气管线; gas pipes as pipework (unverified)
+        (WorkType.telecom, Y, 2),
+        (WorkType.gas, Y, 2),
     ],
 )
 def test_rule_file_periods(work_type: WorkType, unit: PeriodUnit, amount: int) -> None:
@@ -159,12 +162,46 @@ def test_rule_file_periods(work_type: WorkType, unit: PeriodUnit, amount: int) -
     assert rule.source
 
 
+@pytest.mark.parametrize(
+    ("work_type", "periods"),
+    [
+        # 既有住宅加装电梯: the lift (设备安装, §40(4), 2 years) and its shaft's foundation and
+        # structure (§40(1), the design life; 50 years unless the design says otherwise)
+        (WorkType.elevator, [("equipment", Y, 2), ("lift_shaft", PeriodUnit.design_life, 50)]),
+        # windows: fittings (装修, 2 years) and leak-proofing with the external wall (5 years)
+        (WorkType.windows, [("decoration", Y, 2), ("window_leak_proofing", Y, 5)]),
+        (WorkType.heating, [("heating", PeriodUnit.seasons, 2)]),
+    ],
+)
+def test_a_work_type_may_owe_several_periods(work_type: WorkType, periods: list[tuple[str, PeriodUnit, int]]) -> None:
+    rules = load_rulebook().rules_for(work_type)
+    assert [(r.key, r.period.unit, r.period.amount) for r in rules] == periods
+
+
+def test_a_lift_shaft_runs_for_its_design_life() -> None:
+    shaft = load_rulebook().rules_for(WorkType.elevator)[1]
+    assert effective_period(shaft, None, None, 30) == Period(Y, 50)  # the rule's default
+    assert effective_period(shaft, None, 40, 30) == Period(Y, 40)  # the design's own figure
+
+
+def test_defect_liability_is_twelve_months_by_default_at_most_twenty_four() -> None:
+    # 建质〔2017〕138号 §2: 缺陷责任期一般为 1 年, 最长不超过 2 年
+    book = load_rulebook()
+    assert (book.default_defect_liability_months, book.max_defect_liability_months) == (12, 24)
+
+
 def test_rule_file_maps_every_work_type_and_refuses_gaps() -> None:
     data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
     book = parse_rulebook(data)
     assert set(book.work_types) == set(WorkType)
     del data["work_type"]["fence"]
     with pytest.raises(ValueError, match="fence"):
+        parse_rulebook(data)
+    data["work_type"]["fence"] = ["non_wearing", "non_wearing"]
+    with pytest.raises(ValueError, match="named twice"):
+        parse_rulebook(data)
+    data["work_type"]["fence"] = ["non_wearing", "nothing"]
+    with pytest.raises(ValueError, match=r"no \[period\.nothing\]"):
         parse_rulebook(data)
 
 
@@ -199,6 +236,10 @@ def test_retention_release() -> None:
 def test_missing_parties() -> None:
     everyone = [p for p in AcceptanceParty] + [AcceptanceParty.resident_supervisor]
     assert missing_parties(everyone) == []
+    # a utility operator (专业经营单位) signs when the acceptance covers its own work
+    without_utility = [p for p in everyone if p is not AcceptanceParty.utility]
+    assert missing_parties(without_utility) == []
+    assert missing_parties(without_utility, utility_work=True) == ["utility"]
     assert missing_parties([AcceptanceParty.owner, AcceptanceParty.resident_supervisor]) == [
         "contractor",
         "supervisor",

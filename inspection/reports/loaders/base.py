@@ -7,14 +7,20 @@ names the photo thumbnails to embed. That plain data is what the content hash co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
+from inspection.actor import Actor
 from inspection.errors import NotFound
-from inspection.evidence.tables import Evidence
+from inspection.evidence import links
 from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
-from inspection.reports.render import DEFAULT_SIDE, Letterhead, evidence_ref, logo_for
+from inspection.reports import rules
+from inspection.reports.render import Letterhead, evidence_ref, logo_for
+
+# Reports print photos from the evidence store's 1280 px derivative: at 70-80 mm wide that is
+# about 400 dpi, sharp enough to read a crack or a label; the 320 px one was a blur on paper.
+PHOTO_SIDE = 1280
 
 
 @dataclass(frozen=True)
@@ -27,13 +33,27 @@ class ReportData:
     context: dict[str, Any]
     thumbnails: frozenset[str] = field(default_factory=frozenset)  # evidence:<sha>?size=N refs
 
+    def within_limits(self) -> ReportData:
+        """The data with no text longer than the API accepts (rules.NAME_CHARS for the title and
+        the letterhead, which every page repeats; rules.TEXT_CHARS for the rest)."""
+        return replace(
+            self,
+            title=rules.shorten(self.title, rules.NAME_CHARS),
+            letterhead=rules.shorten_all(self.letterhead, rules.NAME_CHARS),
+            context=rules.shorten_all(self.context, rules.TEXT_CHARS),
+        )
+
+
+def _name(value: str | None) -> str | None:
+    return rules.shorten(value, rules.NAME_CHARS) if value is not None else None
+
 
 async def user_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
     wanted = list({i for i in ids if i is not None})
     if not wanted:
         return {}
     rows = await User.select(User.id, User.display_name).where(User.id.is_in(wanted))
-    return {r["id"]: r["display_name"] for r in rows}
+    return {r["id"]: rules.shorten(r["display_name"], rules.NAME_CHARS) for r in rows}
 
 
 async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
@@ -43,7 +63,7 @@ async def org_rows(ids: Iterable[UUID | None]) -> dict[UUID, dict[str, Any]]:
     rows = await Organisation.select(Organisation.id, Organisation.name, Organisation.credit_code).where(
         Organisation.id.is_in(wanted)
     )
-    return {r["id"]: r for r in rows}
+    return {r["id"]: {**r, "name": _name(r["name"])} for r in rows}
 
 
 async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
@@ -51,7 +71,7 @@ async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
     if not wanted:
         return {}
     rows = await Site.select(Site.id, Site.name).where(Site.id.is_in(wanted))
-    return {r["id"]: r["name"] for r in rows}
+    return {r["id"]: rules.shorten(r["name"], rules.NAME_CHARS) for r in rows}
 
 
 async def project_row(project_id: UUID) -> dict[str, Any]:
@@ -74,10 +94,10 @@ async def place_names(
         else None
     )
     return {
-        "site": site["name"] if site else None,
+        "site": _name(site["name"]) if site else None,
         "site_address": site["address"] if site else None,
-        "building": building["name"] if building else None,
-        "work_item": item["name"] if item else None,
+        "building": _name(building["name"]) if building else None,
+        "work_item": _name(item["name"]) if item else None,
         "work_type": item["work_type"] if item else None,
     }
 
@@ -99,26 +119,28 @@ class Photos:
     """Collects the photos a report shows: their facts for the template, and the thumbnails to
     embed (stored images only; a photo still uploading prints as a placeholder)."""
 
-    def __init__(self, side: int = DEFAULT_SIDE) -> None:
+    def __init__(self, actor: Actor, side: int = PHOTO_SIDE) -> None:
+        self.actor = actor
         self.side = side
         self.refs: set[str] = set()
         self._facts: dict[str, dict[str, Any]] = {}
 
     async def load(self, shas: Iterable[str]) -> None:
-        wanted = [s for s in dict.fromkeys(shas) if s not in self._facts]
-        if not wanted:
-            return
-        rows = await Evidence.select(
-            Evidence.sha256, Evidence.status, Evidence.content_type, Evidence.captured_at
-        ).where(Evidence.sha256.is_in(wanted))
-        for r in rows:
-            self._facts[r["sha256"]] = r
+        """A report shows a photo exactly as the reader could fetch it: from a filing the reader
+        may read (inspection/evidence/links.py), never because someone else filed the same bytes."""
+        for sha in [s for s in dict.fromkeys(shas) if s not in self._facts]:
+            readable = await links.readable_filings(self.actor, sha)
+            stored = next((r for r in readable if r["status"] == "stored"), None)
+            if stored is not None or readable:
+                self._facts[sha] = stored or readable[0]
 
     def show(self, sha256: str) -> dict[str, Any]:
-        """One photo as the templates take it: {sha256, captured_at, ref}; `ref` is empty when
-        there is nothing to embed."""
+        """One photo as the templates take it: {sha256, captured_at, ref, pending, document};
+        `ref` is empty when there is nothing to embed: still uploading (`pending`), or a stored
+        file that is no image, such as a PDF test report (`document`)."""
         facts = self._facts.get(sha256)
-        embeddable = facts is not None and facts["status"] == "stored" and facts["content_type"].startswith("image/")
+        stored = facts is not None and facts["status"] == "stored"
+        embeddable = stored and facts is not None and facts["content_type"].startswith("image/")
         ref = evidence_ref(sha256, self.side) if embeddable else ""
         if ref:
             self.refs.add(ref)
@@ -126,7 +148,8 @@ class Photos:
             "sha256": sha256,
             "captured_at": facts["captured_at"] if facts else None,
             "ref": ref,
-            "pending": facts is None or facts["status"] != "stored",
+            "pending": not stored,
+            "document": stored and not embeddable,
         }
 
     def thumbnails(self) -> frozenset[str]:

@@ -11,7 +11,7 @@ from inspection.checklists import catalogue
 from inspection.checklists.schemas import AnswerOut
 from inspection.checklists.service import ChecklistsService, sees
 from inspection.checklists.tables import ChecklistTemplate, Inspection
-from inspection.checklists.templates import Item, visible_items
+from inspection.checklists.templates import Deduction, Item, visible_items
 from inspection.errors import Conflict
 from inspection.projects.access import project_access
 from inspection.projects.tables import User
@@ -54,6 +54,23 @@ def _fmt(value: float | None) -> str:
     return f"{value:g}"
 
 
+def deduction_text(d: Deduction) -> str:
+    """One line of the JGJ 59 form's 扣分标准 column."""
+    per = f"每{d.per}" if d.per else ""
+    return f"{rules.zh_punct(d.text)}，{per}扣 {_fmt(d.points)} 分"
+
+
+def subtotal(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """保证项目小计 / 一般项目小计: points available, deducted and obtained over a section's
+    scored items; None for a section without points (概况)."""
+    scored = [r for r in rows if r["points"] is not None]
+    if not scored:
+        return None
+    available = sum(r["points"] for r in scored)
+    obtained = sum(r["score"] or 0 for r in scored)
+    return {"available": available, "deducted": available - obtained, "obtained": obtained}
+
+
 def answer_text(item: Item, a: AnswerOut | None) -> str:
     """What was found, in words: a deduction, measured values, points checked and passed, a choice."""
     if a is None:
@@ -84,36 +101,45 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
     score = detail.score or {}
     results: dict[str, Any] = score.get("items", {})
     shown = visible_items(template, {c: a.value for c, a in answers.items()})
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load(
         [*(sha for a in detail.answers for sha in a.photos), *([i.signature_sha256] if i.signature_sha256 else [])]
     )
     sections = []
-    failed = []
     for section in template.sections:
         rows = []
-        for item in (it for it in template.items if it.section == section.code):
+        # items a condition leaves out (动火作业 when there is none) are not part of the record
+        for item in (it for it in template.items if it.section == section.code and it.code in shown):
             a = answers.get(item.code)
             r = results.get(item.code, {})
             verdict = r.get("result") or (a.result if a else "")
-            row = {
-                "code": item.code,
-                "text": item.text,
-                "cls": item.cls,
-                "points": item.points if template.kind == "safety" else None,
-                "score": r.get("score"),
-                "found": answer_text(item, a),
-                "result": verdict if item.code in shown else "",
-                "reason": r.get("reason", ""),
-                "note": a.note if a else "",
-                "serious": bool(r.get("serious")),
-                "major_hazard": item.major_hazard,
-            }
-            rows.append(row)
-            if verdict == "fail":
-                failed.append({**row, "photos": [photos.show(sha) for sha in (a.photos if a else [])]})
+            heading, question = rules.item_heading(item.text)
+            score_of = r.get("score")
+            rows.append(
+                {
+                    "code": item.code,
+                    "text": rules.zh_punct(item.text),
+                    "heading": heading,
+                    "question": question,
+                    "criteria": [deduction_text(d) for d in item.deductions],
+                    "cls": item.cls,
+                    "points": item.points if template.kind == "safety" and item.scored else None,
+                    "score": score_of,
+                    "deducted": item.points - score_of
+                    if template.kind == "safety" and item.scored and score_of is not None
+                    else None,
+                    "found": rules.zh_punct(answer_text(item, a)),
+                    "result": verdict,
+                    "reason": rules.zh_punct(r.get("reason", "")),
+                    "note": a.note if a else "",
+                    "serious": bool(r.get("serious")),
+                    "major_hazard": item.major_hazard,
+                    # a failed item carries its photos, printed under it
+                    "photos": [photos.show(sha) for sha in (a.photos if a else [])] if verdict == "fail" else [],
+                }
+            )
         if rows:
-            sections.append({"title": section.title, "rows": rows})
+            sections.append({"title": section.title, "code": section.code, "rows": rows, "subtotal": subtotal(rows)})
     details = score.get("details", {})
     keep = (
         SAFETY_DETAILS if template.kind == "safety" else QUALITY_DETAILS if template.kind == "quality" else ("failed",)
@@ -133,7 +159,11 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
             "revision_reason": i.revision_reason,
             "supervision_point": i.supervision_point,
             "inspector": people.get(i.inspector, ""),
-            "started_at": i.started_at,
+            # 检查时间 is when the inspector worked (the tablet's clock, corrected by the skew the
+            # server measured), never when the record reached the server
+            "inspected_from": i.inspected_from,
+            "inspected_to": i.inspected_to,
+            "device_time": i.started_at_device is not None or i.submitted_at_device is not None,
             "submitted_at": i.submitted_at,
             "gps": {"lat": i.gps_lat, "lng": i.gps_lng, "accuracy_m": i.gps_accuracy_m}
             if i.gps_lat is not None
@@ -143,7 +173,6 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
         },
         "place": await place_names(i.site, i.building, i.work_item),
         "sections": sections,
-        "failed": failed,
         "score": {
             "total": score.get("total"),
             "grade": score.get("grade", i.grade),

@@ -52,8 +52,9 @@ async def load_rectification(service: RectificationService, actor: Actor, order_
     people = await user_names(
         [o.issuer_id] + [r.responder_id for r in detail.responses] + [r.reviewed_by_id for r in detail.responses]
     )
-    orgs = await org_rows([o.issuer_organisation_id, o.contractor_id])
-    photos = Photos()
+    owner = project["owner_organisation"]
+    orgs = await org_rows([o.issuer_organisation_id, o.contractor_id, owner])
+    photos = Photos(actor)
     await photos.load([p.sha256 for p in o.photos] + [p.sha256 for r in detail.responses for p in r.photos])
     context: dict[str, Any] = {
         "order": _order_facts(detail),
@@ -65,6 +66,8 @@ async def load_rectification(service: RectificationService, actor: Actor, order_
         },
         "before": [photos.show(p.sha256) for p in o.photos],
         "stops": [{"started_at": st.started_at, "resumed_at": st.resumed_at} for st in detail.stops],
+        # 抄送: the owner (建设单位) gets a copy of every notice it did not issue itself
+        "cc": [orgs[owner]["name"]] if owner in orgs and owner != o.issuer_organisation_id else [],
     }
     if which == "reply":
         context["status"] = o.status.value

@@ -3,10 +3,13 @@ contractor sees its own warranty items only)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
+from inspection.programme.survey import summary_until
+from inspection.projects.tables import Site
 from inspection.reports import rules
 from inspection.reports.loaders.base import (
     Photos,
@@ -72,12 +75,17 @@ async def load_warranty_register(service: WarrantyService, actor: Actor, project
     )
 
 
+async def _project_sites(project_id: UUID) -> list[UUID]:
+    rows = await Site.select(Site.id).where((Site.project == project_id) & Site.deleted.eq(False))
+    return [r["id"] for r in rows]
+
+
 async def load_acceptance(service: WarrantyService, actor: Actor, acceptance_id: UUID) -> ReportData:
     a = await service.get_acceptance(actor, acceptance_id)  # NotFound unless a member
     project = await project_row(a.project_id)
     orgs = await org_rows(p.organisation_id for p in a.participants)
     people = await user_names([a.recorded_by_id])
-    photos = Photos()
+    photos = Photos(actor)
     await photos.load([*(p.signature for p in a.participants if p.signature), *a.photos])
     sites = await site_names({a.site_id} if a.site_id else set())
     sites |= await site_names({i.site_id for i in a.warranty_items})
@@ -102,6 +110,12 @@ async def load_acceptance(service: WarrantyService, actor: Actor, acceptance_id:
         ],
         "photos": [photos.show(sha) for sha in a.photos],
         "items": [_item(i, sites) for i in a.warranty_items],
+        # residents' evaluation (效果评价) as of the end of the acceptance day: the record does not
+        # change when later answers arrive
+        "satisfaction": await summary_until(
+            [a.site_id] if a.site_id else await _project_sites(a.project_id),
+            rules.day_start(a.accepted_on + timedelta(days=1)),
+        ),
     }
     return ReportData(
         kind="acceptance",

@@ -53,8 +53,10 @@ def _as_edited(answer: s.AnswerOut | None) -> dict[str, Any]:
     """An answer in the terms a tablet edits it: empty values as None."""
     if answer is None:
         return dict.fromkeys(ANSWER_FIELDS)
-    out = {k: getattr(answer, k) for k in ANSWER_FIELDS}
+    # as JSON carries them, so a tablet's base values compare equal to what the server holds
+    out = {k: msgspec.to_builtins(getattr(answer, k)) for k in ANSWER_FIELDS}
     out["measured"] = answer.measured or None
+    out["deductions"] = out["deductions"] or None
     for key in ("value", "unit"):
         out[key] = out[key] or None
     return out
@@ -68,12 +70,13 @@ async def answer_set(ctx: CommandContext, args: AnswerSet) -> Outcome:
     merged = rules.merge_fields(current, ctx.base_values, msgspec.to_builtins(incoming))
     if not merged.changed and not args.photos and answer is not None:
         return Outcome("noop", answer.version)
-    fields = {**current, **{k: incoming[k] for k in merged.apply}}
+    fields = {**current, **{k: msgspec.to_builtins(incoming[k]) for k in merged.apply}}
     fields["flagged"] = bool(fields["flagged"])
+    fields["serious_defect"] = bool(fields["serious_defect"])
     fields["note"] = fields["note"] or ""
-    stored = await checklists.store_answers(
-        ctx.actor, inspection_id, [s.AnswerIn(item_code=args.item_code, photos=args.photos, **fields)]
-    )
+    # through msgspec's conversion, so nested values (itemised deductions) become their Structs
+    answer_in = msgspec.convert({**fields, "item_code": args.item_code, "photos": args.photos}, s.AnswerIn)
+    stored = await checklists.store_answers(ctx.actor, inspection_id, [answer_in])
     for c in merged.conflicts:
         await ctx.record_conflict(
             table_name="inspection_answer",

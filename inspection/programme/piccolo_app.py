@@ -1,0 +1,14 @@
+"""Piccolo app for areas, programmes, batches, placements, area offices, evaluations, credit grades
+and satisfaction surveys."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, table_finder
+
+APP_CONFIG = AppConfig(
+    app_name="programme",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=table_finder(modules=["inspection.programme.tables"], exclude_imported=True),
+    migration_dependencies=["inspection.projects.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,76 @@
+"""The `siteinspect` command line as a person meets it: help on every command and option, a
+simulation that never writes to the configured database, reports by project code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+
+from inspection.cli import cli
+from inspection.projects.tables import Project
+from inspection.settings import PROJECT_ROOT
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inspection.cli", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out: list[tuple[str, click.Command]] = []
+    for name, command in group.commands.items():
+        out.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            out += commands(command, f"{prefix}{name} ")
+    return out
+
+
+def test_every_command_and_option_has_a_help_text() -> None:
+    every = commands(cli)
+    assert {"serve", "migrate", "demo", "simulate", "report", "templates import", "alerts run"} <= {n for n, _ in every}
+    for name, command in every:
+        assert (command.help or "").strip(), f"`siteinspect {name}` has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), f"`siteinspect {name}` {param.opts} has no help text"
+
+
+def test_help_is_shown() -> None:
+    done = run("report", "--help")
+    assert done.returncode == 0
+    assert "DEMO-2026-01" in done.stdout and "整改通知单" in done.stdout
+
+
+async def test_simulate_leaves_the_configured_database_alone() -> None:
+    before = await Project.count()
+    done = run("simulate", "--tablets", "2", "--minutes", "0.02", "--offline-share", "0.5")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("OK") and "lost: 0  doubled: 0" in done.stdout
+    # quiet by default: no request log lines, no migration report
+    assert "INFO" not in done.stdout + done.stderr and "migrations" not in done.stdout
+    assert await Project.count() == before
+    assert not await Project.exists().where(Project.code.like("SIM-%"))
+
+
+def test_simulate_refuses_a_bad_share() -> None:
+    done = run("simulate", "--offline-share", "1")
+    assert done.returncode == 2 and "--offline-share" in done.stderr
+
+
+async def test_report_takes_a_project_code(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "warranty.pdf"
+    done = run("report", "warranty", world.p1.code, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF-") and f"bytes written to {out}" in done.stdout
+    done = run("report", "warranty", "NO-SUCH-PROJECT")
+    assert done.returncode == 1 and "no project with code NO-SUCH-PROJECT" in done.stderr
