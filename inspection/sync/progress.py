@@ -58,6 +58,6 @@ async def changes_to_come(key: bytes, actor: Actor, device_id: str, cursor: str 
             clauses.append(clause + ")")
         if not clauses:
             return 0
-        sql = "SELECT DISTINCT scope, seq, table_name, row_id FROM sync_change WHERE " + " OR ".join(clauses)
+        sql = "SELECT DISTINCT scope, seq, table_name, row_id FROM sync_change WHERE " + " OR ".join(clauses)  # noqa: S608
         rows = await snap.tuples(f"SELECT COUNT(*) FROM ({sql}) AS to_come", *args)  # noqa: S608 - placeholders only
     return int(rows[0][0]) if rows else 0
