@@ -23,6 +23,7 @@ NOT_PROJECT_DATA = {
     "checklist_template": "reference data (scope ref)",
     "app_user": "people (scope sys)",
     "device_session": "a person's sign-ins",
+    "retired_refresh_token": "a sign-in's used refresh tokens (keyed by the session)",
     "rate_event": "rate limits by address or account",
     "webhook_subscription": "an organisation's or a person's endpoints",
     "alert_delivery": "a notification's sending, keyed by the notification (which names its project)",
@@ -36,6 +37,13 @@ NOT_PROJECT_DATA = {
     "audit_head": "the closed global chain",
     "audit_checkpoint": "signatures over all scopes",
     "project": "keyed by the project's own id",
+    # a programme spans many projects (its placements, which name their project, say which)
+    "area": "districts, streets and communities above the projects (scope sys)",
+    "area_office": "an area office's person (scope sys)",
+    "programme": "a year's renovation programme of an area, over many projects (scope sys)",
+    "programme_batch": "a programme's batches (scope sys)",
+    "evaluation_revision": "a programme's monthly evaluation, over its projects (scope sys)",
+    "credit_grade": "an organisation's grade in a programme's month (scope sys)",
 }
 
 
