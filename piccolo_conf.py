@@ -10,6 +10,7 @@ DB = build_engine(get_settings())
 APP_REGISTRY = AppRegistry(
     apps=[
         "inspection.sync.piccolo_app",
+        "inspection.changefeed.piccolo_app",
         "inspection.audit.piccolo_app",
         "inspection.projects.piccolo_app",
         "inspection.evidence.piccolo_app",

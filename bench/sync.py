@@ -79,14 +79,9 @@ async def main():
             batch = min(2000, ROWS - made)
             async with write(SYSTEM, SystemClock()) as w:
                 rows = [Building(id=new_id(), project=project.id, site=site.id, name=f"{made + i + 1}号楼", floors=6,
-                                 households=24, version=w.seq, updated_at=w.now) for i in range(batch)]
+                                 households=24, version=1, updated_at=w.now) for i in range(batch)]
                 await Building.insert(*rows)
-                for b in context_buckets(project.id):
-                    values = ", ".join("({}, {}, {}, {}, {})" for _ in rows)
-                    args = []
-                    for r in rows:
-                        args += [w.seq, b, "building", r.id, False]
-                    await db.raw("INSERT INTO sync_change (seq, bucket, table_name, row_id, deleted) VALUES " + values, *args)
+                w.bulk_inserted(Building, [r.id for r in rows], context_buckets(project.id), project.id)
             made += batch
         print(json.dumps({"project": str(project.id), "site": str(site.id), "users": users}))
 

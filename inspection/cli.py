@@ -323,16 +323,32 @@ def audit() -> None:
 
 @audit.command("verify", context_settings=CONTEXT)
 def audit_verify() -> None:
-    """Check the hash chain: exit 0 when intact, 2 naming the first entry edited, removed or reordered."""
+    """Check the hash chains and signed checkpoints: exit 0 when intact, 2 naming the first entry
+    (or scope) edited, removed or reordered."""
     from inspection.audit.service import verify
+    from inspection.settings import secret_key
 
-    with spinner("verifying the audit chain…"):
-        result = _pooled(verify)
+    key = secret_key(get_settings())
+    with spinner("verifying the audit chains…"):
+        result = _pooled(lambda: verify(key))
     if result.ok:
-        click.echo(f"audit chain intact: {result.checked} entries verified")
+        click.echo(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
         return
-    click.echo(f"audit chain BROKEN at entry {result.first_bad_id}: {result.reason}")
+    where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
+    click.echo(f"audit chain BROKEN {where}: {result.reason}")
     sys.exit(2)
+
+
+@audit.command("checkpoint", context_settings=CONTEXT)
+def audit_checkpoint() -> None:
+    """Sign the Merkle root over every scope's chain head now."""
+    from inspection.audit.service import checkpoint
+    from inspection.clock import SystemClock
+    from inspection.settings import secret_key
+
+    key = secret_key(get_settings())
+    made = _pooled(lambda: checkpoint(key, SystemClock()))
+    click.echo(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -15,6 +16,7 @@ from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 
 from inspection.settings import Settings, parse_database_url
 
@@ -130,6 +132,11 @@ class _Lease:
         held, self._held = self._held, []
         return await self._connection._execute(_after, self._connection._conn, held, sql, parameters or [])
 
+    async def run_many(self, compiled: list[tuple[str, list[Any]]]) -> None:
+        """Several statements (compiled for SQLite) in one trip to the connection's thread."""
+        held, self._held = self._held, []
+        await self._connection._execute(_many, self._connection._conn, held, compiled)
+
     async def close(self) -> None:
         self._held.clear()
         await self._engine._give_back(self._connection)
@@ -140,6 +147,13 @@ def _after(connection: sqlite3.Connection, held: list[str], sql: str, parameters
     for statement in held:
         connection.execute(statement)
     return connection.execute(sql, parameters).fetchall()
+
+
+def _many(connection: sqlite3.Connection, held: list[str], compiled: list[tuple[str, list[Any]]]) -> None:
+    for statement in held:
+        connection.execute(statement)
+    for sql, parameters in compiled:
+        connection.execute(sql, parameters)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -192,7 +206,7 @@ async def connection_pool(settings: Settings) -> AsyncIterator[None]:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(
-            min_size=settings.database.pool_min_size, max_size=settings.database.pool_max_size
+            min_size=settings.database.pool_min_size, max_size=settings.database.pool_max_size, reset=_keep_session
         )
     try:
         yield
@@ -203,18 +217,112 @@ async def connection_pool(settings: Settings) -> AsyncIterator[None]:
             await db.close_pool()
 
 
-async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Run SQL on the current transaction's connection (or a new one). Placeholders are {}."""
-    from inspection.sync.tables import ChangeCounter
+async def _keep_session(connection: Any) -> None:
+    """What asyncpg runs when a connection goes back to the pool, after it has rolled back any open
+    transaction. Its default also resets the session (`RESET ALL`, `CLOSE ALL`, `UNLISTEN *`,
+    `pg_advisory_unlock_all()`): one more round trip on every statement outside a transaction.
+    Nothing here changes the session: settings are per transaction (`SET LOCAL`), advisory locks
+    per transaction (`pg_try_advisory_xact_lock`), and no one listens."""
 
-    return await ChangeCounter.raw(sql, *args)
+
+class Snapshot:
+    """A read-only view of the database at one moment, for reads that must agree with each other
+    (a pull's targets, change index and rows). Placeholders are {} as in raw()."""
+
+    def __init__(self, connection: Any, sqlite: bool) -> None:
+        self._connection = connection
+        self._sqlite = sqlite
+
+    async def tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        query, query_args = QueryString(sql, *args).compile_string(engine_type="sqlite" if self._sqlite else "postgres")
+        if self._sqlite:
+            return await self._connection._execute(_fetch_tuples, self._connection._conn, query, query_args)  # type: ignore[no-any-return]
+        return [tuple(r) for r in await self._connection.fetch(query, *query_args)]
+
+    async def dicts(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        query, query_args = QueryString(sql, *args).compile_string(engine_type="sqlite" if self._sqlite else "postgres")
+        if self._sqlite:
+            return await self._connection.execute_fetchall(query, query_args)  # type: ignore[no-any-return]
+        return [dict(r) for r in await self._connection.fetch(query, *query_args)]
+
+
+@asynccontextmanager
+async def snapshot() -> AsyncIterator[Snapshot]:
+    """One read transaction: REPEATABLE READ, READ ONLY on PostgreSQL (one snapshot for all its
+    statements, and no row locks); a deferred transaction on SQLite, whose WAL gives it one
+    snapshot from its first read and never blocks a writer."""
+    db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        connection = await db._take()
+        try:
+            await connection.execute("BEGIN")
+            yield Snapshot(connection, sqlite=True)
+        finally:
+            await db._give_back(connection)  # rolls the read transaction back
+        return
+    assert isinstance(db, PostgresEngine)
+    if db.pool is None:
+        conn = await db.get_new_connection()
+        try:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                yield Snapshot(conn, sqlite=False)
+        finally:
+            await conn.close()
+        return
+    async with db.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield Snapshot(conn, sqlite=False)
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run SQL on the current transaction's connection (or a pooled one). Placeholders are {}."""
+    db = engine()
+    response = await db.run_querystring(QueryString(sql, *args))
+    if not response:
+        return []
+    return db.transform_response_to_dicts(response)  # type: ignore[no-any-return]
+
+
+Statement = tuple[str, list[Any]]
+# PostgreSQL takes at most 32,767 bound values in one statement.
+_MAX_VALUES = 30_000
+
+
+async def run_together(statements: list[Statement]) -> None:
+    """Run statements that change rows and return nothing, in the current transaction, in as few
+    trips to the database as it allows: on PostgreSQL as one statement (all but the last as
+    data-changing WITH clauses; they run on one snapshot, so none may depend on another's
+    effect), on SQLite in one trip to the connection's thread."""
+    statements = [s for s in statements if s[0]]
+    if not statements:
+        return
+    db = engine()
+    transaction = db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("run_together runs inside a transaction")
+    if isinstance(db, PooledSQLiteEngine):
+        compiled = [QueryString(sql, *args).compile_string(engine_type="sqlite") for sql, args in statements]
+        await transaction.connection.run_many(compiled)
+        return
+    group: list[Statement] = []
+    size = 0
+    for statement in statements:
+        if group and size + len(statement[1]) > _MAX_VALUES:
+            await _run_as_one(group)
+            group, size = [], 0
+        group.append(statement)
+        size += len(statement[1])
+    await _run_as_one(group)
+
+
+async def _run_as_one(statements: list[Statement]) -> None:
+    *first, (last_sql, last_args) = statements
+    sql = "".join(f"{'WITH' if i == 0 else ','} s{i} AS ({s}) " for i, (s, _) in enumerate(first)) + last_sql
+    await raw(sql, *[a for _, args in first for a in args], *last_args)
 
 
 async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Rows as tuples, skipping Piccolo's per-row dicts, for hot read paths outside transactions.
     Placeholders are {} as in raw()."""
-    from piccolo.querystring import QueryString
-
     db = engine()
     query, query_args = QueryString(sql, *args).compile_string(engine_type=db.engine_type)
     if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
@@ -238,6 +346,54 @@ def _fetch_tuples(connection: sqlite3.Connection, query: str, args: Any) -> list
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+@asynccontextmanager
+async def trace_statements() -> AsyncIterator[list[str]]:
+    """Every statement sent to the database meanwhile, as sent (BEGIN, SAVEPOINT and COMMIT
+    included): for tests and benchmarks that count a request's trips to the database. On
+    PostgreSQL the pool's connections are traced (open them before); on SQLite every connection."""
+    seen: list[str] = []
+    db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        traced: list[Any] = []
+
+        async def trace(connection: Any) -> None:
+            await connection._execute(connection._conn.set_trace_callback, seen.append)
+            traced.append(connection)
+
+        for connection in db._idle:
+            await trace(connection)
+        opened = db._open
+
+        async def open_traced() -> Any:
+            connection = await opened()
+            await trace(connection)
+            return connection
+
+        db._open = open_traced  # type: ignore[method-assign]
+        try:
+            yield seen
+        finally:
+            db._open = opened  # type: ignore[method-assign]
+            for connection in traced:
+                if connection._running and connection._connection is not None:
+                    await connection._execute(connection._conn.set_trace_callback, None)
+        return
+    assert isinstance(db, PostgresEngine) and db.pool is not None
+
+    def log(record: Any) -> None:
+        seen.append(record.query)
+
+    connections = [h._con for h in db.pool._holders if h._con is not None]
+    for connection in connections:
+        connection.add_query_logger(log)
+    try:
+        yield seen
+    finally:
+        await asyncio.sleep(0)  # the loggers are called soon after each statement
+        for connection in connections:
+            connection.remove_query_logger(log)
 
 
 async def pending_migrations() -> list[str]:

@@ -1,23 +1,26 @@
-"""The one write path for domain records: sync columns, change sequence, change index, audit.
+"""The one write path for domain records: sync columns, compare-and-set versions, the change feed.
 
-Every service writes through `write(actor, clock)`. The transaction it opens first takes the next
-number from the change counter (whose row lock is held until commit, so sequence order is commit
-order), then each insert, update or tombstone stamps that number as the row's `version`, adds a
-row per bucket to the change index, and appends to the audit chain, all before the commit.
+Every service writes through `write(actor, clock)`: one transaction, with no lock but the rows it
+writes until it is about to commit. Then the change feed (inspection/changefeed/) locks the
+scopes (projects, `ref`, `sys`) the transaction wrote, numbers its changes in each, indexes them
+per bucket, lets the audit log chain its entries, and the transaction commits.
 
-`batch(clock)` runs several such writes in ONE transaction (a sync push): each gets its own
-savepoint and its own sequence number, and a write that fails is rolled back to its savepoint
-alone, so the others still commit together. Holding the counter's lock for the whole transaction
-is what lets a transaction keep some things in memory and write them once, just before it
-commits (see `Pending`): no other writer can touch them until then.
+A record's `version` counts its writes. An update is a compare-and-set on it (`WHERE id = … AND
+version = …`): when another transaction wrote the row since it was read, nothing is written and
+`RaceLost` is raised (409; a sync push reloads and merges again instead).
+
+`batch(clock)` runs several writes in ONE transaction (a sync push): each under its own savepoint
+and with its own numbers, and a write that fails is rolled back to its savepoint alone, so the
+others still commit together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import time
+import functools
+import inspect
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
@@ -29,25 +32,58 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 from piccolo.columns import UUID as UUIDColumn
 from piccolo.columns import BigInt, Boolean, Timestamptz, Varchar
 from piccolo.table import Table
 
 from inspection import db
 from inspection.actor import Actor
-from inspection.audit import service as audit
+from inspection.changefeed.pending import Change, Event, Pending, ProjectSwitch, Step
+from inspection.changefeed.scopes import (
+    REF_SCOPE,
+    REFERENCE_BUCKET,
+    SYS_SCOPE,
+    context_bucket,
+    context_buckets,
+    contractor_bucket,
+    office_bucket,
+    project_bucket,
+    scope_of_bucket,
+    scope_of_row,
+)
 from inspection.clock import Clock
 from inspection.errors import NotFound, ValidationFailed, VersionConflict
-from inspection.sync.tables import ChangeCounter
+from inspection.ids import new_id
 
 if TYPE_CHECKING:
     from piccolo.engine.postgres import PostgresTransaction
     from piccolo.engine.sqlite import SQLiteTransaction
 
-REFERENCE_BUCKET = "ref"
-# Change index rows per INSERT when a transaction writes them (5 values each; both engines take
-# 32,766 values in one statement).
-INDEX_ROWS_PER_STATEMENT = 500
+__all__ = [
+    "REFERENCE_BUCKET",
+    "REF_SCOPE",
+    "Batch",
+    "ProjectSwitch",
+    "RaceLost",
+    "SyncColumns",
+    "Write",
+    "batch",
+    "bookkeeping",
+    "context_bucket",
+    "context_buckets",
+    "contractor_bucket",
+    "load_row",
+    "locked_row",
+    "new_id",
+    "office_bucket",
+    "project_bucket",
+    "read_row",
+    "remembered",
+    "retry_races",
+    "share_lock",
+    "write",
+]
 
 T = TypeVar("T", bound=Table)
 V = TypeVar("V")
@@ -64,36 +100,12 @@ class SyncColumns:
     device_id = Varchar(length=64, default="")
 
 
-def new_id() -> UUID:
-    """UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits; time-ordered, so ids made
-    offline on tablets index well. Python 3.11 has no uuid7 of its own."""
-    ms = time.time_ns() // 1_000_000
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return UUID(int=value)
+class RaceLost(VersionConflict):
+    """Another transaction wrote the same record (or made one with the same key) between this
+    one's read and its write. Nothing of this write is kept; reading again and retrying is safe."""
 
-
-def project_bucket(project_id: UUID | str) -> str:
-    return f"project:{project_id}"
-
-
-def contractor_bucket(project_id: UUID | str, organisation_id: UUID | str) -> str:
-    return f"project:{project_id}:org:{organisation_id}"
-
-
-def office_bucket(project_id: UUID | str) -> str:
-    """What only the project's office roles (projects.rules.OFFICE_ROLES) receive: complaints."""
-    return f"project:{project_id}:office"
-
-
-def context_bucket(project_id: UUID | str) -> str:
-    """What a contractor needs around its own records: the project, its sites and buildings."""
-    return f"project:{project_id}:context"
-
-
-def context_buckets(project_id: UUID | str) -> list[str]:
-    return [project_bucket(project_id), context_bucket(project_id)]
+    slug = "concurrent-change"
+    title = "The record was changed by someone else at the same moment"
 
 
 def _plain(value: Any) -> Any:
@@ -126,132 +138,145 @@ async def load_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def next_seq() -> int:
-    rows = await db.raw("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-    if not rows:
-        await ChangeCounter.insert(ChangeCounter(id=1, value=1))
-        return 1
-    return int(rows[0]["value"])
+async def read_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
+    """`load_row`, read once per write transaction until it writes to the table (a push's command
+    reads its record, then the service it calls reads it again). An update through `Write` checks
+    the version it read, so a row changed meanwhile by someone else is never written over."""
+    return await remembered(
+        ("row", table._meta.tablename, row_id), (table._meta.tablename,), lambda: load_row(table, row_id)
+    )
 
 
-@dataclass(frozen=True)
-class _Mark:
-    next_seq: int
-    index: int
-    audit_rows: int
+async def locked_row(table: type[Table], row_id: Any, *, exclusive: bool = False) -> dict[str, Any] | None:
+    """Inside a write, a row read and locked to the commit, for a write that depends on the row
+    without changing it (shared: an answer needs its inspection to stay a draft) or on everything
+    under it (exclusive: submitting scores the answers, so none may be added meanwhile). On SQLite,
+    and outside a write, a plain read: no one else writes meanwhile there."""
+    if _current.get() is None or db.is_sqlite():
+        return await load_row(table, row_id)
+    rows = await db.raw(_select_by_id(table) + (" FOR UPDATE" if exclusive else " FOR SHARE"), row_id)
+    return rows[0] if rows else None
 
 
-@dataclass
-class Pending:
-    """What one write transaction keeps in memory while it holds the change counter's lock, and
-    writes once just before it commits: the counter's new value, the change index rows, the
-    audit entries and the chain's head. Reads that only this transaction can change are
-    remembered here too (`remembered`).
+@cache
+def _compare_and_set(table: type[Table], columns: tuple[str, ...]) -> str:
+    by_name = {c._meta.name: c._meta.db_column_name for c in table._meta.columns}
+    sets = ", ".join(f'"{by_name[c]}" = {{}}' for c in columns)
+    key = table._meta.primary_key._meta.db_column_name
+    return (
+        f'UPDATE "{table._meta.tablename}" SET {sets} WHERE "{key}" = {{}} AND "version" = {{}}'  # noqa: S608
+        ' RETURNING "version"'
+    )
 
-    This is safe only because every writer takes the counter first (see `write`): until this
-    transaction commits, nobody else can number a change, index one or append to the chain."""
 
-    seq_in_db: int  # the counter's value this transaction wrote when it took the lock
-    next_seq: int
-    index: list[tuple[int, str, str, UUID, bool]] = field(default_factory=list)
-    audit: audit.PendingEntries | None = None  # from the first append on
-    memo: dict[Hashable, tuple[frozenset[str], Any]] = field(default_factory=dict)
-
-    @classmethod
-    def start(cls, seq: int) -> Pending:
-        return cls(seq_in_db=seq, next_seq=seq)
-
-    def take_seq(self) -> int:
-        seq = self.next_seq
-        self.next_seq += 1
-        return seq
-
-    def mark(self) -> _Mark:
-        return _Mark(self.next_seq, len(self.index), len(self.audit.rows) if self.audit else 0)
-
-    def undo(self, mark: _Mark) -> None:
-        """Forget what was kept since `mark`: its writes were rolled back to a savepoint. A number
-        handed out since is handed out again; nothing that used it was committed."""
-        self.next_seq = mark.next_seq
-        del self.index[mark.index :]
-        if self.audit is not None:  # the head it read is still the head: only entries are undone
-            del self.audit.rows[mark.audit_rows :]
-        self.memo.clear()  # a read remembered since may have seen the rolled-back writes
-
-    def forget(self, tablename: str) -> None:
-        for key in [k for k, (tables, _) in self.memo.items() if tablename in tables]:
-            del self.memo[key]
-
-    async def flush(self) -> None:
-        last = self.next_seq - 1
-        if last > self.seq_in_db:
-            await db.raw("UPDATE sync_counter SET value = {} WHERE id = 1", last)
-            self.seq_in_db = last
-        if self.index:
-            # One row per (bucket, table, record): the last change of a record in this transaction
-            # wins (numbers rise in list order), and a statement never names a row twice, which
-            # PostgreSQL's ON CONFLICT DO UPDATE refuses.
-            latest = {(b, t, r): (seq, b, t, r, d) for seq, b, t, r, d in self.index}
-            rows = list(latest.values())
-            for start in range(0, len(rows), INDEX_ROWS_PER_STATEMENT):
-                part = rows[start : start + INDEX_ROWS_PER_STATEMENT]
-                await db.raw(
-                    "INSERT INTO sync_change (seq, bucket, table_name, row_id, deleted) VALUES "  # noqa: S608
-                    + ", ".join("({}, {}, {}, {}, {})" for _ in part)
-                    + " ON CONFLICT (bucket, table_name, row_id)"
-                    " DO UPDATE SET seq = excluded.seq, deleted = excluded.deleted",
-                    *[value for row in part for value in row],
-                )
-            self.index.clear()
-        if self.audit is not None:
-            await audit.write_pending(self.audit)
+def _unique_violation(exc: BaseException) -> str | None:
+    """The column a failed insert collided on, when it collided with a unique key."""
+    if isinstance(exc, asyncpg.exceptions.UniqueViolationError):
+        detail = exc.detail or ""  # Key (label_code)=(…) already exists.
+        return detail.partition("(")[2].partition(")")[0].split(", ")[-1] or "id"
+    if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc):
+        return str(exc).rpartition(".")[2] or "id"
+    return None
 
 
 @dataclass
 class Write:
-    """One write: its sequence number, its time and who is acting, in a transaction that holds
-    the change counter (`pending`)."""
+    """One write: who is acting and when, its share of the transaction (`step`, numbered at
+    commit), in a transaction whose commit the change feed prepares (`pending`)."""
 
     actor: Actor
-    seq: int
     now: datetime
     pending: Pending
+    step: Step
     changed: list[tuple[str, UUID]] = field(default_factory=list)
 
-    async def _index(self, table: type[Table], row_id: UUID, buckets: Iterable[str], deleted: bool) -> None:
-        """Record this write as the latest change of the row in each bucket. One row per
-        (bucket, table, record), moved forward on every write, so a pull meets each record once.
-        The rows are written when the transaction is about to commit (`Pending.flush`)."""
+    @property
+    def seq(self) -> int:
+        """This write's number in its project's scope (or its only scope); known after commit."""
+        return self.step.seq
+
+    def allow_projects(self, *projects: UUID) -> None:
+        """This transaction writes to these projects together (none named: to any). Say it only
+        where it must: on a sharded database it becomes a two-phase commit."""
+        self.pending.allow_projects(*projects)
+
+    def _scope(self, table: type[Table], row: dict[str, Any], buckets: list[str]) -> UUID:
+        if buckets:
+            scopes = {scope_of_bucket(b) for b in buckets}
+            if len(scopes) > 1:
+                raise RuntimeError(f"{table._meta.tablename}: buckets {buckets} span several scopes")
+            return scopes.pop()
+        return scope_of_row(table._meta.tablename, row)
+
+    def _record(
+        self,
+        table: type[Table],
+        row: dict[str, Any],
+        buckets: Iterable[str],
+        deleted: bool,
+        action: str,
+        changes: dict[str, Any],
+    ) -> None:
+        """Note the change for the index (one row per bucket and record, moved forward on every
+        write, so a pull meets each record once) and the event for the audit log. Both are
+        written when the transaction is about to commit (`Pending.flush`)."""
         tablename = table._meta.tablename
-        for b in dict.fromkeys(buckets):
-            self.pending.index.append((self.seq, b, tablename, row_id, deleted))
+        bucket_list = list(dict.fromkeys(buckets))
+        scope = self._scope(table, row, bucket_list)
+        self.pending.touch(self.step, scope)
+        row_id = row["id"]
+        for b in bucket_list:
+            self.step.changes.append(Change(scope, b, tablename, row_id, deleted))
+        self.step.events.append(Event(scope, action, tablename, row_id, changes))
         self.pending.forget(tablename)
+        self.pending.written.add((tablename, row_id))
         self.changed.append((tablename, row_id))
 
-    def _stamp(self) -> dict[str, Any]:
-        return {
-            "version": self.seq,
-            "updated_at": self.now,
-            "device_id": self.actor.device_id,
-        }
+    def note(
+        self, action: str, table_name: str, record_id: Any, changes: dict[str, Any], *, scope: UUID | None = None
+    ) -> None:
+        """An audit entry for something done outside `insert`/`update` (a raw statement, a fact
+        about a record written just before). It goes to `scope`, else to the scope of what this
+        write recorded last, else to `sys`; it changes nothing a tablet receives."""
+        if scope is None:
+            scope = self.step.events[-1].scope if self.step.events else SYS_SCOPE
+        self.pending.touch(self.step, scope)
+        self.step.events.append(Event(scope, action, table_name, record_id, changes))
+
+    def _stamp(self, version: int) -> dict[str, Any]:
+        return {"version": version, "updated_at": self.now, "device_id": self.actor.device_id}
 
     async def insert(
         self, table: type[T], values: dict[str, Any], buckets: Iterable[str], *, audit_values: bool = True
     ) -> dict[str, Any]:
         refuse_nul(values)
         row_id = values.get("id") or new_id()
-        record = {
-            **values,
-            "id": row_id,
-            **self._stamp(),
-            "deleted": False,
-            "created_by": self.actor.user_id,
-        }
-        await table.insert(table(**record))
-        await self._index(table, row_id, buckets, deleted=False)
+        record = {**values, "id": row_id, **self._stamp(1), "deleted": False, "created_by": self.actor.user_id}
+        try:
+            await table.insert(table(**record))
+        except (asyncpg.exceptions.UniqueViolationError, sqlite3.IntegrityError) as exc:
+            column = _unique_violation(exc)
+            if column is None:
+                raise
+            # Only a concurrent writer gets here: services look for the key first. PostgreSQL has
+            # given up on this transaction (or savepoint) already; the caller must not go on in it.
+            raise RaceLost(
+                f"{table._meta.tablename} with this {column} was made by someone else at the same moment",
+                field=column,
+            ) from None
         shown = {k: _plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
-        await audit.append(self, "create", table._meta.tablename, row_id, shown)
+        self._record(table, record, buckets, False, "create", shown)
         return record
+
+    def bulk_inserted(self, table: type[Table], ids: list[UUID], buckets: list[str], project_id: UUID) -> None:
+        """Index rows the caller inserted in bulk itself (seeding a benchmark or an import), with
+        `version` 1: they are numbered and sent to tablets like any others; the audit log gets
+        one entry for the lot."""
+        scope = self._scope(table, {"project": project_id}, buckets)
+        self.pending.touch(self.step, scope)
+        for row_id in ids:
+            self.step.changes.extend(Change(scope, b, table._meta.tablename, row_id, False) for b in buckets)
+        self.step.events.append(Event(scope, "bulk_create", table._meta.tablename, "", {"rows": len(ids)}))
 
     async def load(self, table: type[T], row_id: UUID) -> dict[str, Any]:
         row = await load_row(table, row_id)
@@ -279,20 +304,37 @@ class Write:
                 current_version=row["version"],
             )
         refuse_nul(changes)
-        diff = {k: v for k, v in changes.items() if row.get(k) != v}
-        if not diff and action == "update":
-            return row
-        stamped = {**diff, **self._stamp()}
-        await table.update({getattr(table, k): v for k, v in stamped.items()}).where(table._meta.primary_key == row_id)
-        await self._index(table, row_id, buckets, deleted=bool(stamped.get("deleted", row.get("deleted"))))
-        await audit.append(
-            self,
+        for attempt in (1, 2):
+            diff = {k: v for k, v in changes.items() if row.get(k) != v}
+            if not diff and action == "update":
+                return row
+            stamped = {**diff, **self._stamp(int(row["version"]) + 1)}
+            columns = tuple(stamped)
+            written = await db.raw(
+                _compare_and_set(table, columns), *[stamped[c] for c in columns], row_id, row["version"]
+            )
+            if written:
+                break
+            fresh = await load_row(table, row_id)
+            # The row given as `current` was read before this very transaction wrote it: compare
+            # with what it wrote. Anyone else's write since the read is a lost race.
+            if attempt == 2 or fresh is None or (table._meta.tablename, row_id) not in self.pending.written:
+                raise RaceLost(
+                    f"{table._meta.tablename} {row_id} was changed by someone else at the same moment; read it again",
+                    field="version",
+                    current_version=fresh["version"] if fresh else None,
+                )
+            row = fresh
+        new = {**row, **stamped}
+        self._record(
+            table,
+            new,
+            buckets,
+            bool(stamped.get("deleted", row.get("deleted"))),
             action,
-            table._meta.tablename,
-            row_id,
             {k: {"from": _plain(row.get(k)), "to": _plain(v)} for k, v in diff.items()},
         )
-        return {**row, **stamped}
+        return new
 
     async def tombstone(
         self, table: type[T], row_id: UUID, buckets: Iterable[str], *, expected_version: int | None = None
@@ -303,29 +345,68 @@ class Write:
         )
 
 
+# Times a service call that lost a race for a record is run again from the start.
+RACE_ATTEMPTS = 3
+C = TypeVar("C", bound=type)
+
+
+def retry_races(cls: C) -> C:
+    """Make every public coroutine method of a service class run again from the start, up to
+    RACE_ATTEMPTS times, when its transaction lost a race for a record (`RaceLost`: rolled back
+    whole, nothing kept). So a REST call behaves as if it had waited its turn: it reads again and
+    judges the move on what is there now (a 409 naming the current state, say, rather than one
+    saying "someone else was faster"). A call inside a write or a batch (a sync push's command)
+    is not repeated here: the push rolls back and repeats the mutation itself. Only for methods
+    whose arguments can be used twice (not a request body being streamed)."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+            setattr(cls, name, _retrying(method))
+    return cls
+
+
+def _retrying(method: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    @functools.wraps(method)
+    async def run(*args: Any, **kw: Any) -> V:
+        if _current.get() is not None or _batch.get() is not None or db.engine().current_transaction.get() is not None:
+            return await method(*args, **kw)
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return await method(*args, **kw)
+            except RaceLost:
+                if attempt == RACE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
 _current: ContextVar[Write | None] = ContextVar("current_write", default=None)
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+# Connections of the PostgreSQL pool that writers leave to readers and pulls.
+READER_CONNECTIONS = 2
 
 
-def _write_gate() -> asyncio.Lock:
-    """This process's queue for the change counter (one per event loop).
+def _write_gate() -> asyncio.Semaphore:
+    """This process's queue for writing (one per event loop).
 
-    Write transactions take turns on the counter row anyway. Queueing for it here, before a
-    connection is taken, keeps the waiting writers from holding the pool's connections (readers
-    and pulls would wait behind them), and on SQLite replaces the busy handler's sleep-and-retry
-    with first come, first served. Across processes the counter row's lock still orders them.
-    """
+    On SQLite one transaction writes at a time anyway: queueing here, first come first served,
+    replaces the busy handler's sleep-and-retry. On PostgreSQL writers of different projects run
+    side by side; this only keeps them from taking every pooled connection, so that readers and
+    pulls never queue behind writers waiting for a row."""
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
-        gate = _gates[loop] = asyncio.Lock()
+        engine = db.engine()
+        pool = getattr(engine, "pool", None)
+        size = 1 if db.is_sqlite() or pool is None else max(1, pool.get_max_size() - READER_CONNECTIONS)
+        gate = _gates[loop] = asyncio.Semaphore(size)
     return gate
 
 
 def _gate() -> contextlib.AbstractAsyncContextManager[Any]:
     """The write gate, except inside a transaction opened by other means (a scheduler job holding
-    its lock): that transaction may already hold the counter, and queueing behind another writer
-    would deadlock."""
+    its lock): that transaction holds a connection (and on SQLite the write lock) already, and
+    queueing behind another writer could deadlock."""
     if db.engine().current_transaction.get() is not None:
         return contextlib.nullcontext()
     return _write_gate()
@@ -336,9 +417,8 @@ _batch: ContextVar[Batch | None] = ContextVar("current_batch", default=None)
 
 @asynccontextmanager
 async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
-    """One write transaction with one sequence number. Called inside another write (a service
-    used by a sync push handler), it joins the outer one: still one transaction, one number.
-    Writers of one process queue for the counter in this process first (`_write_gate`)."""
+    """One write transaction. Called inside another write (a service used by a sync push
+    handler), it joins the outer one: still one transaction, one step."""
     outer = _current.get()
     if outer is not None:
         if outer.actor.user_id != actor.user_id:
@@ -346,10 +426,11 @@ async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
         yield outer
         return
     if _batch.get() is not None:
-        raise RuntimeError("inside a batch, write through Batch.write: it hands out the batch's numbers")
+        raise RuntimeError("inside a batch, write through Batch.write: it numbers the batch's steps")
     async with _gate(), db.transaction():
-        pending = Pending.start(await next_seq())
-        current = Write(actor=actor, seq=pending.take_seq(), now=clock.now(), pending=pending)
+        pending = Pending()
+        now = clock.now()
+        current = Write(actor=actor, now=now, pending=pending, step=pending.step(actor, now))
         token = _current.set(current)
         try:
             yield current
@@ -359,29 +440,32 @@ async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
 
 
 class Batch:
-    """Writes that share one transaction, each under its own savepoint and sequence number."""
+    """Writes that share one transaction, each under its own savepoint and with its own numbers."""
 
     def __init__(self, transaction: SQLiteTransaction | PostgresTransaction, pending: Pending, clock: Clock) -> None:
         self._transaction = transaction
-        self._pending = pending
+        self.pending = pending
         self._clock = clock
 
     @asynccontextmanager
     async def write(self, actor: Actor) -> AsyncIterator[Write]:
         """Like `write()`, inside the batch: if the block raises, everything it wrote (rows,
-        change index, audit entries, its number) is rolled back and the batch goes on."""
+        changes, audit events) is rolled back and the batch goes on. A write that turns to a
+        project other than the batch's raises `ProjectSwitch` (rolled back likewise): the
+        caller commits the batch and runs it in the next."""
         if _current.get() is not None:
             raise RuntimeError("a batch's writes cannot be nested in each other")
         savepoint = await self._transaction.savepoint()
-        mark = self._pending.mark()
-        current = Write(actor=actor, seq=self._pending.take_seq(), now=self._clock.now(), pending=self._pending)
+        mark = self.pending.mark()
+        now = self._clock.now()
+        current = Write(actor=actor, now=now, pending=self.pending, step=self.pending.step(actor, now))
         token = _current.set(current)
         try:
             yield current
         except Exception:
             # PostgreSQL refuses every statement after a failed one until this rollback
             await savepoint.rollback_to()
-            self._pending.undo(mark)
+            self.pending.undo(mark)
             raise
         finally:
             _current.reset(token)
@@ -389,16 +473,20 @@ class Batch:
         # left open only nests the next one (keep batches short: PostgreSQL caches 64 per
         # transaction). Rolling back to one leaves the earlier ones as they are.
 
+    def before_commit(self, statements: Callable[[], Awaitable[list[db.Statement]]]) -> None:
+        """Statements made once the batch's writes are numbered, run with the change index."""
+        self.pending.before_commit.append(statements)
+
 
 @asynccontextmanager
 async def batch(clock: Clock) -> AsyncIterator[Batch]:
     """One transaction for many writes (see `Batch.write`), committed together when the block
-    ends without an exception. It holds the change counter, and on SQLite the write lock, from
-    start to commit: keep it short, other writers wait for it."""
+    ends without an exception. It keeps the rows it wrote locked to its commit (and on SQLite
+    the write lock): keep it short."""
     if _current.get() is not None or _batch.get() is not None:
         raise RuntimeError("a batch cannot run inside a write or another batch")
     async with _gate(), db.transaction() as transaction:
-        pending = Pending.start(await next_seq())
+        pending = Pending(batch=True)
         current = Batch(transaction, pending, clock)
         token = _batch.set(current)
         try:
@@ -408,11 +496,22 @@ async def batch(clock: Clock) -> AsyncIterator[Batch]:
         await pending.flush()
 
 
+@asynccontextmanager
+async def bookkeeping() -> AsyncIterator[None]:
+    """A short transaction for rows that are no domain record (a device's last contact, the
+    tombstone horizon): no numbers, no audit, but in the writers' queue, so that on SQLite it
+    waits its turn instead of sleeping in the busy handler."""
+    if _current.get() is not None or _batch.get() is not None:
+        raise RuntimeError("bookkeeping runs in a transaction of its own")
+    async with _gate(), db.transaction():
+        yield
+
+
 async def remembered(key: Hashable, tables: Iterable[str], load: Callable[[], Awaitable[V]]) -> V:
     """Inside a write transaction, read once what depends only on `tables`, and read again after
-    this transaction writes to one of them. Nobody else can change those rows before it commits
-    as long as they are only written through this module (which takes the change counter first).
-    Outside a write, just reads."""
+    this transaction writes to one of them. `load` must lock what it reads against writers until
+    the commit (`FOR SHARE` on PostgreSQL, see `share_lock`; SQLite has one writer at a time), so
+    nobody else can change it meanwhile. Outside a write, just reads."""
     current = _current.get()
     if current is None:
         return await load()
@@ -422,3 +521,12 @@ async def remembered(key: Hashable, tables: Iterable[str], load: Callable[[], Aw
     value = await load()
     current.pending.memo[key] = (frozenset(tables), value)
     return value
+
+
+def share_lock(*of: str) -> str:
+    """The clause that keeps rows read inside a write transaction from changing until it commits
+    (of the tables aliased `of`, else all): `FOR SHARE` on PostgreSQL; nothing on SQLite, where
+    no one else writes meanwhile, and nothing outside a write transaction."""
+    if _current.get() is None or db.is_sqlite():
+        return ""
+    return " FOR SHARE" + (" OF " + ", ".join(of) if of else "")

@@ -68,9 +68,10 @@ from tests.factories import World  # noqa: E402
 
 IS_SQLITE = os.environ["SITEINSPECT_DATABASE_URL"].startswith("sqlite")
 
-# Rows survive between tests only in these: migrations stay applied, and the change counter's one
-# row is set back to where a migrated database starts (see `empty_database`).
-KEEP_TABLES = {"sync_counter", "migration"}
+# Rows survive between tests only in these: migrations stay applied. The ordering scopes
+# (sync_scope) are emptied with everything else: a scope's row is made by its first write, and
+# keeping one would keep the head of an audit chain whose entries are gone.
+KEEP_TABLES = {"migration"}
 
 
 def tables_to_empty() -> list[str]:
@@ -146,9 +147,10 @@ async def _owned_sequences(tables: list[str]) -> list[str]:
 
 
 async def empty_database() -> None:
-    """Every table as a freshly migrated database has it: no rows, the change counter at 0, and
-    every serial id starting again at 1 (PostgreSQL's sequences, SQLite's AUTOINCREMENT), so ids and
-    sequence numbers do not depend on which tests ran before."""
+    """Every table as a freshly migrated database has it: no rows (no ordering scope either, so
+    every scope's numbers start again at 1), and every serial id starting again at 1 (PostgreSQL's
+    sequences, SQLite's AUTOINCREMENT), so ids and sequence numbers do not depend on which tests
+    ran before."""
     tables = tables_to_empty()
     dirty = {r["t"] for r in await db.raw(_probe(tuple(tables)))}
     if not dirty:
@@ -164,7 +166,6 @@ async def empty_database() -> None:
             sequences = await _owned_sequences(tables)
             if sequences:
                 await db.raw("SELECT " + ", ".join(f"setval('{q}', 1, false)" for q in sequences))
-        await db.raw("UPDATE sync_counter SET value = 0 WHERE id = 1")
 
 
 # SITEINSPECT_TEST_KEEP_ROWS=1 keeps every row between tests: a run that way shows which tests

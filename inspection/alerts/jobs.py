@@ -28,6 +28,7 @@ from inspection.alerts import delivery, schedules
 from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert, raise_alerts
 from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
+from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
 from inspection.projects.rules import Role
 from inspection.records import write
@@ -35,6 +36,7 @@ from inspection.rectification import escalation
 from inspection.rectification.rules import AWAITING_CONTRACTOR
 from inspection.rectification.service import default_rulebook as rectification_rules
 from inspection.rectification.tables import RectificationOrder
+from inspection.settings import secret_key
 from inspection.warranty.service import ITEM_TABLE, end_of_local_day, escalate_due_claims
 
 PAGE = 2000
@@ -265,6 +267,13 @@ def guard_job(
     return run
 
 
+async def audit_checkpoint(ctx: JobContext) -> int:
+    """Sign the audit log's scope heads (nothing new when nothing was written since the last)."""
+    before = await latest_checkpoint()
+    made = await checkpoint(secret_key(ctx.settings), ctx.clock)
+    return int(before is None or made.id != before.id)
+
+
 def domain_job(target: str) -> Callable[[JobContext], Awaitable[int]]:
     """A job another domain runs itself ("module.path:function", called with the context): the
     import waits for the first run, so the alerts domain does not load that domain at start-up."""
@@ -297,6 +306,8 @@ JOBS: list[Job] = [
     # delivery job so it goes out in the same tick
     Job("daily_digest", domain_job("inspection.programme.digest:send")),
     Job("deliveries", deliveries, exclusive=False),
+    # its own transaction; two processes at once chain two checkpoints, harmlessly
+    Job("audit_checkpoint", audit_checkpoint, exclusive=False),
 ]
 
 

@@ -25,7 +25,7 @@ from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Site
-from inspection.records import new_id, project_bucket, write
+from inspection.records import new_id, project_bucket, retry_races, write
 from inspection.rectification import notifications as outbox
 from inspection.rectification import schemas as rs
 from inspection.rectification.tables import Notification
@@ -35,6 +35,7 @@ SCHEDULING_ROLES = (Role.owner, Role.supervisor, Role.inspector)
 IO = InspectionOccurrence
 
 
+@retry_races
 class AlertsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

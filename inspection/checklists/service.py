@@ -44,7 +44,7 @@ from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, 
 from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access, visible_project_ids
 from inspection.projects.tables import Building, Site, WorkItem
-from inspection.records import Write, contractor_bucket, new_id, project_bucket, write
+from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, retry_races, write
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, OrderState, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.rectification.tables import RectificationOrder
@@ -301,6 +301,7 @@ def _answer_out(row: dict[str, Any], photos: Sequence[links.EvidenceInfo]) -> s.
     )
 
 
+@retry_races
 class ChecklistsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -406,8 +407,11 @@ class ChecklistsService:
             row = await w.insert(IN, values, inspection_buckets(values))
         return await self.get(actor, row["id"])
 
-    async def _own_draft(self, actor: Actor, inspection_id: UUID) -> dict[str, Any]:
-        row = await IN.select().where(IN.id == inspection_id).first()
+    async def _own_draft(self, actor: Actor, inspection_id: UUID, *, exclusive: bool = False) -> dict[str, Any]:
+        """The actor's draft, locked to the end of the write: answers hold it shared, so a submit
+        (exclusive) waits for them and scores what they wrote, and an answer arriving after a
+        submit finds the inspection submitted."""
+        row = await locked_row(IN, inspection_id, exclusive=exclusive)
         await inspection_access(actor, row, inspection_id)
         assert row is not None
         if row["status"] != "draft":
@@ -496,7 +500,7 @@ class ChecklistsService:
 
     async def _submit(self, w: Write, actor: Actor, inspection_id: UUID, data: s.SubmitBody) -> dict[str, Any]:
         _aware(data.submitted_at_device, "submitted_at_device")
-        row = await self._own_draft(actor, inspection_id)
+        row = await self._own_draft(actor, inspection_id, exclusive=True)
         template_row = await catalogue.get_version(row["template"])
         template = catalogue.template_of(template_row)
         rows = await IA.select().where((IA.inspection == inspection_id) & IA.deleted.eq(False))

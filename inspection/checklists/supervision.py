@@ -29,7 +29,7 @@ from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role, WorkType
 from inspection.projects.tables import WorkItem
-from inspection.records import Write, contractor_bucket, project_bucket, write
+from inspection.records import Write, contractor_bucket, project_bucket, retry_races, write
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
 
@@ -258,6 +258,7 @@ async def record_inspection(w: Write, inspection: dict[str, Any], grade: str) ->
     )
 
 
+@retry_races
 class SupervisionService:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock

@@ -25,7 +25,7 @@ from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
 from inspection.ratelimit import RateCounter, Window
-from inspection.records import Write, new_id, office_bucket, write
+from inspection.records import Write, new_id, office_bucket, retry_races, write
 from inspection.rectification.rules import Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.settings import Settings
@@ -93,6 +93,7 @@ async def may_read_complaint(actor: Actor, complaint_id: UUID) -> bool:
     return True
 
 
+@retry_races
 class ComplaintsService:
     def __init__(self, settings: Settings, clock: Clock, evidence: EvidenceService, rate: Window | None = None) -> None:
         self.settings = settings

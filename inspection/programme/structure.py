@@ -353,6 +353,9 @@ async def reconcile_grants(w: Write, project_ids: Iterable[UUID]) -> None:
     projects = list(dict.fromkeys(project_ids))
     if not projects:
         return
+    # An office covers every project of its area: appointing or dismissing one gives or takes
+    # the viewer membership in each of them in one transaction, on purpose (docs/scaling.md).
+    w.allow_projects(*projects)
     parents = await area_parents()
     offices = await AreaOffice.select(AreaOffice.id, AreaOffice.area, AreaOffice.user).where(
         AreaOffice.deleted.eq(False)
@@ -428,6 +431,8 @@ async def place_by_district(w: Write) -> int:
     ]
     if not projects:
         return 0
+    # the upgrade places every project at once (a migration, run once)
+    w.allow_projects(*(p["id"] for p in projects))
     cities = await Area.select(Area.id).where((Area.level == AreaLevel.city.value) & Area.deleted.eq(False))
     city = cities[0]["id"] if len(cities) == 1 else None
     areas: dict[str, UUID] = {}

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from inspection import db
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound
 from inspection.projects.rules import MANAGING_ROLES, Role
 from inspection.projects.tables import Membership, Project
-from inspection.records import remembered
+from inspection.records import remembered, share_lock
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,27 @@ async def roles_in(actor: Actor, project_id: UUID) -> frozenset[Role]:
     return frozenset(Role(r["role"]) for r in rows)
 
 
+_ROLES = (
+    "SELECT m.role FROM membership m JOIN project p ON p.id = m.project"
+    ' WHERE m.project = {} AND m."user" = {} AND m.deleted = {} AND p.deleted = {}'
+)
+
+
 async def project_access(actor: Actor, project_id: UUID) -> ProjectAccess:
     """The actor's rights in a project; NotFound when the project is missing or not theirs.
-    Read once per write transaction (a push checks it for every mutation)."""
+    Read once per write transaction (a push checks it for every mutation), with the actor's
+    memberships locked against removal until it commits: a write by someone whose membership is
+    being removed lands before the removal or is refused after it."""
 
     async def load() -> tuple[bool, frozenset[Role]]:
-        exists = await Project.exists().where((Project.id == project_id) & (Project.deleted.eq(False)))
-        return exists, (await roles_in(actor, project_id) if exists else frozenset())
+        roles: frozenset[Role] = frozenset()
+        if actor.user_id is not None:
+            rows = await db.fetch_tuples(_ROLES + share_lock("m"), project_id, actor.user_id, False, False)
+            roles = frozenset(Role(r[0]) for r in rows)
+        if roles or not actor.is_admin:
+            return bool(roles), roles
+        exists = await db.fetch_tuples("SELECT 1 FROM project WHERE id = {} AND deleted = {}", project_id, False)
+        return bool(exists), roles
 
     key = ("project_access", project_id, actor.user_id)
     exists, roles = await remembered(key, (Project._meta.tablename, Membership._meta.tablename), load)

@@ -19,7 +19,16 @@ from inspection.projects.access import ProjectAccess, project_access, require_ma
 from inspection.projects.auth import hash_password, password_problem
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role, credit_code_problem, role_problem
 from inspection.projects.tables import Building, Membership, Organisation, Project, Site, User, WorkItem
-from inspection.records import REFERENCE_BUCKET, context_buckets, contractor_bucket, new_id, project_bucket, write
+from inspection.records import (
+    REFERENCE_BUCKET,
+    context_buckets,
+    contractor_bucket,
+    new_id,
+    project_bucket,
+    read_row,
+    retry_races,
+    write,
+)
 from inspection.settings import Settings
 
 OutT = TypeVar("OutT", bound=msgspec.Struct)
@@ -78,6 +87,7 @@ async def _unique_id(table: type[Table], row_id: UUID | None) -> None:
         raise Conflict(f"a record with id {row_id} already exists", field="id")
 
 
+@retry_races
 class ProjectsService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -390,7 +400,7 @@ class ProjectsService:
     async def _load_in_project(
         self, actor: Actor, table: type[Table], row_id: UUID, *, deleted_too: bool = False
     ) -> tuple[dict[str, Any], ProjectAccess]:
-        row = await table.select().where(table._meta.primary_key == row_id).first()
+        row = await read_row(table, row_id)
         if row is None or (row["deleted"] and not deleted_too):
             raise NotFound(f"{table._meta.tablename.replace('_', ' ')} {row_id} does not exist")
         try:

@@ -33,37 +33,42 @@ async def notify_once(
     at: datetime,
 ) -> int:
     """Add a notification unless this (subject, rule, occurrence, threshold, recipient) has one;
-    1 when added. Call inside a write transaction: it holds the change counter's lock, so the
-    check and the insert cannot interleave with another writer; the unique index backs it up."""
+    1 when added. The unique index decides: `INSERT … ON CONFLICT DO NOTHING RETURNING` answers a
+    row only to the writer that made it, so two transactions notifying at once (they no longer
+    queue behind one lock) make it once and both know which of them did."""
     key = f"{recipient[0]}:{recipient[1]}"
-    identity = (
-        (Notification.subject_table == subject_table)
-        & (Notification.subject_id == subject_id)
-        & (Notification.rule == rule)
-        & (Notification.occurrence == occurrence)
-        & (Notification.threshold == threshold)
-        & (Notification.recipient_key == key)
-    )
-    if await Notification.exists().where(identity):
-        return 0
-    await Notification.insert(
-        Notification(
-            id=new_id(),
-            recipient_user=recipient[1] if recipient[0] == "user" else None,
-            recipient_organisation=recipient[1] if recipient[0] == "org" else None,
-            recipient_key=key,
-            project=project_id,
-            kind=kind,
-            subject_table=subject_table,
-            subject_id=subject_id,
-            rule=rule,
-            occurrence=occurrence,
-            threshold=threshold,
-            message=message,
-            created_at=at,
+    made = (
+        await Notification.insert(
+            Notification(
+                id=new_id(),
+                recipient_user=recipient[1] if recipient[0] == "user" else None,
+                recipient_organisation=recipient[1] if recipient[0] == "org" else None,
+                recipient_key=key,
+                project=project_id,
+                kind=kind,
+                subject_table=subject_table,
+                subject_id=subject_id,
+                rule=rule,
+                occurrence=occurrence,
+                threshold=threshold,
+                message=message,
+                created_at=at,
+            )
         )
-    ).on_conflict(action="DO NOTHING")
-    return 1
+        .on_conflict(
+            target=(
+                Notification.subject_table,
+                Notification.subject_id,
+                Notification.rule,
+                Notification.occurrence,
+                Notification.threshold,
+                Notification.recipient_key,
+            ),
+            action="DO NOTHING",
+        )
+        .returning(Notification.id)
+    )
+    return len(made)
 
 
 def _mine(actor: Actor) -> Any:

@@ -45,7 +45,7 @@ from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import WORK_PARTY_KINDS, Role
 from inspection.projects.tables import Building, Membership, Organisation, Site, WorkItem
-from inspection.records import Write, new_id, write
+from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import escalation
 from inspection.rectification import notifications as outbox
 from inspection.rectification import schemas as s
@@ -257,6 +257,7 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
     return order
 
 
+@retry_races
 class RectificationService:
     def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
         self.settings = settings

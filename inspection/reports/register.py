@@ -2,8 +2,9 @@
 
 Printing the same content again finds its entry and keeps its number and first date of issue;
 changed content (a new response on an order, a new week's figures) gets the next number. Numbers
-count per kind and year. The look-up and the insert run inside one write transaction, which holds
-the change counter's lock, so two people printing at once get one number, not two.
+count per kind and year, from a counter row (`document_counter`) that a registration locks before
+it looks: two people printing the same content at once get one number, two printing different
+content get two, and none is skipped.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from piccolo.query.functions.aggregate import Max
-
+from inspection import db
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.evidence.rules import SHA256_RE
@@ -45,6 +45,26 @@ async def _find(kind: str, subject_id: UUID, content_sha256: str) -> dict[str, A
     )
 
 
+async def _lock_counter(kind: str, year: int) -> int:
+    """The last serial of (kind, year), its row locked to the commit. A new counter starts from
+    the register itself, so numbers issued before counters existed are never handed out again."""
+    lock = "" if db.is_sqlite() else " FOR UPDATE"
+    sql = "SELECT last FROM document_counter WHERE kind = {} AND year = {}" + lock  # noqa: S608 - a fixed clause
+    rows = await db.raw(sql, kind, year)
+    if not rows:
+        await db.raw(
+            "INSERT INTO document_counter (kind, year, last)"
+            " SELECT {}, {}, COALESCE(MAX(serial), 0) FROM issued_document WHERE kind = {} AND year = {}"
+            " ON CONFLICT (kind, year) DO NOTHING",
+            kind,
+            year,
+            kind,
+            year,
+        )
+        rows = await db.raw(sql, kind, year)
+    return int(rows[0]["last"])
+
+
 async def register(
     actor: Actor, clock: Clock, kind: str, subject_id: UUID, project_id: UUID | None, content_sha256: str
 ) -> Issued:
@@ -53,12 +73,13 @@ async def register(
     if found is not None:
         return Issued(found["number"], found["issued_at"], first_time=False)
     async with write(actor, clock) as w:
+        year = rules.local_day(w.now).year
+        last = await _lock_counter(kind, year)
         found = await _find(kind, subject_id, content_sha256)  # someone may have won the race
         if found is not None:
             return Issued(found["number"], found["issued_at"], first_time=False)
-        year = rules.local_day(w.now).year
-        top = await ID.select(Max(ID.serial, alias="top")).where((ID.kind == kind) & (ID.year == year)).first()
-        serial = int((top or {}).get("top") or 0) + 1
+        serial = last + 1
+        await db.raw("UPDATE document_counter SET last = {} WHERE kind = {} AND year = {}", serial, kind, year)
         number = rules.document_number(info.code, year, serial)
         # Not synced to tablets (no buckets); the audit log still records who issued what.
         await w.insert(

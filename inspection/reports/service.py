@@ -20,6 +20,7 @@ from inspection.actor import Actor
 from inspection.checklists.service import ChecklistsService
 from inspection.clock import Clock
 from inspection.evidence.store import ObjectStore, build_store
+from inspection.records import retry_races
 from inspection.rectification.service import RectificationService
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
@@ -53,6 +54,7 @@ class Rendered:
     content_sha256: str
 
 
+@retry_races
 class ReportsService:
     def __init__(
         self,

@@ -25,3 +25,13 @@ class IssuedDocument(SyncColumns, Table, tablename="issued_document"):
     serial = Integer()
     issued_at = Timestamptz()
     issuer = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+
+
+class DocumentCounter(Table, tablename="document_counter"):
+    """The last serial handed out per document kind and year. A registration locks its row until
+    it commits, so two documents issued at once get two numbers, and the same content printed
+    twice at once gets one."""
+
+    kind = Varchar(length=40)
+    year = Integer()
+    last = Integer(default=0)

@@ -27,7 +27,7 @@ from inspection.evidence import links
 from inspection.projects.access import project_access
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
-from inspection.records import Write, new_id, write
+from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import notifications as outbox
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
@@ -135,6 +135,7 @@ def _grade_value(rule: MaterialRule, batch: dict[str, Any]) -> Decimal | None:
     return rule.lot.grade_value(batch["strength_grade"] or rule.grade)
 
 
+@retry_races
 class SamplesService:
     def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
         self.settings = settings

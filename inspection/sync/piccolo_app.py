@@ -1,4 +1,4 @@
-"""Piccolo app for the change feed: the commit-ordered counter and the per-bucket change index."""
+"""Piccolo app for tablet sync: devices, stored mutation outcomes, conflict records."""
 
 from pathlib import Path
 

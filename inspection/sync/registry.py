@@ -46,6 +46,14 @@ def _secret_columns(tablename: str) -> frozenset[str]:
     return frozenset(c._meta.name for c in table._meta.columns if c._meta.secret)
 
 
+def select_sql(tablename: str, count: int) -> str:
+    """Every column of `count` rows of a synced table by id ({} placeholders): plain SQL, as
+    Piccolo's query builder costs more than the query for a thousand ids."""
+    synced_tables()[tablename]  # a registered name, never anything else
+    placeholders = ", ".join("{}" for _ in range(count))
+    return f'SELECT * FROM "{tablename}" WHERE id IN ({placeholders})'  # noqa: S608
+
+
 def plain(value: Any) -> Any:
     if isinstance(value, (UUID, Decimal)):
         return str(value)

@@ -1,17 +1,23 @@
 """Pull and push for offline tablets (see shared/DESIGN.md, "The sync protocol").
 
-Pull: the cursor holds, per bucket, the sequence number the device has fully received. A pull
-pins a target (the highest committed sequence when it starts) so all its pages form one snapshot,
-walks the change index in (seq, table, id) order from a keyset position, and sends each record's
-current row. New buckets arrive as a snapshot without tombstones; lost buckets as `purge`.
+Pull: the cursor holds, per bucket, the sequence number (in the bucket's ordering scope: its
+project, or `ref`) the device has fully received. A pull pins a target per scope (its last
+committed number when the pull starts) so all its pages come from one range, walks the change
+index in (scope, seq, table, id) order from a keyset position, and sends each record's current
+row; each page reads the targets, the index and the rows in one read-only snapshot, so it never
+shows part of a transaction committed meanwhile. New buckets arrive as a snapshot without
+tombstones; lost buckets as `purge`.
 
 Push: a device numbers its mutations 1, 2, 3 …; a replay returns the stored outcome, a gap is
 refused, and a permanent failure is stored as a `rejected` outcome so it never blocks the queue.
 A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS each (a
 transaction per mutation made a push of 1,000 take seconds), each mutation under its own
 savepoint: a refused one is rolled back alone, with nothing of it left behind, and its stored
-outcome commits with the others. A transient failure, or any unexpected one, commits the
-mutations before it and stops the push (503 or 500); the tablet sends the rest again.
+outcome commits with the others. A transaction keeps to one project: a mutation in another one
+starts the next transaction. A mutation that loses a race for a record (someone else wrote it
+between its read and its write) is rolled back and run again on what is there now. A transient
+failure, or any unexpected one, commits the mutations before it and stops the push (503 or
+500); the tablet sends the rest again.
 """
 
 from __future__ import annotations
@@ -27,34 +33,43 @@ import msgspec
 
 from inspection import db, records
 from inspection.actor import Actor
-from inspection.clock import Clock
-from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
-from inspection.projects.access import ProjectAccess
-from inspection.projects.rules import OFFICE_ROLES, Role
-from inspection.projects.tables import Membership
-from inspection.records import (
+from inspection.changefeed import feed
+from inspection.changefeed.pending import ProjectSwitch
+from inspection.changefeed.scopes import (
     REFERENCE_BUCKET,
     context_bucket,
     contractor_bucket,
-    new_id,
     office_bucket,
     project_bucket,
+    project_of_bucket,
+    scope_of_bucket,
 )
+from inspection.clock import Clock
+from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
+from inspection.ids import new_id
+from inspection.projects.access import ProjectAccess
+from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
 from inspection.sync.commands import COMMANDS, AlreadyApplied, CommandContext, DomainServices, decode, refusal
-from inspection.sync.tables import SyncDevice, SyncMutation
+from inspection.sync.tables import SyncMutation
 
 CURSOR_PURPOSE = "sync-cursor"
 _encode = msgspec.json.Encoder().encode
 MAX_LIMIT = 5000
 DEFAULT_MAX_BYTES = 2_000_000
-# Bounds of one push transaction. It holds the change counter (and on SQLite the write lock) to
-# its commit, so other tablets' writes wait for it; and PostgreSQL keeps only 64 subtransactions
-# (one per mutation's savepoint) per transaction in shared memory before every other session's
-# snapshots get slower.
+# Bounds of one push transaction. It keeps the records it wrote locked to its commit (and on
+# SQLite the write lock), so other tablets' writes of them wait for it; and PostgreSQL keeps only
+# 64 subtransactions (one per mutation's savepoint) per transaction in shared memory before every
+# other session's snapshots get slower.
 PUSH_TX_MUTATIONS = 50
 PUSH_TX_SECONDS = 0.25
+# Times a mutation that lost a race for a record is run again on what is there now.
+RACE_ATTEMPTS = 3
+# A pull records the device's contact only when it is older than this, or its clock or schema
+# version changed: pulls read; they should not queue for writing.
+CONTACT_EVERY = timedelta(seconds=60)
+SKEW_CHANGE_MS = 2000
 
 
 class UpgradeRequired(DomainError):
@@ -76,14 +91,19 @@ class BucketScope:
     access: dict[UUID, ProjectAccess]
 
 
-async def buckets_for(actor: Actor) -> BucketScope:
+_MEMBERSHIPS = (
+    "SELECT m.project, m.role FROM membership m JOIN project p ON p.id = m.project"
+    ' WHERE m."user" = {} AND m.deleted = {} AND p.deleted = {}'
+)
+
+
+async def buckets_for(actor: Actor, snapshot: db.Snapshot | None = None) -> BucketScope:
     """From the server's view of the user, never from what the client asks for."""
-    rows = await Membership.select(Membership.project, Membership.role).where(
-        (Membership.user == actor.user_id) & Membership.deleted.eq(False) & Membership.project.deleted.eq(False)  # type: ignore[union-attr]
-    )
+    args = (actor.user_id, False, False)
+    rows = await snapshot.tuples(_MEMBERSHIPS, *args) if snapshot else await db.fetch_tuples(_MEMBERSHIPS, *args)
     roles: dict[UUID, set[Role]] = {}
-    for r in rows:
-        roles.setdefault(r["project"], set()).add(Role(r["role"]))
+    for project, role in rows:
+        roles.setdefault(project if isinstance(project, UUID) else UUID(str(project)), set()).add(Role(role))
     buckets: dict[str, UUID | None] = {REFERENCE_BUCKET: None}
     access: dict[UUID, ProjectAccess] = {}
     for project_id, project_roles in roles.items():
@@ -112,6 +132,9 @@ class PullResult:
     reset_required: bool = False
 
 
+_DEVICE_COLUMNS = "id, last_mutation_seq, last_seen_at, clock_skew_ms, schema_version"
+
+
 class SyncService:
     def __init__(self, key: bytes, clock: Clock, services: DomainServices, tombstone_days: int = 180) -> None:
         self.key = key
@@ -120,15 +143,6 @@ class SyncService:
         self.tombstone_days = tombstone_days
 
     # Devices and clocks
-
-    async def _device(
-        self, actor: Actor, device_id: str, schema_version: int, device_now: datetime | None
-    ) -> dict[str, Any]:
-        """The device row for (install, person), created on first contact; records clock skew."""
-        seen = self._seen(schema_version, device_now)
-        row = await self._find_or_create_device(actor, device_id, seen)
-        await self._mark_seen(row["id"], seen)
-        return row
 
     def _seen(self, schema_version: int, device_now: datetime | None) -> _Seen:
         now = self.clock.now()
@@ -139,66 +153,64 @@ class SyncService:
         skew = int((now - device_now).total_seconds() * 1000) if device_now else 0
         return _Seen(now, skew, schema_version)
 
-    async def _find_or_create_device(self, actor: Actor, device_id: str, seen: _Seen) -> dict[str, Any]:
-        found = await self._find_device(actor, device_id)
-        if found is not None:
-            return found
-        fresh: dict[str, Any] = {
-            "id": new_id(),
-            "device_id": device_id,
-            "user_id": actor.user_id,
-            "last_mutation_seq": 0,
-            "schema_version": seen.schema_version,
-            "first_seen_at": seen.at,
-            "last_seen_at": seen.at,
-            "clock_skew_ms": seen.skew_ms,
-        }
-        try:
-            await SyncDevice.insert(SyncDevice(**fresh))
-            return fresh
-        except Exception:  # a parallel first contact created it: use that one
-            found = await self._find_device(actor, device_id)
-            if found is None:
-                raise
-            return found
-
     @staticmethod
-    async def _mark_seen(device_row_id: UUID, seen: _Seen) -> int:
-        """Record the device's contact and clock; returns its last applied mutation (read under
-        the write's lock when called inside one)."""
-        rows = await db.raw(
+    async def _touch_device(actor: Actor, device_id: str, seen: _Seen) -> tuple[UUID, int]:
+        """Inside a write transaction: record the device's contact and clock, creating its row
+        on first contact, and lock the row to the commit, so no other push of this device moves
+        its sequence meanwhile. Returns its id and last applied mutation."""
+        update = (
             "UPDATE sync_device SET last_seen_at = {}, clock_skew_ms = {}, schema_version = {}"
-            " WHERE id = {} RETURNING last_mutation_seq",
-            seen.at,
-            seen.skew_ms,
-            seen.schema_version,
-            device_row_id,
+            " WHERE device_id = {} AND user_id = {} RETURNING id, last_mutation_seq"
         )
-        return int(rows[0]["last_mutation_seq"]) if rows else 0
-
-    async def _find_device(self, actor: Actor, device_id: str) -> dict[str, Any] | None:
-        return (
-            await SyncDevice.select()
-            .where(  # type: ignore[no-any-return]
-                (SyncDevice.device_id == device_id) & (SyncDevice.user_id == actor.user_id)
+        args = (seen.at, seen.skew_ms, seen.schema_version, device_id, actor.user_id)
+        rows = await db.raw(update, *args)
+        if not rows:
+            await db.raw(
+                "INSERT INTO sync_device (id, device_id, user_id, last_mutation_seq, schema_version, app_version,"
+                " first_seen_at, last_seen_at, clock_skew_ms) VALUES ({}, {}, {}, 0, {}, '', {}, {}, {})"
+                " ON CONFLICT (device_id, user_id) DO NOTHING",
+                new_id(),
+                device_id,
+                actor.user_id,
+                seen.schema_version,
+                seen.at,
+                seen.at,
+                seen.skew_ms,
             )
-            .first()
-        )
+            rows = await db.raw(update, *args)
+        return UUID(str(rows[0]["id"])), int(rows[0]["last_mutation_seq"])
+
+    async def _note_contact(self, actor: Actor, device_id: str, device: tuple[Any, ...] | None, seen: _Seen) -> None:
+        """After a pull: write the device's contact only when there is news (first contact, a
+        minute since the last, its clock or schema version changed)."""
+        if device is not None:
+            _, _, last_seen, skew_ms, schema_version = device
+            if (
+                seen.at - last_seen < CONTACT_EVERY
+                and abs(int(skew_ms) - seen.skew_ms) < SKEW_CHANGE_MS
+                and int(schema_version) == seen.schema_version
+            ):
+                return
+        async with records.bookkeeping():
+            await self._touch_device(actor, device_id, seen)
 
     # Pull
 
-    def _cursor(self, payload: dict[str, Any]) -> str:
-        return sign(payload, self.key, CURSOR_PURPOSE)
+    def _cursor(self, actor: Actor, device_id: str, position: feed.Position) -> str:
+        return sign({**position.payload(), "uid": str(actor.user_id), "dev": device_id}, self.key, CURSOR_PURPOSE)
 
-    def _read_cursor(self, actor: Actor, device_id: str, cursor: str | None) -> dict[str, Any]:
+    def _read_cursor(self, actor: Actor, device_id: str, cursor: str | None) -> feed.Position:
         if not cursor:
-            return {"b": {}, "tgt": None, "k": None}
+            return feed.Position()
         payload = unsign(cursor, self.key, CURSOR_PURPOSE, max_length=200_000)
         if payload is None:
             raise ValidationFailed("the cursor is not one this server issued", field="cursor")
         if payload.get("uid") != str(actor.user_id) or payload.get("dev") != device_id:
             raise ValidationFailed("the cursor belongs to another user or device", field="cursor")
-        return payload
+        try:
+            return feed.Position.from_payload(payload)
+        except (TypeError, ValueError, IndexError, AttributeError):
+            raise ValidationFailed("the cursor is not one this server issued", field="cursor") from None
 
     async def pull(
         self,
@@ -222,178 +234,141 @@ class SyncService:
             )
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationFailed(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
-        state = self._read_cursor(actor, device_id, cursor)
-        device = await self._device(actor, device_id, schema_version, device_now)
-        scope = await buckets_for(actor)
+        position = self._read_cursor(actor, device_id, cursor)
+        seen = self._seen(schema_version, device_now)
+        async with db.snapshot() as snap:
+            found = await snap.tuples(
+                f"SELECT {_DEVICE_COLUMNS} FROM sync_device WHERE device_id = {{}} AND user_id = {{}}",  # noqa: S608
+                device_id,
+                actor.user_id,
+            )
+            device = found[0] if found else None
+            result = await self._pull_page(snap, actor, device_id, position, limit, max_bytes)
+        result.last_mutation_seq = int(device[1]) if device else 0
+        await self._note_contact(actor, device_id, device, seen)
+        return result
 
-        horizon = await self._purged_through()
-        known: dict[str, int] = {b: int(s) for b, s in state.get("b", {}).items()}
-        if horizon and any(seq < horizon for b, seq in known.items() if b in scope.buckets):
+    async def _pull_page(
+        self, snap: db.Snapshot, actor: Actor, device_id: str, position: feed.Position, limit: int, max_bytes: int
+    ) -> PullResult:
+        scope = await buckets_for(actor, snap)
+        scopes = sorted({scope_of_bucket(b) for b in scope.buckets})
+        heads = await feed.heads(snap, scopes)
+        known = {b: seq for b, seq in position.buckets.items() if b in scope.buckets}
+        if any(seq < heads[scope_of_bucket(b)].purged_through for b, seq in known.items()):
             return PullResult(
                 changes={},
                 purge=[],
-                cursor=self._cursor({"uid": str(actor.user_id), "dev": device_id, "b": {}, "tgt": None, "k": None}),
+                cursor=self._cursor(actor, device_id, feed.Position()),
                 has_more=False,
-                last_mutation_seq=device["last_mutation_seq"],
+                last_mutation_seq=0,
                 server_now=self.clock.now(),
                 reset_required=True,
             )
-
-        target = state.get("tgt")
-        if target is None:
-            target = await self._committed_seq()
+        # The pull's targets: pinned when it began; a scope it did not know then (a project
+        # granted since) is read up to its number now.
+        targets = {s: (position.targets or {}).get(s, heads[s].seq) for s in scopes}
         purge = [
             {"bucket": b, "project_id": str(p) if p else None}
-            for b in known
+            for b in position.buckets
             if b not in scope.buckets
-            for p in [self._project_of_bucket(b)]
+            for p in [project_of_bucket(b)]
         ]
-        existing = {b: s for b, s in known.items() if b in scope.buckets}
         new = [b for b in scope.buckets if b not in known]
-        keyset = state.get("k")
-
-        rows = await self._changes(existing, new, target, keyset, limit + 1)
-        page_full = len(rows) > limit
-        rows = rows[:limit]
-        changes, cut_at = await self._materialise(rows, max_bytes)
+        listed = await feed.page(snap, known, new, targets, position.key, limit + 1)
+        page_full = len(listed) > limit
+        listed = listed[:limit]
+        changes, cut_at = await self._materialise(snap, listed, max_bytes)
         if cut_at is not None:
-            rows = rows[:cut_at]
+            listed = listed[:cut_at]
             page_full = True
-        if page_full and rows:
-            last = rows[-1]
-            next_state = {
-                "b": state.get("b", {}),
-                "tgt": target,
-                "k": [last["seq"], last["table_name"], str(last["row_id"])],
-            }
-            # keep buckets that were purged out of the cursor already
-            next_state["b"] = {b: s for b, s in known.items() if b in scope.buckets}
+        if page_full and listed:
+            last = listed[-1]
+            # buckets dropped from the user's view leave the cursor now (announced in `purge` once)
+            following = feed.Position(known, targets, (last.scope, last.seq, last.table_name, last.row_id))
         else:
             page_full = False
-            next_state = {"b": {b: target for b in scope.buckets}, "tgt": None, "k": None}
-        next_state.update({"uid": str(actor.user_id), "dev": device_id, "v": 1})
+            following = feed.Position({b: targets[scope_of_bucket(b)] for b in scope.buckets})
         return PullResult(
             changes=changes,
             purge=purge,
-            cursor=self._cursor(next_state),
+            cursor=self._cursor(actor, device_id, following),
             has_more=page_full,
-            last_mutation_seq=device["last_mutation_seq"],
+            last_mutation_seq=0,
             server_now=self.clock.now(),
         )
 
-    @staticmethod
-    def _project_of_bucket(bucket: str) -> UUID | None:
-        parts = bucket.split(":")
-        if len(parts) >= 2 and parts[0] == "project":
-            try:
-                return UUID(parts[1])
-            except ValueError:
-                return None
-        return None
-
-    async def _committed_seq(self) -> int:
-        rows = await db.raw("SELECT value FROM sync_counter WHERE id = 1")
-        return int(rows[0]["value"]) if rows else 0
-
-    async def _purged_through(self) -> int:
-        rows = await db.raw("SELECT purged_through_seq FROM sync_horizon WHERE id = 1")
-        return int(rows[0]["purged_through_seq"]) if rows else 0
-
-    async def _changes(
-        self, existing: dict[str, int], new: list[str], target: int, keyset: list[Any] | None, limit: int
-    ) -> list[dict[str, Any]]:
-        if not existing and not new:
-            return []
-        clauses: list[str] = []
-        args: list[Any] = []
-        for bucket, since in existing.items():
-            clauses.append("(bucket = {} AND seq > {})")
-            args += [bucket, since]
-        if new:
-            clauses.append("(bucket IN (" + ", ".join("{}" for _ in new) + ") AND deleted = {})")
-            args += [*new, False]
-        sql = (
-            "SELECT DISTINCT seq, table_name, CAST(row_id AS TEXT) AS row_id, deleted"  # noqa: S608
-            " FROM sync_change WHERE seq <= {} AND (" + " OR ".join(clauses) + ")"
-        )
-        args = [target, *args]
-        if keyset:
-            seq, table_name, row_id = keyset
-            sql += " AND (seq > {} OR (seq = {} AND (table_name > {} OR (table_name = {} AND row_id > {}))))"
-            args += [seq, seq, table_name, table_name, UUID(row_id)]
-        sql += " ORDER BY seq, table_name, row_id LIMIT {}"
-        args.append(limit)
-        found = await db.fetch_tuples(sql, *args)
-        # A record changed in one transaction may be listed under two buckets with different
-        # deleted flags only if the buckets disagree; the newest state wins, once.
-        seen: set[tuple[str, str]] = set()
-        unique = []
-        for seq, table_name, row_id, deleted in found:
-            key = (table_name, str(row_id))
-            if key in seen:
-                continue
-            seen.add(key)
-            unique.append({"seq": seq, "table_name": table_name, "row_id": row_id, "deleted": bool(deleted)})
-        return unique
-
     async def _materialise(
-        self, rows: list[dict[str, Any]], max_bytes: int
+        self, snap: db.Snapshot, listed: list[feed.Listed], max_bytes: int
     ) -> tuple[dict[str, dict[str, list[Any]]], int | None]:
         """Fetch the current rows for a page of changes; stop early when the page passes max_bytes."""
         tables = registry.synced_tables()
         wanted: dict[str, list[Any]] = {}
-        for r in rows:
-            if not r["deleted"] and r["table_name"] in tables:
-                wanted.setdefault(r["table_name"], []).append(r["row_id"])
+        for r in listed:
+            if not r.deleted and r.table_name in tables:
+                wanted.setdefault(r.table_name, []).append(r.row_id)
         current: dict[tuple[str, str], dict[str, Any]] = {}
         for name, ids in wanted.items():
-            # plain SQL: Piccolo's query builder costs more than the query for a thousand ids
-            placeholders = ", ".join("{}" for _ in ids)
-            sql = f'SELECT * FROM "{name}" WHERE id IN ({placeholders})'  # noqa: S608 - registered table names
-            for found in await db.raw(sql, *ids):
+            for found in await snap.dicts(registry.select_sql(name, len(ids)), *ids):
                 current[(name, str(found["id"]))] = found
         changes: dict[str, dict[str, list[Any]]] = {}
         used = 0
-        for index, r in enumerate(rows):
-            name, rid = r["table_name"], str(r["row_id"])
+        for index, r in enumerate(listed):
+            name, rid = r.table_name, r.row_id
             if name not in tables:
                 continue
             entry = changes.setdefault(name, {"upsert": [], "delete": []})
             row = current.get((name, rid))
-            if r["deleted"] or row is None or row.get("deleted"):
+            if r.deleted or row is None or row.get("deleted"):
                 entry["delete"].append(rid)
                 used += 40
             else:
                 data = registry.serialise(name, row)
                 used += len(_encode(data))
                 entry["upsert"].append(data)
-            if used > max_bytes and index + 1 < len(rows):
+            if used > max_bytes and index + 1 < len(listed):
                 return changes, index + 1
         return changes, None
 
     async def purge_tombstones(self, now: datetime | None = None) -> int:
-        """Drop tombstones older than the retention horizon; cursors behind it must re-sync."""
+        """Drop tombstones older than the retention horizon, per scope; cursors behind a scope's
+        horizon must re-sync."""
         now = now or self.clock.now()
         cutoff = now - timedelta(days=self.tombstone_days)
-        rows = await db.raw("SELECT MAX(seq) AS seq FROM audit_entry WHERE written_at < {}", cutoff)
-        through = rows[0]["seq"] if rows and rows[0]["seq"] is not None else 0
-        if not through:
-            return 0
-        async with db.transaction():
-            deleted = await db.raw(
-                "SELECT COUNT(*) AS n FROM sync_change WHERE deleted = {} AND seq <= {}", True, through
+        # an entry of the global chain (before scopes) numbered every scope at once
+        rows = await db.raw("SELECT MAX(seq) AS seq FROM audit_entry WHERE scope IS NULL AND written_at < {}", cutoff)
+        before_scopes = int(rows[0]["seq"] or 0) if rows else 0
+        through = {
+            r["scope"]: int(r["seq"])
+            for r in await db.raw(
+                "SELECT scope, MAX(seq) AS seq FROM audit_entry WHERE scope IS NOT NULL AND written_at < {}"
+                " GROUP BY scope",
+                cutoff,
             )
-            await db.raw("DELETE FROM sync_change WHERE deleted = {} AND seq <= {}", True, through)
-            existing = await db.raw("SELECT purged_through_seq FROM sync_horizon WHERE id = 1")
-            if existing:
-                await db.raw(
-                    "UPDATE sync_horizon SET purged_through_seq = {} WHERE id = 1 AND purged_through_seq < {}",
-                    through,
-                    through,
+        }
+        if before_scopes:
+            for r in await db.raw("SELECT scope FROM sync_scope"):
+                through[r["scope"]] = max(through.get(r["scope"], 0), before_scopes)
+        deleted = 0
+        for scope, seq in sorted(through.items(), key=lambda kv: str(kv[0])):
+            async with records.bookkeeping():
+                n = await db.raw(
+                    "SELECT COUNT(*) AS n FROM sync_change WHERE scope = {} AND deleted = {} AND seq <= {}",
+                    scope,
+                    True,
+                    seq,
                 )
-            else:
-                await db.raw("INSERT INTO sync_horizon (id, purged_through_seq) VALUES (1, {})", through)
-        return int(deleted[0]["n"])
+                await db.raw(
+                    "DELETE FROM sync_change WHERE scope = {} AND deleted = {} AND seq <= {}", scope, True, seq
+                )
+                await db.raw(
+                    "UPDATE sync_scope SET purged_through = {} WHERE scope = {} AND purged_through < {}",
+                    seq,
+                    scope,
+                    seq,
+                )
+            deleted += int(n[0]["n"])
+        return deleted
 
     # Push
 
@@ -413,38 +388,42 @@ class SyncService:
                 min_schema_version=rules.PUSH_MIN,
             )
         seen = self._seen(schema_version, device_now)
-        device = await self._find_or_create_device(actor, device_id, seen)
         if not mutations:
-            return [], await self._mark_seen(device["id"], seen)
+            async with records.bookkeeping():
+                return [], (await self._touch_device(actor, device_id, seen))[1]
         results: list[dict[str, Any]] = []
         last = 0
         while len(results) < len(mutations):
-            last = await self._push_some(actor, device["id"], seen, mutations[len(results) :], results)
+            last = await self._push_some(actor, device_id, seen, mutations[len(results) :], results)
         return results, last
 
     async def _push_some(
         self,
         actor: Actor,
-        device_row_id: UUID,
+        device_id: str,
         seen: _Seen,
         mutations: list[dict[str, Any]],
         results: list[dict[str, Any]],
     ) -> int:
         """Apply mutations from the front of `mutations` in ONE transaction, each under its own
-        savepoint, until the transaction's bounds; append their results to `results` and store
-        them, with the device's new sequence, in the same transaction. Returns that sequence.
-        Anything that stops the push commits the mutations before it, then propagates."""
+        savepoint, until the transaction's bounds (or a mutation of another project); append
+        their results to `results` and store them, with the device's new sequence, in the same
+        transaction. Returns that sequence. Anything that stops the push commits the mutations
+        before it, then propagates."""
         stop: Exception | None = None
         outcomes: list[_Outcome] = []
         async with records.batch(self.clock) as batch:
-            # under the batch's lock: no other push of this device can move its sequence now
-            last = await self._mark_seen(device_row_id, seen)
-            started = time.monotonic()  # the lock is held from here: bound how long
+            device_row_id, last = await self._touch_device(actor, device_id, seen)
+            started = time.monotonic()  # its records stay locked from here: bound how long
             for m in mutations:
                 if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
                     break
                 try:
                     outcome = await self._push_one(batch, actor, device_row_id, m, last, outcomes)
+                except ProjectSwitch:
+                    if not outcomes:
+                        raise
+                    break  # the next transaction starts with it
                 except Exception as exc:
                     stop = exc
                     break
@@ -452,7 +431,12 @@ class SyncService:
                 results.append(outcome.result)
                 if outcome.new:
                     last = outcome.seq
-            await self._store(device_row_id, [o for o in outcomes if o.new], last)
+            new = [o for o in outcomes if o.new]
+
+            async def stored() -> list[db.Statement]:
+                return self._store(device_row_id, new, last)
+
+            batch.before_commit(stored)
         if stop is not None:
             raise stop
         return last
@@ -480,20 +464,31 @@ class SyncService:
             if command is None:
                 raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
             args = decode(m.get("args") or {}, command.args)
-            async with batch.write(actor) as w:
-                ctx = CommandContext(
-                    w=w, actor=actor, clock=self.clock, mutation=m, device_row_id=device_row_id, services=self.services
-                )
-                outcome = await command.run(ctx, args)
+            for attempt in range(1, RACE_ATTEMPTS + 1):
+                try:
+                    async with batch.write(actor) as w:
+                        ctx = CommandContext(
+                            w=w,
+                            actor=actor,
+                            clock=self.clock,
+                            mutation=m,
+                            device_row_id=device_row_id,
+                            services=self.services,
+                        )
+                        outcome = await command.run(ctx, args)
+                    break
+                except records.RaceLost as exc:
+                    # rolled back to its savepoint: read what is there now and merge again
+                    if attempt == RACE_ATTEMPTS:
+                        raise Unavailable(f"mutation {seq} kept meeting concurrent changes", retry_after=1) from exc
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
                 "status": outcome.status,
                 "version": outcome.version,
-                "commit_seq": w.seq,
                 **outcome.extra,
             }
-            return _Outcome(m, seq, digest, result, w.seq)
+            return _Outcome(m, seq, digest, result, w)
         except AlreadyApplied as done:
             # what the attempt wrote was rolled back to its savepoint; the effect was there before
             result = {
@@ -506,6 +501,8 @@ class SyncService:
             return _Outcome(m, seq, digest, result, None)
         except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
             raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
+        except ProjectSwitch:
+            raise
         except DomainError as exc:
             # A permanent refusal is an outcome too: everything the command wrote was rolled back
             # to its savepoint; the outcome is stored and the device's sequence moves on.
@@ -536,16 +533,21 @@ class SyncService:
             .first()
         )
 
-    async def _store(self, device_row_id: UUID, outcomes: list[_Outcome], last: int) -> None:
-        """The outcomes of newly applied or refused mutations, and the device's new sequence."""
+    def _store(self, device_row_id: UUID, outcomes: list[_Outcome], last: int) -> list[db.Statement]:
+        """The outcomes of newly applied or refused mutations, and the device's new sequence, as
+        statements run with the batch's numbered changes (so each applied one knows its number)."""
         if not outcomes:
-            return
+            return []
         now = self.clock.now()
+        statements: list[db.Statement] = []
         for start in range(0, len(outcomes), _OUTCOMES_PER_STATEMENT):
             part = outcomes[start : start + _OUTCOMES_PER_STATEMENT]
             args: list[Any] = []
             for o in part:
                 m = o.mutation
+                commit_seq = o.commit_seq
+                if commit_seq is not None:
+                    o.result["commit_seq"] = commit_seq
                 args += [
                     device_row_id,
                     o.seq,
@@ -554,17 +556,20 @@ class SyncService:
                     o.digest,
                     o.result["status"],
                     json.dumps(o.result, default=str),
-                    o.commit_seq,
+                    commit_seq,
                     now,
                     str(m.get("device_ts") or "")[:40],
                 ]
-            await db.raw(
-                "INSERT INTO sync_mutation (device, seq, mutation_id, name, payload_sha256, status, result,"  # noqa: S608
-                " commit_seq, received_at, device_ts) VALUES "
-                + ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in part),
-                *args,
+            statements.append(
+                (
+                    "INSERT INTO sync_mutation (device, seq, mutation_id, name, payload_sha256, status, result,"  # noqa: S608
+                    " commit_seq, received_at, device_ts) VALUES "
+                    + ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in part),
+                    args,
+                )
             )
-        await db.raw("UPDATE sync_device SET last_mutation_seq = {} WHERE id = {}", last, device_row_id)
+        statements.append(("UPDATE sync_device SET last_mutation_seq = {} WHERE id = {}", [last, device_row_id]))
+        return statements
 
 
 _OUTCOMES_PER_STATEMENT = 200
@@ -585,5 +590,12 @@ class _Outcome:
     seq: int
     digest: str
     result: dict[str, Any]
-    commit_seq: int | None
+    write: records.Write | None
     new: bool = True  # False: a replay of an outcome stored before
+
+    @property
+    def commit_seq(self) -> int | None:
+        """The number of the applied mutation's change in its project (or its only scope)."""
+        if self.write is None or not self.write.step.scopes:
+            return None
+        return self.write.seq

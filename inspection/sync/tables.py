@@ -1,33 +1,7 @@
-"""Tables of the change feed. Every write transaction takes one number from ChangeCounter."""
+"""Tables of the push side of sync: devices and the stored outcomes of their mutations."""
 
-from piccolo.columns import UUID, BigInt, Boolean, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
-
-
-class ChangeCounter(Table, tablename="sync_counter"):
-    """One row (id = 1). Its UPDATE lock is held to commit, so sequence order is commit order."""
-
-    id = Serial(primary_key=True)
-    value = BigInt(default=0)
-
-
-class SyncChange(Table, tablename="sync_change"):
-    """One row per (bucket, changed record, transaction): what a pull in that bucket must send."""
-
-    id = Serial(primary_key=True)
-    seq = BigInt(index=True)
-    bucket = Varchar(length=120)
-    table_name = Varchar(length=60)
-    row_id = UUID()
-    deleted = Boolean(default=False)
-
-
-class SyncHorizon(Table, tablename="sync_horizon"):
-    """One row (id = 1): tombstones at or below this sequence have been dropped, so a cursor that
-    has not reached it can no longer be brought up to date and must re-sync."""
-
-    id = Serial(primary_key=True)
-    purged_through_seq = BigInt(default=0)
 
 
 class SyncDevice(Table, tablename="sync_device"):

@@ -30,7 +30,7 @@ from inspection.evidence import links
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import OrgKind, Role, WorkItemStatus, WorkType
 from inspection.projects.tables import Organisation, Site, WorkItem
-from inspection.records import Write, contractor_bucket, new_id, project_bucket, write
+from inspection.records import Write, contractor_bucket, new_id, project_bucket, retry_races, write
 from inspection.rectification.rules import OrderKind, Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.settings import Settings
@@ -134,6 +134,7 @@ def _blocker_error(b: acceptance_blockers.Blocker) -> dict[str, str]:
     }
 
 
+@retry_races
 class WarrantyService:
     def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
         self.settings = settings

@@ -14,11 +14,11 @@ from inspection.alerts.rules import Frequency, Recurrence, due_days, recurrence_
 from inspection.alerts.schedules import fulfil_occurrence
 from inspection.alerts.schemas import ScheduleCreate
 from inspection.alerts.tables import InspectionOccurrence
+from inspection.changefeed.tables import SyncChange
 from inspection.clock import FixedClock
 from inspection.errors import Conflict
 from inspection.records import project_bucket, write
 from inspection.rectification.rules import Calendar
-from inspection.sync.tables import SyncChange
 from tests.alerts.helpers import alerts, notifications, relogin, run
 from tests.alerts.test_jobs import SHANGHAI, at
 from tests.factories import World

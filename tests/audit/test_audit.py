@@ -108,9 +108,9 @@ async def test_cli_audit_verify_names_the_edited_entry(world: World) -> None:
 async def test_failed_write_leaves_no_audit_or_change(world: World, clock: FixedClock) -> None:
     """A write that fails half-way (a record inserted, another changed, then an error) leaves
     nothing: not the record, not the change, not their change-index or audit entries, and the
-    change counter where it was."""
+    project's scope where it was."""
     p1, site_id = world.id_of("p1"), world.id_of("site1")
-    counter = await db.raw("SELECT value FROM sync_counter WHERE id = 1")
+    scopes = await db.raw("SELECT scope, seq, audit_no, audit_hash FROM sync_scope ORDER BY scope")
     before = {
         "audit": await db.raw("SELECT id FROM audit_entry ORDER BY id"),
         "changes": await db.raw("SELECT bucket, table_name, row_id, seq FROM sync_change ORDER BY seq, bucket"),
@@ -133,7 +133,7 @@ async def test_failed_write_leaves_no_audit_or_change(world: World, clock: Fixed
         await db.raw("SELECT bucket, table_name, row_id, seq FROM sync_change ORDER BY seq, bucket")
         == (before["changes"])
     )
-    assert await db.raw("SELECT value FROM sync_counter WHERE id = 1") == counter
+    assert await db.raw("SELECT scope, seq, audit_no, audit_hash FROM sync_scope ORDER BY scope") == scopes
     assert (await verify()).ok
 
 
@@ -151,17 +151,19 @@ async def test_refused_request_leaves_no_audit_or_change(world: World) -> None:
     assert await Site.count().where(Site.project == world.id_of("p1")) == 1
 
 
-async def test_every_write_stamps_one_sequence_and_indexes_buckets(world: World) -> None:
-    r = await world.post("owner", f"/api/v1/projects/{world.id_of('p1')}/sites", {"name": "新小区"})
-    site = r.json()
-    rows = await db.raw("SELECT seq, bucket, table_name FROM sync_change WHERE row_id = {}", site["id"])
+async def test_every_write_numbers_its_change_in_its_project_and_indexes_buckets(world: World) -> None:
     p1 = world.id_of("p1")
-    assert sorted((row["seq"], row["bucket"]) for row in rows) == [
-        (site["version"], f"project:{p1}"),
-        (site["version"], f"project:{p1}:context"),
+    before = (await db.raw("SELECT seq FROM sync_scope WHERE scope = {}", p1))[0]["seq"]
+    r = await world.post("owner", f"/api/v1/projects/{p1}/sites", {"name": "新小区"})
+    site = r.json()
+    assert site["version"] == 1, "a new record's version counts its writes"
+    rows = await db.raw("SELECT scope, seq, bucket, table_name FROM sync_change WHERE row_id = {}", site["id"])
+    assert sorted((str(row["scope"]), row["seq"], row["bucket"]) for row in rows) == [
+        (str(p1), before + 1, f"project:{p1}"),
+        (str(p1), before + 1, f"project:{p1}:context"),
     ]
     work = (await world.get("owner", f"/api/v1/work-items/{world.id_of('work_a')}")).json()
-    rows = await db.raw("SELECT bucket FROM sync_change WHERE row_id = {} AND seq = {}", work["id"], work["version"])
+    rows = await db.raw("SELECT bucket FROM sync_change WHERE row_id = {}", work["id"])
     assert {row["bucket"] for row in rows} == {
         f"project:{world.id_of('p1')}",
         f"project:{world.id_of('p1')}:org:{world.orgs['contractor_a'].id}",

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from inspection.changefeed.tables import SyncChange
 from inspection.checklists.catalogue import import_shipped, import_templates, latest_version, list_versions
 from inspection.checklists.tables import ChecklistTemplate
 from inspection.checklists.templates import TemplateError, shipped_files
 from inspection.clock import FixedClock
-from inspection.sync.tables import SyncChange
 
 
 async def test_shipped_templates_import_once(clock: FixedClock) -> None:

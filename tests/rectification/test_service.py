@@ -73,8 +73,10 @@ async def test_full_life_with_photos_and_history(svc: RectificationService, worl
         ("respond", "issued", "responded", world.users["contractor_a"].id),
         ("accept", "responded", "closed", world.users["inspector"].id),
     ]
-    audited = await AuditEntry.select(AuditEntry.action).where(
-        (AuditEntry.table_name == "rectification_order") & (AuditEntry.record_id == str(draft.order.id))
+    audited = (
+        await AuditEntry.select(AuditEntry.action)
+        .where((AuditEntry.table_name == "rectification_order") & (AuditEntry.record_id == str(draft.order.id)))
+        .order_by(AuditEntry.scope_no)  # without an order PostgreSQL returns heap order, whatever it is
     )
     assert [a["action"] for a in audited] == ["create", "transition", "transition", "transition"]
 

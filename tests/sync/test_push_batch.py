@@ -111,7 +111,8 @@ async def test_a_refused_mutation_in_the_middle_leaves_nothing_and_its_neighbour
 
     await assert_nothing_left_of(world, building)
     site = await Site.select(Site.households, Site.version).where(Site.id == world.id_of("site1")).first()
-    assert site == {"households": 13, "version": third["commit_seq"]}
+    assert site == {"households": 13, "version": third["version"]}
+    assert third["version"] == first["version"] + 1, "a record's version counts its writes"
     index = await db.raw("SELECT DISTINCT seq FROM sync_change WHERE row_id = {}", world.id_of("site1"))
     assert [row["seq"] for row in index] == [third["commit_seq"]]
     audit_after = (await db.raw("SELECT COUNT(*) AS n FROM audit_entry"))[0]["n"]
@@ -139,8 +140,8 @@ async def test_batches_longer_than_one_transaction(world: World, monkeypatch: py
     seqs = [x["commit_seq"] for x in results if x["status"] == "applied"]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     await assert_nothing_left_of(world, building)
-    counter = await db.raw("SELECT value FROM sync_counter WHERE id = 1")
-    assert counter[0]["value"] >= seqs[-1], "the counter never falls behind a number in use"
+    scope = await db.raw("SELECT seq FROM sync_scope WHERE scope = {}", world.id_of("p1"))
+    assert scope[0]["seq"] >= seqs[-1], "the project's sequence never falls behind a number in use"
     again = await push(world, batch)
     assert again.json()["results"] == results
 

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from inspection.actor import Actor
+from inspection.audit.service import latest_checkpoint
 from inspection.errors import NotFound, ValidationFailed
 from inspection.projects.access import project_access, visible_project_ids
 from inspection.projects.rules import WorkItemStatus
@@ -159,9 +160,19 @@ async def progress_part(project_ids: list[UUID], week: Week) -> list[dict[str, A
     return out
 
 
+async def audit_anchor(as_of: datetime) -> dict[str, Any] | None:
+    """The audit log's last signed checkpoint up to the report's moment: printed on paper, it pins
+    the log's state outside the database (a later rewrite of the log no longer matches it)."""
+    found = await latest_checkpoint(as_of)
+    if found is None:
+        return None
+    return {"number": found.id, "at": found.at, "root": found.root, "entries": found.entries}
+
+
 async def _weekly(actor: Actor, project_ids: list[UUID], week: Week, samples: SamplesService) -> dict[str, Any]:
     return {
         "week": {"monday": week.monday, "sunday": week.sunday, "as_of": week.as_of},
+        "audit": await audit_anchor(week.as_of),
         "orders": await orders_part(actor, project_ids, week),
         "inspections": await inspections_part(actor, project_ids, week.start, week.end),
         "samples": await failed_samples_part(samples, actor, project_ids, week.start, week.end),

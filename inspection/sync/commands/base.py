@@ -21,7 +21,7 @@ import msgspec
 from inspection import records
 from inspection.actor import Actor
 from inspection.clock import Clock
-from inspection.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
+from inspection.errors import Conflict, DomainError, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.projects.schemas import Input
 from inspection.sync import registry, rules
 from inspection.sync.conflicts import SyncConflict
@@ -195,7 +195,14 @@ async def edit_fields(
     merged = rules.merge_fields(shown, ctx.base_values, msgspec.to_builtins(incoming))
     if not merged.changed:
         return Outcome("noop", shown["version"])
-    saved = await save(shown["version"], {k: incoming[k] for k in merged.apply})
+    try:
+        saved = await save(shown["version"], {k: incoming[k] for k in merged.apply})
+    except VersionConflict as exc:
+        # The version given is the one read a moment ago in this transaction: a mismatch is
+        # someone else's write in between, a race the push runs this mutation again for.
+        if isinstance(exc, records.RaceLost):
+            raise
+        raise records.RaceLost(exc.detail, field=exc.field, **exc.extra) from exc
     for c in merged.conflicts:
         await ctx.record_conflict(
             table_name=table_name,
@@ -217,6 +224,8 @@ async def create_once(ctx: CommandContext, table_name: str, create: Callable[[],
     (an id taken by someone else's record is `id_conflict`)."""
     try:
         return await create()
+    except records.RaceLost:
+        raise  # the push rolls it back and runs it again: then the record is there to look at
     except (Conflict, InvalidTransition, ValidationFailed) as exc:
         row = await records.load_row(registry.synced_tables()[table_name], ctx.entity)
         if row is not None and not row["deleted"] and row["created_by"] == ctx.actor.user_id:
