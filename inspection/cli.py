@@ -133,6 +133,7 @@ NON_NEGATIVE = click.IntRange(min=0)
 async def project_id_for(ref: str) -> UUID:
     """A project by its id or its code (DEMO-2026-01)."""
     from inspection.errors import NotFound
+    from inspection.messages import t
     from inspection.projects.tables import Project
 
     try:
@@ -141,7 +142,7 @@ async def project_id_for(ref: str) -> UUID:
         pass
     row = await Project.select(Project.id).where((Project.code == ref) & Project.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"no project with code {ref}", field="project")
+        raise NotFound(t("cli.no_project_code", ref=ref), field="project")
     return UUID(str(row["id"]))
 
 

@@ -38,6 +38,7 @@ from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import NotFound, ValidationFailed, VersionConflict
+from inspection.messages import t
 from inspection.sync.tables import ChangeCounter
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def refuse_nul(values: dict[str, Any]) -> None:
     engines alike, before anything is written, naming the field."""
     for key, value in values.items():
         if isinstance(value, str) and "\x00" in value:
-            raise ValidationFailed("text must not contain the NUL character (U+0000)", field=key)
+            raise ValidationFailed(t("records.text_must_not_contain_nul_character"), field=key)
 
 
 @cache
@@ -256,7 +257,7 @@ class Write:
     async def load(self, table: type[T], row_id: UUID) -> dict[str, Any]:
         row = await load_row(table, row_id)
         if row is None:
-            raise NotFound(f"{table._meta.tablename} {row_id} does not exist")
+            raise NotFound(t("records.does_not_exist", tablename=table._meta.tablename, row_id=row_id))
         return row
 
     async def update(
@@ -274,7 +275,13 @@ class Write:
         row = current if current is not None else await self.load(table, row_id)
         if expected_version is not None and row["version"] != expected_version:
             raise VersionConflict(
-                f"{table._meta.tablename} {row_id} is at version {row['version']}, not {expected_version}",
+                t(
+                    "records.at_version_not",
+                    tablename=table._meta.tablename,
+                    row_id=row_id,
+                    version=row["version"],
+                    expected_version=expected_version,
+                ),
                 field="version",
                 current_version=row["version"],
             )
