@@ -569,4 +569,10 @@ MESSAGES: dict[str, str] = {
     "party.utility": "the utility operator",
     "warranty.party_short": "{party} ({have} of {needed})",
     "warranty.participant_missing": "missing {party}",
+    "period.years": "{amount} years",
+    "period.months": "{amount} months",
+    "period.seasons": "{amount} {season} season(s)",
+    "period.heating": "heating",
+    "period.cooling": "cooling",
+    "period.design_life": "the design life ({amount} years)",
 }

@@ -559,4 +559,10 @@ MESSAGES: dict[str, str] = {
     "party.utility": "专业经营单位",
     "warranty.party_short": "{party}（到场 {have} 人，须 {needed} 人）",
     "warranty.participant_missing": "缺少{party}",
+    "period.years": "{amount} 年",
+    "period.months": "{amount} 个月",
+    "period.seasons": "{amount} 个{season}",
+    "period.heating": "采暖期",
+    "period.cooling": "供冷期",
+    "period.design_life": "设计使用年限（{amount} 年）",
 }

@@ -31,10 +31,15 @@ class Period:
     amount: int
     season: str = ""
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         if self.unit is PeriodUnit.seasons:
-            return f"{self.amount} {self.season} season(s)"
-        return f"{self.amount} {self.unit.value}"
+            season = t("period.heating") if self.season == "heating" else t("period.cooling")
+            return t("period.seasons", amount=self.amount, season=season)
+        if self.unit is PeriodUnit.years:
+            return t("period.years", amount=self.amount)
+        if self.unit is PeriodUnit.months:
+            return t("period.months", amount=self.amount)
+        return t("period.design_life", amount=self.amount)
 
 
 @dataclass(frozen=True)

@@ -88,12 +88,12 @@ async def test_closed_orders_do_not_block(world: World, clock: FixedClock) -> No
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"accepted_on": "2099-01-01"}, "accepted_on", "in the future"),
-        ("drop-designer", "participants", "designer"),
-        ("drop-resident", "participants", "resident_supervisor (1 of 2)"),
-        ("short-period", "terms[0].contract_period", "below the minimum"),
-        ("big-retention", "terms[0].retention_amount", "exceeds 3 %"),
-        ("foreign-item", "terms[0].work_item_id", "not part of"),
+        ({"accepted_on": "2099-01-01"}, "accepted_on", "晚于今天"),
+        ("drop-designer", "participants", "设计单位"),
+        ("drop-resident", "participants", "业主监督员（到场 1 人，须 2 人）"),
+        ("short-period", "terms[0].contract_period", "短于法定最低保修期 5 年"),
+        ("big-retention", "terms[0].retention_amount", "超过结算金额的 3%"),
+        ("foreign-item", "terms[0].work_item_id", "不在本次验收范围内"),
     ],
 )
 async def test_bad_input_is_a_clear_4xx(
@@ -139,7 +139,7 @@ async def test_only_the_owner_records_and_a_site_is_accepted_once(world: World, 
     r = await world.post("outsider", "/api/v1/warranty/acceptances", json=acceptance_body(world, day))
     assert r.status_code == 404
     await accept_site(world, day)
-    with pytest.raises(Conflict, match="already accepted"):
+    with pytest.raises(Conflict, match="均已验收"):
         await accept_site(world, day)
     with pytest.raises(Forbidden):
         await world.services.warranty.record_acceptance(
