@@ -19,6 +19,7 @@ from uuid import UUID
 
 import click
 
+from inspection.messages import DEFAULT_LANG, render
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -108,7 +109,7 @@ class UuidType(click.ParamType):
         try:
             return UUID(str(value))
         except ValueError:
-            self.fail(f"not a UUID: {value!r}", param, ctx)
+            self.fail(render("cli.bad-uuid", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
 
 
 class DayType(click.ParamType):
@@ -122,7 +123,7 @@ class DayType(click.ParamType):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"not a date (YYYY-MM-DD): {value!r}", param, ctx)
+            self.fail(render("cli.bad-date", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
 
 
 UUID_TYPE = UuidType()

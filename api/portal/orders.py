@@ -210,7 +210,7 @@ class OrderPages(Controller):
                 order_id,
                 rs.RejectBody(
                     reason=form.get("reason").strip(),
-                    deadline=deadline,
+                    deadline=deadline.isoformat(),
                     deadline_reason=form.get("deadline_reason").strip(),
                     version=_version(form.get("version")),
                 ),

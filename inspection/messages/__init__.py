@@ -6,6 +6,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from inspection.messages import en, zh
@@ -58,6 +59,11 @@ def localise(value: Any, lang: str = DEFAULT_LANG) -> Any:
     return value.render(lang) if isinstance(value, Message) else value
 
 
+def local_minute(moment: datetime, tz: tzinfo | None = None) -> str:
+    """A time as users read it: local, to the minute, `2026-12-08 23:59` (never an offset or seconds)."""
+    return (moment.astimezone(tz) if tz is not None else moment).strftime("%Y-%m-%d %H:%M")
+
+
 def placeholders(template: str) -> set[str]:
     return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -86,4 +92,4 @@ def negotiate(accept_language: str | None) -> Lang:
     return best[2] if best else DEFAULT_LANG
 
 
-__all__ = ["DEFAULT_LANG", "Lang", "Message", "localise", "negotiate", "placeholders", "render", "t"]
+__all__ = ["DEFAULT_LANG", "Lang", "Message", "local_minute", "localise", "negotiate", "placeholders", "render", "t"]

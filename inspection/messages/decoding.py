@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from inspection.deadlines import DEADLINE_PATTERN
 from inspection.messages import Message, t
 
 _TYPES = {
@@ -33,6 +34,10 @@ def _bound(op: str, n: str) -> Message:
     return t("field.number-bound", op=t(f"op.{op}"), n=n)
 
 
+def _deadline() -> Message:
+    return t("field.invalid-deadline")
+
+
 # Each pattern is one of msgspec's own messages (its _core.c); the first that matches wins.
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Message]]] = [
     (
@@ -43,6 +48,11 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Message]]] = [
     (re.compile(r"^Expected `(?P<e>[^`]+)` with no timezone component"), lambda m: t("field.no-timezone")),
     (re.compile(r"^Expected `str` of length <= (?P<n>\d+)"), lambda m: t("field.str-max", n=m["n"])),
     (re.compile(r"^Expected `str` of length >= (?P<n>\d+)"), lambda m: t("field.str-min", n=m["n"])),
+    # the pattern of a deadline (inspection/deadlines.py) says more than "not in the format"
+    (
+        re.compile("^Expected `str` matching regex " + re.escape(repr(DEADLINE_PATTERN))),
+        lambda m: t("field.invalid-deadline"),
+    ),
     (re.compile(r"^Expected `str` matching regex"), lambda m: t("field.str-pattern")),
     (re.compile(r"^Expected `int` <= (?P<n>-?\d+)"), lambda m: t("field.int-max", n=m["n"])),
     (re.compile(r"^Expected `int` >= (?P<n>-?\d+)"), lambda m: t("field.int-min", n=m["n"])),

@@ -117,7 +117,7 @@ MESSAGES: dict[str, str] = {
     "portal.send_at_most_photos_at_once": "send at most {max_files} photos at once",
     "portal.field_too_long": "the field {name} is too long",
     "portal.form_has_too_many_fields": "the form has too many fields",
-    "portal.photo_larger_than_limit_bytes": "the photo is larger than the limit of {limit:,} bytes",
+    "portal.photo_larger_than_limit_bytes": "the photo is larger than the limit of {limit_mb} MB ({limit:,} bytes)",
     "portal.form_was_sent_from_another_site": "this form was sent from another site",
     "portal.choose_one_topics": "choose one of the topics",
     "portal.choose_work_from_list": "choose the work from the list",
@@ -210,7 +210,7 @@ MESSAGES: dict[str, str] = {
     "evidence.photo_s_have_not_finished_uploading": "{count} photo(s) have not finished uploading",
     "evidence.evidence_already_exists_give_new_photo": "evidence {evidence_id} already exists; give the new photo an id of its own",
     "evidence.no_evidence_has_been_announced_upload": "no evidence {value}… has been announced; upload or announce it first",
-    "evidence.file_larger_than_limit_bytes": "the file is larger than the limit of {limit:,} bytes",
+    "evidence.file_larger_than_limit_bytes": "the file is larger than the limit of {limit_mb} MB ({limit:,} bytes)",
     "evidence.days_must_not_negative": "days must not be negative",
     "evidence.viewers_may_not_add_evidence_project": "viewers may not add evidence to a project",
     "evidence.evidence_does_not_exist_not_yours": "evidence {sha256} does not exist or is not yours",
@@ -575,4 +575,5 @@ MESSAGES: dict[str, str] = {
     "period.heating": "heating",
     "period.cooling": "cooling",
     "period.design_life": "the design life ({amount} years)",
+    "cli.bad-uuid": "{option} {value} is not a UUID",
 }

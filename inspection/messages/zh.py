@@ -565,4 +565,5 @@ MESSAGES: dict[str, str] = {
     "period.heating": "采暖期",
     "period.cooling": "供冷期",
     "period.design_life": "设计使用年限（{amount} 年）",
+    "cli.bad-uuid": "{option} 的值 {value} 不是有效的编号（UUID）",
 }

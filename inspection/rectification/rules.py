@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from inspection.errors import ValidationFailed
-from inspection.messages import Message, t
+from inspection.messages import Message, local_minute, t
 from inspection.projects.rules import Role
 
 
@@ -218,7 +218,7 @@ def deadline_problem(
     if requested > allowed and not reason.strip():
         return (
             "deadline_reason",
-            t("rectification.deadline_later_than_rule_allows_give", value=allowed.isoformat()),
+            t("rectification.deadline_later_than_rule_allows_give", value=local_minute(allowed)),
         )
     return None
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from inspection import deadlines
 from inspection.actor import SYSTEM, Actor
 from inspection.clock import Clock, FixedClock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
@@ -280,7 +281,7 @@ class RectificationService:
             work_item_id=data.work_item_id,
             contractor_id=data.contractor_id,
             photos=data.photos,
-            deadline=data.deadline,
+            deadline=deadlines.resolve(data.deadline, self.book.calendar.tz),
             deadline_reason=data.deadline_reason,
             issue=data.issue,
             id=data.id,
@@ -344,7 +345,7 @@ class RectificationService:
     async def issue(self, actor: Actor, order_id: UUID, data: s.IssueBody) -> s.OrderDetail:
         async with write(actor, self.clock) as w:
             order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.issue, data.version)
-            requested = _utc(data.deadline) if data.deadline is not None else order["deadline"]
+            requested = _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)) or order["deadline"]
             reason = data.deadline_reason or order["deadline_reason"]
             deadline = choose_deadline(
                 requested, OrderKind(order["kind"]), Severity(order["severity"]), w.now, reason, self.book
@@ -444,7 +445,7 @@ class RectificationService:
         async with write(actor, self.clock) as w:
             order, _, nxt, latest = await self._begin_move(w, actor, order_id, Action.reject, data.version)
             deadline = choose_deadline(
-                _utc(data.deadline),
+                _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)),
                 OrderKind(order["kind"]),
                 Severity(order["severity"]),
                 w.now,
