@@ -107,7 +107,7 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         exc.detail_in(lang),
         errors=exc.errors_in(lang),
         headers=headers,
-        **exc.extra,
+        **exc.extra_in(lang),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspection.messages import DEFAULT_LANG, Message, localise, render
+from inspection.messages import DEFAULT_LANG, Message, localise, localise_all, render
 
 
 class DomainError(Exception):
@@ -48,6 +48,9 @@ class DomainError(Exception):
 
     def errors_in(self, lang: str) -> list[dict[str, Any]]:
         return [{k: localise(v, lang) for k, v in e.items()} for e in self._errors]
+
+    def extra_in(self, lang: str) -> dict[str, Any]:
+        return {k: localise_all(v, lang) for k, v in self.extra.items()}
 
     def __str__(self) -> str:
         return self.detail

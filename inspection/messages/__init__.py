@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from inspection.messages import en, zh
 
 Lang = Literal["zh", "en"]
 DEFAULT_LANG: Lang = "zh"
+# Times in texts are read where the programmes are: the zone of rectification/rules.toml's calendar
+# and warranty.timezone (Asia/Shanghai for every city in China)
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 CATALOGUES: dict[str, Mapping[str, str]] = {"zh": zh.MESSAGES, "en": en.MESSAGES}
 
 
@@ -41,6 +45,8 @@ def t(key: str, /, **params: Any) -> Message:
 def _value(value: Any, lang: str) -> Any:
     if isinstance(value, Message):
         return value.render(lang)
+    if isinstance(value, datetime):
+        return local_minute(value, LOCAL_ZONE)
     if isinstance(value, list | tuple):
         joined = "、" if lang == "zh" else ", "
         return joined.join(str(_value(v, lang)) for v in value)
@@ -62,6 +68,17 @@ def localise(value: Any, lang: str = DEFAULT_LANG) -> Any:
 def local_minute(moment: datetime, tz: tzinfo | None = None) -> str:
     """A time as users read it: local, to the minute, `2026-12-08 23:59` (never an offset or seconds)."""
     return (moment.astimezone(tz) if tz is not None else moment).strftime("%Y-%m-%d %H:%M")
+
+
+def localise_all(value: Any, lang: str = DEFAULT_LANG) -> Any:
+    """Every Message inside lists and dicts rendered (a problem's extension members)."""
+    if isinstance(value, Message):
+        return value.render(lang)
+    if isinstance(value, dict):
+        return {k: localise_all(v, lang) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [localise_all(v, lang) for v in value]
+    return value
 
 
 def placeholders(template: str) -> set[str]:
@@ -92,4 +109,15 @@ def negotiate(accept_language: str | None) -> Lang:
     return best[2] if best else DEFAULT_LANG
 
 
-__all__ = ["DEFAULT_LANG", "Lang", "Message", "local_minute", "localise", "negotiate", "placeholders", "render", "t"]
+__all__ = [
+    "DEFAULT_LANG",
+    "Lang",
+    "Message",
+    "local_minute",
+    "localise",
+    "localise_all",
+    "negotiate",
+    "placeholders",
+    "render",
+    "t",
+]

@@ -138,13 +138,14 @@ PARTY_NAMES = {
 }
 
 
-def _blocker_error(b: acceptance_blockers.Blocker) -> dict[str, str]:
+def _blocker_error(b: acceptance_blockers.Blocker, base_url: str) -> dict[str, Any]:
     return {
         "field": "blockers",
         "kind": b.kind,
         "record_table": b.record_table,
         "record_id": str(b.record_id),
         "message": b.description,
+        "link": base_url + b.link,
     }
 
 
@@ -314,8 +315,8 @@ class WarrantyService:
                 if found:
                     raise Conflict(
                         t("warranty.blockers_remain", count=len(found), items=[b.description for b in found]),
-                        errors=[_blocker_error(b) for b in found],
-                        blockers=[_blocker_error(b) for b in found],
+                        errors=[_blocker_error(b, self.settings.public_base_url) for b in found],
+                        blockers=[_blocker_error(b, self.settings.public_base_url) for b in found],
                     )
                 if not work_items:
                     raise ValidationFailed(t("warranty.there_no_work_items_accept"), field="site_id")

@@ -9,7 +9,7 @@ import pytest
 
 from inspection.clock import FixedClock
 from inspection.errors import Conflict, Forbidden
-from inspection.projects.tables import WorkItem
+from inspection.projects.tables import Site, WorkItem
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 from inspection.warranty import schemas as s
 from inspection.warranty.tables import Acceptance, AcceptanceParticipant, WarrantyItem
@@ -68,6 +68,22 @@ async def test_refused_while_blockers_remain_and_lists_each(world: World, clock:
     assert ("open_order", str(open_id)) in kinds and ("open_order", str(stop.order.id)) in kinds
     assert any(k == "work_stopped" for k, _ in kinds)
     assert len(body["blockers"]) == 3
+    # each blocker a Chinese sentence naming the place and the contractor, with its portal link
+    site = (await Site.select(Site.name).where(Site.id == world.id_of("site1")).first() or {})["name"]
+    contractor = world.orgs["contractor_a"].name
+    by_id = {b["record_id"]: b for b in body["blockers"]}
+    sentence = by_id[str(open_id)]["message"]
+    assert site in sentence and contractor in sentence and "未闭合" in sentence and "待施工单位回复" in sentence
+    assert by_id[str(open_id)]["link"].endswith(f"/portal/orders/{open_id}")
+    stopped = next(b for b in body["blockers"] if b["kind"] == "work_stopped")["message"]
+    assert "停工，尚未复工" in stopped and "+00:00" not in stopped and "stop_work" not in stopped
+    assert body["detail"].startswith("验收前尚有 3 项须处理：")
+    english = await world.client.post(
+        "/api/v1/warranty/acceptances",
+        json=acceptance_body(world, today),
+        headers={**world.headers("owner"), "Accept-Language": "en"},
+    )
+    assert "is not closed" in english.json()["blockers"][0]["message"]
     # nothing written
     p1 = world.id_of("p1")
     assert await Acceptance.count().where(Acceptance.project == p1) == 0
