@@ -136,6 +136,19 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
     return problem(request, 400, "validation", render("title.request-invalid", lang), detail, errors=errors)
 
 
+def http_detail(request: Request[Any, Any, Any], status: int, lang: str) -> str:
+    """What a framework error (no route, wrong method, body over the limit) says to the reader: the
+    framework's own wording is English and sometimes internal, so the catalogue's instead."""
+    slug = _HTTP_SLUGS.get(status, "http-error")
+    params: dict[str, Any] = {"status": status, "method": request.method}
+    if status == 413:
+        handler = request.scope.get("route_handler")
+        resolve = getattr(handler, "resolve_request_max_body_size", None)
+        limit = resolve() if resolve is not None else None
+        params["limit_mb"] = f"{(limit or 0) / 1048576:g}"
+    return render(_HTTP_DETAILS.get(slug, "http.other"), lang, params)
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     lang = language(request)
     status = exc.status_code
@@ -145,14 +158,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         headers.setdefault("WWW-Authenticate", "Bearer")
     if status >= 500:
         log.error("server error %s: %s", status, exc.detail)
-    # the framework's own wording is English and sometimes internal: the reader gets the catalogue's
-    params: dict[str, Any] = {"status": status, "method": request.method}
-    if status == 413:
-        handler = request.scope.get("route_handler")
-        resolve = getattr(handler, "resolve_request_max_body_size", None)
-        limit = resolve() if resolve is not None else None
-        params["limit_mb"] = f"{(limit or 0) / 1048576:g}"
-    detail = render(_HTTP_DETAILS.get(slug, "http.other"), lang, params)
+    detail = http_detail(request, status, lang)
     # a 400 that is not a field validation (malformed JSON, bad encoding) is about the body
     errors = [{"field": "body", "message": detail, "source": "body"}] if status == 400 else None
     return problem(request, status, slug, render(f"title.{slug}", lang), detail, errors=errors, headers=headers or None)
