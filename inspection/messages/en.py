@@ -606,4 +606,13 @@ MESSAGES: dict[str, str] = {
     "portal.internal_error": "The server failed; it has been logged. Try again later.",
     "portal.photo_too_large_text_kept": "the photo is larger than the limit of {limit_mb} MB and was not sent. What you wrote is kept: choose a smaller photo (or lower the camera's resolution) and send again.",
     "portal.form_refused": "{title}: {detail}",
+    "alerts.warranty_item": "{place} ({contractor})",
+    "alerts.warranty_expiring": "The warranty of {item} ends on {ends_on}: {left} day(s) left. See {link}",
+    "alerts.retention_due": "The retention money of {item} is due for release on {day} ({when}). See {link}",
+    "alerts.in_days": "in {days} day(s)",
+    "alerts.today": "today",
+    "alerts.days_ago": "{days} day(s) ago",
+    "alerts.order_due_soon": "{place}: the {kind} is due by {deadline}: {what}. See {link}",
+    "mail.subject": "[siteinspect] {summary}",
+    "mail.body": "{text}\n\n-- siteinspect (sent by the system; replies are not read)\n",
 }

@@ -596,4 +596,13 @@ MESSAGES: dict[str, str] = {
     "portal.internal_error": "服务器内部错误，已记录。请稍后再试。",
     "portal.photo_too_large_text_kept": "照片超过 {limit_mb} MB 的上限，未能提交。您填写的文字已保留，请换一张较小的照片（或在手机相机设置中降低分辨率）后再提交。",
     "portal.form_refused": "{title}：{detail}",
+    "alerts.warranty_item": "{place}（{contractor}）",
+    "alerts.warranty_expiring": "{item}保修期将于 {ends_on} 届满，剩 {left} 天。查看：{link}",
+    "alerts.retention_due": "{item}的质保金应于 {day} 退还（{when}）。查看：{link}",
+    "alerts.in_days": "还有 {days} 天",
+    "alerts.today": "今天到期",
+    "alerts.days_ago": "已过 {days} 天",
+    "alerts.order_due_soon": "{place} {kind}将于 {deadline} 到期：{what}。查看：{link}",
+    "mail.subject": "【质量安全巡查】{summary}",
+    "mail.body": "{text}\n\n——城镇老旧小区改造质量安全巡查系统（本邮件由系统发出，请勿直接回复）\n",
 }
