@@ -259,7 +259,7 @@ async def rectification_deadlines(ctx: JobContext) -> int:
         )
         created += await raise_alert(spec, [("org", order["contractor"])], ctx.now)
     async with write(SYSTEM, FixedClock(ctx.now)) as w:
-        _, escalated = await escalation.apply(w, ctx.now, rectification_rules())
+        _, escalated = await escalation.apply(w, ctx.now, rectification_rules(), ctx.settings.public_base_url)
     ctx.stats["order_due_soon"] = created
     ctx.stats["order_overdue"] = escalated
     return created + escalated

@@ -125,7 +125,7 @@ async def mark_missed(w: Write, today: date, grace_days: int = 0) -> int:
                 subject_id=row["id"],
                 threshold=0,
                 project_id=row["project"],
-                message=f"The inspection '{title}' due on {row['due_on'].isoformat()} was not done.",
+                message=t("alerts.inspection_missed", title=title, due_on=row["due_on"].isoformat()).render(),
                 due_on=row["due_on"],
             ),
             await _responsible(row),

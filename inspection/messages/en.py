@@ -615,4 +615,12 @@ MESSAGES: dict[str, str] = {
     "alerts.order_due_soon": "{place}: the {kind} is due by {deadline}: {what}. See {link}",
     "mail.subject": "[siteinspect] {summary}",
     "mail.body": "{text}\n\n-- siteinspect (sent by the system; replies are not read)\n",
+    "escalation.overdue": "{place}: the {kind} to {contractor} passed its deadline {deadline} without the contractor's answer. See {link}",
+    "escalation.reported": "{place}: the {kind} to {contractor} is {days} day(s) past its deadline {deadline}: reported to the authority. See {link}",
+    "alerts.inspection_missed": "The inspection {title} due on {due_on} was not done.",
+    "warranty.claim_arrived": "A warranty claim at {place} ({location}): answer by {due}. See {link}",
+    "warranty.claim_escalated": "A warranty claim at {location} became a draft rectification order: {reason}",
+    "warranty.reason_disputed": "the contractor disputed the claim: {text}",
+    "warranty.reason_unanswered": "no answer by {due}",
+    "warranty.claim_order_description": "Warranty: {description} ({location}). {reason}",
 }

@@ -511,7 +511,7 @@ class RectificationService:
         notification is made once, however often this runs."""
         at = now or self.clock.now()
         async with write(SYSTEM, FixedClock(at)) as w:
-            checked, created = await escalation.apply(w, at, self.book)
+            checked, created = await escalation.apply(w, at, self.book, self.settings.public_base_url)
         return s.EscalationReport(at=at, orders_checked=checked, notifications_created=created)
 
     # The in-app notification feed

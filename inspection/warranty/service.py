@@ -27,8 +27,9 @@ from inspection.alerts.outbox import AlertSpec, project_owner, raise_alert
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
-from inspection.messages import t
+from inspection.messages import Message, t
 from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.names import place_names
 from inspection.projects.rules import OrgKind, Role, WorkItemStatus, WorkType
 from inspection.projects.tables import Organisation, Site, WorkItem
 from inspection.records import Write, contractor_bucket, new_id, project_bucket, write
@@ -565,7 +566,13 @@ class WarrantyService:
                     subject_id=claim["id"],
                     threshold=0,
                     project_id=item["project"],
-                    message=f"A warranty claim at {claim['location']}: answer by {due_day.isoformat()}.",
+                    message=t(
+                        "warranty.claim_arrived",
+                        place=(await place_names([item]))[0],
+                        location=claim["location"],
+                        due=due_day.isoformat(),
+                        link=f"{self.settings.public_base_url}/portal/projects/{item['project']}",
+                    ).render(),
                     due_on=due_day,
                 ),
                 [("org", item["contractor"])],
@@ -595,7 +602,7 @@ class WarrantyService:
             }
             claim = await w.update(WarrantyClaim, claim_id, changes, item_buckets(claim), current=claim)
             if not data.accept:
-                await escalate_claim(w, claim, f"the contractor disputed the claim: {data.text}")
+                await escalate_claim(w, claim, t("warranty.reason_disputed", text=data.text))
         return await self.get_claim(actor, claim_id)
 
     async def get_claim(self, actor: Actor, claim_id: UUID) -> s.ClaimOut:
@@ -642,7 +649,7 @@ async def _claim_access(actor: Actor, claim: dict[str, Any] | None, claim_id: UU
     return access
 
 
-async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[str, Any]:
+async def escalate_claim(w: Write, claim: dict[str, Any], reason: Message) -> dict[str, Any]:
     """Turn a claim into a draft warranty rectification order (inside the caller's transaction),
     and alert the owner, who issues it."""
     item = await WI.select().where(WI.id == claim["warranty_item"]).first()
@@ -657,7 +664,12 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[s
             source=Source.warranty_claim,
             source_table=CLAIM_TABLE,
             source_id=claim["id"],
-            description=f"保修: {claim['description']} ({claim['location']}). {reason}",
+            description=t(
+                "warranty.claim_order_description",
+                description=claim["description"],
+                location=claim["location"],
+                reason=reason,
+            ).render(),
             work_item_id=item["work_item"],
             contractor_id=claim["contractor"],
             photos=[p.sha256 for p in photos.get(claim["id"], [])],
@@ -678,7 +690,7 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[s
             subject_id=claim["id"],
             threshold=0,
             project_id=claim["project"],
-            message=f"A warranty claim at {claim['location']} became a draft rectification order: {reason}",
+            message=t("warranty.claim_escalated", location=claim["location"], reason=reason).render(),
         ),
         await project_owner(claim["project"]),
         w.now,
@@ -694,7 +706,7 @@ async def escalate_due_claims(w: Write, now: datetime) -> int:
         & WarrantyClaim.deleted.eq(False)
     )
     for claim in due:
-        await escalate_claim(w, claim, f"no answer by {claim['response_due'].isoformat()}")
+        await escalate_claim(w, claim, t("warranty.reason_unanswered", due=claim["response_due"]))
     return len(due)
 
 
