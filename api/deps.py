@@ -19,6 +19,7 @@ from inspection.clock import Clock
 from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
+from inspection.messages import t
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -63,7 +64,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <access token>' (POST /api/v1/auth/login gives one)")
+        raise Unauthorized(t("api.send_authorization_bearer_access_token_post"))
     return token.strip()
 
 
@@ -90,7 +91,7 @@ async def require_actor(connection: ASGIConnection[Any, Any, Any, Any], handler:
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     actor = getattr(request.state, "actor", None)
     if actor is None:  # a public route asked for an actor: treat as unauthenticated
-        raise Unauthorized("this route needs a signed-in user")
+        raise Unauthorized(t("api.route_needs_signed_user"))
     return actor  # type: ignore[no-any-return]
 
 

@@ -17,23 +17,26 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import request_id_var
 from inspection.errors import DomainError, RateLimited, ShuttingDown, Unauthorized, Unavailable
+from inspection.messages import Lang, negotiate, render
+from inspection.messages.decoding import explain
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:siteinspect:problem:"
 log = logging.getLogger("siteinspect.api")
 
 _HTTP_SLUGS = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthorized", "Not signed in"),
-    403: ("forbidden", "Not allowed"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    409: ("conflict", "Conflict with the current state"),
-    413: ("payload-too-large", "The request body is too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-    429: ("rate-limited", "Too many requests"),
-    503: ("unavailable", "A backing service is unavailable"),
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+    503: "unavailable",
 }
+_HTTP_DETAILS = {slug: f"http.{slug}" for slug in _HTTP_SLUGS.values() if slug != "conflict"}
 
 # msgspec says e.g. "Expected `int`, got `str` - at `$.year`" or "Object contains unknown field `x`".
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -46,13 +49,18 @@ def _field_from_msgspec(message: str) -> tuple[str | None, str]:
     text, path = (m.group("msg"), m.group("path")) if m else (message, None)
     name = None
     if path:
-        name = path.lstrip(".").replace("].", "].").replace("[", "[") or None
+        name = path.lstrip(".") or None
     for pattern in (_UNKNOWN, _MISSING):
         found = pattern.search(text)
         if found:
             inner = found.group("name")
             name = f"{name}.{inner}" if name else inner
     return name, text
+
+
+def language(request: Request[Any, Any, Any] | None) -> Lang:
+    """The reader's language: Chinese unless the request's Accept-Language prefers English."""
+    return negotiate(request.headers.get("accept-language") if request is not None else None)
 
 
 def problem(
@@ -90,55 +98,78 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
         headers = {"Retry-After": str(exc.retry_after)}
     elif isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
+    lang = language(request)
     return problem(
-        request, exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors, headers=headers, **exc.extra
+        request,
+        exc.status,
+        exc.slug,
+        exc.title_in(lang),
+        exc.detail_in(lang),
+        errors=exc.errors_in(lang),
+        headers=headers,
+        **exc.extra_in(lang),
     )
 
 
 def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    lang = language(request)
     errors: list[dict[str, str]] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if not isinstance(item, dict):
             continue
-        message = str(item.get("message", ""))
-        name, text = _field_from_msgspec(message)
+        name, text = _field_from_msgspec(str(item.get("message", "")))
         key = item.get("key")
         source = item.get("source")
         field = name or (str(key) if key else None) or ("body" if source == "body" else None)
         errors.append(
             {
                 "field": field or "body",
-                "message": text or exc.detail,
+                "message": explain(text or str(exc.detail)).render(lang),
                 "source": str(getattr(source, "value", source) or "body"),
             }
         )
-    detail = exc.detail
     if not errors:
-        errors.append({"field": "body", "message": detail, "source": "body"})
-    if "Validation failed for" in detail:
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return problem(request, 400, "validation", "The request is not valid", detail, errors=errors)
+        # a body msgspec could not decode at all: its message still says why (malformed, truncated)
+        errors.append({"field": "body", "message": explain(str(exc.detail)).render(lang), "source": "body"})
+    detail = "; ".join(render("field.summary", lang, {"field": e["field"], "message": e["message"]}) for e in errors)
+    return problem(request, 400, "validation", render("title.request-invalid", lang), detail, errors=errors)
+
+
+def http_detail(request: Request[Any, Any, Any], status: int, lang: str) -> str:
+    """What a framework error (no route, wrong method, body over the limit) says to the reader: the
+    framework's own wording is English and sometimes internal, so the catalogue's instead."""
+    slug = _HTTP_SLUGS.get(status, "http-error")
+    params: dict[str, Any] = {"status": status, "method": request.method}
+    if status == 413:
+        handler = request.scope.get("route_handler")
+        resolve = getattr(handler, "resolve_request_max_body_size", None)
+        limit = resolve() if resolve is not None else None
+        params["limit_mb"] = f"{(limit or 0) / 1048576:g}"
+    return render(_HTTP_DETAILS.get(slug, "http.other"), lang, params)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    lang = language(request)
     status = exc.status_code
-    slug, title = _HTTP_SLUGS.get(status, ("http-error", "Request failed"))
+    slug = _HTTP_SLUGS.get(status, "http-error")
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
     if status >= 500:
         log.error("server error %s: %s", status, exc.detail)
+    detail = http_detail(request, status, lang)
     # a 400 that is not a field validation (malformed JSON, bad encoding) is about the body
-    errors = [{"field": "body", "message": exc.detail, "source": "body"}] if status == 400 else None
-    return problem(request, status, slug, title, exc.detail, errors=errors, headers=headers or None)
+    errors = [{"field": "body", "message": detail, "source": "body"}] if status == 400 else None
+    return problem(request, status, slug, render(f"title.{slug}", lang), detail, errors=errors, headers=headers or None)
 
 
 def nesting_error_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
     """A body nested deeper than the decoder's recursion limit: hostile or broken, never valid."""
-    detail = "the JSON body is nested too deeply"
+    lang = language(request)
+    detail = render("http.nested-too-deeply", lang)
     errors = [{"field": "body", "message": detail, "source": "body"}]
-    return problem(request, 400, "validation", "The request is not valid", detail, errors=errors)
+    return problem(request, 400, "validation", render("title.request-invalid", lang), detail, errors=errors)
 
 
 # The database went away, is restarting or is full: the request failed cleanly and can be retried
@@ -158,12 +189,13 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
 
 def database_down_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    lang = language(request)
     return problem(
         request,
         503,
         "unavailable",
-        "A backing service is unavailable",
-        ("the database is not answering right now; the request took effect whole or not at all. Try again shortly"),
+        render("title.unavailable", lang),
+        render("http.database-down", lang),
         headers={"Retry-After": "5"},
     )
 
@@ -178,12 +210,13 @@ def sqlite_operational_handler(
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+    lang = language(request)
     return problem(
         request,
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal",
-        "Internal error",
-        "the server failed to handle this request; it has been logged with its request id",
+        render("title.internal", lang),
+        render("http.internal", lang),
     )
 
 
@@ -212,11 +245,13 @@ def shutdown_middleware(app: ASGIApp) -> ASGIApp:
             if started or task is None:
                 raise
             task.uncancel()  # the request task ends here, with this answer
+            accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+            lang = negotiate(accept)
             body: dict[str, Any] = {
                 "type": PROBLEM_BASE + ShuttingDown.slug,
-                "title": ShuttingDown.title,
+                "title": render(f"title.{ShuttingDown.slug}", lang),
                 "status": 503,
-                "detail": "服务器正在停止，本次请求已中断（写入要么完整生效、要么完全未生效）；请稍后重试。",
+                "detail": render("http.shutting-down", lang),
                 "instance": scope["path"],
             }
             if request_id_var.get():

@@ -21,6 +21,7 @@ from inspection.errors import ValidationFailed
 from inspection.evidence import schemas as s
 from inspection.evidence.rules import Kind
 from inspection.evidence.service import Download
+from inspection.messages import t
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
@@ -37,7 +38,7 @@ async def _body(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
         async for chunk in request.stream():
             yield chunk
     except InternalServerException as exc:  # the client went away mid-body
-        raise ValidationFailed("the upload was cut off before the body ended", field="body") from exc
+        raise ValidationFailed(t("api.upload_was_cut_off_before_body"), field="body") from exc
 
 
 def _download_response(request: Request[Any, Any, Any], found: Download) -> Response[Any]:

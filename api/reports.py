@@ -20,6 +20,7 @@ from api.deps import Services
 from api.errors import PROBLEM_MEDIA_TYPE
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
+from inspection.messages import t
 from inspection.reports import rules
 from inspection.reports.render import environment
 from inspection.reports.service import Prepared, Rendered
@@ -50,7 +51,7 @@ def pdf_id(segment: str, field: str) -> UUID:
     try:
         return UUID(segment.removesuffix(".pdf"))
     except ValueError:
-        raise ValidationFailed("expected <id>.pdf with the record's UUID", field=field) from None
+        raise ValidationFailed(t("api.expected_id_pdf_record_s_uuid"), field=field) from None
 
 
 def _etag_matches(request: Request[Any, Any, Any], etag: str) -> bool:

@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from inspection.errors import RequestTimeout, ValidationFailed
+from inspection.messages import t
 
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -78,7 +79,7 @@ def body_timeout_middleware(app: ASGIApp) -> ASGIApp:
                     message = await receive()
             except TimeoutError:
                 raise RequestTimeout(
-                    "the request body stopped arriving or came too slowly; nothing was kept, send it again",
+                    t("api.request_body_stopped_arriving_came_too"),
                     field="body",
                 ) from None
             if message["type"] != "http.request" or not message.get("more_body", False):
@@ -104,4 +105,4 @@ async def refuse_nul_in_parameters(request: Request[Any, Any, Any]) -> None:
         for name, value in params.items():
             values = value if isinstance(value, list) else [value]
             if any(isinstance(v, str) and "\x00" in v for v in values):
-                raise ValidationFailed(f"the {source} parameter must not contain the NUL character", field=name)
+                raise ValidationFailed(t("api.parameter_must_not_contain_nul_character", source=source), field=name)

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK
 from api.deps import Services
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
+from inspection.messages import t
 from inspection.projects import schemas as s
 from inspection.sync import progress, rules
 
@@ -75,7 +76,7 @@ class PushOut(s.Output, kw_only=True):
 def _same_device(actor: Actor, device_id: str) -> None:
     if device_id != actor.device_id:
         raise ValidationFailed(
-            "device_id must be the device this session signed in on", field="device_id", session_device=actor.device_id
+            t("api.device_id_must_device_session_signed"), field="device_id", session_device=actor.device_id
         )
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from inspection.errors import NotFound
+from inspection.messages import t
 from inspection.settings import PROJECT_ROOT, Settings
 
 PREFIX = "/tablet"
@@ -88,10 +89,10 @@ def _resolve(root: Path, wanted: str) -> Path:
     if not parts:
         parts = ["index.html"]
     if any(p.startswith(".") or p.endswith(".gz") or "\\" in p or "\x00" in p for p in parts):
-        raise NotFound("no such file in the tablet app")
+        raise NotFound(t("api.no_such_file_tablet_app"))
     path = (root / Path(*parts)).resolve()
     if root.resolve() not in path.parents or not path.is_file():
-        raise NotFound("no such file in the tablet app")
+        raise NotFound(t("api.no_such_file_tablet_app"))
     return path
 
 

@@ -14,6 +14,9 @@ import importlib
 from dataclasses import dataclass
 from uuid import UUID
 
+from inspection.messages import Message
+from inspection.projects.names import organisation_names, place_names
+
 BLOCKER_MODULES: list[str] = [
     "inspection.rectification.blockers",
     "inspection.checklists.blockers",
@@ -21,12 +24,16 @@ BLOCKER_MODULES: list[str] = [
 ]
 
 
+__all__ = ["Blocker", "acceptance_blockers", "organisation_names", "place_names"]
+
+
 @dataclass(frozen=True)
 class Blocker:
     kind: str  # a stable name: open_order, work_stopped, inspection_draft, batch_not_disposed, …
     record_table: str
     record_id: UUID
-    description: str
+    description: Message  # a sentence naming the 小区, building and work item
+    link: str  # the record in the portal, a path under the server's public address
 
 
 async def acceptance_blockers(project_id: UUID, site_id: UUID | None = None) -> list[Blocker]:

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import click
 
+from inspection.messages import DEFAULT_LANG, render
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -108,7 +109,7 @@ class UuidType(click.ParamType):
         try:
             return UUID(str(value))
         except ValueError:
-            self.fail(f"not a UUID: {value!r}", param, ctx)
+            self.fail(render("cli.bad-uuid", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
 
 
 class DayType(click.ParamType):
@@ -122,7 +123,7 @@ class DayType(click.ParamType):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"not a date (YYYY-MM-DD): {value!r}", param, ctx)
+            self.fail(render("cli.bad-date", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
 
 
 UUID_TYPE = UuidType()
@@ -133,6 +134,7 @@ NON_NEGATIVE = click.IntRange(min=0)
 async def project_id_for(ref: str) -> UUID:
     """A project by its id or its code (DEMO-2026-01)."""
     from inspection.errors import NotFound
+    from inspection.messages import t
     from inspection.projects.tables import Project
 
     try:
@@ -141,7 +143,7 @@ async def project_id_for(ref: str) -> UUID:
         pass
     row = await Project.select(Project.id).where((Project.code == ref) & Project.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"no project with code {ref}", field="project")
+        raise NotFound(t("cli.no_project_code", ref=ref), field="project")
     return UUID(str(row["id"]))
 
 

@@ -4,84 +4,106 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspection.messages import DEFAULT_LANG, Message, localise, localise_all, render
+
 
 class DomainError(Exception):
+    """A refusal a user reads: its text is a Message (a key of inspection/messages/), put into
+    words by whoever shows it, in the reader's language; `type` (the slug) and `field` stay stable."""
+
     status = 400
     slug = "bad-request"
-    title = "Bad request"
 
     def __init__(
         self,
-        detail: str,
+        message: Message,
         *,
         field: str | None = None,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(message.key)
+        self.message = message
         self.field = field
-        self.errors = errors or ([{"field": field, "message": detail}] if field else [])
+        self._errors = errors or ([{"field": field, "message": message}] if field else [])
         self.extra = extra
+
+    @property
+    def title(self) -> str:
+        return self.title_in(DEFAULT_LANG)
+
+    @property
+    def detail(self) -> str:
+        return self.message.render(DEFAULT_LANG)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.errors_in(DEFAULT_LANG)
+
+    def title_in(self, lang: str) -> str:
+        return render(f"title.{self.slug}", lang)
+
+    def detail_in(self, lang: str) -> str:
+        return self.message.render(lang)
+
+    def errors_in(self, lang: str) -> list[dict[str, Any]]:
+        return [{k: localise(v, lang) for k, v in e.items()} for e in self._errors]
+
+    def extra_in(self, lang: str) -> dict[str, Any]:
+        return {k: localise_all(v, lang) for k, v in self.extra.items()}
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class ValidationFailed(DomainError):
     status = 422
     slug = "validation"
-    title = "A field is not valid"
 
 
 class Unauthorized(DomainError):
     status = 401
     slug = "unauthorized"
-    title = "Not signed in"
 
 
 class Forbidden(DomainError):
     status = 403
     slug = "forbidden"
-    title = "Not allowed"
 
 
 class NotFound(DomainError):
     status = 404
     slug = "not-found"
-    title = "Not found"
 
 
 class Conflict(DomainError):
     status = 409
     slug = "conflict"
-    title = "Conflict with the current state"
 
 
 class VersionConflict(Conflict):
     slug = "version-conflict"
-    title = "The record changed since it was read"
 
 
 class InvalidTransition(Conflict):
     slug = "invalid-transition"
-    title = "That move is not allowed from the current state"
 
 
 class RateLimited(DomainError):
     status = 429
     slug = "rate-limited"
-    title = "Too many attempts"
 
-    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
-        super().__init__(detail, **extra)
+    def __init__(self, message: Message, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
         self.retry_after = retry_after
 
 
 class Unavailable(DomainError):
     status = 503
     slug = "unavailable"
-    title = "A backing service is unavailable"
 
-    def __init__(self, detail: str, *, retry_after: int = 30, **extra: Any) -> None:
-        super().__init__(detail, **extra)
+    def __init__(self, message: Message, *, retry_after: int = 30, **extra: Any) -> None:
+        super().__init__(message, **extra)
         self.retry_after = retry_after
 
 
@@ -90,22 +112,18 @@ class ShuttingDown(Unavailable):
     will do it."""
 
     slug = "shutting-down"
-    title = "服务器正在停止"
 
 
 class RequestTimeout(DomainError):
     status = 408
     slug = "request-timeout"
-    title = "The request body arrived too slowly"
 
 
 class TooLarge(DomainError):
     status = 413
     slug = "payload-too-large"
-    title = "The request body is too large"
 
 
 class UnsupportedMediaType(DomainError):
     status = 415
     slug = "unsupported-media-type"
-    title = "Unsupported media type"

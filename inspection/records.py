@@ -55,6 +55,7 @@ from inspection.changefeed.scopes import (
 from inspection.clock import Clock
 from inspection.errors import NotFound, ValidationFailed, VersionConflict
 from inspection.ids import new_id
+from inspection.messages import t
 
 if TYPE_CHECKING:
     from piccolo.engine.postgres import PostgresTransaction
@@ -121,7 +122,7 @@ def refuse_nul(values: dict[str, Any]) -> None:
     engines alike, before anything is written, naming the field."""
     for key, value in values.items():
         if isinstance(value, str) and "\x00" in value:
-            raise ValidationFailed("text must not contain the NUL character (U+0000)", field=key)
+            raise ValidationFailed(t("records.text_must_not_contain_nul_character"), field=key)
 
 
 @cache
@@ -261,7 +262,7 @@ class Write:
             # Only a concurrent writer gets here: services look for the key first. PostgreSQL has
             # given up on this transaction (or savepoint) already; the caller must not go on in it.
             raise RaceLost(
-                f"{table._meta.tablename} with this {column} was made by someone else at the same moment",
+                t("records.made_at_the_same_moment", column=column),
                 field=column,
             ) from None
         shown = {k: _plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
@@ -281,7 +282,7 @@ class Write:
     async def load(self, table: type[T], row_id: UUID) -> dict[str, Any]:
         row = await load_row(table, row_id)
         if row is None:
-            raise NotFound(f"{table._meta.tablename} {row_id} does not exist")
+            raise NotFound(t("records.does_not_exist", tablename=table._meta.tablename, row_id=row_id))
         return row
 
     async def update(
@@ -299,7 +300,13 @@ class Write:
         row = current if current is not None else await self.load(table, row_id)
         if expected_version is not None and row["version"] != expected_version:
             raise VersionConflict(
-                f"{table._meta.tablename} {row_id} is at version {row['version']}, not {expected_version}",
+                t(
+                    "records.at_version_not",
+                    tablename=table._meta.tablename,
+                    row_id=row_id,
+                    version=row["version"],
+                    expected_version=expected_version,
+                ),
                 field="version",
                 current_version=row["version"],
             )
@@ -320,7 +327,7 @@ class Write:
             # with what it wrote. Anyone else's write since the read is a lost race.
             if attempt == 2 or fresh is None or (table._meta.tablename, row_id) not in self.pending.written:
                 raise RaceLost(
-                    f"{table._meta.tablename} {row_id} was changed by someone else at the same moment; read it again",
+                    t("records.changed_at_the_same_moment"),
                     field="version",
                     current_version=fresh["version"] if fresh else None,
                 )

@@ -73,4 +73,4 @@ async def test_report_takes_a_project_code(world, tmp_path) -> None:  # type: ig
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF-") and f"bytes written to {out}" in done.stdout
     done = run("report", "warranty", "NO-SUCH-PROJECT")
-    assert done.returncode == 1 and "no project with code NO-SUCH-PROJECT" in done.stderr
+    assert done.returncode == 1 and "没有编码为 NO-SUCH-PROJECT 的项目" in done.stderr

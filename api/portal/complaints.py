@@ -19,6 +19,7 @@ from api.portal.templating import redirect, render
 from inspection.complaints import schemas as cs
 from inspection.complaints.rules import ComplaintState
 from inspection.errors import DomainError, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.rectification.rules import OrderKind, Severity
 
 
@@ -86,9 +87,9 @@ class ComplaintPages(Controller):
                     severity = Severity(form.get("severity") or "general")
                     work_item_id = UUID(work_raw) if work_raw else None
                 except ValueError:
-                    raise ValidationFailed("choose the kind, severity and work from the lists", field="kind") from None
+                    raise ValidationFailed(t("portal.choose_kind_severity_work_from_lists"), field="kind") from None
                 if not form.get("description").strip():
-                    raise ValidationFailed("describe what the contractor must put right", field="description")
+                    raise ValidationFailed(t("portal.describe_what_contractor_must_put_right"), field="description")
                 done = await services.complaints.to_order(
                     viewer.actor,
                     complaint_id,
@@ -103,12 +104,12 @@ class ComplaintPages(Controller):
                 return redirect(request, f"/portal/orders/{done.order_id}?done=from-complaint")
             if form.get("move") == "dismiss":
                 if not form.get("reason").strip():
-                    raise ValidationFailed("say why the complaint is dismissed", field="reason")
+                    raise ValidationFailed(t("portal.say_why_complaint_dismissed"), field="reason")
                 await services.complaints.dismiss(
                     viewer.actor, complaint_id, cs.DismissBody(version=version, reason=form.get("reason").strip())
                 )
                 return redirect(request, f"/portal/complaints/{complaint_id}")
-            raise ValidationFailed("choose to open an order or to dismiss", field="move")
+            raise ValidationFailed(t("portal.choose_open_order_dismiss"), field="move")
         except DomainError as exc:
             if isinstance(exc, NotFound):
                 raise

@@ -10,44 +10,34 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from api.errors import EXCEPTION_HANDLERS as API_HANDLERS
+from api.errors import http_detail
 from api.portal.session import SignInRequired
 from api.portal.templating import redirect, render
 from inspection.errors import DomainError, RateLimited, TooLarge
+from inspection.messages import DEFAULT_LANG
+from inspection.messages import render as say
 
 log = logging.getLogger("siteinspect.portal")
 
-TITLES = {
-    400: "请求有误",
-    401: "请先登录",
-    403: "无权进行此操作",
-    404: "未找到",
-    405: "不支持的操作",
-    409: "状态已变化",
-    413: "文件过大",
-    415: "文件类型不支持",
-    422: "填写有误",
-    429: "操作过于频繁",
-    503: "服务暂不可用",
-}
+# the headline of an error page, by status (inspection/messages/: portal.title.<status>)
+TITLED = {400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503}
 
 
-# The services speak English (they also serve the API); the portal adds a Chinese headline and
-# keeps the detail, which names the field and the reason.
+# The services' refusals render in Chinese here (the API renders them in the reader's language);
+# the portal adds its own headline and keeps the detail, which names the field and the reason.
 def title_for(status: int) -> str:
-    return TITLES.get(status, "出错了")
+    return say(f"portal.title.{status}" if status in TITLED else "portal.title.other", DEFAULT_LANG)
 
 
 def portal_error(exc: DomainError) -> str:
     """The line a form shows above itself when it comes back refused. A photo over the size limit
-    is said in Chinese in full, since a phone user cannot act on a byte count in English."""
+    says what to do next, since a phone user cannot act on a byte count."""
     limit = exc.extra.get("limit") if isinstance(exc, TooLarge) else None
     if limit and exc.field == "photos":
-        mb = limit / 1024 / 1024
-        return (
-            f"{title_for(exc.status)}：照片超过 {mb:g} MB 的上限，未能提交。您填写的文字已保留，"
-            "请换一张较小的照片（或在手机相机设置中降低分辨率）后再提交。"
-        )
-    return f"{title_for(exc.status)}：{exc.detail}"
+        detail = say("portal.photo_too_large_text_kept", DEFAULT_LANG, {"limit_mb": f"{limit / 1024 / 1024:g}"})
+    else:
+        detail = exc.detail
+    return say("portal.form_refused", DEFAULT_LANG, {"title": title_for(exc.status), "detail": detail})
 
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -60,10 +50,10 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, HTTPException):
-        status, detail = exc.status_code, str(exc.detail)
+        status, detail = exc.status_code, http_detail(request, exc.status_code, DEFAULT_LANG)
     else:
         log.exception("portal page failed", exc_info=exc)
-        status, detail = 500, "服务器内部错误，已记录。请稍后再试。"
+        status, detail = 500, say("portal.internal_error", DEFAULT_LANG)
     response = render(request, "error.html", status_code=status, title=title_for(status), detail=detail)
     response.headers.update(headers)
     return response

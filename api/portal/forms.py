@@ -19,6 +19,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 
 from api.deps import services_of
 from inspection.errors import TooLarge, ValidationFailed
+from inspection.messages import t
 
 MAX_FIELD_BYTES = 20_000
 MAX_FIELDS = 30
@@ -64,7 +65,7 @@ async def _stream(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
         async for chunk in request.stream():
             yield chunk
     except InternalServerException as exc:  # the browser went away mid-upload
-        raise ValidationFailed("the upload was cut off before it ended", field="photos") from exc
+        raise ValidationFailed(t("portal.upload_was_cut_off_before_ended"), field="photos") from exc
 
 
 async def read_form(
@@ -83,12 +84,12 @@ async def read_form(
     if content_type == "application/x-www-form-urlencoded":
         body = await request.body()
         if len(body) > MAX_FIELDS * MAX_FIELD_BYTES:
-            raise TooLarge("the form is too large", field="body", limit=MAX_FIELDS * MAX_FIELD_BYTES)
+            raise TooLarge(t("portal.form_too_large"), field="body", limit=MAX_FIELDS * MAX_FIELD_BYTES)
         form = into if into is not None else Form()
         form.fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return form
     if content_type != "multipart/form-data" or not options.get("boundary"):
-        raise ValidationFailed("send the form as multipart/form-data or urlencoded", field="content-type")
+        raise ValidationFailed(t("portal.send_form_as_multipart_form_data"), field="content-type")
     services = services_of(request)
     limit = file_limit or services.settings.storage.max_upload_bytes
     store = services.evidence.store
@@ -112,7 +113,9 @@ async def read_form(
                                 f = None
                                 continue
                             if len(form.files) >= max_files:
-                                raise ValidationFailed(f"send at most {max_files} photos at once", field="photos")
+                                raise ValidationFailed(
+                                    t("portal.send_at_most_photos_at_once", max_files=max_files), field="photos"
+                                )
                             path = stack.enter_context(store.staging())
                             f = stack.enter_context(path.open("wb"))
                             digest = hashlib.sha256()
@@ -121,12 +124,18 @@ async def read_form(
                         if segment.filename is None:
                             text += event
                             if len(text) > MAX_FIELD_BYTES:
-                                raise TooLarge(f"the field {segment.name} is too long", field=segment.name, limit=0)
+                                raise TooLarge(
+                                    t("portal.field_too_long", name=segment.name), field=segment.name, limit=0
+                                )
                         elif f is not None:
                             size += len(event)
                             if size > limit:
                                 raise TooLarge(
-                                    f"the photo is larger than the limit of {limit:,} bytes",
+                                    t(
+                                        "portal.photo_larger_than_limit_bytes",
+                                        limit=limit,
+                                        limit_mb=f"{limit / 1048576:g}",
+                                    ),
                                     field="photos",
                                     limit=limit,
                                 )
@@ -139,7 +148,7 @@ async def read_form(
                         assert segment is not None
                         if segment.filename is None:
                             if len(form.fields) >= MAX_FIELDS:
-                                raise ValidationFailed("the form has too many fields", field="body")
+                                raise ValidationFailed(t("portal.form_has_too_many_fields"), field="body")
                             form.fields[segment.name or ""] = text.decode(segment.charset or "utf-8", "replace")
                         elif f is not None and path is not None:
                             await anyio.to_thread.run_sync(_write, f, digest, batch)
@@ -158,5 +167,5 @@ async def read_form(
                             f = None
                         segment = None
     except MultipartError as exc:
-        raise ValidationFailed(f"the form could not be read: {exc}", field="body") from exc
+        raise ValidationFailed(t("portal.form_could_not_read", exc=exc), field="body") from exc
     return form

@@ -20,6 +20,7 @@ from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
 from inspection.complaints.service import MAX_PHOTOS, PhotoIn
 from inspection.errors import DomainError, RateLimited, ValidationFailed
+from inspection.messages import t
 from inspection.programme.survey import site_survey
 from inspection.qr import qr_svg
 
@@ -66,7 +67,7 @@ class NoticePages(Controller):
         try:
             origin = request.headers.get("origin")
             if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
-                raise ValidationFailed("this form was sent from another site", field="origin")
+                raise ValidationFailed(t("portal.form_was_sent_from_another_site"), field="origin")
             await services.complaints.check_rate(client)
             await services.complaints.notice(site_id)  # 404 before reading photos
             with ExitStack() as stack:
@@ -74,12 +75,12 @@ class NoticePages(Controller):
                 try:
                     topic = Topic(form.get("topic") or Topic.other.value)
                 except ValueError:
-                    raise ValidationFailed("choose one of the topics", field="topic") from None
+                    raise ValidationFailed(t("portal.choose_one_topics"), field="topic") from None
                 work_raw = form.get("work_item_id")
                 try:
                     work_item_id = UUID(work_raw) if work_raw else None
                 except ValueError:
-                    raise ValidationFailed("choose the work from the list", field="work_item_id") from None
+                    raise ValidationFailed(t("portal.choose_work_from_list"), field="work_item_id") from None
                 data = cs.ComplaintIn(
                     topic=topic, text=form.get("text"), contact=form.get("contact"), work_item_id=work_item_id
                 )

@@ -21,6 +21,7 @@ from api.portal.panels import contractor_material
 from api.portal.session import check_csrf, current_viewer
 from api.portal.templating import redirect, render
 from inspection.errors import DomainError, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import AWAITING_CONTRACTOR, OPEN, OrderState
 
@@ -202,14 +203,14 @@ class OrderPages(Controller):
         check_csrf(request, form.fields)
         try:
             if not form.get("reason").strip():
-                raise ValidationFailed("say what is still wrong", field="reason")
+                raise ValidationFailed(t("portal.say_what_still_wrong"), field="reason")
             deadline = _deadline(form.get("deadline"), services.rectification.book.calendar.tz)
             await services.rectification.reject(
                 viewer.actor,
                 order_id,
                 rs.RejectBody(
                     reason=form.get("reason").strip(),
-                    deadline=deadline,
+                    deadline=deadline.isoformat(),
                     deadline_reason=form.get("deadline_reason").strip(),
                     version=_version(form.get("version")),
                 ),
@@ -224,5 +225,5 @@ def _deadline(raw: str, tz: Any) -> datetime:
     try:
         day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise ValidationFailed("give the new deadline as a date", field="deadline") from None
+        raise ValidationFailed(t("portal.give_new_deadline_as_date"), field="deadline") from None
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz)

@@ -20,6 +20,7 @@ from api.portal.forms import read_form
 from api.portal.session import check_csrf, current_viewer
 from api.portal.templating import redirect, render
 from inspection.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from inspection.messages import Message, t
 from inspection.programme import schemas as s
 from inspection.programme.access import scope_of
 from inspection.programme.rules import LEVEL_NAMES, AreaLevel, Month, questions
@@ -43,7 +44,7 @@ def _month(raw: str | None, default: Month) -> Month:
     try:
         return Month.parse(raw)
     except ValueError:
-        raise ValidationFailed("give the month as YYYY-MM, e.g. 2026-03", field="month") from None
+        raise ValidationFailed(t("portal.give_month_as_yyyy_mm_2026"), field="month") from None
 
 
 def _day(raw: str | None, default: date, field: str) -> date:
@@ -52,7 +53,7 @@ def _day(raw: str | None, default: date, field: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed("give the day as YYYY-MM-DD", field=field) from None
+        raise ValidationFailed(t("portal.give_day_as_yyyy_mm_dd"), field=field) from None
 
 
 def _tables(subjects: list[s.SubjectOut]) -> list[dict[str, Any]]:
@@ -199,11 +200,11 @@ class ProgrammePages(Controller):
         try:
             kind = SubjectKind(q.get("kind", ""))
         except ValueError:
-            raise ValidationFailed("choose a contractor, supervisor, project or area", field="kind") from None
+            raise ValidationFailed(t("portal.choose_contractor_supervisor_project_area"), field="kind") from None
         try:
             subject = UUID(q.get("subject_id", ""))
         except ValueError:
-            raise ValidationFailed("choose whose figures to open", field="subject_id") from None
+            raise ValidationFailed(t("portal.choose_whose_figures_open"), field="subject_id") from None
         month = _month(q.get("month"), Month.holding(services.clock.now()).previous())
         drill = await services.programme.drilldown(
             viewer.actor, programme_id, str(month), kind, subject, q.get("indicator", "")
@@ -235,11 +236,11 @@ class ProgrammePages(Controller):
         day = _day(request.query_params.get("day"), today - timedelta(days=1), "day")
         raw = request.query_params.get("area_id")
         if not areas:
-            raise NotFound("the daily digest is for area offices")
+            raise NotFound(t("portal.daily_digest_area_offices"))
         try:
             area_id = UUID(raw) if raw else areas[0]["id"]
         except ValueError:
-            raise ValidationFailed("choose one of your areas", field="area_id") from None
+            raise ValidationFailed(t("portal.choose_one_your_areas"), field="area_id") from None
         digest = await services.programme.digest(actor, area_id, day)
         return render(
             request,
@@ -296,7 +297,7 @@ class ProgrammePages(Controller):
 def _sheet(fields: dict[str, str], shape: Any, **extra: Any) -> Any:
     """A survey form's fields as the service's Struct, each bad one named."""
 
-    def number(name: str, low: int, high: int, message: str) -> int:
+    def number(name: str, low: int, high: int, message: Message) -> int:
         raw = fields.get(name, "").strip()
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ValidationFailed(message, field=name)
@@ -305,20 +306,20 @@ def _sheet(fields: dict[str, str], shape: Any, **extra: Any) -> Any:
     try:
         building = UUID(fields.get("building_id", ""))
     except ValueError:
-        raise ValidationFailed("choose the building", field="building_id") from None
+        raise ValidationFailed(t("portal.choose_building"), field="building_id") from None
     answers = {}
     for c in questions().categories:
         raw = fields.get(f"answers.{c.code}", "").strip()
         if raw:
-            answers[c.code] = number(f"answers.{c.code}", 1, 5, "answer on the scale from 1 to 5")
+            answers[c.code] = number(f"answers.{c.code}", 1, 5, t("portal.answer_scale_from_1_5"))
     room = fields.get("room", "").strip()
     if not room or len(room) > 10:
-        raise ValidationFailed("give the room number as on the door, e.g. 501", field="room")
+        raise ValidationFailed(t("portal.give_room_number_as_door_501"), field="room")
     return shape(
         building_id=building,
-        unit=number("unit", 1, 99, "give the unit number (单元)"),
+        unit=number("unit", 1, 99, t("portal.give_unit_number")),
         room=room,
-        overall=number("overall", 1, 5, "choose how satisfied you are overall"),
+        overall=number("overall", 1, 5, t("portal.choose_how_satisfied_you_overall")),
         answers=answers,
         comment=fields.get("comment", "")[: questions().comment_max + 1],
         **extra,
@@ -363,7 +364,7 @@ class PublicProgrammePages(Controller):
         try:
             origin = request.headers.get("origin")
             if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
-                raise ValidationFailed("this form was sent from another site", field="origin")
+                raise ValidationFailed(t("portal.form_was_sent_from_another_site"), field="origin")
             await site_survey(site_id)  # 404 before counting
             await services.programme.survey.check_rate(client)
             with ExitStack() as stack:

@@ -25,6 +25,7 @@ from api.portal.cookies import (
 )
 from inspection.actor import Actor
 from inspection.errors import DomainError, Forbidden, Unauthorized
+from inspection.messages import t
 from inspection.projects.auth import IssuedTokens
 from inspection.projects.rules import OrgKind
 from inspection.signing import unsign
@@ -45,7 +46,6 @@ class SignInRequired(DomainError):
 
     status = 401
     slug = "unauthorized"
-    title = "Not signed in"
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ async def current_viewer(request: Request[Any, Any, Any]) -> Viewer:
     """Dependency of every signed-in page."""
     found = await session_actor(request)
     if found is None:
-        raise SignInRequired("sign in to see this page")
+        raise SignInRequired(t("portal.sign_in_to_see_page"))
     actor, _ = found
     services = services_of(request)
     me = await services.projects.me(actor)
@@ -142,10 +142,10 @@ def check_csrf(request: Request[Any, Any, Any], form: dict[str, str]) -> None:
     if origin and origin != "null":
         expected = f"{request.url.scheme}://{request.url.netloc}"
         if origin != expected:
-            raise Forbidden("this form was sent from another site")
+            raise Forbidden(t("portal.form_was_sent_from_another_site"))
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
     if not csrf_ok(services_of(request).auth.key, csrf_binding(request), sent):
-        raise Forbidden("the form has expired or did not come from this site; reload the page and try again")
+        raise Forbidden(t("portal.form_has_expired_did_not_come"))
 
 
 def portal_cookie_options(request: Request[Any, Any, Any]) -> dict[str, Any]:

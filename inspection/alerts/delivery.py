@@ -37,6 +37,7 @@ from inspection.alerts import targets
 from inspection.alerts.rules import backoff_delay
 from inspection.alerts.runner import JobContext, try_job_lock
 from inspection.alerts.tables import AlertDelivery, WebhookSubscription
+from inspection.messages import t
 from inspection.projects.tables import Membership, User
 from inspection.records import new_id
 from inspection.rectification.tables import Notification
@@ -198,9 +199,13 @@ def _send_mail_blocking(settings: Settings, to: str, note: dict[str, Any]) -> No
     message = EmailMessage()
     message["From"] = smtp.from_address
     message["To"] = to
-    message["Subject"] = f"[siteinspect] {note['kind']}"
+    # the subject is the text's first line (a kind code or record id means nothing to the reader;
+    # the record's link is in the text itself)
+    first = (note["message"] or "").splitlines()[0] if note["message"] else ""
+    summary = first if len(first) <= 60 else first[:59] + "…"
+    message["Subject"] = t("mail.subject", summary=summary).render()
     message["Message-ID"] = f"<{note['id']}.{to.replace('@', '.')}@siteinspect>"
-    message.set_content(f"{note['message']}\n\n{note['subject_table']} {note['subject_id']}\n")
+    message.set_content(t("mail.body", text=note["message"]).render())
     with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s) as client:
         if smtp.starttls:
             client.starttls(context=ssl.create_default_context())

@@ -30,14 +30,18 @@ from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
 from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
+from inspection.messages import t
+from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.records import write
 from inspection.rectification import escalation
-from inspection.rectification.rules import AWAITING_CONTRACTOR
+from inspection.rectification.rules import AWAITING_CONTRACTOR, OrderKind
 from inspection.rectification.service import default_rulebook as rectification_rules
 from inspection.rectification.tables import RectificationOrder
+from inspection.rectification.texts import KIND_NAMES
 from inspection.settings import secret_key
 from inspection.warranty.service import ITEM_TABLE, end_of_local_day, escalate_due_claims
+from inspection.warranty.tables import WarrantyItem
 
 PAGE = 2000
 
@@ -103,6 +107,26 @@ def _as_uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+def _link(ctx: JobContext, path: str) -> str:
+    """The record in the portal, at the address phones reach (reports.public_base_url)."""
+    return ctx.settings.public_base_url + path
+
+
+async def _item_names(rows: list[Any]) -> dict[Any, str]:
+    """ "李街花园 屋面防水（辽阳市政建设有限公司）" for each warranty item id among `rows`."""
+    ids = [_as_uuid(r[0]) for r in rows]
+    items = await WarrantyItem.select(
+        WarrantyItem.id, WarrantyItem.site, WarrantyItem.work_item, WarrantyItem.contractor
+    ).where(WarrantyItem.id.is_in(ids))
+    places = await place_names(items)
+    orgs = await organisation_names(i["contractor"] for i in items)
+    named = {
+        i["id"]: t("alerts.warranty_item", place=place, contractor=orgs.get(i["contractor"], "")).render()
+        for i, place in zip(items, places, strict=True)
+    }
+    return {r[0]: named.get(_as_uuid(r[0]), "") for r in rows}
+
+
 class _Owners:
     """The owner organisation of each project, looked up once per run."""
 
@@ -124,7 +148,8 @@ async def warranty_expiring(ctx: JobContext) -> int:
     rule = "warranty_expiring"
     async for rows in due_items("ends_on", rule, ctx.today, leads, lower=ctx.today):
         batch = []
-        for item_id, project, contractor, ends_on, work_type in rows:
+        names = await _item_names(rows)
+        for item_id, project, contractor, ends_on, _ in rows:
             end = _as_date(ends_on)
             left = (end - ctx.today).days
             threshold = tightest_threshold(left, leads)
@@ -136,7 +161,13 @@ async def warranty_expiring(ctx: JobContext) -> int:
                 subject_id=_as_uuid(item_id),
                 threshold=threshold,
                 project_id=project_id,
-                message=f"The warranty on {work_type} ends on {end.isoformat()}: {left} day(s) left.",
+                message=t(
+                    "alerts.warranty_expiring",
+                    item=names[item_id],
+                    ends_on=end.isoformat(),
+                    left=left,
+                    link=_link(ctx, f"/portal/projects/{project_id}"),
+                ).render(),
                 due_on=end,
             )
             batch.append((spec, [("org", _as_uuid(contractor)), *await owners.of(project_id)]))
@@ -155,20 +186,30 @@ async def retention_due(ctx: JobContext) -> int:
     extra = " AND w.retention_cents > 0 AND w.retention_released_on IS NULL"
     async for rows in due_items("retention_release_on", rule, ctx.today, leads, lower=None, extra_where=extra):
         batch = []
-        for item_id, project, contractor, release_on, work_type in rows:
+        names = await _item_names(rows)
+        for item_id, project, contractor, release_on, _ in rows:
             day = _as_date(release_on)
             left = (day - ctx.today).days
             threshold = tightest_threshold(left, leads)
             assert threshold is not None
             project_id = _as_uuid(project)
-            when = f"in {left} day(s)" if left > 0 else "now" if left == 0 else f"since {-left} day(s)"
+            if left > 0:
+                when = t("alerts.in_days", days=left)
+            else:
+                when = t("alerts.today") if left == 0 else t("alerts.days_ago", days=-left)
             spec = AlertSpec(
                 rule=rule,
                 subject_table=ITEM_TABLE,
                 subject_id=_as_uuid(item_id),
                 threshold=threshold,
                 project_id=project_id,
-                message=f"The retention money on {work_type} is due for release on {day.isoformat()} ({when}).",
+                message=t(
+                    "alerts.retention_due",
+                    item=names[item_id],
+                    day=day.isoformat(),
+                    when=when,
+                    link=_link(ctx, f"/portal/projects/{project_id}"),
+                ).render(),
                 due_on=day,
             )
             batch.append((spec, [*await owners.of(project_id), ("org", _as_uuid(contractor))]))
@@ -183,7 +224,16 @@ async def rectification_deadlines(ctx: JobContext) -> int:
     RO = RectificationOrder
     until = end_of_local_day(ctx.settings, ctx.today + timedelta(days=1))
     due = await RO.select(
-        RO.id, RO.project, RO.contractor, RO.kind, RO.deadline, RO.deadline_round, RO.description
+        RO.id,
+        RO.project,
+        RO.contractor,
+        RO.kind,
+        RO.deadline,
+        RO.deadline_round,
+        RO.description,
+        RO.site,
+        RO.building,
+        RO.work_item,
     ).where(
         RO.status.is_in([st.value for st in AWAITING_CONTRACTOR])
         & (RO.deadline > ctx.now)
@@ -191,7 +241,8 @@ async def rectification_deadlines(ctx: JobContext) -> int:
         & RO.deleted.eq(False)
     )
     created = 0
-    for order in due:
+    places = await place_names(due)
+    for order, place in zip(due, places, strict=True):
         spec = AlertSpec(
             rule="order_due_soon",
             subject_table=RO._meta.tablename,
@@ -199,11 +250,18 @@ async def rectification_deadlines(ctx: JobContext) -> int:
             threshold=1,
             occurrence=order["deadline_round"],
             project_id=order["project"],
-            message=f"A {order['kind']} order is due by {order['deadline'].isoformat()}: {order['description'][:80]}",
+            message=t(
+                "alerts.order_due_soon",
+                place=place,
+                kind=KIND_NAMES[OrderKind(order["kind"])],
+                deadline=order["deadline"],
+                what=order["description"][:80],
+                link=_link(ctx, f"/portal/orders/{order['id']}"),
+            ).render(),
         )
         created += await raise_alert(spec, [("org", order["contractor"])], ctx.now)
     async with write(SYSTEM, FixedClock(ctx.now)) as w:
-        _, escalated = await escalation.apply(w, ctx.now, rectification_rules())
+        _, escalated = await escalation.apply(w, ctx.now, rectification_rules(), ctx.settings.public_base_url)
     ctx.stats["order_due_soon"] = created
     ctx.stats["order_overdue"] = escalated
     return created + escalated

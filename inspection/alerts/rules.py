@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from inspection.messages import Message, t
+
 
 def tightest_threshold(days_left: int, leads: Sequence[int]) -> int | None:
     """The smallest lead time (in days) that `days_left` has come within, or None. After downtime
@@ -49,16 +51,16 @@ class Recurrence:
     working_days_only: bool = False
 
 
-def recurrence_problem(r: Recurrence) -> tuple[str, str] | None:
+def recurrence_problem(r: Recurrence) -> tuple[str, Message] | None:
     """(field, why) when the recurrence cannot work, else None."""
     if r.interval < 1:
-        return "interval", "must be at least 1"
+        return "interval", t("alerts.must_at_least_1")
     if r.ends_on is not None and r.ends_on < r.starts_on:
-        return "ends_on", "must not come before starts_on"
+        return "ends_on", t("alerts.must_not_come_before_starts")
     if r.frequency is Frequency.weekly and (r.weekday is None or not 0 <= r.weekday <= 6):
-        return "weekday", "a weekly schedule names its weekday, 0 (Monday) to 6 (Sunday)"
+        return "weekday", t("alerts.weekly_schedule_names_weekday_0_monday")
     if r.frequency is Frequency.monthly and (r.day_of_month is None or not 1 <= r.day_of_month <= 31):
-        return "day_of_month", "a monthly schedule names its day of the month, 1 to 31"
+        return "day_of_month", t("alerts.monthly_schedule_names_day_month_1")
     return None
 
 

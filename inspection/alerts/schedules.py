@@ -18,6 +18,7 @@ from inspection.alerts.outbox import AlertSpec, members_with_role, raise_alert
 from inspection.alerts.rules import Frequency, Recurrence, due_days
 from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
 from inspection.errors import Conflict, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
@@ -124,7 +125,7 @@ async def mark_missed(w: Write, today: date, grace_days: int = 0) -> int:
                 subject_id=row["id"],
                 threshold=0,
                 project_id=row["project"],
-                message=f"The inspection '{title}' due on {row['due_on'].isoformat()} was not done.",
+                message=t("alerts.inspection_missed", title=title, due_on=row["due_on"].isoformat()).render(),
                 due_on=row["due_on"],
             ),
             await _responsible(row),
@@ -139,12 +140,13 @@ async def linkable_occurrence(occurrence_id: UUID, project_id: UUID, site_id: UU
     site when the inspection names one, and not fulfilled yet."""
     row = await IO.select().where((IO.id == occurrence_id) & IO.deleted.eq(False)).first()
     if row is None or row["project"] != project_id:
-        raise ValidationFailed("the scheduled occurrence is not part of this project", field="occurrence_id")
+        raise ValidationFailed(t("alerts.scheduled_occurrence_not_part_project"), field="occurrence_id")
     if site_id is not None and row["site"] != site_id:
-        raise ValidationFailed("the scheduled occurrence is for another site", field="occurrence_id")
+        raise ValidationFailed(t("alerts.scheduled_occurrence_another_site"), field="occurrence_id")
     if row["status"] == "fulfilled":
         raise Conflict(
-            f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+            t("alerts.occurrence_was_already_fulfilled_inspection", inspection_id=row["inspection_id"]),
+            field="occurrence_id",
         )
     return row  # type: ignore[no-any-return]
 
@@ -178,13 +180,16 @@ async def fulfil_occurrence(
     of the inspection that fulfilled it (`replaces`) takes its place."""
     row = await IO.select().where((IO.id == occurrence_id) & IO.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"inspection occurrence {occurrence_id} does not exist", field="occurrence_id")
+        raise NotFound(
+            t("alerts.inspection_occurrence_does_not_exist", occurrence_id=occurrence_id), field="occurrence_id"
+        )
     if row["status"] == "fulfilled":
         if row["inspection_id"] == inspection_id:
             return row  # type: ignore[no-any-return]
         if replaces is None or row["inspection_id"] != replaces:
             raise Conflict(
-                f"the occurrence was already fulfilled by inspection {row['inspection_id']}", field="occurrence_id"
+                t("alerts.occurrence_was_already_fulfilled_inspection", inspection_id=row["inspection_id"]),
+                field="occurrence_id",
             )
         return await w.update(
             IO, occurrence_id, {"inspection_id": inspection_id}, [project_bucket(row["project"])], current=row

@@ -18,10 +18,11 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
 from inspection.alerts import targets
-from inspection.alerts.rules import Frequency, Recurrence, recurrence_problem
+from inspection.alerts.rules import Frequency, Recurrence, UrlProblem, recurrence_problem
 from inspection.alerts.tables import Alert, AlertDelivery, InspectionOccurrence, InspectionSchedule, WebhookSubscription
 from inspection.clock import Clock
 from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Site
@@ -33,6 +34,18 @@ from inspection.settings import Settings
 
 SCHEDULING_ROLES = (Role.owner, Role.supervisor, Role.inspector)
 IO = InspectionOccurrence
+
+
+# the refusal a user reads for each UrlProblem (the enum's own values are the log's English)
+URL_PROBLEM_TEXT = {
+    UrlProblem.scheme: t("alerts.url.scheme"),
+    UrlProblem.host: t("alerts.url.host"),
+    UrlProblem.credentials: t("alerts.url.credentials"),
+    UrlProblem.self_target: t("alerts.url.self_target"),
+    UrlProblem.special: t("alerts.url.special"),
+    UrlProblem.private: t("alerts.url.private"),
+    UrlProblem.unresolved: t("alerts.url.unresolved"),
+}
 
 
 @retry_races
@@ -82,15 +95,15 @@ class AlertsService:
         self, actor: Actor, data: s.SubscriptionCreate, served_at: tuple[str, int] | None = None
     ) -> s.SubscriptionOut:
         if actor.user_id is None:
-            raise Forbidden("sign in to subscribe")
+            raise Forbidden(t("alerts.sign_subscribe"))
         if data.scope == "organisation" and actor.organisation_id is None:
-            raise ValidationFailed("you belong to no organisation; subscribe with scope 'user'", field="scope")
+            raise ValidationFailed(t("alerts.you_belong_no_organisation_subscribe_scope"), field="scope")
         url = data.url.strip()
         try:
             # checked again, and its host resolved again, at every delivery (targets.py)
             await targets.check(url, self.settings, served_at)
         except targets.TargetRefused as exc:
-            raise ValidationFailed(str(exc), field="url") from None
+            raise ValidationFailed(URL_PROBLEM_TEXT[exc.problem], field="url") from None
         row: dict[str, Any] = {
             "id": new_id(),
             "organisation": actor.organisation_id if data.scope == "organisation" else None,
@@ -124,7 +137,7 @@ class AlertsService:
             .first()
         )
         if row is None:
-            raise NotFound(f"webhook subscription {subscription_id} does not exist")
+            raise NotFound(t("alerts.webhook_subscription_does_not_exist", subscription_id=subscription_id))
         return row  # type: ignore[no-any-return]
 
     async def remove_subscription(self, actor: Actor, subscription_id: UUID) -> None:
@@ -148,11 +161,11 @@ class AlertsService:
     async def create_schedule(self, actor: Actor, data: s.ScheduleCreate) -> s.ScheduleOut:
         access = await project_access(actor, data.project_id)
         if not access.has(*SCHEDULING_ROLES):
-            raise Forbidden("the project's owner, supervisor or inspectors set inspection schedules")
+            raise Forbidden(t("alerts.project_s_owner_supervisor_inspectors_set"))
         if data.site_id is not None:
             site = await Site.select(Site.project).where((Site.id == data.site_id) & Site.deleted.eq(False)).first()
             if site is None or site["project"] != data.project_id:
-                raise ValidationFailed("the site is not part of this project", field="site_id")
+                raise ValidationFailed(t("alerts.site_not_part_project"), field="site_id")
         problem = recurrence_problem(
             Recurrence(
                 frequency=Frequency(data.frequency),
@@ -167,7 +180,7 @@ class AlertsService:
         if problem:
             raise ValidationFailed(problem[1], field=problem[0])
         if data.inspector_id is None and data.role is None:
-            raise ValidationFailed("name the inspector or the role responsible", field="inspector_id")
+            raise ValidationFailed(t("alerts.name_inspector_role_responsible"), field="inspector_id")
         if data.inspector_id is not None:
             held = await Membership.select(Membership.role).where(
                 (Membership.project == data.project_id)
@@ -176,7 +189,7 @@ class AlertsService:
             )
             if not {r["role"] for r in held} & {r.value for r in SCHEDULING_ROLES}:
                 raise ValidationFailed(
-                    "the inspector must be an inspector, supervisor or owner of the project", field="inspector_id"
+                    t("alerts.inspector_must_inspector_supervisor_owner_project"), field="inspector_id"
                 )
         async with write(actor, self.clock) as w:
             row = await w.insert(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from inspection.blockers import Blocker
+from inspection.blockers import Blocker, place_names
 from inspection.checklists.supervision import handover_holds, plans
 from inspection.checklists.tables import Inspection, SupervisionPointState
+from inspection.messages import t
 from inspection.projects.tables import WorkItem
 
 
@@ -18,15 +19,24 @@ async def acceptance_blockers(project_id: UUID, site_id: UUID | None = None) -> 
     clause = (Inspection.project == project_id) & (Inspection.status == "draft") & Inspection.deleted.eq(False)
     if site_id is not None:
         clause = clause & (Inspection.site == site_id)
-    rows = await Inspection.select(Inspection.id, Inspection.template_code, Inspection.started_at).where(clause)
+    rows = await Inspection.select(
+        Inspection.id,
+        Inspection.started_at,
+        Inspection.site,
+        Inspection.building,
+        Inspection.work_item,
+        Inspection.template.title.as_alias("title"),
+    ).where(clause)
+    places = await place_names(rows)
     found = [
         Blocker(
             kind="inspection_draft",
             record_table=Inspection._meta.tablename,
             record_id=r["id"],
-            description=f"检查记录({r['template_code']})于 {r['started_at']:%Y-%m-%d} 开始,尚未提交",
+            description=t("blockers.inspection_draft", place=place, title=r["title"], since=r["started_at"]),
+            link=f"/portal/inspections/{r['id']}",
         )
-        for r in rows
+        for r, place in zip(rows, places, strict=True)
     ]
     return found + await _handover_holds(project_id, site_id)
 
@@ -38,7 +48,13 @@ async def _handover_holds(project_id: UUID, site_id: UUID | None) -> list[Blocke
     where = (WorkItem.project == project_id) & WorkItem.deleted.eq(False) & WorkItem.work_type.is_in(list(gated))
     if site_id is not None:
         where &= WorkItem.site == site_id
-    items = await WorkItem.select(WorkItem.id, WorkItem.name, WorkItem.work_type).where(where).order_by(WorkItem.name)
+    items = await (
+        WorkItem.select(
+            WorkItem.id, WorkItem.name, WorkItem.work_type, WorkItem.site, WorkItem.building, WorkItem.project
+        )
+        .where(where)
+        .order_by(WorkItem.name)
+    )
     if not items:
         return []
     sps = SupervisionPointState
@@ -48,15 +64,17 @@ async def _handover_holds(project_id: UUID, site_id: UUID | None) -> list[Blocke
     states: dict[UUID, dict[str, str]] = {}
     for r in rows:
         states.setdefault(r["work_item"], {})[r["point_code"]] = r["state"]
+    places = await place_names([{**i, "work_item": i["id"]} for i in items])
     out = []
-    for item in items:
+    for item, place in zip(items, places, strict=True):
         for point in handover_holds(gated[item["work_type"]], states.get(item["id"], {})):
             out.append(
                 Blocker(
                     kind="hold_point_open",
                     record_table=WorkItem._meta.tablename,
                     record_id=item["id"],
-                    description=f"{item['name']}:停止点「{point.title}」未通过,不得交付使用",
+                    description=t("blockers.hold_point_open", place=place, point=point.title),
+                    link=f"/portal/projects/{item['project']}",
                 )
             )
     return out

@@ -20,6 +20,7 @@ from inspection.checklists.tables import ChecklistTemplate
 from inspection.checklists.templates import Template, load_file, shipped_files, template_from_content
 from inspection.clock import Clock
 from inspection.errors import NotFound
+from inspection.messages import t
 from inspection.records import REFERENCE_BUCKET, write
 
 CT = ChecklistTemplate
@@ -96,7 +97,9 @@ def template_of(row: dict[str, Any]) -> Template:
 async def get_version(template_id: UUID) -> dict[str, Any]:
     row = await CT.select().where((CT.id == template_id) & CT.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"checklist template version {template_id} does not exist", field="template_id")
+        raise NotFound(
+            t("checklists.checklist_template_version_does_not_exist", template_id=template_id), field="template_id"
+        )
     return row  # type: ignore[no-any-return]
 
 
@@ -108,7 +111,7 @@ async def latest_version(code: str) -> dict[str, Any]:
         .first()
     )
     if row is None:
-        raise NotFound(f"no checklist template with code {code!r}", field="template_code")
+        raise NotFound(t("checklists.no_checklist_template_code", code=code), field="template_code")
     return row  # type: ignore[no-any-return]
 
 

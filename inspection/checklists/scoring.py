@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inspection.checklists.templates import Item, Template, visible_items
+from inspection.messages import Message, t
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 
@@ -28,12 +29,16 @@ def rule_data() -> dict[str, Any]:
 
 
 # 检验批容量超出表 3.0.9: the standard gives no sample size there; the lot must be split
-LOT_TOO_LARGE = "检验批容量超出 GB 50300 表 3.0.9 范围，请划分检验批"
+LOT_TOO_LARGE = t("checklists.lot_too_large")
 
 
 class LotCapacityError(ValueError):
     """A lot larger than the sampling table covers (GB 50300 table 3.0.9's last row is 3,200, a trade
     code's own lot size may be smaller): refused with the message, never scored without its sample."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -295,21 +300,21 @@ def lot_min_sample(template: Template, lot_capacity: int, values: Mapping[str, s
     limit = rule.get("max_capacity")
     if limit is not None and lot_capacity > int(limit):
         raise LotCapacityError(
-            f"检验批容量超出 {rule.get('standard', template.standard)} 每批 {int(limit)} 的规定，请划分检验批"
+            t("checklists.lot_over_trade_capacity", value=rule.get("standard", template.standard), value2=int(limit))
         )
     share = Fraction(str(rule["rate"])) * lot_capacity
     needed = max(int(rule["minimum"]), math.ceil(share))
     return min(needed, lot_capacity)
 
 
-def lot_capacity_problem(template: Template, lot_capacity: int | None) -> str | None:
+def lot_capacity_problem(template: Template, lot_capacity: int | None) -> Message | None:
     """The refusal text when a quality lot of this capacity cannot be sampled, else None."""
     if template.kind != "quality" or lot_capacity is None:
         return None
     try:
         lot_min_sample(template, lot_capacity)
     except LotCapacityError as exc:
-        return str(exc)
+        return exc.message
     return None
 
 

@@ -42,6 +42,7 @@ from inspection.checklists.templates import Item, Template, canonical_unit, visi
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
+from inspection.messages import Message, t
 from inspection.projects.access import ProjectAccess, project_access, visible_project_ids
 from inspection.projects.tables import Building, Site, WorkItem
 from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, retry_races, write
@@ -82,13 +83,13 @@ def sees(access: ProjectAccess, row: dict[str, Any]) -> bool:
 
 async def inspection_access(actor: Actor, row: dict[str, Any] | None, inspection_id: UUID) -> ProjectAccess:
     if row is None or row["deleted"]:
-        raise NotFound(f"inspection {inspection_id} does not exist")
+        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id))
     try:
         access = await project_access(actor, row["project"])
     except NotFound:
-        raise NotFound(f"inspection {inspection_id} does not exist") from None
+        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id)) from None
     if not sees(access, row):
-        raise NotFound(f"inspection {inspection_id} does not exist")
+        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id))
     return access
 
 
@@ -140,7 +141,7 @@ class CheckedAnswer:
     photos: list[str]
 
 
-def _bad(index: int, field: str, message: str) -> ValidationFailed:
+def _bad(index: int, field: str, message: Message) -> ValidationFailed:
     return ValidationFailed(message, field=f"answers[{index}].{field}")
 
 
@@ -148,7 +149,7 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
     """Validate one answer against its item in the template version; returns the columns to store."""
     item = template.item(a.item_code)
     if item is None:
-        raise _bad(index, "item_code", f"item {a.item_code!r} is not in {template.code} (this version)")
+        raise _bad(index, "item_code", t("checklists.item_not_version", item_code=a.item_code, code=template.code))
     values: dict[str, Any] = {
         "value": "",
         "deduction": None,
@@ -164,7 +165,7 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
     }
     kind = item.answer
     if a.serious_defect and (template.kind != "quality" or not item.scored):
-        raise _bad(index, "serious_defect", "a serious defect (严重缺陷) is marked on an item of a quality lot")
+        raise _bad(index, "serious_defect", t("checklists.serious_defect_on_quality_lot"))
     given = {
         name
         for name, v in (
@@ -184,44 +185,48 @@ def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer
     }.get(kind, set())
     stray = sorted(given - allowed_extra)
     if stray:
-        raise _bad(index, stray[0], f"item {item.code} is answered as {kind}; {stray[0]} does not apply")
+        raise _bad(
+            index, stray[0], t("checklists.item_answered_as_does_not_apply", code=item.code, kind=kind, value=stray[0])
+        )
     if a.value == "na":
         if not item.scored:
-            raise _bad(index, "value", f"item {item.code} is a question; answer it, it cannot be not applicable")
+            raise _bad(index, "value", t("checklists.item_question_answer_cannot_not_applicable", code=item.code))
         if given:
-            raise _bad(index, "value", "a not-applicable answer carries no figures")
+            raise _bad(index, "value", t("checklists.not_applicable_answer_carries_no_figures"))
         values["value"] = "na"
         return CheckedAnswer(item, values, list(a.photos))
     if kind == "pass_fail":
         if a.value not in ("pass", "fail"):
-            raise _bad(index, "value", f"item {item.code} takes pass, fail or na")
+            raise _bad(index, "value", t("checklists.item_takes_pass_fail_na", code=item.code))
         values["value"] = a.value
     elif kind == "yes_no":
         if a.value not in ("yes", "no"):
-            raise _bad(index, "value", f"item {item.code} takes yes or no")
+            raise _bad(index, "value", t("checklists.item_takes_yes_no", code=item.code))
         values["value"] = a.value
     elif kind == "text":
         if a.value is not None or not (a.text or "").strip():
-            raise _bad(index, "text", f"item {item.code} takes a text answer")
+            raise _bad(index, "text", t("checklists.item_takes_text_answer", code=item.code))
     else:
         if a.value is not None:
-            raise _bad(index, "value", f"item {item.code} is answered as {kind}; value may only be na")
+            raise _bad(index, "value", t("checklists.item_answered_as_value_may_only", code=item.code, kind=kind))
         if kind == "deduction":
             values["deduction"], values["deductions"] = _deductions(index, item, a)
         elif kind == "measured":
             if not a.measured:
-                raise _bad(index, "measured", f"item {item.code} needs the measured values")
+                raise _bad(index, "measured", t("checklists.item_needs_measured_values", code=item.code))
             if a.unit is None:
-                raise _bad(index, "unit", f"item {item.code} is measured in {item.unit}; give the unit")
+                raise _bad(index, "unit", t("checklists.item_measured_give_unit", code=item.code, unit=item.unit))
             if canonical_unit(a.unit) != item.unit:
-                raise _bad(index, "unit", f"item {item.code} is measured in {item.unit}, not {a.unit}")
+                raise _bad(
+                    index, "unit", t("checklists.item_measured_not", code=item.code, unit=item.unit, unit2=a.unit)
+                )
             values["measured"] = json.dumps([float(v) for v in a.measured])
             values["unit"] = item.unit
         elif kind == "count":
             if a.checked is None or a.passed is None:
-                raise _bad(index, "checked", f"item {item.code} needs the points checked and passed")
+                raise _bad(index, "checked", t("checklists.item_needs_points_checked_passed", code=item.code))
             if a.checked == 0 or a.passed > a.checked:
-                raise _bad(index, "passed", "passed must be at most checked, and checked above 0")
+                raise _bad(index, "passed", t("checklists.passed_must_at_most_checked_checked"))
             values["checked"], values["passed"] = a.checked, a.passed
     return CheckedAnswer(item, values, list(a.photos))
 
@@ -232,13 +237,19 @@ def _deductions(index: int, item: Item, a: s.AnswerIn) -> tuple[float, str]:
     findings = a.deductions or []
     if not findings:
         if a.deduction is None:
-            raise _bad(index, "deduction", f"item {item.code} needs the points taken off (0 for none)")
+            raise _bad(index, "deduction", t("checklists.item_needs_points_taken_off_0", code=item.code))
         return float(a.deduction), "[]"
     total = sum(Fraction(str(d.points)) * d.count for d in findings)
     if total > Fraction(str(s.DEDUCTION_MAX)):
-        raise _bad(index, "deductions", f"the findings add up to {float(total):g} points; at most {s.DEDUCTION_MAX:g}")
+        raise _bad(
+            index,
+            "deductions",
+            t("checklists.findings_add_up_points_at_most", value=float(total), DEDUCTION_MAX=s.DEDUCTION_MAX),
+        )
     if a.deduction is not None and Fraction(str(a.deduction)) != total:
-        raise _bad(index, "deduction", f"deduction {a.deduction:g} is not the findings' sum {float(total):g}")
+        raise _bad(
+            index, "deduction", t("checklists.deduction_not_findings_sum", deduction=a.deduction, value=float(total))
+        )
     stored = json.dumps(
         [{"reason": d.reason, "points": d.points, "count": d.count} for d in findings], ensure_ascii=False
     )
@@ -266,7 +277,7 @@ def rule_answer(row: dict[str, Any]) -> scoring.Answer:
 def _aware(moment: datetime | None, field: str) -> None:
     """Device times are evidence: without an offset they mean nothing, so they are refused."""
     if moment is not None and moment.tzinfo is None:
-        raise ValidationFailed(f"give {field} with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field=field)
+        raise ValidationFailed(t("checklists.give_time_zone_offset_2026_11", field=field), field=field)
 
 
 def worked_times(row: dict[str, Any]) -> tuple[datetime, datetime | None]:
@@ -331,36 +342,34 @@ class ChecklistsService:
                 await WorkItem.select().where((WorkItem.id == data.work_item_id) & WorkItem.deleted.eq(False)).first()
             )
             if item is None or item["project"] != data.project_id:
-                raise ValidationFailed("the work item is not part of this project", field="work_item_id")
+                raise ValidationFailed(t("checklists.work_item_not_part_project"), field="work_item_id")
             if site_id is not None and site_id != item["site"]:
-                raise ValidationFailed("the work item is not on that site", field="work_item_id")
+                raise ValidationFailed(t("checklists.work_item_not_site"), field="work_item_id")
             if building_id is not None and item["building"] is not None and building_id != item["building"]:
-                raise ValidationFailed("the work item is not in that building", field="work_item_id")
+                raise ValidationFailed(t("checklists.work_item_not_building"), field="work_item_id")
             site_id, building_id, contractor = item["site"], building_id or item["building"], item["contractor"]
         if building_id is not None:
             b = await Building.select().where((Building.id == building_id) & Building.deleted.eq(False)).first()
             if b is None or b["project"] != data.project_id:
-                raise ValidationFailed("the building is not part of this project", field="building_id")
+                raise ValidationFailed(t("checklists.building_not_part_project"), field="building_id")
             if site_id is not None and site_id != b["site"]:
-                raise ValidationFailed("the building is not on that site", field="building_id")
+                raise ValidationFailed(t("checklists.building_not_site"), field="building_id")
             site_id = b["site"]
         if site_id is not None:
             site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
             if site is None or site["project"] != data.project_id:
-                raise ValidationFailed("the site is not part of this project", field="site_id")
+                raise ValidationFailed(t("checklists.site_not_part_project"), field="site_id")
         return site_id, building_id, contractor
 
     async def create(self, actor: Actor, data: s.InspectionCreate) -> s.InspectionDetail:
         _aware(data.started_at_device, "started_at_device")
         access = await project_access(actor, data.project_id)
         if not access.roles & ISSUING_ROLES:
-            raise Forbidden("only the project's inspectors, supervisors, owners and authority start inspections")
+            raise Forbidden(t("checklists.only_project_s_inspectors_supervisors_owners"))
         if data.id is not None and await IN.exists().where(IN.id == data.id):
-            raise Conflict(f"an inspection with id {data.id} already exists", field="id")
+            raise Conflict(t("checklists.inspection_id_already_exists", id=data.id), field="id")
         if (data.template_id is None) == (data.template_code is None):
-            raise ValidationFailed(
-                "give template_id or template_code (latest version), one of them", field="template_id"
-            )
+            raise ValidationFailed(t("checklists.give_template_id_template_code_latest"), field="template_id")
         template_row = (
             await catalogue.get_version(data.template_id)
             if data.template_id is not None
@@ -374,7 +383,7 @@ class ChecklistsService:
             occurrence = await schedules.linkable_occurrence(data.occurrence_id, data.project_id, site_id)
             site_id = occurrence["site"]
         if data.supervision_point and data.work_item_id is None:
-            raise ValidationFailed("a supervision point belongs to a work item", field="supervision_point")
+            raise ValidationFailed(t("checklists.supervision_point_belongs_work_item"), field="supervision_point")
         async with write(actor, self.clock) as w:
             if data.supervision_point:
                 await supervision.check_point_template(data.work_item_id, data.supervision_point, template_row["code"])
@@ -416,12 +425,16 @@ class ChecklistsService:
         assert row is not None
         if row["status"] != "draft":
             raise InvalidTransition(
-                f"inspection {inspection_id} is {row['status']}: it can no longer change (revise it instead)",
+                t(
+                    "checklists.inspection_can_no_longer_change_revise",
+                    inspection_id=inspection_id,
+                    status=row["status"],
+                ),
                 field="status",
                 current_state=row["status"],
             )
         if row["inspector"] != actor.user_id:
-            raise Forbidden("this draft belongs to another inspector")
+            raise Forbidden(t("checklists.draft_belongs_another_inspector"))
         return row  # type: ignore[no-any-return]
 
     async def set_answers(self, actor: Actor, inspection_id: UUID, answers: Sequence[s.AnswerIn]) -> s.InspectionDetail:
@@ -453,7 +466,7 @@ class ChecklistsService:
         checked = [check_answer(template, i, a) for i, a in enumerate(answers)]
         codes = [c.item.code for c in checked]
         if len(set(codes)) != len(codes):
-            raise ValidationFailed("an item is answered twice in one request", field="answers")
+            raise ValidationFailed(t("checklists.item_answered_twice_one_request"), field="answers")
         existing = {
             r["item_code"]: r
             for r in await IA.select().where((IA.inspection == inspection_id) & IA.item_code.is_in(codes))
@@ -512,29 +525,38 @@ class ChecklistsService:
         missing = [i.code for i in template.items if i.code in shown and i.code not in by_code and i.answer != "text"]
         if missing:
             raise ValidationFailed(
-                f"answer every item shown before submitting; missing: {', '.join(missing)}",
+                t("checklists.answer_every_item_shown_before_submitting", items=", ".join(missing)),
                 field="answers",
                 missing=missing,
             )
         try:
             result = scoring.score(template, answers, row["lot_size"])
         except scoring.LotCapacityError as exc:  # a draft made before the check, or synced from an old tablet
-            raise ValidationFailed(str(exc), field="lot_size") from None
+            raise ValidationFailed(exc.message, field="lot_size") from None
         short = result.details.get("sample_short") or []
         if short:
             raise ValidationFailed(
-                f"items {', '.join(short)} checked fewer points than table 3.0.9 requires for a lot of "
-                f"{row['lot_size']} ({result.details['min_sample']})",
+                t(
+                    "checklists.items_checked_fewer_points_than_table",
+                    items=", ".join(short),
+                    lot_size=row["lot_size"],
+                    min_sample=result.details["min_sample"],
+                ),
                 field=f"answers.{short[0]}",
             )
         photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
         for code in result.failed:
             if template.by_code[code].photo_on_failure and not photos.get(by_code[code]["id"]):
-                raise ValidationFailed(f"item {code} failed and needs a photo", field=f"answers.{code}.photos")
+                raise ValidationFailed(
+                    t("checklists.item_failed_needs_photo", code=code), field=f"answers.{code}.photos"
+                )
         if row["supervision_point"] and row["work_item"] and not any(photos.values()):
             if (await supervision.point_of(row["work_item"], row["supervision_point"])).photos_required:
                 raise ValidationFailed(
-                    f"supervision point {row['supervision_point']} requires photos; attach at least one to an answer",
+                    t(
+                        "checklists.supervision_point_requires_photos_attach_at",
+                        supervision_point=row["supervision_point"],
+                    ),
                     field="answers.photos",
                 )
         warnings = await material_batch_warnings(row, template) if template.kind == "quality" else []
@@ -695,19 +717,19 @@ class ChecklistsService:
             access = await inspection_access(actor, row, inspection_id)
             assert row is not None
             if not access.has(*ISSUING_ROLES):
-                raise Forbidden("only the project's inspectors, supervisors, owners and authority revise inspections")
+                raise Forbidden(t("checklists.only_project_s_inspectors_supervisors_owners_2"))
             if row["status"] != "submitted":
                 raise InvalidTransition(
-                    f"only a submitted inspection can be revised; this one is {row['status']}",
+                    t("checklists.only_submitted_inspection_can_revised_one", status=row["status"]),
                     field="status",
                     current_state=row["status"],
                 )
             if await IN.exists().where(
                 (IN.previous_revision == inspection_id) & (IN.status == "draft") & IN.deleted.eq(False)
             ):
-                raise Conflict("a revision of this inspection is already being drafted", field="id")
+                raise Conflict(t("checklists.revision_inspection_already_being_drafted"), field="id")
             if data.id is not None and await IN.exists().where(IN.id == data.id):
-                raise Conflict(f"an inspection with id {data.id} already exists", field="id")
+                raise Conflict(t("checklists.inspection_id_already_exists", id=data.id), field="id")
             skip = {"id", "version", "updated_at", "deleted", "created_by", "device_id"}
             copy = {k: v for k, v in row.items() if k not in skip}
             copy |= {
@@ -868,7 +890,7 @@ class ChecklistsService:
         site's JGJ 59 summary from the latest submitted inspection of every sub-table there."""
         access = await project_access(actor, project_id)
         if access.contractor_only:
-            raise Forbidden("the project summary is for the project's own side")
+            raise Forbidden(t("checklists.project_summary_project_s_own_side"))
         rows = await IN.select(
             IN.id,
             IN.site,

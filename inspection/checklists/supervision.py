@@ -26,6 +26,7 @@ from inspection.checklists.scoring import FAILED, rule_data
 from inspection.checklists.tables import SupervisionPointState
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role, WorkType
 from inspection.projects.tables import WorkItem
@@ -187,7 +188,7 @@ def violation_mode() -> str:
 async def _work_item(work_item_id: UUID | None) -> dict[str, Any]:
     row = await WorkItem.select().where((WorkItem.id == work_item_id) & WorkItem.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"work item {work_item_id} does not exist")
+        raise NotFound(t("checklists.work_item_does_not_exist", work_item_id=work_item_id))
     return row  # type: ignore[no-any-return]
 
 
@@ -207,7 +208,10 @@ async def point_of(work_item_id: UUID | None, point_code: str) -> Point:
     plan = _plan_for(item)
     point = next((p for p in plan.points if p.code == point_code), None) if plan else None
     if point is None:
-        raise ValidationFailed(f"the {item['work_type']} plan has no point {point_code!r}", field="supervision_point")
+        raise ValidationFailed(
+            t("checklists.plan_has_no_point", work_type=item["work_type"], point_code=point_code),
+            field="supervision_point",
+        )
     return point
 
 
@@ -216,7 +220,13 @@ async def check_point_template(work_item_id: UUID | None, point_code: str, templ
     point = await point_of(work_item_id, point_code)
     if point.template_code != template_code:
         raise ValidationFailed(
-            f"point {point_code} is inspected with {point.template_code}, not {template_code}", field="template_code"
+            t(
+                "checklists.point_inspected_not",
+                point_code=point_code,
+                template_code=point.template_code,
+                template_code2=template_code,
+            ),
+            field="template_code",
         )
 
 
@@ -309,13 +319,13 @@ class SupervisionService:
     async def _readable(self, actor: Actor, work_item_id: UUID) -> tuple[dict[str, Any], Any]:
         item = await WorkItem.select().where((WorkItem.id == work_item_id) & WorkItem.deleted.eq(False)).first()
         if item is None:
-            raise NotFound(f"work item {work_item_id} does not exist")
+            raise NotFound(t("checklists.work_item_does_not_exist", work_item_id=work_item_id))
         try:
             access = await project_access(actor, item["project"])
         except NotFound:
-            raise NotFound(f"work item {work_item_id} does not exist") from None
+            raise NotFound(t("checklists.work_item_does_not_exist", work_item_id=work_item_id)) from None
         if not access.sees_organisation_record(item["contractor"]):
-            raise NotFound(f"work item {work_item_id} does not exist")
+            raise NotFound(t("checklists.work_item_does_not_exist", work_item_id=work_item_id))
         return item, access
 
     async def progress(self, actor: Actor, work_item_id: UUID) -> s.ProgressOut:
@@ -327,18 +337,18 @@ class SupervisionService:
         item, access = await self._readable(actor, work_item_id)
         is_contractor = Role.contractor in access.roles and actor.organisation_id == item["contractor"]
         if not (is_contractor or access.roles & ISSUING_ROLES):
-            raise Forbidden("only the work item's contractor or the supervising side records the start of a step")
+            raise Forbidden(t("checklists.only_work_item_s_contractor_supervising"))
         plan = _plan_for(item)
         if plan is None:
-            raise NotFound(f"no supervision plan for work type {item['work_type']}")
+            raise NotFound(t("checklists.no_supervision_plan_work_type", work_type=item["work_type"]))
         if point_code not in {p.code for p in plan.points}:
-            raise NotFound(f"the {plan.code} plan has no point {point_code!r}")
+            raise NotFound(t("checklists.plan_has_no_point_2", code=plan.code, point_code=point_code))
         async with write(actor, self.clock) as w:
             states = await _states(item["id"])
             current = states.get(point_code)
             if current is not None and current["state"] != "pending":
                 raise Conflict(
-                    f"point {point_code} is already {current['state']}",
+                    t("checklists.point_already", point_code=point_code, state=current["state"]),
                     field="point_code",
                     current_state=current["state"],
                 )
@@ -352,7 +362,7 @@ class SupervisionService:
             if holds:
                 if violation_mode() == "refuse":
                     raise Conflict(
-                        f"hold point(s) {', '.join(holds)} have not passed; {point_code} may not start",
+                        t("checklists.hold_point_s_have_not_passed", items=", ".join(holds), point_code=point_code),
                         field="point_code",
                         open_hold_points=holds,
                     )
@@ -398,7 +408,7 @@ class SupervisionService:
     async def get_plan(self, code: str) -> dict[str, Any]:
         plan = next((p for p in plans().values() if p.code == code or p.work_type == code), None)
         if plan is None:
-            raise NotFound(f"no supervision plan {code!r}")
+            raise NotFound(t("checklists.no_supervision_plan", code=code))
         return plan_json(plan)
 
 

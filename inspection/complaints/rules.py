@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 
+from inspection.messages import Message, t
+
 
 class Topic(StrEnum):
     quality = "quality"  # 工程质量
@@ -43,13 +45,13 @@ def next_state(current: ComplaintState, move: Triage) -> ComplaintState | None:
     return TRANSITIONS.get((current, move))
 
 
-def complaint_problem(text: str, contact: str) -> tuple[str, str] | None:
+def complaint_problem(text: str, contact: str) -> tuple[str, Message] | None:
     """(field, message) when a complaint cannot be accepted as written, else None."""
     body = text.strip()
     if len(body) < TEXT_MIN:
-        return "text", f"describe the problem in at least {TEXT_MIN} characters"
+        return "text", t("complaints.describe_problem_at_least_characters", TEXT_MIN=TEXT_MIN)
     if len(body) > TEXT_MAX:
-        return "text", f"keep the description under {TEXT_MAX} characters"
+        return "text", t("complaints.keep_description_under_characters", TEXT_MAX=TEXT_MAX)
     if len(contact) > CONTACT_MAX or not _CONTACT_RE.match(contact):
-        return "contact", "leave a phone number or e-mail address, or nothing"
+        return "contact", t("complaints.leave_phone_number_mail_address_nothing")
     return None

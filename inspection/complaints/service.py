@@ -20,6 +20,7 @@ from inspection.complaints.tables import Complaint
 from inspection.errors import Forbidden, InvalidTransition, NotFound, RateLimited, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
+from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
@@ -77,7 +78,7 @@ async def _office_access(actor: Actor, project_id: UUID) -> ProjectAccess:
     """Complaints carry a resident's contact: only the roles that triage them read them."""
     access = await project_access(actor, project_id)
     if not access.has(*OFFICE_ROLES):
-        raise NotFound("no such complaint in a project of yours")
+        raise NotFound(t("complaints.no_such_complaint_project_yours"))
     return access
 
 
@@ -111,7 +112,7 @@ class ComplaintsService:
             .first()
         )
         if site is None or site["project_deleted"]:
-            raise NotFound(f"site {site_id} has no public notice")
+            raise NotFound(t("complaints.site_has_no_public_notice", site_id=site_id))
         return site  # type: ignore[no-any-return]
 
     async def notice(self, site_id: UUID) -> s.Notice:
@@ -210,7 +211,7 @@ class ComplaintsService:
         key = f"complaint:{client}"
         wait = await self.rates.wait_s(key, self.rate)
         if wait is not None:
-            raise RateLimited("too many complaints from this address; try again later", retry_after=wait)
+            raise RateLimited(t("complaints.too_many_complaints_from_address_try"), retry_after=wait)
         await self.rates.record([key])
 
     async def submit(self, site_id: UUID, data: s.ComplaintIn, photos: Sequence[PhotoIn] = ()) -> s.Receipt:
@@ -219,7 +220,7 @@ class ComplaintsService:
         if problem:
             raise ValidationFailed(problem[1], field=problem[0])
         if len(photos) > MAX_PHOTOS:
-            raise ValidationFailed(f"attach at most {MAX_PHOTOS} photos", field="photos")
+            raise ValidationFailed(t("complaints.attach_at_most_photos", MAX_PHOTOS=MAX_PHOTOS), field="photos")
         site = await self._public_site(site_id)
         if data.work_item_id is not None:
             item = (
@@ -228,7 +229,7 @@ class ComplaintsService:
                 .first()
             )
             if item is None or item["site"] != site_id:
-                raise ValidationFailed("that work is not on this site", field="work_item_id")
+                raise ValidationFailed(t("complaints.work_not_site"), field="work_item_id")
         for photo in photos:
             stored = await self.evidence.upload(
                 PUBLIC,
@@ -240,7 +241,7 @@ class ComplaintsService:
                 office_only=True,
             )
             if not stored.content_type.startswith("image/"):
-                raise ValidationFailed("attach photos only (JPEG or PNG)", field="photos")
+                raise ValidationFailed(t("complaints.attach_photos_only_jpeg_png"), field="photos")
         async with write(PUBLIC, self.clock) as w:
             values = {
                 "id": new_id(),
@@ -277,7 +278,7 @@ class ComplaintsService:
     ) -> s.ComplaintPage:
         """A project's complaints, newest first."""
         if not 1 <= limit <= 500:
-            raise ValidationFailed("limit must be from 1 to 500", field="limit")
+            raise ValidationFailed(t("complaints.limit_must_from_1_500"), field="limit")
         await _office_access(actor, project_id)
         where: Any = (Complaint.project == project_id) & Complaint.deleted.eq(False)
         new = await Complaint.count().where(where & (Complaint.status == ComplaintState.new.value))
@@ -302,11 +303,11 @@ class ComplaintsService:
             .first()
         )
         if row is None:
-            raise NotFound(f"complaint {complaint_id} does not exist")
+            raise NotFound(t("complaints.complaint_does_not_exist", complaint_id=complaint_id))
         try:
             access = await _office_access(actor, row["project"])
         except NotFound:
-            raise NotFound(f"complaint {complaint_id} does not exist") from None
+            raise NotFound(t("complaints.complaint_does_not_exist", complaint_id=complaint_id)) from None
         return row, access
 
     async def get_complaint(self, actor: Actor, complaint_id: UUID) -> s.ComplaintOut:
@@ -319,15 +320,17 @@ class ComplaintsService:
     ) -> tuple[dict[str, Any], ComplaintState]:
         row, access = await self._load(actor, complaint_id)
         if actor.is_admin and not access.roles:
-            raise Forbidden("complaints are triaged by the project's supervisor, owner or inspector")
+            raise Forbidden(t("complaints.complaints_triaged_project_s_supervisor_owner"))
         nxt = next_state(ComplaintState(row["status"]), move)
         if nxt is None:
             raise InvalidTransition(
-                f"the complaint was already handled ({row['status']})", field="status", current_state=row["status"]
+                t("complaints.complaint_was_already_handled", status=row["status"]),
+                field="status",
+                current_state=row["status"],
             )
         if version is not None and version != row["version"]:
             raise VersionConflict(
-                f"complaint {complaint_id} changed since version {version}",
+                t("complaints.complaint_changed_since_version", complaint_id=complaint_id, version=version),
                 field="version",
                 current_version=row["version"],
             )
@@ -369,7 +372,7 @@ class ComplaintsService:
 
     async def dismiss(self, actor: Actor, complaint_id: UUID, data: s.DismissBody) -> s.ComplaintOut:
         if not data.reason.strip():
-            raise ValidationFailed("say why the complaint is dismissed", field="reason")
+            raise ValidationFailed(t("complaints.say_why_complaint_dismissed"), field="reason")
         async with write(actor, self.clock) as w:
             row, nxt = await self._triage(w, actor, complaint_id, Triage.dismiss, data.version)
             await w.update(

@@ -16,6 +16,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from inspection.errors import UnsupportedMediaType, ValidationFailed
 from inspection.evidence import rules
 from inspection.evidence.rules import Kind
+from inspection.messages import t
 
 # Pillow warns between MAX_IMAGE_PIXELS and twice that, and raises above; we want a refusal at
 # the limit itself, so the warning is turned into an error where images are opened.
@@ -66,18 +67,16 @@ def inspect_file(path: Path) -> Inspection:
         head = f.read(64)
         kind = rules.sniff(head)
         if kind is None:
-            raise UnsupportedMediaType(
-                "the file is not a JPEG, PNG, HEIC or PDF (judged by its content, not its name)", field="body"
-            )
+            raise UnsupportedMediaType(t("evidence.file_not_jpeg_png_heic_pdf"), field="body")
         if kind not in readable_kinds():
             raise UnsupportedMediaType(
-                f"{kind.value} files cannot be read on this server; send JPEG, PNG or HEIC",
+                t("evidence.files_cannot_read_server_send_jpeg", value=kind.value),
                 field="body",
             )
         if kind is Kind.pdf:
             f.seek(max(0, path.stat().st_size - 1024))
             if not rules.pdf_complete(f.read()):
-                raise ValidationFailed("the PDF has no end-of-file marker; it was probably cut off", field="body")
+                raise ValidationFailed(t("evidence.pdf_has_no_end_file_marker"), field="body")
             return Inspection(kind=kind)
     return _inspect_image(path, kind)
 
@@ -115,10 +114,10 @@ def _inspect_image(path: Path, kind: Kind) -> Inspection:
     except (ValidationFailed, UnsupportedMediaType):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ValidationFailed(f"the image is too large to decode safely: {exc}", field="body") from exc
+        raise ValidationFailed(t("evidence.image_too_large_decode_safely", exc=exc), field="body") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ValidationFailed(
-            f"the {kind.name.upper()} image does not decode ({exc}); it may be corrupt or cut off", field="body"
+            t("evidence.image_does_not_decode_may_corrupt", value=kind.name.upper(), exc=exc), field="body"
         ) from exc
     return Inspection(
         kind=kind,

@@ -23,6 +23,7 @@ from inspection.actor import Actor
 from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.evidence.rules import SHA256_RE
 from inspection.evidence.tables import Evidence, EvidenceLink
+from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.projects.rules import OFFICE_ROLES
 from inspection.records import Write, contractor_bucket, office_bucket, project_bucket
@@ -53,7 +54,7 @@ def filing_buckets(row: dict[str, Any]) -> list[str]:
 
 def check_sha256(value: str, field: str = "sha256") -> str:
     if not isinstance(value, str) or not SHA256_RE.match(value):
-        raise ValidationFailed("must be a SHA-256 as 64 lower-case hexadecimal characters", field=field)
+        raise ValidationFailed(t("evidence.must_sha_256_as_64_lower"), field=field)
     return value
 
 
@@ -174,7 +175,7 @@ async def announce(
         if same is not None:
             if same["sha256"] == sha256 and same["project"] == project_id and await entitled(w.actor, same):
                 return same
-            raise Conflict(f"evidence {evidence_id} already exists; give the new photo an id of its own", field="id")
+            raise Conflict(t("evidence.evidence_already_exists_give_new_photo", evidence_id=evidence_id), field="id")
     found = usable(w.actor, await readable_filings(w.actor, sha256, project_id))
     if found is not None:
         return found
@@ -215,9 +216,7 @@ async def attach(
     for sha in wanted:
         readable = await readable_filings(w.actor, sha, project_id)
         if not readable:
-            raise ValidationFailed(
-                f"no evidence {sha[:12]}… has been announced; upload or announce it first", field=field
-            )
+            raise ValidationFailed(t("evidence.no_evidence_has_been_announced_upload", value=sha[:12]), field=field)
         found = usable(w.actor, readable)
         if found is None:
             found = await _new_filing(
@@ -274,7 +273,9 @@ async def require_stored(photos: Iterable[str | EvidenceInfo], field: str = "pho
     pending += await pending_among([p for p in items if isinstance(p, str)])
     if pending:
         raise Conflict(
-            f"{len(pending)} photo(s) have not finished uploading", field=field, pending=[p for p in pending]
+            t("evidence.photo_s_have_not_finished_uploading", count=len(pending)),
+            field=field,
+            pending=[p for p in pending],
         )
 
 

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
+from inspection.messages import Message, t
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 # Thumbnails are made once, at these longest sides (pixels), and stored beside the original.
@@ -108,13 +110,13 @@ def pdf_complete(tail: bytes) -> bool:
     return b"%%EOF" in tail[-1024:]
 
 
-def dimension_problem(width: int, height: int) -> str | None:
+def dimension_problem(width: int, height: int) -> Message | None:
     if width < 1 or height < 1:
-        return "the image has no pixels"
+        return t("evidence.image_has_no_pixels")
     if width > MAX_SIDE or height > MAX_SIDE:
-        return f"the image is {width}×{height} px; sides above {MAX_SIDE} px are refused"
+        return t("evidence.image_px_sides_above_px_refused", width=width, height=height, MAX_SIDE=MAX_SIDE)
     if width * height > MAX_PIXELS:
-        return f"the image has {width * height:,} pixels; more than {MAX_PIXELS:,} are refused"
+        return t("evidence.image_has_pixels_more_than_refused", value=width * height, MAX_PIXELS=MAX_PIXELS)
     return None
 
 

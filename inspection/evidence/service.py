@@ -29,6 +29,7 @@ from inspection.evidence import schemas as s
 from inspection.evidence.images import Inspection, inspect_file, readable_kinds
 from inspection.evidence.store import ObjectMissing, ObjectStore, build_store, unavailable
 from inspection.evidence.tables import Evidence, EvidenceLink
+from inspection.messages import Message, t
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.records import write
@@ -97,7 +98,11 @@ async def _row(evidence_id: UUID) -> dict[str, Any] | None:
 
 
 def too_large(limit: int, field: str) -> TooLarge:
-    return TooLarge(f"the file is larger than the limit of {limit:,} bytes", field=field, limit=limit)
+    return TooLarge(
+        t("evidence.file_larger_than_limit_bytes", limit=limit, limit_mb=f"{limit / 1048576:g}"),
+        field=field,
+        limit=limit,
+    )
 
 
 def _append(f: BinaryIO, digest: Any, chunks: list[bytes]) -> None:
@@ -162,7 +167,7 @@ class EvidenceService:
     async def _may_upload_to(self, actor: Actor, project_id: UUID) -> None:
         access = await project_access(actor, project_id)  # NotFound for non-members
         if not access.has(*UPLOADING_ROLES):
-            raise Forbidden("viewers may not add evidence to a project")
+            raise Forbidden(t("evidence.viewers_may_not_add_evidence_project"))
 
     async def _readable(self, actor: Actor, sha256: str) -> list[dict[str, Any]]:
         """The filings of these bytes the actor may read (links.readable_filings: its own, its
@@ -171,7 +176,7 @@ class EvidenceService:
         links.check_sha256(sha256)
         rows = await links.readable_filings(actor, sha256)
         if not rows:
-            raise NotFound(f"evidence {sha256} does not exist or is not yours")
+            raise NotFound(t("evidence.evidence_does_not_exist_not_yours", sha256=sha256))
         return rows
 
     @staticmethod
@@ -182,10 +187,10 @@ class EvidenceService:
 
     # Announcing and uploading
 
-    def _kind_problem(self, content_type: str) -> str | None:
+    def _kind_problem(self, content_type: str) -> Message | None:
         accepted = [k.value for k in readable_kinds()]
         if content_type not in accepted:
-            return f"{content_type!r} is not accepted here; send one of {', '.join(accepted)}"
+            return t("evidence.not_accepted_here_send_one", content_type=content_type, items=", ".join(accepted))
         return None
 
     async def start_upload(self, actor: Actor, data: s.UploadStart) -> s.UploadTicket:
@@ -252,8 +257,7 @@ class EvidenceService:
         project = project_id if project_id is not None else (readable[0]["project"] if readable else None)
         if project is None:
             raise NotFound(
-                f"evidence {sha256} has not been announced; POST {API_PREFIX}/uploads first, "
-                "or pass project_id with the upload",
+                t("evidence.evidence_has_not_been_announced_post", sha256=sha256, API_PREFIX=API_PREFIX),
                 field="sha256",
             )
         await self._may_upload_to(actor, project)
@@ -269,13 +273,13 @@ class EvidenceService:
             size, digest = await spool(body, staged, self.limit)
             if declared_size is not None and size != declared_size:
                 raise ValidationFailed(
-                    f"the body ended after {size:,} of the {declared_size:,} bytes announced", field="body"
+                    t("evidence.body_ended_after_bytes_announced", size=size, declared_size=declared_size), field="body"
                 )
             if size == 0:
-                raise ValidationFailed("the body is empty", field="body")
+                raise ValidationFailed(t("evidence.body_empty"), field="body")
             if digest != sha256:
                 raise ValidationFailed(
-                    f"the body's SHA-256 is {digest}, not the {sha256} in the URL; nothing was kept", field="sha256"
+                    t("evidence.body_s_sha_256_not_url", digest=digest, sha256=sha256), field="sha256"
                 )
             found = await anyio.to_thread.run_sync(inspect_file, staged)
             await self._put_thumbnails(sha256, found)
@@ -298,7 +302,7 @@ class EvidenceService:
         readable = await links.readable_filings(actor, sha256)
         row = links.usable(actor, readable)
         if row is None:
-            raise NotFound(f"evidence {sha256} has not been announced", field="sha256")
+            raise NotFound(t("evidence.evidence_has_not_been_announced", sha256=sha256), field="sha256")
         await self._may_upload_to(actor, row["project"])
         if row["status"] == "stored":
             return _out(row)
@@ -307,16 +311,14 @@ class EvidenceService:
             try:
                 size, digest = await spool(self.store.chunks(upload_key), staged, self.limit)
             except ObjectMissing as exc:
-                raise Conflict(
-                    "the bytes have not arrived in the store yet; upload them, then confirm", field="sha256"
-                ) from exc
+                raise Conflict(t("evidence.bytes_have_not_arrived_store_yet"), field="sha256") from exc
             except TooLarge:
                 await self.store.delete(upload_key)
                 raise
             try:
                 if digest != sha256:
                     raise ValidationFailed(
-                        f"the uploaded bytes hash to {digest}, not {sha256}; they were deleted", field="sha256"
+                        t("evidence.uploaded_bytes_hash_not_they_were", digest=digest, sha256=sha256), field="sha256"
                     )
                 found = await anyio.to_thread.run_sync(inspect_file, staged)
             except (ValidationFailed, UnsupportedMediaType):
@@ -390,16 +392,16 @@ class EvidenceService:
         row = next((r for r in readable if r["status"] == "stored"), readable[0])
         if row["status"] != "stored":
             raise Conflict(
-                "the bytes of this evidence have not been uploaded yet", field="sha256", evidence_status="pending"
+                t("evidence.bytes_evidence_have_not_been_uploaded"), field="sha256", evidence_status="pending"
             )
         if size is None:
             key, content_type, etag, length = rules.object_key(sha256), row["content_type"], sha256, row["size_bytes"]
         elif size not in rules.THUMBNAIL_SIDES:
             raise ValidationFailed(
-                f"thumbnails come in {' and '.join(map(str, rules.THUMBNAIL_SIDES))} px", field="size"
+                t("evidence.thumbnails_come_px", items=" and ".join(map(str, rules.THUMBNAIL_SIDES))), field="size"
             )
         elif not row["content_type"].startswith("image/"):
-            raise ValidationFailed("documents have no thumbnails; leave out size", field="size")
+            raise ValidationFailed(t("evidence.documents_have_no_thumbnails_leave_out"), field="size")
         else:
             key, content_type, etag, length = rules.thumbnail_key(sha256, size), "image/jpeg", f"{sha256}-{size}", None
         disposition = rules.content_disposition(sha256, content_type)
@@ -416,7 +418,7 @@ class EvidenceService:
                 etag, content_type, length, url, None, f"private, max-age={PRESIGNED_DOWNLOAD_TTL_S // 2}", disposition
             )
         if not await self.store.exists(key):
-            raise Conflict("the stored bytes of this evidence cannot be found; report it", field="sha256")
+            raise Conflict(t("evidence.stored_bytes_evidence_cannot_found_report"), field="sha256")
         return Download(etag, content_type, length, None, self.store.chunks(key), IMMUTABLE, disposition)
 
 
@@ -424,7 +426,7 @@ async def missing_uploads(now: datetime, days: int) -> list[s.MissingPhoto]:
     """Evidence that records cite but whose bytes never arrived, announced more than `days` ago.
     A pending row is written once, when announced, so its `updated_at` is that time."""
     if days < 0:
-        raise ValidationFailed("days must not be negative", field="days")
+        raise ValidationFailed(t("evidence.days_must_not_negative"), field="days")
     cutoff = now - timedelta(days=days)
     rows = await (
         EvidenceLink.select(

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 import anyio.to_thread
 
 from inspection.errors import Unavailable
+from inspection.messages import t
 from inspection.settings import PROJECT_ROOT, Settings, StorageSettings
 
 log = logging.getLogger("siteinspect.evidence.store")
@@ -80,7 +81,7 @@ class ObjectStore(Protocol):
 def unavailable(what: str, exc: BaseException) -> Unavailable:
     log.warning("evidence store: %s failed: %s", what, exc)
     return Unavailable(
-        f"the evidence store is not answering ({what}); keep the photo and try again later",
+        t("evidence.evidence_store_not_answering_keep_photo", what=what),
         retry_after=RETRY_AFTER_S,
     )
 

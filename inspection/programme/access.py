@@ -17,6 +17,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound
+from inspection.messages import t
 from inspection.programme.rules import OfficeRole, ancestors, descendants
 from inspection.programme.tables import Area, AreaOffice, Programme, ProjectPlacement
 from inspection.records import remembered
@@ -85,7 +86,7 @@ async def scope_of(actor: Actor) -> OfficeScope:
 async def programme_row(programme_id: UUID) -> dict[str, object]:
     row = await Programme.select().where((Programme.id == programme_id) & Programme.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"programme {programme_id} does not exist or is not yours")
+        raise NotFound(t("programme.programme_does_not_exist_not_yours", programme_id=programme_id))
     return row  # type: ignore[no-any-return]
 
 
@@ -122,13 +123,13 @@ async def programme_view(actor: Actor, programme_id: UUID) -> ProgrammeView:
     inside = scope.covered_areas() or set()
     if any(area in ancestors(scope.parents, a) for a in inside):
         return ProgrammeView(programme, scope, False, inside)
-    raise NotFound(f"programme {programme_id} does not exist or is not yours")
+    raise NotFound(t("programme.programme_does_not_exist_not_yours", programme_id=programme_id))
 
 
 async def require_programme_office(actor: Actor, programme_id: UUID) -> ProgrammeView:
     view = await programme_view(actor, programme_id)
     if not view.manage:
-        raise Forbidden("only the programme office (旧改办 / 住建局) of the programme's area may do this")
+        raise Forbidden(t("programme.only_area_office"))
     return view
 
 

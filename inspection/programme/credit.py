@@ -8,6 +8,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import NotFound
+from inspection.messages import t
 from inspection.programme import schemas as s
 from inspection.programme.access import scope_of
 from inspection.programme.rules import Month, credit_rules, is_recommended, is_watched, monthly_grades
@@ -83,9 +84,9 @@ async def history(actor: Actor, organisation_id: UUID) -> list[s.CreditMonth]:
     """An organisation's grade month by month (the worst of its programmes'), latest first: for its
     own people, the area offices and administrators."""
     if not await Organisation.exists().where(Organisation.id == organisation_id):
-        raise NotFound(f"organisation {organisation_id} does not exist")
+        raise NotFound(t("programme.organisation_does_not_exist", organisation_id=organisation_id))
     if not (actor.organisation_id == organisation_id or (await scope_of(actor)).any):
-        raise NotFound(f"organisation {organisation_id} is not one of yours")
+        raise NotFound(t("programme.organisation_not_one_yours", organisation_id=organisation_id))
     rows = await _current_grades(organisation_id)
     grades = _months(rows)
     scores: dict[Month, list[float]] = {}

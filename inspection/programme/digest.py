@@ -20,6 +20,7 @@ from inspection.checklists.tables import Inspection, SupervisionPointState
 from inspection.clock import Clock, FixedClock
 from inspection.complaints.tables import Complaint
 from inspection.errors import NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.programme import schemas as s
 from inspection.programme.access import area_parents, scope_of
 from inspection.programme.rules import DigestFigures, ancestors, day_problem, digest_message
@@ -166,7 +167,7 @@ async def for_office(actor: Actor, clock: Clock, area_id: UUID, day: date | None
     scope = await scope_of(actor)
     area = await Area.select(Area.id, Area.name).where((Area.id == area_id) & Area.deleted.eq(False)).first()
     if area is None or not scope.covers(area_id):
-        raise NotFound(f"area {area_id} does not exist or is not yours")
+        raise NotFound(t("programme.area_does_not_exist_not_yours", area_id=area_id))
     projects = await projects_in(area_id)
     return _out(area, day, len(projects), await figures(projects, day, now))
 

@@ -20,6 +20,7 @@ from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import Conflict, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.programme import figures
 from inspection.programme import schemas as s
 from inspection.programme.access import ProgrammeView, programme_view, require_programme_office
@@ -64,8 +65,8 @@ def indicator_info(rules: EvaluationRules) -> list[dict[str, Any]]:
 def parse_month(text: str) -> Month:
     try:
         return Month.parse(text)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), field="month") from None
+    except ValueError:
+        raise ValidationFailed(t("programme.bad_month", value=text), field="month") from None
 
 
 async def compute(programme_id: UUID, period: Period, rules: EvaluationRules | None = None) -> dict[str, Any]:
@@ -237,7 +238,7 @@ async def finalise(actor: Actor, clock: Clock, programme_id: UUID, month_text: s
     async with write(actor, clock) as w:
         await require_programme_office(actor, programme_id)
         if await _current(programme_id, month) is not None:
-            raise Conflict(f"{month.label} is already finalised: correct it with a revision", field="month")
+            raise Conflict(t("programme.already_finalised_correct_revision", label=month.label), field="month")
         await _freeze(w, programme_id, month, 1, data, note.strip())
     return await get(actor, clock, view.id, str(month))
 
@@ -247,16 +248,16 @@ async def revise(actor: Actor, clock: Clock, programme_id: UUID, month_text: str
     The earlier revision stays readable; only the new one counts (figures and credit grades)."""
     month = parse_month(month_text)
     if not reason.strip():
-        raise ValidationFailed("say why the month is corrected", field="reason")
+        raise ValidationFailed(t("programme.say_why_month_corrected"), field="reason")
     await require_programme_office(actor, programme_id)
     if await _current(programme_id, month) is None:
-        raise Conflict(f"{month.label} is not finalised yet: finalise it first", field="month")
+        raise Conflict(t("programme.not_finalised_yet_finalise_first", label=month.label), field="month")
     data = await compute(programme_id, Period.of_month(month, clock.now()))  # outside the write: see finalise
     async with write(actor, clock) as w:
         await require_programme_office(actor, programme_id)
         current = await _current(programme_id, month)
         if current is None:
-            raise Conflict(f"{month.label} is not finalised yet: finalise it first", field="month")
+            raise Conflict(t("programme.not_finalised_yet_finalise_first", label=month.label), field="month")
         await w.update(
             EvaluationRevision,
             current["id"],
@@ -318,7 +319,7 @@ async def revision(actor: Actor, programme_id: UUID, month_text: str, number: in
         .first()
     )
     if row is None:
-        raise NotFound(f"{month.label} has no revision {number}")
+        raise NotFound(t("programme.has_no_revision", label=month.label, number=number))
     structure = await figures.structure(programme_id)
     return _out(view, structure, month, json.loads(row["figures"]), row)
 
@@ -347,13 +348,13 @@ async def drilldown(
     rules = parse_rules()
     rule = next((r for r in rules.indicators if r.code == indicator), None)
     if rule is None:
-        raise ValidationFailed("no such indicator", field="indicator")
+        raise ValidationFailed(t("programme.no_such_indicator"), field="indicator")
     structure = await figures.structure(programme_id)
     shown = _visible(view, structure, [{"kind": kind.value, "id": str(subject)}])
     projects = subject_projects(structure, kind, subject)
     name = structure.name_of(kind, subject)
     if not shown or not (projects or name):
-        raise NotFound(f"no such {kind.value} in this programme")
+        raise NotFound(t("programme.no_such_programme", value=kind.value))
     period = Period.of_month(month, clock.now())
     found, truncated = await figures.records(indicator, period, projects, DRILL_LIMIT)
     attribution = Attribution(structure)

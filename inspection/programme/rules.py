@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from inspection.messages import Message, t
 from inspection.reports.rules import BEIJING, day_start
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -54,12 +55,12 @@ LEVEL_NAMES = {
 }
 
 
-def child_level_problem(parent: AreaLevel | None, child: AreaLevel) -> str | None:
+def child_level_problem(parent: AreaLevel | None, child: AreaLevel) -> Message | None:
     """An area sits under an area of a higher level (a street under a district, not under a
     street); a top-level area may be of any level (a district programme needs no city record)."""
     if parent is None or parent.depth < child.depth:
         return None
-    return f"a {child.value} cannot sit under a {parent.value}"
+    return t("programme.cannot_sit_under", value=child.value, value2=parent.value)
 
 
 def ancestors(parents: Mapping[UUID, UUID | None], area_id: UUID) -> list[UUID]:
@@ -103,11 +104,13 @@ OFFICE_LEVELS: dict[OfficeRole, frozenset[AreaLevel]] = {
 }
 
 
-def office_problem(role: OfficeRole, level: AreaLevel) -> str | None:
+def office_problem(role: OfficeRole, level: AreaLevel) -> Message | None:
     allowed = OFFICE_LEVELS[role]
     if level in allowed:
         return None
-    return f"a {role.value} works for a {' or '.join(sorted(a.value for a in allowed))}, not a {level.value}"
+    return t(
+        "programme.works_not", value=role.value, items=" or ".join(sorted(a.value for a in allowed)), value2=level.value
+    )
 
 
 # Months and days (Beijing time: the programmes' calendar)
@@ -185,20 +188,20 @@ class Period:
 EARLIEST = date(2000, 1, 1)  # before any programme this system serves; also keeps dates in range
 
 
-def day_problem(day: date, today: date) -> str | None:
+def day_problem(day: date, today: date) -> Message | None:
     """A day a digest or a week's ranking may be asked for: not before 2000, not after today."""
     if day < EARLIEST:
-        return "give a day from 2000 on"
+        return t("programme.give_day_from_2000")
     if day > today:
-        return "that day has not come yet"
+        return t("programme.day_has_not_come_yet")
     return None
 
 
-def month_problem(month: Month, now: datetime, *, finalising: bool = False) -> str | None:
+def month_problem(month: Month, now: datetime, *, finalising: bool = False) -> Message | None:
     if month.start > now:
-        return "that month has not begun yet"
+        return t("programme.month_has_not_begun_yet")
     if finalising and month.end > now:
-        return f"{month.label} is not over yet: a month is finalised after its last day"
+        return t("programme.not_over_yet_month_finalised_after", label=month.label)
     return None
 
 
@@ -215,17 +218,17 @@ def normalise_room(room: str) -> str:
 
 def household_problem(
     unit: int, room: str, *, building_units: int | None, building_floors: int | None
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """(field, message) when 楼栋-单元-室 cannot be a household of the building, else None. Rooms are
     numbered floor then door (501 = fifth floor, door 1), as on most residential buildings."""
     if unit < 1 or (building_units is not None and unit > building_units):
         limit = f"1 to {building_units}" if building_units else "from 1"
-        return "unit", f"the building has units {limit}"
+        return "unit", t("programme.building_has_units", limit=limit)
     if not ROOM_RE.match(room):
-        return "room", "give the room number as on the door, e.g. 501"
+        return "room", t("programme.give_room_number_as_door_501")
     floor, door = int(room[:-2]), int(room[-2:])
     if floor < 1 or door < 1 or (building_floors is not None and floor > building_floors):
-        return "room", f"room {room} is not on a floor of this building"
+        return "room", t("programme.room_not_floor_building", room=room)
     return None
 
 
@@ -279,19 +282,19 @@ def questions() -> Questions:
 
 def answers_problem(
     overall: int, answers: Mapping[str, int], comment: str, asked: Sequence[Category], q: Questions
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """(field, message) when an answer sheet is not one the survey asked for, else None."""
     low, high = min(q.scale), max(q.scale)
     if not low <= overall <= high:
-        return "overall", f"answer on the scale from {low} to {high}"
+        return "overall", t("programme.answer_scale_from", low=low, high=high)
     codes = {c.code for c in asked}
     for code, value in answers.items():
         if code not in codes:
-            return f"answers.{code}", "this site was not asked about that"
+            return f"answers.{code}", t("programme.site_was_not_asked_about")
         if not low <= value <= high:
-            return f"answers.{code}", f"answer on the scale from {low} to {high}"
+            return f"answers.{code}", t("programme.answer_scale_from", low=low, high=high)
     if len(comment) > q.comment_max:
-        return "comment", f"keep the comment under {q.comment_max} characters"
+        return "comment", t("programme.keep_comment_under_characters", comment_max=q.comment_max)
     return None
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.programme import schemas as s
 from inspection.programme.access import ProgrammeView, area_parents, programme_view, scope_of
 from inspection.programme.rules import AreaLevel, OfficeRole, ancestors, child_level_problem, office_problem
@@ -34,7 +35,7 @@ def _out(row: dict[str, Any], out: type[Any], **extra: Any) -> Any:
 async def _area(area_id: UUID, field: str = "area_id") -> dict[str, Any]:
     row = await Area.select().where((Area.id == area_id) & Area.deleted.eq(False)).first()
     if row is None:
-        raise ValidationFailed("no such area", field=field)
+        raise ValidationFailed(t("programme.no_such_area"), field=field)
     return row  # type: ignore[no-any-return]
 
 
@@ -46,20 +47,20 @@ async def create_area(actor: Actor, clock: Clock, data: s.AreaCreate) -> s.AreaO
     scope = await scope_of(actor)
     parent = await _area(data.parent_id, "parent_id") if data.parent_id else None
     if not actor.is_admin and (parent is None or not scope.manages(parent["id"])):
-        raise Forbidden("only an administrator, or the programme office of the area above, adds an area")
+        raise Forbidden(t("programme.only_administrator_programme_office_area_above"))
     problem = child_level_problem(AreaLevel(parent["level"]) if parent else None, data.level)
     if problem:
         raise ValidationFailed(problem, field="level")
     async with write(actor, clock) as w:
         if data.id and await Area.exists().where(Area.id == data.id):
-            raise Conflict(f"a record with id {data.id} already exists", field="id")
+            raise Conflict(t("programme.record_id_already_exists", id=data.id), field="id")
         siblings = Area.select(Area.id).where(
             (Area.name == data.name)
             & Area.deleted.eq(False)
             & (Area.parent == data.parent_id if data.parent_id else Area.parent.is_null())
         )
         if await siblings.first():
-            raise Conflict(f"{data.name} already exists there", field="name")
+            raise Conflict(t("programme.already_exists_there", name=data.name), field="name")
         values = {"name": data.name, "level": data.level.value, "parent": data.parent_id, "code": data.code}
         if data.id:
             values["id"] = data.id
@@ -98,14 +99,14 @@ async def _programme_out(view: ProgrammeView) -> s.ProgrammeOut:
 async def create_programme(actor: Actor, clock: Clock, data: s.ProgrammeCreate) -> s.ProgrammeOut:
     area = await _area(data.area_id)
     if not (await scope_of(actor)).manages(area["id"]):
-        raise Forbidden("only the programme office of the area (or an administrator) sets up its programme")
+        raise Forbidden(t("programme.only_programme_office_area_administrator_sets"))
     async with write(actor, clock) as w:
         if data.id and await Programme.exists().where(Programme.id == data.id):
-            raise Conflict(f"a record with id {data.id} already exists", field="id")
+            raise Conflict(t("programme.record_id_already_exists", id=data.id), field="id")
         if await Programme.exists().where(
             (Programme.area == data.area_id) & (Programme.year == data.year) & Programme.deleted.eq(False)
         ):
-            raise Conflict(f"{area['name']} already has a programme for {data.year}", field="year")
+            raise Conflict(t("programme.already_has_programme", name=area["name"], year=data.year), field="year")
         values = {
             "name": data.name,
             "area": data.area_id,
@@ -141,7 +142,7 @@ async def update_programme(actor: Actor, clock: Clock, programme_id: UUID, data:
     async with write(actor, clock) as w:
         view = await programme_view(actor, programme_id)
         if not view.manage:
-            raise Forbidden("only the programme office of the programme's area may change it")
+            raise Forbidden(t("programme.only_programme_office_programme_s_area"))
         changes = {
             k: getattr(data, k)
             for k in ("name", "status", "survey_during_works", "description")
@@ -153,19 +154,19 @@ async def update_programme(actor: Actor, clock: Clock, programme_id: UUID, data:
 
 async def create_batch(actor: Actor, clock: Clock, programme_id: UUID, data: s.ProgrammeBatchCreate) -> s.BatchOut:
     if data.planned_start and data.planned_end and data.planned_end < data.planned_start:
-        raise ValidationFailed("planned_end is before planned_start", field="planned_end")
+        raise ValidationFailed(t("programme.planned_end_before_planned_start"), field="planned_end")
     async with write(actor, clock) as w:
         view = await programme_view(actor, programme_id)
         if not view.manage:
-            raise Forbidden("only the programme office of the programme's area adds batches")
+            raise Forbidden(t("programme.only_programme_office_programme_s_area_2"))
         if data.id and await ProgrammeBatch.exists().where(ProgrammeBatch.id == data.id):
-            raise Conflict(f"a record with id {data.id} already exists", field="id")
+            raise Conflict(t("programme.record_id_already_exists", id=data.id), field="id")
         if await ProgrammeBatch.exists().where(
             (ProgrammeBatch.programme == programme_id)
             & (ProgrammeBatch.number == data.number)
             & ProgrammeBatch.deleted.eq(False)
         ):
-            raise Conflict(f"the programme already has batch {data.number}", field="number")
+            raise Conflict(t("programme.programme_already_has_batch", number=data.number), field="number")
         values = {
             "programme": programme_id,
             "number": data.number,
@@ -232,19 +233,19 @@ async def place_project(actor: Actor, clock: Clock, project_id: UUID, data: s.Pl
     async with write(actor, clock) as w:
         view = await programme_view(actor, data.programme_id)
         if not view.manage:
-            raise Forbidden("only the programme office of the programme's area places projects in it")
+            raise Forbidden(t("programme.only_programme_office_programme_s_area_3"))
         if not await Project.exists().where((Project.id == project_id) & Project.deleted.eq(False)):
-            raise NotFound(f"project {project_id} does not exist")
+            raise NotFound(t("programme.project_does_not_exist", project_id=project_id))
         area = await _area(data.area_id)
         parents = await area_parents()
         if view.programme["area"] not in ancestors(parents, area["id"]):
-            raise ValidationFailed("the area is not inside the programme's area", field="area_id")
+            raise ValidationFailed(t("programme.area_not_inside_programme_s_area"), field="area_id")
         if data.batch_id is not None and not await ProgrammeBatch.exists().where(
             (ProgrammeBatch.id == data.batch_id)
             & (ProgrammeBatch.programme == data.programme_id)
             & ProgrammeBatch.deleted.eq(False)
         ):
-            raise ValidationFailed("that batch is not one of the programme's", field="batch_id")
+            raise ValidationFailed(t("programme.batch_not_one_programme_s"), field="batch_id")
         current = await ProjectPlacement.select().where(ProjectPlacement.project == project_id).first()
         values = {"project": project_id, "programme": data.programme_id, "batch": data.batch_id, "area": data.area_id}
         if current is None:
@@ -252,7 +253,7 @@ async def place_project(actor: Actor, clock: Clock, project_id: UUID, data: s.Pl
         else:
             old_view = await programme_view(actor, current["programme"]) if not current["deleted"] else view
             if not old_view.manage:
-                raise Forbidden("the project belongs to another programme office's programme")
+                raise Forbidden(t("programme.project_belongs_another_programme_office_s"))
             await w.update(
                 ProjectPlacement,
                 current["id"],
@@ -275,17 +276,17 @@ async def appoint(actor: Actor, clock: Clock, data: s.OfficeCreate) -> s.OfficeO
     if problem:
         raise ValidationFailed(problem, field="role")
     if not (await scope_of(actor)).manages(area["id"]):
-        raise Forbidden("only an administrator or the programme office of an area above appoints an office")
+        raise Forbidden(t("programme.only_administrator_programme_office_area_above_2"))
     async with write(actor, clock) as w:
         if not await User.exists().where((User.id == data.user_id) & User.deleted.eq(False)):
-            raise ValidationFailed("no such user", field="user_id")
+            raise ValidationFailed(t("programme.no_such_user"), field="user_id")
         if await AreaOffice.exists().where(
             (AreaOffice.user == data.user_id)
             & (AreaOffice.area == data.area_id)
             & (AreaOffice.role == data.role.value)
             & AreaOffice.deleted.eq(False)
         ):
-            raise Conflict("this person already works for that area in that role", field="role")
+            raise Conflict(t("programme.person_already_works_area_role"), field="role")
         row = await w.insert(
             AreaOffice,
             {"area": data.area_id, "user": data.user_id, "role": data.role.value, "title": data.title},
@@ -307,7 +308,7 @@ async def _office_out(office_id: UUID) -> s.OfficeOut:
         .first()
     )
     if row is None:
-        raise NotFound(f"office {office_id} does not exist")
+        raise NotFound(t("programme.office_does_not_exist", office_id=office_id))
     grants = await OfficeGrant.count().where((OfficeGrant.office == office_id) & OfficeGrant.deleted.eq(False))
     return s.OfficeOut(
         id=row["id"],
@@ -333,7 +334,7 @@ async def dismiss(actor: Actor, clock: Clock, office_id: UUID) -> None:
     async with write(actor, clock) as w:
         row = await AreaOffice.select().where((AreaOffice.id == office_id) & AreaOffice.deleted.eq(False)).first()
         if row is None or not (await scope_of(actor)).manages(row["area"]):
-            raise NotFound(f"office {office_id} does not exist or is not yours to change")
+            raise NotFound(t("programme.office_does_not_exist_not_yours", office_id=office_id))
         await w.tombstone(AreaOffice, office_id, [])
         await reconcile_grants(w, await _projects_in(row["area"]))
 

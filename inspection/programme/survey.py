@@ -25,6 +25,7 @@ from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from inspection.messages import t
 from inspection.programme import schemas as s
 from inspection.programme.access import office_sees_project, project_area, scope_of
 from inspection.programme.rules import (
@@ -86,7 +87,7 @@ async def _site(site_id: UUID) -> dict[str, Any]:
         .first()
     )
     if site is None or site["project_deleted"]:
-        raise NotFound(f"site {site_id} has no public notice")
+        raise NotFound(t("programme.site_has_no_public_notice", site_id=site_id))
     return site  # type: ignore[no-any-return]
 
 
@@ -147,14 +148,14 @@ class SurveyService:
         key = f"survey:{client}"
         wait = await self.rates.wait_s(key, self.rate)
         if wait is not None:
-            raise RateLimited("too many answers from this address; try again later", retry_after=wait)
+            raise RateLimited(t("programme.too_many_answers_from_address_try"), retry_after=wait)
         await self.rates.record([key])
 
     async def submit(self, site_id: UUID, data: s.SurveyIn) -> s.SurveyReceipt:
         """A household's answer from the public page; the caller has passed `check_rate`."""
         survey = await site_survey(site_id)
         if not survey.open:
-            raise Conflict(survey.why_closed or "the survey of this site is not open", field="site_id")
+            raise Conflict(t("programme.survey_closed_until_acceptance"), field="site_id")
         async with write(PUBLIC, self.clock) as w:
             return await self._store(w, survey, data, channel="online", entered_by=None, form_number="")
 
@@ -163,7 +164,7 @@ class SurveyService:
         site's area. Paper forms are accepted whether or not the online survey is open."""
         survey = await site_survey(site_id)
         if not await office_sees_project(actor, survey.project_id):
-            raise NotFound(f"site {site_id} is not in an area of yours")
+            raise NotFound(t("programme.site_not_area_yours", site_id=site_id))
         async with write(actor, self.clock) as w:
             return await self._store(
                 w, survey, data, channel="paper", entered_by=actor.user_id, form_number=data.form_number.strip()
@@ -174,7 +175,7 @@ class SurveyService:
     ) -> s.SurveyReceipt:
         building = next((b for b in survey.buildings if b["id"] == data.building_id), None)
         if building is None:
-            raise ValidationFailed("that building is not on this site", field="building_id")
+            raise ValidationFailed(t("programme.building_not_site"), field="building_id")
         room = normalise_room(data.room)
         problem = household_problem(
             data.unit, room, building_units=building["units"], building_floors=building["floors"]
@@ -281,10 +282,10 @@ class SurveyService:
         """The sites a contractor works on, in the projects the actor may see (a contractor: its own)."""
         scope = await scope_of(actor)
         if not (actor.is_admin or scope.any or actor.organisation_id == organisation_id):
-            raise NotFound(f"organisation {organisation_id} is not one of yours")
+            raise NotFound(t("programme.organisation_not_one_yours", organisation_id=organisation_id))
         org = await Organisation.select(Organisation.name).where(Organisation.id == organisation_id).first()
         if org is None:
-            raise NotFound(f"organisation {organisation_id} does not exist")
+            raise NotFound(t("programme.organisation_does_not_exist", organisation_id=organisation_id))
         sites = await WorkItem.select(WorkItem.site, WorkItem.project).where(
             (WorkItem.contractor == organisation_id) & WorkItem.deleted.eq(False)
         )
@@ -308,7 +309,7 @@ class SurveyService:
     async def answers(self, actor: Actor, site_id: UUID, limit: int = 100, offset: int = 0) -> s.SurveyAnswerPage:
         site = await _site(site_id)
         if not await may_read_answers(actor, site["project"]):
-            raise NotFound(f"site {site_id} has no answers you may read")
+            raise NotFound(t("programme.site_has_no_answers_you_may", site_id=site_id))
         where = (SurveyAnswer.site == site_id) & SurveyAnswer.deleted.eq(False)
         rows = await (
             SurveyAnswer.select(*SurveyAnswer.all_columns(), SurveyAnswer.building.name.as_alias("building_name"))

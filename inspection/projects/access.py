@@ -14,6 +14,7 @@ from uuid import UUID
 from inspection import db
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound
+from inspection.messages import t
 from inspection.projects.rules import MANAGING_ROLES, Role
 from inspection.projects.tables import Membership, Project
 from inspection.records import remembered, share_lock
@@ -76,14 +77,14 @@ async def project_access(actor: Actor, project_id: UUID) -> ProjectAccess:
     key = ("project_access", project_id, actor.user_id)
     exists, roles = await remembered(key, (Project._meta.tablename, Membership._meta.tablename), load)
     if not exists or (not roles and not actor.is_admin):
-        raise NotFound(f"project {project_id} does not exist or is not yours")
+        raise NotFound(t("projects.project_does_not_exist_not_yours", project_id=project_id))
     return ProjectAccess(project_id, roles, actor.is_admin, actor.organisation_id)
 
 
 async def require_manage(actor: Actor, project_id: UUID) -> ProjectAccess:
     access = await project_access(actor, project_id)
     if not access.can_manage:
-        raise Forbidden("only the project's owner or supervisor may change it")
+        raise Forbidden(t("projects.only_project_s_owner_supervisor_may"))
     return access
 
 

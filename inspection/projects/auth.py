@@ -19,6 +19,7 @@ from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
+from inspection.messages import Message, t
 from inspection.projects.tables import DeviceSession, Organisation, RetiredRefreshToken, User
 from inspection.ratelimit import RateCounter, Window
 from inspection.records import new_id, write
@@ -33,14 +34,14 @@ def password_hasher(settings: Settings) -> PasswordHasher:
     )
 
 
-def password_problem(password: str, settings: Settings) -> str | None:
+def password_problem(password: str, settings: Settings) -> Message | None:
     minimum = settings.security.password_min_length
     if len(password) < minimum:
-        return f"must be at least {minimum} characters"
+        return t("projects.must_at_least_characters", minimum=minimum)
     if len(password) > 256:
-        return "must be at most 256 characters"
+        return t("projects.must_at_most_256_characters")
     if password.isdigit() or password.isalpha():
-        return "must mix letters with digits or symbols"
+        return t("projects.must_mix_letters_digits_symbols")
     return None
 
 
@@ -144,7 +145,7 @@ class Authenticator:
         for key, window in ((account_key, self.login_window), (address_key, self.address_window)):
             wait = await self.rates.wait_s(key, window)
             if wait is not None:
-                raise RateLimited("too many failed sign-ins; wait before trying again", retry_after=wait)
+                raise RateLimited(t("projects.too_many_failed_sign_ins_wait"), retry_after=wait)
         user = (
             await User.select(User.id, User.password_hash, User.active, User.deleted)
             .where(User.username == username)
@@ -155,7 +156,7 @@ class Authenticator:
         ok = await asyncio.to_thread(self._verify, stored, password)
         if not ok or user is None or not user["active"] or user["deleted"]:
             await self.rates.record([account_key, address_key])
-            raise Unauthorized("wrong user name or password")
+            raise Unauthorized(t("projects.wrong_user_name_password"))
         await self.rates.forget(account_key)
         async with db.transaction():
             issued = await self._issue(user["id"], device_id, user_agent)
@@ -179,17 +180,17 @@ class Authenticator:
                     .first()
                 )
                 if retired is None:
-                    raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
+                    raise Unauthorized(t("projects.refresh_token_not_valid_sign_again"), field="refresh_token")
                 reused = retired["session"]
             else:
                 reused = None
                 if row["revoked_at"] is not None or row["expires_at"] <= now:
-                    raise Unauthorized("the refresh token is not valid; sign in again", field="refresh_token")
+                    raise Unauthorized(t("projects.refresh_token_not_valid_sign_again"), field="refresh_token")
                 if row["device_id"] != device_id:
-                    raise Unauthorized("the refresh token belongs to another device", field="device_id")
+                    raise Unauthorized(t("projects.refresh_token_belongs_another_device"), field="device_id")
                 user = await User.select(User.active, User.deleted).where(User.id == row["user"]).first()
                 if user is None or not user["active"] or user["deleted"]:
-                    raise Unauthorized("the account is disabled")
+                    raise Unauthorized(t("projects.account_disabled"))
                 refresh = secrets.token_urlsafe(32)
                 expires = now + timedelta(seconds=self.settings.security.refresh_token_ttl_s)
                 # Only the request that still finds the old hash in place rotates it: of two
@@ -216,7 +217,7 @@ class Authenticator:
                 reused = row["id"]
         await self._revoke_reused(reused, device_id)
         raise Unauthorized(
-            "this refresh token was already used; the device was signed out for safety, sign in again",
+            t("projects.refresh_token_was_already_used_device"),
             field="refresh_token",
         )
 
@@ -262,7 +263,7 @@ class Authenticator:
         if not await DeviceSession.exists().where(
             (DeviceSession.user == user_id) & (DeviceSession.device_id == device_id)
         ):
-            raise NotFound(f"no device {device_id} has signed in to this account", field="device_id")
+            raise NotFound(t("projects.no_device_has_signed_account", device_id=device_id), field="device_id")
         rows = await DeviceSession.select(DeviceSession.id).where(
             (DeviceSession.user == user_id)
             & (DeviceSession.device_id == device_id)
@@ -292,23 +293,23 @@ class Authenticator:
         """The acting user behind a bearer token; the session must still be live."""
         payload = unsign(access_token, self.key, "access")
         if payload is None:
-            raise Unauthorized("the access token is not valid")
+            raise Unauthorized(t("projects.access_token_not_valid"))
         if not isinstance(payload.get("exp"), int) or payload["exp"] <= int(self.clock.now().timestamp()):
-            raise Unauthorized("the access token has expired; refresh it", token_expired=True)
+            raise Unauthorized(t("projects.access_token_has_expired_refresh"), token_expired=True)
         try:
             user_id, session_id = UUID(payload["sub"]), UUID(payload["sid"])
         except (KeyError, ValueError, TypeError):
-            raise Unauthorized("the access token is not valid") from None
+            raise Unauthorized(t("projects.access_token_not_valid")) from None
         # One plain statement (prepared once per connection by asyncpg): through the query builder
         # this look-up cost several times the query itself, on every request.
         rows = await db.fetch_tuples(_SESSION, session_id, user_id)
         if not rows:
-            raise Unauthorized("the session was signed out or revoked")
+            raise Unauthorized(t("projects.session_was_signed_out_revoked"))
         revoked_at, device_id, username, active, deleted, is_admin, organisation, organisation_kind = rows[0]
         if revoked_at is not None:
-            raise Unauthorized("the session was signed out or revoked")
+            raise Unauthorized(t("projects.session_was_signed_out_revoked"))
         if not active or deleted:
-            raise Unauthorized("the account is disabled")
+            raise Unauthorized(t("projects.account_disabled"))
         return Actor(
             user_id=user_id,
             username=username,
@@ -335,7 +336,7 @@ def _uuid_or_none(value: Any) -> UUID | None:
 
 def validate_device_id(device_id: str) -> str:
     if not device_id or len(device_id) > 64 or not all(c.isalnum() or c in "-_.:" for c in device_id):
-        raise ValidationFailed("device_id must be 1 to 64 letters, digits or - _ . :", field="device_id")
+        raise ValidationFailed(t("projects.device_id_must_1_64_letters"), field="device_id")
     return device_id
 
 

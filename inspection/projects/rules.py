@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from inspection.messages import Message, t
+
 # GB 32100-2015 统一社会信用代码: 18 characters from a 31-character alphabet (no I, O, Z, S, V);
 # the 18th is a check character over the first 17 with these weights (3^(i) mod 31).
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -15,16 +17,16 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
-def credit_code_problem(code: str) -> str | None:
+def credit_code_problem(code: str) -> Message | None:
     """None when `code` is a valid unified social credit code, else why it is not."""
     if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
+        return t("projects.must_18_characters_got", count=len(code))
     bad = sorted({c for c in code if c not in CREDIT_CODE_ALPHABET})
     if bad:
-        return f"contains characters not allowed in a credit code: {''.join(bad)}"
+        return t("projects.contains_characters_not_allowed_credit_code", items="".join(bad))
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]!r}, expected {expected!r}"
+        return t("projects.check_character_expected", value=code[17], expected=expected)
     return None
 
 
@@ -82,12 +84,12 @@ ROLE_ORG_KINDS: dict[Role, frozenset[OrgKind] | None] = {
 }
 
 
-def role_problem(role: Role, org_kind: OrgKind | None) -> str | None:
+def role_problem(role: Role, org_kind: OrgKind | None) -> Message | None:
     allowed = ROLE_ORG_KINDS[role]
     if allowed is None or (org_kind is not None and org_kind in allowed):
         return None
     kinds = ", ".join(sorted(k.value for k in allowed))
-    return f"role {role.value} needs a member of an organisation of kind {kinds}"
+    return t("projects.role_needs_member_organisation_kind", value=role.value, kinds=kinds)
 
 
 class ProjectStatus(StrEnum):

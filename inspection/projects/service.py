@@ -14,6 +14,7 @@ from inspection import db
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects import schemas as s
 from inspection.projects.access import ProjectAccess, project_access, require_manage, visible_project_ids
 from inspection.projects.auth import hash_password, password_problem
@@ -77,14 +78,14 @@ async def _page(query: Any, count_query: Any, limit: int, offset: int) -> tuple[
 
 def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= 500:
-        raise ValidationFailed("limit must be from 1 to 500", field="limit")
+        raise ValidationFailed(t("projects.limit_must_from_1_500"), field="limit")
     if offset < 0:
-        raise ValidationFailed("offset must not be negative", field="offset")
+        raise ValidationFailed(t("projects.offset_must_not_negative"), field="offset")
 
 
 async def _unique_id(table: type[Table], row_id: UUID | None) -> None:
     if row_id is not None and await table.exists().where(table._meta.primary_key == row_id):
-        raise Conflict(f"a record with id {row_id} already exists", field="id")
+        raise Conflict(t("projects.record_id_already_exists", row_id=row_id), field="id")
 
 
 @retry_races
@@ -97,14 +98,14 @@ class ProjectsService:
 
     async def create_organisation(self, actor: Actor, data: s.OrganisationCreate) -> s.OrganisationOut:
         if not actor.is_admin:
-            raise Forbidden("only an administrator may register organisations")
+            raise Forbidden(t("projects.only_administrator_may_register_organisations"))
         problem = credit_code_problem(data.credit_code)
         if problem:
-            raise ValidationFailed(f"credit_code {problem}", field="credit_code")
+            raise ValidationFailed(t("projects.credit_code", problem=problem), field="credit_code")
         async with write(actor, self.clock) as w:
             await _unique_id(Organisation, data.id)
             if await Organisation.exists().where(Organisation.credit_code == data.credit_code):
-                raise Conflict("an organisation with this credit code is already registered", field="credit_code")
+                raise Conflict(t("projects.organisation_credit_code_already_registered"), field="credit_code")
             row = await w.insert(Organisation, _clean_enum(to_columns(data)), [REFERENCE_BUCKET])
         return to_out(row, s.OrganisationOut)
 
@@ -130,12 +131,12 @@ class ProjectsService:
     async def get_organisation(self, actor: Actor, org_id: UUID) -> s.OrganisationOut:
         row = await Organisation.select().where(Organisation.id == org_id).first()
         if row is None:
-            raise NotFound(f"organisation {org_id} does not exist")
+            raise NotFound(t("projects.organisation_does_not_exist", org_id=org_id))
         return to_out(row, s.OrganisationOut)
 
     async def update_organisation(self, actor: Actor, org_id: UUID, data: s.OrganisationUpdate) -> s.OrganisationOut:
         if not actor.is_admin:
-            raise Forbidden("only an administrator may change organisations")
+            raise Forbidden(t("projects.only_administrator_may_change_organisations"))
         async with write(actor, self.clock) as w:
             row = await w.update(
                 Organisation, org_id, to_columns(data), [REFERENCE_BUCKET], expected_version=data.version
@@ -146,19 +147,19 @@ class ProjectsService:
 
     async def create_user(self, actor: Actor, data: s.UserCreate) -> s.UserOut:
         if not actor.is_admin:
-            raise Forbidden("only an administrator may create accounts")
+            raise Forbidden(t("projects.only_administrator_may_create_accounts"))
         problem = password_problem(data.password, self.settings)
         if problem:
-            raise ValidationFailed(f"password {problem}", field="password")
+            raise ValidationFailed(t("projects.password", problem=problem), field="password")
         password_hash = hash_password(data.password, self.settings)
         async with write(actor, self.clock) as w:
             await _unique_id(User, data.id)
             if await User.exists().where(User.username == data.username):
-                raise Conflict(f"user name {data.username!r} is taken", field="username")
+                raise Conflict(t("projects.user_name_taken", username=data.username), field="username")
             if data.organisation_id and not await Organisation.exists().where(
                 (Organisation.id == data.organisation_id) & Organisation.deleted.eq(False)
             ):
-                raise ValidationFailed("no such organisation", field="organisation_id")
+                raise ValidationFailed(t("projects.no_such_organisation"), field="organisation_id")
             values = to_columns(data)
             values.pop("password")
             values["password_hash"] = password_hash
@@ -171,7 +172,7 @@ class ProjectsService:
     async def get_user_by_name(self, username: str) -> s.UserOut:
         row = await User.select(User.id).where(User.username == username).first()
         if row is None:
-            raise NotFound(f"user {username} does not exist")
+            raise NotFound(t("projects.user_does_not_exist", username=username))
         return await self._user_out(row["id"])
 
     async def _user_out(self, user_id: UUID) -> s.UserOut:
@@ -192,20 +193,20 @@ class ProjectsService:
             .first()
         )
         if row is None:
-            raise NotFound(f"user {user_id} does not exist")
+            raise NotFound(t("projects.user_does_not_exist_2", user_id=user_id))
         return to_out(row, s.UserOut)
 
     async def get_user(self, actor: Actor, user_id: UUID | None) -> s.UserOut:
         if user_id is None:
-            raise NotFound("no such user")
+            raise NotFound(t("projects.no_such_user"))
         if not actor.is_admin and user_id != actor.user_id:
-            raise NotFound(f"user {user_id} does not exist or is not visible to you")
+            raise NotFound(t("projects.user_does_not_exist_not_visible", user_id=user_id))
         return await self._user_out(user_id)
 
     async def me(self, actor: Actor) -> s.MeOut:
         user = await self._user_out(actor.user_id) if actor.user_id else None
         if user is None:
-            raise NotFound("no such user")
+            raise NotFound(t("projects.no_such_user"))
         rows = await self._membership_query().where((Membership.user == actor.user_id) & Membership.deleted.eq(False))
         return s.MeOut(user=user, memberships=[to_out(r, s.MembershipOut) for r in rows])
 
@@ -213,14 +214,14 @@ class ProjectsService:
 
     async def create_project(self, actor: Actor, data: s.ProjectCreate) -> s.ProjectOut:
         if not (actor.is_admin or actor.organisation_kind == OrgKind.owner.value):
-            raise Forbidden("only an owner organisation's staff or an administrator may create projects")
+            raise Forbidden(t("projects.only_owner_organisation_s_staff_administrator"))
         owner_id = data.owner_organisation_id
         if owner_id is None and actor.organisation_kind == OrgKind.owner.value:
             owner_id = actor.organisation_id
         async with write(actor, self.clock) as w:
             await _unique_id(Project, data.id)
             if await Project.exists().where(Project.code == data.code):
-                raise Conflict(f"project code {data.code!r} is taken", field="code")
+                raise Conflict(t("projects.project_code_taken", code=data.code), field="code")
             if owner_id is not None:
                 await self._require_org(owner_id, OrgKind.owner, "owner_organisation_id")
             values = _clean_enum(to_columns(data))
@@ -335,7 +336,7 @@ class ProjectsService:
                 .first()
             )
             if user is None:
-                raise ValidationFailed("no such user", field="user_id")
+                raise ValidationFailed(t("projects.no_such_user"), field="user_id")
             kind = user["organisation.kind"]
             problem = role_problem(data.role, OrgKind(kind) if kind else None)
             if problem:
@@ -351,7 +352,7 @@ class ProjectsService:
             )
             buckets = self._membership_buckets(project_id, user["organisation"], kind)
             if existing and not existing["deleted"]:
-                raise Conflict("this person already has that role in the project", field="role")
+                raise Conflict(t("projects.person_already_has_role_project"), field="role")
             if existing:
                 await w.update(Membership, existing["id"], {"deleted": False}, buckets, action="restore")
                 membership_id = existing["id"]
@@ -378,7 +379,7 @@ class ProjectsService:
                 .first()
             )
             if row is None:
-                raise NotFound(f"membership {membership_id} does not exist in this project")
+                raise NotFound(t("projects.membership_does_not_exist_project", membership_id=membership_id))
             buckets = self._membership_buckets(project_id, row["organisation_id"], row["organisation_kind"])
             await w.tombstone(Membership, membership_id, buckets)
 
@@ -392,21 +393,23 @@ class ProjectsService:
             .first()
         )
         if row is None:
-            raise ValidationFailed("no such organisation", field=field)
+            raise ValidationFailed(t("projects.no_such_organisation"), field=field)
         if row["kind"] not in {k.value for k in kinds}:
             wanted = " or ".join(sorted(k.value for k in kinds))
-            raise ValidationFailed(f"the organisation is a {row['kind']}, not a {wanted}", field=field)
+            raise ValidationFailed(t("projects.organisation_not", kind=row["kind"], wanted=wanted), field=field)
 
     async def _load_in_project(
         self, actor: Actor, table: type[Table], row_id: UUID, *, deleted_too: bool = False
     ) -> tuple[dict[str, Any], ProjectAccess]:
         row = await read_row(table, row_id)
         if row is None or (row["deleted"] and not deleted_too):
-            raise NotFound(f"{table._meta.tablename.replace('_', ' ')} {row_id} does not exist")
+            raise NotFound(t("projects.does_not_exist", value=table._meta.tablename.replace("_", " "), row_id=row_id))
         try:
             access = await project_access(actor, row["project"])
         except NotFound:
-            raise NotFound(f"{table._meta.tablename.replace('_', ' ')} {row_id} does not exist") from None
+            raise NotFound(
+                t("projects.does_not_exist", value=table._meta.tablename.replace("_", " "), row_id=row_id)
+            ) from None
         return row, access
 
     async def create_site(self, actor: Actor, project_id: UUID, data: s.SiteCreate) -> s.SiteOut:
@@ -435,14 +438,14 @@ class ProjectsService:
         recorded as lost), once the actor may change it."""
         row, access = await self._load_in_project(actor, Site, site_id, deleted_too=True)
         if not access.can_manage:
-            raise Forbidden("only the project's owner or supervisor may change sites")
+            raise Forbidden(t("projects.only_project_s_owner_supervisor_may_2"))
         return to_out(row, s.SiteOut)
 
     async def update_site(self, actor: Actor, site_id: UUID, data: s.SiteUpdate) -> s.SiteOut:
         async with write(actor, self.clock) as w:
             row, access = await self._load_in_project(actor, Site, site_id)
             if not access.can_manage:
-                raise Forbidden("only the project's owner or supervisor may change sites")
+                raise Forbidden(t("projects.only_project_s_owner_supervisor_may_2"))
             row = await w.update(
                 Site,
                 site_id,
@@ -457,7 +460,7 @@ class ProjectsService:
         async with write(actor, self.clock) as w:
             site, access = await self._load_in_project(actor, Site, site_id)
             if not access.can_manage:
-                raise Forbidden("only the project's owner or supervisor may add buildings")
+                raise Forbidden(t("projects.only_project_s_owner_supervisor_may_5"))
             await _unique_id(Building, data.id)
             values = {**to_columns(data), "project": site["project"], "site": site_id}
             row = await w.insert(Building, values, context_buckets(site["project"]))
@@ -480,14 +483,14 @@ class ProjectsService:
         """The building as an offline edit merges against it (see `site_for_edit`)."""
         row, access = await self._load_in_project(actor, Building, building_id, deleted_too=True)
         if not access.can_manage:
-            raise Forbidden("only the project's owner or supervisor may change buildings")
+            raise Forbidden(t("projects.only_project_s_owner_supervisor_may_3"))
         return to_out(row, s.BuildingOut)
 
     async def update_building(self, actor: Actor, building_id: UUID, data: s.BuildingUpdate) -> s.BuildingOut:
         async with write(actor, self.clock) as w:
             row, access = await self._load_in_project(actor, Building, building_id)
             if not access.can_manage:
-                raise Forbidden("only the project's owner or supervisor may change buildings")
+                raise Forbidden(t("projects.only_project_s_owner_supervisor_may_3"))
             row = await w.update(
                 Building,
                 building_id,
@@ -510,15 +513,15 @@ class ProjectsService:
             await _unique_id(WorkItem, data.id)
             site = await Site.select(Site.project).where((Site.id == data.site_id) & Site.deleted.eq(False)).first()
             if site is None or site["project"] != project_id:
-                raise ValidationFailed("the site is not part of this project", field="site_id")
+                raise ValidationFailed(t("projects.site_not_part_project"), field="site_id")
             if data.building_id is not None:
                 building = await Building.select(Building.site).where(Building.id == data.building_id).first()
                 if building is None or building["site"] != data.site_id:
-                    raise ValidationFailed("the building is not on that site", field="building_id")
+                    raise ValidationFailed(t("projects.building_not_site"), field="building_id")
             if data.contractor_id is not None:
                 await self._require_org(data.contractor_id, WORK_PARTY_KINDS, "contractor_id")
             if data.planned_start and data.planned_end and data.planned_end < data.planned_start:
-                raise ValidationFailed("planned_end is before planned_start", field="planned_end")
+                raise ValidationFailed(t("projects.planned_end_before_planned_start"), field="planned_end")
             values = {**_clean_enum(to_columns(data)), "project": project_id}
             row = await w.insert(WorkItem, values, self._work_item_buckets(values))
         return to_out(row, s.WorkItemOut)
@@ -541,32 +544,32 @@ class ProjectsService:
     async def get_work_item(self, actor: Actor, work_item_id: UUID) -> s.WorkItemOut:
         row, access = await self._load_in_project(actor, WorkItem, work_item_id)
         if not access.sees_organisation_record(row["contractor"]):
-            raise NotFound(f"work item {work_item_id} does not exist")
+            raise NotFound(t("projects.work_item_does_not_exist", work_item_id=work_item_id))
         return to_out(row, s.WorkItemOut)
 
     async def work_item_for_edit(self, actor: Actor, work_item_id: UUID) -> s.WorkItemOut:
         """The work item as an offline edit merges against it (see `site_for_edit`)."""
         row, access = await self._load_in_project(actor, WorkItem, work_item_id, deleted_too=True)
         if not access.sees_organisation_record(row["contractor"]):
-            raise NotFound(f"work item {work_item_id} does not exist")
+            raise NotFound(t("projects.work_item_does_not_exist", work_item_id=work_item_id))
         if not access.can_manage:
-            raise Forbidden("only the project's owner or supervisor may change work items")
+            raise Forbidden(t("projects.only_project_s_owner_supervisor_may_4"))
         return to_out(row, s.WorkItemOut)
 
     async def update_work_item(self, actor: Actor, work_item_id: UUID, data: s.WorkItemUpdate) -> s.WorkItemOut:
         async with write(actor, self.clock) as w:
             row, access = await self._load_in_project(actor, WorkItem, work_item_id)
             if not access.sees_organisation_record(row["contractor"]):
-                raise NotFound(f"work item {work_item_id} does not exist")
+                raise NotFound(t("projects.work_item_does_not_exist", work_item_id=work_item_id))
             if not access.can_manage:
-                raise Forbidden("only the project's owner or supervisor may change work items")
+                raise Forbidden(t("projects.only_project_s_owner_supervisor_may_4"))
             values = _clean_enum(to_columns(data))
             if values.get("contractor"):
                 await self._require_org(values["contractor"], WORK_PARTY_KINDS, "contractor_id")
             start = values.get("planned_start", row["planned_start"])
             end = values.get("planned_end", row["planned_end"])
             if start and end and end < start:
-                raise ValidationFailed("planned_end is before planned_start", field="planned_end")
+                raise ValidationFailed(t("projects.planned_end_before_planned_start"), field="planned_end")
             # a change of contractor must reach both the old and the new contractor's bucket
             buckets = self._work_item_buckets(row) + self._work_item_buckets({**row, **values})
             row = await w.update(WorkItem, work_item_id, values, buckets, expected_version=data.version, current=row)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import NotFound
+from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership
@@ -28,13 +29,13 @@ def sees(access: ProjectAccess, order: dict[str, Any]) -> bool:
 async def order_access(actor: Actor, order: dict[str, Any] | None, order_id: UUID) -> ProjectAccess:
     """The actor's rights in the order's project; NotFound when the order is missing or not theirs."""
     if order is None or order["deleted"]:
-        raise NotFound(f"order {order_id} does not exist")
+        raise NotFound(t("rectification.order_does_not_exist", order_id=order_id))
     try:
         access = await project_access(actor, order["project"])
     except NotFound:
-        raise NotFound(f"order {order_id} does not exist") from None
+        raise NotFound(t("rectification.order_does_not_exist", order_id=order_id)) from None
     if not sees(access, order):
-        raise NotFound(f"order {order_id} does not exist")
+        raise NotFound(t("rectification.order_does_not_exist", order_id=order_id))
     return access
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from inspection.blockers import Blocker
-from inspection.rectification.rules import OPEN
+from inspection.blockers import Blocker, organisation_names, place_names
+from inspection.messages import t
+from inspection.rectification.rules import OPEN, OrderKind, OrderState
 from inspection.rectification.tables import RectificationOrder, WorkStop
+from inspection.rectification.texts import KIND_NAMES, STATE_NAMES
 
 RO = RectificationOrder
 
@@ -17,31 +19,53 @@ async def acceptance_blockers(project_id: UUID, site_id: UUID | None) -> list[Bl
     where: Any = (RO.project == project_id) & RO.status.is_in([st.value for st in OPEN]) & RO.deleted.eq(False)
     if site_id is not None:
         where &= RO.site == site_id
-    orders = await RO.select(RO.id, RO.kind, RO.status, RO.description, RO.deadline).where(where).order_by(RO.deadline)
+    orders = await (
+        RO.select(
+            RO.id, RO.kind, RO.status, RO.description, RO.deadline, RO.site, RO.building, RO.work_item, RO.contractor
+        )
+        .where(where)
+        .order_by(RO.deadline)
+    )
+    places = await place_names(orders)
+    contractors = await organisation_names(o["contractor"] for o in orders)
     found = [
         Blocker(
             kind="open_order",
             record_table=RO._meta.tablename,
             record_id=o["id"],
-            description=f"{o['kind']} order {o['status']}: {o['description'][:80]}",
+            description=t(
+                "blockers.open_order",
+                place=place,
+                kind=KIND_NAMES[OrderKind(o["kind"])],
+                contractor=contractors.get(o["contractor"], ""),
+                state=STATE_NAMES[OrderState(o["status"])],
+                what=o["description"][:80],
+            ),
+            link=f"/portal/orders/{o['id']}",
         )
-        for o in orders
+        for o, place in zip(orders, places, strict=True)
     ]
     stop_where: Any = (WorkStop.project == project_id) & WorkStop.resumed_at.is_null() & WorkStop.deleted.eq(False)
     if site_id is not None:
         stop_where &= WorkStop.site == site_id
-    stops = await WorkStop.select(WorkStop.id, WorkStop.started_at, WorkStop.work_item).where(stop_where)
+    stops = await WorkStop.select(
+        WorkStop.id, WorkStop.started_at, WorkStop.site, WorkStop.work_item, WorkStop.order, WorkStop.contractor
+    ).where(stop_where)
+    stop_places = await place_names(stops)
+    stop_contractors = await organisation_names(st["contractor"] for st in stops)
     found += [
         Blocker(
             kind="work_stopped",
             record_table=WorkStop._meta.tablename,
             record_id=st["id"],
-            description=(
-                f"work stopped since {st['started_at'].date().isoformat()}"
-                + (" on a work item" if st["work_item"] else " on the whole site")
-                + ", not resumed"
+            description=t(
+                "blockers.work_stopped",
+                place=place,
+                contractor=stop_contractors.get(st["contractor"], ""),
+                since=st["started_at"],
             ),
+            link=f"/portal/orders/{st['order']}",
         )
-        for st in stops
+        for st, place in zip(stops, stop_places, strict=True)
     ]
     return found

@@ -174,7 +174,9 @@ async def load_demo(settings: Settings, now: datetime, project_code: str) -> int
             await service.reject(
                 inspector,
                 order.order.id,
-                s.RejectBody(reason="复查仍有三处接缝超差，请继续整改。", deadline=clock.now() + timedelta(days=3)),
+                s.RejectBody(
+                    reason="复查仍有三处接缝超差，请继续整改。", deadline=(clock.now() + timedelta(days=3)).isoformat()
+                ),
             )
     return made
 

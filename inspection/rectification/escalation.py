@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from inspection.messages import t
+from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Project
 from inspection.records import Write
@@ -19,12 +21,14 @@ from inspection.rectification.notifications import Recipient, notify_once
 from inspection.rectification.rules import (
     AWAITING_CONTRACTOR,
     Audience,
+    OrderKind,
     OrderState,
     RuleBook,
     Severity,
     escalation_steps,
 )
 from inspection.rectification.tables import RectificationOrder
+from inspection.rectification.texts import KIND_NAMES
 
 ORDER_TABLE = RectificationOrder._meta.tablename
 RULE = "order_overdue"
@@ -62,16 +66,24 @@ async def _recipients(order: dict[str, Any], audience: Audience) -> tuple[str, l
     return "order_overdue_no_authority", [("org", owner)] if owner else []
 
 
-def _message(order: dict[str, Any], threshold: int, now: datetime) -> str:
-    late = now - order["deadline"]
-    days = late.days
-    what = f"{order['kind']} order ({order['severity']})"
+async def _message(order: dict[str, Any], threshold: int, now: datetime, base_url: str) -> str:
+    """The escalation a reader gets: which order, where, whose, how late, and its link."""
+    (place,) = await place_names([order])
+    contractor = (await organisation_names([order["contractor"]])).get(order["contractor"], "")
+    values = {
+        "place": place,
+        "kind": KIND_NAMES[OrderKind(order["kind"])],
+        "contractor": contractor,
+        "deadline": order["deadline"],
+        "days": (now - order["deadline"]).days,
+        "link": f"{base_url}/portal/orders/{order['id']}",
+    }
     if threshold == 1:
-        return f"A {what} passed its deadline {order['deadline'].isoformat()} without the contractor's answer."
-    return f"A {what} is {days} day(s) past its deadline {order['deadline'].isoformat()}: reported to the authority."
+        return t("escalation.overdue", **values).render()
+    return t("escalation.reported", **values).render()
 
 
-async def apply(w: Write, at: datetime, book: RuleBook) -> tuple[int, int]:
+async def apply(w: Write, at: datetime, book: RuleBook, base_url: str = "") -> tuple[int, int]:
     """Inside the caller's write transaction: (orders checked, notifications created)."""
     RO = RectificationOrder
     candidates = await RO.select().where(
@@ -94,7 +106,7 @@ async def apply(w: Write, at: datetime, book: RuleBook) -> tuple[int, int]:
                     occurrence=order["deadline_round"],
                     threshold=step.threshold,
                     project_id=order["project"],
-                    message=_message(order, step.threshold, at),
+                    message=await _message(order, step.threshold, at, base_url),
                     at=at,
                 )
             if fresh:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import NotFound
+from inspection.messages import t
 from inspection.records import new_id
 from inspection.rectification import schemas as s
 from inspection.rectification.tables import Notification
@@ -101,11 +102,11 @@ async def feed(actor: Actor, unread_only: bool, limit: int, offset: int) -> s.No
 
 async def mark_read(actor: Actor, notification_id: UUID, now: datetime) -> s.NotificationOut:
     if actor.user_id is None:
-        raise NotFound(f"notification {notification_id} does not exist")
+        raise NotFound(t("rectification.notification_does_not_exist", notification_id=notification_id))
     where = (Notification.id == notification_id) & _mine(actor)
     row = await Notification.select().where(where).first()
     if row is None:
-        raise NotFound(f"notification {notification_id} does not exist")
+        raise NotFound(t("rectification.notification_does_not_exist", notification_id=notification_id))
     if row["read_at"] is None:
         # the first reader's time stays if two mark it at once
         await Notification.update({Notification.read_at: now}).where(where & Notification.read_at.is_null())

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from inspection.errors import ValidationFailed
+from inspection.messages import Message, local_minute, t
 from inspection.projects.rules import Role
 
 
@@ -99,28 +100,28 @@ class Party:
 class MoveRefused(Exception):
     """`status` is 403 (this party may not make the move) or 409 (not from this state)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: Message) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
 
 
-def permission_problem(action: Action, party: Party) -> str | None:
+def permission_problem(action: Action, party: Party) -> Message | None:
     """None when `party` may make `action`, else why not."""
     if action is Action.respond:
         if not party.is_addressee:
-            return "only the contractor the order is addressed to may answer it"
+            return t("rectification.only_contractor_order_addressed_may_answer")
         return None
     if party.is_addressee:
-        return f"the contractor may not {action.value} its own order"
+        return t("rectification.contractor_may_not_own_order", value=action.value)
     if not party.may_issue_orders:
-        return "only inspectors, supervisors, owners and the authority of the project may act on orders"
+        return t("rectification.only_inspectors_supervisors_owners_authority_project_2")
     if action is Action.issue and not party.order_has_issuer:
         return None
     if not party.is_issuer_side:
-        return f"only the issuer or the issuer's organisation may {action.value} this order"
+        return t("rectification.only_issuer_issuer_s_organisation_may", value=action.value)
     if action is Action.accept and party.wrote_response:
-        return "nobody may accept their own answer"
+        return t("rectification.nobody_may_accept_their_own_answer")
     return None
 
 
@@ -130,10 +131,10 @@ def decide(state: OrderState, action: Action, party: Party, kind: OrderKind) -> 
     if problem:
         raise MoveRefused(403, problem)
     if action is Action.resume and kind is not OrderKind.stop_work:
-        raise MoveRefused(409, "only a stop-work order stops work, so only it can be resumed")
+        raise MoveRefused(409, t("rectification.only_stop_work_resumed"))
     nxt = TRANSITIONS.get((state, action))
     if nxt is None:
-        raise MoveRefused(409, f"cannot {action.value} an order that is {state.value}")
+        raise MoveRefused(409, t("rectification.cannot_move_from_state", action=action.value, state=state.value))
     return nxt
 
 
@@ -205,19 +206,19 @@ def rule_deadline(issued_at: datetime, rule: DeadlineRule, cal: Calendar) -> dat
 
 def deadline_problem(
     requested: datetime | None, allowed: datetime, now: datetime, reason: str
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """(field, message) when a requested deadline may not be used; None when it may (None =
     take the rule's). Shorter than the rule is always fine; longer needs a reason."""
     if requested is None:
         return None
     if requested.tzinfo is None:
-        return "deadline", "give the deadline with a time zone offset, e.g. 2026-12-01T18:00:00+08:00"
+        return "deadline", t("rectification.give_deadline_time_zone_offset_2026")
     if requested <= now:
-        return "deadline", "the deadline is in the past"
+        return "deadline", t("rectification.deadline_past")
     if requested > allowed and not reason.strip():
         return (
             "deadline_reason",
-            f"the deadline is later than the rule allows ({allowed.isoformat()}); give deadline_reason",
+            t("rectification.deadline_later_than_rule_allows_give", value=local_minute(allowed)),
         )
     return None
 

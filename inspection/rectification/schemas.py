@@ -8,6 +8,7 @@ from uuid import UUID
 
 from msgspec import Meta
 
+from inspection.deadlines import Deadline
 from inspection.projects.schemas import Input, Output, Synced, Version, row_to
 from inspection.rectification.rules import OrderKind, OrderState, Severity, Source
 
@@ -35,7 +36,7 @@ class OrderCreate(Input, kw_only=True):
     # defaults to the work item's contractor
     contractor_id: UUID | None = None
     # defaults to the rule's deadline (rules.toml) when the order is issued
-    deadline: datetime | None = None
+    deadline: Deadline | None = None
     deadline_reason: Note = ""
     # issue at once instead of saving a draft
     issue: bool = False
@@ -43,7 +44,7 @@ class OrderCreate(Input, kw_only=True):
 
 class IssueBody(Input, kw_only=True):
     version: Version | None = None
-    deadline: datetime | None = None
+    deadline: Deadline | None = None
     deadline_reason: Note = ""
     reason: Note = ""
 
@@ -63,7 +64,7 @@ class AcceptBody(Input, kw_only=True):
 class RejectBody(Input, kw_only=True):
     version: Version | None = None
     reason: Reason
-    deadline: datetime
+    deadline: Deadline
     deadline_reason: Note = ""
 
 

@@ -38,10 +38,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from inspection import deadlines
 from inspection.actor import SYSTEM, Actor
 from inspection.clock import Clock, FixedClock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.evidence import links
+from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import WORK_PARTY_KINDS, Role
 from inspection.projects.tables import Building, Membership, Organisation, Site, WorkItem
@@ -147,9 +149,9 @@ async def _where(spec: OrderSpec) -> tuple[UUID | None, UUID | None, UUID | None
             .first()
         )
         if item is None or item["project"] != spec.project_id:
-            raise ValidationFailed("the work item is not part of this project", field="work_item_id")
+            raise ValidationFailed(t("rectification.work_item_not_part_project"), field="work_item_id")
         if site_id is not None and site_id != item["site"]:
-            raise ValidationFailed("the work item is not on that site", field="work_item_id")
+            raise ValidationFailed(t("rectification.work_item_not_site"), field="work_item_id")
         site_id = item["site"]
         building_id = building_id or item["building"]
         work_contractor = item["contractor"]
@@ -160,34 +162,34 @@ async def _where(spec: OrderSpec) -> tuple[UUID | None, UUID | None, UUID | None
             .first()
         )
         if building is None or building["project"] != spec.project_id:
-            raise ValidationFailed("the building is not part of this project", field="building_id")
+            raise ValidationFailed(t("rectification.building_not_part_project"), field="building_id")
         if site_id is not None and site_id != building["site"]:
-            raise ValidationFailed("the building is not on that site", field="building_id")
+            raise ValidationFailed(t("rectification.building_not_site"), field="building_id")
         site_id = building["site"]
     if site_id is not None:
         site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
         if site is None or site["project"] != spec.project_id:
-            raise ValidationFailed("the site is not part of this project", field="site_id")
+            raise ValidationFailed(t("rectification.site_not_part_project"), field="site_id")
     return site_id, building_id, spec.work_item_id, work_contractor
 
 
 async def _addressee(spec: OrderSpec, work_contractor: UUID | None) -> UUID:
     org_id = spec.contractor_id or work_contractor
     if org_id is None:
-        raise ValidationFailed("name the contractor the order is addressed to", field="contractor_id")
+        raise ValidationFailed(t("rectification.name_contractor_order_addressed"), field="contractor_id")
     org = (
         await Organisation.select(Organisation.kind)
         .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
         .first()
     )
     if org is None:
-        raise ValidationFailed("no such organisation", field="contractor_id")
+        raise ValidationFailed(t("rectification.no_such_organisation"), field="contractor_id")
     if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
         raise ValidationFailed(
-            f"the organisation is a {org['kind']}, not a contractor or utility operator", field="contractor_id"
+            t("rectification.organisation_not_contractor_utility_operator", kind=org["kind"]), field="contractor_id"
         )
     if not await _contractor_on_project(spec.project_id, org_id):
-        raise ValidationFailed("the contractor has no members and no work items in this project", field="contractor_id")
+        raise ValidationFailed(t("rectification.contractor_has_no_members_no_work"), field="contractor_id")
     return org_id
 
 
@@ -196,20 +198,20 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
     book = book or default_rulebook()
     if actor.is_system:
         if spec.issue:
-            raise Forbidden("the system may open drafts only; an inspector issues them")
+            raise Forbidden(t("rectification.system_may_open_drafts_only_inspector"))
     else:
         access = await project_access(actor, spec.project_id)
         if not access.roles & ISSUING_ROLES:
-            raise Forbidden("only inspectors, supervisors, owners and the authority of the project may open orders")
+            raise Forbidden(t("rectification.only_inspectors_supervisors_owners_authority_project"))
     if spec.id is not None and await RO.exists().where(RO.id == spec.id):
-        raise Conflict(f"an order with id {spec.id} already exists", field="id")
+        raise Conflict(t("rectification.order_id_already_exists", id=spec.id), field="id")
     if (spec.source_table is None) != (spec.source_id is None):
-        raise ValidationFailed("give source_table and source_id together, or neither", field="source_id")
+        raise ValidationFailed(t("rectification.give_source_table_source_id_together"), field="source_id")
     if not spec.description.strip():
-        raise ValidationFailed("describe the defect or hazard", field="description")
+        raise ValidationFailed(t("rectification.describe_defect_hazard"), field="description")
     site_id, building_id, work_item_id, work_contractor = await _where(spec)
     if spec.kind is OrderKind.stop_work and site_id is None:
-        raise ValidationFailed("a stop-work order names the site or work item it stops", field="site_id")
+        raise ValidationFailed(t("rectification.stop_work_order_names_site_work"), field="site_id")
     contractor_id = await _addressee(spec, work_contractor)
     deadline = _utc(spec.deadline)
     if spec.issue:
@@ -280,7 +282,7 @@ class RectificationService:
             work_item_id=data.work_item_id,
             contractor_id=data.contractor_id,
             photos=data.photos,
-            deadline=data.deadline,
+            deadline=deadlines.resolve(data.deadline, self.book.calendar.tz),
             deadline_reason=data.deadline_reason,
             issue=data.issue,
             id=data.id,
@@ -308,7 +310,13 @@ class RectificationService:
             raise InvalidTransition(refused.message, field="status", current_state=current.value) from None
         if version is not None and version != order["version"]:
             raise VersionConflict(
-                f"order {order_id} changed since version {version} (now {order['version']}, {current.value})",
+                t(
+                    "rectification.order_changed_since_version_now",
+                    order_id=order_id,
+                    version=version,
+                    version2=order["version"],
+                    value=current.value,
+                ),
                 field="version",
                 current_state=current.value,
                 current_version=order["version"],
@@ -338,7 +346,7 @@ class RectificationService:
     async def issue(self, actor: Actor, order_id: UUID, data: s.IssueBody) -> s.OrderDetail:
         async with write(actor, self.clock) as w:
             order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.issue, data.version)
-            requested = _utc(data.deadline) if data.deadline is not None else order["deadline"]
+            requested = _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)) or order["deadline"]
             reason = data.deadline_reason or order["deadline_reason"]
             deadline = choose_deadline(
                 requested, OrderKind(order["kind"]), Severity(order["severity"]), w.now, reason, self.book
@@ -375,11 +383,11 @@ class RectificationService:
         """`device_responded_at`: when a tablet says the answer was made offline (sync push), kept
         as evidence for the grace rule, never as the time of the answer."""
         if not data.text.strip() and not data.photos:
-            raise ValidationFailed("answer with text, photos or both", field="text")
+            raise ValidationFailed(t("rectification.answer_text_photos_both"), field="text")
         async with write(actor, self.clock) as w:
             order, _, nxt, latest = await self._begin_move(w, actor, order_id, Action.respond, data.version)
             if data.id is not None and await OrderResponse.exists().where(OrderResponse.id == data.id):
-                raise Conflict(f"a response with id {data.id} already exists", field="id")
+                raise Conflict(t("rectification.response_id_already_exists", id=data.id), field="id")
             buckets = order_buckets(order)
             response = await w.insert(
                 OrderResponse,
@@ -438,7 +446,7 @@ class RectificationService:
         async with write(actor, self.clock) as w:
             order, _, nxt, latest = await self._begin_move(w, actor, order_id, Action.reject, data.version)
             deadline = choose_deadline(
-                _utc(data.deadline),
+                _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)),
                 OrderKind(order["kind"]),
                 Severity(order["severity"]),
                 w.now,
@@ -490,7 +498,9 @@ class RectificationService:
             order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.resume, data.version)
             if await end_stops(w, order, data.note) == 0:
                 raise InvalidTransition(
-                    "the work this order stopped has already resumed", field="status", current_state=order["status"]
+                    t("rectification.work_order_stopped_has_already_resumed"),
+                    field="status",
+                    current_state=order["status"],
                 )
             await record_event(w, order, Action.resume.value, order["status"], nxt.value, reason=data.note)
         return await self.get_order(actor, order_id)
@@ -502,7 +512,7 @@ class RectificationService:
         notification is made once, however often this runs."""
         at = now or self.clock.now()
         async with write(SYSTEM, FixedClock(at)) as w:
-            checked, created = await escalation.apply(w, at, self.book)
+            checked, created = await escalation.apply(w, at, self.book, self.settings.public_base_url)
         return s.EscalationReport(at=at, orders_checked=checked, notifications_created=created)
 
     # The in-app notification feed
@@ -590,11 +600,11 @@ class RectificationService:
     ) -> s.OrderPage:
         """Overdue orders first, then by deadline (soonest first), then drafts without one."""
         if not 1 <= limit <= 500:
-            raise ValidationFailed("limit must be from 1 to 500", field="limit")
+            raise ValidationFailed(t("rectification.limit_must_from_1_500"), field="limit")
         if offset < 0:
-            raise ValidationFailed("offset must not be negative", field="offset")
+            raise ValidationFailed(t("rectification.offset_must_not_negative"), field="offset")
         if due_before is not None and due_before.tzinfo is None:
-            raise ValidationFailed("give due_before with a time zone offset", field="due_before")
+            raise ValidationFailed(t("rectification.give_due_before_time_zone_offset"), field="due_before")
         now = self.clock.now()
         where = await visible_where(actor)
         if where is None:

@@ -13,6 +13,8 @@ from uuid import UUID
 
 import click
 
+from inspection.messages import t
+
 # kind on the command line -> what it needs
 KINDS = {
     "notice": "整改通知单 of a rectification order (id: the order)",
@@ -39,7 +41,7 @@ async def actor_named(username: str | None) -> Any:
         .first()
     )
     if row is None:
-        raise NotFound(f"no active user {username!r}", field="user")
+        raise NotFound(t("reports.no_active_user", username=username), field="user")
     return Actor(
         user_id=row["id"],
         username=row["username"],

@@ -43,6 +43,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from inspection.errors import DomainError, ShuttingDown, Unavailable
+from inspection.messages import t
 from inspection.reports.render import DocumentHead
 from inspection.reports.worker import READY, frame, read_frame
 from inspection.settings import PROJECT_ROOT, ReportsSettings
@@ -57,13 +58,11 @@ T = TypeVar("T")
 
 class ReportsBusy(Unavailable):
     slug = "reports-busy"
-    title = "报表生成繁忙"
 
 
 class RenderTimedOut(DomainError):
     status = 504
     slug = "render-timeout"
-    title = "报表生成超时"
 
 
 class RenderFailed(RuntimeError):
@@ -258,12 +257,12 @@ class RenderPool:
         wait = self._render_s * (self._queued + self.workers) / self.workers
         retry_after = max(1, min(math.ceil(wait), math.ceil(self.timeout_s)))
         return ReportsBusy(
-            f"同时生成的报表已达上限（{self.workers} 份生成中，{self._queued} 份排队），请 {retry_after} 秒后重试。",
+            t("reports.busy", workers=self.workers, queued=self._queued, retry_after=retry_after),
             retry_after=retry_after,
         )
 
     def _stopping(self) -> ShuttingDown:
-        return ShuttingDown("服务器正在停止，报表未生成；请稍后重试。", retry_after=5)
+        return ShuttingDown(t("reports.server_stopping"), retry_after=5)
 
     async def _acquire_slot(self) -> None:
         if self._closed:
@@ -354,7 +353,7 @@ class RenderPool:
                     raise
         except (TimeoutError, OSError, EOFError, RenderFailed) as exc:
             log.error("no report worker could be started: %s: %s", type(exc).__name__, exc)
-            raise Unavailable("报表生成服务未能启动，请稍后重试。", retry_after=30) from None
+            raise Unavailable(t("reports.render_service_down"), retry_after=30) from None
 
     def _forget(self, worker: _Worker) -> None:
         """A worker gone (killed, crashed): free its line, and start its successor unless closing."""
@@ -381,9 +380,7 @@ class RenderPool:
                 worker.pid,
             )
             raise RenderTimedOut(
-                f"报表未能在 {self.timeout_s:g} 秒内生成，已中止。常见原因是记录中有异常长的文字"
-                "（例如没有空格的超长字母或数字串）或报表范围过大；请核对相关记录或缩小范围后重试，"
-                "仍超时请联系系统管理员。",
+                t("reports.render_timed_out", limit_s=f"{self.timeout_s:g}"),
                 limit_s=self.timeout_s,
             ) from None
         except asyncio.CancelledError:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, User
@@ -39,26 +40,26 @@ def sees(access: ProjectAccess, batch: dict[str, Any]) -> bool:
 async def batch_access(actor: Actor, batch: dict[str, Any] | None, batch_id: UUID) -> ProjectAccess:
     """The actor's rights in the batch's project; NotFound when the batch is missing or not theirs."""
     if batch is None or batch["deleted"]:
-        raise NotFound(f"material batch {batch_id} does not exist")
+        raise NotFound(t("samples.material_batch_does_not_exist", batch_id=batch_id))
     try:
         access = await project_access(actor, batch["project"])
     except NotFound:
-        raise NotFound(f"material batch {batch_id} does not exist") from None
+        raise NotFound(t("samples.material_batch_does_not_exist", batch_id=batch_id)) from None
     if not sees(access, batch):
-        raise NotFound(f"material batch {batch_id} does not exist")
+        raise NotFound(t("samples.material_batch_does_not_exist", batch_id=batch_id))
     return access
 
 
 def require_recording_role(access: ProjectAccess) -> None:
     if not access.roles & RECORDING_ROLES:
-        raise Forbidden("only the project's contractors, inspectors, supervisors and owners record material samples")
+        raise Forbidden(t("samples.only_project_s_contractors_inspectors_supervisors"))
 
 
 def require_recorder(actor: Actor, access: ProjectAccess, contractor_id: UUID | None) -> None:
     """Contractors record for their own organisation; the owner's and supervisor's side for any."""
     require_recording_role(access)
     if access.roles & RECORDING_ROLES == {Role.contractor} and contractor_id != actor.organisation_id:
-        raise Forbidden("a contractor records only its own organisation's materials")
+        raise Forbidden(t("samples.contractor_records_only_own_organisation_s"))
 
 
 async def check_witness(project_id: UUID, contractor_id: UUID, user_id: UUID, field: str) -> None:
@@ -69,27 +70,25 @@ async def check_witness(project_id: UUID, contractor_id: UUID, user_id: UUID, fi
         .first()
     )
     if user is None or not user["active"]:
-        raise ValidationFailed("no such user", field=field)
+        raise ValidationFailed(t("samples.no_such_user"), field=field)
     if user["organisation"] is None or user["organisation"] == contractor_id:
-        raise ValidationFailed("the witness must not belong to the contractor whose material it is", field=field)
+        raise ValidationFailed(t("samples.witness_must_not_belong_contractor_whose"), field=field)
     rows = await Membership.select(Membership.role).where(
         (Membership.project == project_id) & (Membership.user == user_id) & Membership.deleted.eq(False)
     )
     roles = {Role(r["role"]) for r in rows}
     if not roles:
-        raise ValidationFailed("the witness is not a member of this project", field=field)
+        raise ValidationFailed(t("samples.witness_not_member_project"), field=field)
     qualified = bool(roles & WITNESS_ROLES) or (Role.inspector in roles and user["kind"] in WITNESS_ORG_KINDS)
     if not qualified:
-        raise ValidationFailed(
-            "the witness must be a supervisor or owner representative of the project (监理或建设单位代表)", field=field
-        )
+        raise ValidationFailed(t("samples.witness_must_be_supervisor_or_owner"), field=field)
 
 
 async def check_member(project_id: UUID, user_id: UUID, field: str) -> None:
     if not await Membership.exists().where(
         (Membership.project == project_id) & (Membership.user == user_id) & Membership.deleted.eq(False)
     ):
-        raise ValidationFailed("that person is not a member of this project", field=field)
+        raise ValidationFailed(t("samples.person_not_member_project"), field=field)
 
 
 async def check_lab(lab_id: UUID, field: str = "lab_id") -> None:
@@ -99,9 +98,9 @@ async def check_lab(lab_id: UUID, field: str = "lab_id") -> None:
         .first()
     )
     if org is None:
-        raise ValidationFailed("no such organisation", field=field)
+        raise ValidationFailed(t("samples.no_such_organisation"), field=field)
     if org["kind"] != OrgKind.lab.value:
-        raise ValidationFailed(f"the organisation is a {org['kind']}, not a testing lab (检测机构)", field=field)
+        raise ValidationFailed(t("samples.organisation_not_lab", kind=org["kind"]), field=field)
 
 
 async def project_batches_where(actor: Actor, project_id: UUID) -> Any:

@@ -19,6 +19,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inspection.messages import Message, t
+
 
 class BatchStatus(StrEnum):
     awaiting_sampling = "awaiting_sampling"  # 待取样
@@ -340,41 +342,43 @@ def batch_problem(
     continuous_pour: bool,
     portions: Sequence[Portion] = (),
     grade: str = "",
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """(field, message) when a batch's quantity, unit, pour portions or grade cannot be accepted."""
     if not quantity.is_finite() or quantity <= 0:
-        return "quantity", "the quantity must be greater than zero"
+        return "quantity", t("samples.quantity_must_greater_than_zero")
     if quantity >= MAX_QUANTITY:
-        return "quantity", f"the quantity must be below {MAX_QUANTITY}"
+        return "quantity", t("samples.quantity_must_below", MAX_QUANTITY=MAX_QUANTITY)
     if int(quantity.as_tuple().exponent) < -QUANTITY_DECIMALS:
-        return "quantity", f"give the quantity with at most {QUANTITY_DECIMALS} decimals"
+        return "quantity", t("samples.give_quantity_at_most_decimals", QUANTITY_DECIMALS=QUANTITY_DECIMALS)
     if unit != rule.unit:
-        return "unit", f"{rule.name} is counted in {rule.unit!r}, not {unit!r}"
+        return "unit", t("samples.counted_not", name=rule.name, unit=rule.unit, unit2=unit)
     if rule.whole_units and quantity != quantity.to_integral_value():
-        return "quantity", f"{rule.name} is counted in whole units"
+        return "quantity", t("samples.counted_whole_units", name=rule.name)
     if continuous_pour and rule.plan.method is not PlanMethod.concrete:
-        return "continuous_pour", "only concrete has a continuous-pour rule"
+        return "continuous_pour", t("samples.only_concrete_has_continuous_pour_rule")
     if portions:
         if rule.plan.method is not PlanMethod.concrete:
-            return "portions", "only concrete is sampled per floor and work shift"
+            return "portions", t("samples.only_concrete_sampled_per_floor_work")
         seen: set[tuple[str, str]] = set()
         for i, p in enumerate(portions):
             if not p.volume.is_finite() or p.volume <= 0:
-                return f"portions[{i}].volume", "a portion's volume must be greater than zero"
+                return f"portions[{i}].volume", t("samples.portion_s_volume_must_greater_than")
             if p.volume >= MAX_QUANTITY:
-                return f"portions[{i}].volume", f"a portion's volume must be below {MAX_QUANTITY}"
+                return f"portions[{i}].volume", t("samples.portion_s_volume_must_below", MAX_QUANTITY=MAX_QUANTITY)
             if int(p.volume.as_tuple().exponent) < -QUANTITY_DECIMALS:
-                return f"portions[{i}].volume", f"give the volume with at most {QUANTITY_DECIMALS} decimals"
+                return f"portions[{i}].volume", t(
+                    "samples.give_volume_at_most_decimals", QUANTITY_DECIMALS=QUANTITY_DECIMALS
+                )
             if (p.floor, p.shift) in seen:
-                return f"portions[{i}]", f"floor {p.floor} in shift {p.shift} is listed twice; give it once"
+                return f"portions[{i}]", t("samples.floor_shift_listed_twice_give_once", floor=p.floor, shift=p.shift)
             seen.add((p.floor, p.shift))
         total = sum((p.volume for p in portions), Decimal(0))
         if total != quantity:
-            return "portions", f"the portions add up to {total} {rule.unit}, the batch is {quantity} {rule.unit}"
+            return "portions", t("samples.portions_add_up_batch", total=total, unit=rule.unit, quantity=quantity)
     if rule.lot is not None and grade and grade not in rule.lot.grades:
-        return "strength_grade", f"{rule.name} grade must be one of {', '.join(rule.lot.grades)}"
+        return "strength_grade", t("samples.grade_must_one", name=rule.name, items=", ".join(rule.lot.grades))
     if rule.lot is None and grade:
-        return "strength_grade", f"{rule.name} has no strength grade to judge a lot by"
+        return "strength_grade", t("samples.has_no_strength_grade_judge_lot", name=rule.name)
     return None
 
 
@@ -631,7 +635,7 @@ def disposition_problem(
     method: InPlaceMethod | None,
     estimated_strength: Decimal | None,
     grade_value: Decimal | None,
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """(field, message) when a disposition does not fit the batch: a batch in the structure is
     tested in place or checked by its designer and then decided on, never returned or destroyed;
     other batches leave the site. Acceptance on an in-place test needs the estimated strength to
@@ -639,34 +643,34 @@ def disposition_problem(
     strengthening, or demolition remain (items 3 and 4, §5.0.8)."""
     if not rule.in_structure:
         if kind in IN_STRUCTURE_KINDS:
-            return "kind", f"{rule.name} leaves the site: returned or destroyed"
+            return "kind", t("samples.leaves_site_returned_destroyed", name=rule.name)
         if decision is not None or method is not None or estimated_strength is not None:
-            return "decision", "a returned or destroyed batch carries no decision, method or strength"
+            return "decision", t("samples.returned_destroyed_batch_carries_no_decision")
         return None
     if kind not in IN_STRUCTURE_KINDS:
-        return "kind", (
-            f"{rule.name} is already in the structure and cannot be returned or destroyed: "
-            "record the in-place test or the designer's check"
-        )
+        return "kind", (t("samples.already_structure_cannot_returned_destroyed_record", name=rule.name))
     if decision is None:
-        return "decision", "say what was decided: accepted, strengthened or demolished"
+        return "decision", t("samples.say_what_was_decided_accepted_strengthened")
     if estimated_strength is not None and not (
         estimated_strength.is_finite() and 0 < estimated_strength < MAX_STRENGTH
     ):
-        return "estimated_strength", f"the estimated strength is a number of MPa above 0 and below {MAX_STRENGTH}"
+        return "estimated_strength", t("samples.estimated_strength_number_mpa_above_0", MAX_STRENGTH=MAX_STRENGTH)
     if kind is DispositionKind.in_place_testing:
         if method is None:
-            return "method", "name the in-place method (rebound, core, rebound_core, mortar_in_situ)"
+            return "method", t("samples.name_place_method_rebound_core_rebound")
         if decision is Decision.accepted:
             if estimated_strength is None:
-                return "estimated_strength", "acceptance on an in-place test needs the estimated strength"
+                return "estimated_strength", t("samples.acceptance_place_test_needs_estimated_strength")
             if grade_value is not None and estimated_strength < grade_value:
                 return "decision", (
-                    f"the estimated strength {estimated_strength} MPa is below the grade's {grade_value} MPa: "
-                    "accept only on the designer's check, or strengthen or demolish"
+                    t(
+                        "samples.estimated_strength_mpa_below_grade_s",
+                        estimated_strength=estimated_strength,
+                        grade_value=grade_value,
+                    )
                 )
     elif method is not None:
-        return "method", "a design check has no in-place method"
+        return "method", t("samples.design_check_has_no_place_method")
     return None
 
 

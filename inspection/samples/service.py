@@ -24,6 +24,7 @@ from inspection.actor import SYSTEM, Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
+from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
@@ -94,9 +95,9 @@ def _utc(value: datetime | None, field: str, now: datetime) -> datetime:
     if value is None:
         return now
     if value.tzinfo is None:
-        raise ValidationFailed("give the time with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field=field)
+        raise ValidationFailed(t("samples.give_time_time_zone_offset_2026"), field=field)
     if value > now + CLOCK_SLACK:
-        raise ValidationFailed("the time is in the future", field=field)
+        raise ValidationFailed(t("samples.time_future"), field=field)
     return value.astimezone(UTC)
 
 
@@ -146,7 +147,8 @@ class SamplesService:
         rule = self.book.material(material)
         if rule is None:
             raise ValidationFailed(
-                f"unknown material {material!r}; known: {', '.join(self.book.materials)}", field=field
+                t("samples.unknown_material_known", material=material, items=", ".join(self.book.materials)),
+                field=field,
             )
         return rule
 
@@ -166,13 +168,13 @@ class SamplesService:
         if contractor_id is None and access.roles & {Role.contractor}:
             contractor_id = actor.organisation_id
         if contractor_id is None:
-            raise ValidationFailed("name the contractor the material belongs to", field="contractor_id")
+            raise ValidationFailed(t("samples.name_contractor_material_belongs"), field="contractor_id")
         require_recorder(actor, access, contractor_id)
         await _check_contractor(data.project_id, contractor_id)
         self._check_arrival(data.arrival_date)
         async with write(actor, self.clock) as w:
             if data.id is not None and await B.exists().where(B.id == data.id):
-                raise Conflict(f"a material batch with id {data.id} already exists", field="id")
+                raise Conflict(t("samples.material_batch_id_already_exists", id=data.id), field="id")
             values: dict[str, Any] = {
                 "id": data.id or new_id(),
                 "project": data.project_id,
@@ -217,8 +219,7 @@ class SamplesService:
             planning = {"quantity", "unit", "continuous_pour", "portions", "strength_grade"} & changes.keys()
             if planning and batch["status"] != BatchStatus.awaiting_sampling.value:
                 raise InvalidTransition(
-                    "the quantity, unit, pour, portions and grade decide the sampling plan and the lot's "
-                    "judgement; they change only before the first sample",
+                    t("samples.quantity_unit_pour_portions_grade_decide"),
                     field=sorted(planning)[0],
                     current_state=batch["status"],
                 )
@@ -243,7 +244,7 @@ class SamplesService:
     def _check_arrival(self, arrival: date) -> None:
         today = self.clock.now().astimezone(self.book.timezone).date()
         if arrival > today + timedelta(days=1):
-            raise ValidationFailed("the arrival date is in the future", field="arrival_date")
+            raise ValidationFailed(t("samples.arrival_date_future"), field="arrival_date")
 
     async def add_certificates(self, actor: Actor, batch_id: UUID, data: s.CertificatesBody) -> s.BatchDetail:
         async with write(actor, self.clock) as w:
@@ -274,11 +275,11 @@ class SamplesService:
         is "not found" by its own id: naming its batch would tell another party the batch's id."""
         sample = await Sample.select().where((Sample.id == sample_id) & Sample.deleted.eq(False)).first()
         if sample is None:
-            raise NotFound(f"sample {sample_id} does not exist")
+            raise NotFound(t("samples.sample_does_not_exist", sample_id=sample_id))
         try:
             batch = await self._batch_for_write(w, actor, sample["batch"])
         except NotFound:
-            raise NotFound(f"sample {sample_id} does not exist") from None
+            raise NotFound(t("samples.sample_does_not_exist", sample_id=sample_id)) from None
         return sample, batch
 
     # Samples
@@ -304,14 +305,12 @@ class SamplesService:
         async with write(actor, self.clock) as w:
             original, batch = await self._sample_for_write(w, actor, sample_id)
             if original["is_retest"]:
-                raise InvalidTransition(
-                    "a retest is not retested again: a failed retest rejects the batch", field="sample_id"
-                )
+                raise InvalidTransition(t("samples.retest_not_retested_again_failed_retest"), field="sample_id")
             verdict = Verdict(original["verdict"])
             if verdict is Verdict.passed:
-                raise InvalidTransition("the sample passed; only a failed sample is retested", field="sample_id")
+                raise InvalidTransition(t("samples.sample_passed_only_failed_sample_retested"), field="sample_id")
             if verdict is Verdict.pending:
-                raise InvalidTransition("the sample's results are not all in yet", field="sample_id")
+                raise InvalidTransition(t("samples.sample_s_results_not_all_yet"), field="sample_id")
             _require_open(batch, "retest")
             rule = self.rule(batch["material"])
             results = await result_facts([sample_id])
@@ -320,14 +319,15 @@ class SamplesService:
             )
             if not need.allowed:
                 raise InvalidTransition(
-                    f"{', '.join(need.never_retested)} may not be retested; the batch is rejected", field="sample_id"
+                    t("samples.may_not_retested_batch_rejected", items=", ".join(need.never_retested)),
+                    field="sample_id",
                 )
             if await Sample.exists().where((Sample.retest_of == sample_id) & Sample.deleted.eq(False)):
-                raise Conflict("this sample already has its retest", field="sample_id")
+                raise Conflict(t("samples.sample_already_has_retest"), field="sample_id")
             sets = data.sets if data.sets is not None else need.sets
             if sets < need.sets:
                 raise ValidationFailed(
-                    f"a retest takes at least {need.sets} set(s): {rule.retest_factor} × the failed sample's",
+                    t("samples.retest_takes_at_least_set_s", sets=need.sets, retest_factor=rule.retest_factor),
                     field="sets",
                 )
             sample = await self._insert_sample(w, batch, data, sets=sets, items=list(need.items), retest_of=sample_id)
@@ -353,11 +353,11 @@ class SamplesService:
         if data.taken_by_id is not None:
             await check_member(project_id, data.taken_by_id, "taken_by_id")
         if data.id is not None and await Sample.exists().where(Sample.id == data.id):
-            raise Conflict(f"a sample with id {data.id} already exists", field="id")
+            raise Conflict(t("samples.sample_id_already_exists", id=data.id), field="id")
         sample_id = data.id or new_id()
         label = data.label_code or _label(sample_id, taken_at, retest_of is not None)
         if await Sample.exists().where((Sample.project == project_id) & (Sample.label_code == label)):
-            raise Conflict(f"label code {label} is already used in this project", field="label_code")
+            raise Conflict(t("samples.label_code_already_used_project", label=label), field="label_code")
         values = {
             "id": sample_id,
             "batch": batch["id"],
@@ -414,28 +414,35 @@ class SamplesService:
                 item = rule.item(res.test_item)
                 if item is None:
                     raise ValidationFailed(
-                        f"{rule.name} has no test item {res.test_item!r}; it has {', '.join(rule.item_codes)}",
+                        t(
+                            "samples.has_no_test_item_has",
+                            name=rule.name,
+                            test_item=res.test_item,
+                            items=", ".join(rule.item_codes),
+                        ),
                         field=f"{at}.test_item",
                     )
                 if item.code not in covered:
-                    raise ValidationFailed(f"this retest covers only {', '.join(covered)}", field=f"{at}.test_item")
+                    raise ValidationFailed(
+                        t("samples.retest_covers_only", items=", ".join(covered)), field=f"{at}.test_item"
+                    )
                 if res.set_no > sample["sets"]:
-                    raise ValidationFailed(f"the sample has {sample['sets']} set(s)", field=f"{at}.set_no")
+                    raise ValidationFailed(t("samples.sample_has_set_s", sets=sample["sets"]), field=f"{at}.set_no")
                 if res.set_no > rule.result_sets(item.code, sample["sets"]):
                     raise ValidationFailed(
-                        f"{item.name} has one result per sample, whatever its sets: give it as set 1",
+                        t("samples.has_one_result_per_sample_whatever", name=item.name),
                         field=f"{at}.set_no",
                     )
                 if res.unit is not None and res.unit != item.unit:
-                    raise ValidationFailed(f"{item.name} is given in {item.unit!r}", field=f"{at}.unit")
+                    raise ValidationFailed(t("samples.given", name=item.name, unit=item.unit), field=f"{at}.unit")
                 if not res.value.is_finite() or abs(res.value) >= Decimal(10) ** 12:
-                    raise ValidationFailed("the value is not a finite number in range", field=f"{at}.value")
+                    raise ValidationFailed(t("samples.value_not_finite_number_range"), field=f"{at}.value")
                 if item.unit == CONFORM_UNIT and res.value not in (0, 1):
-                    raise ValidationFailed("give 1 (conforms) or 0 (does not)", field=f"{at}.value")
+                    raise ValidationFailed(t("samples.give_1_conforms_0_does_not"), field=f"{at}.value")
                 key = (item.code, res.set_no)
                 if key in seen:
                     raise Conflict(
-                        f"{item.code} of set {res.set_no} is already recorded for this sample",
+                        t("samples.set_already_recorded_sample", code=item.code, set_no=res.set_no),
                         field=f"{at}.test_item",
                     )
                 seen.add(key)
@@ -626,10 +633,10 @@ class SamplesService:
             batch = await self._batch_for_write(w, actor, batch_id)
             status = BatchStatus(batch["status"])
             if status is BatchStatus.disposed:
-                raise Conflict("the batch's disposition is already recorded", field="batch_id")
+                raise Conflict(t("samples.batch_s_disposition_already_recorded"), field="batch_id")
             if status is not BatchStatus.rejected:
                 raise InvalidTransition(
-                    f"only a rejected batch is disposed of; this one is {status.value}",
+                    t("samples.only_rejected_batch_disposed_one", value=status.value),
                     field="status",
                     current_state=status.value,
                 )
@@ -643,18 +650,18 @@ class SamplesService:
             if data.kind is DispositionKind.in_place_testing:
                 await _check_examiner(data.examiner_id, OrgKind.lab, "the in-place test is made by a testing lab")
                 if not data.report_number:
-                    raise ValidationFailed("give the test report's number", field="report_number")
+                    raise ValidationFailed(t("samples.give_test_report_s_number"), field="report_number")
             elif data.kind is DispositionKind.design_check:
                 await _check_examiner(data.examiner_id, OrgKind.designer, "the design check is the designer's")
             elif data.examiner_id is not None:
-                raise ValidationFailed("a returned or destroyed batch has no examiner", field="examiner_id")
+                raise ValidationFailed(t("samples.returned_destroyed_batch_has_no_examiner"), field="examiner_id")
             quantity = data.quantity if data.quantity is not None else batch["quantity"]
             if not Decimal(quantity).is_finite() or Decimal(quantity) <= 0:
-                raise ValidationFailed("the quantity must be greater than zero", field="quantity")
+                raise ValidationFailed(t("samples.quantity_must_greater_than_zero"), field="quantity")
             if Decimal(quantity) > Decimal(str(batch["quantity"])):
-                raise ValidationFailed("more than the batch held", field="quantity")
+                raise ValidationFailed(t("samples.more_than_batch_held"), field="quantity")
             if data.id is not None and await MaterialDisposition.exists().where(MaterialDisposition.id == data.id):
-                raise Conflict(f"a disposition with id {data.id} already exists", field="id")
+                raise Conflict(t("samples.disposition_id_already_exists", id=data.id), field="id")
             disposition = await w.insert(
                 MaterialDisposition,
                 {
@@ -877,11 +884,11 @@ class SamplesService:
             .first()
         )
         if sample is None:
-            raise NotFound(f"sample {sample_id} does not exist")
+            raise NotFound(t("samples.sample_does_not_exist", sample_id=sample_id))
         try:
             batch = await self._one_batch(actor, sample["batch"])
         except NotFound:
-            raise NotFound(f"sample {sample_id} does not exist") from None
+            raise NotFound(t("samples.sample_does_not_exist", sample_id=sample_id)) from None
         certificates = await links.linked(BATCH_TABLE, [batch["id"]])
         (out,) = await self._samples_out(batch, [sample])
         return s.SampleDetail(sample=out, batch=self._batch_out(batch, certificates.get(batch["id"], [])))
@@ -903,11 +910,11 @@ class SamplesService:
     ) -> s.BatchPage:
         """Newest arrivals first. `flagged`: rejected and not yet disposed of."""
         if not 1 <= limit <= 500:
-            raise ValidationFailed("limit must be from 1 to 500", field="limit")
+            raise ValidationFailed(t("samples.limit_must_from_1_500"), field="limit")
         if offset < 0:
-            raise ValidationFailed("offset must not be negative", field="offset")
+            raise ValidationFailed(t("samples.offset_must_not_negative"), field="offset")
         if arrived_from and arrived_to and arrived_from > arrived_to:
-            raise ValidationFailed("arrived_from is after arrived_to", field="arrived_from")
+            raise ValidationFailed(t("samples.arrived_from_after_arrived"), field="arrived_from")
         where = await visible_batches_where(actor, project_id)
         if where is None:
             return s.BatchPage(items=[], total=0, limit=limit, offset=offset)
@@ -1020,7 +1027,7 @@ class SamplesService:
         """原材料进场及见证取样台账: one line per sample (a batch without samples gets one line),
         UTF-8 with a byte-order mark so that Excel reads the Chinese correctly."""
         if arrived_from and arrived_to and arrived_from > arrived_to:
-            raise ValidationFailed("arrived_from is after arrived_to", field="arrived_from")
+            raise ValidationFailed(t("samples.arrived_from_after_arrived"), field="arrived_from")
         rows = await ledger.ledger_rows(actor, project_id, self.book, arrived_from, arrived_to)
         return ledger.render(rows, self.book.timezone)
 
@@ -1104,23 +1111,23 @@ def _after_disposition(data: s.DispositionCreate) -> tuple[BatchStatus, str]:
 
 async def _check_examiner(org_id: UUID | None, kind: OrgKind, why: str) -> None:
     if org_id is None:
-        raise ValidationFailed(f"name the organisation: {why}", field="examiner_id")
+        raise ValidationFailed(t("samples.name_organisation", why=why), field="examiner_id")
     org = (
         await Organisation.select(Organisation.kind)
         .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
         .first()
     )
     if org is None:
-        raise ValidationFailed("no such organisation", field="examiner_id")
+        raise ValidationFailed(t("samples.no_such_organisation"), field="examiner_id")
     if org["kind"] != kind.value:
-        raise ValidationFailed(f"the organisation is a {org['kind']}: {why}", field="examiner_id")
+        raise ValidationFailed(t("samples.organisation", kind=org["kind"], why=why), field="examiner_id")
 
 
 def _require_open(batch: dict[str, Any], what: str) -> None:
     status = BatchStatus(batch["status"])
     if status not in OPEN_STATUSES:
         raise InvalidTransition(
-            f"cannot {what} a batch that is {status.value}", field="status", current_state=status.value
+            t("samples.cannot_batch", what=what, value=status.value), field="status", current_state=status.value
         )
 
 
@@ -1141,14 +1148,14 @@ async def _where(project_id: UUID, site_id: UUID | None, work_item_id: UUID | No
             .first()
         )
         if item is None or item["project"] != project_id:
-            raise ValidationFailed("the work item is not part of this project", field="work_item_id")
+            raise ValidationFailed(t("samples.work_item_not_part_project"), field="work_item_id")
         if site_id is not None and site_id != item["site"]:
-            raise ValidationFailed("the work item is not on that site", field="work_item_id")
+            raise ValidationFailed(t("samples.work_item_not_site"), field="work_item_id")
         site_id, contractor = item["site"], item["contractor"]
     if site_id is not None:
         site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
         if site is None or site["project"] != project_id:
-            raise ValidationFailed("the site is not part of this project", field="site_id")
+            raise ValidationFailed(t("samples.site_not_part_project"), field="site_id")
     return site_id, contractor
 
 
@@ -1159,10 +1166,10 @@ async def _check_contractor(project_id: UUID, org_id: UUID) -> None:
         .first()
     )
     if org is None:
-        raise ValidationFailed("no such organisation", field="contractor_id")
+        raise ValidationFailed(t("samples.no_such_organisation"), field="contractor_id")
     if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
         raise ValidationFailed(
-            f"the organisation is a {org['kind']}, not a contractor or utility operator", field="contractor_id"
+            t("samples.organisation_not_contractor_utility_operator", kind=org["kind"]), field="contractor_id"
         )
     member = await Membership.exists().where(
         (Membership.project == project_id)
@@ -1174,7 +1181,7 @@ async def _check_contractor(project_id: UUID, org_id: UUID) -> None:
         (WorkItem.project == project_id) & (WorkItem.contractor == org_id) & WorkItem.deleted.eq(False)
     )
     if not (member or works):
-        raise ValidationFailed("the contractor has no members and no work items in this project", field="contractor_id")
+        raise ValidationFailed(t("samples.contractor_has_no_members_no_work"), field="contractor_id")
 
 
 async def _authority_of(project_id: UUID) -> UUID | None:

@@ -47,6 +47,7 @@ from inspection.changefeed.scopes import (
 from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from inspection.ids import new_id
+from inspection.messages import t
 from inspection.projects.access import ProjectAccess
 from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.signing import sign, unsign
@@ -75,12 +76,10 @@ SKEW_CHANGE_MS = 2000
 class UpgradeRequired(DomainError):
     status = 426
     slug = "upgrade-required"
-    title = "This app version is too old to sync"
 
 
 class MutationOrderError(Conflict):
     slug = "mutation-order"
-    title = "Mutations must arrive in their device order"
 
 
 @dataclass
@@ -147,9 +146,7 @@ class SyncService:
     def _seen(self, schema_version: int, device_now: datetime | None) -> _Seen:
         now = self.clock.now()
         if device_now is not None and device_now.tzinfo is None:
-            raise ValidationFailed(
-                "give device_now with a time zone offset, e.g. 2026-11-23T09:30:00+08:00", field="device_now"
-            )
+            raise ValidationFailed(t("sync.give_device_now_time_zone_offset"), field="device_now")
         skew = int((now - device_now).total_seconds() * 1000) if device_now else 0
         return _Seen(now, skew, schema_version)
 
@@ -204,13 +201,13 @@ class SyncService:
             return feed.Position()
         payload = unsign(cursor, self.key, CURSOR_PURPOSE, max_length=200_000)
         if payload is None:
-            raise ValidationFailed("the cursor is not one this server issued", field="cursor")
+            raise ValidationFailed(t("sync.cursor_not_one_server_issued"), field="cursor")
         if payload.get("uid") != str(actor.user_id) or payload.get("dev") != device_id:
-            raise ValidationFailed("the cursor belongs to another user or device", field="cursor")
+            raise ValidationFailed(t("sync.cursor_belongs_another_user_device"), field="cursor")
         try:
             return feed.Position.from_payload(payload)
         except (TypeError, ValueError, IndexError, AttributeError):
-            raise ValidationFailed("the cursor is not one this server issued", field="cursor") from None
+            raise ValidationFailed(t("sync.cursor_not_one_server_issued"), field="cursor") from None
 
     async def pull(
         self,
@@ -224,16 +221,16 @@ class SyncService:
     ) -> PullResult:
         if schema_version < rules.PULL_MIN:
             raise UpgradeRequired(
-                f"schema version {schema_version} is no longer served; update the app (pushes are still accepted)",
+                t("sync.schema_no_longer_served", schema_version=schema_version),
                 field="schema_version",
                 min_schema_version=rules.PULL_MIN,
             )
         if schema_version > rules.SCHEMA_CURRENT:
             raise ValidationFailed(
-                f"this server speaks schema versions up to {rules.SCHEMA_CURRENT}", field="schema_version"
+                t("sync.server_speaks_schema_versions_up", SCHEMA_CURRENT=rules.SCHEMA_CURRENT), field="schema_version"
             )
         if not 1 <= limit <= MAX_LIMIT:
-            raise ValidationFailed(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+            raise ValidationFailed(t("sync.limit_must_from_1", MAX_LIMIT=MAX_LIMIT), field="limit")
         position = self._read_cursor(actor, device_id, cursor)
         seen = self._seen(schema_version, device_now)
         async with db.snapshot() as snap:
@@ -383,7 +380,7 @@ class SyncService:
         """Apply mutations in order; returns their results and the device's last applied seq."""
         if schema_version < rules.PUSH_MIN:
             raise UpgradeRequired(
-                f"schema version {schema_version} can no longer push",
+                t("sync.schema_can_no_longer_push", schema_version=schema_version),
                 field="schema_version",
                 min_schema_version=rules.PUSH_MIN,
             )
@@ -455,14 +452,16 @@ class SyncService:
         check = rules.check_seq(last, seq)
         if check.kind == "gap":
             raise MutationOrderError(
-                f"mutation {seq} arrived but {check.expected} is next", field="seq", expected_seq=check.expected
+                t("sync.mutation_out_of_order", seq=seq, expected=check.expected),
+                field="seq",
+                expected_seq=check.expected,
             )
         if check.kind == "replay":
             return _Outcome(m, seq, digest, await self._replay(device_row_id, seq, digest, earlier), None, new=False)
         command = COMMANDS.get(m["name"])
         try:
             if command is None:
-                raise ValidationFailed(f"unknown mutation {m['name']!r}", field="name")
+                raise ValidationFailed(t("sync.unknown_mutation", name=m["name"]), field="name")
             args = decode(m.get("args") or {}, command.args)
             for attempt in range(1, RACE_ATTEMPTS + 1):
                 try:
@@ -480,7 +479,8 @@ class SyncService:
                 except records.RaceLost as exc:
                     # rolled back to its savepoint: read what is there now and merge again
                     if attempt == RACE_ATTEMPTS:
-                        raise Unavailable(f"mutation {seq} kept meeting concurrent changes", retry_after=1) from exc
+                        again = t("sync.mutation_kept_meeting_concurrent_changes", seq=seq)
+                        raise Unavailable(again, retry_after=1) from exc
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
@@ -500,7 +500,7 @@ class SyncService:
             }
             return _Outcome(m, seq, digest, result, None)
         except (Unavailable, OSError, ConnectionError, TimeoutError) as exc:
-            raise Unavailable(f"the server could not apply mutation {seq} now; retry later", retry_after=5) from exc
+            raise Unavailable(t("sync.server_could_not_apply_mutation_now", seq=seq), retry_after=5) from exc
         except ProjectSwitch:
             raise
         except DomainError as exc:
@@ -516,11 +516,11 @@ class SyncService:
         else:
             stored = await self._stored(device_row_id, seq)
             if stored is None:
-                raise MutationOrderError(f"mutation {seq} is older than this device's history", field="seq")
+                raise MutationOrderError(t("sync.mutation_older_than_history", seq=seq), field="seq")
             stored_digest, result = stored["payload_sha256"], json.loads(stored["result"])
         if stored_digest != digest:
             raise MutationOrderError(
-                f"mutation {seq} was already used for a different change: the device id is being reused",
+                t("sync.mutation_reused", seq=seq),
                 field="seq",
                 reason="device_reuse",
             )

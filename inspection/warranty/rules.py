@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from inspection.messages import Message, t
 from inspection.projects.rules import WorkType
 
 
@@ -30,10 +31,15 @@ class Period:
     amount: int
     season: str = ""
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         if self.unit is PeriodUnit.seasons:
-            return f"{self.amount} {self.season} season(s)"
-        return f"{self.amount} {self.unit.value}"
+            season = t("period.heating") if self.season == "heating" else t("period.cooling")
+            return t("period.seasons", amount=self.amount, season=season)
+        if self.unit is PeriodUnit.years:
+            return t("period.years", amount=self.amount)
+        if self.unit is PeriodUnit.months:
+            return t("period.months", amount=self.amount)
+        return t("period.design_life", amount=self.amount)
 
 
 @dataclass(frozen=True)
@@ -205,21 +211,21 @@ def _months(period: Period) -> int | None:
     return None
 
 
-def contract_period_problem(minimum: Period, contract: Period) -> str | None:
+def contract_period_problem(minimum: Period, contract: Period) -> Message | None:
     """None when the contract's period may replace the minimum (equal or longer), else why not.
     A contract may lengthen a statutory or plan minimum, never shorten it."""
     if contract.amount <= 0:
-        return "a contract period must be positive"
+        return t("warranty.contract_period_must_positive")
     if minimum.unit is PeriodUnit.seasons or contract.unit is PeriodUnit.seasons:
         if minimum.unit is not contract.unit:
-            return f"the minimum is {minimum.describe()}; give the contract period in seasons too"
+            return t("warranty.minimum_give_contract_period_seasons_too", value=minimum.describe())
         if contract.amount < minimum.amount:
-            return f"{contract.describe()} is below the minimum of {minimum.describe()}"
+            return t("warranty.below_minimum", value=contract.describe(), value2=minimum.describe())
         return None
     want, have = _months(minimum), _months(contract)
     assert want is not None and have is not None
     if have < want:
-        return f"{contract.describe()} is below the minimum of {minimum.describe()}"
+        return t("warranty.below_minimum", value=contract.describe(), value2=minimum.describe())
     return None
 
 
@@ -245,15 +251,17 @@ def effective_period(
 # Retention money (质量保证金)
 
 
-def retention_problem(amount: Decimal, settlement: Decimal, max_share: Decimal) -> str | None:
+def retention_problem(amount: Decimal, settlement: Decimal, max_share: Decimal) -> Message | None:
     """建质〔2017〕138号 §7: at most 3 % of the final settlement amount."""
     if amount < 0:
-        return "retention money cannot be negative"
+        return t("warranty.retention_money_cannot_negative")
     if settlement <= 0:
-        return "the final settlement amount must be positive"
+        return t("warranty.final_settlement_amount_must_positive")
     ceiling = (settlement * max_share).quantize(Decimal("0.01"))
     if amount > ceiling:
-        return f"retention {amount} exceeds {(max_share * 100).normalize():f} % of the settlement ({ceiling})"
+        return t(
+            "warranty.retention_exceeds_settlement", amount=amount, value=(max_share * 100).normalize(), ceiling=ceiling
+        )
     return None
 
 
@@ -292,8 +300,10 @@ REQUIRED_PARTIES: Mapping[AcceptanceParty, int] = {
 }
 
 
-def missing_parties(present: Iterable[AcceptanceParty], utility_work: bool = False) -> list[str]:
-    """What the participant list lacks, e.g. ['designer', 'resident_supervisor (1 of 2)']. With
+def party_shortfall(
+    present: Iterable[AcceptanceParty], utility_work: bool = False
+) -> list[tuple[AcceptanceParty, int, int]]:
+    """Each party the participant list lacks, with how many took part and how many must. With
     `utility_work` (a covered work item is a utility operator's), the operator must sign too."""
     counts: dict[AcceptanceParty, int] = {}
     for p in present:
@@ -301,14 +311,17 @@ def missing_parties(present: Iterable[AcceptanceParty], utility_work: bool = Fal
     required = dict(REQUIRED_PARTIES)
     if utility_work:
         required[AcceptanceParty.utility] = 1
-    missing = []
-    for party, needed in required.items():
-        have = counts.get(party, 0)
-        if have == 0:
-            missing.append(party.value)
-        elif have < needed:
-            missing.append(f"{party.value} ({have} of {needed})")
-    return missing
+    return [
+        (party, counts.get(party, 0), needed) for party, needed in required.items() if counts.get(party, 0) < needed
+    ]
+
+
+def missing_parties(present: Iterable[AcceptanceParty], utility_work: bool = False) -> list[str]:
+    """What the participant list lacks, as codes, e.g. ['designer', 'resident_supervisor (1 of 2)']."""
+    return [
+        party.value if have == 0 else f"{party.value} ({have} of {needed})"
+        for party, have, needed in party_shortfall(present, utility_work)
+    ]
 
 
 # Claims (保修)

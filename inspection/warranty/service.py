@@ -27,7 +27,9 @@ from inspection.alerts.outbox import AlertSpec, project_owner, raise_alert
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
+from inspection.messages import Message, t
 from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.names import place_names
 from inspection.projects.rules import OrgKind, Role, WorkItemStatus, WorkType
 from inspection.projects.tables import Organisation, Site, WorkItem
 from inspection.records import Write, contractor_bucket, new_id, project_bucket, retry_races, write
@@ -47,8 +49,8 @@ from inspection.warranty.rules import (
     effective_period,
     end_date,
     in_warranty,
-    missing_parties,
     parse_rulebook,
+    party_shortfall,
     retention_problem,
     retention_release,
 )
@@ -124,13 +126,27 @@ async def _covers_utility_work(project_id: UUID, site_id: UUID | None) -> bool:
     return bool(await WorkItem.exists().where(where))
 
 
-def _blocker_error(b: acceptance_blockers.Blocker) -> dict[str, str]:
+# the parties of a joint acceptance as a reader names them
+PARTY_NAMES = {
+    AcceptanceParty.owner: t("party.owner"),
+    AcceptanceParty.contractor: t("party.contractor"),
+    AcceptanceParty.supervisor: t("party.supervisor"),
+    AcceptanceParty.designer: t("party.designer"),
+    AcceptanceParty.community: t("party.community"),
+    AcceptanceParty.property: t("party.property"),
+    AcceptanceParty.resident_supervisor: t("party.resident_supervisor"),
+    AcceptanceParty.utility: t("party.utility"),
+}
+
+
+def _blocker_error(b: acceptance_blockers.Blocker, base_url: str) -> dict[str, Any]:
     return {
         "field": "blockers",
         "kind": b.kind,
         "record_table": b.record_table,
         "record_id": str(b.record_id),
         "message": b.description,
+        "link": base_url + b.link,
     }
 
 
@@ -161,25 +177,25 @@ class WarrantyService:
         for i, term in enumerate(data.terms):
             if term.work_item_id not in by_id:
                 raise ValidationFailed(
-                    "the work item is not part of what this acceptance covers", field=f"terms[{i}].work_item_id"
+                    t("warranty.work_item_not_part_what_acceptance"), field=f"terms[{i}].work_item_id"
                 )
             if term.work_item_id in terms:
-                raise ValidationFailed("the work item has terms twice", field=f"terms[{i}].work_item_id")
+                raise ValidationFailed(t("warranty.work_item_has_terms_twice"), field=f"terms[{i}].work_item_id")
             terms[term.work_item_id] = (i, term)
         planned = []
         for wi in work_items:
             rules = self.book.rules_for(WorkType(wi["work_type"]))
             if all((wi["id"], r.key) in covered for r in rules):
                 continue
-            i, t = terms[wi["id"]] if wi["id"] in terms else (-1, None)
+            i, wt = terms[wi["id"]] if wi["id"] in terms else (-1, None)
             where = f"terms[{i}]" if i >= 0 else f"work item {wi['name']}"
             if wi["contractor"] is None:
                 raise ValidationFailed(
-                    f"work item {wi['name']} has no responsible contractor to owe its warranty", field="work_items"
+                    t("warranty.work_item_has_no_responsible_contractor", name=wi["name"]), field="work_items"
                 )
             for index, rule in enumerate(rules):
                 if (wi["id"], rule.key) not in covered:
-                    planned.append(self._plan_item(data, wi, rule, t if index == 0 else None, t, where, city))
+                    planned.append(self._plan_item(data, wi, rule, wt if index == 0 else None, wt, where, city))
         return planned
 
     def _plan_item(
@@ -187,15 +203,17 @@ class WarrantyService:
         data: s.AcceptanceCreate,
         wi: dict[str, Any],
         rule: PeriodRule,
-        t: s.WorkItemTerms | None,
+        wt: s.WorkItemTerms | None,
         all_terms: s.WorkItemTerms | None,
         where: str,
         city: str,
     ) -> dict[str, Any]:
-        """One warranty item: `t` the terms when this is the work item's main period (else None);
+        """One warranty item: `wt` the terms when this is the work item's main period (else None);
         the design life of `all_terms` applies to any design-life period."""
         contract = (
-            Period(PeriodUnit(t.contract_period.unit), t.contract_period.amount) if t and t.contract_period else None
+            Period(PeriodUnit(wt.contract_period.unit), wt.contract_period.amount)
+            if wt and wt.contract_period
+            else None
         )
         try:
             period = effective_period(
@@ -206,28 +224,32 @@ class WarrantyService:
             )
         except ValueError as exc:
             raise ValidationFailed(
-                f"{wi['name']} ({wi['work_type']}): {exc} (rule: {rule.source})", field=f"{where}.contract_period"
+                t("warranty.rule", name=wi["name"], work_type=wi["work_type"], exc=exc, source=rule.source),
+                field=f"{where}.contract_period",
             ) from None
         window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
-        settlement = t.settlement_amount if t else None
-        retention = t.retention_amount if t else None
+        settlement = wt.settlement_amount if wt else None
+        retention = wt.retention_amount if wt else None
         if settlement is not None and settlement < 0:
-            raise ValidationFailed("the settlement amount cannot be negative", field=f"{where}.settlement_amount")
+            raise ValidationFailed(t("warranty.settlement_amount_cannot_negative"), field=f"{where}.settlement_amount")
         release_on = None
         if retention:
             if settlement is None:
                 raise ValidationFailed(
-                    "give the final settlement amount the retention is a share of",
+                    t("warranty.give_final_settlement_amount_retention_share"),
                     field=f"{where}.settlement_amount",
                 )
             problem = retention_problem(retention, settlement, self.book.retention_max_share)
             if problem:
                 raise ValidationFailed(problem, field=f"{where}.retention_amount")
-            months = (t.defect_liability_months if t else None) or self.book.default_defect_liability_months
+            months = (wt.defect_liability_months if wt else None) or self.book.default_defect_liability_months
             try:
                 release_on = retention_release(data.accepted_on, months, self.book.max_defect_liability_months)
-            except ValueError as exc:
-                raise ValidationFailed(str(exc), field=f"{where}.defect_liability_months") from None
+            except ValueError:
+                raise ValidationFailed(
+                    t("warranty.defect_liability_months_range", most=self.book.max_defect_liability_months),
+                    field=f"{where}.defect_liability_months",
+                ) from None
         return {
             "project": wi["project"],
             "site": wi["site"],
@@ -248,32 +270,44 @@ class WarrantyService:
     async def record_acceptance(self, actor: Actor, data: s.AcceptanceCreate) -> s.AcceptanceOut:
         access = await project_access(actor, data.project_id)
         if not access.has(Role.owner):
-            raise Forbidden("the owner (建设单位) organises and records the joint acceptance")
+            raise Forbidden(t("warranty.owner_records_acceptance"))
         if data.site_id is not None:
             site = await Site.select(Site.project).where((Site.id == data.site_id) & Site.deleted.eq(False)).first()
             if site is None or site["project"] != data.project_id:
-                raise ValidationFailed("the site is not part of this project", field="site_id")
+                raise ValidationFailed(t("warranty.site_not_part_project"), field="site_id")
         today = self.today()
         if data.accepted_on > today:
             raise ValidationFailed(
-                f"the acceptance date {data.accepted_on} is in the future (today is {today})", field="accepted_on"
+                t("warranty.acceptance_date_future_today", accepted_on=data.accepted_on, today=today),
+                field="accepted_on",
             )
-        missing = missing_parties(
+        shortfall = party_shortfall(
             (p.party for p in data.participants), utility_work=await _covers_utility_work(data.project_id, data.site_id)
         )
-        if missing:
+        if shortfall:
+            lacking = [
+                PARTY_NAMES[party]
+                if have == 0
+                else t("warranty.party_short", party=PARTY_NAMES[party], have=have, needed=needed)
+                for party, have, needed in shortfall
+            ]
             raise ValidationFailed(
-                f"the participants lack: {', '.join(missing)}",
-                errors=[{"field": "participants", "message": f"missing {m}"} for m in missing],
-                missing=missing,
+                t("warranty.participants_lack", items=lacking),
+                errors=[
+                    {"field": "participants", "message": t("warranty.participant_missing", party=m)} for m in lacking
+                ],
+                missing=[
+                    party.value if have == 0 else f"{party.value} ({have} of {needed})"
+                    for party, have, needed in shortfall
+                ],
             )
         for i, p in enumerate(data.participants):
             if p.organisation_id is not None and not await Organisation.exists().where(
                 (Organisation.id == p.organisation_id) & Organisation.deleted.eq(False)
             ):
-                raise ValidationFailed("no such organisation", field=f"participants[{i}].organisation_id")
+                raise ValidationFailed(t("warranty.no_such_organisation"), field=f"participants[{i}].organisation_id")
         if data.id is not None and await Acceptance.exists().where(Acceptance.id == data.id):
-            raise Conflict(f"an acceptance with id {data.id} already exists", field="id")
+            raise Conflict(t("warranty.acceptance_id_already_exists", id=data.id), field="id")
         city = data.city or self.settings.warranty.city
         async with write(actor, self.clock) as w:
             work_items = await _accepted_work_items(data.project_id, data.site_id)
@@ -282,20 +316,19 @@ class WarrantyService:
                 found = await acceptance_blockers.acceptance_blockers(data.project_id, data.site_id)
                 if found:
                     raise Conflict(
-                        f"{len(found)} matter(s) must be settled before the acceptance: "
-                        + "; ".join(b.description for b in found),
-                        errors=[_blocker_error(b) for b in found],
-                        blockers=[_blocker_error(b) for b in found],
+                        t("warranty.blockers_remain", count=len(found), items=[b.description for b in found]),
+                        errors=[_blocker_error(b, self.settings.public_base_url) for b in found],
+                        blockers=[_blocker_error(b, self.settings.public_base_url) for b in found],
                     )
                 if not work_items:
-                    raise ValidationFailed("there are no work items to accept", field="site_id")
+                    raise ValidationFailed(t("warranty.there_no_work_items_accept"), field="site_id")
                 covered_rows = await WI.select(WI.work_item, WI.period_rule).where(
                     WI.work_item.is_in([x["id"] for x in work_items])
                 )
                 covered = {(r["work_item"], r["period_rule"]) for r in covered_rows}
                 planned = self._plan_items(data, work_items, covered, city)
                 if not planned:
-                    raise Conflict("every work item here is already accepted and under warranty", field="site_id")
+                    raise Conflict(t("warranty.every_work_item_here_already_accepted"), field="site_id")
             acceptance = await w.insert(
                 Acceptance,
                 {
@@ -362,11 +395,11 @@ class WarrantyService:
     async def get_acceptance(self, actor: Actor, acceptance_id: UUID) -> s.AcceptanceOut:
         row = await Acceptance.select().where((Acceptance.id == acceptance_id) & Acceptance.deleted.eq(False)).first()
         if row is None:
-            raise NotFound(f"acceptance {acceptance_id} does not exist")
+            raise NotFound(t("warranty.acceptance_does_not_exist", acceptance_id=acceptance_id))
         try:
             access = await project_access(actor, row["project"])
         except NotFound:
-            raise NotFound(f"acceptance {acceptance_id} does not exist") from None
+            raise NotFound(t("warranty.acceptance_does_not_exist", acceptance_id=acceptance_id)) from None
         participants = await AcceptanceParticipant.select().where(AcceptanceParticipant.acceptance == acceptance_id)
         signatures = await links.linked(PARTICIPANT_TABLE, [p["id"] for p in participants])
         photos = await links.linked(ACCEPTANCE_TABLE, [acceptance_id])
@@ -452,22 +485,25 @@ class WarrantyService:
         async with write(actor, self.clock) as w:
             item = await WI.select().where((WI.id == item_id) & WI.deleted.eq(False)).first()
             if item is None:
-                raise NotFound(f"warranty item {item_id} does not exist")
+                raise NotFound(t("warranty.warranty_item_does_not_exist", item_id=item_id))
             try:
                 access = await project_access(actor, item["project"])
             except NotFound:
-                raise NotFound(f"warranty item {item_id} does not exist") from None
+                raise NotFound(t("warranty.warranty_item_does_not_exist", item_id=item_id)) from None
             if not access.has(Role.owner):
-                raise Forbidden("the owner records the release of retention money")
+                raise Forbidden(t("warranty.owner_records_release_retention_money"))
             if not item["retention_cents"]:
-                raise InvalidTransition("no retention money is held on this item", field="retention_amount")
+                raise InvalidTransition(t("warranty.no_retention_money_held_item"), field="retention_amount")
             if item["retention_released_on"] is not None:
                 raise InvalidTransition(
-                    f"the retention was released on {item['retention_released_on'].isoformat()}",
+                    t(
+                        "warranty.retention_was_released",
+                        retention_released_on=item["retention_released_on"].isoformat(),
+                    ),
                     field="released_on",
                 )
             if data.released_on > self.today() or data.released_on < item["starts_on"]:
-                raise ValidationFailed("the release date must lie between acceptance and today", field="released_on")
+                raise ValidationFailed(t("warranty.release_date_must_lie_between_acceptance"), field="released_on")
             await w.update(WI, item_id, {"retention_released_on": data.released_on}, item_buckets(item), current=item)
         rows = await self._items(WI.id == item_id)
         return item_out(rows[0], self.today())
@@ -477,25 +513,25 @@ class WarrantyService:
     async def report_claim(self, actor: Actor, data: s.ClaimCreate) -> s.ClaimOut:
         item = await WI.select().where((WI.id == data.warranty_item_id) & WI.deleted.eq(False)).first()
         if item is None:
-            raise ValidationFailed("no such warranty item", field="warranty_item_id")
+            raise ValidationFailed(t("warranty.no_such_warranty_item"), field="warranty_item_id")
         try:
             access = await project_access(actor, item["project"])
         except NotFound:
-            raise ValidationFailed("no such warranty item", field="warranty_item_id") from None
+            raise ValidationFailed(t("warranty.no_such_warranty_item"), field="warranty_item_id") from None
         _check_reporter(actor, access, data.reporter_party)
         if not data.location.strip():
-            raise ValidationFailed("say where the defect is (building, unit, room, spot)", field="location")
+            raise ValidationFailed(t("warranty.say_where_defect_building_unit_room"), field="location")
         if not data.photos:
-            raise ValidationFailed("add at least one photo of the defect", field="photos")
+            raise ValidationFailed(t("warranty.add_at_least_one_photo_defect"), field="photos")
         today = self.today()
         if not in_warranty(item["starts_on"], item["ends_on"], today):
             raise ValidationFailed(
-                f"the warranty of this item ended on {item['ends_on'].isoformat()}",
+                t("warranty.warranty_item_ended", ends_on=item["ends_on"].isoformat()),
                 field="warranty_item_id",
                 expired_on=item["ends_on"].isoformat(),
             )
         if data.id is not None and await WarrantyClaim.exists().where(WarrantyClaim.id == data.id):
-            raise Conflict(f"a claim with id {data.id} already exists", field="id")
+            raise Conflict(t("warranty.claim_id_already_exists", id=data.id), field="id")
         due_day = claim_deadline(today, self.book.claim_response_days)
         async with write(actor, self.clock) as w:
             claim = await w.insert(
@@ -531,7 +567,13 @@ class WarrantyService:
                     subject_id=claim["id"],
                     threshold=0,
                     project_id=item["project"],
-                    message=f"A warranty claim at {claim['location']}: answer by {due_day.isoformat()}.",
+                    message=t(
+                        "warranty.claim_arrived",
+                        place=(await place_names([item]))[0],
+                        location=claim["location"],
+                        due=due_day.isoformat(),
+                        link=f"{self.settings.public_base_url}/portal/projects/{item['project']}",
+                    ).render(),
                     due_on=due_day,
                 ),
                 [("org", item["contractor"])],
@@ -546,10 +588,12 @@ class WarrantyService:
             access = await _claim_access(actor, claim, claim_id)
             assert claim is not None
             if actor.organisation_id != claim["contractor"] or not access.has(Role.contractor):
-                raise Forbidden("only the contractor that owes this warranty may answer the claim")
+                raise Forbidden(t("warranty.only_contractor_owes_warranty_may_answer"))
             if claim["status"] != ClaimState.open.value:
                 raise InvalidTransition(
-                    f"the claim is {claim['status']}, no longer open", field="status", current_state=claim["status"]
+                    t("warranty.claim_no_longer_open", status=claim["status"]),
+                    field="status",
+                    current_state=claim["status"],
                 )
             changes = {
                 "status": (ClaimState.accepted if data.accept else ClaimState.rejected).value,
@@ -559,7 +603,7 @@ class WarrantyService:
             }
             claim = await w.update(WarrantyClaim, claim_id, changes, item_buckets(claim), current=claim)
             if not data.accept:
-                await escalate_claim(w, claim, f"the contractor disputed the claim: {data.text}")
+                await escalate_claim(w, claim, t("warranty.reason_disputed", text=data.text))
         return await self.get_claim(actor, claim_id)
 
     async def get_claim(self, actor: Actor, claim_id: UUID) -> s.ClaimOut:
@@ -591,25 +635,22 @@ def _check_reporter(actor: Actor, access: ProjectAccess, party: str) -> None:
         "property": actor.is_admin or actor.organisation_kind == OrgKind.property.value,
     }
     if not allowed[party]:
-        raise Forbidden(
-            f"only a {party} may report a claim as {party}: residents through their resident supervisors, "
-            "the property company, or the owner"
-        )
+        raise Forbidden(t("warranty.only_may_report_claim_as_residents", party=party))
 
 
 async def _claim_access(actor: Actor, claim: dict[str, Any] | None, claim_id: UUID) -> ProjectAccess:
     if claim is None or claim["deleted"]:
-        raise NotFound(f"warranty claim {claim_id} does not exist")
+        raise NotFound(t("warranty.warranty_claim_does_not_exist", claim_id=claim_id))
     try:
         access = await project_access(actor, claim["project"])
     except NotFound:
-        raise NotFound(f"warranty claim {claim_id} does not exist") from None
+        raise NotFound(t("warranty.warranty_claim_does_not_exist", claim_id=claim_id)) from None
     if not access.sees_organisation_record(claim["contractor"]):
-        raise NotFound(f"warranty claim {claim_id} does not exist")
+        raise NotFound(t("warranty.warranty_claim_does_not_exist", claim_id=claim_id))
     return access
 
 
-async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[str, Any]:
+async def escalate_claim(w: Write, claim: dict[str, Any], reason: Message) -> dict[str, Any]:
     """Turn a claim into a draft warranty rectification order (inside the caller's transaction),
     and alert the owner, who issues it."""
     item = await WI.select().where(WI.id == claim["warranty_item"]).first()
@@ -624,7 +665,12 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[s
             source=Source.warranty_claim,
             source_table=CLAIM_TABLE,
             source_id=claim["id"],
-            description=f"保修: {claim['description']} ({claim['location']}). {reason}",
+            description=t(
+                "warranty.claim_order_description",
+                description=claim["description"],
+                location=claim["location"],
+                reason=reason,
+            ).render(),
             work_item_id=item["work_item"],
             contractor_id=claim["contractor"],
             photos=[p.sha256 for p in photos.get(claim["id"], [])],
@@ -645,7 +691,7 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: str) -> dict[s
             subject_id=claim["id"],
             threshold=0,
             project_id=claim["project"],
-            message=f"A warranty claim at {claim['location']} became a draft rectification order: {reason}",
+            message=t("warranty.claim_escalated", location=claim["location"], reason=reason).render(),
         ),
         await project_owner(claim["project"]),
         w.now,
@@ -661,7 +707,7 @@ async def escalate_due_claims(w: Write, now: datetime) -> int:
         & WarrantyClaim.deleted.eq(False)
     )
     for claim in due:
-        await escalate_claim(w, claim, f"no answer by {claim['response_due'].isoformat()}")
+        await escalate_claim(w, claim, t("warranty.reason_unanswered", due=claim["response_due"]))
     return len(due)
 
 

@@ -4,6 +4,8 @@ up other endpoints, e-mail over SMTP, and the webhook URL checks."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -83,7 +85,11 @@ async def test_webhook_signed_and_email_sent_once(
     assert payload["kind"] == "warranty_expiring" and payload["threshold"] == 90
     assert payload["delivery_id"] == hit.headers["x-siteinspect-delivery"]
     (mail,) = [m for m in mailbox.messages if "wang@contractor-b.test" in m[0]]
-    assert b"warranty_expiring" in mail[1] and DRAINS_END.isoformat().encode() in mail[1]
+    parsed = email.message_from_bytes(mail[1], policy=email.policy.default)
+    text = parsed.get_content() if not parsed.is_multipart() else parsed.get_body().get_content()  # type: ignore[union-attr]
+    assert DRAINS_END.isoformat() in text and "保修期将于" in text and "/portal/projects/" in text
+    # the subject says what happened in Chinese, never the kind code
+    assert "warranty_expiring" not in parsed["Subject"] and "保修期将于" in parsed["Subject"]
     # everything handed on, nothing pending
     assert await Notification.count().where(Notification.delivered_at.is_null()) == 0
     statuses = {r["status"] for r in await AlertDelivery.select(AlertDelivery.status)}

@@ -88,7 +88,12 @@ async def test_catch_up_after_downtime_fires_once(world: World, clock: FixedCloc
     await run("warranty_expiring", settings, clock)
     roof = [a for a in await alerts("warranty_expiring") if a["due_on"] == ROOF_END]
     assert [a["threshold"] for a in roof] == [7]
-    assert "5 day(s) left" in roof[0]["message"]
+    # a Chinese sentence naming the 小区, the work and its contractor, with a link to the project
+    message = roof[0]["message"]
+    assert f"保修期将于 {ROOF_END.isoformat()} 届满，剩 5 天。" in message, message
+    assert world.orgs["contractor_a"].name in message or world.orgs["contractor_b"].name in message
+    assert f"{settings.public_base_url}/portal/projects/" in message
+    assert "roof" not in message and "day(s)" not in message
 
 
 async def test_lead_times_come_from_settings(world: World, clock: FixedClock) -> None:

@@ -17,6 +17,7 @@ from inspection.alerts.tables import InspectionOccurrence
 from inspection.changefeed.tables import SyncChange
 from inspection.clock import FixedClock
 from inspection.errors import Conflict
+from inspection.messages import t
 from inspection.records import project_bucket, write
 from inspection.rectification.rules import Calendar
 from tests.alerts.helpers import alerts, notifications, relogin, run
@@ -72,7 +73,7 @@ def test_due_days(rule: Recurrence, start: date, end: date, expected: list[date]
 def test_recurrence_problems_and_thresholds() -> None:
     assert recurrence_problem(Recurrence(Frequency.weekly, date(2026, 1, 1))) == (
         "weekday",
-        "a weekly schedule names its weekday, 0 (Monday) to 6 (Sunday)",
+        t("alerts.weekly_schedule_names_weekday_0_monday"),
     )
     assert recurrence_problem(Recurrence(Frequency.daily, date(2026, 2, 1), ends_on=date(2026, 1, 1)))[0] == "ends_on"  # type: ignore[index]
     assert [tightest_threshold(d, [90, 30, 7]) for d in (91, 90, 31, 30, 8, 7, 0, -1)] == [

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from inspection.deadlines import DEADLINE_PATTERN
+
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
@@ -51,8 +53,11 @@ async def test_request_bodies_carry_every_constraint_the_decoder_checks(document
     assert building["properties"]["households"]["minimum"] == 0  # Litestar dropped a minimum of 0
     photos = schemas["RespondBody"]["properties"]["photos"]["items"]
     assert photos["minLength"] == photos["maxLength"] == 64  # SHA-256 hex, on every list item
-    # RFC 3339 date-time, offset included: the services refuse a time without one (422)
-    assert schemas["RejectBody"]["properties"]["deadline"] == {"type": "string", "format": "date-time"}
+    # a deadline: a plain date (the end of that day, local) or an RFC 3339 time with its offset (the
+    # services refuse one without, 422); the pattern is what the decoder checks
+    deadline = schemas["RejectBody"]["properties"]["deadline"]
+    assert deadline["type"] == "string" and deadline["pattern"] == DEADLINE_PATTERN
+    assert "2026-12-10" in deadline["examples"]
     (within,) = [
         p
         for p in document["paths"]["/api/v1/warranty/items"]["get"]["parameters"]

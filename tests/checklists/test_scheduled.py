@@ -111,9 +111,9 @@ async def test_the_occurrence_named_must_be_of_the_same_project_and_site(world: 
     (on_other_site,) = await occurrences(world, clock, site_id=other_site.id)
     base = {"id": str(new_id()), "project_id": str(world.id_of("p1")), "template_code": SCAFFOLD}
     for occurrence_id, why in [
-        (elsewhere["id"], "not part of this project"),
-        (new_id(), "not part of this project"),
-        (on_other_site["id"], "another site"),
+        (elsewhere["id"], "不属于本项目"),
+        (new_id(), "不属于本项目"),
+        (on_other_site["id"], "另一个小区"),
     ]:
         r = await world.post(
             "inspector",

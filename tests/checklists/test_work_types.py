@@ -114,7 +114,7 @@ async def test_a_lift_is_not_handed_over_before_its_supervision_inspection(world
 
     async def open_holds() -> list[str]:
         found = await blockers.acceptance_blockers(world.id_of("p1"), world.id_of("site1"))
-        return [b.description for b in found if b.kind == "hold_point_open" and str(b.record_id) == wid]
+        return [b.description.render() for b in found if b.kind == "hold_point_open" and str(b.record_id) == wid]
 
     (waiting,) = await open_holds()
     assert "特种设备监督检验" in waiting and "不得交付使用" in waiting

@@ -101,7 +101,7 @@ async def test_truncated_body_is_refused(world: World, store) -> None:  # type: 
 
     r = await send(world, sha(data), short(), {"content-length": str(len(data))})
     assert_problem(r, 422, "body")
-    assert "ended after" in r.json()["detail"]
+    assert "中断" in r.json()["detail"]
     assert await left.snapshot() == before
 
 

@@ -121,7 +121,7 @@ async def test_a_bad_reply_shows_the_form_again_with_the_reason(app, world) -> N
         await sign_in(b, world.users["contractor_a"].username)
         page = await b.get(f"/portal/orders/{order.id}")
         r = await b.post(f"/portal/orders/{order.id}/respond", data={"csrf_token": csrf_of(page.text), "text": "  "})
-        assert r.status_code == 422 and "answer with text, photos or both" in r.text
+        assert r.status_code == 422 and "请以文字或照片（或两者）回复" in r.text
         r = await b.post(
             f"/portal/orders/{order.id}/respond",
             data={"csrf_token": csrf_of(page.text), "text": "见照片"},

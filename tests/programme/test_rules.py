@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from inspection.messages import t
 from inspection.programme.rules import (
     AreaLevel,
     Month,
@@ -188,7 +189,10 @@ def test_the_survey_asks_about_the_work_a_site_has() -> None:
     asked = q.for_work_types(["roof_waterproofing", "drainage"])
     assert [c.code for c in asked] == ["roof", "drainage", "conduct"]
     assert answers_problem(4, {"roof": 5}, "", asked, q) is None
-    assert answers_problem(4, {"parking": 5}, "", asked, q) == ("answers.parking", "this site was not asked about that")
+    assert answers_problem(4, {"parking": 5}, "", asked, q) == (
+        "answers.parking",
+        t("programme.site_was_not_asked_about"),
+    )
     assert answers_problem(6, {}, "", asked, q)[0] == "overall"  # type: ignore[index]
     assert answers_problem(3, {}, "x" * 501, asked, q)[0] == "comment"  # type: ignore[index]
 

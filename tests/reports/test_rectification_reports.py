@@ -200,6 +200,6 @@ async def test_cli_writes_the_pdf(world: World, clock, tmp_path: Path) -> None: 
     # the same access rules as the API: another contractor's order does not exist for it
     refused = tmp_path / "refused.pdf"
     done = cli("notice", str(oid), "-o", str(refused), "--user", world.users["contractor_b"].username)
-    assert done.returncode == 1 and "does not exist" in done.stderr and not refused.exists()
+    assert done.returncode == 1 and "整改单不存在" in done.stderr and not refused.exists()
     done = cli("notice", "not-a-uuid")
-    assert done.returncode == 2 and "not a UUID" in done.stderr
+    assert done.returncode == 2 and "不是有效的编号" in done.stderr

@@ -41,7 +41,7 @@ async def test_rejected_batches_block_acceptance_until_disposed(world: World, cl
     assert [(b.kind, b.record_table, b.record_id) for b in found] == [
         ("batch_not_disposed", "material_batch", batch.id)
     ]
-    assert "热轧带肋钢筋" in found[0].description
+    assert "热轧带肋钢筋" in found[0].description.render()
     on_site = await blockers.acceptance_blockers(world.id_of("p1"), world.id_of("site1"))
     assert [b.record_id for b in on_site if b.record_table == "material_batch"] == [batch.id]
     assert await blockers.acceptance_blockers(world.id_of("p1"), new_id()) == []  # another site

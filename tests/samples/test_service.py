@@ -403,7 +403,7 @@ async def test_retest_refusals(world: World) -> None:
         await svc(world).take_retest(
             actor_of(world, "contractor_a"), passed.id, s.RetestCreate(lab_id=await lab(world))
         )
-    assert "passed" in info.value.detail
+    assert "已合格" in info.value.detail
 
     _, failed = await fail_original(world, elongation="12")
     with pytest.raises(ValidationFailed) as info:  # fewer than twice the sets
@@ -448,7 +448,7 @@ async def test_contractors_see_only_their_own(world: World) -> None:
     ):
         with pytest.raises(NotFound) as refused:
             await attempt
-        assert str(theirs.id) not in refused.value.detail and str(sample.id) in refused.value.detail
+        assert str(theirs.id) not in refused.value.detail_in("en") and str(sample.id) in refused.value.detail_in("en")
     everyone = await svc(world).list_batches(actor_of(world, "supervisor"), project_id=world.id_of("p1"))
     assert {b.id for b in everyone.items} == {mine.id, theirs.id}
     with pytest.raises(NotFound):

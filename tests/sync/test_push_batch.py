@@ -12,6 +12,7 @@ import pytest
 from inspection import db
 from inspection.audit import service as audit
 from inspection.errors import ValidationFailed
+from inspection.messages import t
 from inspection.projects.schemas import Input
 from inspection.projects.tables import Building, Site
 from inspection.records import context_buckets
@@ -41,7 +42,7 @@ async def _half_then(ctx: CommandContext, args: Where, failure: Exception) -> Ou
 
 
 async def half_then_refused(ctx: CommandContext, args: Where) -> Outcome:
-    return await _half_then(ctx, args, ValidationFailed("refused after writing", field="args"))
+    return await _half_then(ctx, args, ValidationFailed(t("records.text_must_not_contain_nul_character"), field="args"))
 
 
 async def half_then_broken(ctx: CommandContext, args: Where) -> Outcome:

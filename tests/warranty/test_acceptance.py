@@ -9,7 +9,7 @@ import pytest
 
 from inspection.clock import FixedClock
 from inspection.errors import Conflict, Forbidden
-from inspection.projects.tables import WorkItem
+from inspection.projects.tables import Site, WorkItem
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 from inspection.warranty import schemas as s
 from inspection.warranty.tables import Acceptance, AcceptanceParticipant, WarrantyItem
@@ -68,6 +68,22 @@ async def test_refused_while_blockers_remain_and_lists_each(world: World, clock:
     assert ("open_order", str(open_id)) in kinds and ("open_order", str(stop.order.id)) in kinds
     assert any(k == "work_stopped" for k, _ in kinds)
     assert len(body["blockers"]) == 3
+    # each blocker a Chinese sentence naming the place and the contractor, with its portal link
+    site = (await Site.select(Site.name).where(Site.id == world.id_of("site1")).first() or {})["name"]
+    contractor = world.orgs["contractor_a"].name
+    by_id = {b["record_id"]: b for b in body["blockers"]}
+    sentence = by_id[str(open_id)]["message"]
+    assert site in sentence and contractor in sentence and "未闭合" in sentence and "待施工单位回复" in sentence
+    assert by_id[str(open_id)]["link"].endswith(f"/portal/orders/{open_id}")
+    stopped = next(b for b in body["blockers"] if b["kind"] == "work_stopped")["message"]
+    assert "停工，尚未复工" in stopped and "+00:00" not in stopped and "stop_work" not in stopped
+    assert body["detail"].startswith("验收前尚有 3 项须处理：")
+    english = await world.client.post(
+        "/api/v1/warranty/acceptances",
+        json=acceptance_body(world, today),
+        headers={**world.headers("owner"), "Accept-Language": "en"},
+    )
+    assert "is not closed" in english.json()["blockers"][0]["message"]
     # nothing written
     p1 = world.id_of("p1")
     assert await Acceptance.count().where(Acceptance.project == p1) == 0
@@ -88,12 +104,12 @@ async def test_closed_orders_do_not_block(world: World, clock: FixedClock) -> No
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"accepted_on": "2099-01-01"}, "accepted_on", "in the future"),
-        ("drop-designer", "participants", "designer"),
-        ("drop-resident", "participants", "resident_supervisor (1 of 2)"),
-        ("short-period", "terms[0].contract_period", "below the minimum"),
-        ("big-retention", "terms[0].retention_amount", "exceeds 3 %"),
-        ("foreign-item", "terms[0].work_item_id", "not part of"),
+        ({"accepted_on": "2099-01-01"}, "accepted_on", "晚于今天"),
+        ("drop-designer", "participants", "设计单位"),
+        ("drop-resident", "participants", "业主监督员（到场 1 人，须 2 人）"),
+        ("short-period", "terms[0].contract_period", "短于法定最低保修期 5 年"),
+        ("big-retention", "terms[0].retention_amount", "超过结算金额的 3%"),
+        ("foreign-item", "terms[0].work_item_id", "不在本次验收范围内"),
     ],
 )
 async def test_bad_input_is_a_clear_4xx(
@@ -139,7 +155,7 @@ async def test_only_the_owner_records_and_a_site_is_accepted_once(world: World, 
     r = await world.post("outsider", "/api/v1/warranty/acceptances", json=acceptance_body(world, day))
     assert r.status_code == 404
     await accept_site(world, day)
-    with pytest.raises(Conflict, match="already accepted"):
+    with pytest.raises(Conflict, match="均已验收"):
         await accept_site(world, day)
     with pytest.raises(Forbidden):
         await world.services.warranty.record_acceptance(

@@ -92,7 +92,7 @@ async def test_claim_on_an_expired_item_names_the_expiry_date(world: World, cloc
     ok = await world.services.warranty.report_claim(actor_of(world, "owner"), data)
     assert ok.status == "open"
     clock.set(datetime(2031, 6, 11, 2, 0, tzinfo=UTC))
-    with pytest.raises(ValidationFailed, match="ended on 2031-06-10") as refused:
+    with pytest.raises(ValidationFailed, match="已于 2031-06-10 届满") as refused:
         await world.services.warranty.report_claim(actor_of(world, "owner"), data)
     assert refused.value.extra["expired_on"] == "2031-06-10"
 

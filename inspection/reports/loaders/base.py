@@ -14,6 +14,7 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.errors import NotFound
 from inspection.evidence import links
+from inspection.messages import t
 from inspection.projects.tables import Building, Organisation, Project, Site, User, WorkItem
 from inspection.reports import rules
 from inspection.reports.render import Letterhead, evidence_ref, logo_for
@@ -77,7 +78,7 @@ async def site_names(ids: Iterable[UUID | None]) -> dict[UUID, str]:
 async def project_row(project_id: UUID) -> dict[str, Any]:
     row = await Project.select().where((Project.id == project_id) & Project.deleted.eq(False)).first()
     if row is None:
-        raise NotFound(f"project {project_id} does not exist or is not yours")
+        raise NotFound(t("reports.project_does_not_exist_not_yours", project_id=project_id))
     return row  # type: ignore[no-any-return]
 
 

@@ -13,6 +13,7 @@ from inspection.checklists.service import ChecklistsService, sees
 from inspection.checklists.tables import ChecklistTemplate, Inspection
 from inspection.checklists.templates import Deduction, Item, visible_items
 from inspection.errors import Conflict
+from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.projects.tables import User
 from inspection.reports import rules
@@ -92,7 +93,7 @@ async def load_inspection(service: ChecklistsService, actor: Actor, inspection_i
     detail = await service.get(actor, inspection_id)  # NotFound unless the actor may read it
     i = detail.inspection
     if i.status == "draft":
-        raise Conflict("a draft inspection has no report yet: submit it first", field="inspection_id")
+        raise Conflict(t("reports.draft_inspection_has_no_report_yet"), field="inspection_id")
     template = catalogue.template_of(await catalogue.get_version(i.template))
     project = await project_row(i.project)
     people = await user_names([i.inspector])

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
+from inspection.messages import t
 from inspection.reports import rules
 from inspection.reports.loaders.base import ReportData, letterhead, project_row
 from inspection.samples.access import project_batches_where
@@ -24,7 +25,7 @@ async def load_ledger(
     service: SamplesService, actor: Actor, project_id: UUID, date_from: date | None, date_to: date | None
 ) -> ReportData:
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from is after to", field="from")
+        raise ValidationFailed(t("reports.from_after"), field="from")
     rows = await ledger_rows(actor, project_id, service.book, date_from, date_to)
     witness = await service.witness_ratio(actor, project_id)
     project = await project_row(project_id)

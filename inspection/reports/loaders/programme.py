@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 
 from inspection.actor import Actor
 from inspection.errors import Conflict
+from inspection.messages import t
 from inspection.programme import schemas as ps
 from inspection.programme.rules import Month
 from inspection.programme.service import ProgrammeService
@@ -109,7 +110,7 @@ async def load_monthly_bulletin(
     evaluation = await programmes.evaluation(actor, programme_id, month)
     if evaluation.status != "finalised":
         raise Conflict(
-            f"{Month.parse(evaluation.month).label} is not finalised yet: the bulletin prints a finalised month",
+            t("reports.not_finalised_yet_bulletin_prints_finalised", label=Month.parse(evaluation.month).label),
             field="month",
         )
     subjects = evaluation.subjects

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import Conflict
+from inspection.messages import t
 from inspection.rectification.rules import OrderState
 from inspection.rectification.schemas import OrderDetail
 from inspection.rectification.service import RectificationService
@@ -45,9 +46,9 @@ async def load_rectification(service: RectificationService, actor: Actor, order_
     detail = await service.get_order(actor, order_id)  # NotFound unless the actor may read it
     o = detail.order
     if o.status is OrderState.draft:
-        raise Conflict("a draft order has no notice yet: issue it first", field="order_id")
+        raise Conflict(t("reports.draft_order_has_no_notice_yet"), field="order_id")
     if which == "reply" and not detail.responses:
-        raise Conflict("the contractor has not replied to this order yet", field="order_id")
+        raise Conflict(t("reports.contractor_has_not_replied_order_yet"), field="order_id")
     project = await project_row(o.project_id)
     people = await user_names(
         [o.issuer_id] + [r.responder_id for r in detail.responses] + [r.reviewed_by_id for r in detail.responses]

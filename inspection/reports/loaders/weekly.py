@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from inspection.actor import Actor
 from inspection.audit.service import latest_checkpoint
 from inspection.errors import NotFound, ValidationFailed
+from inspection.messages import t
 from inspection.projects.access import project_access, visible_project_ids
 from inspection.projects.rules import WorkItemStatus
 from inspection.projects.tables import Project, Site, WorkItem
@@ -45,7 +46,7 @@ class Week:
         monday, sunday = rules.week_of(day)
         start, end = rules.day_start(monday), rules.day_start(sunday + timedelta(days=1))
         if start > now:
-            raise ValidationFailed("that week has not begun yet", field="week")
+            raise ValidationFailed(t("reports.week_has_not_begun_yet"), field="week")
         return cls(monday, sunday, start, end, min(end, now))
 
 
@@ -208,14 +209,14 @@ async def load_programme_weekly(
     samples: SamplesService, actor: Actor, district: str, year: int, day: date, now: datetime
 ) -> ReportData:
     if not district.strip():
-        raise ValidationFailed("name the district of the programme", field="district")
+        raise ValidationFailed(t("reports.name_district_programme"), field="district")
     visible = await visible_project_ids(actor)
     where = (Project.district == district) & (Project.year == year) & Project.deleted.eq(False)
     if visible is not None:
         where &= Project.id.is_in(visible or [UUID(int=0)])
     projects = await Project.select().where(where).order_by(Project.code)
     if not projects:
-        raise NotFound(f"no project of {district} {year} is yours")
+        raise NotFound(t("reports.no_project_yours", district=district, year=year))
     week = Week.holding(day, now)
     ids = [p["id"] for p in projects]
     context = await _weekly(actor, ids, week, samples)

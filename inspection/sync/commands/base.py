@@ -22,6 +22,8 @@ from inspection import records
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, InvalidTransition, ValidationFailed, VersionConflict
+from inspection.messages import t
+from inspection.messages.decoding import explain
 from inspection.projects.schemas import Input
 from inspection.sync import registry, rules
 from inspection.sync.conflicts import SyncConflict
@@ -77,7 +79,7 @@ class CommandContext:
         try:
             return UUID(str(self.mutation.get("entity_id")))
         except ValueError:
-            raise ValidationFailed("entity_id must be the record's UUID", field="entity_id") from None
+            raise ValidationFailed(t("sync.entity_id_must_record_s_uuid"), field="entity_id") from None
 
     @property
     def base_values(self) -> dict[str, Any]:
@@ -138,7 +140,7 @@ def decode(args: Any, shape: type[A]) -> A:
     except msgspec.ValidationError as exc:
         message = str(exc)
         path = message.rpartition("`$.")[2].rstrip("`") if "`$." in message else ""
-        raise ValidationFailed(message, field=f"args.{path}" if path else "args") from None
+        raise ValidationFailed(explain(message.split(" - at `")[0]), field=f"args.{path}" if path else "args") from None
 
 
 def changes_of(body: type[msgspec.Struct], *, leave_out: frozenset[str] = frozenset(), name: str) -> type[Input]:
@@ -156,7 +158,7 @@ def set_fields(changes: msgspec.Struct) -> dict[str, Any]:
     """The fields an edit names, as decoded values; at least one."""
     given = {k: v for k, v in msgspec.structs.asdict(changes).items() if v is not msgspec.UNSET}
     if not given:
-        raise ValidationFailed("args.set must name at least one field", field="args.set")
+        raise ValidationFailed(t("sync.args_set_must_name_at_least"), field="args.set")
     return given
 
 
@@ -202,7 +204,7 @@ async def edit_fields(
         # someone else's write in between, a race the push runs this mutation again for.
         if isinstance(exc, records.RaceLost):
             raise
-        raise records.RaceLost(exc.detail, field=exc.field, **exc.extra) from exc
+        raise records.RaceLost(exc.message, field=exc.field, **exc.extra) from exc
     for c in merged.conflicts:
         await ctx.record_conflict(
             table_name=table_name,
@@ -232,7 +234,7 @@ async def create_once(ctx: CommandContext, table_name: str, create: Callable[[],
             raise AlreadyApplied(Outcome("noop", row["version"])) from None
         if isinstance(exc, Conflict) and exc.field == "id" and row is not None:
             raise ValidationFailed(
-                f"id {ctx.entity} is already taken by another record", field="entity_id", code="id_conflict"
+                t("sync.id_already_taken_another_record", entity=ctx.entity), field="entity_id", code="id_conflict"
             ) from None
         raise
 

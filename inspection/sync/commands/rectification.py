@@ -19,6 +19,7 @@ import msgspec
 from inspection import records
 from inspection.actor import Actor
 from inspection.errors import Conflict, ValidationFailed
+from inspection.messages import t
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderState
 from inspection.rectification.service import RectificationService
@@ -60,9 +61,9 @@ async def device_time(ctx: CommandContext) -> tuple[datetime | None, int | None]
     try:
         at = datetime.fromisoformat(str(raw)) if raw else None
     except ValueError:
-        raise ValidationFailed("device_ts must be an ISO 8601 time with its offset", field="device_ts") from None
+        raise ValidationFailed(t("sync.device_ts_must_iso_8601_time"), field="device_ts") from None
     if at is not None and at.tzinfo is None:
-        raise ValidationFailed("device_ts needs a time-zone offset", field="device_ts")
+        raise ValidationFailed(t("sync.device_ts_needs_time_zone_offset"), field="device_ts")
     row = await SyncDevice.select(SyncDevice.clock_skew_ms).where(SyncDevice.id == ctx.device_row_id).first()
     return at, (row["clock_skew_ms"] if row else None)
 

@@ -1,0 +1,39 @@
+"""Deadlines as people give them: a date (the end of that day where the programme is) or a time with its offset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, tzinfo
+from typing import Annotated
+
+from msgspec import Meta
+
+from inspection.errors import ValidationFailed
+from inspection.messages import t
+
+# a date, or a date with a time after it; the time is checked by datetime.fromisoformat below
+DEADLINE_PATTERN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?$"
+Deadline = Annotated[
+    str,
+    Meta(
+        pattern=DEADLINE_PATTERN,
+        description="A date (the end of that day in the programme's time zone) or an RFC 3339 time with its offset.",
+        examples=["2026-12-10", "2026-12-10T18:00:00+08:00"],
+    ),
+]
+# the last second of a day, as the portal's date picker has always meant it
+END_OF_DAY = time(23, 59, 59)
+
+
+def resolve(value: str | datetime | date | None, tz: tzinfo, *, field: str = "deadline") -> datetime | None:
+    """The moment a deadline means. A naive time stays naive, so the rules refuse it by name."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, END_OF_DAY, tzinfo=tz)
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), END_OF_DAY, tzinfo=tz)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(t("field.invalid-deadline"), field=field) from None
