@@ -1,0 +1,133 @@
+"""The workflow pages through the app in-process: inspections (list, detail, issuing its drafts as
+one notice per contractor), draft orders (edit, discard, shown to issuers only) and order numbers,
+with another party's records answering as if they did not exist."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from inspection.checklists.catalogue import import_shipped
+from inspection.clock import FixedClock
+from tests.checklists.helpers import ROOF, announce, answer, answers_for, draft, submit
+from tests.factories import World
+from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
+
+NUMBER = re.compile(r"ZGTZ-\d{4}-\d{5}")
+
+
+@pytest.fixture(autouse=True)
+async def templates(clock: FixedClock) -> None:
+    await import_shipped(clock)
+
+
+async def failed_roof(world: World, clock: FixedClock) -> dict[str, Any]:
+    """A submitted roof inspection of contractor A's work with two failed items: two drafts."""
+    d = await draft(world, template_code=ROOF, lot_size=40)
+    iid = d["inspection"]["id"]
+    leak = await announce(world, clock, f"leak-{iid}.jpg")
+    r = await answer(
+        world,
+        iid,
+        answers_for(
+            ROOF,
+            M2={"value": "fail", "photos": [leak], "note": "3号楼北侧檐沟积水"},
+            N3={"checked": 5, "passed": 5, "flagged": True, "note": "收头密封胶开裂一处"},
+        ),
+    )
+    assert r.status_code == 200, r.text
+    body = (await submit(world, clock, iid)).json()
+    assert len(body["orders"]) == 2
+    return body  # type: ignore[no-any-return]
+
+
+async def test_inspection_list_and_detail_read_in_chinese(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    body = await failed_roof(world, clock)
+    iid = body["inspection"]["id"]
+    async with browser(app) as b:
+        await sign_in(b, world.users["supervisor"].username)
+        page = await b.get("/portal/inspections/")
+        assert page.status_code == 200
+        assert f"/portal/inspections/{iid}" in page.text and "不合格" in page.text
+        assert "屋面防水改造" in page.text and "1号楼" in page.text
+        # filters as the API's: by grade, by open orders, by submission day (local dates)
+        assert iid in (await b.get("/portal/inspections/", params={"grade": "不合格"})).text
+        assert iid not in (await b.get("/portal/inspections/", params={"grade": "优良"})).text
+        # its drafts are open business (as the API counts them)
+        assert iid in (await b.get("/portal/inspections/", params={"has_open_orders": "yes"})).text
+        assert iid not in (await b.get("/portal/inspections/", params={"has_open_orders": "no"})).text
+        assert iid in (await b.get("/portal/inspections/", params={"submitted_from": "2026-12-16"})).text
+        assert iid not in (await b.get("/portal/inspections/", params={"submitted_to": "2026-12-15"})).text
+        bad = await b.get("/portal/inspections/", params={"submitted_from": "2026-13-40"})
+        assert bad.status_code == 200 and "请按 年-月-日 选择日期" in bad.text
+        detail = await b.get(f"/portal/inspections/{iid}")
+        assert detail.status_code == 200
+        text = detail.text
+        assert "屋面防水" in text and "3号楼北侧檐沟积水" in text and 'data-testid="grade">不合格' in text
+        assert text.count('data-testid="issue-group"') == 1  # one notice for the one contractor
+        assert f"/api/v1/reports/inspections/{iid}.pdf" in text
+        assert "draft" not in re.sub(r"<[^>]+>", "", text)  # no enum names in what is read
+
+
+async def test_issuing_drafts_as_one_notice_with_one_deadline(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    body = await failed_roof(world, clock)
+    iid = body["inspection"]["id"]
+    ids = [o["id"] for o in body["orders"]]
+    async with browser(app) as b:
+        await sign_in(b, world.users["supervisor"].username)
+        page = await b.get(f"/portal/inspections/{iid}")
+        csrf = csrf_of(page.text)
+        group = str(world.orgs["contractor_a"].id)
+        found = re.search(r'name="deadline" min="([0-9-]+)" value="([0-9-]+)"', page.text)
+        assert found, "no date picker with the rule's deadline"
+        today, allowed = found.groups()
+        assert today == "2026-12-16" and allowed > today
+        # a deadline past the rule's without a reason comes back refused, with what was typed
+        far = await b.post(
+            f"/portal/inspections/{iid}/issue",
+            data={"csrf_token": csrf, "group": group, "deadline": "2027-06-30", **{f"order-{i}": "on" for i in ids}},
+        )
+        assert far.status_code == 422 and 'value="2027-06-30"' in far.text and "alert bad" in far.text
+        nothing = await b.post(
+            f"/portal/inspections/{iid}/issue", data={"csrf_token": csrf, "group": group, "deadline": allowed}
+        )
+        assert nothing.status_code == 422 and "请至少勾选" in nothing.text
+        done = await b.post(
+            f"/portal/inspections/{iid}/issue",
+            data={"csrf_token": csrf, "group": group, "deadline": allowed, **{f"order-{i}": "on" for i in ids}},
+        )
+        assert done.status_code == 303, done.text
+        after = await b.get(done.headers["location"])
+        assert "整改通知单已下发" in after.text and 'data-testid="issue-group"' not in after.text
+        assert len(set(NUMBER.findall(after.text))) == 2
+    svc = app.state.services.rectification
+    orders = [(await svc.get_order(actor_from(world, "inspector"), i)).order for i in ids]
+    assert {o.status.value for o in orders} == {"issued"}
+    local = {o.deadline.astimezone(svc.book.calendar.tz).strftime("%Y-%m-%d %H:%M") for o in orders}
+    assert local == {f"{allowed} 23:59"}
+
+
+async def test_another_party_sees_no_inspection_and_cannot_issue(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    body = await failed_roof(world, clock)
+    iid = body["inspection"]["id"]
+    async with browser(app) as b:
+        await sign_in(b, world.users["contractor_b"].username)
+        assert (await b.get(f"/portal/inspections/{iid}")).status_code == 404
+        assert iid not in (await b.get("/portal/inspections/")).text
+    async with browser(app) as b:
+        await sign_in(b, world.users["outsider"].username)
+        page = await b.get(f"/portal/inspections/{iid}")
+        assert page.status_code == 404
+        home = await b.get("/portal/inspections/")
+        r = await b.post(
+            f"/portal/inspections/{iid}/issue",
+            data={"csrf_token": csrf_of(home.text), "deadline": "2026-12-08", f"order-{body['orders'][0]['id']}": "on"},
+        )
+        assert r.status_code == 404
+    async with browser(app) as b:  # contractor A reads its inspection, but no drafts and no issuing
+        await sign_in(b, world.users["contractor_a"].username)
+        page = await b.get(f"/portal/inspections/{iid}")
+        assert page.status_code == 200 and 'data-testid="issue-group"' not in page.text
+        assert body["orders"][0]["id"] not in page.text
