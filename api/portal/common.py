@@ -149,3 +149,10 @@ async def place_labels(
         parts = [await name("site", site), await name("building", building), await name("work", work)]
         out[(site, building, work)] = " ".join(p for p in parts if p)
     return out
+
+
+async def number_notice(services: Services, actor: Actor, order_id: UUID) -> str:
+    """Give an issued order's 整改通知单 its number now, as printing it would; printing the same
+    content later finds this number."""
+    prepared = await services.reports.rectification(actor, order_id, "notice")
+    return (await services.reports.number(actor, prepared)).number

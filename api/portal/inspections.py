@@ -19,6 +19,7 @@ from api.portal.common import (
     Svc,
     may_issue,
     notice_numbers,
+    number_notice,
     organisation_names,
     place_labels,
     report_links,
@@ -296,9 +297,3 @@ class InspectionPages(Controller):
                 form=form.fields,
             )
         return redirect(request, f"/portal/inspections/{inspection_id}?done=issued")
-
-
-async def number_notice(services: Any, actor: Any, order_id: UUID) -> str:
-    """Give an issued order's 整改通知单 its number now, as printing it would."""
-    prepared = await services.reports.rectification(actor, order_id, "notice")
-    return str((await services.reports.number(actor, prepared)).number)

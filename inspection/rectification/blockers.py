@@ -1,5 +1,6 @@
 """What rectification holds against a joint acceptance: orders still open (issued, answered but
-not reviewed, or sent back) and work stops not yet lifted."""
+not reviewed, or sent back), drafts an inspection's failures opened that nobody has issued or
+discarded yet, and work stops not yet lifted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from inspection.blockers import Blocker
-from inspection.rectification.rules import OPEN
+from inspection.rectification.rules import OPEN, OrderState, Source
 from inspection.rectification.tables import RectificationOrder, WorkStop
 
 RO = RectificationOrder
@@ -27,6 +28,7 @@ async def acceptance_blockers(project_id: UUID, site_id: UUID | None) -> list[Bl
         )
         for o in orders
     ]
+    found += await _undecided_drafts(project_id, site_id)
     stop_where: Any = (WorkStop.project == project_id) & WorkStop.resumed_at.is_null() & WorkStop.deleted.eq(False)
     if site_id is not None:
         stop_where &= WorkStop.site == site_id
@@ -45,3 +47,26 @@ async def acceptance_blockers(project_id: UUID, site_id: UUID | None) -> list[Bl
         for st in stops
     ]
     return found
+
+
+async def _undecided_drafts(project_id: UUID, site_id: UUID | None) -> list[Blocker]:
+    """A failure found on inspection is open business until someone issues its draft or discards
+    it with a reason; otherwise an acceptance could pass over a defect nobody decided on."""
+    where: Any = (
+        (RO.project == project_id)
+        & (RO.status == OrderState.draft.value)
+        & (RO.source == Source.inspection_answer.value)
+        & RO.deleted.eq(False)
+    )
+    if site_id is not None:
+        where &= RO.site == site_id
+    drafts = await RO.select(RO.id, RO.kind, RO.description).where(where).order_by(RO.version)
+    return [
+        Blocker(
+            kind="draft_order",
+            record_table=RO._meta.tablename,
+            record_id=o["id"],
+            description=f"{o['kind']} order draft, neither issued nor discarded: {o['description'][:80]}",
+        )
+        for o in drafts
+    ]

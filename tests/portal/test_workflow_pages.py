@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from inspection import blockers
 from inspection.checklists.catalogue import import_shipped
 from inspection.clock import FixedClock
 from tests.checklists.helpers import ROOF, announce, answer, answers_for, draft, submit
@@ -131,3 +132,85 @@ async def test_another_party_sees_no_inspection_and_cannot_issue(app, world, clo
         page = await b.get(f"/portal/inspections/{iid}")
         assert page.status_code == 200 and 'data-testid="issue-group"' not in page.text
         assert body["orders"][0]["id"] not in page.text
+
+
+async def test_drafts_listed_for_issuers_edited_issued_and_discarded(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    body = await failed_roof(world, clock)
+    first, second = (o["id"] for o in body["orders"])
+    kinds = {b.kind for b in await blockers.acceptance_blockers(world.id_of("p1"))}
+    assert "draft_order" in kinds  # failures nobody decided on hold the acceptance
+    for who in ("resident", "viewer", "contractor_a"):
+        async with browser(app) as b:
+            await sign_in(b, world.users[who].username)
+            listed = await b.get("/portal/orders/")
+            assert first not in listed.text, who
+            assert first not in (await b.get("/portal/orders/", params={"status": "draft"})).text, who
+    async with browser(app) as b:
+        await sign_in(b, world.users["supervisor"].username)
+        listed = await b.get("/portal/orders/")
+        assert first in listed.text and second in listed.text and "草稿" in listed.text
+        assert "屋面防水改造" in listed.text and 'data-testid="drafts-note"' in listed.text
+        page = await b.get(f"/portal/orders/{first}")
+        csrf = csrf_of(page.text)
+        assert 'data-testid="draft-issue"' in page.text and 'type="date"' in page.text
+        # an edit that fails validation keeps what was typed
+        kept = await b.post(
+            f"/portal/orders/{first}/edit",
+            data={"csrf_token": csrf, "description": "檐沟找坡不足，雨后积水", "severity": "bogus"},
+        )
+        assert kept.status_code == 422 and "檐沟找坡不足，雨后积水" in kept.text and "请选择严重程度" in kept.text
+        saved = await b.post(
+            f"/portal/orders/{first}/edit",
+            data={"csrf_token": csrf, "description": "檐沟找坡不足，雨后积水", "severity": "major"},
+        )
+        assert saved.status_code == 303
+        # discarding needs a reason
+        bare = await b.post(f"/portal/orders/{second}/discard", data={"csrf_token": csrf, "discard_reason": " "})
+        assert bare.status_code == 422 and "作废须说明理由" in bare.text
+        gone = await b.post(
+            f"/portal/orders/{second}/discard", data={"csrf_token": csrf, "discard_reason": "复核后密封胶完好，误报"}
+        )
+        assert gone.status_code == 303
+        # a major defect's rule deadline is the shorter one: the page offers it once saved
+        page = await b.get(f"/portal/orders/{first}")
+        allowed = re.search(r'name="deadline" min="[0-9-]+" value="([0-9-]+)"', page.text)
+        assert allowed
+        issued = await b.post(f"/portal/orders/{first}/issue", data={"csrf_token": csrf, "deadline": allowed.group(1)})
+        assert issued.status_code == 303
+        shown = await b.get(f"/portal/orders/{first}")
+        number = NUMBER.search(shown.text)
+        assert number and "1号楼" in shown.text and "檐沟找坡不足" in shown.text and "重大" in shown.text
+        listed = await b.get("/portal/orders/")
+        assert number.group(0) in listed.text
+    svc = app.state.services.rectification
+    discarded = (await svc.get_order(actor_from(world, "inspector"), second)).order
+    assert discarded.status.value == "cancelled" and discarded.cancel_reason == "复核后密封胶完好，误报"
+    kinds = {b.kind for b in await blockers.acceptance_blockers(world.id_of("p1"))}
+    assert "draft_order" not in kinds and "open_order" in kinds
+    # the contractor's reply form cites the notice's number
+    async with browser(app) as b:
+        await sign_in(b, world.users["contractor_a"].username)
+        page = await b.get(f"/portal/orders/{first}")
+        assert f"答复整改通知单 {number.group(0)}" in page.text
+        assert number.group(0) in (await b.get("/portal/orders/")).text
+
+
+async def test_another_party_cannot_touch_drafts(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+    body = await failed_roof(world, clock)
+    order_id = body["orders"][0]["id"]
+    for who, status in (("outsider", 404), ("contractor_b", 404), ("contractor_a", 404), ("resident", 403)):
+        async with browser(app) as b:
+            await sign_in(b, world.users[who].username)
+            home = await b.get("/portal/alerts/")
+            csrf = csrf_of(home.text)
+            assert (await b.get(f"/portal/orders/{order_id}")).status_code in (404, 200 if status == 403 else 404)
+            for action, data in (
+                ("discard", {"discard_reason": "不需要"}),
+                ("edit", {"description": "改掉", "severity": "general"}),
+                ("issue", {"deadline": "2026-12-20"}),
+            ):
+                r = await b.post(f"/portal/orders/{order_id}/{action}", data={"csrf_token": csrf, **data})
+                assert r.status_code == status, (who, action, r.status_code)
+    svc = app.state.services.rectification
+    order = (await svc.get_order(actor_from(world, "inspector"), order_id)).order
+    assert order.status.value == "draft" and order.description == body["orders"][0]["description"]
