@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -16,7 +17,7 @@ from api.deps import Services
 from api.portal.forms import UploadedFile
 from api.portal.session import Viewer
 from inspection.actor import Actor
-from inspection.errors import Forbidden, NotFound
+from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.projects.access import project_access
 from inspection.rectification.rules import ISSUING_ROLES
 from inspection.reports.loaders.rectification import KINDS as NOTICE_KINDS
@@ -156,3 +157,12 @@ async def number_notice(services: Services, actor: Actor, order_id: UUID) -> str
     content later finds this number."""
     prepared = await services.reports.rectification(actor, order_id, "notice")
     return (await services.reports.number(actor, prepared)).number
+
+
+def end_of_day(raw: str, tz: Any, field: str = "deadline") -> datetime:
+    """A date from a form's date picker means the end of that day where the programme is."""
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed("请用日期选择器选择日期（年-月-日）", field=field) from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)

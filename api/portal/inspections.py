@@ -17,6 +17,7 @@ from api.portal.common import (
     INSPECTION_REPORT,
     Me,
     Svc,
+    end_of_day,
     may_issue,
     notice_numbers,
     number_notice,
@@ -50,14 +51,6 @@ def _day(raw: str | None, field: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed("请按 年-月-日 选择日期", field=field) from None
-
-
-def end_of_day(raw: str, tz: Any, field: str = "deadline") -> datetime:
-    """A date from a form means the end of that day where the programme is."""
-    day = _day(raw.strip(), field)
-    if day is None:
-        raise ValidationFailed("请选择整改期限", field=field)
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
 
 
 def _uuid(raw: str | None) -> UUID | None:
@@ -274,6 +267,8 @@ class InspectionPages(Controller):
                 raise ValidationFailed("请至少勾选一条要下发的整改内容", field="orders")
             if any(u not in mine for u in chosen):
                 raise NotFound("这条整改单不属于本次检查", field="orders")
+            if not form.get("deadline").strip():
+                raise ValidationFailed("请选择整改期限", field="deadline")
             deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
             issued = await services.rectification.issue_many(
                 actor,

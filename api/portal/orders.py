@@ -5,7 +5,7 @@ issuer's review (accept or send back)."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from api.portal.common import (
     ORDER_REPORTS,
     Me,
     Svc,
+    end_of_day,
     may_issue,
     member_names,
     notice_numbers,
@@ -267,7 +268,7 @@ class OrderPages(Controller):
         try:
             if not form.get("reason").strip():
                 raise ValidationFailed("say what is still wrong", field="reason")
-            deadline = _deadline(form.get("deadline"), services.rectification.book.calendar.tz)
+            deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
             await services.rectification.reject(
                 viewer.actor,
                 order_id,
@@ -291,7 +292,7 @@ class OrderPages(Controller):
             form = await read_form(request, stack)
         check_csrf(request, form.fields)
         try:
-            deadline = _deadline(form.get("deadline"), services.rectification.book.calendar.tz)
+            deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
             await services.rectification.issue(
                 viewer.actor,
                 order_id,
@@ -352,12 +353,3 @@ class OrderPages(Controller):
         except DomainError as exc:
             return await self._retry(request, viewer, services, order_id, exc, form.fields)
         return redirect(request, f"/portal/orders/{order_id}?done=discard")
-
-
-def _deadline(raw: str, tz: Any) -> datetime:
-    """A date from the form means the end of that day where the programme is."""
-    try:
-        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationFailed("请选择日期作为整改期限", field="deadline") from None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)

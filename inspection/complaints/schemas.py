@@ -62,6 +62,9 @@ class ToOrderBody(Input, kw_only=True):
     description: Annotated[str, Meta(min_length=1, max_length=5000)]
     work_item_id: UUID | None = None
     contractor_id: UUID | None = None
+    # defaults to the rule's deadline (rectification/rules.toml); later than that needs a reason
+    deadline: datetime | None = None
+    deadline_reason: Annotated[str, Meta(max_length=2000)] = ""
 
 
 class DismissBody(Input, kw_only=True):

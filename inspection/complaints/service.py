@@ -353,6 +353,8 @@ class ComplaintsService:
                     work_item_id=data.work_item_id or row["work_item"],
                     contractor_id=data.contractor_id,
                     photos=photos,
+                    deadline=data.deadline,
+                    deadline_reason=data.deadline_reason,
                     issue=True,
                 ),
             )

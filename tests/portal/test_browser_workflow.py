@@ -24,6 +24,13 @@ async def test_supervisor_issues_an_inspections_drafts_and_discards_one(
     desk = await context(browser, portal_server, DESKTOP)
     page = await desk.new_page()
     await sign_in(page, "supervisor")
+    # the dashboard's score trend marks the failed inspections; the feed's buttons say what they do
+    await page.goto("/portal/")
+    trend = page.get_by_test_id("section-score-trend")
+    assert await trend.locator("circle.failed").count() >= 1
+    await expect(trend.locator("svg")).to_contain_text("不合格")
+    await page.goto("/portal/alerts/")
+    await expect(page.get_by_role("button", name="标为已读", exact=True).first).to_be_visible()
     await page.get_by_role("link", name="检查记录").first.click()
     await expect(page).to_have_url(re.compile(r"/portal/inspections/$"))
     rows = page.get_by_test_id("inspection-row")
