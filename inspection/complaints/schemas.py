@@ -28,6 +28,15 @@ class Receipt(Output, kw_only=True):
     photos: int
 
 
+class Progress(Output, kw_only=True):
+    """What a reference number tells whoever holds it: where the complaint stands, nothing of
+    what it says or who sent it."""
+
+    reference: str
+    received_at: datetime
+    stage: str  # received | ordered (a rectification order is out) | closed
+
+
 class ComplaintOut(Synced, kw_only=True):
     id: UUID
     reference: str

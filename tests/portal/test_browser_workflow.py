@@ -86,3 +86,28 @@ async def test_supervisor_issues_an_inspections_drafts_and_discards_one(
     assert answer is not None and answer.status == 404
     await expect(other.get_by_role("heading", name="未找到")).to_be_visible()
     await phone.close()
+
+
+async def test_resident_looks_up_the_progress_of_a_complaint(browser: Browser, portal_server: PortalServer) -> None:
+    site = portal_server.data["site"]
+    phone = await context(browser, portal_server, PHONE, is_mobile=True, has_touch=True)
+    page = await phone.new_page()
+    await page.goto(f"/portal/notice/{site}")
+    await page.get_by_label("情况描述").fill("5号楼门口的沙堆挡住了轮椅通道")
+    await page.get_by_label(re.compile("联系电话")).fill("13566667777")
+    await page.get_by_role("button", name="提交").click()
+    receipt = page.get_by_test_id("receipt")
+    await expect(receipt).to_contain_text("受理编号")
+    reference = await receipt.locator("strong").inner_text()
+    await page.get_by_label("受理编号").fill("ZZZZ0000")
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.get_by_role("alert")).to_contain_text("没有找到这个受理编号")
+    await page.get_by_label("受理编号").fill(reference)
+    await page.get_by_role("button", name="查询").click()
+    result = page.get_by_test_id("progress-result")
+    await expect(result).to_contain_text(reference)
+    await expect(result).to_contain_text("已受理")
+    body = await page.locator("body").inner_text()
+    assert "沙堆" not in body and "13566667777" not in body
+    await shot(page, "notice-progress")
+    await phone.close()

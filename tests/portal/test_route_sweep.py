@@ -22,6 +22,7 @@ PUBLIC = {
     "/portal/notice/{site_id:uuid}/qr.svg",
     "/portal/notice/{site_id:uuid}/complaints",
     "/portal/notice/{site_id:uuid}/survey",
+    "/portal/notice/{site_id:uuid}/progress",
 }
 
 

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 from inspection import blockers
+from inspection.actor import SYSTEM
 from inspection.checklists.catalogue import import_shipped
 from inspection.clock import FixedClock
+from inspection.projects.schemas import SiteCreate
+from inspection.rectification.schemas import CancelBody
 from tests.checklists.helpers import ROOF, announce, answer, answers_for, draft, submit
 from tests.factories import World
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
@@ -214,3 +217,52 @@ async def test_another_party_cannot_touch_drafts(app, world, clock) -> None:  # 
     svc = app.state.services.rectification
     order = (await svc.get_order(actor_from(world, "inspector"), order_id)).order
     assert order.status.value == "draft" and order.description == body["orders"][0]["description"]
+
+
+async def test_residents_look_up_their_complaints_progress_and_nothing_else(app, world) -> None:  # type: ignore[no-untyped-def]
+    from inspection.complaints.schemas import ComplaintIn, ToOrderBody
+
+    services = app.state.services
+    site = world.id_of("site1")
+    mine = await services.complaints.submit(site, ComplaintIn(text="楼道堆放建筑垃圾无人清理", contact="13700001111"))
+    theirs = await services.complaints.submit(site, ComplaintIn(text="夜间施工噪音扰民", contact="13900002222"))
+    secrets = ["楼道堆放建筑垃圾", "13700001111", "夜间施工噪音", "13900002222"]
+    async with browser(app) as b:
+        page = await b.get(f"/portal/notice/{site}/progress", params={"reference": mine.reference.lower()})
+        assert page.status_code == 200 and "已受理，正在核实" in page.text and mine.reference in page.text
+        assert theirs.reference not in page.text
+        assert not [x for x in secrets if x in page.text]
+        missing = await b.get(f"/portal/notice/{site}/progress", params={"reference": "ZZZZ0000"})
+        assert missing.status_code == 404 and "没有找到这个受理编号" in missing.text
+        # a reference only counts on its own site's page
+        other = await services.projects.create_site(
+            SYSTEM, world.id_of("p1"), SiteCreate(name="东风小区", households=100, floor_area_m2=8000.0)
+        )
+        elsewhere = await b.get(f"/portal/notice/{other.id}/progress", params={"reference": mine.reference})
+        assert elsewhere.status_code == 404
+    supervisor = actor_from(world, "supervisor")
+    complaint = next(
+        c
+        for c in (await services.complaints.list_complaints(supervisor, world.id_of("p1"))).items
+        if c.reference == mine.reference
+    )
+    done = await services.complaints.to_order(
+        supervisor, complaint.id, ToOrderBody(description="清运楼道建筑垃圾", work_item_id=world.id_of("work_a"))
+    )
+    async with browser(app) as b:
+        page = await b.get(f"/portal/notice/{site}/progress", params={"reference": mine.reference})
+        assert "已下发整改通知" in page.text and not [x for x in secrets if x in page.text]
+    await services.rectification.cancel(supervisor, done.order_id, CancelBody(reason="物业已清运"))
+    async with browser(app) as b:
+        page = await b.get(f"/portal/notice/{site}/progress", params={"reference": mine.reference})
+        assert "已办结" in page.text
+
+
+async def test_progress_look_ups_are_limited_per_address(app, world) -> None:  # type: ignore[no-untyped-def]
+    site = world.id_of("site1")
+    async with browser(app) as b:
+        for _ in range(30):
+            r = await b.get(f"/portal/notice/{site}/progress", params={"reference": "ABCD1234"})
+            assert r.status_code == 404
+        r = await b.get(f"/portal/notice/{site}/progress", params={"reference": "ABCD1234"})
+        assert r.status_code == 429 and "Retry-After" in r.headers
