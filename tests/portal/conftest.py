@@ -135,6 +135,15 @@ def portal_server(portal_seed: Seeded) -> Iterator[PortalServer]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _server_database(tmp: Path) -> tuple[str, str | None]:
+    """A new empty database for a server process: (its url, the PostgreSQL database to drop after)."""
+    if _is_sqlite():
+        return f"sqlite:///{tmp / 'portal.sqlite3'}", None
+    name = f"siteinspect_portal_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin_sql(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"], f'CREATE DATABASE "{name}"'))
+    return _pg_url(name), name
+
+
 @contextmanager
 def running_server(seed: list[str], prefix: str = "siteinspect-portal-") -> Iterator[PortalServer]:
     """A server process on a database of its own, migrated, then seeded by running `seed` (python -m
@@ -144,13 +153,7 @@ def running_server(seed: list[str], prefix: str = "siteinspect-portal-") -> Iter
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; run scripts/install-system-deps.sh (Debian package chromium)")
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
-    pg_name = None
-    if _is_sqlite():
-        url = f"sqlite:///{tmp / 'portal.sqlite3'}"
-    else:
-        pg_name = f"siteinspect_portal_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin_sql(os.environ["SITEINSPECT_TEST_PG_ADMIN_URL"], f'CREATE DATABASE "{pg_name}"'))
-        url = _pg_url(pg_name)
+    url, pg_name = _server_database(tmp)
     env = {**_server_env(url, tmp / "evidence"), NOW_VARIABLE: ""}
     server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
     try:

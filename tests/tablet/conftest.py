@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright, expect
 
-from inspection.devserver import DevServer
+from inspection.devserver import NOW_VARIABLE, DevServer
 from inspection.settings import get_settings, secret_key
 from inspection.signing import sign, unsign
 from tests.factories import PASSWORD
@@ -74,6 +74,8 @@ def tablet_server() -> Iterator[TabletServer]:
         "SITEINSPECT_LOGGING_FORMAT": "text",
         "SITEINSPECT_TABLET_DIST_DIR": str(dist),
         "SITEINSPECT_SECURITY_LOGIN_MAX_FAILURES": "1000",
+        # the seed, the browser and the tokens the tests forge all go by the wall clock
+        NOW_VARIABLE: "",
     }
     server = DevServer(env, log=tmp / "server.log", log_level="info", access_log=True)
     python = sys.executable
