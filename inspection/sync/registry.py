@@ -11,8 +11,21 @@ from uuid import UUID
 
 from piccolo.table import Table
 
-# Tables that carry sync columns but must not reach tablets.
-NOT_SYNCED = {"app_user"}
+# Tables that carry sync columns but must not reach tablets: accounts; the programme offices'
+# records (their staff, grants, evaluations, grades, residents' answers), which only the office
+# roles read through the API; and the programme's own structure and placements, which the API shows
+# to the offices only, while an inspector's tablet needs the areas (reference data) and no more.
+NOT_SYNCED = {
+    "app_user",
+    "area_office",
+    "office_grant",
+    "evaluation_revision",
+    "credit_grade",
+    "survey_answer",
+    "programme",
+    "programme_batch",
+    "project_placement",
+}
 
 
 @cache

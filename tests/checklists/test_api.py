@@ -309,16 +309,26 @@ async def test_a_lot_citing_a_batch_the_samples_domain_rejected_fails(world: Wor
     from tests.rectification.helpers import actor_of
     from tests.samples import helpers as sh
 
+    def rebar(**override: str) -> ss.ResultsBody:
+        # two specimens per test item (GB 1499.2 §9), the weight deviation measured once
+        values = {**sh.REBAR_PASS, **override}
+        weight = values.pop("weight_deviation")
+        pairs = sh.results(values, sets=2).results
+        return ss.ResultsBody(results=[*pairs, ss.ResultIn(test_item="weight_deviation", value=Decimal(weight))])
+
     samples, contractor = sh.svc(world), actor_of(world, "contractor_a")
     rejected = (await sh.new_batch(world, batch_number="L24-0101")).batch
+    # sampled a set at a time: the first set's bend specimen cracks, the second set passes
     sample = (await sh.sample_on(world, rejected.id)).sample
     await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS, bend="0"))
+    second = (await sh.sample_on(world, rejected.id, witness=None)).sample
+    await samples.record_results(contractor, second.id, sh.results(sh.REBAR_PASS))
     retest = await samples.take_retest(contractor, sample.id, ss.RetestCreate(lab_id=await sh.lab(world)))
     bends = [ss.ResultIn(test_item="bend", value=Decimal(1)), ss.ResultIn(test_item="bend", value=Decimal(0), set_no=2)]
     await samples.record_results(actor_of(world, "supervisor"), retest.sample.id, ss.ResultsBody(results=bends))
     accepted = (await sh.new_batch(world, batch_number="L24-0102")).batch
-    sample = (await sh.sample_on(world, accepted.id)).sample
-    await samples.record_results(contractor, sample.id, sh.results(sh.REBAR_PASS))
+    sample = (await sh.sample_on(world, accepted.id, sets=2)).sample
+    await samples.record_results(contractor, sample.id, rebar())
     status = {b: (await samples.get_batch(contractor, b)).batch.status.value for b in (rejected.id, accepted.id)}
     assert status == {rejected.id: "rejected", accepted.id: "accepted"}
 

@@ -131,8 +131,8 @@ async def test_the_record_and_its_pdf_show_when_the_inspector_worked_not_when_it
     from tests.reports.helpers import pdf_text, squeeze
 
     def device_clock(slow: timedelta) -> timedelta:
-        # the reference client's clock is the machine's plus an offset: make it the server's, slow
-        return clock.now() - datetime.now(UTC) - slow
+        # the reference client's clock is the test's clock plus an offset: the server's, slow
+        return -slow
 
     slow = timedelta(hours=3)
     # half a minute past, so that the milliseconds the test itself takes never change the minute

@@ -22,6 +22,7 @@ from inspection.projects import schemas as ps
 from inspection.rectification.rules import OrderKind, Severity
 from inspection.rectification.tables import Notification
 from tests.alerts.conftest import Mailbox, Receiver
+from tests.alerts.helpers import allowing_loopback, app_allowing_loopback
 from tests.alerts.test_delivery import with_delivery
 from tests.checklists.helpers import SCAFFOLD
 from tests.factories import PASSWORD, login, unique
@@ -49,6 +50,12 @@ async def a_day(p: Programme, clock: FixedClock) -> None:
         p.actor("contractor_a"), p.work["A1"], "base-hidden", cks.StartBody()
     )
     await order(p, clock, bj(3, 3, 13), project="p2", work="B3", deadline=bj(3, 6, 18))
+
+
+@pytest.fixture
+def app(clock: FixedClock):  # type: ignore[no-untyped-def]
+    """The shared `app` fixture, with loopback webhook receivers (this test's) allowed."""
+    return app_allowing_loopback(clock)
 
 
 async def test_a_days_figures_per_office(programme: Programme, clock: FixedClock) -> None:
@@ -95,7 +102,7 @@ async def test_sent_once_a_day_through_the_outbox(
     p.world.tokens["li"] = (await login(p.world.client, user.username))["access_token"]
     r = await p.world.post("li", "/api/v1/webhooks", json={"url": receiver.base + "/digest", "scope": "user"})
     assert r.status_code == 201, r.text
-    settings = with_delivery(p.world.services.settings, mailbox)
+    settings = with_delivery(allowing_loopback(p.world.services.settings), mailbox)
     for _ in range(2):  # the scheduler ticks every few minutes: the digest goes out once
         assert (await run_job(job_named("daily_digest"), settings, clock)).status == "ok"
         assert (await run_job(job_named("deliveries"), settings, clock)).status == "ok"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from inspection.actor import Actor
 from inspection.clock import FixedClock
 from inspection.demo import load_demo
-from inspection.projects.tables import Project, User
+from inspection.projects.tables import Membership, Project, User
 from inspection.rectification.tables import OrderResponse, RectificationOrder
 from inspection.reports import rules
 from inspection.reports.service import ReportsService
@@ -25,7 +25,13 @@ async def test_reports_from_demo_data(clock: FixedClock) -> None:
     supervisor = await _actor("supervisor1")
     answered = await (
         RectificationOrder.select(RectificationOrder.id, RectificationOrder.project, RectificationOrder.description)
-        .where(RectificationOrder.id.is_in(OrderResponse.select(OrderResponse.order)))
+        .where(
+            RectificationOrder.id.is_in(OrderResponse.select(OrderResponse.order))
+            # the supervisor's own projects (the programme demo answers orders in others too)
+            & RectificationOrder.project.is_in(
+                Membership.select(Membership.project).where(Membership.user == supervisor.user_id)
+            )
+        )
         .order_by(RectificationOrder.description)
         .first()
     )

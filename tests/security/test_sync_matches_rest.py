@@ -193,6 +193,7 @@ REST_READ: dict[str, Probe] = {
     "evidence": _evidence,
     "evidence_link": _link,
     "sync_conflict": _conflict,
+    "area": _in("/api/v1/areas"),
 }
 
 
@@ -351,6 +352,9 @@ async def build(world: World, app: Any, clock: FixedClock) -> None:
     p2_site = {"name": "二号小区", "households": 100, "floor_area_m2": 8000.0}
     await _ok(await world.post("outsider", f"/api/v1/projects/{world.id_of('p2')}/sites", p2_site), 201)
     await _upload(world, "outsider", _jpeg(11), project="p2")
+
+    # an administrative area (reference data: every tablet, every signed-in reader)
+    await _ok(await world.post("admin", "/api/v1/areas", {"name": "示范市", "level": "city"}), 201)
 
 
 async def full_pull(world: World, who: str) -> dict[str, set[str]]:
