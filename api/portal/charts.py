@@ -95,9 +95,12 @@ def line(
     low: float = 0,
     high: float = 100,
     guides: Sequence[tuple[float, str]] = (),
+    failed: Sequence[bool] = (),
 ) -> Markup:
     """A line over time (label, value) between `low` and `high`, with dashed guide lines (e.g. the
-    grade thresholds). Labels are thinned so they never overlap."""
+    grade thresholds). Labels are thinned so they never overlap. Points flagged in `failed` (graded
+    不合格, which a score above a threshold can still be, e.g. a zeroed guarantee item) are drawn
+    as red rings with the word in their tooltip, so colour is not the only sign."""
     width, height, left, right, top, bottom = 360, 180, 30, 10, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     span = (high - low) or 1
@@ -128,15 +131,27 @@ def line(
         out.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE["info"]}" stroke-width="2"/>')
         every = max(1, len(points) // 6)
         for i, ((name, value), (x, y)) in enumerate(zip(points, xy, strict=True)):
-            out.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE["info"]}">'
-                f"<title>{escape(name)}：{_fmt(value)}</title></circle>"
-            )
+            if i < len(failed) and failed[i]:
+                out.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#fff" stroke="{PALETTE["bad"]}" '
+                    f'stroke-width="2.5" class="failed">'
+                    f"<title>{escape(name)}：{_fmt(value)} 分，不合格</title></circle>"
+                )
+            else:
+                out.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE["info"]}">'
+                    f"<title>{escape(name)}：{_fmt(value)}</title></circle>"
+                )
             if i % every == 0 or i == len(points) - 1:
                 # the first and last labels hug the plot's edges so they are never cut off
                 anchor = "start" if i == 0 and len(points) > 1 else "end" if i == len(points) - 1 else "middle"
                 out.append(
                     f'<text x="{x:.1f}" y="{height - 10}" font-size="11" text-anchor="{anchor}">{escape(name)}</text>'
                 )
+    if any(failed[: len(points)]):
+        out.append(
+            f'<circle cx="{left + 6}" cy="{top + 2}" r="4" fill="#fff" stroke="{PALETTE["bad"]}" stroke-width="2"/>'
+            f'<text x="{left + 13}" y="{top + 6}" font-size="10">不合格</text>'
+        )
     out.append("</svg>")
     return Markup("".join(out))  # noqa: S704 - every label above went through escape()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -16,6 +17,11 @@ from api.deps import Services
 from api.portal.forms import UploadedFile
 from api.portal.session import Viewer
 from inspection.actor import Actor
+from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.messages import t
+from inspection.projects.access import project_access
+from inspection.rectification.rules import ISSUING_ROLES
+from inspection.reports.loaders.rectification import KINDS as NOTICE_KINDS
 
 Me = NamedDependency[Viewer]
 Svc = NamedDependency[Services]
@@ -32,6 +38,7 @@ ORDER_REPORTS = [
     ("rectification-reply", "整改回复单", "/api/v1/reports/rectification/{}.pdf?kind=reply"),
 ]
 PROGRAMME_WEEKLY = "/api/v1/reports/programmes/weekly.pdf"
+NOTICE_KIND = NOTICE_KINDS["notice"]
 INSPECTION_REPORT = ("inspection", "检查记录 PDF", "/api/v1/reports/inspections/{}.pdf")
 
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -104,3 +111,59 @@ async def store_photos(services: Services, actor: Actor, files: Sequence[Uploade
         )
         shas.append(stored.sha256)
     return shas
+
+
+async def may_issue(actor: Actor, project_id: UUID) -> bool:
+    """Whether the actor may issue, edit and discard the project's draft orders."""
+    return (await project_access(actor, project_id)).has(*ISSUING_ROLES)
+
+
+async def notice_numbers(services: Services, orders: Sequence[Any]) -> dict[UUID, str]:
+    """The 整改通知单 number (ZGTZ-…) each order went out under; drafts have none yet."""
+    return await services.reports.latest_numbers(NOTICE_KIND, [o.id for o in orders])
+
+
+async def place_labels(
+    services: Services, actor: Actor, places: Sequence[tuple[UUID | None, UUID | None, UUID | None]]
+) -> dict[tuple[UUID | None, UUID | None, UUID | None], str]:
+    """'幸福里小区 3号楼 屋面防水改造' for each (site, building, work item), each name read once
+    with the actor's rights (a name the actor may not read is left out)."""
+    cache: dict[tuple[str, UUID], str] = {}
+
+    async def name(kind: str, record_id: UUID | None) -> str:
+        if record_id is None:
+            return ""
+        if (kind, record_id) not in cache:
+            getter = {
+                "site": services.projects.get_site,
+                "building": services.projects.get_building,
+                "work": services.projects.get_work_item,
+            }[kind]
+            try:
+                found: Any = await getter(actor, record_id)
+                cache[(kind, record_id)] = found.name
+            except (NotFound, Forbidden):
+                cache[(kind, record_id)] = ""
+        return cache[(kind, record_id)]
+
+    out = {}
+    for site, building, work in dict.fromkeys(places):
+        parts = [await name("site", site), await name("building", building), await name("work", work)]
+        out[(site, building, work)] = " ".join(p for p in parts if p)
+    return out
+
+
+async def number_notice(services: Services, actor: Actor, order_id: UUID) -> str:
+    """Give an issued order's 整改通知单 its number now, as printing it would; printing the same
+    content later finds this number."""
+    prepared = await services.reports.rectification(actor, order_id, "notice")
+    return (await services.reports.number(actor, prepared)).number
+
+
+def end_of_day(raw: str, tz: Any, field: str = "deadline") -> datetime:
+    """A date from a form's date picker means the end of that day where the programme is."""
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(t("portal.pick_date"), field=field) from None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 
-from api.portal.common import Me, Svc
+from api.portal.common import Me, Svc, end_of_day
 from api.portal.errors import title_for
 from api.portal.forms import read_form
 from api.portal.session import check_csrf, current_viewer
@@ -48,11 +48,19 @@ class ComplaintPages(Controller):
         self, request: Request[Any, Any, Any], viewer: Any, services: Any, complaint_id: UUID, **ctx: Any
     ) -> Response[str]:
         complaint = await services.complaints.get_complaint(viewer.actor, complaint_id)
-        work = (
+        found = (
             await services.projects.list_work_items(
                 viewer.actor, complaint.project_id, complaint.site_id, limit=500, offset=0
             )
         ).items
+        in_site = await services.projects.list_buildings(viewer.actor, complaint.site_id, limit=500, offset=0)
+        buildings = {b.id: b.name for b in in_site.items}
+        # each work item once, named with its building: several buildings have a 屋面防水改造 each
+        work = [
+            {"id": w.id, "label": " · ".join(x for x in (buildings.get(w.building_id, ""), w.name) if x)}
+            for w in {w.id: w for w in found}.values()
+        ]
+        work.sort(key=lambda w: str(w["label"]))
         return render(
             request,
             "complaint.html",
@@ -61,6 +69,7 @@ class ComplaintPages(Controller):
             work=work,
             kinds=[k for k in OrderKind if k is not OrderKind.stop_work],
             severities=list(Severity),
+            today=services.clock.now().astimezone(services.rectification.book.calendar.tz).date().isoformat(),
             error=ctx.pop("error", None),
             form=ctx.pop("form", {}),
         )
@@ -90,6 +99,9 @@ class ComplaintPages(Controller):
                     raise ValidationFailed(t("portal.choose_kind_severity_work_from_lists"), field="kind") from None
                 if not form.get("description").strip():
                     raise ValidationFailed(t("portal.describe_what_contractor_must_put_right"), field="description")
+                deadline = None
+                if form.get("deadline").strip():
+                    deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
                 done = await services.complaints.to_order(
                     viewer.actor,
                     complaint_id,
@@ -99,6 +111,8 @@ class ComplaintPages(Controller):
                         severity=severity,
                         description=form.get("description").strip(),
                         work_item_id=work_item_id,
+                        deadline=deadline,
+                        deadline_reason=form.get("deadline_reason").strip(),
                     ),
                 )
                 return redirect(request, f"/portal/orders/{done.order_id}?done=from-complaint")

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import Svc
@@ -19,12 +19,13 @@ from api.portal.templating import render
 from inspection.complaints import schemas as cs
 from inspection.complaints.rules import Topic
 from inspection.complaints.service import MAX_PHOTOS, PhotoIn
-from inspection.errors import DomainError, RateLimited, ValidationFailed
+from inspection.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from inspection.messages import t
 from inspection.programme.survey import site_survey
 from inspection.qr import qr_svg
 
 COMPLAINT_PHOTO_LIMIT = 10 * 1024 * 1024
+STAGES = {"received": "已受理，正在核实", "ordered": "已下发整改通知，施工单位整改中", "closed": "已办结"}
 
 
 def notice_url(request: Request[Any, Any, Any], site_id: UUID) -> str:
@@ -101,6 +102,42 @@ class NoticePages(Controller):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
         return await self._page(request, services, site_id, receipt=receipt)
+
+    @get("/{site_id:uuid}/progress", name="portal-notice-progress")
+    async def progress(
+        self,
+        request: Request[Any, Any, Any],
+        site_id: FromPath[UUID],
+        services: Svc,
+        reference: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """进度查询: a reference number answers with its complaint's stage and date, never its words."""
+        ref = (reference or "").strip()[:20]
+        found, error, status = None, None, 200
+        if ref:
+            client = request.client.host if request.client else "unknown"
+            try:
+                found = await services.complaints.progress(site_id, ref, client)
+            except NotFound as exc:
+                if exc.field != "reference":
+                    raise  # no such site: the page itself does not exist
+                error, status = "没有找到这个受理编号，请核对后再查（编号为 8 位字母和数字）。", 404
+            except RateLimited as exc:
+                response = await self._page(
+                    request, services, site_id, status=429, lookup_ref=ref, lookup_error=portal_error(exc)
+                )
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
+        return await self._page(
+            request,
+            services,
+            site_id,
+            status=status,
+            lookup_ref=ref,
+            lookup=found,
+            lookup_stage=STAGES.get(found.stage, "") if found else "",
+            lookup_error=error,
+        )
 
     @get("/{site_id:uuid}/poster", name="portal-notice-poster")
     async def poster(self, request: Request[Any, Any, Any], site_id: FromPath[UUID], services: Svc) -> Response[str]:

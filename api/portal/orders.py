@@ -5,7 +5,7 @@ issuer's review (accept or send back)."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +14,20 @@ from litestar.di import Provide
 from litestar.params import FromPath, FromQuery
 
 from api.evidence import UPLOAD_ROUTE_CEILING
-from api.portal.common import ORDER_REPORTS, Me, Svc, member_names, organisation_names, report_links, store_photos
+from api.portal.common import (
+    ORDER_REPORTS,
+    Me,
+    Svc,
+    end_of_day,
+    may_issue,
+    member_names,
+    notice_numbers,
+    number_notice,
+    organisation_names,
+    place_labels,
+    report_links,
+    store_photos,
+)
 from api.portal.errors import portal_error
 from api.portal.forms import Form, read_form
 from api.portal.panels import contractor_material
@@ -23,13 +36,25 @@ from api.portal.templating import redirect, render
 from inspection.errors import DomainError, NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.rectification import schemas as rs
-from inspection.rectification.rules import AWAITING_CONTRACTOR, OPEN, OrderState
+from inspection.rectification.rules import AWAITING_CONTRACTOR, OPEN, OrderState, Severity, rule_deadline
 
 MAX_REPLY_PHOTOS = 9
 
 
 def _version(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
+
+
+async def _issuable(actor: Any, drafts: list[Any]) -> list[Any]:
+    """The drafts of projects where the actor may issue orders (others have nothing to do with them)."""
+    allowed: dict[UUID, bool] = {}
+    out = []
+    for o in drafts:
+        if o.project_id not in allowed:
+            allowed[o.project_id] = await may_issue(actor, o.project_id)
+        if allowed[o.project_id]:
+            out.append(o)
+    return out
 
 
 class OrderPages(Controller):
@@ -59,18 +84,28 @@ class OrderPages(Controller):
                 )
                 items += page.items
             items.sort(key=lambda o: (not o.overdue, o.deadline or datetime.max.replace(tzinfo=o.updated_at.tzinfo)))
+            # drafts waiting to go out come first for whoever may issue them
+            if not viewer.is_contractor:
+                drafts = await rect.list_orders(
+                    actor, project_id=project_id, status=OrderState.draft, contractor_id=contractor_id, limit=500
+                )
+                items = await _issuable(actor, drafts.items) + items
             heading = "待办整改单"
         else:
             page = await rect.list_orders(
                 actor, project_id=project_id, status=status, overdue=overdue, contractor_id=contractor_id, limit=500
             )
             items = page.items
+            if status is OrderState.draft:
+                items = await _issuable(actor, items)
             heading = "整改单"
         if contractor_id is not None:
             names = await organisation_names(services, actor, {contractor_id})
             heading += f" · {names[contractor_id]}"
         projects = await services.projects.list_projects(actor, None, None, limit=500, offset=0)
         material = await contractor_material(services, actor) if viewer.is_contractor else None
+        places = await place_labels(services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in items])
+        numbers = await notice_numbers(services, items)
         return render(
             request,
             "orders.html",
@@ -83,6 +118,9 @@ class OrderPages(Controller):
             contractor_id=contractor_id,
             states=list(OrderState),
             material=material,
+            places=places,
+            numbers=numbers,
+            drafts_shown=any(o.status is OrderState.draft for o in items),
         )
 
     async def _detail(
@@ -99,6 +137,27 @@ class OrderPages(Controller):
                 work = await services.projects.get_work_item(actor, order.work_item_id)
             except NotFound:
                 work = None
+        building = None
+        if order.building_id:
+            try:
+                building = await services.projects.get_building(actor, order.building_id)
+            except NotFound:
+                building = None
+        number = (await notice_numbers(services, [order])).get(order.id)
+        if number is None and order.status is not OrderState.draft:
+            # an order issued elsewhere (the tablet, the API) gets its number when first read here
+            try:
+                number = await number_notice(services, actor, order.id)
+            except DomainError:
+                number = None
+        book = services.rectification.book
+        drafting = order.status is OrderState.draft and await may_issue(actor, order.project_id)
+        allowed = (
+            rule_deadline(services.clock.now(), book.deadline_rule(order.kind, order.severity), book.calendar)
+            .astimezone(book.calendar.tz)
+            .date()
+            .isoformat()
+        )
         orgs = await organisation_names(services, actor, {order.contractor_id, order.issuer_organisation_id})
         people = await member_names(services, actor, order.project_id)
         state = order.status
@@ -113,7 +172,12 @@ class OrderPages(Controller):
             order=order,
             project=project,
             site=site,
+            building=building,
             work=work,
+            number=number,
+            drafting=drafting,
+            allowed=allowed,
+            severities=list(Severity),
             orgs=orgs,
             people=people,
             can_respond=can_respond,
@@ -121,6 +185,7 @@ class OrderPages(Controller):
             max_photos=MAX_REPLY_PHOTOS,
             photo_limit=services.settings.storage.max_upload_bytes,
             default_deadline=(today + timedelta(days=7)).isoformat(),
+            today=today.isoformat(),
             reports=report_links(request.app, ORDER_REPORTS if detail.responses else ORDER_REPORTS[:1], order.id),
             error=extra.pop("error", None),
             done=request.query_params.get("done"),
@@ -204,7 +269,7 @@ class OrderPages(Controller):
         try:
             if not form.get("reason").strip():
                 raise ValidationFailed(t("portal.say_what_still_wrong"), field="reason")
-            deadline = _deadline(form.get("deadline"), services.rectification.book.calendar.tz)
+            deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
             await services.rectification.reject(
                 viewer.actor,
                 order_id,
@@ -219,11 +284,73 @@ class OrderPages(Controller):
             return await self._retry(request, viewer, services, order_id, exc, form.fields)
         return redirect(request, f"/portal/orders/{order_id}?done=reject")
 
+    @post("/{order_id:uuid}/issue", status_code=303)
+    async def issue(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        """下发 one draft with the deadline picked on the page."""
+        with ExitStack() as stack:
+            form = await read_form(request, stack)
+        check_csrf(request, form.fields)
+        try:
+            deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
+            await services.rectification.issue(
+                viewer.actor,
+                order_id,
+                rs.IssueBody(
+                    deadline=deadline.isoformat(),
+                    deadline_reason=form.get("deadline_reason").strip(),
+                    version=_version(form.get("version")),
+                ),
+            )
+            await number_notice(services, viewer.actor, order_id)
+        except DomainError as exc:
+            return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=issue")
 
-def _deadline(raw: str, tz: Any) -> datetime:
-    """A date from the form means the end of that day where the programme is."""
-    try:
-        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationFailed(t("portal.give_new_deadline_as_date"), field="deadline") from None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+    @post("/{order_id:uuid}/edit", status_code=303)
+    async def edit(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        """修改草稿: what the notice will say, and how serious it is."""
+        with ExitStack() as stack:
+            form = await read_form(request, stack)
+        check_csrf(request, form.fields)
+        try:
+            text = form.get("description").strip()
+            if not text:
+                raise ValidationFailed(t("portal.describe_draft"), field="description")
+            if form.get("severity") not in {s.value for s in Severity}:
+                raise ValidationFailed(t("portal.choose_severity"), field="severity")
+            await services.rectification.edit_draft(
+                viewer.actor,
+                order_id,
+                rs.DraftEdit(
+                    description=text, severity=Severity(form.get("severity")), version=_version(form.get("version"))
+                ),
+            )
+        except DomainError as exc:
+            return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=edit")
+
+    @post("/{order_id:uuid}/discard", status_code=303)
+    async def discard(
+        self, request: Request[Any, Any, Any], order_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[Any]:
+        """作废 a draft nobody should receive, with the reason kept in its history."""
+        with ExitStack() as stack:
+            form = await read_form(request, stack)
+        check_csrf(request, form.fields)
+        try:
+            reason = form.get("discard_reason").strip()
+            if not reason:
+                raise ValidationFailed(t("portal.discard_needs_reason"), field="discard_reason")
+            detail = await services.rectification.get_order(viewer.actor, order_id)
+            if detail.order.status is not OrderState.draft:
+                raise ValidationFailed(t("portal.only_drafts_discarded"), field="status")
+            await services.rectification.cancel(
+                viewer.actor, order_id, rs.CancelBody(reason=reason, version=_version(form.get("version")))
+            )
+        except DomainError as exc:
+            return await self._retry(request, viewer, services, order_id, exc, form.fields)
+        return redirect(request, f"/portal/orders/{order_id}?done=discard")

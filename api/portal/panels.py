@@ -16,6 +16,7 @@ from inspection.errors import Forbidden, NotFound
 
 GRADES = [("优良", PALETTE["ok"]), ("合格", PALETTE["warn"]), ("不合格", PALETTE["bad"])]
 TREND_POINTS = 20
+FAILED = "不合格"
 WARRANTY_SOON_DAYS = 90
 
 
@@ -39,7 +40,7 @@ async def inspection_panels(services: Services, actor: Actor, project_ids: list[
     start, end = week_bounds(services.clock.now(), services.rectification.book.calendar.tz)
     this_week = 0
     grades: Counter[str] = Counter()
-    trend: list[tuple[datetime, float]] = []
+    trend: list[tuple[datetime, float, bool]] = []
     for pid in project_ids:
         try:
             page = await checklists.list(
@@ -50,9 +51,10 @@ async def inspection_panels(services: Services, actor: Actor, project_ids: list[
             continue
         this_week += page.total
         grades.update(summary.by_grade)
-        trend += [(p.submitted_at, p.total) for p in summary.trend if p.total is not None]
+        trend += [(p.submitted_at, p.total, p.grade == FAILED) for p in summary.trend if p.total is not None]
     trend.sort()
-    points = [(at.astimezone(services.rectification.book.calendar.tz).strftime("%m-%d"), v) for at, v in trend]
+    points = [(at.astimezone(services.rectification.book.calendar.tz).strftime("%m-%d"), v) for at, v, _ in trend]
+    failed = [f for _, _, f in trend]
     return [
         {
             "key": "inspections-week",
@@ -64,7 +66,12 @@ async def inspection_panels(services: Services, actor: Actor, project_ids: list[
         {
             "key": "score-trend",
             "title": "检查得分趋势",
-            "chart": line(points[-TREND_POINTS:], "检查得分趋势", guides=[(80, "优良 80"), (70, "合格 70")]),
+            "chart": line(
+                points[-TREND_POINTS:],
+                "检查得分趋势",
+                guides=[(80, "优良 80"), (70, "合格 70")],
+                failed=failed[-TREND_POINTS:],
+            ),
             "rows": [],
             "empty": "",
         },
@@ -184,6 +191,7 @@ async def project_panels(services: Services, actor: Actor, project_id: UUID, app
             points = [
                 (p.submitted_at.astimezone(tz).strftime("%m-%d"), p.total) for p in summary.trend if p.total is not None
             ]
+            failed = [p.grade == FAILED for p in summary.trend if p.total is not None]
             panels.append(
                 {
                     "key": "inspections",
@@ -199,7 +207,12 @@ async def project_panels(services: Services, actor: Actor, project_id: UUID, app
                 {
                     "key": "score-trend",
                     "title": "检查得分趋势",
-                    "chart": line(points[-TREND_POINTS:], "检查得分趋势", guides=[(80, "优良 80"), (70, "合格 70")]),
+                    "chart": line(
+                        points[-TREND_POINTS:],
+                        "检查得分趋势",
+                        guides=[(80, "优良 80"), (70, "合格 70")],
+                        failed=failed[-TREND_POINTS:],
+                    ),
                     "rows": [],
                     "empty": "",
                 }

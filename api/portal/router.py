@@ -13,6 +13,7 @@ from api.portal.alerts import AlertPages
 from api.portal.auth import LoginController
 from api.portal.complaints import ComplaintPages
 from api.portal.errors import EXCEPTION_HANDLERS
+from api.portal.inspections import InspectionPages
 from api.portal.notice import NoticePages
 from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
@@ -35,6 +36,7 @@ def portal_router() -> Router:
             LoginController,
             OfficePages,
             OrderPages,
+            InspectionPages,
             AlertPages,
             ComplaintPages,
             NoticePages,

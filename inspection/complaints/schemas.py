@@ -28,6 +28,15 @@ class Receipt(Output, kw_only=True):
     photos: int
 
 
+class Progress(Output, kw_only=True):
+    """What a reference number tells whoever holds it: where the complaint stands, nothing of
+    what it says or who sent it."""
+
+    reference: str
+    received_at: datetime
+    stage: str  # received | ordered (a rectification order is out) | closed
+
+
 class ComplaintOut(Synced, kw_only=True):
     id: UUID
     reference: str
@@ -62,6 +71,9 @@ class ToOrderBody(Input, kw_only=True):
     description: Annotated[str, Meta(min_length=1, max_length=5000)]
     work_item_id: UUID | None = None
     contractor_id: UUID | None = None
+    # defaults to the rule's deadline (rectification/rules.toml); later than that needs a reason
+    deadline: datetime | None = None
+    deadline_reason: Annotated[str, Meta(max_length=2000)] = ""
 
 
 class DismissBody(Input, kw_only=True):

@@ -27,8 +27,9 @@ from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
 from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, office_bucket, retry_races, write
-from inspection.rectification.rules import Source
+from inspection.rectification.rules import OrderState, Source
 from inspection.rectification.service import OrderSpec, open_order
+from inspection.rectification.tables import RectificationOrder
 from inspection.settings import Settings
 
 TABLE = Complaint._meta.tablename
@@ -39,6 +40,10 @@ MAX_PHOTOS = 3
 # actor for exactly two calls: storing their photos (evidence needs a project it may write to) and
 # writing the complaint. Its name marks those rows in the audit log.
 PUBLIC = Actor(user_id=None, username="public:notice-page", is_admin=True, device_id="public-web")
+
+
+# look-ups of a complaint's progress per address: plenty for a resident, useless for guessing
+PROGRESS_RATE = Window(max_events=30, seconds=600)
 
 
 def load_rate_rule(path: Path = RULES_FILE) -> Window:
@@ -214,6 +219,40 @@ class ComplaintsService:
             raise RateLimited(t("complaints.too_many_complaints_from_address_try"), retry_after=wait)
         await self.rates.record([key])
 
+    async def progress(self, site_id: UUID, ref: str, client: str) -> s.Progress:
+        """进度查询 on the site's public page: the stage of the complaint with this reference, or
+        NotFound. Limited per address, so references cannot be tried by the thousand; the
+        reference is 32 random bits and only counts within its own site."""
+        key = f"complaint-progress:{client}"
+        wait = await self.rates.wait_s(key, PROGRESS_RATE)
+        if wait is not None:
+            raise RateLimited(t("complaints.too_many_lookups"), retry_after=wait)
+        await self.rates.record([key])
+        await self._public_site(site_id)
+        wanted = ref.strip().upper()
+        if len(wanted) != 8:
+            raise NotFound(t("complaints.no_such_reference"), field="reference")
+        rows = await Complaint.select(Complaint.id, Complaint.status, Complaint.order_id, Complaint.received_at).where(
+            (Complaint.site == site_id) & Complaint.deleted.eq(False)
+        )
+        row = next((r for r in rows if reference(r["id"]) == wanted), None)
+        if row is None:
+            raise NotFound(t("complaints.no_such_reference"), field="reference")
+        stage = "received"
+        if row["status"] == ComplaintState.dismissed.value:
+            stage = "closed"
+        elif row["status"] == ComplaintState.ordered.value:
+            order = (
+                await RectificationOrder.select(RectificationOrder.status)
+                .where(RectificationOrder.id == row["order_id"])
+                .first()
+                if row["order_id"]
+                else None
+            )
+            finished = order is not None and order["status"] in (OrderState.closed.value, OrderState.cancelled.value)
+            stage = "closed" if finished else "ordered"
+        return s.Progress(reference=wanted, received_at=row["received_at"], stage=stage)
+
     async def submit(self, site_id: UUID, data: s.ComplaintIn, photos: Sequence[PhotoIn] = ()) -> s.Receipt:
         """A resident's complaint; the caller has passed `check_rate` for its client address."""
         problem = complaint_problem(data.text, data.contact)
@@ -357,6 +396,8 @@ class ComplaintsService:
                     work_item_id=data.work_item_id or row["work_item"],
                     contractor_id=data.contractor_id,
                     photos=photos,
+                    deadline=data.deadline,
+                    deadline_reason=data.deadline_reason,
                     issue=True,
                 ),
             )

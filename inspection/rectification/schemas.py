@@ -49,6 +49,18 @@ class IssueBody(Input, kw_only=True):
     reason: Note = ""
 
 
+class IssueManyBody(IssueBody, kw_only=True):
+    """Several drafts issued together (one 整改通知单 per inspection and contractor): one deadline."""
+
+    order_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
+
+
+class DraftEdit(Input, kw_only=True):
+    version: Version | None = None
+    description: Annotated[str, Meta(min_length=1, max_length=5000)]
+    severity: Severity = Severity.general
+
+
 class RespondBody(Input, kw_only=True):
     version: Version | None = None
     id: UUID | None = None

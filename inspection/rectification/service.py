@@ -371,6 +371,22 @@ class RectificationService:
                 await start_stop(w, order)
         return await self.get_order(actor, order_id)
 
+    async def issue_many(self, actor: Actor, data: s.IssueManyBody) -> list[s.OrderDetail]:
+        """Issue several drafts with one deadline in one transaction: all of them or none."""
+        if len(set(data.order_ids)) != len(data.order_ids):
+            raise ValidationFailed(t("rectification.order_named_twice"), field="order_ids")
+        one = s.IssueBody(deadline=data.deadline, deadline_reason=data.deadline_reason, reason=data.reason)
+        async with write(actor, self.clock):
+            return [await self.issue(actor, order_id, one) for order_id in data.order_ids]
+
+    async def edit_draft(self, actor: Actor, order_id: UUID, data: s.DraftEdit) -> s.OrderDetail:
+        """Change what a draft says before it goes out; whoever may issue it may edit it."""
+        async with write(actor, self.clock) as w:
+            # the same party and state test as issuing: only a draft, only by an issuer
+            order, _, _, _ = await self._begin_move(w, actor, order_id, Action.issue, data.version)
+            await self._set_state(w, order, {"description": data.description, "severity": data.severity.value})
+        return await self.get_order(actor, order_id)
+
     async def respond(
         self,
         actor: Actor,

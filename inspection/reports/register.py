@@ -118,3 +118,19 @@ async def verify(number: str, content_sha256: str) -> Verification:
         .first()
     )
     return Verification(number, row is not None, row["issued_at"] if row else None)
+
+
+async def latest_numbers(kind: str, subject_ids: list[UUID]) -> dict[UUID, str]:
+    """The newest number each record's document of `kind` was issued under (the one the parties
+    hold last), for pages that cite it. Records never printed are missing from the answer."""
+    if not subject_ids:
+        return {}
+    rows = await ID.select(ID.subject_id, ID.number, ID.year, ID.serial).where(
+        (ID.kind == kind) & ID.subject_id.is_in(list(set(subject_ids))) & ID.deleted.eq(False)
+    )
+    out: dict[UUID, tuple[int, int, str]] = {}
+    for r in rows:
+        key = (r["year"], r["serial"], r["number"])
+        if r["subject_id"] not in out or key > out[r["subject_id"]]:
+            out[r["subject_id"]] = key
+    return {k: v[2] for k, v in out.items()}

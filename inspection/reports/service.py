@@ -141,6 +141,17 @@ class ReportsService:
             content_sha256=prepared.content_sha256,
         )
 
+    async def number(self, actor: Actor, prepared: Prepared) -> register.Issued:
+        """Register the document's number without rendering it: a notice is numbered the moment it
+        goes out, and printing the same content later finds the same number."""
+        data = prepared.data
+        return await register.register(
+            actor, self.clock, data.kind, data.subject_id, data.project_id, prepared.content_sha256
+        )
+
+    async def latest_numbers(self, kind: str, subject_ids: list[UUID]) -> dict[UUID, str]:
+        return await register.latest_numbers(kind, subject_ids)
+
     async def verify(self, number: str, content_sha256: str) -> register.Verification:
         return await register.verify(number, content_sha256)
 

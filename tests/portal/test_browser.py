@@ -178,7 +178,7 @@ async def test_public_notice_and_complaint(browser: Browser, portal_server: Port
     await expect(page.get_by_text("13700001111")).to_be_visible()
     await expect(page.locator(".photos img")).to_have_count(1)
     await shot(page, "complaint")
-    await page.get_by_label("改造内容（决定施工单位）").select_option(label="屋面防水改造")
+    await page.get_by_label("改造内容（决定施工单位）").select_option(label="3号楼 · 屋面防水改造")
     await page.get_by_label("类别").select_option("safety")
     await page.get_by_role("button", name="下发整改单").click()
     await expect(page.get_by_role("status")).to_contain_text("根据居民投诉")

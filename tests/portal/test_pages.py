@@ -258,22 +258,30 @@ async def test_complaint_lands_for_triage_and_becomes_an_order(app, world) -> No
         assert complaint.contact == "13800000000" and len(complaint.photos) == 1
         detail = await b.get(f"/portal/complaints/{complaint.id}")
         assert "13800000000" in detail.text
-        r = await b.post(
-            f"/portal/complaints/{complaint.id}/triage",
-            data={
-                "csrf_token": csrf_of(detail.text),
-                "move": "order",
-                "work_item_id": str(world.id_of("work_a")),
-                "kind": "quality",
-                "severity": "general",
-                "description": "核查3号楼屋面渗漏并修复",
-            },
-        )
+        # the resident's photo says whose it is; each work item is listed once, with its building
+        assert 'alt="居民上传的照片 1"' in detail.text
+        assert detail.text.count(f'value="{world.id_of("work_a")}"') == 1 and "1号楼 · 屋面防水改造" in detail.text
+        assert 'type="date" name="deadline"' in detail.text
+        triage = {
+            "csrf_token": csrf_of(detail.text),
+            "move": "order",
+            "work_item_id": str(world.id_of("work_a")),
+            "kind": "quality",
+            "severity": "general",
+            "description": "核查3号楼屋面渗漏并修复",
+        }
+        # a deadline past the rule's without a reason is refused, and the form keeps what was typed
+        far = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": "2027-03-31"})
+        assert far.status_code == 422 and 'value="2027-03-31"' in far.text and "核查3号楼屋面渗漏并修复" in far.text
+        r = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": "2026-12-18"})
         assert r.status_code == 303 and "/portal/orders/" in r.headers["location"]
     handled = await services.complaints.get_complaint(actor_from(world, "supervisor"), complaint.id)
     assert handled.status.value == "ordered" and handled.order_id is not None
     order = await services.rectification.get_order(actor_from(world, "contractor_a"), handled.order_id)
     assert order.order.source.value == "complaint" and order.order.source_id == complaint.id
+    assert order.order.deadline is not None
+    tz = services.rectification.book.calendar.tz
+    assert order.order.deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") == "2026-12-18 23:59"
     assert [p.sha256 for p in order.order.photos] == complaint.photos
     # the contractor sees the order, never the complaint or the resident's contact
     async with browser(app) as c:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from inspection.checklists.catalogue import import_shipped
 from inspection.complaints.schemas import ComplaintIn
 from inspection.rectification import schemas as rs
+from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
 from tests.portal.test_pages import issue_order
 from tests.security.test_route_sweep import programme_of_p1
@@ -20,6 +22,7 @@ PUBLIC = {
     "/portal/notice/{site_id:uuid}/qr.svg",
     "/portal/notice/{site_id:uuid}/complaints",
     "/portal/notice/{site_id:uuid}/survey",
+    "/portal/notice/{site_id:uuid}/progress",
 }
 
 
@@ -36,7 +39,12 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     complaint = (await services.complaints.list_complaints(actor_from(world, "supervisor"), world.id_of("p1"))).items[0]
     await services.rectification.escalate(clock.now() + timedelta(days=366))  # a year on, even from 29 February
     note = (await services.rectification.notifications(actor_from(world, "owner"))).items[0]
+    await import_shipped(clock)
+    inspection = (await draft(world, template_code=ROOF, lot_size=40))["inspection"]["id"]
+    await answer(world, inspection, answers_for(ROOF, M1={"value": "pass", "note": "甲方独有：檐沟找坡"}))
+    assert (await submit(world, clock, inspection)).status_code == 200
     params = {
+        "inspection_id": inspection,
         "programme_id": (await programme_of_p1(world))["programme"],
         "order_id": order.id,
         "project_id": world.id_of("p1"),

@@ -45,6 +45,16 @@ def test_columns_and_line_place_values() -> None:
     assert ys[0] < ys[1] < ys[2]  # higher scores are drawn higher up
     assert ys[1] == pytest.approx((ys[0] + ys[2]) / 2)
     assert svg.count("stroke-dasharray") == 2
+    assert 'class="failed"' not in svg and "不合格" not in svg
+
+
+def test_the_trend_marks_failed_inspections_in_shape_and_words() -> None:
+    # the middle one scored 85 but was graded 不合格 (a zeroed guarantee item): marked all the same
+    svg = str(line([("11-01", 90), ("11-08", 85), ("11-15", 60)], "趋势", failed=[False, True, True]))
+    assert svg.count('class="failed"') == 2
+    assert "11-08：85 分，不合格" in svg and "11-15：60 分，不合格" in svg
+    assert svg.count(">11-08<") + svg.count(">11-15<") == 2  # their day labels are still drawn
+    assert ">不合格</text>" in svg  # the legend says what the ring means
 
 
 @pytest.mark.parametrize(
