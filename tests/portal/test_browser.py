@@ -20,6 +20,9 @@ from tests.portal.helpers import jpeg
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
+# an <img> that loaded and decoded to a picture
+LOADED = "img => img.decode().then(() => img.naturalWidth > 0, () => false)"
+
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
@@ -75,7 +78,8 @@ async def test_contractor_answers_with_a_photo_and_the_supervisor_accepts(
     await page.goto(f"/portal/orders/{data['order_a']}")
     thumb = page.locator(f"img[src*='{data['inspector_photo']}']")
     await expect(thumb).to_be_visible()
-    assert await thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    # decode() settles once the image has loaded (or failed): no guessing how long that takes
+    assert await thumb.evaluate(LOADED)
     await page.get_by_label("整改情况说明").fill("已将卷材搭接宽度返工至 100 mm，泛水高度补足 250 mm")
     await page.get_by_label(re.compile("整改后照片")).set_input_files(
         [{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg((40, 120, 60), (1600, 1200))}]
@@ -85,7 +89,7 @@ async def test_contractor_answers_with_a_photo_and_the_supervisor_accepts(
     response = page.get_by_test_id("response")
     await expect(response).to_contain_text("已将卷材搭接宽度返工")
     await expect(response.locator("img")).to_have_count(1)
-    assert await response.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert await response.locator("img").evaluate(LOADED)
     await shot(page, "contractor-order-answered")
     await phone.close()
 
