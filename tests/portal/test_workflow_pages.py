@@ -65,7 +65,7 @@ async def test_inspection_list_and_detail_read_in_chinese(app, world, clock) -> 
         assert iid in (await b.get("/portal/inspections/", params={"submitted_from": "2026-12-16"})).text
         assert iid not in (await b.get("/portal/inspections/", params={"submitted_to": "2026-12-15"})).text
         bad = await b.get("/portal/inspections/", params={"submitted_from": "2026-13-40"})
-        assert bad.status_code == 200 and "请按 年-月-日 选择日期" in bad.text
+        assert bad.status_code == 200 and "请用日期选择器选择日期（年-月-日）" in bad.text
         detail = await b.get(f"/portal/inspections/{iid}")
         assert detail.status_code == 200
         text = detail.text
