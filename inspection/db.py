@@ -190,6 +190,16 @@ def is_sqlite() -> bool:
     return engine().engine_type == "sqlite"
 
 
+# PostgreSQL's answers that mean "this transaction lost to another one; run it again": a deadlock
+# (the server chose this one as its victim) and a serialisation failure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database gave up on a statement only because of a concurrent transaction."""
+    return getattr(exc, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
 def transaction() -> SQLiteTransaction | PostgresTransaction:
     """A write transaction. On SQLite it is IMMEDIATE: it takes the write lock at BEGIN, so a
     read-then-write transaction never fails half-way with 'database is locked'."""

@@ -22,7 +22,9 @@ failure, or any unexpected one, commits the mutations before it and stops the pu
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,6 +69,8 @@ PUSH_TX_MUTATIONS = 50
 PUSH_TX_SECONDS = 0.25
 # Times a mutation that lost a race for a record is run again on what is there now.
 RACE_ATTEMPTS = 3
+# Times a push transaction the database gave up on (deadlock victim, serialisation failure) is run again.
+TRANSIENT_ATTEMPTS = 5
 # A pull records the device's contact only when it is older than this, or its clock or schema
 # version changed: pulls read; they should not queue for writing.
 CONTACT_EVERY = timedelta(seconds=60)
@@ -390,8 +394,25 @@ class SyncService:
                 return [], (await self._touch_device(actor, device_id, seen))[1]
         results: list[dict[str, Any]] = []
         last = 0
+        lost = 0  # transactions in a row the database gave up on for a concurrent one
         while len(results) < len(mutations):
-            last = await self._push_some(actor, device_id, seen, mutations[len(results) :], results)
+            done = len(results)
+            try:
+                last = await self._push_some(actor, device_id, seen, mutations[done:], results)
+                lost = 0
+            except Exception as exc:
+                if not db.is_transient(exc):
+                    raise
+                # the whole transaction may have been rolled back (a failure at COMMIT): none of
+                # its results stand
+                del results[done:]
+                lost += 1
+                if lost >= TRANSIENT_ATTEMPTS:
+                    raise Unavailable(
+                        t("sync.server_could_not_apply_mutation_now", seq=mutations[done]["seq"]), retry_after=1
+                    ) from exc
+                # the other transaction holds what this one needs: let it finish first
+                await asyncio.sleep(random.uniform(0.01, 0.05) * lost)
         return results, last
 
     async def _push_some(
@@ -422,6 +443,11 @@ class SyncService:
                         raise
                     break  # the next transaction starts with it
                 except Exception as exc:
+                    if outcomes and db.is_transient(exc):
+                        # the database chose this mutation's write as a deadlock's victim (rolled
+                        # back to its savepoint): commit what precedes it, which releases their
+                        # locks, and run it again in a transaction of its own
+                        break
                     stop = exc
                     break
                 outcomes.append(outcome)
