@@ -31,7 +31,7 @@ from inspection.reports.loaders.warranty import load_acceptance, load_warranty_r
 from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
 from inspection.reports.pool import RenderPool
 from inspection.reports.render import DocumentHead, load_thumbnails, qr_svg, templates_digest
-from inspection.samples.service import SamplesService
+from inspection.samples.queries import SampleQueries
 from inspection.settings import Settings
 from inspection.warranty.service import WarrantyService
 
@@ -68,7 +68,7 @@ class ReportsService:
         self.store = store or build_store(settings)
         self.rectification_service = RectificationService(settings, clock)
         self.checklists_service = ChecklistsService(settings, clock)
-        self.samples_service = SamplesService(settings, clock)
+        self.samples_service = SampleQueries(settings, clock)
         self.warranty_service = WarrantyService(settings, clock)
         self.renderer = renderer or RenderPool.shared(settings.reports)
 
