@@ -263,7 +263,7 @@ class Tablet:
 
     def correct(self) -> None:
         """A correction of one answer of the draft, against the values the tablet holds."""
-        from inspection.checklists.service import answer_id
+        from inspection.checklists.answers import answer_id
 
         assert self.draft is not None and not self.unanswered
         code, changes = self.rng.choice(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import NotFound
+from inspection.evidence import links
 from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.rules import Role
@@ -94,3 +95,8 @@ async def visible_where(actor: Actor) -> Any | None:
         )
         clause = own if clause is None else (clause | own)
     return None if clause is None else (clause & RO.deleted.eq(False))
+
+
+# a photo cited by an order or a response is shown to whoever may read the order
+links.register_reader(RectificationOrder._meta.tablename, may_read_order)
+links.register_reader(OrderResponse._meta.tablename, may_read_response)

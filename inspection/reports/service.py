@@ -17,11 +17,11 @@ from datetime import date, datetime
 from uuid import UUID
 
 from inspection.actor import Actor
-from inspection.checklists.service import ChecklistsService
+from inspection.checklists.queries import ChecklistQueries
 from inspection.clock import Clock
 from inspection.evidence.store import ObjectStore, build_store
 from inspection.records import retry_races
-from inspection.rectification.service import RectificationService
+from inspection.rectification.queries import RectificationQueries
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
 from inspection.reports.loaders.inspection import load_inspection
@@ -66,8 +66,8 @@ class ReportsService:
         self.settings = settings
         self.clock = clock
         self.store = store or build_store(settings)
-        self.rectification_service = RectificationService(settings, clock)
-        self.checklists_service = ChecklistsService(settings, clock)
+        self.rectification_service = RectificationQueries(settings, clock)
+        self.checklists_service = ChecklistQueries(settings, clock)
         self.samples_service = SampleQueries(settings, clock)
         self.warranty_service = WarrantyService(settings, clock)
         self.renderer = renderer or RenderPool.shared(settings.reports)
