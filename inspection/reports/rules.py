@@ -101,13 +101,13 @@ def document_number(code: str, year: int, serial: int) -> str:
     return f"{code}-{year}-{serial:05d}"
 
 
-def _plain(value: Any) -> Any:
+def _canonical(value: Any) -> Any:
     """JSON-ready data: datetimes as UTC (one instant, one spelling, whatever zone a row came back
     in), dates, UUIDs and decimals as strings, enums as their values, keys sorted."""
     if isinstance(value, dict):
-        return {str(k): _plain(value[k]) for k in sorted(value, key=str)}
+        return {str(k): _canonical(value[k]) for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_plain(v) for v in value]
+        items = [_canonical(v) for v in value]
         return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
@@ -116,9 +116,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, msgspec.Struct):
-        return _plain(msgspec.structs.asdict(value))
+        return _canonical(msgspec.structs.asdict(value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
+        return _canonical(dataclasses.asdict(value))
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"cannot put {type(value).__name__} in a report's content")
@@ -126,7 +126,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_json(data: Any) -> bytes:
     """Sorted keys, no spaces, UTC times: the same data always gives the same bytes."""
-    return msgspec.json.encode(_plain(data))
+    return msgspec.json.encode(_canonical(data))
 
 
 def content_sha256(kind: str, data: Any) -> str:

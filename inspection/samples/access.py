@@ -19,7 +19,7 @@ from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
-from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.access import ProjectAccess, project_access, projects_by_view
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, User, WorkItem
 from inspection.records import contractor_bucket, project_bucket
@@ -124,14 +124,7 @@ async def visible_batches_where(actor: Actor, project_id: UUID | None) -> Any | 
         return B.deleted.eq(False)
     if actor.user_id is None:
         return None
-    rows = await Membership.select(Membership.project, Membership.role).where(
-        (Membership.user == actor.user_id) & Membership.deleted.eq(False)
-    )
-    roles: dict[UUID, set[str]] = {}
-    for r in rows:
-        roles.setdefault(r["project"], set()).add(r["role"])
-    full = [p for p, rs in roles.items() if rs != {Role.contractor.value}]
-    own = [p for p, rs in roles.items() if rs == {Role.contractor.value}]
+    full, own = await projects_by_view(actor)
     clause: Any = None
     if full:
         clause = B.project.is_in(full)
