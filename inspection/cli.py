@@ -413,7 +413,7 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
             raise Failed(f"bad setting: {exc}") from exc
         from api.app import create_app
         from inspection import db
-        from inspection.sync.simulate import Live, run_simulation
+        from inspection.tools.simulate import Live, run_simulation
 
         live = Live()
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 
 from inspection.checklists.catalogue import import_shipped
-from inspection.devserver import DevServer
+from inspection.tools.devserver import DevServer
 from tests.factories import World
 from tests.security.test_fuzz import CONFIG_DATA, SHARD
 

@@ -33,7 +33,7 @@ from inspection.rectification.service import RectificationService
 from inspection.reports.rules import BEIJING
 from inspection.settings import Settings
 
-DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - the published demo password (inspection/demo.py)
+DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - the published demo password (inspection/demo/)
 CITY, DISTRICT = "示范市", "长青区"
 STREETS = {"长青街道": ["长青一社区", "长青二社区"], "新华街道": ["新华一社区"]}
 # project code suffix → (street, batch)
