@@ -14,8 +14,8 @@ from inspection.clock import FixedClock
 from inspection.complaints.service import load_rate_rule
 from inspection.complaints.tables import Complaint
 from inspection.projects.auth import login_account_key
-from inspection.projects.tables import RateEvent
 from inspection.projects.ratelimit import KEEP, RateCounter, Window
+from inspection.projects.tables import RateEvent
 from inspection.settings import get_settings
 from inspection.tools.devserver import DevServer
 from tests.factories import PASSWORD, World
