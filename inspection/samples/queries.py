@@ -52,8 +52,6 @@ B = MaterialBatch
 def _expected(material: str, sets: int, items: list[str]) -> int:
     """Results a sample takes: one per item and set, one per sample for an item weighed or tested
     once whatever the sets (rebar weight deviation)."""
-    from inspection.samples.rulebook import default_rulebook
-
     rule = default_rulebook().material(material)
     return sum(rule.result_sets(c, sets) if rule else sets for c in items)
 
