@@ -161,7 +161,7 @@ GUARDS: tuple[Guard, ...] = (
     ),
     Guard(
         "rate limits: an event over the window's count waits",
-        "inspection/ratelimit.py",
+        "inspection/projects/ratelimit.py",
         "        if len(rows) < window.max_events:\n            return None",
         "        if True:\n            return None",
         ("tests/api/test_rate_limits.py",),

@@ -30,7 +30,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
-from inspection.devserver import DevServer
+from inspection.tools.devserver import DevServer
 from tests.alerts.helpers import app_allowing_loopback
 from tests.factories import PEOPLE, World
 from tests.security.test_route_sweep import CONTRACTOR_A_RECORDS, OWN, SHARED, _victims

@@ -22,7 +22,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from inspection.checklists.catalogue import import_shipped
-from inspection.devserver import DevServer
+from inspection.tools.devserver import DevServer
 from tests.factories import World
 from tests.security.test_fuzz import CONFIG_DATA, SHARD
 
