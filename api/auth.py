@@ -12,10 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import Services
+from api.deps import PROVIDERS
 from inspection.actor import Actor
 from inspection.projects import schemas as s
-from inspection.projects.auth import IssuedTokens
+from inspection.projects.auth import Authenticator, IssuedTokens
+from inspection.projects.service import ProjectsService
 
 
 class LoginIn(s.Input):
@@ -69,39 +70,46 @@ def _tokens(t: IssuedTokens) -> dict[str, Any]:
 
 
 class AuthController(Controller):
-    path = "/api/v1/auth"
+    path = "/auth"
+    dependencies = {"authenticator": PROVIDERS["authenticator"], "projects": PROVIDERS["projects"]}
     tags = ["auth"]
 
     @post("/login", opt={"public": True}, status_code=HTTP_200_OK, operation_id="login")
     async def login(
-        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], services: NamedDependency[Services]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginIn],
+        authenticator: NamedDependency[Authenticator],
+        projects: NamedDependency[ProjectsService],
     ) -> LoginOut:
         """Sign in with a user name and password on one device; rate-limited per name and address."""
         client = request.client.host if request.client else "unknown"
-        issued = await services.auth.login(
+        issued = await authenticator.login(
             data.username, data.password, data.device_id, client, request.headers.get("user-agent", "")
         )
-        user = await services.projects.get_user(
+        user = await projects.get_user(
             Actor(user_id=issued.user_id, username=data.username, is_admin=True), issued.user_id
         )
         return LoginOut(**_tokens(issued), user=user)
 
     @post("/refresh", opt={"public": True}, status_code=HTTP_200_OK, operation_id="refresh")
-    async def refresh(self, data: JSONBody[RefreshIn], services: NamedDependency[Services]) -> TokensOut:
+    async def refresh(self, data: JSONBody[RefreshIn], authenticator: NamedDependency[Authenticator]) -> TokensOut:
         """Swap a refresh token for a new pair; the old refresh token stops working."""
-        return TokensOut(**_tokens(await services.auth.refresh(data.refresh_token, data.device_id)))
+        return TokensOut(**_tokens(await authenticator.refresh(data.refresh_token, data.device_id)))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, operation_id="logout")
-    async def logout(self, actor: NamedDependency[Actor], services: NamedDependency[Services]) -> None:
+    async def logout(self, actor: NamedDependency[Actor], authenticator: NamedDependency[Authenticator]) -> None:
         """Sign this session out; its access and refresh tokens stop working at once."""
         if actor.session_id:
-            await services.auth.revoke_session(actor.session_id)
+            await authenticator.revoke_session(actor.session_id)
 
     @get("/devices", operation_id="list_devices")
-    async def devices(self, actor: NamedDependency[Actor], services: NamedDependency[Services]) -> list[DeviceOut]:
+    async def devices(
+        self, actor: NamedDependency[Actor], authenticator: NamedDependency[Authenticator]
+    ) -> list[DeviceOut]:
         """The devices signed in to this account."""
         assert actor.user_id
-        rows = await services.auth.sessions(actor.user_id)
+        rows = await authenticator.sessions(actor.user_id)
         return [
             DeviceOut(
                 session_id=r["id"],
@@ -120,9 +128,9 @@ class AuthController(Controller):
         self,
         device_id: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")],
         actor: NamedDependency[Actor],
-        services: NamedDependency[Services],
+        authenticator: NamedDependency[Authenticator],
     ) -> RevokedOut:
         """Sign a lost or handed-on device out of this account."""
         assert actor.user_id
-        count = await services.auth.revoke_device(actor.user_id, device_id)
+        count = await authenticator.revoke_device(actor.user_id, device_id)
         return RevokedOut(device_id=device_id, sessions_revoked=count)

@@ -10,44 +10,55 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Limit, Services
+from api.deps import PROVIDERS, Limit
 from inspection.actor import Actor
 from inspection.complaints import schemas as s
 from inspection.complaints.rules import ComplaintState
+from inspection.complaints.service import ComplaintsService
 
-Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 
 
 class ComplaintController(Controller):
-    path = "/api/v1/complaints"
+    path = "/complaints"
+    dependencies = {"complaints": PROVIDERS["complaints"]}
     tags = ["complaints"]
 
     @get("/", operation_id="list_complaints")
     async def list_(
         self,
         actor: Me,
-        services: Svc,
+        complaints: NamedDependency[ComplaintsService],
         project_id: FromQuery[UUID],
         status: FromQuery[ComplaintState | None] = None,
         limit: Limit = 100,
     ) -> s.ComplaintPage:
         """A project's complaints, newest first (its inspectors, supervisors, owners, authority)."""
-        return await services.complaints.list_complaints(actor, project_id, status, limit)
+        return await complaints.list_complaints(actor, project_id, status, limit)
 
     @get("/{complaint_id:uuid}", operation_id="get_complaint")
-    async def get_one(self, complaint_id: FromPath[UUID], actor: Me, services: Svc) -> s.ComplaintOut:
-        return await services.complaints.get_complaint(actor, complaint_id)
+    async def get_one(
+        self, complaint_id: FromPath[UUID], actor: Me, complaints: NamedDependency[ComplaintsService]
+    ) -> s.ComplaintOut:
+        return await complaints.get_complaint(actor, complaint_id)
 
     @post("/{complaint_id:uuid}/order", status_code=HTTP_200_OK, operation_id="complaint_to_order")
     async def to_order(
-        self, complaint_id: FromPath[UUID], data: JSONBody[s.ToOrderBody], actor: Me, services: Svc
+        self,
+        complaint_id: FromPath[UUID],
+        data: JSONBody[s.ToOrderBody],
+        actor: Me,
+        complaints: NamedDependency[ComplaintsService],
     ) -> s.ComplaintOut:
         """Issue a rectification order (source `complaint`) citing the complaint's photos."""
-        return await services.complaints.to_order(actor, complaint_id, data)
+        return await complaints.to_order(actor, complaint_id, data)
 
     @post("/{complaint_id:uuid}/dismiss", status_code=HTTP_200_OK, operation_id="dismiss_complaint")
     async def dismiss(
-        self, complaint_id: FromPath[UUID], data: JSONBody[s.DismissBody], actor: Me, services: Svc
+        self,
+        complaint_id: FromPath[UUID],
+        data: JSONBody[s.DismissBody],
+        actor: Me,
+        complaints: NamedDependency[ComplaintsService],
     ) -> s.ComplaintOut:
-        return await services.complaints.dismiss(actor, complaint_id, data)
+        return await complaints.dismiss(actor, complaint_id, data)

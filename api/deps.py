@@ -1,12 +1,15 @@
-"""What handlers receive: the acting user, the services, the clock. Built once per app."""
+"""What handlers receive: the acting user and the services they call, each built once per app."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 
@@ -39,6 +42,11 @@ Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET, descr
 
 @dataclass
 class Services:
+    """The service objects of one app, built once by `api.plugin.SiteinspectPlugin`. Controllers do
+    not see it: each declares providers of the services it calls (`PROVIDERS`). It stays for what
+    is wired by hand around the routes: the guard (`auth`), the portal pages, the tablet files and
+    the security middleware (`settings`), the lifespan (`reports`)."""
+
     settings: Settings
     clock: Clock
     auth: Authenticator
@@ -97,3 +105,30 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 async def provide_services(request: Request[Any, Any, Any]) -> Services:
     return services_of(request)
+
+
+def _provider(pick: Callable[[Services], Any]) -> Provide:
+    # The object built with the app's settings and clock, handed out as is: never one per request.
+    def provide(state: State) -> Any:
+        return pick(state.services)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+# One provider per service, by the name handlers take it under; a controller declares those it uses
+# (`dependencies = {"orders": PROVIDERS["orders"]}`), so a handler asking for another fails at startup.
+PROVIDERS: dict[str, Provide] = {
+    "authenticator": _provider(lambda s: s.auth),
+    "projects": _provider(lambda s: s.projects),
+    "sync": _provider(lambda s: s.sync),
+    "orders": _provider(lambda s: s.rectification),
+    "evidence": _provider(lambda s: s.evidence),
+    "checklists": _provider(lambda s: s.checklists),
+    "supervision": _provider(lambda s: s.supervision),
+    "samples": _provider(lambda s: s.samples),
+    "warranty": _provider(lambda s: s.warranty),
+    "alerts": _provider(lambda s: s.alerts),
+    "reports": _provider(lambda s: s.reports),
+    "complaints": _provider(lambda s: s.complaints),
+    "programme": _provider(lambda s: s.programme),
+}

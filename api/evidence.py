@@ -14,16 +14,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_302_FOUND, HTTP_304_NOT_MODIFIED
 
-from api.deps import Services
+from api.deps import PROVIDERS
 from api.openapi import BINARY
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.evidence import schemas as s
 from inspection.evidence.rules import Kind
-from inspection.evidence.service import Download
+from inspection.evidence.service import Download, EvidenceService
 from inspection.messages import t
 
-Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 OriginalName = Annotated[str, QueryParameter(name="name", max_length=200, description="the file's name on the device")]
 
@@ -58,15 +57,18 @@ def _download_response(request: Request[Any, Any, Any], found: Download) -> Resp
 
 
 class EvidenceController(Controller):
-    path = "/api/v1/evidence"
+    path = "/evidence"
+    dependencies = {"evidence": PROVIDERS["evidence"]}
     tags = ["evidence"]
 
     @post("/uploads", operation_id="start_evidence_upload")
-    async def start(self, data: JSONBody[s.UploadStart], actor: Me, services: Svc) -> s.UploadTicket:
+    async def start(
+        self, data: JSONBody[s.UploadStart], actor: Me, evidence: NamedDependency[EvidenceService]
+    ) -> s.UploadTicket:
         """Announce a photo or document by its SHA-256 (it shows as pending at once, even while the
         object store is down) and get where to send the bytes: a presigned S3 PUT that requires
         the SHA-256 checksum, or this API's PUT on the disk backend. Then call `complete_url`."""
-        return await services.evidence.start_upload(actor, data)
+        return await evidence.start_upload(actor, data)
 
     @put(
         "/{sha256:str}",
@@ -78,14 +80,14 @@ class EvidenceController(Controller):
         request: Request[Any, Any, Any],
         sha256: FromPath[str],
         actor: Me,
-        services: Svc,
+        evidence: NamedDependency[EvidenceService],
         project_id: FromQuery[UUID | None] = None,
         name: OriginalName = "",
     ) -> s.EvidenceOut:
         """Send the raw bytes as the body. The server hashes them while streaming and refuses a
         body whose SHA-256 is not the one in the URL. Evidence must be announced first, or name
         its `project_id` here. Sending bytes already stored answers at once."""
-        return await services.evidence.upload(
+        return await evidence.upload(
             actor,
             sha256,
             _body(request),
@@ -95,15 +97,17 @@ class EvidenceController(Controller):
         )
 
     @post("/{sha256:str}/complete", operation_id="complete_evidence_upload", status_code=200)
-    async def complete(self, sha256: FromPath[str], actor: Me, services: Svc) -> s.EvidenceOut:
+    async def complete(
+        self, sha256: FromPath[str], actor: Me, evidence: NamedDependency[EvidenceService]
+    ) -> s.EvidenceOut:
         """Confirm a direct upload: the server reads the object back, hashes and checks it, and
         only then counts it. Wrong bytes are deleted and refused."""
-        return await services.evidence.complete(actor, sha256)
+        return await evidence.complete(actor, sha256)
 
     @get("/{sha256:str}/meta", operation_id="get_evidence_meta")
-    async def meta(self, sha256: FromPath[str], actor: Me, services: Svc) -> s.EvidenceOut:
+    async def meta(self, sha256: FromPath[str], actor: Me, evidence: NamedDependency[EvidenceService]) -> s.EvidenceOut:
         """Status, type, size, EXIF capture time and position."""
-        return await services.evidence.meta(actor, sha256)
+        return await evidence.meta(actor, sha256)
 
     @get(
         "/{sha256:str}",
@@ -124,10 +128,10 @@ class EvidenceController(Controller):
         request: Request[Any, Any, Any],
         sha256: FromPath[str],
         actor: Me,
-        services: Svc,
+        evidence: NamedDependency[EvidenceService],
         size: FromQuery[int | None] = None,
     ) -> Response[Any]:
         """The bytes (or a 1280 or 320 px JPEG thumbnail with `size`): a short-lived redirect to
         the store on S3, streamed from disk otherwise. The ETag is the SHA-256; content never
         changes."""
-        return _download_response(request, await services.evidence.download(actor, sha256, size))
+        return _download_response(request, await evidence.download(actor, sha256, size))

@@ -8,8 +8,9 @@ import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
 
-from api.deps import Services
+from api.deps import PROVIDERS
 from inspection import db
+from inspection.evidence.service import EvidenceService
 from inspection.storage_check import storage_problem
 
 
@@ -32,15 +33,21 @@ async def health() -> HealthOut:
     return HealthOut(status="ok", version=__version__)
 
 
-@get("/ready", opt={"public": True}, tags=["health"], operation_id="ready")
-async def ready(services: NamedDependency[Services]) -> Response[Any]:
+@get(
+    "/ready",
+    opt={"public": True},
+    tags=["health"],
+    operation_id="ready",
+    dependencies={"evidence": PROVIDERS["evidence"]},
+)
+async def ready(evidence: NamedDependency[EvidenceService]) -> Response[Any]:
     """The database and the object store answer; 503 otherwise."""
     database = "ok"
     try:
         await db.ping()
     except Exception as exc:
         database = f"unreachable: {type(exc).__name__}"
-    store = await storage_problem(services.evidence.store) or "ok"
+    store = await storage_problem(evidence.store) or "ok"
     ok = database == "ok" and store == "ok"
     body = ReadyOut(status="ok" if ok else "unavailable", database=database, object_store=store)
     return Response(content=body, status_code=200 if ok else 503)

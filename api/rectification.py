@@ -10,30 +10,33 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Limit, Offset, Services
+from api.deps import PROVIDERS, Limit, Offset
 from inspection.actor import Actor
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
+from inspection.rectification.service import RectificationService
 
-Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 
 
 class OrderController(Controller):
-    path = "/api/v1/rectification"
+    path = "/rectification"
+    dependencies = {"orders": PROVIDERS["orders"]}
     tags = ["rectification"]
 
     @post("/orders", operation_id="create_order")
-    async def create(self, data: JSONBody[s.OrderCreate], actor: Me, services: Svc) -> s.OrderDetail:
+    async def create(
+        self, data: JSONBody[s.OrderCreate], actor: Me, orders: NamedDependency[RectificationService]
+    ) -> s.OrderDetail:
         """Open an order as a draft, or issue it at once (`issue: true`). The deadline defaults to
         the rule for its kind and severity; a later one needs `deadline_reason`."""
-        return await services.rectification.create_order(actor, data)
+        return await orders.create_order(actor, data)
 
     @get("/orders", operation_id="list_orders")
     async def list_(
         self,
         actor: Me,
-        services: Svc,
+        orders: NamedDependency[RectificationService],
         project_id: FromQuery[UUID | None] = None,
         status: FromQuery[OrderState | None] = None,
         kind: FromQuery[OrderKind | None] = None,
@@ -45,7 +48,7 @@ class OrderController(Controller):
         offset: Offset = 0,
     ) -> s.OrderPage:
         """Orders the signed-in user may see, overdue first, then by deadline."""
-        return await services.rectification.list_orders(
+        return await orders.list_orders(
             actor,
             project_id=project_id,
             status=status,
@@ -59,90 +62,119 @@ class OrderController(Controller):
         )
 
     @get("/orders/{order_id:str}", operation_id="get_order")
-    async def get_one(self, order_id: FromPath[UUID], actor: Me, services: Svc) -> s.OrderDetail:
+    async def get_one(
+        self, order_id: FromPath[UUID], actor: Me, orders: NamedDependency[RectificationService]
+    ) -> s.OrderDetail:
         """One order with its photos, responses, full history and stops."""
-        return await services.rectification.get_order(actor, order_id)
+        return await orders.get_order(actor, order_id)
 
     @post("/orders/{order_id:str}/issue", status_code=HTTP_200_OK, operation_id="issue_order")
     async def issue(
-        self, order_id: FromPath[UUID], data: JSONBody[s.IssueBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.IssueBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
-        return await services.rectification.issue(actor, order_id, data)
+        return await orders.issue(actor, order_id, data)
 
     @post("/orders/{order_id:str}/respond", status_code=HTTP_200_OK, operation_id="respond_to_order")
     async def respond(
-        self, order_id: FromPath[UUID], data: JSONBody[s.RespondBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.RespondBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
         """The addressed contractor answers with text and/or photos (整改回复单)."""
-        return await services.rectification.respond(actor, order_id, data)
+        return await orders.respond(actor, order_id, data)
 
     @post("/orders/{order_id:str}/accept", status_code=HTTP_200_OK, operation_id="accept_order_response")
     async def accept(
-        self, order_id: FromPath[UUID], data: JSONBody[s.AcceptBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.AcceptBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
-        return await services.rectification.accept(actor, order_id, data)
+        return await orders.accept(actor, order_id, data)
 
     @post("/orders/{order_id:str}/reject", status_code=HTTP_200_OK, operation_id="reject_order_response")
     async def reject(
-        self, order_id: FromPath[UUID], data: JSONBody[s.RejectBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.RejectBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
         """Send the answer back with a reason and a new deadline."""
-        return await services.rectification.reject(actor, order_id, data)
+        return await orders.reject(actor, order_id, data)
 
     @post("/orders/{order_id:str}/cancel", status_code=HTTP_200_OK, operation_id="cancel_order")
     async def cancel(
-        self, order_id: FromPath[UUID], data: JSONBody[s.CancelBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.CancelBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
-        return await services.rectification.cancel(actor, order_id, data)
+        return await orders.cancel(actor, order_id, data)
 
     @post("/orders/{order_id:str}/resume", status_code=HTTP_200_OK, operation_id="resume_work")
     async def resume(
-        self, order_id: FromPath[UUID], data: JSONBody[s.ResumeBody], actor: Me, services: Svc
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[s.ResumeBody],
+        actor: Me,
+        orders: NamedDependency[RectificationService],
     ) -> s.OrderDetail:
         """复工: lift the stop of a stop-work order whose response was accepted."""
-        return await services.rectification.resume(actor, order_id, data)
+        return await orders.resume(actor, order_id, data)
 
     @get("/counts", operation_id="order_counts")
     async def counts(
         self,
         actor: Me,
-        services: Svc,
+        orders: NamedDependency[RectificationService],
         project_id: FromQuery[UUID | None] = None,
         contractor_id: FromQuery[UUID | None] = None,
     ) -> s.CountsOut:
         """Open, overdue, closed orders and average days to close, in total and per contractor."""
-        return await services.rectification.counts(actor, project_id, contractor_id)
+        return await orders.counts(actor, project_id, contractor_id)
 
     @get("/stops", operation_id="list_stops")
     async def stops(
         self,
         actor: Me,
-        services: Svc,
+        orders: NamedDependency[RectificationService],
         project_id: FromQuery[UUID],
         site_id: FromQuery[UUID | None] = None,
         work_item_id: FromQuery[UUID | None] = None,
         active: FromQuery[bool] = False,
     ) -> s.StopPage:
         """Work stops of a project, newest first; `active=true` for those not yet resumed."""
-        return await services.rectification.list_stops(actor, project_id, site_id, work_item_id, active)
+        return await orders.list_stops(actor, project_id, site_id, work_item_id, active)
 
 
 class NotificationController(Controller):
-    path = "/api/v1/notifications"
+    path = "/notifications"
+    dependencies = {"orders": PROVIDERS["orders"]}
     tags = ["notifications"]
 
     @get("/", operation_id="list_notifications")
     async def list_(
         self,
         actor: Me,
-        services: Svc,
+        orders: NamedDependency[RectificationService],
         unread: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> s.NotificationPage:
         """Notifications to me or to my organisation, newest first."""
-        return await services.rectification.notifications(actor, unread, limit, offset)
+        return await orders.notifications(actor, unread, limit, offset)
 
     @post("/{notification_id:str}/read", status_code=HTTP_200_OK, operation_id="mark_notification_read")
-    async def mark_read(self, notification_id: FromPath[UUID], actor: Me, services: Svc) -> s.NotificationOut:
-        return await services.rectification.mark_read(actor, notification_id)
+    async def mark_read(
+        self, notification_id: FromPath[UUID], actor: Me, orders: NamedDependency[RectificationService]
+    ) -> s.NotificationOut:
+        return await orders.mark_read(actor, notification_id)

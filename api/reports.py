@@ -16,16 +16,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from api.deps import Services
+from api.deps import PROVIDERS
 from api.errors import PROBLEM_MEDIA_TYPE
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.messages import t
 from inspection.reports import rules
 from inspection.reports.render import environment
-from inspection.reports.service import Prepared, Rendered
+from inspection.reports.service import Prepared, Rendered, ReportsService
 
-Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 PDF = "application/pdf"
 log = logging.getLogger("siteinspect.reports")
@@ -98,7 +97,7 @@ async def _while_connected(request: Request[Any, Any, Any], work: Awaitable[Rend
 
 
 async def _answer(
-    request: Request[Any, Any, Any], actor: Actor, services: Services, prepared: Prepared
+    request: Request[Any, Any, Any], actor: Actor, reports: ReportsService, prepared: Prepared
 ) -> Response[Any]:
     """304 when the client holds this very document (nothing rendered), else the PDF."""
     if _etag_matches(request, prepared.etag):
@@ -107,7 +106,7 @@ async def _answer(
             status_code=HTTP_304_NOT_MODIFIED,
             headers={"ETag": prepared.etag, "Cache-Control": "private, no-cache"},
         )
-    rendered = await _while_connected(request, services.reports.issue(actor, prepared))
+    rendered = await _while_connected(request, reports.issue(actor, prepared))
     if rendered is None:
         # nginx's "client closed request": seen in the logs only, the connection is gone
         return Response(content=b"", status_code=499)
@@ -115,7 +114,8 @@ async def _answer(
 
 
 class ReportController(Controller):
-    path = "/api/v1/reports"
+    path = "/reports"
+    dependencies = {"reports": PROVIDERS["reports"]}
     tags = ["reports"]
 
     @get(
@@ -130,14 +130,14 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         order_id: FromPath[str],
         actor: Me,
-        services: Svc,
+        reports: NamedDependency[ReportsService],
         kind: FromQuery[ReplyOrNotice] = ReplyOrNotice.notice,
     ) -> Response[Any]:
         """`/rectification/{order_id}.pdf`: 整改通知单 (`kind=notice`, the default) or 整改回复单
         (`kind=reply`) of one order, with its before and after photos. Whoever may read the order
         may print it; others get 404."""
-        prepared = await services.reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
-        return await _answer(request, actor, services, prepared)
+        prepared = await reports.rectification(actor, pdf_id(order_id, "order_id"), kind.value)
+        return await _answer(request, actor, reports, prepared)
 
     @get(
         "/projects/{project_id:uuid}/weekly.pdf", operation_id="project_weekly_pdf", media_type=PDF, opt=RENDER_PROBLEMS
@@ -147,36 +147,40 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         actor: Me,
-        services: Svc,
+        reports: NamedDependency[ReportsService],
         week: FromQuery[date | None] = None,
     ) -> Response[Any]:
         """周报 of a project: the week (Monday to Sunday, Beijing time) holding `week` (default:
         today). A contractor's copy shows its own orders only."""
-        return await _answer(request, actor, services, await services.reports.weekly(actor, project_id, week))
+        return await _answer(request, actor, reports, await reports.weekly(actor, project_id, week))
 
     @get("/programmes/weekly.pdf", operation_id="programme_weekly_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def programme_weekly(
         self,
         request: Request[Any, Any, Any],
         actor: Me,
-        services: Svc,
+        reports: NamedDependency[ReportsService],
         district: Annotated[str, QueryParameter(min_length=1, max_length=100)],
         year: Annotated[int, QueryParameter(ge=2000, le=2100)],
         week: FromQuery[date | None] = None,
     ) -> Response[Any]:
         """周报 of a programme: the projects of one district and year that the user belongs to."""
-        prepared = await services.reports.programme_weekly(actor, district, year, week)
-        return await _answer(request, actor, services, prepared)
+        prepared = await reports.programme_weekly(actor, district, year, week)
+        return await _answer(request, actor, reports, prepared)
 
     @get("/inspections/{inspection_id:str}", operation_id="inspection_report_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def inspection(
-        self, request: Request[Any, Any, Any], inspection_id: FromPath[str], actor: Me, services: Svc
+        self,
+        request: Request[Any, Any, Any],
+        inspection_id: FromPath[str],
+        actor: Me,
+        reports: NamedDependency[ReportsService],
     ) -> Response[Any]:
         """`/inspections/{inspection_id}.pdf`: 检查记录表 of a submitted inspection — every item with its
         result and note, the JGJ 59 sub-table score or the GB 50300 lot verdict, the failed items with
         their photos, the signatures."""
-        prepared = await services.reports.inspection(actor, pdf_id(inspection_id, "inspection_id"))
-        return await _answer(request, actor, services, prepared)
+        prepared = await reports.inspection(actor, pdf_id(inspection_id, "inspection_id"))
+        return await _answer(request, actor, reports, prepared)
 
     @get(
         "/projects/{project_id:uuid}/ledger.pdf", operation_id="project_ledger_pdf", media_type=PDF, opt=RENDER_PROBLEMS
@@ -186,13 +190,13 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         actor: Me,
-        services: Svc,
+        reports: NamedDependency[ReportsService],
         date_from: Annotated[date | None, QueryParameter(name="from", description="arrived on or after")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="arrived on or before")] = None,
     ) -> Response[Any]:
         """材料进场及取样送检台账: batches arrived in the range, their samples and verdicts, the witness share."""
-        prepared = await services.reports.ledger(actor, project_id, date_from, date_to)
-        return await _answer(request, actor, services, prepared)
+        prepared = await reports.ledger(actor, project_id, date_from, date_to)
+        return await _answer(request, actor, reports, prepared)
 
     @get(
         "/projects/{project_id:uuid}/warranty.pdf",
@@ -201,18 +205,26 @@ class ReportController(Controller):
         opt=RENDER_PROBLEMS,
     )
     async def warranty(
-        self, request: Request[Any, Any, Any], project_id: FromPath[UUID], actor: Me, services: Svc
+        self,
+        request: Request[Any, Any, Any],
+        project_id: FromPath[UUID],
+        actor: Me,
+        reports: NamedDependency[ReportsService],
     ) -> Response[Any]:
         """保修登记表: every warranty item with its period and the days left (today, Beijing time)."""
-        return await _answer(request, actor, services, await services.reports.warranty_register(actor, project_id))
+        return await _answer(request, actor, reports, await reports.warranty_register(actor, project_id))
 
     @get("/acceptances/{acceptance_id:str}", operation_id="acceptance_report_pdf", media_type=PDF, opt=RENDER_PROBLEMS)
     async def acceptance(
-        self, request: Request[Any, Any, Any], acceptance_id: FromPath[str], actor: Me, services: Svc
+        self,
+        request: Request[Any, Any, Any],
+        acceptance_id: FromPath[str],
+        actor: Me,
+        reports: NamedDependency[ReportsService],
     ) -> Response[Any]:
         """`/acceptances/{acceptance_id}.pdf`: 竣工联合验收记录 with the participants and their signatures."""
-        prepared = await services.reports.acceptance(actor, pdf_id(acceptance_id, "acceptance_id"))
-        return await _answer(request, actor, services, prepared)
+        prepared = await reports.acceptance(actor, pdf_id(acceptance_id, "acceptance_id"))
+        return await _answer(request, actor, reports, prepared)
 
 
 class VerificationOut(msgspec.Struct, kw_only=True):
@@ -228,6 +240,7 @@ class VerifyController(Controller):
     """Public: reached by scanning a printed report's QR code, without signing in."""
 
     path = "/verify"
+    dependencies = {"reports": PROVIDERS["reports"]}
     tags = ["reports"]
 
     @get(
@@ -244,11 +257,15 @@ class VerifyController(Controller):
         },
     )
     async def verify(
-        self, request: Request[Any, Any, Any], number: FromPath[str], services: Svc, h: Hash = ""
+        self,
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        reports: NamedDependency[ReportsService],
+        h: Hash = "",
     ) -> Response[Any]:
         """Whether a document with this number and this content hash was issued, and when. Never
         its content, kind or subject. HTML for people, JSON when asked (`Accept: application/json`)."""
-        result = await services.reports.verify(number, h)
+        result = await reports.verify(number, h)
         body = VerificationOut(number=result.number, issued=result.issued, issued_at=result.issued_at)
         headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
         if "application/json" in request.headers.get("accept", ""):

@@ -13,12 +13,13 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Services
+from api.deps import PROVIDERS
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.messages import t
 from inspection.projects import schemas as s
 from inspection.sync import progress, rules
+from inspection.sync.service import SyncService
 
 MutationName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_.]*@[0-9]+$", max_length=80)]
 
@@ -81,21 +82,22 @@ def _same_device(actor: Actor, device_id: str) -> None:
 
 
 class SyncController(Controller):
-    path = "/api/v1/sync"
+    path = "/sync"
+    dependencies = {"sync": PROVIDERS["sync"]}
     tags = ["sync"]
 
     @post("/pull", status_code=HTTP_200_OK, operation_id="sync_pull")
     async def pull(
-        self, data: JSONBody[PullIn], actor: NamedDependency[Actor], services: NamedDependency[Services]
+        self, data: JSONBody[PullIn], actor: NamedDependency[Actor], sync: NamedDependency[SyncService]
     ) -> PullOut:
         """Changes for the signed-in user's buckets since the cursor, one bounded page at a time."""
         _same_device(actor, data.device_id)
-        result = await services.sync.pull(
+        result = await sync.pull(
             actor, data.device_id, data.cursor, data.schema_version, data.limit, data.max_bytes, data.device_now
         )
         estimate = None
         if data.estimate and not result.reset_required:
-            estimate = await progress.changes_to_come(services.sync.key, actor, data.device_id, data.cursor)
+            estimate = await progress.changes_to_come(sync.key, actor, data.device_id, data.cursor)
         return PullOut(
             changes=result.changes,
             purge=[Purge(bucket=p["bucket"], project_id=p["project_id"]) for p in result.purge],
@@ -109,15 +111,15 @@ class SyncController(Controller):
 
     @post("/push", status_code=HTTP_200_OK, operation_id="sync_push")
     async def push(
-        self, data: JSONBody[PushIn], actor: NamedDependency[Actor], services: NamedDependency[Services]
+        self, data: JSONBody[PushIn], actor: NamedDependency[Actor], sync: NamedDependency[SyncService]
     ) -> PushOut:
         """Apply the device's mutations in order, each exactly once; retries get the stored outcome."""
         _same_device(actor, data.device_id)
         if data.device_now is not None and data.device_now.tzinfo is not None:
             # the services correct the device times the mutations carry by the skew measured now
-            actor = replace(actor, clock_skew_ms=rules.clock_skew_ms(services.sync.clock.now(), data.device_now))
+            actor = replace(actor, clock_skew_ms=rules.clock_skew_ms(sync.clock.now(), data.device_now))
         mutations = [msgspec.to_builtins(m) for m in data.mutations]
         for raw, m in zip(mutations, data.mutations, strict=True):
             raw["id"] = m.id
-        results, last = await services.sync.push(actor, data.device_id, data.schema_version, mutations, data.device_now)
+        results, last = await sync.push(actor, data.device_id, data.schema_version, mutations, data.device_now)
         return PushOut(results=results, last_mutation_seq=last)

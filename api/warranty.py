@@ -10,43 +10,50 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Limit, Offset, Services
+from api.deps import PROVIDERS, Limit, Offset
 from inspection.actor import Actor
 from inspection.warranty import schemas as s
 from inspection.warranty.rules import ClaimState
+from inspection.warranty.service import WarrantyService
 
 # Litestar leaves a minimum of 0 on an optional parameter out of the OpenAPI document (it reads 0 as
 # "no minimum"), and clients (and the fuzzer) would believe negative numbers are accepted.
 Within = Annotated[int | None, QueryParameter(name="expiring_within_days", ge=0, le=36500, schema_extra={"minimum": 0})]
 
-Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]
 
 
 class WarrantyController(Controller):
-    path = "/api/v1/warranty"
+    path = "/warranty"
+    dependencies = {"warranty": PROVIDERS["warranty"]}
     tags = ["warranty"]
 
     @post("/acceptances", operation_id="record_acceptance")
-    async def record_acceptance(self, data: JSONBody[s.AcceptanceCreate], actor: Me, services: Svc) -> s.AcceptanceOut:
+    async def record_acceptance(
+        self, data: JSONBody[s.AcceptanceCreate], actor: Me, warranty: NamedDependency[WarrantyService]
+    ) -> s.AcceptanceOut:
         """竣工验收: the owner records a joint acceptance of a project or site. A passed one is
         refused (409, each blocker listed) while orders are open or work is stopped, and makes one
         warranty item per work item."""
-        return await services.warranty.record_acceptance(actor, data)
+        return await warranty.record_acceptance(actor, data)
 
     @get("/acceptances", operation_id="list_acceptances")
-    async def list_acceptances(self, actor: Me, services: Svc, project_id: FromQuery[UUID]) -> list[s.AcceptanceOut]:
-        return await services.warranty.list_acceptances(actor, project_id)
+    async def list_acceptances(
+        self, actor: Me, warranty: NamedDependency[WarrantyService], project_id: FromQuery[UUID]
+    ) -> list[s.AcceptanceOut]:
+        return await warranty.list_acceptances(actor, project_id)
 
     @get("/acceptances/{acceptance_id:str}", operation_id="get_acceptance")
-    async def get_acceptance(self, acceptance_id: FromPath[UUID], actor: Me, services: Svc) -> s.AcceptanceOut:
-        return await services.warranty.get_acceptance(actor, acceptance_id)
+    async def get_acceptance(
+        self, acceptance_id: FromPath[UUID], actor: Me, warranty: NamedDependency[WarrantyService]
+    ) -> s.AcceptanceOut:
+        return await warranty.get_acceptance(actor, acceptance_id)
 
     @get("/items", operation_id="warranty_register")
     async def register(
         self,
         actor: Me,
-        services: Svc,
+        warranty: NamedDependency[WarrantyService],
         project_id: FromQuery[UUID],
         site_id: FromQuery[UUID | None] = None,
         contractor_id: FromQuery[UUID | None] = None,
@@ -56,7 +63,7 @@ class WarrantyController(Controller):
         offset: Offset = 0,
     ) -> s.WarrantyPage:
         """The project's warranty register, soonest to expire first, with days left."""
-        return await services.warranty.register(
+        return await warranty.register(
             actor,
             project_id,
             site_id=site_id,
@@ -69,30 +76,46 @@ class WarrantyController(Controller):
 
     @post("/items/{item_id:str}/release-retention", status_code=HTTP_200_OK, operation_id="release_retention")
     async def release_retention(
-        self, item_id: FromPath[UUID], data: JSONBody[s.RetentionRelease], actor: Me, services: Svc
+        self,
+        item_id: FromPath[UUID],
+        data: JSONBody[s.RetentionRelease],
+        actor: Me,
+        warranty: NamedDependency[WarrantyService],
     ) -> s.WarrantyItemOut:
         """The owner records that the retention money (质量保证金) was paid back."""
-        return await services.warranty.release_retention(actor, item_id, data)
+        return await warranty.release_retention(actor, item_id, data)
 
     @post("/claims", operation_id="report_warranty_claim")
-    async def report_claim(self, data: JSONBody[s.ClaimCreate], actor: Me, services: Svc) -> s.ClaimOut:
+    async def report_claim(
+        self, data: JSONBody[s.ClaimCreate], actor: Me, warranty: NamedDependency[WarrantyService]
+    ) -> s.ClaimOut:
         """保修: report a defect on an item under warranty, with photos and where it is."""
-        return await services.warranty.report_claim(actor, data)
+        return await warranty.report_claim(actor, data)
 
     @get("/claims", operation_id="list_warranty_claims")
     async def list_claims(
-        self, actor: Me, services: Svc, project_id: FromQuery[UUID], status: FromQuery[ClaimState | None] = None
+        self,
+        actor: Me,
+        warranty: NamedDependency[WarrantyService],
+        project_id: FromQuery[UUID],
+        status: FromQuery[ClaimState | None] = None,
     ) -> s.ClaimPage:
-        return await services.warranty.list_claims(actor, project_id, status)
+        return await warranty.list_claims(actor, project_id, status)
 
     @get("/claims/{claim_id:str}", operation_id="get_warranty_claim")
-    async def get_claim(self, claim_id: FromPath[UUID], actor: Me, services: Svc) -> s.ClaimOut:
-        return await services.warranty.get_claim(actor, claim_id)
+    async def get_claim(
+        self, claim_id: FromPath[UUID], actor: Me, warranty: NamedDependency[WarrantyService]
+    ) -> s.ClaimOut:
+        return await warranty.get_claim(actor, claim_id)
 
     @post("/claims/{claim_id:str}/answer", status_code=HTTP_200_OK, operation_id="answer_warranty_claim")
     async def answer_claim(
-        self, claim_id: FromPath[UUID], data: JSONBody[s.ClaimAnswer], actor: Me, services: Svc
+        self,
+        claim_id: FromPath[UUID],
+        data: JSONBody[s.ClaimAnswer],
+        actor: Me,
+        warranty: NamedDependency[WarrantyService],
     ) -> s.ClaimOut:
         """The contractor takes the claim on (`accept: true`) or disputes it, which opens a
         warranty rectification order."""
-        return await services.warranty.answer_claim(actor, claim_id, data)
+        return await warranty.answer_claim(actor, claim_id, data)
