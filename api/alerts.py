@@ -10,10 +10,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, AlertsDep, Limit, Offset
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
-from inspection.alerts.service import AlertsService
 from inspection.rectification import schemas as rs
 
 Me = NamedDependency[Actor]
@@ -28,7 +27,7 @@ class AlertController(Controller):
     async def list_(
         self,
         actor: Me,
-        alerts: NamedDependency[AlertsService],
+        alerts: AlertsDep,
         project_id: FromQuery[UUID],
         rule: FromQuery[str | None] = None,
         limit: Limit = 50,
@@ -41,7 +40,7 @@ class AlertController(Controller):
     async def mine(
         self,
         actor: Me,
-        alerts: NamedDependency[AlertsService],
+        alerts: AlertsDep,
         unread: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -50,13 +49,11 @@ class AlertController(Controller):
         return await alerts.my_alerts(actor, unread, limit, offset)
 
     @get("/mine/unread", operation_id="my_unread_count")
-    async def unread(self, actor: Me, alerts: NamedDependency[AlertsService]) -> s.UnreadOut:
+    async def unread(self, actor: Me, alerts: AlertsDep) -> s.UnreadOut:
         return await alerts.unread(actor)
 
     @post("/mine/{notification_id:str}/read", status_code=HTTP_200_OK, operation_id="mark_alert_read")
-    async def mark_read(
-        self, notification_id: FromPath[UUID], actor: Me, alerts: NamedDependency[AlertsService]
-    ) -> rs.NotificationOut:
+    async def mark_read(self, notification_id: FromPath[UUID], actor: Me, alerts: AlertsDep) -> rs.NotificationOut:
         return await alerts.mark_read(actor, notification_id)
 
 
@@ -70,7 +67,7 @@ class WebhookController(Controller):
         self,
         data: JSONBody[s.SubscriptionCreate],
         actor: Me,
-        alerts: NamedDependency[AlertsService],
+        alerts: AlertsDep,
         request: Request[Any, Any, Any],
     ) -> s.SubscriptionOut:
         """Receive every notification to my organisation (or me) as a signed POST. The answer
@@ -80,16 +77,16 @@ class WebhookController(Controller):
         return await alerts.create_subscription(actor, data, served_at)
 
     @get("/", operation_id="list_webhooks")
-    async def list_(self, actor: Me, alerts: NamedDependency[AlertsService]) -> list[s.SubscriptionOut]:
+    async def list_(self, actor: Me, alerts: AlertsDep) -> list[s.SubscriptionOut]:
         return await alerts.list_subscriptions(actor)
 
     @delete("/{subscription_id:str}", operation_id="remove_webhook")
-    async def remove(self, subscription_id: FromPath[UUID], actor: Me, alerts: NamedDependency[AlertsService]) -> None:
+    async def remove(self, subscription_id: FromPath[UUID], actor: Me, alerts: AlertsDep) -> None:
         await alerts.remove_subscription(actor, subscription_id)
 
     @get("/{subscription_id:str}/deliveries", operation_id="webhook_deliveries")
     async def deliveries(
-        self, subscription_id: FromPath[UUID], actor: Me, alerts: NamedDependency[AlertsService], limit: Limit = 50
+        self, subscription_id: FromPath[UUID], actor: Me, alerts: AlertsDep, limit: Limit = 50
     ) -> list[s.DeliveryOut]:
         """Recent deliveries to this URL: sent, waiting for a retry (with the last error), or failed."""
         return await alerts.subscription_deliveries(actor, subscription_id, limit)
@@ -101,23 +98,19 @@ class ScheduleController(Controller):
     tags = ["alerts"]
 
     @post("/", operation_id="create_inspection_schedule")
-    async def create(
-        self, data: JSONBody[s.ScheduleCreate], actor: Me, alerts: NamedDependency[AlertsService]
-    ) -> s.ScheduleOut:
+    async def create(self, data: JSONBody[s.ScheduleCreate], actor: Me, alerts: AlertsDep) -> s.ScheduleOut:
         """A recurring inspection: daily, weekly or monthly, optionally on working days only."""
         return await alerts.create_schedule(actor, data)
 
     @get("/", operation_id="list_inspection_schedules")
-    async def list_(
-        self, actor: Me, alerts: NamedDependency[AlertsService], project_id: FromQuery[UUID]
-    ) -> list[s.ScheduleOut]:
+    async def list_(self, actor: Me, alerts: AlertsDep, project_id: FromQuery[UUID]) -> list[s.ScheduleOut]:
         return await alerts.list_schedules(actor, project_id)
 
     @get("/occurrences", operation_id="list_inspection_occurrences")
     async def occurrences(
         self,
         actor: Me,
-        alerts: NamedDependency[AlertsService],
+        alerts: AlertsDep,
         project_id: FromQuery[UUID],
         mine: FromQuery[bool] = False,
         status: FromQuery[str | None] = None,

@@ -12,11 +12,10 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import PROVIDERS
+from api.deps import PROVIDERS, AuthenticatorDep, ProjectsDep
 from inspection.actor import Actor
 from inspection.projects import schemas as s
-from inspection.projects.auth import Authenticator, IssuedTokens
-from inspection.projects.service import ProjectsService
+from inspection.projects.auth import IssuedTokens
 
 
 class LoginIn(s.Input):
@@ -79,8 +78,8 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[LoginIn],
-        authenticator: NamedDependency[Authenticator],
-        projects: NamedDependency[ProjectsService],
+        authenticator: AuthenticatorDep,
+        projects: ProjectsDep,
     ) -> LoginOut:
         """Sign in with a user name and password on one device; rate-limited per name and address."""
         client = request.client.host if request.client else "unknown"
@@ -93,20 +92,18 @@ class AuthController(Controller):
         return LoginOut(**_tokens(issued), user=user)
 
     @post("/refresh", opt={"public": True}, status_code=HTTP_200_OK, operation_id="refresh")
-    async def refresh(self, data: JSONBody[RefreshIn], authenticator: NamedDependency[Authenticator]) -> TokensOut:
+    async def refresh(self, data: JSONBody[RefreshIn], authenticator: AuthenticatorDep) -> TokensOut:
         """Swap a refresh token for a new pair; the old refresh token stops working."""
         return TokensOut(**_tokens(await authenticator.refresh(data.refresh_token, data.device_id)))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, operation_id="logout")
-    async def logout(self, actor: NamedDependency[Actor], authenticator: NamedDependency[Authenticator]) -> None:
+    async def logout(self, actor: NamedDependency[Actor], authenticator: AuthenticatorDep) -> None:
         """Sign this session out; its access and refresh tokens stop working at once."""
         if actor.session_id:
             await authenticator.revoke_session(actor.session_id)
 
     @get("/devices", operation_id="list_devices")
-    async def devices(
-        self, actor: NamedDependency[Actor], authenticator: NamedDependency[Authenticator]
-    ) -> list[DeviceOut]:
+    async def devices(self, actor: NamedDependency[Actor], authenticator: AuthenticatorDep) -> list[DeviceOut]:
         """The devices signed in to this account."""
         assert actor.user_id
         rows = await authenticator.sessions(actor.user_id)
@@ -128,7 +125,7 @@ class AuthController(Controller):
         self,
         device_id: Annotated[str, PathParameter(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")],
         actor: NamedDependency[Actor],
-        authenticator: NamedDependency[Authenticator],
+        authenticator: AuthenticatorDep,
     ) -> RevokedOut:
         """Sign a lost or handed-on device out of this account."""
         assert actor.user_id

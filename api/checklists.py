@@ -11,11 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, ChecklistsDep, Limit, Offset, SupervisionDep
 from inspection.actor import Actor
 from inspection.checklists import schemas as s
-from inspection.checklists.service import ChecklistsService
-from inspection.checklists.supervision import SupervisionService
 
 Kind = Literal["safety", "quality", "passfail"]
 
@@ -31,7 +29,7 @@ class TemplateController(Controller):
     async def list_templates(
         self,
         actor: Me,
-        checklists: NamedDependency[ChecklistsService],
+        checklists: ChecklistsDep,
         kind: FromQuery[Kind | None] = None,
         all_versions: FromQuery[bool] = False,
     ) -> list[s.TemplateOut]:
@@ -39,21 +37,17 @@ class TemplateController(Controller):
         return await checklists.list_templates(actor, kind, all_versions)
 
     @get("/templates/{template_id:str}", operation_id="get_checklist_template")
-    async def get_template(
-        self, template_id: FromPath[UUID], actor: Me, checklists: NamedDependency[ChecklistsService]
-    ) -> s.TemplateDetail:
+    async def get_template(self, template_id: FromPath[UUID], actor: Me, checklists: ChecklistsDep) -> s.TemplateDetail:
         """One stored version with its sections, items, points, tolerances and conditions."""
         return await checklists.get_template(actor, template_id)
 
     @get("/plans", operation_id="list_supervision_plans")
-    async def list_plans(self, actor: Me, supervision: NamedDependency[SupervisionService]) -> list[dict[str, Any]]:
+    async def list_plans(self, actor: Me, supervision: SupervisionDep) -> list[dict[str, Any]]:
         """Supervision plans per work type: hold, witness and side-station points in order."""
         return await supervision.list_plans()
 
     @get("/plans/{code:str}", operation_id="get_supervision_plan")
-    async def get_plan(
-        self, code: FromPath[str], actor: Me, supervision: NamedDependency[SupervisionService]
-    ) -> dict[str, Any]:
+    async def get_plan(self, code: FromPath[str], actor: Me, supervision: SupervisionDep) -> dict[str, Any]:
         """A plan by its code or its work type."""
         return await supervision.get_plan(code)
 
@@ -64,9 +58,7 @@ class SupervisionController(Controller):
     tags = ["supervision"]
 
     @get("/work-items/{work_item_id:str}", operation_id="work_item_progress")
-    async def progress(
-        self, work_item_id: FromPath[UUID], actor: Me, supervision: NamedDependency[SupervisionService]
-    ) -> s.ProgressOut:
+    async def progress(self, work_item_id: FromPath[UUID], actor: Me, supervision: SupervisionDep) -> s.ProgressOut:
         """A work item's points with their states, its current point and the hold points waiting."""
         return await supervision.progress(actor, work_item_id)
 
@@ -81,16 +73,14 @@ class SupervisionController(Controller):
         point_code: FromPath[str],
         data: JSONBody[s.StartBody],
         actor: Me,
-        supervision: NamedDependency[SupervisionService],
+        supervision: SupervisionDep,
     ) -> s.ProgressOut:
         """Record that the step at a point starts; 409 while an earlier hold point has not passed
         (or, by setting, recorded as a violation with a draft order)."""
         return await supervision.start_point(actor, work_item_id, point_code, data)
 
     @get("/projects/{project_id:str}", operation_id="project_supervision_points")
-    async def project(
-        self, project_id: FromPath[UUID], actor: Me, supervision: NamedDependency[SupervisionService]
-    ) -> s.ProjectPoints:
+    async def project(self, project_id: FromPath[UUID], actor: Me, supervision: SupervisionDep) -> s.ProjectPoints:
         """Every work item's current point and every hold point still waiting."""
         return await supervision.project_points(actor, project_id)
 
@@ -102,7 +92,7 @@ class InspectionController(Controller):
 
     @post("/", operation_id="create_inspection")
     async def create(
-        self, data: JSONBody[s.InspectionCreate], actor: Me, checklists: NamedDependency[ChecklistsService]
+        self, data: JSONBody[s.InspectionCreate], actor: Me, checklists: ChecklistsDep
     ) -> s.InspectionDetail:
         """Start a draft (the id may be made by the tablet) with a template version or code."""
         return await checklists.create(actor, data)
@@ -111,7 +101,7 @@ class InspectionController(Controller):
     async def list_(
         self,
         actor: Me,
-        checklists: NamedDependency[ChecklistsService],
+        checklists: ChecklistsDep,
         project_id: FromQuery[UUID | None] = None,
         site_id: FromQuery[UUID | None] = None,
         work_item_id: FromQuery[UUID | None] = None,
@@ -145,16 +135,12 @@ class InspectionController(Controller):
         )
 
     @get("/summary", operation_id="inspection_summary")
-    async def summary(
-        self, project_id: FromQuery[UUID], actor: Me, checklists: NamedDependency[ChecklistsService]
-    ) -> s.ProjectSummary:
+    async def summary(self, project_id: FromQuery[UUID], actor: Me, checklists: ChecklistsDep) -> s.ProjectSummary:
         """Counts, score trend, grades, failures by hazard tag and each site's JGJ 59 summary."""
         return await checklists.project_summary(actor, project_id)
 
     @get("/{inspection_id:str}", operation_id="get_inspection")
-    async def get_one(
-        self, inspection_id: FromPath[UUID], actor: Me, checklists: NamedDependency[ChecklistsService]
-    ) -> s.InspectionDetail:
+    async def get_one(self, inspection_id: FromPath[UUID], actor: Me, checklists: ChecklistsDep) -> s.InspectionDetail:
         """One inspection with its answers, photos, score and the orders it opened."""
         return await checklists.get(actor, inspection_id)
 
@@ -164,7 +150,7 @@ class InspectionController(Controller):
         inspection_id: FromPath[UUID],
         data: JSONBody[s.AnswersBody],
         actor: Me,
-        checklists: NamedDependency[ChecklistsService],
+        checklists: ChecklistsDep,
     ) -> s.InspectionDetail:
         """Set answers of a draft (all checked against the template version first; nothing partial)."""
         return await checklists.set_answers(actor, inspection_id, data.answers)
@@ -175,7 +161,7 @@ class InspectionController(Controller):
         inspection_id: FromPath[UUID],
         data: JSONBody[s.SubmitBody],
         actor: Me,
-        checklists: NamedDependency[ChecklistsService],
+        checklists: ChecklistsDep,
     ) -> s.InspectionDetail:
         """Sign and submit: the server scores it, it becomes immutable, failures open draft orders."""
         return await checklists.submit(actor, inspection_id, data)
@@ -186,7 +172,7 @@ class InspectionController(Controller):
         inspection_id: FromPath[UUID],
         data: JSONBody[s.ReviseBody],
         actor: Me,
-        checklists: NamedDependency[ChecklistsService],
+        checklists: ChecklistsDep,
     ) -> s.InspectionDetail:
         """Start a corrected revision (a new draft with the answers copied and the reason)."""
         return await checklists.revise(actor, inspection_id, data)

@@ -10,11 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit
+from api.deps import PROVIDERS, ComplaintsDep, Limit
 from inspection.actor import Actor
 from inspection.complaints import schemas as s
 from inspection.complaints.rules import ComplaintState
-from inspection.complaints.service import ComplaintsService
 
 Me = NamedDependency[Actor]
 
@@ -28,7 +27,7 @@ class ComplaintController(Controller):
     async def list_(
         self,
         actor: Me,
-        complaints: NamedDependency[ComplaintsService],
+        complaints: ComplaintsDep,
         project_id: FromQuery[UUID],
         status: FromQuery[ComplaintState | None] = None,
         limit: Limit = 100,
@@ -37,9 +36,7 @@ class ComplaintController(Controller):
         return await complaints.list_complaints(actor, project_id, status, limit)
 
     @get("/{complaint_id:uuid}", operation_id="get_complaint")
-    async def get_one(
-        self, complaint_id: FromPath[UUID], actor: Me, complaints: NamedDependency[ComplaintsService]
-    ) -> s.ComplaintOut:
+    async def get_one(self, complaint_id: FromPath[UUID], actor: Me, complaints: ComplaintsDep) -> s.ComplaintOut:
         return await complaints.get_complaint(actor, complaint_id)
 
     @post("/{complaint_id:uuid}/order", status_code=HTTP_200_OK, operation_id="complaint_to_order")
@@ -48,7 +45,7 @@ class ComplaintController(Controller):
         complaint_id: FromPath[UUID],
         data: JSONBody[s.ToOrderBody],
         actor: Me,
-        complaints: NamedDependency[ComplaintsService],
+        complaints: ComplaintsDep,
     ) -> s.ComplaintOut:
         """Issue a rectification order (source `complaint`) citing the complaint's photos."""
         return await complaints.to_order(actor, complaint_id, data)
@@ -59,6 +56,6 @@ class ComplaintController(Controller):
         complaint_id: FromPath[UUID],
         data: JSONBody[s.DismissBody],
         actor: Me,
-        complaints: NamedDependency[ComplaintsService],
+        complaints: ComplaintsDep,
     ) -> s.ComplaintOut:
         return await complaints.dismiss(actor, complaint_id, data)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 
@@ -38,6 +38,21 @@ from inspection.warranty.service import WarrantyService
 MAX_OFFSET = 1_000_000
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500, description="page size")]
 Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=MAX_OFFSET, description="rows to skip")]
+
+# What a handler's parameter says it takes: the service its controller's provider hands out.
+AuthenticatorDep = NamedDependency[Authenticator]
+ProjectsDep = NamedDependency[ProjectsService]
+SyncDep = NamedDependency[SyncService]
+OrdersDep = NamedDependency[RectificationService]
+EvidenceDep = NamedDependency[EvidenceService]
+ChecklistsDep = NamedDependency[ChecklistsService]
+SupervisionDep = NamedDependency[SupervisionService]
+SamplesDep = NamedDependency[SamplesService]
+WarrantyDep = NamedDependency[WarrantyService]
+AlertsDep = NamedDependency[AlertsService]
+ReportsDep = NamedDependency[ReportsService]
+ComplaintsDep = NamedDependency[ComplaintsService]
+ProgrammeDep = NamedDependency[ProgrammeService]
 
 
 @dataclass

@@ -14,13 +14,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_302_FOUND, HTTP_304_NOT_MODIFIED
 
-from api.deps import PROVIDERS
+from api.deps import PROVIDERS, EvidenceDep
 from api.openapi import BINARY
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.evidence import schemas as s
 from inspection.evidence.rules import Kind
-from inspection.evidence.service import Download, EvidenceService
+from inspection.evidence.service import Download
 from inspection.messages import t
 
 Me = NamedDependency[Actor]
@@ -62,9 +62,7 @@ class EvidenceController(Controller):
     tags = ["evidence"]
 
     @post("/uploads", operation_id="start_evidence_upload")
-    async def start(
-        self, data: JSONBody[s.UploadStart], actor: Me, evidence: NamedDependency[EvidenceService]
-    ) -> s.UploadTicket:
+    async def start(self, data: JSONBody[s.UploadStart], actor: Me, evidence: EvidenceDep) -> s.UploadTicket:
         """Announce a photo or document by its SHA-256 (it shows as pending at once, even while the
         object store is down) and get where to send the bytes: a presigned S3 PUT that requires
         the SHA-256 checksum, or this API's PUT on the disk backend. Then call `complete_url`."""
@@ -80,7 +78,7 @@ class EvidenceController(Controller):
         request: Request[Any, Any, Any],
         sha256: FromPath[str],
         actor: Me,
-        evidence: NamedDependency[EvidenceService],
+        evidence: EvidenceDep,
         project_id: FromQuery[UUID | None] = None,
         name: OriginalName = "",
     ) -> s.EvidenceOut:
@@ -97,15 +95,13 @@ class EvidenceController(Controller):
         )
 
     @post("/{sha256:str}/complete", operation_id="complete_evidence_upload", status_code=200)
-    async def complete(
-        self, sha256: FromPath[str], actor: Me, evidence: NamedDependency[EvidenceService]
-    ) -> s.EvidenceOut:
+    async def complete(self, sha256: FromPath[str], actor: Me, evidence: EvidenceDep) -> s.EvidenceOut:
         """Confirm a direct upload: the server reads the object back, hashes and checks it, and
         only then counts it. Wrong bytes are deleted and refused."""
         return await evidence.complete(actor, sha256)
 
     @get("/{sha256:str}/meta", operation_id="get_evidence_meta")
-    async def meta(self, sha256: FromPath[str], actor: Me, evidence: NamedDependency[EvidenceService]) -> s.EvidenceOut:
+    async def meta(self, sha256: FromPath[str], actor: Me, evidence: EvidenceDep) -> s.EvidenceOut:
         """Status, type, size, EXIF capture time and position."""
         return await evidence.meta(actor, sha256)
 
@@ -128,7 +124,7 @@ class EvidenceController(Controller):
         request: Request[Any, Any, Any],
         sha256: FromPath[str],
         actor: Me,
-        evidence: NamedDependency[EvidenceService],
+        evidence: EvidenceDep,
         size: FromQuery[int | None] = None,
     ) -> Response[Any]:
         """The bytes (or a 1280 or 320 px JPEG thumbnail with `size`): a short-lived redirect to

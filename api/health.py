@@ -6,11 +6,9 @@ from typing import Any
 
 import msgspec
 from litestar import Response, get
-from litestar.di import NamedDependency
 
-from api.deps import PROVIDERS
+from api.deps import PROVIDERS, EvidenceDep
 from inspection import db
-from inspection.evidence.service import EvidenceService
 from inspection.storage_check import storage_problem
 
 
@@ -40,7 +38,7 @@ async def health() -> HealthOut:
     operation_id="ready",
     dependencies={"evidence": PROVIDERS["evidence"]},
 )
-async def ready(evidence: NamedDependency[EvidenceService]) -> Response[Any]:
+async def ready(evidence: EvidenceDep) -> Response[Any]:
     """The database and the object store answer; 503 otherwise."""
     database = "ok"
     try:

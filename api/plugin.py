@@ -191,7 +191,6 @@ class SiteinspectPlugin(InitPlugin):
         app_config.lifespan.append(self.lifespan)
         if settings.server.cors_origins:
             app_config.cors_config = CORSConfig(allow_origins=settings.server.cors_origins)
-        app_config.request_max_body_size = settings.server.max_body_bytes
         app_config.openapi_config = self.openapi_config
         app_config.debug = False
         app_config.state.services = self.services
@@ -203,4 +202,8 @@ class SiteinspectPlugin(InitPlugin):
         # Around the whole app, not as route middleware: the router's own 404 and 405 get a request
         # id and an access line too (Litestar wraps its CORS middleware the same way).
         app.asgi_handler = request_id_middleware(app.asgi_handler)
+        # Litestar 2.25 takes the app's body limit from its constructor's argument and ignores the one
+        # a plugin sets in AppConfig; handlers read it at their first request, so setting it here holds
+        # (tests/api/test_bad_input.py::test_oversized_body).
+        app.request_max_body_size = self.settings.server.max_body_bytes
         return app

@@ -14,14 +14,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, Limit, Offset, ProgrammeDep, ReportsDep
 from api.reports import PDF, _answer
 from inspection.actor import Actor
 from inspection.programme import schemas as s
 from inspection.programme.scoring import SubjectKind
-from inspection.programme.service import ProgrammeService
 from inspection.reports.loaders.programme import load_monthly_bulletin, load_weekly_bulletin
-from inspection.reports.service import ReportsService
 
 Me = NamedDependency[Actor]
 MonthQuery = Annotated[str, QueryParameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (Beijing time)")]
@@ -34,14 +32,12 @@ class AreaController(Controller):
     tags = ["programme"]
 
     @get("/", operation_id="list_areas")
-    async def list_(self, actor: Me, programme: NamedDependency[ProgrammeService]) -> list[s.AreaOut]:
+    async def list_(self, actor: Me, programme: ProgrammeDep) -> list[s.AreaOut]:
         """行政区划: the whole tree (reference data, as every tablet receives it)."""
         return await programme.list_areas(actor)
 
     @post("/", operation_id="create_area")
-    async def create(
-        self, data: JSONBody[s.AreaCreate], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.AreaOut:
+    async def create(self, data: JSONBody[s.AreaCreate], actor: Me, programme: ProgrammeDep) -> s.AreaOut:
         """An area below one the actor's programme office works for (administrators: anywhere)."""
         return await programme.create_area(actor, data)
 
@@ -52,21 +48,17 @@ class ProgrammeController(Controller):
     tags = ["programme"]
 
     @get("/", operation_id="list_programmes")
-    async def list_(self, actor: Me, programme: NamedDependency[ProgrammeService]) -> list[s.ProgrammeOut]:
+    async def list_(self, actor: Me, programme: ProgrammeDep) -> list[s.ProgrammeOut]:
         """The programmes of the areas the actor's offices work for."""
         return await programme.list_programmes(actor)
 
     @post("/", operation_id="create_programme")
-    async def create(
-        self, data: JSONBody[s.ProgrammeCreate], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.ProgrammeOut:
+    async def create(self, data: JSONBody[s.ProgrammeCreate], actor: Me, programme: ProgrammeDep) -> s.ProgrammeOut:
         """年度改造计划 of an area, by its programme office."""
         return await programme.create_programme(actor, data)
 
     @get("/{programme_id:str}", operation_id="get_programme")
-    async def get_one(
-        self, programme_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.ProgrammeOut:
+    async def get_one(self, programme_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> s.ProgrammeOut:
         return await programme.get_programme(actor, programme_id)
 
     @patch("/{programme_id:str}", operation_id="update_programme")
@@ -75,7 +67,7 @@ class ProgrammeController(Controller):
         programme_id: FromPath[UUID],
         data: JSONBody[s.ProgrammeUpdate],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
     ) -> s.ProgrammeOut:
         return await programme.update_programme(actor, programme_id, data)
 
@@ -85,14 +77,12 @@ class ProgrammeController(Controller):
         programme_id: FromPath[UUID],
         data: JSONBody[s.ProgrammeBatchCreate],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
     ) -> s.BatchOut:
         return await programme.create_batch(actor, programme_id, data)
 
     @get("/{programme_id:str}/projects", operation_id="list_placements")
-    async def placements(
-        self, programme_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.PlacementPage:
+    async def placements(self, programme_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> s.PlacementPage:
         """The programme's projects with their batch and area (a street office: its street's);
         for the programme office also the projects no programme holds yet."""
         return await programme.placements(actor, programme_id)
@@ -102,7 +92,7 @@ class ProgrammeController(Controller):
         self,
         programme_id: FromPath[UUID],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         month: MonthQuery,
         revision: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
         compare: FromQuery[bool] = False,
@@ -120,7 +110,7 @@ class ProgrammeController(Controller):
         programme_id: FromPath[UUID],
         data: JSONBody[s.FinaliseBody],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         month: MonthQuery,
     ) -> s.EvaluationOut:
         """定稿: the programme office freezes a finished month's figures (revision 1)."""
@@ -132,7 +122,7 @@ class ProgrammeController(Controller):
         programme_id: FromPath[UUID],
         data: JSONBody[s.EvaluationReviseBody],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         month: MonthQuery,
     ) -> s.EvaluationOut:
         """更正: a finalised month recomputed as the next revision, with the reason."""
@@ -140,7 +130,7 @@ class ProgrammeController(Controller):
 
     @get("/{programme_id:str}/evaluation/revisions", operation_id="list_evaluation_revisions")
     async def revisions(
-        self, programme_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService], month: MonthQuery
+        self, programme_id: FromPath[UUID], actor: Me, programme: ProgrammeDep, month: MonthQuery
     ) -> list[s.RevisionOut]:
         return await programme.revisions(actor, programme_id, month)
 
@@ -149,7 +139,7 @@ class ProgrammeController(Controller):
         self,
         programme_id: FromPath[UUID],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         month: MonthQuery,
         kind: FromQuery[SubjectKind],
         subject_id: FromQuery[UUID],
@@ -163,7 +153,7 @@ class ProgrammeController(Controller):
         self,
         programme_id: FromPath[UUID],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         week: FromQuery[date | None] = None,
     ) -> s.WeeklyOut:
         """周通报 figures: the week holding `week` (Monday to Sunday, Beijing time), ranked."""
@@ -181,7 +171,7 @@ class PlacementController(Controller):
         project_id: FromPath[UUID],
         data: JSONBody[s.PlacementIn],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
     ) -> s.PlacementOut:
         """Put a project into a programme, batch and area (the programme office)."""
         return await programme.place_project(actor, project_id, data)
@@ -193,18 +183,16 @@ class OfficeController(Controller):
     tags = ["programme"]
 
     @get("/", operation_id="list_offices")
-    async def list_(self, actor: Me, programme: NamedDependency[ProgrammeService]) -> list[s.OfficeOut]:
+    async def list_(self, actor: Me, programme: ProgrammeDep) -> list[s.OfficeOut]:
         return await programme.offices(actor)
 
     @post("/", operation_id="appoint_office")
-    async def appoint(
-        self, data: JSONBody[s.OfficeCreate], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.OfficeOut:
+    async def appoint(self, data: JSONBody[s.OfficeCreate], actor: Me, programme: ProgrammeDep) -> s.OfficeOut:
         """A person works for an area: programme office (旧改办 / 住建局) or street office."""
         return await programme.appoint(actor, data)
 
     @delete("/{office_id:str}", status_code=HTTP_204_NO_CONTENT, operation_id="dismiss_office")
-    async def dismiss(self, office_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]) -> None:
+    async def dismiss(self, office_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> None:
         await programme.dismiss(actor, office_id)
 
 
@@ -214,14 +202,12 @@ class CreditController(Controller):
     tags = ["programme"]
 
     @get("/lists", operation_id="credit_lists", opt={"public": True})
-    async def lists(self, programme: NamedDependency[ProgrammeService]) -> s.CreditLists:
+    async def lists(self, programme: ProgrammeDep) -> s.CreditLists:
         """推荐名录 and 重点关注名单 (public: names, grades and months only)."""
         return await programme.credit_lists()
 
     @get("/organisations/{org_id:str}", operation_id="credit_history")
-    async def history(
-        self, org_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> list[s.CreditMonth]:
+    async def history(self, org_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> list[s.CreditMonth]:
         """An organisation's grade month by month: for its own people and the area offices."""
         return await programme.credit_history(actor, org_id)
 
@@ -232,9 +218,7 @@ class SurveyController(Controller):
     tags = ["programme"]
 
     @get("/sites/{site_id:str}", operation_id="site_survey_results")
-    async def site_results(
-        self, site_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.SurveyResults:
+    async def site_results(self, site_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> s.SurveyResults:
         """Counts, averages and shares of a site's answers (what its public notice page shows)."""
         return await programme.survey.site_results(site_id)
 
@@ -243,7 +227,7 @@ class SurveyController(Controller):
         self,
         site_id: FromPath[UUID],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> s.SurveyAnswerPage:
@@ -256,21 +240,17 @@ class SurveyController(Controller):
         site_id: FromPath[UUID],
         data: JSONBody[s.PaperSurveyIn],
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
     ) -> s.SurveyReceipt:
         """A paper form, entered by the street or community office of the site's area."""
         return await programme.survey.enter_paper(actor, site_id, data)
 
     @get("/projects/{project_id:str}", operation_id="project_survey_results")
-    async def project_results(
-        self, project_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.SurveyResults:
+    async def project_results(self, project_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> s.SurveyResults:
         return await programme.survey.project_results(actor, project_id)
 
     @get("/organisations/{org_id:str}", operation_id="contractor_survey_results")
-    async def contractor_results(
-        self, org_id: FromPath[UUID], actor: Me, programme: NamedDependency[ProgrammeService]
-    ) -> s.SurveyResults:
+    async def contractor_results(self, org_id: FromPath[UUID], actor: Me, programme: ProgrammeDep) -> s.SurveyResults:
         return await programme.survey.contractor_results(actor, org_id)
 
 
@@ -283,7 +263,7 @@ class DigestController(Controller):
     async def digest(
         self,
         actor: Me,
-        programme: NamedDependency[ProgrammeService],
+        programme: ProgrammeDep,
         area_id: FromQuery[UUID],
         day: FromQuery[date | None] = None,
     ) -> s.DigestOut:
@@ -302,8 +282,8 @@ class BulletinController(Controller):
         request: Request[Any, Any, Any],
         programme_id: FromPath[UUID],
         actor: Me,
-        reports: NamedDependency[ReportsService],
-        programme: NamedDependency[ProgrammeService],
+        reports: ReportsDep,
+        programme: ProgrammeDep,
         week: FromQuery[date | None] = None,
     ) -> Response[Any]:
         """老旧小区改造工作周通报: the week ranked, the best and the worst named."""
@@ -316,8 +296,8 @@ class BulletinController(Controller):
         request: Request[Any, Any, Any],
         programme_id: FromPath[UUID],
         actor: Me,
-        reports: NamedDependency[ReportsService],
-        programme: NamedDependency[ProgrammeService],
+        reports: ReportsDep,
+        programme: ProgrammeDep,
         month: MonthQuery,
     ) -> Response[Any]:
         """月度考评通报 of a finalised month: ranking, commendations and criticisms."""

@@ -10,11 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, Limit, Offset, ProjectsDep
 from inspection.actor import Actor
 from inspection.projects import schemas as s
 from inspection.projects.rules import OrgKind, ProjectStatus
-from inspection.projects.service import ProjectsService
 
 Search = Annotated[str | None, QueryParameter(name="q", max_length=100, description="search text")]
 
@@ -27,9 +26,7 @@ class OrganisationController(Controller):
     tags = ["organisations"]
 
     @post("/", operation_id="create_organisation")
-    async def create(
-        self, data: JSONBody[s.OrganisationCreate], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.OrganisationOut:
+    async def create(self, data: JSONBody[s.OrganisationCreate], actor: Me, projects: ProjectsDep) -> s.OrganisationOut:
         """Register an organisation (administrators). The credit code's check character is verified."""
         return await projects.create_organisation(actor, data)
 
@@ -37,7 +34,7 @@ class OrganisationController(Controller):
     async def list_(
         self,
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         kind: FromQuery[OrgKind | None] = None,
         q: Search = None,
         limit: Limit = 50,
@@ -46,9 +43,7 @@ class OrganisationController(Controller):
         return await projects.list_organisations(actor, kind, q, limit, offset)
 
     @get("/{org_id:str}", operation_id="get_organisation")
-    async def get_one(
-        self, org_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.OrganisationOut:
+    async def get_one(self, org_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.OrganisationOut:
         return await projects.get_organisation(actor, org_id)
 
     @patch("/{org_id:str}", operation_id="update_organisation")
@@ -57,7 +52,7 @@ class OrganisationController(Controller):
         org_id: FromPath[UUID],
         data: JSONBody[s.OrganisationUpdate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.OrganisationOut:
         return await projects.update_organisation(actor, org_id, data)
 
@@ -68,21 +63,17 @@ class UserController(Controller):
     tags = ["people"]
 
     @get("/me", operation_id="me")
-    async def me(self, actor: Me, projects: NamedDependency[ProjectsService]) -> s.MeOut:
+    async def me(self, actor: Me, projects: ProjectsDep) -> s.MeOut:
         """The signed-in user and their roles in each project."""
         return await projects.me(actor)
 
     @post("/users", operation_id="create_user")
-    async def create(
-        self, data: JSONBody[s.UserCreate], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.UserOut:
+    async def create(self, data: JSONBody[s.UserCreate], actor: Me, projects: ProjectsDep) -> s.UserOut:
         """Create an account (administrators)."""
         return await projects.create_user(actor, data)
 
     @get("/users/{user_id:str}", operation_id="get_user")
-    async def get_one(
-        self, user_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.UserOut:
+    async def get_one(self, user_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.UserOut:
         return await projects.get_user(actor, user_id)
 
 
@@ -92,9 +83,7 @@ class ProjectController(Controller):
     tags = ["projects"]
 
     @post("/", operation_id="create_project")
-    async def create(
-        self, data: JSONBody[s.ProjectCreate], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.ProjectOut:
+    async def create(self, data: JSONBody[s.ProjectCreate], actor: Me, projects: ProjectsDep) -> s.ProjectOut:
         """Create a renovation project (owner organisations' staff and administrators)."""
         return await projects.create_project(actor, data)
 
@@ -102,7 +91,7 @@ class ProjectController(Controller):
     async def list_(
         self,
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         q: Search = None,
         status: FromQuery[ProjectStatus | None] = None,
         limit: Limit = 50,
@@ -112,9 +101,7 @@ class ProjectController(Controller):
         return await projects.list_projects(actor, q, status.value if status else None, limit, offset)
 
     @get("/{project_id:str}", operation_id="get_project")
-    async def get_one(
-        self, project_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.ProjectOut:
+    async def get_one(self, project_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.ProjectOut:
         return await projects.get_project(actor, project_id)
 
     @patch("/{project_id:str}", operation_id="update_project")
@@ -123,7 +110,7 @@ class ProjectController(Controller):
         project_id: FromPath[UUID],
         data: JSONBody[s.ProjectUpdate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.ProjectOut:
         return await projects.update_project(actor, project_id, data)
 
@@ -132,7 +119,7 @@ class ProjectController(Controller):
         self,
         project_id: FromPath[UUID],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> s.MembershipPage:
@@ -144,7 +131,7 @@ class ProjectController(Controller):
         project_id: FromPath[UUID],
         data: JSONBody[s.MembershipCreate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.MembershipOut:
         return await projects.add_member(actor, project_id, data)
 
@@ -156,7 +143,7 @@ class ProjectController(Controller):
         project_id: FromPath[UUID],
         membership_id: FromPath[UUID],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> None:
         await projects.remove_member(actor, project_id, membership_id)
 
@@ -166,7 +153,7 @@ class ProjectController(Controller):
         project_id: FromPath[UUID],
         data: JSONBody[s.SiteCreate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.SiteOut:
         return await projects.create_site(actor, project_id, data)
 
@@ -175,7 +162,7 @@ class ProjectController(Controller):
         self,
         project_id: FromPath[UUID],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> s.SitePage:
@@ -187,7 +174,7 @@ class ProjectController(Controller):
         project_id: FromPath[UUID],
         data: JSONBody[s.WorkItemCreate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.WorkItemOut:
         return await projects.create_work_item(actor, project_id, data)
 
@@ -196,7 +183,7 @@ class ProjectController(Controller):
         self,
         project_id: FromPath[UUID],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         site_id: FromQuery[UUID | None] = None,
         limit: Limit = 100,
         offset: Offset = 0,
@@ -211,9 +198,7 @@ class SiteController(Controller):
     tags = ["sites"]
 
     @get("/sites/{site_id:str}", operation_id="get_site")
-    async def get_site(
-        self, site_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.SiteOut:
+    async def get_site(self, site_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.SiteOut:
         return await projects.get_site(actor, site_id)
 
     @patch("/sites/{site_id:str}", operation_id="update_site")
@@ -222,7 +207,7 @@ class SiteController(Controller):
         site_id: FromPath[UUID],
         data: JSONBody[s.SiteUpdate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.SiteOut:
         return await projects.update_site(actor, site_id, data)
 
@@ -232,7 +217,7 @@ class SiteController(Controller):
         site_id: FromPath[UUID],
         data: JSONBody[s.BuildingCreate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.BuildingOut:
         return await projects.create_building(actor, site_id, data)
 
@@ -241,16 +226,14 @@ class SiteController(Controller):
         self,
         site_id: FromPath[UUID],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
         limit: Limit = 200,
         offset: Offset = 0,
     ) -> s.BuildingPage:
         return await projects.list_buildings(actor, site_id, limit, offset)
 
     @get("/buildings/{building_id:str}", operation_id="get_building")
-    async def get_building(
-        self, building_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.BuildingOut:
+    async def get_building(self, building_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.BuildingOut:
         return await projects.get_building(actor, building_id)
 
     @patch("/buildings/{building_id:str}", operation_id="update_building")
@@ -259,14 +242,12 @@ class SiteController(Controller):
         building_id: FromPath[UUID],
         data: JSONBody[s.BuildingUpdate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.BuildingOut:
         return await projects.update_building(actor, building_id, data)
 
     @get("/work-items/{work_item_id:str}", operation_id="get_work_item")
-    async def get_work_item(
-        self, work_item_id: FromPath[UUID], actor: Me, projects: NamedDependency[ProjectsService]
-    ) -> s.WorkItemOut:
+    async def get_work_item(self, work_item_id: FromPath[UUID], actor: Me, projects: ProjectsDep) -> s.WorkItemOut:
         return await projects.get_work_item(actor, work_item_id)
 
     @patch("/work-items/{work_item_id:str}", operation_id="update_work_item")
@@ -275,6 +256,6 @@ class SiteController(Controller):
         work_item_id: FromPath[UUID],
         data: JSONBody[s.WorkItemUpdate],
         actor: Me,
-        projects: NamedDependency[ProjectsService],
+        projects: ProjectsDep,
     ) -> s.WorkItemOut:
         return await projects.update_work_item(actor, work_item_id, data)

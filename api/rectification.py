@@ -10,11 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, Limit, Offset, OrdersDep
 from inspection.actor import Actor
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
-from inspection.rectification.service import RectificationService
 
 Me = NamedDependency[Actor]
 
@@ -25,9 +24,7 @@ class OrderController(Controller):
     tags = ["rectification"]
 
     @post("/orders", operation_id="create_order")
-    async def create(
-        self, data: JSONBody[s.OrderCreate], actor: Me, orders: NamedDependency[RectificationService]
-    ) -> s.OrderDetail:
+    async def create(self, data: JSONBody[s.OrderCreate], actor: Me, orders: OrdersDep) -> s.OrderDetail:
         """Open an order as a draft, or issue it at once (`issue: true`). The deadline defaults to
         the rule for its kind and severity; a later one needs `deadline_reason`."""
         return await orders.create_order(actor, data)
@@ -36,7 +33,7 @@ class OrderController(Controller):
     async def list_(
         self,
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
         project_id: FromQuery[UUID | None] = None,
         status: FromQuery[OrderState | None] = None,
         kind: FromQuery[OrderKind | None] = None,
@@ -62,9 +59,7 @@ class OrderController(Controller):
         )
 
     @get("/orders/{order_id:str}", operation_id="get_order")
-    async def get_one(
-        self, order_id: FromPath[UUID], actor: Me, orders: NamedDependency[RectificationService]
-    ) -> s.OrderDetail:
+    async def get_one(self, order_id: FromPath[UUID], actor: Me, orders: OrdersDep) -> s.OrderDetail:
         """One order with its photos, responses, full history and stops."""
         return await orders.get_order(actor, order_id)
 
@@ -74,7 +69,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.IssueBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         return await orders.issue(actor, order_id, data)
 
@@ -84,7 +79,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.RespondBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         """The addressed contractor answers with text and/or photos (整改回复单)."""
         return await orders.respond(actor, order_id, data)
@@ -95,7 +90,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.AcceptBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         return await orders.accept(actor, order_id, data)
 
@@ -105,7 +100,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.RejectBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         """Send the answer back with a reason and a new deadline."""
         return await orders.reject(actor, order_id, data)
@@ -116,7 +111,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.CancelBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         return await orders.cancel(actor, order_id, data)
 
@@ -126,7 +121,7 @@ class OrderController(Controller):
         order_id: FromPath[UUID],
         data: JSONBody[s.ResumeBody],
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
     ) -> s.OrderDetail:
         """复工: lift the stop of a stop-work order whose response was accepted."""
         return await orders.resume(actor, order_id, data)
@@ -135,7 +130,7 @@ class OrderController(Controller):
     async def counts(
         self,
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
         project_id: FromQuery[UUID | None] = None,
         contractor_id: FromQuery[UUID | None] = None,
     ) -> s.CountsOut:
@@ -146,7 +141,7 @@ class OrderController(Controller):
     async def stops(
         self,
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
         project_id: FromQuery[UUID],
         site_id: FromQuery[UUID | None] = None,
         work_item_id: FromQuery[UUID | None] = None,
@@ -165,7 +160,7 @@ class NotificationController(Controller):
     async def list_(
         self,
         actor: Me,
-        orders: NamedDependency[RectificationService],
+        orders: OrdersDep,
         unread: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -174,7 +169,5 @@ class NotificationController(Controller):
         return await orders.notifications(actor, unread, limit, offset)
 
     @post("/{notification_id:str}/read", status_code=HTTP_200_OK, operation_id="mark_notification_read")
-    async def mark_read(
-        self, notification_id: FromPath[UUID], actor: Me, orders: NamedDependency[RectificationService]
-    ) -> s.NotificationOut:
+    async def mark_read(self, notification_id: FromPath[UUID], actor: Me, orders: OrdersDep) -> s.NotificationOut:
         return await orders.mark_read(actor, notification_id)

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from api.deps import PROVIDERS
+from api.deps import PROVIDERS, ReportsDep
 from api.errors import PROBLEM_MEDIA_TYPE
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
@@ -130,7 +130,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         order_id: FromPath[str],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
         kind: FromQuery[ReplyOrNotice] = ReplyOrNotice.notice,
     ) -> Response[Any]:
         """`/rectification/{order_id}.pdf`: 整改通知单 (`kind=notice`, the default) or 整改回复单
@@ -147,7 +147,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
         week: FromQuery[date | None] = None,
     ) -> Response[Any]:
         """周报 of a project: the week (Monday to Sunday, Beijing time) holding `week` (default:
@@ -159,7 +159,7 @@ class ReportController(Controller):
         self,
         request: Request[Any, Any, Any],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
         district: Annotated[str, QueryParameter(min_length=1, max_length=100)],
         year: Annotated[int, QueryParameter(ge=2000, le=2100)],
         week: FromQuery[date | None] = None,
@@ -174,7 +174,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         inspection_id: FromPath[str],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
     ) -> Response[Any]:
         """`/inspections/{inspection_id}.pdf`: 检查记录表 of a submitted inspection — every item with its
         result and note, the JGJ 59 sub-table score or the GB 50300 lot verdict, the failed items with
@@ -190,7 +190,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
         date_from: Annotated[date | None, QueryParameter(name="from", description="arrived on or after")] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description="arrived on or before")] = None,
     ) -> Response[Any]:
@@ -209,7 +209,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         project_id: FromPath[UUID],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
     ) -> Response[Any]:
         """保修登记表: every warranty item with its period and the days left (today, Beijing time)."""
         return await _answer(request, actor, reports, await reports.warranty_register(actor, project_id))
@@ -220,7 +220,7 @@ class ReportController(Controller):
         request: Request[Any, Any, Any],
         acceptance_id: FromPath[str],
         actor: Me,
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
     ) -> Response[Any]:
         """`/acceptances/{acceptance_id}.pdf`: 竣工联合验收记录 with the participants and their signatures."""
         prepared = await reports.acceptance(actor, pdf_id(acceptance_id, "acceptance_id"))
@@ -260,7 +260,7 @@ class VerifyController(Controller):
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        reports: NamedDependency[ReportsService],
+        reports: ReportsDep,
         h: Hash = "",
     ) -> Response[Any]:
         """Whether a document with this number and this content hash was issued, and when. Never

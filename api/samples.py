@@ -10,11 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, Limit, Offset, SamplesDep
 from inspection.actor import Actor
 from inspection.samples import schemas as s
 from inspection.samples.rules import BatchStatus
-from inspection.samples.service import SamplesService
 
 Me = NamedDependency[Actor]
 
@@ -25,14 +24,12 @@ class SamplesController(Controller):
     tags = ["samples"]
 
     @get("/materials", operation_id="list_material_rules")
-    async def materials(self, samples: NamedDependency[SamplesService]) -> s.MaterialsOut:
+    async def materials(self, samples: SamplesDep) -> s.MaterialsOut:
         """The material rules (rules.toml): unit, plan, test items and limits, with sources."""
         return samples.materials()
 
     @post("/batches", operation_id="create_material_batch")
-    async def create_batch(
-        self, data: JSONBody[s.BatchCreate], actor: Me, samples: NamedDependency[SamplesService]
-    ) -> s.BatchDetail:
+    async def create_batch(self, data: JSONBody[s.BatchCreate], actor: Me, samples: SamplesDep) -> s.BatchDetail:
         """Log a delivery (进场): the required sample sets follow from its quantity and the rules."""
         return await samples.create_batch(actor, data)
 
@@ -40,7 +37,7 @@ class SamplesController(Controller):
     async def list_batches(
         self,
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
         project_id: FromQuery[UUID | None] = None,
         material: FromQuery[str | None] = None,
         status: FromQuery[BatchStatus | None] = None,
@@ -68,9 +65,7 @@ class SamplesController(Controller):
         )
 
     @get("/batches/{batch_id:str}", operation_id="get_material_batch")
-    async def get_batch(
-        self, batch_id: FromPath[UUID], actor: Me, samples: NamedDependency[SamplesService]
-    ) -> s.BatchDetail:
+    async def get_batch(self, batch_id: FromPath[UUID], actor: Me, samples: SamplesDep) -> s.BatchDetail:
         """One batch with its plan, samples, results, disposition and filing."""
         return await samples.get_batch(actor, batch_id)
 
@@ -80,13 +75,13 @@ class SamplesController(Controller):
         batch_id: FromPath[UUID],
         data: JSONBody[s.BatchUpdate],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.BatchDetail:
         """Correct what was logged (send the `version` read); the plan follows a corrected quantity."""
         return await samples.update_batch(actor, batch_id, data)
 
     @get("/batches/{batch_id:str}/plan", operation_id="get_sampling_plan")
-    async def plan(self, batch_id: FromPath[UUID], actor: Me, samples: NamedDependency[SamplesService]) -> s.PlanOut:
+    async def plan(self, batch_id: FromPath[UUID], actor: Me, samples: SamplesDep) -> s.PlanOut:
         """Sample sets required, taken, witnessed and missing, and any retest due."""
         return await samples.plan(actor, batch_id)
 
@@ -96,7 +91,7 @@ class SamplesController(Controller):
         batch_id: FromPath[UUID],
         data: JSONBody[s.CertificatesBody],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.BatchDetail:
         return await samples.add_certificates(actor, batch_id, data)
 
@@ -106,7 +101,7 @@ class SamplesController(Controller):
         batch_id: FromPath[UUID],
         data: JSONBody[s.SampleCreate],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.SampleDetail:
         """取样: sets taken (witnessed or not) and sent to a lab."""
         return await samples.take_sample(actor, batch_id, data)
@@ -117,15 +112,13 @@ class SamplesController(Controller):
         batch_id: FromPath[UUID],
         data: JSONBody[s.DispositionCreate],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.BatchDetail:
         """退场 / 销毁 of a rejected batch, with evidence and the witness who saw it."""
         return await samples.dispose(actor, batch_id, data)
 
     @get("/samples/{sample_id:str}", operation_id="get_sample")
-    async def get_sample(
-        self, sample_id: FromPath[UUID], actor: Me, samples: NamedDependency[SamplesService]
-    ) -> s.SampleDetail:
+    async def get_sample(self, sample_id: FromPath[UUID], actor: Me, samples: SamplesDep) -> s.SampleDetail:
         return await samples.get_sample(actor, sample_id)
 
     @post("/samples/{sample_id:str}/results", status_code=HTTP_200_OK, operation_id="record_sample_results")
@@ -134,7 +127,7 @@ class SamplesController(Controller):
         sample_id: FromPath[UUID],
         data: JSONBody[s.ResultsBody],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.SampleDetail:
         """Lab results; the verdict and the batch's status follow (never typed in)."""
         return await samples.record_results(actor, sample_id, data)
@@ -145,23 +138,19 @@ class SamplesController(Controller):
         sample_id: FromPath[UUID],
         data: JSONBody[s.RetestCreate],
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
     ) -> s.SampleDetail:
         """复验 of a failed sample: twice its sets, on the failed items."""
         return await samples.take_retest(actor, sample_id, data)
 
     @get("/summary", operation_id="materials_summary")
-    async def summary(
-        self, actor: Me, samples: NamedDependency[SamplesService], project_id: FromQuery[UUID]
-    ) -> s.SummaryOut:
+    async def summary(self, actor: Me, samples: SamplesDep, project_id: FromQuery[UUID]) -> s.SummaryOut:
         """At a glance: batches by status, rejected ones still on site, samples awaiting results,
         materials short of witnessed samples."""
         return await samples.summary(actor, project_id)
 
     @get("/witness-ratio", operation_id="witness_ratio")
-    async def witness_ratio(
-        self, actor: Me, samples: NamedDependency[SamplesService], project_id: FromQuery[UUID]
-    ) -> s.WitnessRatioOut:
+    async def witness_ratio(self, actor: Me, samples: SamplesDep, project_id: FromQuery[UUID]) -> s.WitnessRatioOut:
         """Per material: required sets, witnessed sets, ratio and the shortfall against 30 %."""
         return await samples.witness_ratio(actor, project_id)
 
@@ -169,7 +158,7 @@ class SamplesController(Controller):
     async def ledger(
         self,
         actor: Me,
-        samples: NamedDependency[SamplesService],
+        samples: SamplesDep,
         project_id: FromQuery[UUID],
         arrived_from: FromQuery[date | None] = None,
         arrived_to: FromQuery[date | None] = None,

@@ -13,13 +13,12 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS
+from api.deps import PROVIDERS, SyncDep
 from inspection.actor import Actor
 from inspection.errors import ValidationFailed
 from inspection.messages import t
 from inspection.projects import schemas as s
 from inspection.sync import progress, rules
-from inspection.sync.service import SyncService
 
 MutationName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z_.]*@[0-9]+$", max_length=80)]
 
@@ -87,9 +86,7 @@ class SyncController(Controller):
     tags = ["sync"]
 
     @post("/pull", status_code=HTTP_200_OK, operation_id="sync_pull")
-    async def pull(
-        self, data: JSONBody[PullIn], actor: NamedDependency[Actor], sync: NamedDependency[SyncService]
-    ) -> PullOut:
+    async def pull(self, data: JSONBody[PullIn], actor: NamedDependency[Actor], sync: SyncDep) -> PullOut:
         """Changes for the signed-in user's buckets since the cursor, one bounded page at a time."""
         _same_device(actor, data.device_id)
         result = await sync.pull(
@@ -110,9 +107,7 @@ class SyncController(Controller):
         )
 
     @post("/push", status_code=HTTP_200_OK, operation_id="sync_push")
-    async def push(
-        self, data: JSONBody[PushIn], actor: NamedDependency[Actor], sync: NamedDependency[SyncService]
-    ) -> PushOut:
+    async def push(self, data: JSONBody[PushIn], actor: NamedDependency[Actor], sync: SyncDep) -> PushOut:
         """Apply the device's mutations in order, each exactly once; retries get the stored outcome."""
         _same_device(actor, data.device_id)
         if data.device_now is not None and data.device_now.tzinfo is not None:

@@ -10,11 +10,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import PROVIDERS, Limit, Offset
+from api.deps import PROVIDERS, Limit, Offset, WarrantyDep
 from inspection.actor import Actor
 from inspection.warranty import schemas as s
 from inspection.warranty.rules import ClaimState
-from inspection.warranty.service import WarrantyService
 
 # Litestar leaves a minimum of 0 on an optional parameter out of the OpenAPI document (it reads 0 as
 # "no minimum"), and clients (and the fuzzer) would believe negative numbers are accepted.
@@ -30,7 +29,7 @@ class WarrantyController(Controller):
 
     @post("/acceptances", operation_id="record_acceptance")
     async def record_acceptance(
-        self, data: JSONBody[s.AcceptanceCreate], actor: Me, warranty: NamedDependency[WarrantyService]
+        self, data: JSONBody[s.AcceptanceCreate], actor: Me, warranty: WarrantyDep
     ) -> s.AcceptanceOut:
         """竣工验收: the owner records a joint acceptance of a project or site. A passed one is
         refused (409, each blocker listed) while orders are open or work is stopped, and makes one
@@ -39,21 +38,19 @@ class WarrantyController(Controller):
 
     @get("/acceptances", operation_id="list_acceptances")
     async def list_acceptances(
-        self, actor: Me, warranty: NamedDependency[WarrantyService], project_id: FromQuery[UUID]
+        self, actor: Me, warranty: WarrantyDep, project_id: FromQuery[UUID]
     ) -> list[s.AcceptanceOut]:
         return await warranty.list_acceptances(actor, project_id)
 
     @get("/acceptances/{acceptance_id:str}", operation_id="get_acceptance")
-    async def get_acceptance(
-        self, acceptance_id: FromPath[UUID], actor: Me, warranty: NamedDependency[WarrantyService]
-    ) -> s.AcceptanceOut:
+    async def get_acceptance(self, acceptance_id: FromPath[UUID], actor: Me, warranty: WarrantyDep) -> s.AcceptanceOut:
         return await warranty.get_acceptance(actor, acceptance_id)
 
     @get("/items", operation_id="warranty_register")
     async def register(
         self,
         actor: Me,
-        warranty: NamedDependency[WarrantyService],
+        warranty: WarrantyDep,
         project_id: FromQuery[UUID],
         site_id: FromQuery[UUID | None] = None,
         contractor_id: FromQuery[UUID | None] = None,
@@ -80,15 +77,13 @@ class WarrantyController(Controller):
         item_id: FromPath[UUID],
         data: JSONBody[s.RetentionRelease],
         actor: Me,
-        warranty: NamedDependency[WarrantyService],
+        warranty: WarrantyDep,
     ) -> s.WarrantyItemOut:
         """The owner records that the retention money (质量保证金) was paid back."""
         return await warranty.release_retention(actor, item_id, data)
 
     @post("/claims", operation_id="report_warranty_claim")
-    async def report_claim(
-        self, data: JSONBody[s.ClaimCreate], actor: Me, warranty: NamedDependency[WarrantyService]
-    ) -> s.ClaimOut:
+    async def report_claim(self, data: JSONBody[s.ClaimCreate], actor: Me, warranty: WarrantyDep) -> s.ClaimOut:
         """保修: report a defect on an item under warranty, with photos and where it is."""
         return await warranty.report_claim(actor, data)
 
@@ -96,16 +91,14 @@ class WarrantyController(Controller):
     async def list_claims(
         self,
         actor: Me,
-        warranty: NamedDependency[WarrantyService],
+        warranty: WarrantyDep,
         project_id: FromQuery[UUID],
         status: FromQuery[ClaimState | None] = None,
     ) -> s.ClaimPage:
         return await warranty.list_claims(actor, project_id, status)
 
     @get("/claims/{claim_id:str}", operation_id="get_warranty_claim")
-    async def get_claim(
-        self, claim_id: FromPath[UUID], actor: Me, warranty: NamedDependency[WarrantyService]
-    ) -> s.ClaimOut:
+    async def get_claim(self, claim_id: FromPath[UUID], actor: Me, warranty: WarrantyDep) -> s.ClaimOut:
         return await warranty.get_claim(actor, claim_id)
 
     @post("/claims/{claim_id:str}/answer", status_code=HTTP_200_OK, operation_id="answer_warranty_claim")
@@ -114,7 +107,7 @@ class WarrantyController(Controller):
         claim_id: FromPath[UUID],
         data: JSONBody[s.ClaimAnswer],
         actor: Me,
-        warranty: NamedDependency[WarrantyService],
+        warranty: WarrantyDep,
     ) -> s.ClaimOut:
         """The contractor takes the claim on (`accept: true`) or disputes it, which opens a
         warranty rectification order."""
