@@ -134,6 +134,11 @@ class PullResult:
     server_now: datetime
     reset_required: bool = False
 
+    def upserts(self, table: str) -> list[dict[str, Any]]:
+        """The page's rows of a table, decoded (they travel as JSON already encoded, `msgspec.Raw`)."""
+        rows = self.changes.get(table, {}).get("upsert", [])
+        return [msgspec.json.decode(r) if isinstance(r, msgspec.Raw) else r for r in rows]
+
 
 _DEVICE_COLUMNS = "id, last_mutation_seq, last_seen_at, clock_skew_ms, schema_version"
 
@@ -302,16 +307,17 @@ class SyncService:
     async def _materialise(
         self, snap: db.Snapshot, listed: list[feed.Listed], max_bytes: int
     ) -> tuple[dict[str, dict[str, list[Any]]], int | None]:
-        """Fetch the current rows for a page of changes; stop early when the page passes max_bytes."""
+        """Fetch the current rows for a page of changes; stop early when the page passes max_bytes.
+        Each row comes as its JSON (`registry.fetch`), which the response writes as it is."""
         tables = registry.synced_tables()
-        wanted: dict[str, list[Any]] = {}
+        wanted: dict[str, list[str]] = {}
         for r in listed:
             if not r.deleted and r.table_name in tables:
                 wanted.setdefault(r.table_name, []).append(r.row_id)
-        current: dict[tuple[str, str], dict[str, Any]] = {}
+        current: dict[tuple[str, str], registry.Fetched] = {}
         for name, ids in wanted.items():
-            for found in await snap.dicts(registry.select_sql(name, len(ids)), *ids):
-                current[(name, str(found["id"]))] = found
+            for found in await registry.fetch(snap, name, ids):
+                current[(name, found.id)] = found
         changes: dict[str, dict[str, list[Any]]] = {}
         used = 0
         for index, r in enumerate(listed):
@@ -320,13 +326,12 @@ class SyncService:
                 continue
             entry = changes.setdefault(name, {"upsert": [], "delete": []})
             row = current.get((name, rid))
-            if r.deleted or row is None or row.get("deleted"):
+            if r.deleted or row is None or row.deleted:
                 entry["delete"].append(rid)
                 used += 40
             else:
-                data = registry.serialise(name, row)
-                used += len(_encode(data))
-                entry["upsert"].append(data)
+                used += len(row.body)
+                entry["upsert"].append(row.body)
             if used > max_bytes and index + 1 < len(listed):
                 return changes, index + 1
         return changes, None
