@@ -161,6 +161,7 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
             await asyncio.gather(*(c.pull() for c in clients))
             latencies: dict[str, list[float]] = {"push": [], "pull": []}
             errors = 0
+            error_kinds: dict[str, int] = {}
             deadline = time.perf_counter() + seconds
 
             async def tablet(c: TabletClient, n: int) -> None:
@@ -172,8 +173,11 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
                         t0 = time.perf_counter()
                         try:
                             await op()
-                        except Exception:
+                        except Exception as exc:
                             errors += 1
+                            # what failed, for the report: the client's message names the status
+                            what = f"{kind}: {type(exc).__name__}: {str(exc)[-160:]}"
+                            error_kinds[what] = error_kinds.get(what, 0) + 1
                         latencies[kind].append(time.perf_counter() - t0)
                     await asyncio.sleep(rng.uniform(0.2, 1.0))
 
@@ -185,6 +189,7 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
                 seconds=seconds,
                 requests=len(everything),
                 errors=errors,
+                error_kinds=error_kinds,
                 p50_ms=round(q[49] * 1000, 1),
                 p95_ms=round(q[94] * 1000, 1),
                 push_p95_ms=round(statistics.quantiles(latencies["push"], n=100)[94] * 1000, 1),

@@ -203,7 +203,7 @@ class TabletClient:
                 if r.status_code not in (429, 502, 503, 504):
                     return r
                 if attempt == self.retries:
-                    raise SyncFailed(f"{path}: {r.status_code} after {self.retries} retries")
+                    raise SyncFailed(f"{path}: {r.status_code} after {self.retries} retries: {r.text[:300]}")
             await asyncio.sleep(self.rng.uniform(0, self.backoff_s * 2**attempt))
         raise SyncFailed(path)
 

@@ -494,24 +494,19 @@ class SyncService:
             if command is None:
                 raise ValidationFailed(t("sync.unknown_mutation", name=m["name"]), field="name")
             args = decode(m.get("args") or {}, command.args)
+            lost: list[records.RaceLost] = []
             for attempt in range(1, RACE_ATTEMPTS + 1):
                 try:
-                    async with batch.write(actor) as w:
-                        ctx = CommandContext(
-                            w=w,
-                            actor=actor,
-                            clock=self.clock,
-                            mutation=m,
-                            device_row_id=device_row_id,
-                            services=self.services,
-                        )
-                        outcome = await command.run(ctx, args)
+                    with records.contended(lost):
+                        outcome, w = await self._run_command(batch, actor, device_row_id, m, command, args)
                     break
                 except records.RaceLost as exc:
-                    # rolled back to its savepoint: read what is there now and merge again
+                    # rolled back to its savepoint: read what is there now (the record it lost
+                    # locked, so it cannot lose it again) and merge again
                     if attempt == RACE_ATTEMPTS:
                         again = t("sync.mutation_kept_meeting_concurrent_changes", seq=seq)
                         raise Unavailable(again, retry_after=1) from exc
+                    lost.append(exc)
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
@@ -538,6 +533,22 @@ class SyncService:
             # A permanent refusal is an outcome too: everything the command wrote was rolled back
             # to its savepoint; the outcome is stored and the device's sequence moves on.
             return _Outcome(m, seq, digest, {"seq": seq, "id": str(m["id"]), **refusal(exc)}, None)
+
+    async def _run_command(
+        self, batch: records.Batch, actor: Actor, device_row_id: UUID, m: dict[str, Any], command: Any, args: Any
+    ) -> tuple[Any, records.Write]:
+        """One attempt at a mutation, under its own savepoint."""
+        async with batch.write(actor) as w:
+            ctx = CommandContext(
+                w=w,
+                actor=actor,
+                clock=self.clock,
+                mutation=m,
+                device_row_id=device_row_id,
+                services=self.services,
+            )
+            outcome = await command.run(ctx, args)
+        return outcome, w
 
     async def _replay(self, device_row_id: UUID, seq: int, digest: str, earlier: list[_Outcome]) -> dict[str, Any]:
         """The stored outcome of a mutation applied before (perhaps earlier in this very push)."""
