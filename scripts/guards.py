@@ -339,9 +339,9 @@ GUARDS: tuple[Guard, ...] = (
     ),
     Guard(
         "two pushes locking two buildings in opposite orders: a deadlock's victim runs again",
-        "inspection/sync/service.py",
-        "                if not db.is_transient(exc):\n                    raise",
-        "                if True:\n                    raise",
+        "inspection/db.py",
+        'TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})',
+        'TRANSIENT_SQLSTATES = frozenset({"40001"})',
         ("tests/sync/test_contention.py::test_two_pushes_locking_two_buildings_in_opposite_orders",),
         database="postgres",
     ),
