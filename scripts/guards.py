@@ -329,4 +329,28 @@ GUARDS: tuple[Guard, ...] = (
         "        if False:",
         ("tests/programme/test_survey.py",),
     ),
+    Guard(
+        "ten tablets pushing an edit of one site all apply: a lost race reads the record locked",
+        "inspection/records.py",
+        '        sql += "" if db.is_sqlite() else " FOR UPDATE"',
+        '        sql += ""',
+        ("tests/sync/test_contention.py::test_ten_tablets_editing_one_site_all_apply",),
+        database="postgres",
+    ),
+    Guard(
+        "two pushes locking two buildings in opposite orders: a deadlock's victim runs again",
+        "inspection/db.py",
+        'TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})',
+        'TRANSIENT_SQLSTATES = frozenset({"40001"})',
+        ("tests/sync/test_contention.py::test_two_pushes_locking_two_buildings_in_opposite_orders",),
+        database="postgres",
+    ),
+    Guard(
+        "a pulled row says what the stored row says: a REAL as Python reads it",
+        "inspection/sync/registry.py",
+        "    Real: \"CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE CAST({c} AS DOUBLE PRECISION) END\",",
+        '    Real: "{c}",',
+        ("tests/sync/test_pull_json.py",),
+        database="postgres",
+    ),
 )
