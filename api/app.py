@@ -87,7 +87,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, check_migrations: bool = True) -> Litestar:
     settings = settings or get_settings()
-    clock = clock or SystemClock()
+    clock = clock or SystemClock(settings.warranty.timezone)
     configure_logging(settings)
     services = build_services(settings, clock)
 

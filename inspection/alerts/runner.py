@@ -28,7 +28,6 @@ from inspection import db, progress
 from inspection.clock import Clock
 from inspection.records import new_id
 from inspection.settings import Settings
-from inspection.warranty.service import local_today
 
 log = logging.getLogger("siteinspect.alerts")
 
@@ -97,7 +96,7 @@ async def _record(job: str, started: datetime, finished: datetime, status: str, 
 async def run_job(job: Job, settings: Settings, clock: Clock) -> RunResult:
     """Run one job once; never raises (a failing job is logged and recorded, the others go on)."""
     now = clock.now()
-    ctx = JobContext(settings=settings, clock=clock, now=now, today=local_today(settings, now))
+    ctx = JobContext(settings=settings, clock=clock, now=now, today=clock.today())
     t0 = _time.perf_counter()
     status, created, detail = "ok", 0, ""
     try:

@@ -50,7 +50,6 @@ from inspection.rectification.rules import ISSUING_ROLES, OrderKind, OrderState,
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.rectification.tables import RectificationOrder
 from inspection.settings import Settings
-from inspection.warranty.service import local_today
 
 INSPECTION_TABLE = Inspection._meta.tablename
 ANSWER_TABLE = InspectionAnswer._meta.tablename
@@ -634,7 +633,7 @@ class ChecklistsService:
             return row["occurrence_id"], []  # type: ignore[no-any-return]
         if row["site"] is None:
             return None, []
-        today = local_today(self.settings, now)
+        today = self.clock.today()
         candidates = await schedules.open_occurrences(
             row["project"], row["site"], [row["kind"], row["template_code"]], today
         )

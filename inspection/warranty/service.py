@@ -73,10 +73,6 @@ def default_rulebook() -> RuleBook:
     return load_rulebook()
 
 
-def local_today(settings: Settings, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(settings.warranty.timezone)).date()
-
-
 def end_of_local_day(settings: Settings, day: date) -> datetime:
     """The first instant after `day` in local time, in UTC: a deadline on `day` passes then."""
     tz = ZoneInfo(settings.warranty.timezone)
@@ -158,7 +154,7 @@ class WarrantyService:
         self.book = book or default_rulebook()
 
     def today(self) -> date:
-        return local_today(self.settings, self.clock.now())
+        return self.clock.today()
 
     def _plan_items(
         self,
@@ -743,4 +739,4 @@ links.register_reader(ACCEPTANCE_TABLE, _may_read_acceptance)
 links.register_reader(PARTICIPANT_TABLE, _may_read_participant)
 links.register_reader(CLAIM_TABLE, _may_read_claim)
 
-__all__ = ["AcceptanceParty", "WarrantyService", "escalate_due_claims", "local_today"]
+__all__ = ["AcceptanceParty", "WarrantyService", "escalate_due_claims"]
