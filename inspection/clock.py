@@ -55,4 +55,3 @@ class FixedClock:
 def local_day(moment: datetime, tz: str | tzinfo = DEFAULT_ZONE) -> date:
     """The programme's date of a moment other than now (a record's time)."""
     return moment.astimezone(_zone(tz)).date()
-

@@ -24,13 +24,15 @@ from uuid import UUID
 
 from inspection import db
 from inspection.actor import SYSTEM
-from inspection.alerts import delivery, schedules
-from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert, raise_alerts
+from inspection.alerts import schedules
+from inspection.alerts.outbox import AlertSpec, raise_alert, raise_alerts
 from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
 from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
 from inspection.messages import t
+from inspection.notifications import delivery
+from inspection.notifications.recipients import members_with_role, project_owner
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.records import write

@@ -14,7 +14,6 @@ run after downtime catches up in one go.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -26,6 +25,7 @@ from typing import Any
 
 from inspection import db, progress
 from inspection.clock import Clock
+from inspection.joblock import try_job_lock
 from inspection.records import new_id
 from inspection.settings import Settings
 
@@ -61,19 +61,6 @@ class RunResult:
     created: int
     seconds: float
     detail: str = ""
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key per job for PostgreSQL's advisory locks."""
-    return int.from_bytes(hashlib.sha256(f"siteinspect:job:{name}".encode()).digest()[:8], "big", signed=True)
-
-
-async def try_job_lock(name: str) -> bool:
-    """Inside a transaction: True when this process may run the job now."""
-    if db.is_sqlite():
-        return True
-    rows = await db.raw("SELECT pg_try_advisory_xact_lock({}) AS ok", lock_key(name))
-    return bool(rows[0]["ok"])
 
 
 async def _record(job: str, started: datetime, finished: datetime, status: str, created: int, detail: str) -> None:

@@ -14,15 +14,15 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from inspection.alerts.outbox import AlertSpec, members_with_role, raise_alert
+from inspection.alerts.outbox import AlertSpec, raise_alert
 from inspection.alerts.rules import Frequency, Recurrence, due_days
 from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
 from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.messages import t
+from inspection.notifications.recipients import Recipient, members_with_role
 from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
-from inspection.rectification.notifications import Recipient
 from inspection.rectification.service import default_rulebook as rectification_rules
 from inspection.warranty.tables import Acceptance
 

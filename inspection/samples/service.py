@@ -25,11 +25,11 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
+from inspection.notifications import outbox
 from inspection.projects.access import project_access
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
 from inspection.records import Write, new_id, retry_races, write
-from inspection.rectification import notifications as outbox
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.samples import ledger

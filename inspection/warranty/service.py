@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 from inspection import blockers as acceptance_blockers
 from inspection.actor import SYSTEM, Actor
-from inspection.alerts.outbox import AlertSpec, project_owner, raise_alert
+from inspection.alerts.outbox import AlertSpec, raise_alert
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import Message, t
+from inspection.notifications.recipients import project_owner
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
 from inspection.projects.rules import OrgKind, Role, WorkItemStatus, WorkType

@@ -23,12 +23,13 @@ from inspection.errors import (
     VersionConflict,
 )
 from inspection.evidence import links
+from inspection.notifications.outbox_tables import Notification
 from inspection.projects.rules import OrgKind
 from inspection.records import write
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import TRANSITIONS, Action, OrderKind, OrderState, Severity, Source
 from inspection.rectification.service import OrderSpec, RectificationService, active_stops, open_order
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from tests.factories import World, make_org
 from tests.rectification.helpers import actor_of, announce, create_body, order_in, row_counts, store
 

@@ -22,8 +22,9 @@ from inspection.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from inspection.notifications.outbox_tables import Notification
 from inspection.rectification.rules import OrderState, Source
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from inspection.samples import schemas as s
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
 from inspection.samples.tables import MaterialFiling

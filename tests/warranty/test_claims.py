@@ -11,8 +11,9 @@ import pytest
 from inspection.actor import SYSTEM
 from inspection.clock import FixedClock
 from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.notifications.outbox_tables import Notification
 from inspection.records import write
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from inspection.warranty import schemas as s
 from inspection.warranty.service import escalate_due_claims
 from inspection.warranty.tables import WarrantyClaim
