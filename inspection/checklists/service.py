@@ -46,10 +46,10 @@ from inspection.messages import Message, t
 from inspection.projects.access import ProjectAccess, project_access, visible_project_ids
 from inspection.projects.tables import Building, Site, WorkItem
 from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, retry_races, write
-from inspection.rectification.rules import ISSUING_ROLES, OrderKind, OrderState, Severity, Source
-from inspection.rectification.service import OrderSpec, open_order
+from inspection.rectification.rules import ISSUING_ROLES, OrderState
 from inspection.rectification.tables import RectificationOrder
 from inspection.settings import Settings
+from inspection.submission import Finding, SubmitHandler, Submitted
 
 INSPECTION_TABLE = Inspection._meta.tablename
 ANSWER_TABLE = InspectionAnswer._meta.tablename
@@ -313,9 +313,15 @@ def _answer_out(row: dict[str, Any], photos: Sequence[links.EvidenceInfo]) -> s.
 
 @retry_races
 class ChecklistsService:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, on_submit: Sequence[SubmitHandler] | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        if on_submit is None:
+            # the application's list, looked up at run time: the domains it names depend on this one
+            from inspection.submit_handlers import SUBMIT_HANDLERS
+
+            on_submit = SUBMIT_HANDLERS
+        self.on_submit = list(on_submit)
 
     # Templates
 
@@ -543,13 +549,13 @@ class ChecklistsService:
                 ),
                 field=f"answers.{short[0]}",
             )
-        photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
+        answer_photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
         for code in result.failed:
-            if template.by_code[code].photo_on_failure and not photos.get(by_code[code]["id"]):
+            if template.by_code[code].photo_on_failure and not answer_photos.get(by_code[code]["id"]):
                 raise ValidationFailed(
                     t("checklists.item_failed_needs_photo", code=code), field=f"answers.{code}.photos"
                 )
-        if row["supervision_point"] and row["work_item"] and not any(photos.values()):
+        if row["supervision_point"] and row["work_item"] and not any(answer_photos.values()):
             if (await supervision.point_of(row["work_item"], row["supervision_point"])).photos_required:
                 raise ValidationFailed(
                     t(
@@ -564,6 +570,10 @@ class ChecklistsService:
         result.details["material_batch_warnings"] = warnings
         occurrence, schedule_warnings = await self._occurrence_to_fulfil(row, w.now)
         result.details["schedule_warnings"] = schedule_warnings
+        photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
+        findings, not_opened = self._findings(row, template, result, by_code, photos)
+        if not_opened:
+            result.details["orders_not_opened"] = not_opened
         links.check_sha256(data.signature_sha256, "signature_sha256")
         changes: dict[str, Any] = {
             "status": "submitted",
@@ -604,17 +614,23 @@ class ChecklistsService:
                 buckets,
                 current=r,
             )
-        await self._open_orders(w, actor, submitted, template, result, by_code, photos)
         if row["previous_revision"] is not None:
             old = await IN.select().where(IN.id == row["previous_revision"]).first()
             if old is not None and old["status"] == "submitted":
                 await w.update(
                     IN, old["id"], {"status": "superseded"}, inspection_buckets(old), current=old, action="supersede"
                 )
-        if row["supervision_point"] and row["work_item"]:
-            await supervision.record_inspection(w, submitted, result.grade)
-        if occurrence is not None:
-            await schedules.fulfil_occurrence(w, occurrence, inspection_id, replaces=row["previous_revision"])
+        # what submitting sets off in other domains (orders, the supervision point, the scheduled
+        # occurrence): inspection/submit_handlers.py, in this transaction
+        event = Submitted(
+            inspection=submitted,
+            kind=template.kind,
+            findings=findings,
+            occurrence=occurrence,
+            replaces=row["previous_revision"],
+        )
+        for handler in self.on_submit:
+            await handler(w, actor, event)
         return submitted
 
     async def _occurrence_to_fulfil(self, row: dict[str, Any], now: datetime) -> tuple[UUID | None, list[str]]:
@@ -649,21 +665,19 @@ class ChecklistsService:
         free = [c["id"] for c in candidates if c["id"] not in taken]
         return (free[0] if free else None), []
 
-    async def _open_orders(
-        self,
-        w: Write,
-        actor: Actor,
+    @staticmethod
+    def _findings(
         row: dict[str, Any],
         template: Template,
         result: scoring.Score,
         answers: dict[str, dict[str, Any]],
         photos: dict[UUID, list[links.EvidenceInfo]],
-    ) -> None:
-        """Failures become work: a DRAFT rectification order for every failed item that asks for
-        one and every flagged item, linked to its answer and photos; a major-hazard failure also
-        proposes a draft stop-work order. Without a contractor (no work item) no order can be
-        addressed: those items are listed in the score as `orders_not_opened`."""
-        kind = OrderKind.quality if template.kind == "quality" else OrderKind.safety
+    ) -> tuple[list[Finding], list[str]]:
+        """Failures become work: every failed item that asks for an order and every flagged item
+        is a finding (the rectification handler opens a draft order for each; a major-hazard
+        failure proposes a stop-work order too). Without a contractor (no work item) no order can
+        be addressed: those items are returned second, for the score's `orders_not_opened`."""
+        findings: list[Finding] = []
         skipped: list[str] = []
         for code, ans in answers.items():
             item = template.by_code.get(code)
@@ -682,33 +696,16 @@ class ChecklistsService:
             description = f"{template.title} {code} {item.text}:{reason}"
             if ans["note"]:
                 description += f"。{ans['note']}"
-            shas = [p.sha256 for p in photos.get(ans["id"], [])]
-            spec = OrderSpec(
-                project_id=row["project"],
-                kind=kind,
-                severity=Severity.general,
-                source=Source.inspection_answer,
-                source_table=ANSWER_TABLE,
-                source_id=ans["id"],
-                description=description,
-                site_id=row["site"],
-                building_id=row["building"],
-                work_item_id=row["work_item"],
-                contractor_id=row["contractor"],
-                photos=shas,
+            findings.append(
+                Finding(
+                    code=code,
+                    answer_id=ans["id"],
+                    description=description,
+                    photos=[p.sha256 for p in photos.get(ans["id"], [])],
+                    major_hazard=item.major_hazard if failed and item.major_hazard else None,
+                )
             )
-            await open_order(w, actor, spec)
-            if failed and item.major_hazard and row["site"] is not None:
-                spec.kind = OrderKind.stop_work
-                spec.severity = Severity.major
-                spec.description = f"重大事故隐患({item.major_hazard}):{description}"
-                await open_order(w, actor, spec)
-        if skipped:
-            score = json.loads(row["score"])
-            score["details"]["orders_not_opened"] = skipped
-            await w.update(
-                IN, row["id"], {"score": json.dumps(score, ensure_ascii=False)}, inspection_buckets(row), current=row
-            )
+        return findings, skipped
 
     async def revise(self, actor: Actor, inspection_id: UUID, data: s.ReviseBody) -> s.InspectionDetail:
         async with write(actor, self.clock) as w:

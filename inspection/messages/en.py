@@ -647,7 +647,7 @@ MESSAGES: dict[str, str] = {
     "notify.order_closed": "The {kind} at {place} was accepted and closed at {at}. See {link}",
     "notify.stop_work": "Work at {place} ({contractor}) is stopped from {at}: {what}. See {link}",
     "notify.work_resumed": "Work at {place} ({contractor}) resumed at {at}. See {link}",
-    "notify.complaint_filed": "A resident's complaint at {place} arrived at {at} ({topic}, reference {reference}); please handle it. See {link}",
+    "notify.complaint_filed": "A resident's complaint at {place} arrived at {at} (reference {reference}); please handle it. See {link}",
     "notify.sample_failed": "{material} at {place} failed its test ({items}), decided at {at}; handle it as the order says. See {link}",
     "notify.hold_point_waiting": "Work at hold point “{point}” at {place} started at {at} and waits for the supervisor's inspection; the next step may not start before it passes. See {link}",
     "notify.inspection_today": "An inspection is scheduled today ({day}): “{title}” at {place}. See {link}",

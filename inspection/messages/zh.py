@@ -637,7 +637,7 @@ MESSAGES: dict[str, str] = {
     "notify.order_closed": "{place} {kind}已于 {at} 复查通过并闭合。查看：{link}",
     "notify.stop_work": "{place}（{contractor}）自 {at} 起停工：{what}。查看：{link}",
     "notify.work_resumed": "{place}（{contractor}）已于 {at} 复工。查看：{link}",
-    "notify.complaint_filed": "{place} 于 {at} 收到居民意见（{topic}，编号 {reference}），请处理。查看：{link}",
+    "notify.complaint_filed": "{place} 于 {at} 收到居民意见（编号 {reference}），请处理。查看：{link}",
     "notify.sample_failed": "{place} {material}检验不合格（{items}），{at} 判定；须按整改通知处理。查看：{link}",
     "notify.hold_point_waiting": "{place} 停止点“{point}”已于 {at} 开始施工，等待监理验收；验收通过前不得进入下一道工序。查看：{link}",
     "notify.inspection_today": "今天（{day}）有计划检查“{title}”：{place}。查看：{link}",

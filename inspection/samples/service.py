@@ -26,7 +26,11 @@ from inspection.errors import Conflict, InvalidTransition, NotFound, ValidationF
 from inspection.evidence import links
 from inspection.messages import t
 from inspection.notifications import outbox
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify
+from inspection.notifications.recipients import contractor_managers, people
 from inspection.projects.access import project_access
+from inspection.projects.names import place_names
 from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
 from inspection.projects.tables import Membership, Organisation, Site, WorkItem
 from inspection.records import Write, new_id, retry_races, write
@@ -623,6 +627,30 @@ class SamplesService:
                 message=description,
                 at=w.now,
             )
+        # the contractor who must take it away and the supervisor who witnesses that, as each chose
+        await notify(
+            w,
+            Event(
+                kind=Kind.sample_failed,
+                project_id=batch["project"],
+                subject_table=BATCH_TABLE,
+                subject_id=batch["id"],
+                text=t(
+                    "notify.sample_failed",
+                    place=(await place_names([batch]))[0],
+                    material=rule.name,
+                    items=names or "—",
+                    at=w.now,
+                ),
+                path=f"/portal/orders/{order['id']}",
+                users=[
+                    *await contractor_managers(batch["project"], batch["contractor"]),
+                    *await people(batch["project"], [Role.supervisor]),
+                ],
+                actor=actor.user_id,
+                fallback_org=batch["contractor"],
+            ),
+        )
         return order["id"]  # type: ignore[no-any-return]
 
     # Disposition
