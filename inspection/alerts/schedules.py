@@ -21,7 +21,7 @@ from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
 from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify
+from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import Recipient, members_with_role, people
 from inspection.projects.names import place_names
 from inspection.projects.rules import Role
@@ -161,8 +161,13 @@ async def announce_today(w: Write, today: date) -> int:
                 project_id=row["project"],
                 subject_table=OCCURRENCE_TABLE,
                 subject_id=row["id"],
-                text=t("notify.inspection_today", day=today.isoformat(), title=row["title"], place=place),
-                path=f"/portal/projects/{row['project']}",
+                text=t(
+                    "notify.inspection_today",
+                    day=today.isoformat(),
+                    title=row["title"],
+                    place=place,
+                    link=portal_link(f"/portal/projects/{row['project']}"),
+                ),
                 users=users,
             ),
         )

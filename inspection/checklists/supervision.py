@@ -28,7 +28,7 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify
+from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import people
 from inspection.projects.access import project_access
 from inspection.projects.names import place_names
@@ -290,8 +290,13 @@ async def _hold_point_waiting(w: Write, item: dict[str, Any], point: Point, row:
             project_id=item["project"],
             subject_table=SPS._meta.tablename,
             subject_id=row["id"],
-            text=t("notify.hold_point_waiting", place=(await place_names([place]))[0], point=point.title, at=w.now),
-            path=f"/portal/projects/{item['project']}",
+            text=t(
+                "notify.hold_point_waiting",
+                place=(await place_names([place]))[0],
+                point=point.title,
+                at=w.now,
+                link=portal_link(f"/portal/projects/{item['project']}"),
+            ),
             users=await people(item["project"], [Role.supervisor]),
             actor=actor.user_id,
         ),

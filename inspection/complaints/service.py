@@ -22,7 +22,7 @@ from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify
+from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import people
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
@@ -321,8 +321,8 @@ class ComplaintsService:
                         place=(await place_names([row]))[0],
                         at=w.now,
                         reference=reference(row["id"]),
+                        link=portal_link(f"/portal/complaints/{row['id']}"),
                     ),
-                    path=f"/portal/complaints/{row['id']}",
                     users=await people(site["project"], OFFICE_ROLES),
                 ),
             )

@@ -630,7 +630,7 @@ MESSAGES: dict[str, str] = {
     "notify.kind_is_mandatory": "“{name}”按规定必须立即通知，不能改为汇总或关闭",
     "notify.sign_in_first": "请先登录",
     "notify.digest": "{day} 通知汇总（共 {count} 条）：\n{items}",
-    "notify.digest_line": "{n}. {text}",
+    "notify.digest_line": "{n}、{text}",
     "notify.order_issued": "{place} {kind}已下发给{contractor}，整改期限 {deadline}：{what}。查看：{link}",
     "notify.order_returned": "{place} {kind}的整改回复未通过：{reason}。新的整改期限 {deadline}。查看：{link}",
     "notify.order_answered": "{contractor}已于 {at} 回复 {place} {kind}（第 {round} 次回复），请复查。查看：{link}",

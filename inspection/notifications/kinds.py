@@ -33,8 +33,25 @@ class Mode(StrEnum):
 # their people, so nobody can delay or silence them.
 MANDATORY = frozenset({Kind.stop_work, Kind.work_resumed, Kind.escalation})
 
-NAMES: dict[Kind, Message] = {kind: t(f"notify.kind.{kind.value}") for kind in Kind}
-MODE_NAMES: dict[Mode, Message] = {mode: t(f"notify.mode.{mode.value}") for mode in Mode}
+NAMES: dict[Kind, Message] = {
+    Kind.order_issued: t("notify.kind.order_issued"),
+    Kind.order_returned: t("notify.kind.order_returned"),
+    Kind.order_answered: t("notify.kind.order_answered"),
+    Kind.order_closed: t("notify.kind.order_closed"),
+    Kind.stop_work: t("notify.kind.stop_work"),
+    Kind.work_resumed: t("notify.kind.work_resumed"),
+    Kind.escalation: t("notify.kind.escalation"),
+    Kind.complaint_filed: t("notify.kind.complaint_filed"),
+    Kind.warranty_claim: t("notify.kind.warranty_claim"),
+    Kind.sample_failed: t("notify.kind.sample_failed"),
+    Kind.hold_point_waiting: t("notify.kind.hold_point_waiting"),
+    Kind.inspection_today: t("notify.kind.inspection_today"),
+}
+MODE_NAMES: dict[Mode, Message] = {
+    Mode.immediate: t("notify.mode.immediate"),
+    Mode.digest: t("notify.mode.digest"),
+    Mode.off: t("notify.mode.off"),
+}
 
 # 08:00 local: before the site's day starts
 DEFAULT_DIGEST_MINUTE = 8 * 60

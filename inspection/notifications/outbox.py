@@ -46,9 +46,7 @@ class Event:
     project_id: UUID | None
     subject_table: str
     subject_id: UUID
-    # the text without its `link`, which `notify` fills in from `path` (the record in the portal)
-    text: Message
-    path: str
+    text: Message  # its `link` made by `portal_link`
     users: Sequence[UUID] = ()
     # which occurrence of the event for this record (a deadline round, an answer's round); 0 if one
     occurrence: int = 0
@@ -57,6 +55,12 @@ class Event:
     # when none of `users` is there (an organisation with nobody on the project yet), the
     # organisation itself is told, so the event is never lost
     fallback_org: UUID | None = None
+
+
+def portal_link(path: str) -> str:
+    """A record's page in the portal at the address phones reach (reports.public_base_url), as on
+    the reports' QR codes."""
+    return get_settings().public_base_url + path
 
 
 async def modes(users: Sequence[UUID], kind: Kind) -> dict[UUID, Mode]:
@@ -75,9 +79,7 @@ async def modes(users: Sequence[UUID], kind: Kind) -> dict[UUID, Mode]:
 async def notify(ctx: HasNow, event: Event) -> int:
     """Tell each of the event's users once, as they chose; the number told or held now."""
     users = [u for u in dict.fromkeys(event.users) if u != event.actor]
-    # the portal at the address phones reach (reports.public_base_url), as the reports' QR codes
-    link = get_settings().public_base_url + event.path
-    text = Message(event.text.key, {**event.text.params, "link": link}).render()
+    text = event.text.render()
     made = 0
     if not users and not event.users and event.fallback_org is not None:
         return await notify_once(
@@ -240,4 +242,4 @@ async def notify_many(notes: Sequence[Note], at: datetime) -> None:
         )
 
 
-__all__ = ["Event", "Note", "Recipient", "hold", "modes", "notify", "notify_many", "notify_once"]
+__all__ = ["Event", "Note", "Recipient", "hold", "modes", "notify", "notify_many", "notify_once", "portal_link"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from inspection.messages import Message, t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, HasNow, notify
+from inspection.notifications.outbox import Event, HasNow, notify, portal_link
 from inspection.notifications.recipients import contractor_managers, people
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
@@ -22,7 +22,12 @@ ORDER_TABLE = RectificationOrder._meta.tablename
 async def _names(order: dict[str, Any]) -> dict[str, Any]:
     (place,) = await place_names([order])
     contractor = (await organisation_names([order["contractor"]])).get(order["contractor"], "")
-    return {"place": place, "kind": KIND_NAMES[OrderKind(order["kind"])], "contractor": contractor}
+    return {
+        "place": place,
+        "kind": KIND_NAMES[OrderKind(order["kind"])],
+        "contractor": contractor,
+        "link": portal_link(f"/portal/orders/{order['id']}"),
+    }
 
 
 def _what(order: dict[str, Any]) -> str:
@@ -37,7 +42,6 @@ def _event(order: dict[str, Any], kind: Kind, text: Message, users: list[Any], *
         subject_table=ORDER_TABLE,
         subject_id=order["id"],
         text=text,
-        path=f"/portal/orders/{order['id']}",
         users=users,
         occurrence=occurrence,
         fallback_org=order["contractor"] if kind is not Kind.order_answered else None,

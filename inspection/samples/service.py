@@ -27,7 +27,7 @@ from inspection.evidence import links
 from inspection.messages import t
 from inspection.notifications import outbox
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify
+from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import contractor_managers, people
 from inspection.projects.access import project_access
 from inspection.projects.names import place_names
@@ -641,8 +641,8 @@ class SamplesService:
                     material=rule.name,
                     items=names or "—",
                     at=w.now,
+                    link=portal_link(f"/portal/orders/{order['id']}"),
                 ),
-                path=f"/portal/orders/{order['id']}",
                 users=[
                     *await contractor_managers(batch["project"], batch["contractor"]),
                     *await people(batch["project"], [Role.supervisor]),

@@ -437,7 +437,8 @@ async def test_a_site_stop_shows_on_every_work_item_and_ends_with_cancel(
 
 
 async def _notified(oid: UUID) -> list[tuple[int, str, str]]:
-    rows = await Notification.select().where(Notification.subject_id == oid)
+    # the escalations only (the order's moves tell its people too: tests/notifications)
+    rows = await Notification.select().where((Notification.subject_id == oid) & (Notification.rule == "order_overdue"))
     return sorted((r["threshold"], r["recipient_key"], r["kind"]) for r in rows)
 
 
@@ -499,7 +500,8 @@ async def test_notification_feed_and_mark_read(svc: RectificationService, world:
     supervisor_feed = await svc.notifications(actor_of(world, "supervisor"))  # the issuer's organisation
     assert supervisor_feed.total == 1 and supervisor_feed.unread == 1
     assert (await svc.notifications(actor_of(world, "owner"))).total == 1
-    assert (await svc.notifications(actor_of(world, "contractor_a"))).total == 0
+    # the contractor heard of the order when it was issued, and of no escalation
+    assert [n.kind for n in (await svc.notifications(actor_of(world, "contractor_a"))).items] == ["order_issued"]
     note = supervisor_feed.items[0]
     with pytest.raises(NotFound):
         await svc.mark_read(actor_of(world, "contractor_a"), note.id)
