@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspection.devserver import DevServer  # noqa: E402
+from inspection.tools.devserver import DevServer  # noqa: E402
 
 PASSWORD = "bench-password-1"
 

@@ -109,7 +109,8 @@ class RaceLost(VersionConflict):
     title = "The record was changed by someone else at the same moment"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A column value as JSON holds it: UUIDs and decimals as strings, times and dates in ISO 8601."""
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, (datetime, date)):
@@ -265,7 +266,7 @@ class Write:
                 t("records.made_at_the_same_moment", column=column),
                 field=column,
             ) from None
-        shown = {k: _plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
+        shown = {k: plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
         self._record(table, record, buckets, False, "create", shown)
         return record
 
@@ -339,7 +340,7 @@ class Write:
             buckets,
             bool(stamped.get("deleted", row.get("deleted"))),
             action,
-            {k: {"from": _plain(row.get(k)), "to": _plain(v)} for k, v in diff.items()},
+            {k: {"from": plain(row.get(k)), "to": plain(v)} for k, v in diff.items()},
         )
         return new
 

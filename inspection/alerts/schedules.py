@@ -27,7 +27,7 @@ from inspection.projects.names import place_names
 from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
-from inspection.rectification.service import default_rulebook as rectification_rules
+from inspection.rectification.rulebook import default_rulebook as rectification_rules
 from inspection.submission import Submitted
 from inspection.warranty.tables import Acceptance
 

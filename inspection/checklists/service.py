@@ -1,5 +1,5 @@
-"""Use cases for inspections: create a draft, answer, submit, revise, and the queries around them.
-One transaction each; rights checked here (see `access` below).
+"""Use cases for inspections: create a draft, answer, submit, revise. One transaction each; rights
+checked here (access.py); answers checked in answers.py; the reads are in queries.py.
 
 Who may do what:
 - Inspectors, supervisors, owners and the authority of a project (the roles that may issue orders)
@@ -24,12 +24,8 @@ the inspection's warnings instead.
 from __future__ import annotations
 
 import json
-import uuid
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from fractions import Fraction
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,285 +33,26 @@ from inspection.actor import Actor
 from inspection.alerts import schedules
 from inspection.checklists import catalogue, scoring, supervision
 from inspection.checklists import schemas as s
-from inspection.checklists.tables import ChecklistTemplate, Inspection, InspectionAnswer
-from inspection.checklists.templates import Item, Template, canonical_unit, visible_items
+from inspection.checklists.access import ANSWER_TABLE, IA, IN, INSPECTION_TABLE, inspection_access, inspection_buckets
+from inspection.checklists.answers import _aware, answer_id, check_answer, rule_answer
+from inspection.checklists.queries import ChecklistQueries, _answer_out, material_batch_warnings
+from inspection.checklists.tables import ChecklistTemplate
+from inspection.checklists.templates import Template, visible_items
 from inspection.clock import Clock
-from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from inspection.evidence import links
-from inspection.messages import Message, t
-from inspection.projects.access import ProjectAccess, project_access, visible_project_ids
-from inspection.projects.tables import Building, Site, WorkItem
-from inspection.records import Write, contractor_bucket, locked_row, new_id, project_bucket, retry_races, write
-from inspection.rectification.rules import ISSUING_ROLES, OrderState
-from inspection.rectification.tables import RectificationOrder
+from inspection.messages import t
+from inspection.projects.access import project_access
+from inspection.records import Write, locked_row, new_id, retry_races, write
+from inspection.rectification.rules import ISSUING_ROLES
 from inspection.settings import Settings
 from inspection.submission import Finding, SubmitHandler, Submitted
 
-INSPECTION_TABLE = Inspection._meta.tablename
-ANSWER_TABLE = InspectionAnswer._meta.tablename
-OPEN_ORDER_STATES = [OrderState.draft.value, OrderState.issued.value, OrderState.responded.value, "rejected"]
-ANSWER_NAMESPACE = UUID("6f1d2c1e-8a53-4b7e-9a53-1c0c4e7b2d10")
-
-IN = Inspection
-IA = InspectionAnswer
-
-
-def answer_id(inspection_id: UUID, item_code: str) -> UUID:
-    """The id of an item's answer in an inspection: the same on every tablet and on the server,
-    so answering offline needs no round trip and two devices converge on one row."""
-    return uuid.uuid5(ANSWER_NAMESPACE, f"{inspection_id}:{item_code}")
-
-
-def inspection_buckets(row: dict[str, Any]) -> list[str]:
-    """Drafts stay with the project's side; from submission on, the work item's contractor too."""
-    buckets = [project_bucket(row["project"])]
-    if row["status"] != "draft" and row.get("contractor"):
-        buckets.append(contractor_bucket(row["project"], row["contractor"]))
-    return buckets
-
-
-def sees(access: ProjectAccess, row: dict[str, Any]) -> bool:
-    if not access.contractor_only:
-        return True
-    return row["status"] != "draft" and row["contractor"] is not None and row["contractor"] == access.organisation_id
-
-
-async def inspection_access(actor: Actor, row: dict[str, Any] | None, inspection_id: UUID) -> ProjectAccess:
-    if row is None or row["deleted"]:
-        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id))
-    try:
-        access = await project_access(actor, row["project"])
-    except NotFound:
-        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id)) from None
-    if not sees(access, row):
-        raise NotFound(t("checklists.inspection_does_not_exist", inspection_id=inspection_id))
-    return access
-
-
-async def may_read_inspection(actor: Actor, inspection_id: UUID) -> bool:
-    row = await IN.select().where(IN.id == inspection_id).first()
-    try:
-        await inspection_access(actor, row, inspection_id)
-    except NotFound:
-        return False
-    return True
-
-
-async def may_read_answer(actor: Actor, answer_row_id: UUID) -> bool:
-    row = await IA.select(IA.inspection).where(IA.id == answer_row_id).first()
-    return row is not None and await may_read_inspection(actor, row["inspection"])
-
-
-links.register_reader(INSPECTION_TABLE, may_read_inspection)
-links.register_reader(ANSWER_TABLE, may_read_answer)
-
-
-async def material_batch_warnings(inspection: dict[str, Any], template: Template) -> list[str]:
-    """ "A quality lot using a material batch not yet accepted warns on submit and cannot pass":
-    one warning per batch named in the inspection's `material_batch_ids` that the samples domain
-    has not accepted (still being sampled, rejected, disposed, or unknown). Runs inside the submit
-    transaction; any warning turns a passing lot into 不合格."""
-    from uuid import UUID
-
-    from inspection.samples.guards import batches_not_accepted
-
-    raw = inspection.get("material_batch_ids") or []
-    if isinstance(raw, str):
-        import json
-
-        raw = json.loads(raw or "[]")
-    ids = [UUID(str(i)) for i in raw]
-    warnings = []
-    for batch in await batches_not_accepted(ids):
-        label = batch.get("material_name") or batch.get("material") or "material"
-        number = batch.get("batch_number") or batch["batch_id"]
-        warnings.append(f"{label} batch {number} is {batch['status']}: {batch.get('reason') or 'not accepted'}")
-    return warnings
-
-
-@dataclass(frozen=True)
-class CheckedAnswer:
-    item: Item
-    values: dict[str, Any]
-    photos: list[str]
-
-
-def _bad(index: int, field: str, message: Message) -> ValidationFailed:
-    return ValidationFailed(message, field=f"answers[{index}].{field}")
-
-
-def check_answer(template: Template, index: int, a: s.AnswerIn) -> CheckedAnswer:
-    """Validate one answer against its item in the template version; returns the columns to store."""
-    item = template.item(a.item_code)
-    if item is None:
-        raise _bad(index, "item_code", t("checklists.item_not_version", item_code=a.item_code, code=template.code))
-    values: dict[str, Any] = {
-        "value": "",
-        "deduction": None,
-        "measured": "",
-        "unit": "",
-        "checked": None,
-        "passed": None,
-        "text": a.text or "",
-        "note": a.note,
-        "flagged": a.flagged,
-        "deductions": "[]",
-        "serious_defect": a.serious_defect,
-    }
-    kind = item.answer
-    if a.serious_defect and (template.kind != "quality" or not item.scored):
-        raise _bad(index, "serious_defect", t("checklists.serious_defect_on_quality_lot"))
-    given = {
-        name
-        for name, v in (
-            ("deduction", a.deduction),
-            ("deductions", a.deductions),
-            ("measured", a.measured),
-            ("unit", a.unit),
-            ("checked", a.checked),
-            ("passed", a.passed),
-        )
-        if v is not None
-    }
-    allowed_extra = {
-        "deduction": {"deduction", "deductions"},
-        "measured": {"measured", "unit"},
-        "count": {"checked", "passed"},
-    }.get(kind, set())
-    stray = sorted(given - allowed_extra)
-    if stray:
-        raise _bad(
-            index, stray[0], t("checklists.item_answered_as_does_not_apply", code=item.code, kind=kind, value=stray[0])
-        )
-    if a.value == "na":
-        if not item.scored:
-            raise _bad(index, "value", t("checklists.item_question_answer_cannot_not_applicable", code=item.code))
-        if given:
-            raise _bad(index, "value", t("checklists.not_applicable_answer_carries_no_figures"))
-        values["value"] = "na"
-        return CheckedAnswer(item, values, list(a.photos))
-    if kind == "pass_fail":
-        if a.value not in ("pass", "fail"):
-            raise _bad(index, "value", t("checklists.item_takes_pass_fail_na", code=item.code))
-        values["value"] = a.value
-    elif kind == "yes_no":
-        if a.value not in ("yes", "no"):
-            raise _bad(index, "value", t("checklists.item_takes_yes_no", code=item.code))
-        values["value"] = a.value
-    elif kind == "text":
-        if a.value is not None or not (a.text or "").strip():
-            raise _bad(index, "text", t("checklists.item_takes_text_answer", code=item.code))
-    else:
-        if a.value is not None:
-            raise _bad(index, "value", t("checklists.item_answered_as_value_may_only", code=item.code, kind=kind))
-        if kind == "deduction":
-            values["deduction"], values["deductions"] = _deductions(index, item, a)
-        elif kind == "measured":
-            if not a.measured:
-                raise _bad(index, "measured", t("checklists.item_needs_measured_values", code=item.code))
-            if a.unit is None:
-                raise _bad(index, "unit", t("checklists.item_measured_give_unit", code=item.code, unit=item.unit))
-            if canonical_unit(a.unit) != item.unit:
-                raise _bad(
-                    index, "unit", t("checklists.item_measured_not", code=item.code, unit=item.unit, unit2=a.unit)
-                )
-            values["measured"] = json.dumps([float(v) for v in a.measured])
-            values["unit"] = item.unit
-        elif kind == "count":
-            if a.checked is None or a.passed is None:
-                raise _bad(index, "checked", t("checklists.item_needs_points_checked_passed", code=item.code))
-            if a.checked == 0 or a.passed > a.checked:
-                raise _bad(index, "passed", t("checklists.passed_must_at_most_checked_checked"))
-            values["checked"], values["passed"] = a.checked, a.passed
-    return CheckedAnswer(item, values, list(a.photos))
-
-
-def _deductions(index: int, item: Item, a: s.AnswerIn) -> tuple[float, str]:
-    """(the total, the itemised findings as JSON) of a JGJ 59 answer, stored as entered: a total
-    above the item's points is kept (the scorer caps it), only the bound of a real record applies."""
-    findings = a.deductions or []
-    if not findings:
-        if a.deduction is None:
-            raise _bad(index, "deduction", t("checklists.item_needs_points_taken_off_0", code=item.code))
-        return float(a.deduction), "[]"
-    total = sum(Fraction(str(d.points)) * d.count for d in findings)
-    if total > Fraction(str(s.DEDUCTION_MAX)):
-        raise _bad(
-            index,
-            "deductions",
-            t("checklists.findings_add_up_points_at_most", value=float(total), DEDUCTION_MAX=s.DEDUCTION_MAX),
-        )
-    if a.deduction is not None and Fraction(str(a.deduction)) != total:
-        raise _bad(
-            index, "deduction", t("checklists.deduction_not_findings_sum", deduction=a.deduction, value=float(total))
-        )
-    stored = json.dumps(
-        [{"reason": d.reason, "points": d.points, "count": d.count} for d in findings], ensure_ascii=False
-    )
-    return float(total), stored
-
-
-def rule_answer(row: dict[str, Any]) -> scoring.Answer:
-    return scoring.Answer(
-        item_code=row["item_code"],
-        value=row["value"],
-        deduction=row["deduction"],
-        measured=tuple(json.loads(row["measured"])) if row["measured"] else (),
-        checked=row["checked"],
-        passed=row["passed"],
-        text=row["text"],
-        flagged=row["flagged"],
-        serious_defect=bool(row.get("serious_defect")),
-        deductions=tuple(
-            scoring.Deduction(str(d["reason"]), float(d["points"]), int(d.get("count", 1)))
-            for d in json.loads(row.get("deductions") or "[]")
-        ),
-    )
-
-
-def _aware(moment: datetime | None, field: str) -> None:
-    """Device times are evidence: without an offset they mean nothing, so they are refused."""
-    if moment is not None and moment.tzinfo is None:
-        raise ValidationFailed(t("checklists.give_time_zone_offset_2026_11", field=field), field=field)
-
-
-def worked_times(row: dict[str, Any]) -> tuple[datetime, datetime | None]:
-    """检查时间: when the inspector started and signed, by the tablet's clock corrected by the skew
-    the server measured for it; the server's times where the device gave none (an API client)."""
-    skew = timedelta(milliseconds=row.get("device_clock_skew_ms") or 0)
-    start = row["started_at_device"] + skew if row.get("started_at_device") else row["started_at"]
-    end = row["submitted_at_device"] + skew if row.get("submitted_at_device") else row.get("submitted_at")
-    return start, end
-
-
-def _inspection_out(row: dict[str, Any]) -> s.InspectionOut:
-    skip = ("material_batch_ids", "inspected_from", "inspected_to")
-    fields = {k: row[k] for k in s.InspectionOut.__struct_fields__ if k in row and k not in skip}
-    start, end = worked_times(row)
-    return s.InspectionOut(
-        **fields,
-        material_batch_ids=[UUID(x) for x in json.loads(row["material_batch_ids"] or "[]")],
-        inspected_from=start,
-        inspected_to=end,
-    )
-
-
-def _answer_out(row: dict[str, Any], photos: Sequence[links.EvidenceInfo]) -> s.AnswerOut:
-    skip = ("measured", "photos", "deductions")
-    fields = {k: row[k] for k in s.AnswerOut.__struct_fields__ if k in row and k not in skip}
-    return s.AnswerOut(
-        **fields,
-        measured=json.loads(row["measured"]) if row["measured"] else [],
-        deductions=[s.DeductionIn(**d) for d in json.loads(row.get("deductions") or "[]")],
-        photos=[p.sha256 for p in photos],
-    )
-
 
 @retry_races
-class ChecklistsService:
+class ChecklistsService(ChecklistQueries):
     def __init__(self, settings: Settings, clock: Clock, on_submit: Sequence[SubmitHandler] | None = None) -> None:
-        self.settings = settings
-        self.clock = clock
+        super().__init__(settings, clock)
         if on_submit is None:
             # the application's list, looked up at run time: the domains it names depend on this one
             from inspection.submit_handlers import SUBMIT_HANDLERS
@@ -323,48 +60,7 @@ class ChecklistsService:
             on_submit = SUBMIT_HANDLERS
         self.on_submit = list(on_submit)
 
-    # Templates
-
-    async def list_templates(
-        self, actor: Actor, kind: str | None = None, all_versions: bool = False
-    ) -> list[s.TemplateOut]:
-        rows = await catalogue.list_versions(kind, latest_only=not all_versions)
-        return [s.TemplateOut(**r) for r in rows]
-
-    async def get_template(self, actor: Actor, template_id: UUID) -> s.TemplateDetail:
-        row = await catalogue.get_version(template_id)
-        return s.TemplateDetail(
-            **{k: row[k] for k in s.TemplateOut.__struct_fields__}, content=json.loads(row["content"])
-        )
-
     # Inspections: writes
-
-    async def _placement(self, data: s.InspectionCreate) -> tuple[UUID | None, UUID | None, UUID | None]:
-        """(site, building, contractor): check the site, building and work item belong together."""
-        site_id, building_id, contractor = data.site_id, data.building_id, None
-        if data.work_item_id is not None:
-            item = (
-                await WorkItem.select().where((WorkItem.id == data.work_item_id) & WorkItem.deleted.eq(False)).first()
-            )
-            if item is None or item["project"] != data.project_id:
-                raise ValidationFailed(t("checklists.work_item_not_part_project"), field="work_item_id")
-            if site_id is not None and site_id != item["site"]:
-                raise ValidationFailed(t("checklists.work_item_not_site"), field="work_item_id")
-            if building_id is not None and item["building"] is not None and building_id != item["building"]:
-                raise ValidationFailed(t("checklists.work_item_not_building"), field="work_item_id")
-            site_id, building_id, contractor = item["site"], building_id or item["building"], item["contractor"]
-        if building_id is not None:
-            b = await Building.select().where((Building.id == building_id) & Building.deleted.eq(False)).first()
-            if b is None or b["project"] != data.project_id:
-                raise ValidationFailed(t("checklists.building_not_part_project"), field="building_id")
-            if site_id is not None and site_id != b["site"]:
-                raise ValidationFailed(t("checklists.building_not_site"), field="building_id")
-            site_id = b["site"]
-        if site_id is not None:
-            site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
-            if site is None or site["project"] != data.project_id:
-                raise ValidationFailed(t("checklists.site_not_part_project"), field="site_id")
-        return site_id, building_id, contractor
 
     async def create(self, actor: Actor, data: s.InspectionCreate) -> s.InspectionDetail:
         _aware(data.started_at_device, "started_at_device")
@@ -549,13 +245,13 @@ class ChecklistsService:
                 ),
                 field=f"answers.{short[0]}",
             )
-        answer_photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
+        photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
         for code in result.failed:
-            if template.by_code[code].photo_on_failure and not answer_photos.get(by_code[code]["id"]):
+            if template.by_code[code].photo_on_failure and not photos.get(by_code[code]["id"]):
                 raise ValidationFailed(
                     t("checklists.item_failed_needs_photo", code=code), field=f"answers.{code}.photos"
                 )
-        if row["supervision_point"] and row["work_item"] and not any(answer_photos.values()):
+        if row["supervision_point"] and row["work_item"] and not any(photos.values()):
             if (await supervision.point_of(row["work_item"], row["supervision_point"])).photos_required:
                 raise ValidationFailed(
                     t(
@@ -570,7 +266,6 @@ class ChecklistsService:
         result.details["material_batch_warnings"] = warnings
         occurrence, schedule_warnings = await self._occurrence_to_fulfil(row, w.now)
         result.details["schedule_warnings"] = schedule_warnings
-        photos = await links.linked(ANSWER_TABLE, [r["id"] for r in rows])
         findings, not_opened = self._findings(row, template, result, by_code, photos)
         if not_opened:
             result.details["orders_not_opened"] = not_opened
@@ -620,6 +315,8 @@ class ChecklistsService:
                 await w.update(
                     IN, old["id"], {"status": "superseded"}, inspection_buckets(old), current=old, action="supersede"
                 )
+        if row["supervision_point"] and row["work_item"]:
+            await supervision.record_inspection(w, submitted, result.grade)
         # what submitting sets off in other domains (orders, the supervision point, the scheduled
         # occurrence): inspection/submit_handlers.py, in this transaction
         event = Submitted(
@@ -760,190 +457,6 @@ class ChecklistsService:
                     project_id=row["project"],
                 )
         return await self.get(actor, new["id"])
-
-    # Inspections: reads
-
-    async def get(self, actor: Actor, inspection_id: UUID) -> s.InspectionDetail:
-        row = await IN.select().where(IN.id == inspection_id).first()
-        await inspection_access(actor, row, inspection_id)
-        assert row is not None
-        answers = (
-            await IA.select().where((IA.inspection == inspection_id) & IA.deleted.eq(False)).order_by(IA.item_code)
-        )
-        photos = await links.linked(ANSWER_TABLE, [a["id"] for a in answers])
-        orders = []
-        if answers:
-            found = await RectificationOrder.select(
-                RectificationOrder.id,
-                RectificationOrder.kind,
-                RectificationOrder.severity,
-                RectificationOrder.status,
-                RectificationOrder.source_id,
-                RectificationOrder.description,
-                RectificationOrder.contractor,
-            ).where(
-                (RectificationOrder.source_table == ANSWER_TABLE)
-                & RectificationOrder.source_id.is_in([a["id"] for a in answers])
-                & RectificationOrder.deleted.eq(False)
-            )
-            access = await project_access(actor, row["project"])
-            orders = [
-                s.OrderRef(**{k: o[k] for k in s.OrderRef.__struct_fields__})
-                for o in found
-                if not access.contractor_only or (o["contractor"] == access.organisation_id and o["status"] != "draft")
-            ]
-        score = json.loads(row["score"]) if row["score"] else None
-        details = (score or {}).get("details", {})
-        warnings = details.get("material_batch_warnings", []) + details.get("schedule_warnings", [])
-        return s.InspectionDetail(
-            inspection=_inspection_out(row),
-            answers=[_answer_out(a, photos.get(a["id"], [])) for a in answers],
-            score=score,
-            orders=orders,
-            warnings=warnings,
-        )
-
-    async def _with_open_orders(self, project_ids: list[UUID] | None) -> set[UUID]:
-        query = RectificationOrder.select(RectificationOrder.source_id).where(
-            (RectificationOrder.source_table == ANSWER_TABLE)
-            & RectificationOrder.status.is_in(OPEN_ORDER_STATES)
-            & RectificationOrder.deleted.eq(False)
-        )
-        if project_ids is not None:
-            query = query.where(RectificationOrder.project.is_in(project_ids or [UUID(int=0)]))
-        answer_ids = [r["source_id"] for r in await query]
-        if not answer_ids:
-            return set()
-        rows = await IA.select(IA.inspection).where(IA.id.is_in(answer_ids))
-        return {r["inspection"] for r in rows}
-
-    async def _visible(self, actor: Actor, project_id: UUID | None) -> Any | None:
-        """A where-clause limiting inspections to what `actor` may read (see the module
-        docstring); None when nothing is visible."""
-        projects = [project_id] if project_id is not None else await visible_project_ids(actor)
-        if projects is None:  # an administrator without a project filter
-            return IN.project.is_not_null()
-        full: list[UUID] = []
-        own: list[UUID] = []
-        for p in projects:
-            access = await project_access(actor, p)
-            (own if access.contractor_only else full).append(p)
-        clause: Any = IN.project.is_in(full) if full else None
-        if own and actor.organisation_id is not None:
-            mine = IN.project.is_in(own) & (IN.contractor == actor.organisation_id) & (IN.status != "draft")
-            clause = mine if clause is None else (clause | mine)
-        return clause
-
-    async def list(
-        self,
-        actor: Actor,
-        *,
-        project_id: UUID | None = None,
-        site_id: UUID | None = None,
-        work_item_id: UUID | None = None,
-        inspector_id: UUID | None = None,
-        status: str | None = None,
-        kind: str | None = None,
-        template_code: str | None = None,
-        grade: str | None = None,
-        submitted_from: datetime | None = None,
-        submitted_to: datetime | None = None,
-        has_open_orders: bool | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> s.InspectionPage:
-        _aware(submitted_from, "submitted_from")
-        _aware(submitted_to, "submitted_to")
-        visible = await self._visible(actor, project_id)
-        if visible is None:
-            return s.InspectionPage(items=[], total=0, limit=limit, offset=offset)
-        clause: Any = IN.deleted.eq(False) & visible
-        for column, value in (
-            (IN.site, site_id),
-            (IN.work_item, work_item_id),
-            (IN.inspector, inspector_id),
-            (IN.status, status),
-            (IN.kind, kind),
-            (IN.template_code, template_code),
-            (IN.grade, grade),
-        ):
-            if value is not None:
-                clause = clause & (column == value)
-        if submitted_from is not None:
-            clause = clause & (IN.submitted_at >= submitted_from.astimezone(UTC))
-        if submitted_to is not None:
-            clause = clause & (IN.submitted_at < submitted_to.astimezone(UTC))
-        if has_open_orders is not None:
-            with_orders = await self._with_open_orders([project_id] if project_id else None)
-            ids_list = list(with_orders) or [UUID(int=0)]
-            clause = clause & (IN.id.is_in(ids_list) if has_open_orders else IN.id.not_in(ids_list))
-        total = await IN.count().where(clause)
-        rows = await IN.select().where(clause).order_by(IN.started_at, ascending=False).limit(limit).offset(offset)
-        return s.InspectionPage(items=[_inspection_out(r) for r in rows], total=total, limit=limit, offset=offset)
-
-    async def project_summary(self, actor: Actor, project_id: UUID) -> s.ProjectSummary:
-        """Counts by status, grade and kind; the score trend; failures by hazard tag; and each
-        site's JGJ 59 summary from the latest submitted inspection of every sub-table there."""
-        access = await project_access(actor, project_id)
-        if access.contractor_only:
-            raise Forbidden(t("checklists.project_summary_project_s_own_side"))
-        rows = await IN.select(
-            IN.id,
-            IN.site,
-            IN.status,
-            IN.grade,
-            IN.kind,
-            IN.template,
-            IN.template_code,
-            IN.submitted_at,
-            IN.total,
-            IN.score,
-        ).where((IN.project == project_id) & IN.deleted.eq(False))
-        submitted = sorted((r for r in rows if r["status"] == "submitted"), key=lambda r: r["submitted_at"])
-        failures: Counter[str] = Counter()
-        majors = 0
-        templates: dict[UUID, Template] = {}
-        for r in submitted:
-            if r["template"] not in templates:
-                templates[r["template"]] = catalogue.template_of(await catalogue.get_version(r["template"]))
-            template = templates[r["template"]]
-            score = json.loads(r["score"]) if r["score"] else {"items": {}}
-            for code, item_result in score["items"].items():
-                if item_result["result"] == "fail" and code in template.by_code:
-                    item = template.by_code[code]
-                    failures.update(item.hazard_tags or ("(未分类)",))
-                    majors += bool(item.major_hazard)
-        latest: dict[tuple[UUID, str], dict[str, Any]] = {}
-        for r in submitted:
-            if r["kind"] == "safety" and r["site"] is not None and r["total"] is not None:
-                latest[(r["site"], r["template_code"])] = r
-        per_site: dict[UUID, list[scoring.SubtableScore]] = {}
-        for (site, code), r in latest.items():
-            group = templates[r["template"]].scoring.get("group", "")
-            per_site.setdefault(site, []).append(scoring.SubtableScore(group, code, r["total"]))
-        site_safety = []
-        for site, subtables in per_site.items():
-            summary = scoring.jgj59_summary(subtables)
-            site_safety.append(s.SiteSafety(site=site, total=summary.total, grade=summary.grade, lines=summary.lines))
-        return s.ProjectSummary(
-            project=project_id,
-            by_status=dict(Counter(r["status"] for r in rows)),
-            by_grade=dict(Counter(r["grade"] for r in submitted if r["grade"])),
-            by_kind=dict(Counter(r["kind"] for r in rows)),
-            trend=[
-                s.TrendPoint(
-                    inspection=r["id"],
-                    template_code=r["template_code"],
-                    submitted_at=r["submitted_at"],
-                    total=r["total"],
-                    grade=r["grade"],
-                )
-                for r in submitted
-            ],
-            failures_by_hazard=dict(failures.most_common()),
-            major_hazard_failures=majors,
-            site_safety=site_safety,
-        )
 
 
 __all__ = ["ChecklistTemplate", "ChecklistsService", "answer_id", "material_batch_warnings"]

@@ -37,7 +37,6 @@ from inspection.projects.tables import WorkItem
 from inspection.records import Write, contractor_bucket, project_bucket, retry_races, write
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
-from inspection.submission import Submitted
 
 PLAN_DIR = Path(__file__).with_name("plans")
 POINT_KINDS = ("hold", "witness", "side_station")
@@ -271,13 +270,6 @@ async def record_inspection(w: Write, inspection: dict[str, Any], grade: str) ->
         inspection["supervision_point"],
         {"state": state, "inspection": inspection["id"], "decided_at": w.now},
     )
-
-
-async def on_inspection_submitted(w: Write, actor: Actor, submitted: Submitted) -> None:
-    """A submit handler: an inspection made at a supervision point decides it."""
-    row = submitted.inspection
-    if row["supervision_point"] and row["work_item"]:
-        await record_inspection(w, row, row["grade"])
 
 
 async def _hold_point_waiting(w: Write, item: dict[str, Any], point: Point, row: dict[str, Any], actor: Actor) -> None:

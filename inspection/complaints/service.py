@@ -26,10 +26,10 @@ from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import people
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
+from inspection.projects.ratelimit import RateCounter, Window
 from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
-from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, office_bucket, retry_races, write
 from inspection.rectification.rules import OrderState, Source
 from inspection.rectification.service import OrderSpec, open_order

@@ -3,13 +3,12 @@ the tablet commands, is the table in inspection/sync/commands/__init__.py.)"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
-from uuid import UUID
 
 from piccolo.table import Table
+
+from inspection.records import plain as plain  # conflicts record kept and lost values with it
 
 # Tables that carry sync columns but must not reach tablets: accounts; the programme offices'
 # records (their staff, grants, evaluations, grades, residents' answers), which only the office
@@ -52,14 +51,6 @@ def select_sql(tablename: str, count: int) -> str:
     synced_tables()[tablename]  # a registered name, never anything else
     placeholders = ", ".join("{}" for _ in range(count))
     return f'SELECT * FROM "{tablename}" WHERE id IN ({placeholders})'  # noqa: S608
-
-
-def plain(value: Any) -> Any:
-    if isinstance(value, (UUID, Decimal)):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
 
 
 def serialise(tablename: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -50,8 +50,8 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from inspection.ids import new_id
 from inspection.messages import t
-from inspection.projects.access import ProjectAccess
-from inspection.projects.rules import OFFICE_ROLES, Role
+from inspection.projects.access import ProjectAccess, access_by_project
+from inspection.projects.rules import OFFICE_ROLES
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
 from inspection.sync.commands import COMMANDS, AlreadyApplied, CommandContext, DomainServices, decode, refusal
@@ -104,14 +104,9 @@ async def buckets_for(actor: Actor, snapshot: db.Snapshot | None = None) -> Buck
     """From the server's view of the user, never from what the client asks for."""
     args = (actor.user_id, False, False)
     rows = await snapshot.tuples(_MEMBERSHIPS, *args) if snapshot else await db.fetch_tuples(_MEMBERSHIPS, *args)
-    roles: dict[UUID, set[Role]] = {}
-    for project, role in rows:
-        roles.setdefault(project if isinstance(project, UUID) else UUID(str(project)), set()).add(Role(role))
+    access = access_by_project(actor, rows)
     buckets: dict[str, UUID | None] = {REFERENCE_BUCKET: None}
-    access: dict[UUID, ProjectAccess] = {}
-    for project_id, project_roles in roles.items():
-        acc = ProjectAccess(project_id, frozenset(project_roles), actor.is_admin, actor.organisation_id)
-        access[project_id] = acc
+    for project_id, acc in access.items():
         if acc.contractor_only and actor.organisation_id is not None:
             buckets[contractor_bucket(project_id, actor.organisation_id)] = project_id
             buckets[context_bucket(project_id)] = project_id

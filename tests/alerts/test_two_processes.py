@@ -11,9 +11,9 @@ import pytest
 
 from inspection.alerts.tables import Alert, SchedulerRun
 from inspection.clock import FixedClock, local_day
-from inspection.devserver import DevServer
 from inspection.notifications.outbox_tables import Notification
 from inspection.rectification.rules import OrderState
+from inspection.tools.devserver import DevServer
 from tests.factories import World
 from tests.rectification.helpers import order_in
 from tests.warranty.helpers import accept_site

@@ -31,13 +31,13 @@ from cryptography.x509.oid import NameOID
 from api.app import create_app
 from inspection.actor import SYSTEM
 from inspection.clock import FixedClock
-from inspection.devserver import free_port
 from inspection.notifications import targets
 from inspection.notifications.outbox import notify_once
 from inspection.notifications.outbox_tables import AlertDelivery
 from inspection.notifications.rules import UrlProblem, address_problem, host_address, parse_networks
 from inspection.records import new_id, write
 from inspection.settings import Settings, get_settings
+from inspection.tools.devserver import free_port
 from tests.alerts.conftest import Receiver
 from tests.alerts.helpers import LOOPBACK, run
 from tests.factories import World

@@ -404,7 +404,7 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
 
 async def test_simulation_converges(app, seeded: int) -> None:  # type: ignore[no-untyped-def]
     from inspection.settings import get_settings
-    from inspection.sync.simulate import run_simulation
+    from inspection.tools.simulate import run_simulation
 
     # a number of rounds, not of seconds: the same work however busy the machine is
     report = await run_simulation(
