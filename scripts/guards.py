@@ -11,11 +11,12 @@ from dataclasses import dataclass
 class Guard:
     name: str
     path: str
-    old: str  # must occur exactly once in `path`
+    old: str  # must occur exactly `occurrences` times in `path`; every one is replaced
     new: str
     tests: tuple[str, ...]
     database: str = "sqlite"  # or "postgres": the tests say the race needs concurrent commits
     timeout_s: int = 600
+    occurrences: int = 1
 
 
 AUDIT = "tests/audit/test_audit.py"
@@ -352,5 +353,19 @@ GUARDS: tuple[Guard, ...] = (
         '    Real: "{c}",',
         ("tests/sync/test_pull_json.py",),
         database="postgres",
+    ),
+    Guard(
+        "a finalised month is read from its revision, never recomputed",
+        "inspection/programme/evaluation.py",
+        '        frozen = json.loads(revision["figures"])',
+        "        frozen = await compute(programme_id, Period.of_month(month, now))",
+        ("tests/programme/test_evaluation.py",),
+    ),
+    Guard(
+        "the object store down: 503 with Retry-After",
+        "inspection/evidence/store.py",
+        "        except BotoCoreError as exc:\n            raise unavailable(what, exc) from exc",
+        "        except BotoCoreError:\n            raise",
+        ("tests/evidence/test_outage.py",),
     ),
 )
