@@ -11,11 +11,12 @@ from dataclasses import dataclass
 class Guard:
     name: str
     path: str
-    old: str  # must occur exactly once in `path`
+    old: str  # must occur exactly `occurrences` times in `path`; every one is replaced
     new: str
     tests: tuple[str, ...]
     database: str = "sqlite"  # or "postgres": the tests say the race needs concurrent commits
     timeout_s: int = 600
+    occurrences: int = 1
 
 
 AUDIT = "tests/audit/test_audit.py"
@@ -356,5 +357,43 @@ GUARDS: tuple[Guard, ...] = (
         '        if not await may_read_answers(actor, site["project"]):',
         "        if False:",
         ("tests/programme/test_survey.py",),
+    ),
+    Guard(
+        "ten tablets pushing an edit of one site all apply: a lost race reads the record locked",
+        "inspection/records.py",
+        '        sql += "" if db.is_sqlite() else " FOR UPDATE"',
+        '        sql += ""',
+        ("tests/sync/test_contention.py::test_ten_tablets_editing_one_site_all_apply",),
+        database="postgres",
+    ),
+    Guard(
+        "two pushes locking two buildings in opposite orders: a deadlock's victim runs again",
+        "inspection/db.py",
+        'TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})',
+        'TRANSIENT_SQLSTATES = frozenset({"40001"})',
+        ("tests/sync/test_contention.py::test_two_pushes_locking_two_buildings_in_opposite_orders",),
+        database="postgres",
+    ),
+    Guard(
+        "a pulled row says what the stored row says: a REAL as Python reads it",
+        "inspection/sync/registry.py",
+        "    Real: \"CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE CAST({c} AS DOUBLE PRECISION) END\",",
+        '    Real: "{c}",',
+        ("tests/sync/test_pull_json.py",),
+        database="postgres",
+    ),
+    Guard(
+        "a finalised month is read from its revision, never recomputed",
+        "inspection/programme/evaluation.py",
+        '        frozen = json.loads(revision["figures"])',
+        "        frozen = await compute(programme_id, Period.of_month(month, now))",
+        ("tests/programme/test_evaluation.py",),
+    ),
+    Guard(
+        "the object store down: 503 with Retry-After",
+        "inspection/evidence/store.py",
+        "        except BotoCoreError as exc:\n            raise unavailable(what, exc) from exc",
+        "        except BotoCoreError:\n            raise",
+        ("tests/evidence/test_outage.py",),
     ),
 )
