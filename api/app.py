@@ -14,7 +14,8 @@ __all__ = ["UnmigratedDatabase", "app_from_env", "build_services", "create_app"]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, check_migrations: bool = True) -> Litestar:
-    plugin = SiteinspectPlugin(settings or get_settings(), clock or SystemClock(), check_migrations)
+    settings = settings or get_settings()
+    plugin = SiteinspectPlugin(settings, clock or SystemClock(settings.warranty.timezone), check_migrations)
     return plugin.finish(Litestar(plugins=[plugin]))
 
 

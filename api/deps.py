@@ -23,6 +23,7 @@ from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
+from inspection.notifications.service import NotificationsService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -50,6 +51,7 @@ SupervisionDep = NamedDependency[SupervisionService]
 SamplesDep = NamedDependency[SamplesService]
 WarrantyDep = NamedDependency[WarrantyService]
 AlertsDep = NamedDependency[AlertsService]
+NotificationsDep = NamedDependency[NotificationsService]
 ReportsDep = NamedDependency[ReportsService]
 ComplaintsDep = NamedDependency[ComplaintsService]
 ProgrammeDep = NamedDependency[ProgrammeService]
@@ -74,6 +76,7 @@ class Services:
     samples: SamplesService
     warranty: WarrantyService
     alerts: AlertsService
+    notifications: NotificationsService
     reports: ReportsService
     complaints: ComplaintsService
     programme: ProgrammeService
@@ -143,6 +146,7 @@ PROVIDERS: dict[str, Provide] = {
     "samples": _provider(lambda s: s.samples),
     "warranty": _provider(lambda s: s.warranty),
     "alerts": _provider(lambda s: s.alerts),
+    "notifications": _provider(lambda s: s.notifications),
     "reports": _provider(lambda s: s.reports),
     "complaints": _provider(lambda s: s.complaints),
     "programme": _provider(lambda s: s.programme),

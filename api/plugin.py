@@ -19,6 +19,7 @@ from api import (
     complaints,
     evidence,
     health,
+    notifications,
     programme,
     projects,
     rectification,
@@ -43,6 +44,7 @@ from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
+from inspection.notifications.service import NotificationsService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -80,6 +82,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         samples=commanded.samples,
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
+        notifications=NotificationsService(settings, clock),
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
@@ -99,7 +102,7 @@ def api_router() -> Router:
             projects.SiteController,
             sync.SyncController,
             rectification.OrderController,
-            rectification.NotificationController,
+            notifications.NotificationController,
             evidence.EvidenceController,
             checklists.TemplateController,
             checklists.SupervisionController,

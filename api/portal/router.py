@@ -15,6 +15,7 @@ from api.portal.complaints import ComplaintPages
 from api.portal.errors import EXCEPTION_HANDLERS
 from api.portal.inspections import InspectionPages
 from api.portal.notice import NoticePages
+from api.portal.notification_settings import NotificationSettingsPages
 from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
 from api.portal.programme import ProgrammePages, PublicProgrammePages
@@ -39,6 +40,7 @@ def portal_router() -> Router:
             InspectionPages,
             AlertPages,
             ComplaintPages,
+            NotificationSettingsPages,
             NoticePages,
             ProgrammePages,
             PublicProgrammePages,
