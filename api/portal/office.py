@@ -20,6 +20,7 @@ from api.portal.common import (
     programme_reports,
     report_links,
 )
+from api.portal.conflicts import service_of as conflicts_of
 from api.portal.panels import dashboard_panels, project_panels
 from api.portal.session import current_viewer
 from api.portal.templating import redirect, render
@@ -72,7 +73,9 @@ class OfficePages(Controller):
             contractors=totals.contractors,
             overdue=overdue,
             numbers=await notice_numbers(services, overdue.items),
-            places=await place_labels(services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in overdue.items]),
+            places=await place_labels(
+                services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in overdue.items]
+            ),
             new_complaints=new_complaints,
             reports=programme_reports(request.app, projects),
             sections=await dashboard_panels(services, actor, [p.id for p in projects]),
@@ -111,8 +114,11 @@ class OfficePages(Controller):
             chart=_by_contractor_chart(counts, "各施工单位未闭合整改单"),
             orders=open_orders,
             numbers=await notice_numbers(services, open_orders),
-            places=await place_labels(services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in open_orders]),
+            places=await place_labels(
+                services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in open_orders]
+            ),
             complaints=complaints,
+            conflicts=await conflicts_of(services).count_open(actor, project_id),
             reports=report_links(request.app, PROJECT_REPORTS, project_id),
             sections=await project_panels(services, actor, project_id, request.app),
         )

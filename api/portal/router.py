@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from api.portal.alerts import AlertPages
 from api.portal.auth import LoginController
 from api.portal.complaints import ComplaintPages
+from api.portal.conflicts import ConflictPages
 from api.portal.errors import EXCEPTION_HANDLERS
 from api.portal.inspections import InspectionPages
 from api.portal.notice import NoticePages
@@ -39,6 +40,7 @@ def portal_router() -> Router:
             InspectionPages,
             AlertPages,
             ComplaintPages,
+            ConflictPages,
             NoticePages,
             ProgrammePages,
             PublicProgrammePages,
