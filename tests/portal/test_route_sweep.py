@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from inspection import db
 from inspection.checklists.catalogue import import_shipped
 from inspection.complaints.schemas import ComplaintIn
 from inspection.rectification import schemas as rs
 from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
+from tests.portal.test_conflict_pages import households_conflict
 from tests.portal.test_pages import issue_order
 from tests.security.test_route_sweep import programme_of_p1
+from tests.sync.conftest import tablets  # noqa: F401  (the fixture)
 
 # Public by design (the site's notice page, poster and complaint form): they must still never show the secrets.
 PUBLIC = {
@@ -26,7 +29,7 @@ PUBLIC = {
 }
 
 
-async def test_no_portal_page_shows_or_changes_another_partys_records(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_no_portal_page_shows_or_changes_another_partys_records(app, world, clock, tablets) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     services = app.state.services
     order = await issue_order(app, world, description="甲方独有：三号楼屋面空鼓")
     await services.rectification.respond(
@@ -43,7 +46,9 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     inspection = (await draft(world, template_code=ROOF, lot_size=40))["inspection"]["id"]
     await answer(world, inspection, answers_for(ROOF, M1={"value": "pass", "note": "甲方独有：檐沟找坡"}))
     assert (await submit(world, clock, inspection)).status_code == 200
+    conflict = await households_conflict(world, tablets)
     params = {
+        "conflict_id": conflict,
         "inspection_id": inspection,
         "programme_id": (await programme_of_p1(world))["programme"],
         "order_id": order.id,
@@ -88,3 +93,6 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     still = await services.complaints.get_complaint(actor_from(world, "supervisor"), complaint.id)
     assert still.status.value == "new"
     assert not (await services.rectification.notifications(actor_from(world, "owner"))).items[0].read_at
+    assert (await services.projects.get_site(actor_from(world, "owner"), world.id_of("site1"))).households == 222
+    rows = await db.raw("SELECT resolved_at FROM sync_conflict WHERE id = {}", conflict)
+    assert rows[0]["resolved_at"] is None
