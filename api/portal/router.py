@@ -20,6 +20,7 @@ from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
 from api.portal.programme import ProgrammePages, PublicProgrammePages
 from api.portal.security import portal_headers_middleware
+from api.portal.warranty import WarrantyPages
 
 STATIC = Path(__file__).with_name("static")
 
@@ -44,6 +45,7 @@ def portal_router() -> Router:
             NoticePages,
             ProgrammePages,
             PublicProgrammePages,
+            WarrantyPages,
             create_static_files_router(
                 path="/portal/static",
                 directories=[STATIC],

@@ -123,6 +123,8 @@ MESSAGES: dict[str, str] = {
     "portal.choose_work_from_list": "choose the work from the list",
     "portal.give_new_deadline_as_date": "give the new deadline as a date",
     "portal.say_what_still_wrong": "say what is still wrong",
+    "portal.warranty_claim_not_yours_to_report": "you may not report a warranty claim as the party chosen",
+    "portal.warranty_claim_choose_answer": "choose whether to take the claim on or dispute it",
     "portal.give_room_number_as_door_501": "give the room number as on the door, e.g. 501",
     "portal.give_month_as_yyyy_mm_2026": "give the month as YYYY-MM, e.g. 2026-03",
     "portal.give_day_as_yyyy_mm_dd": "give the day as YYYY-MM-DD",

@@ -113,6 +113,8 @@ MESSAGES: dict[str, str] = {
     "portal.choose_work_from_list": "请从列表中选择工程",
     "portal.give_new_deadline_as_date": "请以日期填写新的整改期限",
     "portal.say_what_still_wrong": "请写明仍存在的问题",
+    "portal.warranty_claim_not_yours_to_report": "您不能以所选身份报修",
+    "portal.warranty_claim_choose_answer": "请选择受理或提出异议",
     "portal.give_room_number_as_door_501": "请按门牌填写房号，例如 501",
     "portal.give_month_as_yyyy_mm_2026": "月份请按“年-月”填写，例如 2026-03",
     "portal.give_day_as_yyyy_mm_dd": "日期请按“年-月-日”填写，例如 2026-03-05",
