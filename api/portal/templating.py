@@ -50,6 +50,8 @@ LABELS: dict[str, dict[str, str]] = {
         "reject": "退回重改",
         "cancel": "撤销",
         "resume": "复工",
+        "escalate": "逾期提醒升级",
+        "edit": "修改草稿",
     },
     "review": {"pending": "待复查", "accepted": "通过", "rejected": "退回", "cancelled": "已撤销"},
     "role": {
