@@ -33,6 +33,7 @@ from inspection.warranty.rules import REQUIRED_PARTIES, AcceptanceParty, ClaimSt
 
 ACCEPTANCE_PDF = ("acceptance", "竣工联合验收记录", "/api/v1/reports/acceptances/{}.pdf")
 MAX_PARTICIPANTS = 12
+SPARE_ROWS = 2  # for a utility operator or a second representative
 MAX_ACCEPTANCE_PHOTOS = 9
 MAX_CLAIM_PHOTOS = 9
 # the form's text fields: six of the acceptance's own and four per participant row
@@ -42,7 +43,7 @@ ACCEPTANCE_FIELDS = 8 + 4 * MAX_PARTICIPANTS
 def _blank_rows() -> list[dict[str, str]]:
     """The rows the form starts with: each party the rules require, as many times as required."""
     rows = [{"party": p.value} for p, n in REQUIRED_PARTIES.items() for _ in range(n)]
-    rows += [{"party": ""} for _ in range(MAX_PARTICIPANTS - len(rows))]
+    rows += [{"party": ""} for _ in range(min(SPARE_ROWS, MAX_PARTICIPANTS - len(rows)))]
     return rows
 
 
@@ -108,6 +109,8 @@ class WarrantyPages(Controller):
             may_accept=access.has(Role.owner),
             parties=await _reporting_parties(actor, project_id),
             open_items=[i for i in register.items if not i.expired],
+            photo_limit=services.settings.storage.max_upload_bytes,
+            max_photos=MAX_CLAIM_PHOTOS,
             reports=report_links(request.app, [r for r in PROJECT_REPORTS if r[0] == "warranty"], project_id),
             error=extra.pop("error", None),
             form=extra.pop("form", {}),

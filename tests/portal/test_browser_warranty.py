@@ -16,7 +16,18 @@ from tests.portal.test_browser import DESKTOP, PHONE, browser, context, shot, si
 
 __all__ = ["browser"]  # the fixture, shared with test_browser.py
 
-PARTICIPANTS = ["城南住建局 王工", "宏达建设 李经理", "恒信监理 赵总监", "市设计院 钱工", "幸福社区 孙主任", "安心物业 周经理", "业主监督员 陈阿姨", "业主监督员 刘师傅"]  # fmt: skip
+# one per row of the form, in its order: owner, contractor, supervisor, designer, community,
+# property, and two resident supervisors
+PARTICIPANTS = [
+    "城南住建局 王工",
+    "宏达建设 李经理",
+    "恒信监理 赵总监",
+    "市设计院 钱工",
+    "幸福社区 孙主任",
+    "安心物业 周经理",
+    "业主监督员 陈阿姨",
+    "业主监督员 刘师傅",
+]
 
 
 async def test_supervisor_resolves_a_sync_conflict(browser: Browser, portal_server: PortalServer) -> None:
