@@ -7,6 +7,11 @@ from __future__ import annotations
 import re
 
 from inspection import db
+from inspection.checklists import catalogue
+from inspection.records import new_id
+from tests.checklists.conftest import templates  # noqa: F401  (the fixture)
+from tests.checklists.helpers import ROOF, answers_for
+from tests.checklists.test_sync import edit_answer, enqueue_answers
 from tests.factories import World
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
 from tests.sync.conftest import (
@@ -134,3 +139,47 @@ async def test_other_members_and_outsiders_get_404(app, world, tablets) -> None:
                 assert "待处理同步冲突" not in project.text
     row = (await db.raw("SELECT resolved_at FROM sync_conflict WHERE id = {}", conflict))[0]
     assert row["resolved_at"] is None
+
+
+async def test_an_answer_conflict_names_the_checklist_item_and_writes_back_while_a_draft(  # type: ignore[no-untyped-def]
+    app,
+    world,
+    tablets,  # noqa: F811
+    templates,  # noqa: F811
+) -> None:
+    """Two devices of the inspector change one answer's note from the same base: the page names the
+    inspection's 小区, building and work item and the checklist item, and keeping the overwritten
+    note writes it back through the checklist's own answer update."""
+    first = await tablets("inspector")
+    second = await tablets("inspector", device="inspector-phone")
+    iid = new_id()
+    first.enqueue(
+        "inspection.create@1",
+        iid,
+        {"project_id": str(world.id_of("p1")), "work_item_id": str(world.id_of("work_a")), "template_code": ROOF},
+    )
+    enqueue_answers(first, iid, answers_for(ROOF))
+    await first.sync()
+    await second.sync()
+    edit_answer(first, iid, "N1", {"note": "抽查10处"})
+    edit_answer(second, iid, "N1", {"note": "抽查10处,1处起鼓"})
+    await first.sync()
+    await second.sync()
+    inspection = (await app.state.services.checklists.get(actor_from(world, "inspector"), iid)).inspection
+    template = catalogue.template_of(await catalogue.get_version(inspection.template))
+    item_text = next(i.text for i in template.items if i.code == "N1")
+    async with browser(app) as b:
+        await sign_in(b, world.users["inspector"].username)
+        page = await b.get(f"/portal/projects/{world.id_of('p1')}/conflicts")
+        text = page.text
+        assert "检查项" in text and "备注" in text and world.work_a.name in text
+        assert item_text[:20] in text
+        assert "抽查10处,1处起鼓" in text and "抽查10处" in text
+        conflict = re.search(r'action="/portal/conflicts/([0-9a-f-]+)/resolve"', text)
+        assert conflict
+        r = await b.post(
+            f"/portal/conflicts/{conflict.group(1)}/resolve", data={"csrf_token": csrf_of(text), "choice": "lost"}
+        )
+        assert r.status_code == 303, r.text
+    answer = await app.state.services.checklists.answer_for_edit(actor_from(world, "inspector"), iid, "N1")
+    assert answer is not None and answer.note == "抽查10处"
