@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP_INSTALL := $(BIN)/python -m pip install -q
 
-.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres migrate demo clean
+.PHONY: run test deps run-deps lint typecheck test-sqlite test-postgres test-tablet tablet fuzz fuzz-postgres guard-check migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ fuzz: $(TEST_STAMP)
 
 fuzz-postgres: $(TEST_STAMP)
 	SITEINSPECT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ./scripts/with-postgres.sh ./scripts/fuzz-shards.sh $(FUZZ_WORKERS) $(FUZZ)
+
+# For each README guarantee, remove the code that keeps it (scripts/guards.py) in a scratch copy and
+# check that its tests then fail; not part of `make test` (it runs the guarded tests once per guard).
+guard-check: $(TEST_STAMP) tablet
+	./scripts/with-postgres.sh $(BIN)/python scripts/guard_check.py $(GUARDS)
 
 clean:
 	rm -rf $(VENV) var tablet/node_modules tablet/dist

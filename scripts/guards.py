@@ -1,0 +1,331 @@
+"""The guards behind the README's guarantees, for scripts/guard_check.py: where each promise is kept
+in the code, what taking it away looks like, and the tests that must then fail. `name` starts with
+the README row it serves. A promise kept in several places has a guard for each that matters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    path: str
+    old: str  # must occur exactly once in `path`
+    new: str
+    tests: tuple[str, ...]
+    database: str = "sqlite"  # or "postgres": the tests say the race needs concurrent commits
+    timeout_s: int = 600
+
+
+AUDIT = "tests/audit/test_audit.py"
+SCOPES = "tests/audit/test_scopes.py"
+RACES = "tests/changefeed/test_races.py"
+
+GUARDS: tuple[Guard, ...] = (
+    Guard(
+        "write all or nothing: one transaction",
+        "inspection/records.py",
+        "    async with _gate(), db.transaction():\n        pending = Pending()",
+        "    async with _gate():\n        pending = Pending()",
+        (f"{AUDIT}::test_failed_write_leaves_no_audit_or_change",),
+    ),
+    Guard(
+        "audit log: an edited entry's hash is checked",
+        "inspection/audit/service.py",
+        'if entry_hash(fields, row["prev_hash"]) != row["hash"]:',
+        "if False:",
+        (f"{AUDIT}::test_edited_entry_is_named", f"{SCOPES}::test_an_edited_entry_names_its_scope"),
+    ),
+    Guard(
+        "audit log: removed or reordered entries break the chain",
+        "inspection/audit/service.py",
+        'if row["scope_no"] != no + 1 or row["prev_hash"] != prev:',
+        "if False:",
+        (
+            f"{SCOPES}::test_a_removed_entry_within_a_scope_is_found",
+            f"{SCOPES}::test_reordered_entries_within_a_scope_are_found",
+        ),
+    ),
+    Guard(
+        "audit log: a scope's chain ends at its head",
+        "inspection/audit/service.py",
+        "if head[0] != end[0] or (head[0] and head[1] != end[1]):",
+        "if False:",
+        (f"{SCOPES}::test_removed_newest_entries_of_a_scope_are_found", f"{AUDIT}::test_removed_newest_entry_is_found"),
+    ),
+    Guard(
+        "audit log: a rewritten chain does not match the checkpoint",
+        "inspection/audit/service.py",
+        'if leaf[1] != row["hash"]:',
+        "if False:",
+        (f"{SCOPES}::test_a_rewritten_scope_chain_does_not_match_the_checkpoint",),
+    ),
+    Guard(
+        "pull never skips a late commit: scope rows locked while numbering",
+        "inspection/changefeed/pending.py",
+        'lock = "" if db.is_sqlite() else " FOR UPDATE"',
+        'lock = ""',
+        (
+            "tests/sync/test_sync.py::test_concurrent_long_writers_never_skip_a_change",
+            "tests/changefeed/test_ordering.py::test_pullers_get_every_committed_pair_whole",
+        ),
+        database="postgres",
+    ),
+    Guard(
+        "a held project delays no other: only the written scopes are locked",
+        "inspection/changefeed/pending.py",
+        '+ ") ORDER BY scope"\n        + lock,',
+        '+ ") OR TRUE ORDER BY scope"\n        + lock,',
+        ("tests/changefeed/test_ordering.py::test_a_held_project_delays_no_other",),
+        database="postgres",
+        timeout_s=300,
+    ),
+    Guard(
+        "pushed twice applies once: a replay returns the stored outcome",
+        "inspection/sync/service.py",
+        'if check.kind == "replay":',
+        'if check.kind == "replay" and False:',
+        ("tests/sync/test_sync.py::test_duplicate_push_after_a_lost_answer_applies_once",),
+    ),
+    Guard(
+        "a stale tablet cannot reopen a closed order: no move out of closed",
+        "inspection/rectification/rules.py",
+        "    (OrderState.closed, Action.resume): OrderState.closed,\n",
+        "    (OrderState.closed, Action.resume): OrderState.closed,\n"
+        "    (OrderState.closed, Action.respond): OrderState.responded,\n",
+        ("tests/sync/test_order_sync.py::test_stale_tablets_cannot_reopen_a_closed_order",),
+    ),
+    Guard(
+        "every route needs a token unless marked public",
+        "api/deps.py",
+        '    if handler.opt.get("public"):\n        return\n    token =',
+        "    if True:\n        return\n    token =",
+        ("tests/projects/test_authorisation_matrix.py::test_every_route_needs_a_token_unless_marked_public",),
+    ),
+    Guard(
+        "security headers: no-store unless the answer sets its own caching",
+        "api/security.py",
+        '        headers.append((b"cache-control", b"no-store"))',
+        "        pass",
+        ("tests/security/test_basics.py",),
+    ),
+    Guard(
+        "security headers: nosniff on every answer",
+        "api/security.py",
+        '    (b"x-content-type-options", b"nosniff"),\n',
+        "",
+        ("tests/security/test_basics.py",),
+    ),
+    Guard(
+        "a reused refresh token revokes the device session",
+        "inspection/projects/auth.py",
+        "        await self._revoke_reused(reused, device_id)\n",
+        "",
+        ("tests/security/test_refresh_reuse.py",),
+    ),
+    Guard(
+        "session cookie Secure from mode and the browser's own scheme",
+        "api/portal/cookies.py",
+        '    if mode != "dev" or came_over_https(scheme, peer, forwarded_proto, trusted_proxies):',
+        '    if mode != "dev":',
+        ("tests/security/test_session_cookie.py",),
+    ),
+    Guard(
+        "evidence that is not an image is an attachment",
+        "inspection/evidence/rules.py",
+        'how = "inline" if content_type in INLINE_TYPES else "attachment"',
+        'how = "inline"',
+        ("tests/evidence/test_serving.py",),
+    ),
+    Guard(
+        "evidence answers carry a sandbox CSP",
+        "api/security.py",
+        "        headers.append(_EVIDENCE_CSP)",
+        "        pass",
+        ("tests/evidence/test_serving.py",),
+    ),
+    Guard(
+        "knowing a photo's hash gives nothing: filings filtered by entitlement",
+        "inspection/evidence/links.py",
+        "    found = [r for r in rows if await entitled(actor, r)]",
+        "    found = list(rows)",
+        ("tests/evidence/test_hash_knowledge.py",),
+    ),
+    Guard(
+        "complaints reach the office roles only: the office bucket",
+        "inspection/sync/service.py",
+        "        if acc.has(*OFFICE_ROLES):",
+        "        if True:",
+        ("tests/security/test_sync_matches_rest.py",),
+    ),
+    Guard(
+        "rate limits: an event over the window's count waits",
+        "inspection/ratelimit.py",
+        "        if len(rows) < window.max_events:\n            return None",
+        "        if True:\n            return None",
+        ("tests/api/test_rate_limits.py",),
+    ),
+    Guard(
+        "CSV cells starting a formula are neutralised",
+        "inspection/csvsafe.py",
+        "    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):",
+        "    if False:",
+        ("tests/security/test_csv_injection.py",),
+    ),
+    Guard(
+        "order moves: an illegal move is refused",
+        "inspection/rectification/rules.py",
+        "    nxt = TRANSITIONS.get((state, action))\n    if nxt is None:",
+        "    nxt = TRANSITIONS.get((state, action), state)\n    if nxt is None:",
+        ("tests/sync/test_order_sync.py::test_stale_tablets_cannot_reopen_a_closed_order",),
+    ),
+    Guard(
+        "nobody can lock another out: failures counted per account and address",
+        "inspection/projects/auth.py",
+        '    return f"login-account:{client}|{username.lower()}"',
+        '    return f"login-account:{client}"',
+        ("tests/security/test_login_lockout.py",),
+    ),
+    Guard(
+        "a webhook reaches no internal address",
+        "inspection/alerts/rules.py",
+        "        return None\n    return UrlProblem.private",
+        "        return None\n    return None",
+        ("tests/alerts/test_webhook_targets.py",),
+    ),
+    Guard(
+        "PostgreSQL down: 503 with Retry-After, never 500",
+        "api/errors.py",
+        "    **dict.fromkeys(DATABASE_DOWN, database_down_handler),\n",
+        "",
+        ("tests/reliability/test_database_restart.py",),
+        database="postgres",
+    ),
+    Guard(
+        "a photo is counted only when the server hashed its bytes",
+        "inspection/evidence/service.py",
+        "            if digest != sha256:\n                raise ValidationFailed(\n"
+        '                    t("evidence.body_s_sha_256_not_url"',
+        "            if False:\n                raise ValidationFailed(\n"
+        '                    t("evidence.body_s_sha_256_not_url"',
+        ("tests/evidence/test_bad_input.py",),
+    ),
+    Guard(
+        "problem answers in English when Accept-Language prefers it",
+        "inspection/messages/__init__.py",
+        "    return best[2] if best else DEFAULT_LANG",
+        "    return DEFAULT_LANG",
+        ("tests/api/test_languages.py",),
+    ),
+    Guard(
+        "hostile input: a NUL character is refused naming its field",
+        "inspection/records.py",
+        '        if isinstance(value, str) and "\\x00" in value:',
+        "        if False:",
+        ("tests/security/test_hostile_input.py",),
+    ),
+    Guard(
+        "a stalled request body is cut off with 408",
+        "api/security.py",
+        "                async with asyncio.timeout(max(wait, 0)):",
+        "                async with asyncio.timeout(None):",
+        ("tests/security/test_slow_clients.py",),
+        timeout_s=300,
+    ),
+    Guard(
+        "a report that renders too long is stopped at the limit",
+        "inspection/reports/pool.py",
+        "            async with asyncio.timeout(self.timeout_s):",
+        "            async with asyncio.timeout(None):",
+        ("tests/reports/test_render_limits.py",),
+        timeout_s=900,
+    ),
+    Guard(
+        "SIGTERM ends the server within the grace period",
+        "inspection/cli.py",
+        "                timeout_graceful_shutdown=settings.server.shutdown_grace_s,",
+        "                timeout_graceful_shutdown=None,",
+        ("tests/test_serve.py",),
+        timeout_s=600,
+    ),
+    Guard(
+        "a tablet command stores nothing the REST API would refuse: strict decoding",
+        "inspection/sync/commands/base.py",
+        "        return msgspec.convert(args, shape, strict=True)",
+        "        return msgspec.convert(args, shape, strict=False)",
+        ("tests/sync/test_commands.py",),
+    ),
+    Guard(
+        "no route shows another project's records: membership required",
+        "inspection/projects/access.py",
+        "    if not exists or (not roles and not actor.is_admin):",
+        "    if not exists:",
+        ("tests/security/test_route_sweep.py",),
+    ),
+    Guard(
+        "documents issued at once get distinct numbers: the counter row is locked",
+        "inspection/reports/register.py",
+        '    lock = "" if db.is_sqlite() else " FOR UPDATE"\n    sql = "SELECT last FROM document_counter',
+        '    lock = ""\n    sql = "SELECT last FROM document_counter',
+        (f"{RACES}::test_concurrent_documents_get_distinct_numbers",),
+        database="postgres",
+    ),
+    Guard(
+        "a transaction writes to one project unless it says so",
+        "inspection/changefeed/pending.py",
+        "                    raise ProjectSwitch(scope)",
+        "                    pass",
+        ("tests/changefeed/test_partition.py",),
+    ),
+    Guard(
+        "two moves of one order at once: the update compares its version",
+        "inspection/records.py",
+        """WHERE "{key}" = {{}} AND "version" = {{}}'""",
+        """WHERE "{key}" = {{}} AND {{}} IS NOT NULL'""",
+        (f"{RACES}::test_two_moves_of_one_order_one_wins",),
+    ),
+    Guard(
+        "a membership removed during its member's write waits for it",
+        "inspection/projects/access.py",
+        '_ROLES + share_lock("m"), project_id',
+        "_ROLES, project_id",
+        (f"{RACES}::test_a_membership_removed_during_a_write_waits_for_it",),
+        database="postgres",
+    ),
+    Guard(
+        "a lot above GB 50300 table 3.0.9 is refused",
+        "inspection/checklists/scoring.py",
+        "            return min(int(size), lot_capacity)\n    raise LotCapacityError(LOT_TOO_LARGE)",
+        "            return min(int(size), lot_capacity)\n    return 3200",
+        ("tests/checklists/test_scoring.py", "tests/checklists/test_api.py"),
+    ),
+    Guard(
+        "a failed lot in the structure is never returned",
+        "inspection/samples/rules.py",
+        '    if kind not in IN_STRUCTURE_KINDS:\n        return "kind", (',
+        '    if False:\n        return "kind", (',
+        ("tests/samples/test_rules.py", "tests/samples/test_lots.py"),
+    ),
+    Guard(
+        "a hold point refuses the next step until it passed",
+        "inspection/checklists/supervision.py",
+        '                if violation_mode() == "refuse":',
+        "                if False:",
+        ("tests/checklists/test_work_types.py",),
+    ),
+    Guard(
+        "HEIC photos from iPhones are accepted",
+        "inspection/evidence/images.py",
+        "pillow_heif.register_heif_opener()\n",
+        "",
+        ("tests/evidence/test_images.py",),
+    ),
+    Guard(
+        "a household's survey answer is read by the office roles only",
+        "inspection/programme/survey.py",
+        '        if not await may_read_answers(actor, site["project"]):',
+        "        if False:",
+        ("tests/programme/test_survey.py",),
+    ),
+)
