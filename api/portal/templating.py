@@ -3,7 +3,7 @@ the programme's time zone, and the helpers that turn a template into a response.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -128,8 +128,13 @@ def make_environment(tz: tzinfo) -> Environment:
             value = value.astimezone(tz).date()
         return value.isoformat()
 
+    def last_day(value: datetime | None) -> str:
+        """The day a deadline kept as "the first instant after that day" belongs to."""
+        return day(value - timedelta(microseconds=1)) if value else "—"
+
     env.filters["label"] = label
     env.filters["when"] = when
+    env.filters["last_day"] = last_day
     env.filters["day"] = day
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["CSRF_FIELD"] = CSRF_FIELD

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 from typing import Any
 
+from inspection.messages import LOCAL_ZONE
 from inspection.warranty.rules import REQUIRED_PARTIES
 from tests.portal.helpers import actor_from, browser, csrf_of, jpeg, sign_in
 from tests.portal.test_pages import issue_order
@@ -160,6 +162,10 @@ async def test_resident_reports_a_claim_and_the_contractor_disputes_it(app, worl
         shown = await b.get(r.headers["location"])
         assert "报修已提交" in shown.text and "待施工单位答复" in shown.text
         assert hashlib.sha256(leak).hexdigest() in shown.text and world.site1.name in shown.text
+        # the deadline is the last day to answer, in local time (kept as the instant after it)
+        (reported,) = (await services.warranty.list_claims(actor_from(world, "owner"), p1)).items
+        due = (reported.response_due - timedelta(microseconds=1)).astimezone(LOCAL_ZONE).date().isoformat()
+        assert f"<time>{due}</time> 当天内" in shown.text
     async with browser(app) as b:
         await sign_in(b, world.users["contractor_b"].username)
         assert (await b.get(claim_url)).status_code == 404
