@@ -5,6 +5,7 @@ Every write goes through WarrantyService exactly as api/warranty.py's controller
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from datetime import date
 from typing import Any
@@ -16,7 +17,16 @@ from litestar.di import Provide
 from litestar.params import FromPath
 
 from api.evidence import UPLOAD_ROUTE_CEILING
-from api.portal.common import PROJECT_REPORTS, Me, Svc, organisation_names, place_labels, report_links, store_photos
+from api.portal.common import (
+    NOTICE_KIND,
+    PROJECT_REPORTS,
+    Me,
+    Svc,
+    organisation_names,
+    place_labels,
+    report_links,
+    store_photos,
+)
 from api.portal.errors import portal_error
 from api.portal.forms import Form, UploadedFile, read_form
 from api.portal.session import check_csrf, current_viewer
@@ -31,6 +41,7 @@ from inspection.reports.loaders.base import user_names
 from inspection.warranty import schemas as ws
 from inspection.warranty.rules import REQUIRED_PARTIES, AcceptanceParty, ClaimState
 
+ORDER_LINK = re.compile(r"/portal/orders/([0-9a-f-]{36})")
 ACCEPTANCE_PDF = ("acceptance", "竣工联合验收记录", "/api/v1/reports/acceptances/{}.pdf")
 MAX_PARTICIPANTS = 12
 SPARE_ROWS = 2  # for a utility operator or a second representative
@@ -260,6 +271,14 @@ class WarrantyPages(Controller):
                 {"message": str(b.description), "link": _local_path(b.link, base)}
                 for b in await acceptance_blockers(project_id, site_id)
             ]
+        # an open order's blocker shows the number its notice went out under
+        order_ids = {}
+        for b in blockers:
+            found = ORDER_LINK.fullmatch(b["link"])
+            if found:
+                order_ids[b["link"]] = UUID(found.group(1))
+        numbers = await services.reports.latest_numbers(NOTICE_KIND, list(order_ids.values())) if order_ids else {}
+        blockers = [{**b, "number": numbers.get(order_ids.get(b["link"]), "")} for b in blockers]  # type: ignore[arg-type]
         rows = _blank_rows()
         for i, row in enumerate(rows):
             for key in ("party", "name", "opinion", "signed"):

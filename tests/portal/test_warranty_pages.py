@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from api.portal.common import number_notice
 from inspection.messages import LOCAL_ZONE
 from inspection.warranty.rules import REQUIRED_PARTIES
 from tests.portal.helpers import actor_from, browser, csrf_of, jpeg, sign_in
@@ -81,11 +82,13 @@ async def test_owner_records_an_acceptance_with_signatures_and_photos(app, world
 async def test_blockers_are_listed_with_links_and_nothing_is_recorded(app, world) -> None:  # type: ignore[no-untyped-def]
     services = app.state.services
     order = await issue_order(app, world, description="檐沟找坡不足")
+    number = await number_notice(services, actor_from(world, "inspector"), order.id)
     p1, site = world.id_of("p1"), world.id_of("site1")
     async with browser(app) as b:
         await sign_in(b, world.users["owner"].username)
         form = await b.get(f"/portal/projects/{p1}/acceptance?site_id={site}")
         assert 'data-testid="blockers"' in form.text and f'href="/portal/orders/{order.id}"' in form.text
+        assert number.startswith("ZGTZ-") and number in form.text
         r = await b.post(
             f"/portal/projects/{p1}/acceptance",
             data=acceptance_form(csrf_of(form.text), site, services.warranty.today().isoformat()),
