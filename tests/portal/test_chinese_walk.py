@@ -27,6 +27,7 @@ IGNORED = [
     r"\b[A-Z]{2,6}-\d{4}-\d+\b",  # ZGTZ-2026-00012 and the other report numbers
     r"\b[\w-]+\.(?:jpe?g|png|pdf|csv|xlsx|svg|heic|webp|txt)\b",
     r"\b(?:GB|JGJ|CJJ|GB/T|DB\d*)\s*/?\s*T?\s*[\d.]+(?:-\d{4})?",
+    r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{4,}\b",  # reference codes: BF7EFED3, HRB400E
     r"\b\d+(?:[.,:/-]\d+)*\b",
     r"\b(?:m²|m³|m2|mm|cm|km|kg|kN|MPa|MB|KB|GB|kW|V|A|m|t|h|min|s|%|°C|dB|Lux|lx|pH)\b",
 ]
@@ -150,6 +151,8 @@ def test_the_judge_itself() -> None:
         "https://example.org/portal/x",
         "ops@example.org",
         "10 MB",
+        "› BF7EFED3",
+        "HRB400E Φ16",
     ):
         assert not english_in(fine), fine
 
