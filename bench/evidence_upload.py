@@ -26,8 +26,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspection.devserver import DevServer  # noqa: E402
 from inspection.projects.rules import CREDIT_CODE_ALPHABET, credit_code_check_char  # noqa: E402
+from inspection.tools.devserver import DevServer  # noqa: E402
 
 SIZE = 50 * 1000 * 1000
 PIECE = 1024 * 1024

@@ -6,7 +6,7 @@
 The database is SITEINSPECT_DATABASE_URL (a fresh temporary SQLite file when unset). It is
 migrated and given the demo programme (3 projects, 24 sites, 146 buildings, orders, inspections,
 samples, warranties), then one user per simulated person. One uvicorn process serves it on
-127.0.0.1, started by the launcher the tests use (inspection/devserver.py).
+127.0.0.1, started by the launcher the tests use (inspection/tools/devserver.py).
 
 1. Mixed load for --seconds: every tablet (the reference sync client, `TabletClient`, each a
    supervisor or inspector with its own local database and connection) runs inspections of roof
@@ -54,7 +54,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspection.devserver import DevServer  # noqa: E402
+from inspection.tools.devserver import DevServer  # noqa: E402
 
 PASSWORD = "load-bench-password-1"
 ROOF = "gb50300-roof-waterproofing"
@@ -263,7 +263,7 @@ class Tablet:
 
     def correct(self) -> None:
         """A correction of one answer of the draft, against the values the tablet holds."""
-        from inspection.checklists.service import answer_id
+        from inspection.checklists.answers import answer_id
 
         assert self.draft is not None and not self.unanswered
         code, changes = self.rng.choice(

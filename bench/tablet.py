@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inspection.devserver import DevServer  # noqa: E402
+from inspection.tools.devserver import DevServer  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_sync", ROOT / "bench" / "sync.py")
 assert _spec and _spec.loader

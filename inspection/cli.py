@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 from uuid import UUID
@@ -20,6 +21,7 @@ from uuid import UUID
 import click
 
 from inspection.messages import DEFAULT_LANG, render
+from inspection.reports.cli import KINDS, PROJECT_KINDS, make_report
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -413,7 +415,7 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
             raise Failed(f"bad setting: {exc}") from exc
         from api.app import create_app
         from inspection import db
-        from inspection.sync.simulate import Live, run_simulation
+        from inspection.tools.simulate import Live, run_simulation
 
         live = Live()
 
@@ -590,9 +592,48 @@ def alerts_run(names: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-from inspection.reports.cli import add_report_command  # noqa: E402 - the group above must exist first
+@cli.command(
+    "report",
+    context_settings=CONTEXT,
+    epilog="\b\nKinds:\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
+)
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.argument("subject", metavar="ID")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option("--user", help="Render as this user, with their access rights (default: the system).")
+@click.option("--week", type=DAY, help="weekly: any day (YYYY-MM-DD) of the week to report.")
+@click.option("--from", "date_from", type=DAY, help="ledger: batches arrived on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=DAY, help="ledger: batches arrived on or before (YYYY-MM-DD).")
+def report(
+    kind: str,
+    subject: str,
+    output: Path | None,
+    user: str | None,
+    week: date | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> None:
+    """Render a PDF report of KIND about the record ID (a project's reports also take its code,
+    e.g. DEMO-2026-01). Default file: <document number>.pdf."""
+    from inspection.clock import SystemClock
+    from inspection.errors import DomainError
 
-add_report_command(cli, CONTEXT)
+    settings = get_settings()
+    if kind not in PROJECT_KINDS:
+        subject_id = UUID_TYPE.convert(subject, None, click.get_current_context())
+
+    async def go() -> Any:
+        target = await project_id_for(subject) if kind in PROJECT_KINDS else subject_id
+        return await make_report(settings, SystemClock(), kind, target, user, week, date_from, date_to)
+
+    try:
+        with spinner(f"rendering the {kind} report…"):
+            rendered = _pooled(go)
+    except DomainError as exc:
+        _domain_error(exc)
+    out = output or Path(rendered.fallback_filename)
+    out.write_bytes(rendered.pdf)
+    click.echo(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

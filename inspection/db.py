@@ -243,6 +243,10 @@ class Snapshot:
         self._connection = connection
         self._sqlite = sqlite
 
+    @property
+    def sqlite(self) -> bool:
+        return self._sqlite
+
     async def tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         query, query_args = QueryString(sql, *args).compile_string(engine_type="sqlite" if self._sqlite else "postgres")
         if self._sqlite:

@@ -9,9 +9,8 @@ from msgspec import Meta
 
 from inspection.errors import ValidationFailed
 from inspection.messages import t
+from inspection.messages.decoding import DEADLINE_PATTERN
 
-# a date, or a date with a time after it; the time is checked by datetime.fromisoformat below
-DEADLINE_PATTERN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?$"
 Deadline = Annotated[
     str,
     Meta(

@@ -22,7 +22,7 @@ import functools
 import inspect
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -71,6 +71,7 @@ __all__ = [
     "Write",
     "batch",
     "bookkeeping",
+    "contended",
     "context_bucket",
     "context_buckets",
     "contractor_bucket",
@@ -107,9 +108,13 @@ class RaceLost(VersionConflict):
 
     slug = "concurrent-change"
     title = "The record was changed by someone else at the same moment"
+    # (table, id) of the record the write lost, when it was an update: the next attempt reads it
+    # locked (`contended`)
+    record: tuple[str, str] | None = None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A column value as JSON holds it: UUIDs and decimals as strings, times and dates in ISO 8601."""
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, (datetime, date)):
@@ -134,9 +139,32 @@ def _select_by_id(table: type[Table]) -> str:
 
 async def load_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
     """A record's current row by primary key, as `table.select()` gives it, without building the
-    query through the ORM each time (that costs more than the query on a push's hot path)."""
-    rows = await db.raw(_select_by_id(table), row_id)
+    query through the ORM each time (that costs more than the query on a push's hot path).
+    Inside a write that lost a race for this record before (`contended`), read and locked."""
+    sql = _select_by_id(table)
+    if _contended.get() and (table._meta.tablename, str(row_id)) in _contended.get() and _current.get() is not None:
+        sql += "" if db.is_sqlite() else " FOR UPDATE"
+    rows = await db.raw(sql, row_id)
     return rows[0] if rows else None
+
+
+# Records a write lost a race for: read again locked, so that the next attempt cannot lose again.
+_contended: ContextVar[frozenset[tuple[str, str]]] = ContextVar("contended_records", default=frozenset())
+
+
+@contextlib.contextmanager
+def contended(lost: Iterable[RaceLost]) -> Iterator[None]:
+    """Run the next attempt of a write that lost races (`RaceLost`) with the records it lost read
+    locked to its commit (`FOR UPDATE` on PostgreSQL). The first attempt reads without a lock
+    and a compare-and-set catches a concurrent write; on a hot record (ten tablets editing one
+    site) an optimistic writer can lose every attempt to the next writer, so after one loss it
+    waits its turn for the row instead."""
+    keys = frozenset(exc.record for exc in lost if exc.record is not None)
+    token = _contended.set(_contended.get() | keys)
+    try:
+        yield
+    finally:
+        _contended.reset(token)
 
 
 async def read_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
@@ -265,7 +293,7 @@ class Write:
                 t("records.made_at_the_same_moment", column=column),
                 field=column,
             ) from None
-        shown = {k: _plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
+        shown = {k: plain(v) for k, v in values.items() if k != "id"} if audit_values else {}
         self._record(table, record, buckets, False, "create", shown)
         return record
 
@@ -326,11 +354,13 @@ class Write:
             # The row given as `current` was read before this very transaction wrote it: compare
             # with what it wrote. Anyone else's write since the read is a lost race.
             if attempt == 2 or fresh is None or (table._meta.tablename, row_id) not in self.pending.written:
-                raise RaceLost(
+                lost = RaceLost(
                     t("records.changed_at_the_same_moment"),
                     field="version",
                     current_version=fresh["version"] if fresh else None,
                 )
+                lost.record = (table._meta.tablename, str(row_id))
+                raise lost
             row = fresh
         new = {**row, **stamped}
         self._record(
@@ -339,7 +369,7 @@ class Write:
             buckets,
             bool(stamped.get("deleted", row.get("deleted"))),
             action,
-            {k: {"from": _plain(row.get(k)), "to": _plain(v)} for k, v in diff.items()},
+            {k: {"from": plain(row.get(k)), "to": plain(v)} for k, v in diff.items()},
         )
         return new
 
@@ -376,12 +406,15 @@ def _retrying(method: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]
     async def run(*args: Any, **kw: Any) -> V:
         if _current.get() is not None or _batch.get() is not None or db.engine().current_transaction.get() is not None:
             return await method(*args, **kw)
+        lost: list[RaceLost] = []
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
-                return await method(*args, **kw)
-            except RaceLost:
+                with contended(lost):
+                    return await method(*args, **kw)
+            except RaceLost as exc:
                 if attempt == RACE_ATTEMPTS:
                     raise
+                lost.append(exc)
         raise AssertionError("unreachable")
 
     return run

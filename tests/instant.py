@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 # special, which is the point of the default. The special moments are run on purpose.
 DEFAULT = "2026-12-16T10:30:00+08:00"
 VARIABLE = "SITEINSPECT_TEST_NOW"
-# inspection.devserver runs its app on a clock stopped at this instant when it is set
+# inspection.tools.devserver runs its app on a clock stopped at this instant when it is set
 SERVER_VARIABLE = "SITEINSPECT_DEVSERVER_NOW"
 
 

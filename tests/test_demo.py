@@ -51,7 +51,7 @@ async def test_demo_has_the_seed_scale_and_loads_once(clock: FixedClock) -> None
     }
     assert {"issued", "responded", "closed", "rejected"} <= states
     stored = await db.raw("SELECT COUNT(*) AS n FROM evidence WHERE status = 'stored'")
-    from inspection.rectification.demo import ORDERS
+    from inspection.demo.rectification import ORDERS
 
     assert stored[0]["n"] >= len(ORDERS)
 

@@ -16,8 +16,8 @@ import httpx
 
 from inspection.alerts.tables import SchedulerRun
 from inspection.clock import FixedClock
-from inspection.devserver import HOST, DevServer
 from inspection.settings import PROJECT_ROOT
+from inspection.tools.devserver import HOST, DevServer
 from tests.factories import World
 from tests.reports.helpers import STARTED, bearer, render_env, slow_weekly, wait_until_gone
 

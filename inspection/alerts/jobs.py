@@ -35,8 +35,8 @@ from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.records import write
 from inspection.rectification import escalation
+from inspection.rectification.rulebook import default_rulebook as rectification_rules
 from inspection.rectification.rules import AWAITING_CONTRACTOR, OrderKind
-from inspection.rectification.service import default_rulebook as rectification_rules
 from inspection.rectification.tables import RectificationOrder
 from inspection.rectification.texts import KIND_NAMES
 from inspection.settings import secret_key

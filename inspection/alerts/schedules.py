@@ -23,7 +23,7 @@ from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
 from inspection.rectification.notifications import Recipient
-from inspection.rectification.service import default_rulebook as rectification_rules
+from inspection.rectification.rulebook import default_rulebook as rectification_rules
 from inspection.warranty.tables import Acceptance
 
 OCCURRENCE_TABLE = InspectionOccurrence._meta.tablename

@@ -129,7 +129,10 @@ async def _scope_page(
         if key is not None:
             sql += " AND (seq, table_name, row_id) > ({}, {}, {})"
             args += [key[0], key[1], UUID(key[2])]
-        parts.append(sql + " ORDER BY seq, table_name, row_id LIMIT {}")
+        # The columns themselves, not the text `row_id` of the select list (a bare name means the
+        # output column): ordered by that, both engines sorted every change after the key
+        # instead of reading the first `limit` off the index (31 ms against 0.8 ms a page).
+        parts.append(sql + " ORDER BY sync_change.seq, sync_change.table_name, sync_change.row_id LIMIT {}")
         args.append(limit)
     if len(parts) == 1:
         sql = parts[0]

@@ -22,10 +22,10 @@ from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.ratelimit import RateCounter, Window
 from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
 from inspection.projects.tables import Membership, Project, Site, WorkItem
-from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, office_bucket, retry_races, write
 from inspection.rectification.rules import OrderState, Source
 from inspection.rectification.service import OrderSpec, open_order

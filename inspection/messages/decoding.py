@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from inspection.deadlines import DEADLINE_PATTERN
 from inspection.messages import Message, t
+
+# The format a deadline is given in (the `Deadline` type of inspection/deadlines.py): a date, or a
+# date with a time after it, the time checked by datetime.fromisoformat there. It is kept here, in
+# the bottom layer, so that msgspec's refusal of it is explained without importing deadlines.
+DEADLINE_PATTERN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?$"
 
 _TYPES = {
     "str": "type.str",

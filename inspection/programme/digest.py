@@ -19,6 +19,7 @@ from inspection.checklists.supervision import plans
 from inspection.checklists.tables import Inspection, SupervisionPointState
 from inspection.clock import Clock, FixedClock
 from inspection.complaints.tables import Complaint
+from inspection.documents import day_start, local_day
 from inspection.errors import NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.programme import schemas as s
@@ -29,7 +30,6 @@ from inspection.projects.tables import Organisation
 from inspection.records import write
 from inspection.rectification.notifications import notify_once
 from inspection.rectification.tables import OrderResponse, RectificationOrder
-from inspection.reports.rules import day_start, local_day
 
 RULE = "daily_digest"
 RO = RectificationOrder

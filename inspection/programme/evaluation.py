@@ -19,6 +19,7 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.audit import service as audit
 from inspection.clock import Clock
+from inspection.documents import canonical_json
 from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.programme import figures
@@ -36,7 +37,6 @@ from inspection.programme.scoring import (
 )
 from inspection.programme.tables import CreditGrade, EvaluationRevision
 from inspection.records import Write, write
-from inspection.reports.rules import canonical_json
 
 REVISION = EvaluationRevision._meta.tablename
 DRILL_LIMIT = 500
@@ -383,7 +383,7 @@ async def _site_names(ids: set[UUID | None]) -> dict[UUID, str]:
 
 def describe(indicator: str, r: figures.Record, sites: dict[UUID, str], orgs: Any) -> s.DrillRow:
     """One record in words (Chinese: what a reader of the drill-down sees)."""
-    from inspection.reports.rules import label
+    from inspection.documents import label
 
     if indicator == "safety_score":
         what, counted = f"安全检查 {r.a}", f"{float(r.b):.1f} 分"

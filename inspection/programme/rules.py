@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from inspection.documents import BEIJING, day_start
 from inspection.messages import Message, t
-from inspection.reports.rules import BEIJING, day_start
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 SURVEY_FILE = Path(__file__).with_name("survey.toml")

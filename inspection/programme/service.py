@@ -9,6 +9,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.clock import Clock
+from inspection.documents import local_day, week_of
 from inspection.errors import ValidationFailed
 from inspection.programme import credit, digest, evaluation, structure
 from inspection.programme import schemas as s
@@ -16,7 +17,6 @@ from inspection.programme.access import programme_view
 from inspection.programme.rules import Period, day_problem
 from inspection.programme.scoring import SubjectKind
 from inspection.programme.survey import SurveyService
-from inspection.reports.rules import local_day, week_of
 from inspection.settings import Settings
 
 

@@ -40,8 +40,8 @@ from inspection.programme.rules import (
 )
 from inspection.programme.tables import ProjectPlacement, SurveyAnswer
 from inspection.projects.access import project_access
+from inspection.projects.ratelimit import RateCounter, Window
 from inspection.projects.tables import Building, Organisation, Project, Site, WorkItem
-from inspection.ratelimit import RateCounter, Window
 from inspection.records import Write, new_id, write
 from inspection.rectification.rules import ISSUING_ROLES
 from inspection.warranty.tables import Acceptance

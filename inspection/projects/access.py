@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from inspection import db
@@ -41,6 +43,30 @@ class ProjectAccess:
 
     def has(self, *roles: Role) -> bool:
         return self.is_admin or bool(self.roles & set(roles))
+
+
+def access_by_project(actor: Actor, memberships: Iterable[tuple[Any, Any]]) -> dict[UUID, ProjectAccess]:
+    """The actor's access in each project of its (project, role) membership rows, the roles it holds
+    there gathered into one `ProjectAccess`; the rows come from whichever read the caller needs (a
+    sync pull reads them in its snapshot)."""
+    roles: dict[UUID, set[Role]] = {}
+    for project, role in memberships:
+        roles.setdefault(project if isinstance(project, UUID) else UUID(str(project)), set()).add(Role(role))
+    return {p: ProjectAccess(p, frozenset(rs), actor.is_admin, actor.organisation_id) for p, rs in roles.items()}
+
+
+async def projects_by_view(actor: Actor) -> tuple[list[UUID], list[UUID]]:
+    """(the projects the actor sees whole, those it sees as a contractor only: its organisation's
+    records there), from its memberships."""
+    if actor.user_id is None:
+        return [], []
+    rows = await Membership.select(Membership.project, Membership.role).where(
+        (Membership.user == actor.user_id) & Membership.deleted.eq(False)
+    )
+    access = access_by_project(actor, ((r["project"], r["role"]) for r in rows))
+    full = [p for p, a in access.items() if not a.contractor_only]
+    contractor_only = [p for p, a in access.items() if a.contractor_only]
+    return full, contractor_only
 
 
 async def roles_in(actor: Actor, project_id: UUID) -> frozenset[Role]:

@@ -20,8 +20,8 @@ from inspection.audit import service as audit
 from inspection.clock import Clock
 from inspection.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
 from inspection.messages import Message, t
+from inspection.projects.ratelimit import RateCounter, Window
 from inspection.projects.tables import DeviceSession, Organisation, RetiredRefreshToken, User
-from inspection.ratelimit import RateCounter, Window
 from inspection.records import new_id, write
 from inspection.settings import Settings
 from inspection.signing import sign, unsign

@@ -21,7 +21,11 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=300)]
 LongText = Annotated[str, Meta(max_length=5000)]
 Phone = Annotated[str, Meta(max_length=30, pattern=r"^[0-9+\-() ]*$")]
-Email = Annotated[str, Meta(max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# `\s` means slightly different things to Python (which checks requests) and to the JavaScript
+# regular expressions of the OpenAPI document (which clients check against): what either counts as
+# space or control is named too, so that both refuse the same addresses.
+_NOT_IN_EMAIL = r"[^@\s\x00-\x1f\x7f\x85\ufeff]+"
+Email = Annotated[str, Meta(max_length=254, pattern=rf"^$|^{_NOT_IN_EMAIL}@{_NOT_IN_EMAIL}\.{_NOT_IN_EMAIL}$")]
 CreditCode = Annotated[str, Meta(min_length=18, max_length=18)]
 Username = Annotated[str, Meta(min_length=3, max_length=150, pattern=r"^[A-Za-z0-9_.@\-]+$")]
 Password = Annotated[str, Meta(min_length=1, max_length=256)]

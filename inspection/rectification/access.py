@@ -12,10 +12,10 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import NotFound
+from inspection.evidence import links
 from inspection.messages import t
-from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.access import ProjectAccess, project_access, projects_by_view
 from inspection.projects.rules import Role
-from inspection.projects.tables import Membership
 from inspection.rectification.rules import OrderState, Party
 from inspection.rectification.tables import OrderResponse, RectificationOrder
 
@@ -75,14 +75,7 @@ async def visible_where(actor: Actor) -> Any | None:
         return RO.deleted.eq(False)
     if actor.user_id is None:
         return None
-    rows = await Membership.select(Membership.project, Membership.role).where(
-        (Membership.user == actor.user_id) & Membership.deleted.eq(False)
-    )
-    roles: dict[UUID, set[str]] = {}
-    for r in rows:
-        roles.setdefault(r["project"], set()).add(r["role"])
-    full = [p for p, rs in roles.items() if rs != {Role.contractor.value}]
-    contractor_only = [p for p, rs in roles.items() if rs == {Role.contractor.value}]
+    full, contractor_only = await projects_by_view(actor)
     clause: Any = None
     if full:
         clause = RO.project.is_in(full)
@@ -94,3 +87,8 @@ async def visible_where(actor: Actor) -> Any | None:
         )
         clause = own if clause is None else (clause | own)
     return None if clause is None else (clause & RO.deleted.eq(False))
+
+
+# a photo cited by an order or a response is shown to whoever may read the order
+links.register_reader(RectificationOrder._meta.tablename, may_read_order)
+links.register_reader(OrderResponse._meta.tablename, may_read_response)

@@ -1,5 +1,6 @@
 """Use cases for rectification and stop-work orders: open, issue, respond, accept, reject, cancel,
-resume, escalate, and the queries around them. One transaction each; rights checked here.
+resume, escalate. One transaction each; rights checked here. The reads are in queries.py; what
+opening an order asks for and checks (`OrderSpec`) in opening.py.
 
 For other domains (checklists, samples, warranty), one call opens an order from inside their own
 transaction, so the order and the record that raised it commit together or not at all:
@@ -29,168 +30,44 @@ and gets 409.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from inspection import deadlines
 from inspection.actor import SYSTEM, Actor
-from inspection.clock import Clock, FixedClock
+from inspection.clock import FixedClock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.messages import t
 from inspection.projects.access import ProjectAccess, project_access
-from inspection.projects.rules import WORK_PARTY_KINDS, Role
-from inspection.projects.tables import Building, Membership, Organisation, Site, WorkItem
 from inspection.records import Write, new_id, retry_races, write
 from inspection.rectification import escalation
 from inspection.rectification import notifications as outbox
 from inspection.rectification import schemas as s
-from inspection.rectification.access import may_read_order, may_read_response, order_access, party, visible_where
+from inspection.rectification.access import order_access, party
 from inspection.rectification.history import order_buckets, record_event
+from inspection.rectification.opening import OrderSpec, _addressee, _where
+from inspection.rectification.queries import ORDER_TABLE, RESPONSE_TABLE, RO, RectificationQueries, _utc
+from inspection.rectification.rulebook import default_rulebook
 from inspection.rectification.rules import (
-    AWAITING_CONTRACTOR,
     ISSUING_ROLES,
     Action,
     MoveRefused,
-    OrderFacts,
     OrderKind,
     OrderState,
     Party,
     RuleBook,
     Severity,
-    Source,
-    answered_late,
     choose_deadline,
     deadline_problem,
     decide,
-    is_overdue,
-    parse_rulebook,
     rule_deadline,
-    tally,
 )
-from inspection.rectification.stops import StopInfo, active_stops, end_stops, start_stop, stop_out
-from inspection.rectification.tables import OrderEvent, OrderResponse, RectificationOrder, WorkStop
-from inspection.settings import Settings
-
-ORDER_TABLE = RectificationOrder._meta.tablename
-RESPONSE_TABLE = OrderResponse._meta.tablename
-RULES_FILE = Path(__file__).with_name("rules.toml")
-
-RO = RectificationOrder
-
-
-def load_rulebook(path: Path = RULES_FILE) -> RuleBook:
-    return parse_rulebook(tomllib.loads(path.read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
-def default_rulebook() -> RuleBook:
-    return load_rulebook()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Stored in UTC so both engines compare deadlines the same way; naive input is refused earlier."""
-    return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
-
-
-@dataclass
-class OrderSpec:
-    """What another domain (or the API) asks for when it opens an order."""
-
-    project_id: UUID
-    kind: OrderKind
-    description: str
-    severity: Severity = Severity.general
-    source: Source = Source.manual
-    source_table: str | None = None
-    source_id: UUID | None = None
-    site_id: UUID | None = None
-    building_id: UUID | None = None
-    work_item_id: UUID | None = None
-    contractor_id: UUID | None = None
-    photos: Sequence[str] = field(default_factory=list)
-    deadline: datetime | None = None
-    deadline_reason: str = ""
-    issue: bool = False
-    id: UUID | None = None
-
+from inspection.rectification.stops import StopInfo, active_stops, end_stops, start_stop
+from inspection.rectification.tables import OrderResponse
 
 # Opening an order
-
-
-async def _contractor_on_project(project_id: UUID, org_id: UUID) -> bool:
-    members = await Membership.exists().where(
-        (Membership.project == project_id)
-        & (Membership.role == Role.contractor.value)
-        & (Membership.user.organisation == org_id)
-        & Membership.deleted.eq(False)
-    )
-    if members:
-        return True
-    return await WorkItem.exists().where(
-        (WorkItem.project == project_id) & (WorkItem.contractor == org_id) & WorkItem.deleted.eq(False)
-    )
-
-
-async def _where(spec: OrderSpec) -> tuple[UUID | None, UUID | None, UUID | None, UUID | None]:
-    """Check the site, building and work item belong together; fill the site from the others.
-    Returns (site, building, work item, the work item's contractor)."""
-    site_id, building_id, work_contractor = spec.site_id, spec.building_id, None
-    if spec.work_item_id is not None:
-        item = (
-            await WorkItem.select(WorkItem.project, WorkItem.site, WorkItem.building, WorkItem.contractor)
-            .where((WorkItem.id == spec.work_item_id) & WorkItem.deleted.eq(False))
-            .first()
-        )
-        if item is None or item["project"] != spec.project_id:
-            raise ValidationFailed(t("rectification.work_item_not_part_project"), field="work_item_id")
-        if site_id is not None and site_id != item["site"]:
-            raise ValidationFailed(t("rectification.work_item_not_site"), field="work_item_id")
-        site_id = item["site"]
-        building_id = building_id or item["building"]
-        work_contractor = item["contractor"]
-    if building_id is not None:
-        building = (
-            await Building.select(Building.project, Building.site)
-            .where((Building.id == building_id) & Building.deleted.eq(False))
-            .first()
-        )
-        if building is None or building["project"] != spec.project_id:
-            raise ValidationFailed(t("rectification.building_not_part_project"), field="building_id")
-        if site_id is not None and site_id != building["site"]:
-            raise ValidationFailed(t("rectification.building_not_site"), field="building_id")
-        site_id = building["site"]
-    if site_id is not None:
-        site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
-        if site is None or site["project"] != spec.project_id:
-            raise ValidationFailed(t("rectification.site_not_part_project"), field="site_id")
-    return site_id, building_id, spec.work_item_id, work_contractor
-
-
-async def _addressee(spec: OrderSpec, work_contractor: UUID | None) -> UUID:
-    org_id = spec.contractor_id or work_contractor
-    if org_id is None:
-        raise ValidationFailed(t("rectification.name_contractor_order_addressed"), field="contractor_id")
-    org = (
-        await Organisation.select(Organisation.kind)
-        .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
-        .first()
-    )
-    if org is None:
-        raise ValidationFailed(t("rectification.no_such_organisation"), field="contractor_id")
-    if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
-        raise ValidationFailed(
-            t("rectification.organisation_not_contractor_utility_operator", kind=org["kind"]), field="contractor_id"
-        )
-    if not await _contractor_on_project(spec.project_id, org_id):
-        raise ValidationFailed(t("rectification.contractor_has_no_members_no_work"), field="contractor_id")
-    return org_id
 
 
 async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | None = None) -> dict[str, Any]:
@@ -260,12 +137,7 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
 
 
 @retry_races
-class RectificationService:
-    def __init__(self, settings: Settings, clock: Clock, book: RuleBook | None = None) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.book = book or default_rulebook()
-
+class RectificationService(RectificationQueries):
     # Moves
 
     async def create_order(self, actor: Actor, data: s.OrderCreate) -> s.OrderDetail:
@@ -333,14 +205,6 @@ class RectificationService:
             expected_version=order["version"],
             current=order,
             action="transition",
-        )
-
-    async def _latest_response(self, order_id: UUID) -> dict[str, Any] | None:
-        return await (  # type: ignore[no-any-return]
-            OrderResponse.select()
-            .where((OrderResponse.order == order_id) & OrderResponse.deleted.eq(False))
-            .order_by(OrderResponse.round, ascending=False)
-            .first()
         )
 
     async def issue(self, actor: Actor, order_id: UUID, data: s.IssueBody) -> s.OrderDetail:
@@ -541,215 +405,5 @@ class RectificationService:
     async def mark_read(self, actor: Actor, notification_id: UUID) -> s.NotificationOut:
         return await outbox.mark_read(actor, notification_id, self.clock.now())
 
-    # Queries
-
-    async def get_order(self, actor: Actor, order_id: UUID) -> s.OrderDetail:
-        order = (
-            await RO.select(*RO.all_columns(), RO.contractor.name.as_alias("contractor_name"))
-            .where(RO.id == order_id)
-            .first()
-        )
-        await order_access(actor, order, order_id)
-        assert order is not None
-        now = self.clock.now()
-        responses = await (
-            OrderResponse.select()
-            .where((OrderResponse.order == order_id) & OrderResponse.deleted.eq(False))
-            .order_by(OrderResponse.round)
-        )
-        photos = await links.linked(ORDER_TABLE, [order_id])
-        response_photos = await links.linked(RESPONSE_TABLE, [r["id"] for r in responses])
-        history = await OrderEvent.select().where(OrderEvent.order == order_id).order_by(OrderEvent.version)
-        stops = await WorkStop.select().where(WorkStop.order == order_id).order_by(WorkStop.started_at)
-        return s.OrderDetail(
-            order=self._order_out(order, now, photos.get(order_id, [])),
-            responses=[
-                s.from_row(
-                    r,
-                    s.ResponseOut,
-                    late=answered_late(
-                        r["responded_at"],
-                        self._deadline_at(order, r, history) if order["deadline"] is not None else None,
-                        device_responded_at=r["device_responded_at"],
-                        device_clock_skew_ms=r["device_clock_skew_ms"],
-                        grace=timedelta(hours=self.settings.rectification.offline_answer_grace_hours),
-                    ),
-                    photos=[_photo(p) for p in response_photos.get(r["id"], [])],
-                )
-                for r in responses
-            ],
-            history=[s.from_row(e, s.EventOut) for e in history],
-            stops=[stop_out(st) for st in stops],
-        )
-
-    @staticmethod
-    def _deadline_at(order: dict[str, Any], response: dict[str, Any], history: list[dict[str, Any]]) -> datetime:
-        """The deadline that was in force when the response came in."""
-        deadline = order["deadline"]
-        for event in history:
-            if event["deadline"] is not None and event["at"] <= response["responded_at"]:
-                deadline = event["deadline"]
-        return deadline  # type: ignore[no-any-return]
-
-    @staticmethod
-    def _order_out(order: dict[str, Any], now: datetime, photos: list[links.EvidenceInfo]) -> s.OrderOut:
-        return s.from_row(  # type: ignore[no-any-return]
-            order,
-            s.OrderOut,
-            overdue=is_overdue(OrderState(order["status"]), order["deadline"], now),
-            photos=[_photo(p) for p in photos],
-        )
-
-    async def list_orders(
-        self,
-        actor: Actor,
-        *,
-        project_id: UUID | None = None,
-        status: OrderState | None = None,
-        kind: OrderKind | None = None,
-        severity: Severity | None = None,
-        contractor_id: UUID | None = None,
-        overdue: bool | None = None,
-        due_before: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> s.OrderPage:
-        """Overdue orders first, then by deadline (soonest first), then drafts without one."""
-        if not 1 <= limit <= 500:
-            raise ValidationFailed(t("rectification.limit_must_from_1_500"), field="limit")
-        if offset < 0:
-            raise ValidationFailed(t("rectification.offset_must_not_negative"), field="offset")
-        if due_before is not None and due_before.tzinfo is None:
-            raise ValidationFailed(t("rectification.give_due_before_time_zone_offset"), field="due_before")
-        now = self.clock.now()
-        where = await visible_where(actor)
-        if where is None:
-            return s.OrderPage(items=[], total=0, limit=limit, offset=offset)
-        if project_id is not None:
-            await project_access(actor, project_id)
-            where &= RO.project == project_id
-        if status is not None:
-            where &= RO.status == status.value
-        if kind is not None:
-            where &= RO.kind == kind.value
-        if severity is not None:
-            where &= RO.severity == severity.value
-        if contractor_id is not None:
-            where &= RO.contractor == contractor_id
-        if due_before is not None:
-            where &= RO.deadline < _utc(due_before)
-        late = RO.status.is_in([st.value for st in AWAITING_CONTRACTOR]) & (RO.deadline < now)
-        on_time = (
-            RO.status.not_in([st.value for st in AWAITING_CONTRACTOR]) | (RO.deadline >= now)
-        ) & RO.deadline.is_not_null()
-        segments: list[Any] = []
-        if overdue is not False:
-            segments.append(where & late)
-        if overdue is not True:
-            segments += [where & on_time, where & RO.deadline.is_null()]
-        rows, total = await _page_segments(segments, limit, offset)
-        photos = await links.linked(ORDER_TABLE, [r["id"] for r in rows])
-        return s.OrderPage(
-            items=[self._order_out(r, now, photos.get(r["id"], [])) for r in rows],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
-
-    async def counts(
-        self, actor: Actor, project_id: UUID | None = None, contractor_id: UUID | None = None
-    ) -> s.CountsOut:
-        where = await visible_where(actor)
-        if project_id is not None:
-            await project_access(actor, project_id)
-        empty = s.Counts(open=0, overdue=0, closed=0, cancelled=0, drafts=0, average_days_to_close=None)
-        if where is None:
-            return s.CountsOut(project_id=project_id, totals=empty, contractors=[])
-        if project_id is not None:
-            where &= RO.project == project_id
-        if contractor_id is not None:
-            where &= RO.contractor == contractor_id
-        rows = await RO.select(
-            RO.status,
-            RO.deadline,
-            RO.issued_at,
-            RO.closed_at,
-            RO.contractor,
-            RO.contractor.name.as_alias("contractor_name"),
-        ).where(where)
-        now = self.clock.now()
-
-        def facts(items: list[dict[str, Any]]) -> list[OrderFacts]:
-            return [OrderFacts(OrderState(r["status"]), r["deadline"], r["issued_at"], r["closed_at"]) for r in items]
-
-        by_contractor: dict[UUID, list[dict[str, Any]]] = {}
-        for r in rows:
-            by_contractor.setdefault(r["contractor"], []).append(r)
-        contractors = [
-            s.ContractorCounts(
-                contractor_id=cid,
-                contractor_name=items[0]["contractor_name"],
-                **vars(tally(facts(items), now)),
-            )
-            for cid, items in sorted(by_contractor.items(), key=lambda kv: kv[1][0]["contractor_name"] or "")
-        ]
-        return s.CountsOut(
-            project_id=project_id, totals=s.Counts(**vars(tally(facts(rows), now))), contractors=contractors
-        )
-
-    async def list_stops(
-        self,
-        actor: Actor,
-        project_id: UUID,
-        site_id: UUID | None = None,
-        work_item_id: UUID | None = None,
-        active_only: bool = False,
-    ) -> s.StopPage:
-        """A project's stops (history included unless active_only); a contractor sees its own."""
-        access = await project_access(actor, project_id)
-        where: Any = (WorkStop.project == project_id) & WorkStop.deleted.eq(False)
-        if site_id is not None:
-            where &= WorkStop.site == site_id
-        if work_item_id is not None:
-            where &= WorkStop.work_item == work_item_id
-        if active_only:
-            where &= WorkStop.resumed_at.is_null()
-        if access.contractor_only:
-            where &= WorkStop.contractor == access.organisation_id
-        rows = await WorkStop.select().where(where).order_by(WorkStop.started_at, ascending=False)
-        return s.StopPage(items=[stop_out(r) for r in rows])
-
-
-def _photo(p: links.EvidenceInfo) -> s.PhotoOut:
-    return s.PhotoOut(sha256=p.sha256, status=p.status, pending=p.status != "stored", content_type=p.content_type)
-
-
-async def _page_segments(segments: list[Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """One page across queries shown one after another (each sorted by deadline): an ORDER BY
-    with a CASE on the server's time would need engine-specific SQL."""
-    rows: list[dict[str, Any]] = []
-    total = 0
-    skip, want = offset, limit
-    for where in segments:
-        n = await RO.count().where(where)
-        total += n
-        if want > 0 and skip < n:
-            part = await (
-                RO.select(*RO.all_columns(), RO.contractor.name.as_alias("contractor_name"))
-                .where(where)
-                .order_by(RO.deadline)
-                .order_by(RO.updated_at)
-                .order_by(RO.id)
-                .limit(want)
-                .offset(skip)
-            )
-            rows += part
-            want -= len(part)
-        skip = max(0, skip - n)
-    return rows, total
-
-
-links.register_reader(ORDER_TABLE, may_read_order)
-links.register_reader(RESPONSE_TABLE, may_read_response)
 
 __all__ = ["OrderSpec", "RectificationService", "StopInfo", "active_stops", "open_order"]

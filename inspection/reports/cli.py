@@ -1,5 +1,5 @@
-"""`siteinspect report <kind> <id or project code> -o file.pdf`: the same reports as the API, from
-the command line.
+"""What `siteinspect report <kind> <id or project code> -o file.pdf` (inspection/cli.py) renders:
+the same reports as the API, by the kind named on the command line.
 
 Run as the system (every record) unless `--user NAME` is given, in which case that user's access
 rules apply exactly as they do over HTTP."""
@@ -7,11 +7,8 @@ rules apply exactly as they do over HTTP."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
-
-import click
 
 from inspection.messages import t
 
@@ -84,50 +81,3 @@ async def make_report(
         return await service.issue(actor, prepared)
     finally:
         await service.close()
-
-
-def add_report_command(group: click.Group, context: dict[str, Any]) -> None:
-    from inspection import cli as c
-
-    @group.command(
-        "report",
-        context_settings=context,
-        epilog="\b\nKinds:\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
-    )
-    @click.argument("kind", type=click.Choice(sorted(KINDS)))
-    @click.argument("subject", metavar="ID")
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
-    @click.option("--user", help="Render as this user, with their access rights (default: the system).")
-    @click.option("--week", type=c.DAY, help="weekly: any day (YYYY-MM-DD) of the week to report.")
-    @click.option("--from", "date_from", type=c.DAY, help="ledger: batches arrived on or after (YYYY-MM-DD).")
-    @click.option("--to", "date_to", type=c.DAY, help="ledger: batches arrived on or before (YYYY-MM-DD).")
-    def report(
-        kind: str,
-        subject: str,
-        output: Path | None,
-        user: str | None,
-        week: date | None,
-        date_from: date | None,
-        date_to: date | None,
-    ) -> None:
-        """Render a PDF report of KIND about the record ID (a project's reports also take its code,
-        e.g. DEMO-2026-01). Default file: <document number>.pdf."""
-        from inspection.clock import SystemClock
-        from inspection.errors import DomainError
-
-        settings = c.get_settings()
-        if kind not in PROJECT_KINDS:
-            subject_id = c.UUID_TYPE.convert(subject, None, click.get_current_context())
-
-        async def go() -> Any:
-            target = await c.project_id_for(subject) if kind in PROJECT_KINDS else subject_id
-            return await make_report(settings, SystemClock(), kind, target, user, week, date_from, date_to)
-
-        try:
-            with c.spinner(f"rendering the {kind} report…"):
-                rendered = c._pooled(go)
-        except DomainError as exc:
-            c._domain_error(exc)
-        out = output or Path(rendered.fallback_filename)
-        out.write_bytes(rendered.pdf)
-        click.echo(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")

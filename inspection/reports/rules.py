@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import tomllib
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
-from enum import Enum
+from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
 import msgspec
 
-# China keeps one time zone and no daylight saving: documents show Beijing time.
-BEIJING = timezone(timedelta(hours=8), "北京时间")
-LABELS_FILE = Path(__file__).with_name("labels.toml")
+# shared with the programme's records (inspection/documents.py); the reports read them from here too
+from inspection.documents import BEIJING as BEIJING
+from inspection.documents import LABELS_FILE as LABELS_FILE
+from inspection.documents import beijing as beijing
+from inspection.documents import canonical_json as canonical_json
+from inspection.documents import day_start as day_start
+from inspection.documents import label as label
+from inspection.documents import labels as labels
+from inspection.documents import local_day as local_day
+from inspection.documents import week_of as week_of
+
 # Longest texts a report prints, the longest the API accepts (projects/schemas.py Name and
 # LongText). A record that holds more (written before the limits, or straight into the database)
 # prints cut, with a note of what was left out: a page layout slows down with the length of a text,
@@ -39,11 +42,6 @@ class KindInfo:
 
 
 @lru_cache(maxsize=1)
-def labels() -> dict[str, Any]:
-    return tomllib.loads(LABELS_FILE.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
 def kinds() -> dict[str, KindInfo]:
     return {name: KindInfo(kind=name, **entry) for name, entry in labels()["kinds"].items()}
 
@@ -53,14 +51,6 @@ def kind_info(kind: str) -> KindInfo:
         return kinds()[kind]
     except KeyError:
         raise ValueError(f"no report kind {kind!r}; known: {', '.join(sorted(kinds()))}") from None
-
-
-def label(group: str, value: str | Enum | None) -> str:
-    """The Chinese label of an enum value (labels.toml); the value itself when it has none."""
-    if value is None:
-        return ""
-    key = value.value if isinstance(value, Enum) else str(value)
-    return str(labels().get(group, {}).get(key, key))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -101,34 +91,6 @@ def document_number(code: str, year: int, serial: int) -> str:
     return f"{code}-{year}-{serial:05d}"
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready data: datetimes as UTC (one instant, one spelling, whatever zone a row came back
-    in), dates, UUIDs and decimals as strings, enums as their values, keys sorted."""
-    if isinstance(value, dict):
-        return {str(k): _plain(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_plain(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, (date, UUID, Decimal)):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, msgspec.Struct):
-        return _plain(msgspec.structs.asdict(value))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    raise TypeError(f"cannot put {type(value).__name__} in a report's content")
-
-
-def canonical_json(data: Any) -> bytes:
-    """Sorted keys, no spaces, UTC times: the same data always gives the same bytes."""
-    return msgspec.json.encode(_plain(data))
-
-
 def content_sha256(kind: str, data: Any) -> str:
     """The hash the register keeps and the QR code carries: the report's kind and the data it
     shows, not the PDF bytes (which carry the hash themselves, and differ with the layout)."""
@@ -137,25 +99,6 @@ def content_sha256(kind: str, data: Any) -> str:
 
 def verification_url(base_url: str, number: str, sha256: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{quote(number, safe='')}?h={sha256}"
-
-
-def beijing(value: datetime | None) -> datetime | None:
-    return value.astimezone(BEIJING) if value is not None else None
-
-
-def local_day(value: datetime) -> date:
-    return value.astimezone(BEIJING).date()
-
-
-def day_start(day: date) -> datetime:
-    """Midnight at the start of `day` in Beijing, as an aware datetime."""
-    return datetime(day.year, day.month, day.day, tzinfo=BEIJING)
-
-
-def week_of(day: date) -> tuple[date, date]:
-    """Monday and Sunday of the week that holds `day` (weeks run Monday to Sunday in China)."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
 
 
 def days_left(until: date, today: date) -> int:

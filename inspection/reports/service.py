@@ -17,11 +17,11 @@ from datetime import date, datetime
 from uuid import UUID
 
 from inspection.actor import Actor
-from inspection.checklists.service import ChecklistsService
+from inspection.checklists.queries import ChecklistQueries
 from inspection.clock import Clock
 from inspection.evidence.store import ObjectStore, build_store
 from inspection.records import retry_races
-from inspection.rectification.service import RectificationService
+from inspection.rectification.queries import RectificationQueries
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
 from inspection.reports.loaders.inspection import load_inspection
@@ -31,7 +31,7 @@ from inspection.reports.loaders.warranty import load_acceptance, load_warranty_r
 from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
 from inspection.reports.pool import RenderPool
 from inspection.reports.render import DocumentHead, load_thumbnails, qr_svg, templates_digest
-from inspection.samples.service import SamplesService
+from inspection.samples.queries import SampleQueries
 from inspection.settings import Settings
 from inspection.warranty.service import WarrantyService
 
@@ -66,9 +66,9 @@ class ReportsService:
         self.settings = settings
         self.clock = clock
         self.store = store or build_store(settings)
-        self.rectification_service = RectificationService(settings, clock)
-        self.checklists_service = ChecklistsService(settings, clock)
-        self.samples_service = SamplesService(settings, clock)
+        self.rectification_service = RectificationQueries(settings, clock)
+        self.checklists_service = ChecklistQueries(settings, clock)
+        self.samples_service = SampleQueries(settings, clock)
         self.warranty_service = WarrantyService(settings, clock)
         self.renderer = renderer or RenderPool.shared(settings.reports)
 

@@ -1,4 +1,5 @@
-"""Who may see and record material batches and samples, and who may witness them.
+"""Who may see and record material batches and samples, who may witness them, and the checks of
+the organisations, sites and work items a batch names.
 
 - Every member of a batch's project may read it, except that a user who is only a contractor there
   sees only its own organisation's batches. Others get 404.
@@ -16,10 +17,11 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.evidence import links
 from inspection.messages import t
-from inspection.projects.access import ProjectAccess, project_access
-from inspection.projects.rules import OrgKind, Role
-from inspection.projects.tables import Membership, Organisation, User
+from inspection.projects.access import ProjectAccess, project_access, projects_by_view
+from inspection.projects.rules import WORK_PARTY_KINDS, OrgKind, Role
+from inspection.projects.tables import Membership, Organisation, Site, User, WorkItem
 from inspection.records import contractor_bucket, project_bucket
 from inspection.samples.tables import MaterialBatch, MaterialDisposition, Sample
 
@@ -122,14 +124,7 @@ async def visible_batches_where(actor: Actor, project_id: UUID | None) -> Any | 
         return B.deleted.eq(False)
     if actor.user_id is None:
         return None
-    rows = await Membership.select(Membership.project, Membership.role).where(
-        (Membership.user == actor.user_id) & Membership.deleted.eq(False)
-    )
-    roles: dict[UUID, set[str]] = {}
-    for r in rows:
-        roles.setdefault(r["project"], set()).add(r["role"])
-    full = [p for p, rs in roles.items() if rs != {Role.contractor.value}]
-    own = [p for p, rs in roles.items() if rs == {Role.contractor.value}]
+    full, own = await projects_by_view(actor)
     clause: Any = None
     if full:
         clause = B.project.is_in(full)
@@ -163,3 +158,88 @@ async def may_read_disposition(actor: Actor, disposition_id: UUID) -> bool:
         .first()
     )
     return row is not None and await may_read_batch(actor, row["batch"])
+
+
+# a photo or document cited by these records is shown to whoever may read the record
+links.register_reader(MaterialBatch._meta.tablename, may_read_batch)
+links.register_reader(Sample._meta.tablename, may_read_sample)
+links.register_reader(MaterialDisposition._meta.tablename, may_read_disposition)
+
+
+# Checks of what a batch names: where it is, whose it is, who examined it
+
+
+async def _check_examiner(org_id: UUID | None, kind: OrgKind, why: str) -> None:
+    if org_id is None:
+        raise ValidationFailed(t("samples.name_organisation", why=why), field="examiner_id")
+    org = (
+        await Organisation.select(Organisation.kind)
+        .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
+        .first()
+    )
+    if org is None:
+        raise ValidationFailed(t("samples.no_such_organisation"), field="examiner_id")
+    if org["kind"] != kind.value:
+        raise ValidationFailed(t("samples.organisation", kind=org["kind"], why=why), field="examiner_id")
+
+
+async def _where(project_id: UUID, site_id: UUID | None, work_item_id: UUID | None) -> tuple[UUID | None, UUID | None]:
+    """(site, the work item's contractor), checking both belong to the project."""
+    contractor = None
+    if work_item_id is not None:
+        item = (
+            await WorkItem.select(WorkItem.project, WorkItem.site, WorkItem.contractor)
+            .where((WorkItem.id == work_item_id) & WorkItem.deleted.eq(False))
+            .first()
+        )
+        if item is None or item["project"] != project_id:
+            raise ValidationFailed(t("samples.work_item_not_part_project"), field="work_item_id")
+        if site_id is not None and site_id != item["site"]:
+            raise ValidationFailed(t("samples.work_item_not_site"), field="work_item_id")
+        site_id, contractor = item["site"], item["contractor"]
+    if site_id is not None:
+        site = await Site.select(Site.project).where((Site.id == site_id) & Site.deleted.eq(False)).first()
+        if site is None or site["project"] != project_id:
+            raise ValidationFailed(t("samples.site_not_part_project"), field="site_id")
+    return site_id, contractor
+
+
+async def _check_contractor(project_id: UUID, org_id: UUID) -> None:
+    org = (
+        await Organisation.select(Organisation.kind)
+        .where((Organisation.id == org_id) & Organisation.deleted.eq(False))
+        .first()
+    )
+    if org is None:
+        raise ValidationFailed(t("samples.no_such_organisation"), field="contractor_id")
+    if org["kind"] not in {k.value for k in WORK_PARTY_KINDS}:
+        raise ValidationFailed(
+            t("samples.organisation_not_contractor_utility_operator", kind=org["kind"]), field="contractor_id"
+        )
+    member = await Membership.exists().where(
+        (Membership.project == project_id)
+        & (Membership.role == Role.contractor.value)
+        & (Membership.user.organisation == org_id)
+        & Membership.deleted.eq(False)
+    )
+    works = await WorkItem.exists().where(
+        (WorkItem.project == project_id) & (WorkItem.contractor == org_id) & WorkItem.deleted.eq(False)
+    )
+    if not (member or works):
+        raise ValidationFailed(t("samples.contractor_has_no_members_no_work"), field="contractor_id")
+
+
+async def _authority_of(project_id: UUID) -> UUID | None:
+    """The quality station of the project: the organisation of its first authority member."""
+    row = await (
+        Membership.select(Membership.user.organisation.as_alias("org"))
+        .where(
+            (Membership.project == project_id)
+            & (Membership.role == Role.authority.value)
+            & Membership.deleted.eq(False)
+            & Membership.user.organisation.is_not_null()
+        )
+        .order_by(Membership.version)
+        .first()
+    )
+    return row["org"] if row else None

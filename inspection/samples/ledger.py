@@ -15,7 +15,7 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.csvsafe import SafeWriter
 from inspection.samples.access import project_batches_where
-from inspection.samples.queries import result_facts, test_item_codes
+from inspection.samples.facts import result_facts, test_item_codes
 from inspection.samples.rules import RuleBook, failed_items
 from inspection.samples.tables import MaterialBatch, Sample
 

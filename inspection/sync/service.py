@@ -50,8 +50,8 @@ from inspection.clock import Clock
 from inspection.errors import Conflict, DomainError, Unavailable, ValidationFailed
 from inspection.ids import new_id
 from inspection.messages import t
-from inspection.projects.access import ProjectAccess
-from inspection.projects.rules import OFFICE_ROLES, Role
+from inspection.projects.access import ProjectAccess, access_by_project
+from inspection.projects.rules import OFFICE_ROLES
 from inspection.signing import sign, unsign
 from inspection.sync import registry, rules
 from inspection.sync.commands import COMMANDS, AlreadyApplied, CommandContext, DomainServices, decode, refusal
@@ -104,14 +104,9 @@ async def buckets_for(actor: Actor, snapshot: db.Snapshot | None = None) -> Buck
     """From the server's view of the user, never from what the client asks for."""
     args = (actor.user_id, False, False)
     rows = await snapshot.tuples(_MEMBERSHIPS, *args) if snapshot else await db.fetch_tuples(_MEMBERSHIPS, *args)
-    roles: dict[UUID, set[Role]] = {}
-    for project, role in rows:
-        roles.setdefault(project if isinstance(project, UUID) else UUID(str(project)), set()).add(Role(role))
+    access = access_by_project(actor, rows)
     buckets: dict[str, UUID | None] = {REFERENCE_BUCKET: None}
-    access: dict[UUID, ProjectAccess] = {}
-    for project_id, project_roles in roles.items():
-        acc = ProjectAccess(project_id, frozenset(project_roles), actor.is_admin, actor.organisation_id)
-        access[project_id] = acc
+    for project_id, acc in access.items():
         if acc.contractor_only and actor.organisation_id is not None:
             buckets[contractor_bucket(project_id, actor.organisation_id)] = project_id
             buckets[context_bucket(project_id)] = project_id
@@ -133,6 +128,11 @@ class PullResult:
     last_mutation_seq: int
     server_now: datetime
     reset_required: bool = False
+
+    def upserts(self, table: str) -> list[dict[str, Any]]:
+        """The page's rows of a table, decoded (they travel as JSON already encoded, `msgspec.Raw`)."""
+        rows = self.changes.get(table, {}).get("upsert", [])
+        return [msgspec.json.decode(r) if isinstance(r, msgspec.Raw) else r for r in rows]
 
 
 _DEVICE_COLUMNS = "id, last_mutation_seq, last_seen_at, clock_skew_ms, schema_version"
@@ -302,16 +302,17 @@ class SyncService:
     async def _materialise(
         self, snap: db.Snapshot, listed: list[feed.Listed], max_bytes: int
     ) -> tuple[dict[str, dict[str, list[Any]]], int | None]:
-        """Fetch the current rows for a page of changes; stop early when the page passes max_bytes."""
+        """Fetch the current rows for a page of changes; stop early when the page passes max_bytes.
+        Each row comes as its JSON (`registry.fetch`), which the response writes as it is."""
         tables = registry.synced_tables()
-        wanted: dict[str, list[Any]] = {}
+        wanted: dict[str, list[str]] = {}
         for r in listed:
             if not r.deleted and r.table_name in tables:
                 wanted.setdefault(r.table_name, []).append(r.row_id)
-        current: dict[tuple[str, str], dict[str, Any]] = {}
+        current: dict[tuple[str, str], registry.Fetched] = {}
         for name, ids in wanted.items():
-            for found in await snap.dicts(registry.select_sql(name, len(ids)), *ids):
-                current[(name, str(found["id"]))] = found
+            for found in await registry.fetch(snap, name, ids):
+                current[(name, found.id)] = found
         changes: dict[str, dict[str, list[Any]]] = {}
         used = 0
         for index, r in enumerate(listed):
@@ -320,13 +321,12 @@ class SyncService:
                 continue
             entry = changes.setdefault(name, {"upsert": [], "delete": []})
             row = current.get((name, rid))
-            if r.deleted or row is None or row.get("deleted"):
+            if r.deleted or row is None or row.deleted:
                 entry["delete"].append(rid)
                 used += 40
             else:
-                data = registry.serialise(name, row)
-                used += len(_encode(data))
-                entry["upsert"].append(data)
+                used += len(row.body)
+                entry["upsert"].append(row.body)
             if used > max_bytes and index + 1 < len(listed):
                 return changes, index + 1
         return changes, None
@@ -489,24 +489,19 @@ class SyncService:
             if command is None:
                 raise ValidationFailed(t("sync.unknown_mutation", name=m["name"]), field="name")
             args = decode(m.get("args") or {}, command.args)
+            lost: list[records.RaceLost] = []
             for attempt in range(1, RACE_ATTEMPTS + 1):
                 try:
-                    async with batch.write(actor) as w:
-                        ctx = CommandContext(
-                            w=w,
-                            actor=actor,
-                            clock=self.clock,
-                            mutation=m,
-                            device_row_id=device_row_id,
-                            services=self.services,
-                        )
-                        outcome = await command.run(ctx, args)
+                    with records.contended(lost):
+                        outcome, w = await self._run_command(batch, actor, device_row_id, m, command, args)
                     break
                 except records.RaceLost as exc:
-                    # rolled back to its savepoint: read what is there now and merge again
+                    # rolled back to its savepoint: read what is there now (the record it lost
+                    # locked, so it cannot lose it again) and merge again
                     if attempt == RACE_ATTEMPTS:
                         again = t("sync.mutation_kept_meeting_concurrent_changes", seq=seq)
                         raise Unavailable(again, retry_after=1) from exc
+                    lost.append(exc)
             result = {
                 "seq": seq,
                 "id": str(m["id"]),
@@ -533,6 +528,22 @@ class SyncService:
             # A permanent refusal is an outcome too: everything the command wrote was rolled back
             # to its savepoint; the outcome is stored and the device's sequence moves on.
             return _Outcome(m, seq, digest, {"seq": seq, "id": str(m["id"]), **refusal(exc)}, None)
+
+    async def _run_command(
+        self, batch: records.Batch, actor: Actor, device_row_id: UUID, m: dict[str, Any], command: Any, args: Any
+    ) -> tuple[Any, records.Write]:
+        """One attempt at a mutation, under its own savepoint."""
+        async with batch.write(actor) as w:
+            ctx = CommandContext(
+                w=w,
+                actor=actor,
+                clock=self.clock,
+                mutation=m,
+                device_row_id=device_row_id,
+                services=self.services,
+            )
+            outcome = await command.run(ctx, args)
+        return outcome, w
 
     async def _replay(self, device_row_id: UUID, seq: int, digest: str, earlier: list[_Outcome]) -> dict[str, Any]:
         """The stored outcome of a mutation applied before (perhaps earlier in this very push)."""

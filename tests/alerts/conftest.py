@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from inspection.clock import FixedClock
-from inspection.devserver import free_port
+from inspection.tools.devserver import free_port
 from tests.alerts.helpers import app_allowing_loopback
 
 

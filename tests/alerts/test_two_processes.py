@@ -11,9 +11,9 @@ import pytest
 
 from inspection.alerts.tables import Alert, SchedulerRun
 from inspection.clock import FixedClock
-from inspection.devserver import DevServer
 from inspection.rectification.rules import OrderState
 from inspection.rectification.tables import Notification
+from inspection.tools.devserver import DevServer
 from inspection.warranty.service import local_today
 from tests.factories import World
 from tests.rectification.helpers import order_in

@@ -34,10 +34,10 @@ from inspection.alerts import targets
 from inspection.alerts.rules import UrlProblem, address_problem, host_address, parse_networks
 from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
-from inspection.devserver import free_port
 from inspection.records import new_id, write
 from inspection.rectification.notifications import notify_once
 from inspection.settings import Settings, get_settings
+from inspection.tools.devserver import free_port
 from tests.alerts.conftest import Receiver
 from tests.alerts.helpers import LOOPBACK, run
 from tests.factories import World

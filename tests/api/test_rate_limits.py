@@ -13,11 +13,11 @@ import pytest
 from inspection.clock import FixedClock
 from inspection.complaints.service import load_rate_rule
 from inspection.complaints.tables import Complaint
-from inspection.devserver import DevServer
 from inspection.projects.auth import login_account_key
+from inspection.projects.ratelimit import KEEP, RateCounter, Window
 from inspection.projects.tables import RateEvent
-from inspection.ratelimit import KEEP, RateCounter, Window
 from inspection.settings import get_settings
+from inspection.tools.devserver import DevServer
 from tests.factories import PASSWORD, World
 
 

@@ -52,7 +52,7 @@ class Tablet:
         result = await self.land.sync.pull(self.land.reader, self.device, self.cursor, 1, limit=limit)
         assert not result.reset_required
         table = result.changes.get("building", {})
-        for row in table.get("upsert", []):
+        for row in result.upserts("building"):
             self.rows[str(row["id"])] = row["name"]
         for rid in table.get("delete", []):
             self.rows.pop(str(rid), None)

@@ -116,7 +116,7 @@ async def pulled(sync: SyncService, actor: Actor, cursor: str) -> dict[str, Any]
     while True:
         result = await sync.pull(actor, DEVICE, cursor, 1, limit=2)
         reset = reset or result.reset_required
-        names += [r["name"] for r in result.changes.get("building", {}).get("upsert", [])]
+        names += [r["name"] for r in result.upserts("building")]
         cursor = result.cursor
         if not result.has_more:
             return {"names": sorted(names), "reset": reset}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from inspection import blockers
-from inspection.checklists import demo as checklists_demo
 from inspection.checklists.tables import Inspection
 from inspection.clock import FixedClock
+from inspection.demo import checklists as checklists_demo
 from inspection.demo import load_demo
 from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
 from tests.factories import World

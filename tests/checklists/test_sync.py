@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspection.checklists.service import answer_id
+from inspection.checklists.answers import answer_id
 from inspection.checklists.templates import shipped_files
 from inspection.clock import FixedClock
 from inspection.records import new_id

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from inspection.devserver import NOW_VARIABLE, DevServer
+from inspection.tools.devserver import NOW_VARIABLE, DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SITEINSPECT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -16,7 +16,7 @@ from inspection.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from inspection.programme import schemas as s
 from inspection.programme.survey import SurveyService
 from inspection.programme.tables import SurveyAnswer
-from inspection.ratelimit import Window
+from inspection.projects.ratelimit import Window
 from tests.programme.helpers import Programme, bj
 from tests.reports.helpers import pdf_text, squeeze
 from tests.warranty.helpers import accept_site

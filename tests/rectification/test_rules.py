@@ -11,6 +11,7 @@ import pytest
 
 from inspection.errors import ValidationFailed
 from inspection.projects.rules import Role
+from inspection.rectification.rulebook import load_rulebook
 from inspection.rectification.rules import (
     TRANSITIONS,
     Action,
@@ -35,7 +36,6 @@ from inspection.rectification.rules import (
     rule_deadline,
     tally,
 )
-from inspection.rectification.service import load_rulebook
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = Calendar(tz=SH)

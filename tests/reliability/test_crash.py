@@ -16,10 +16,10 @@ import httpx
 
 from inspection import db
 from inspection.audit import service as audit
-from inspection.devserver import DevServer
 from inspection.evidence.store import build_store
 from inspection.settings import get_settings
 from inspection.sync.client import SyncFailed, TabletClient
+from inspection.tools.devserver import DevServer
 from tests.evidence.conftest import jpeg
 from tests.factories import PASSWORD, World
 

@@ -19,8 +19,8 @@ import pytest
 
 from inspection import db
 from inspection.audit import service as audit
-from inspection.devserver import DevServer
 from inspection.sync.client import SyncFailed, TabletClient
+from inspection.tools.devserver import DevServer
 from tests.factories import PASSWORD, World
 
 pytestmark = pytest.mark.postgres_only

@@ -23,8 +23,8 @@ from PIL import Image, ImageDraw
 
 from inspection.actor import Actor
 from inspection.clock import FixedClock
-from inspection.devserver import HOST, DevServer
 from inspection.reports import rules
+from inspection.tools.devserver import HOST, DevServer
 from tests.factories import PASSWORD, World
 from tests.rectification.helpers import actor_of, create_body
 
@@ -162,7 +162,7 @@ async def upload_photo(services: Any, actor: Actor, project_id: UUID, seed: int)
     return digest
 
 
-# Report renders against a real server process (inspection/devserver.py)
+# Report renders against a real server process (inspection/tools/devserver.py)
 
 # The longest description the API accepts, as one word without a break opportunity: WeasyPrint
 # lays each out for seconds (about 3 s on the development machine), so a week of a dozen such

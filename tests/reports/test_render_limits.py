@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from inspection.clock import FixedClock
-from inspection.devserver import DevServer
 from inspection.projects.tables import Project, Site
 from inspection.rectification.tables import RectificationOrder
 from inspection.settings import PROJECT_ROOT
+from inspection.tools.devserver import DevServer
 from tests.factories import World
 from tests.rectification.helpers import actor_of, create_body
 from tests.reports.helpers import (

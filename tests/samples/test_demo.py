@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from inspection.clock import FixedClock
 from inspection.demo import load_demo
+from inspection.demo import samples as samples_demo
 from inspection.projects.tables import Project
 from inspection.rectification.tables import RectificationOrder
-from inspection.samples import demo as samples_demo
 from inspection.samples.tables import MaterialBatch, Sample
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from inspection.samples.rulebook import RULES_FILE, load_rulebook
+from inspection.samples.rulebook import RULES_FILE, load_rulebook, parse_rulebook
 from inspection.samples.rules import (
     BatchStatus,
     Decision,
@@ -28,7 +28,6 @@ from inspection.samples.rules import (
     disposition_problem,
     evaluate_lot,
     failed_items,
-    parse_rulebook,
     plan_summary,
     required_sets,
     retest_need,

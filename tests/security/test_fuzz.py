@@ -30,7 +30,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
-from inspection.devserver import DevServer
+from inspection.tools.devserver import DevServer
 from tests.alerts.helpers import app_allowing_loopback
 from tests.factories import PEOPLE, World
 from tests.security.test_route_sweep import CONTRACTOR_A_RECORDS, OWN, SHARED, _victims
@@ -72,6 +72,25 @@ CONFIG_DATA: dict[str, Any] = {
             # wrong state). 415: a file type this server's image decoders cannot read, which
             # depends on what is installed. 400 stays a failure: the server and the document disagree.
             "expected-statuses": ["2xx", "401", "403", "404", "409", "415", "422", "429"]
+        },
+        "negative_data_rejection": {
+            # schemathesis's list, plus 413: a body past the server's size limit (a megabyte of
+            # cursor) is refused as too large before anyone reads what is wrong inside it
+            "expected-statuses": [
+                "400",
+                "401",
+                "403",
+                "404",
+                "405",
+                "406",
+                "409",
+                "413",
+                "415",
+                "422",
+                "428",
+                "429",
+                "5xx",
+            ]
         },
     },
 }

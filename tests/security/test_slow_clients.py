@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import pytest
 
-from inspection.devserver import DevServer
 from inspection.evidence.tables import Evidence
 from inspection.projects.tables import Site
+from inspection.tools.devserver import DevServer
 from tests.evidence.conftest import jpeg
 from tests.factories import World
 

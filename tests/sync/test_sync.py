@@ -386,7 +386,7 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
         nonlocal cursor
         while True:
             result = await service.pull(actor, "race", cursor, 1, limit=7)
-            seen.update(str(r["id"]) for r in result.changes.get("building", {}).get("upsert", []))
+            seen.update(str(r["id"]) for r in result.upserts("building"))
             cursor = result.cursor
             if stop.is_set() and not result.has_more:
                 return
@@ -398,13 +398,13 @@ async def test_concurrent_long_writers_never_skip_a_change(world: World, clock, 
     stop.set()
     await pull_task
     result = await service.pull(actor, "race", cursor, 1, limit=1000)
-    seen.update(str(r["id"]) for r in result.changes.get("building", {}).get("upsert", []))
+    seen.update(str(r["id"]) for r in result.upserts("building"))
     assert set(written) <= seen, f"skipped {len(set(written) - seen)} of {len(written)}"
 
 
 async def test_simulation_converges(app, seeded: int) -> None:  # type: ignore[no-untyped-def]
     from inspection.settings import get_settings
-    from inspection.sync.simulate import run_simulation
+    from inspection.tools.simulate import run_simulation
 
     # a number of rounds, not of seconds: the same work however busy the machine is
     report = await run_simulation(

@@ -22,9 +22,9 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright, expect
 
-from inspection.devserver import NOW_VARIABLE, DevServer
 from inspection.settings import get_settings, secret_key
 from inspection.signing import sign, unsign
+from inspection.tools.devserver import NOW_VARIABLE, DevServer
 from tests.factories import PASSWORD
 from tests.portal.conftest import CHROMIUM, _admin_sql, _server_database
 

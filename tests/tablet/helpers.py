@@ -42,9 +42,8 @@ def heic_photo() -> bytes:
     """A real HEIC, as an iPad's camera writes it (pillow-heif encodes it)."""
     import pillow_heif
 
-    pillow_heif.register_heif_opener()
-    buffer = io.BytesIO()
-    Image.new("RGB", (1024, 768), (60, 90, 150)).save(buffer, "HEIF", quality=80)
+    buffer = io.BytesIO()  # without registering pillow-heif's opener: the server must do that itself
+    pillow_heif.from_pillow(Image.new("RGB", (1024, 768), (60, 90, 150))).save(buffer, quality=80)
     return buffer.getvalue()
 
 

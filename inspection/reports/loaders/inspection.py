@@ -8,8 +8,9 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.checklists import catalogue
+from inspection.checklists.access import sees
+from inspection.checklists.queries import ChecklistQueries
 from inspection.checklists.schemas import AnswerOut
-from inspection.checklists.service import ChecklistsService, sees
 from inspection.checklists.tables import ChecklistTemplate, Inspection
 from inspection.checklists.templates import Deduction, Item, visible_items
 from inspection.errors import Conflict
@@ -89,7 +90,7 @@ def answer_text(item: Item, a: AnswerOut | None) -> str:
     return {"pass": "符合", "fail": "不符合", "yes": "是", "no": "否"}.get(a.value, a.value)
 
 
-async def load_inspection(service: ChecklistsService, actor: Actor, inspection_id: UUID) -> ReportData:
+async def load_inspection(service: ChecklistQueries, actor: Actor, inspection_id: UUID) -> ReportData:
     detail = await service.get(actor, inspection_id)  # NotFound unless the actor may read it
     i = detail.inspection
     if i.status == "draft":

@@ -14,15 +14,15 @@ from inspection.messages import t
 from inspection.reports import rules
 from inspection.reports.loaders.base import ReportData, letterhead, project_row
 from inspection.samples.access import project_batches_where
+from inspection.samples.facts import result_facts, test_item_codes
 from inspection.samples.ledger import ledger_rows
-from inspection.samples.queries import result_facts, test_item_codes
+from inspection.samples.queries import SampleQueries
 from inspection.samples.rules import failed_items
-from inspection.samples.service import SamplesService
 from inspection.samples.tables import MaterialBatch, Sample
 
 
 async def load_ledger(
-    service: SamplesService, actor: Actor, project_id: UUID, date_from: date | None, date_to: date | None
+    service: SampleQueries, actor: Actor, project_id: UUID, date_from: date | None, date_to: date | None
 ) -> ReportData:
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed(t("reports.from_after"), field="from")
@@ -59,7 +59,7 @@ async def load_ledger(
 
 
 async def failed_samples_part(
-    service: SamplesService, actor: Actor, project_ids: list[UUID], start: Any, end: Any
+    service: SampleQueries, actor: Actor, project_ids: list[UUID], start: Any, end: Any
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for project_id in project_ids:

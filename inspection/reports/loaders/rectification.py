@@ -9,9 +9,9 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.errors import Conflict
 from inspection.messages import t
+from inspection.rectification.queries import RectificationQueries
 from inspection.rectification.rules import OrderState
 from inspection.rectification.schemas import OrderDetail
-from inspection.rectification.service import RectificationService
 from inspection.reports import rules
 from inspection.reports.loaders.base import (
     Photos,
@@ -42,7 +42,7 @@ def _order_facts(detail: OrderDetail) -> dict[str, Any]:
     }
 
 
-async def load_rectification(service: RectificationService, actor: Actor, order_id: UUID, which: Which) -> ReportData:
+async def load_rectification(service: RectificationQueries, actor: Actor, order_id: UUID, which: Which) -> ReportData:
     detail = await service.get_order(actor, order_id)  # NotFound unless the actor may read it
     o = detail.order
     if o.status is OrderState.draft:

@@ -27,7 +27,7 @@ from inspection.reports import rules
 from inspection.reports.loaders.base import ReportData, letterhead, org_rows, site_names
 from inspection.reports.loaders.inspection import inspections_part
 from inspection.reports.loaders.ledger import failed_samples_part
-from inspection.samples.service import SamplesService
+from inspection.samples.queries import SampleQueries
 
 RO = RectificationOrder
 DONE = {WorkItemStatus.completed.value, WorkItemStatus.accepted.value}
@@ -170,7 +170,7 @@ async def audit_anchor(as_of: datetime) -> dict[str, Any] | None:
     return {"number": found.id, "at": found.at, "root": found.root, "entries": found.entries}
 
 
-async def _weekly(actor: Actor, project_ids: list[UUID], week: Week, samples: SamplesService) -> dict[str, Any]:
+async def _weekly(actor: Actor, project_ids: list[UUID], week: Week, samples: SampleQueries) -> dict[str, Any]:
     return {
         "week": {"monday": week.monday, "sunday": week.sunday, "as_of": week.as_of},
         "audit": await audit_anchor(week.as_of),
@@ -182,7 +182,7 @@ async def _weekly(actor: Actor, project_ids: list[UUID], week: Week, samples: Sa
 
 
 async def load_project_weekly(
-    samples: SamplesService, actor: Actor, project_id: UUID, day: date, now: datetime
+    samples: SampleQueries, actor: Actor, project_id: UUID, day: date, now: datetime
 ) -> ReportData:
     await project_access(actor, project_id)  # NotFound unless a member
     week = Week.holding(day, now)
@@ -206,7 +206,7 @@ def programme_id(district: str, year: int) -> UUID:
 
 
 async def load_programme_weekly(
-    samples: SamplesService, actor: Actor, district: str, year: int, day: date, now: datetime
+    samples: SampleQueries, actor: Actor, district: str, year: int, day: date, now: datetime
 ) -> ReportData:
     if not district.strip():
         raise ValidationFailed(t("reports.name_district_programme"), field="district")

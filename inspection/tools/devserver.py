@@ -33,11 +33,11 @@ from inspection.settings import PROJECT_ROOT, load_settings
 HOST = "127.0.0.1"
 NOW_VARIABLE = "SITEINSPECT_DEVSERVER_NOW"
 DEFAULT_APP = "api.app:app_from_env"
-FIXED_TIME_APP = "inspection.devserver:app_at_fixed_time"
+FIXED_TIME_APP = "inspection.tools.devserver:app_at_fixed_time"
 
 
 def app_at_fixed_time() -> Any:
-    """Entry point for `uvicorn --factory inspection.devserver:app_at_fixed_time`: the app as
+    """Entry point for `uvicorn --factory inspection.tools.devserver:app_at_fixed_time`: the app as
     `app_from_env` builds it, on a clock stopped at SITEINSPECT_DEVSERVER_NOW."""
     from api.app import create_app
     from inspection.clock import FixedClock

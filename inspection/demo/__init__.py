@@ -285,16 +285,16 @@ async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None =
             done += 1
             _progress(done, steps, f"site {site_index}", quiet)
     await _domain_demos(settings, clock)
-    from inspection.checklists import demo as checklists_demo
+    from inspection.demo import checklists as checklists_demo
 
     await checklists_demo.load_demo(seed, quiet, clock)
-    from inspection.samples.demo import load_demo as load_samples_demo
+    from inspection.demo.samples import load_demo as load_samples_demo
 
     await load_samples_demo(quiet=quiet, clock=clock)
-    from inspection.warranty.demo import load_demo as load_warranty_demo
+    from inspection.demo.warranty import load_demo as load_warranty_demo
 
     await load_warranty_demo(orgs, users, quiet, clock)
-    from inspection.programme.demo import load_demo as load_programme_demo
+    from inspection.demo.programme import load_demo as load_programme_demo
 
     await load_programme_demo(settings, quiet, clock)
     return True
@@ -302,8 +302,8 @@ async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None =
 
 async def _domain_demos(settings: Any, clock: Clock) -> None:
     """Each domain's own demo records, on the programme made above."""
-    from inspection.complaints import demo as complaints_demo
-    from inspection.rectification import demo as rectification_demo
+    from inspection.demo import complaints as complaints_demo
+    from inspection.demo import rectification as rectification_demo
 
     await rectification_demo.load_demo(settings, clock.now(), f"{DEMO_CODE_PREFIX}01")
     await complaints_demo.load_demo(settings, clock, f"{DEMO_CODE_PREFIX}01")

@@ -17,6 +17,7 @@ from inspection.actor import SYSTEM, Actor
 from inspection.checklists import schemas as cs
 from inspection.checklists.service import ChecklistsService
 from inspection.clock import Clock, FixedClock, SystemClock
+from inspection.documents import BEIJING
 from inspection.evidence import links
 from inspection.programme import evaluation, structure
 from inspection.programme import schemas as s
@@ -30,10 +31,9 @@ from inspection.records import REFERENCE_BUCKET, write
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderKind
 from inspection.rectification.service import RectificationService
-from inspection.reports.rules import BEIJING
 from inspection.settings import Settings
 
-DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - the published demo password (inspection/demo.py)
+DEMO_PASSWORD = "siteinspect-demo-2026"  # noqa: S105 - the published demo password (inspection/demo/)
 CITY, DISTRICT = "示范市", "长青区"
 STREETS = {"长青街道": ["长青一社区", "长青二社区"], "新华街道": ["新华一社区"]}
 # project code suffix → (street, batch)
