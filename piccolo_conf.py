@@ -22,5 +22,6 @@ APP_REGISTRY = AppRegistry(
         "inspection.reports.piccolo_app",
         "inspection.complaints.piccolo_app",
         "inspection.programme.piccolo_app",
+        "inspection.notifications.piccolo_app",
     ]
 )

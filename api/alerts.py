@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 from api.deps import Limit, Offset, Services
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
-from inspection.rectification import schemas as rs
+from inspection.notifications import schemas as rs
 
 Svc = NamedDependency[Services]
 Me = NamedDependency[Actor]

@@ -18,6 +18,7 @@ from api import (
     complaints,
     evidence,
     health,
+    notifications,
     programme,
     projects,
     rectification,
@@ -42,6 +43,7 @@ from inspection.checklists.supervision import SupervisionService
 from inspection.clock import Clock, SystemClock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
+from inspection.notifications.service import NotificationsService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -78,6 +80,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         samples=commanded.samples,
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
+        notifications=NotificationsService(settings, clock),
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
@@ -87,7 +90,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, check_migrations: bool = True) -> Litestar:
     settings = settings or get_settings()
-    clock = clock or SystemClock()
+    clock = clock or SystemClock(settings.warranty.timezone)
     configure_logging(settings)
     services = build_services(settings, clock)
 
@@ -138,7 +141,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, che
             projects.SiteController,
             sync.SyncController,
             rectification.OrderController,
-            rectification.NotificationController,
+            notifications.NotificationController,
             evidence.EvidenceController,
             checklists.TemplateController,
             checklists.SupervisionController,

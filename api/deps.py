@@ -20,6 +20,7 @@ from inspection.complaints.service import ComplaintsService
 from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
+from inspection.notifications.service import NotificationsService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -51,6 +52,7 @@ class Services:
     samples: SamplesService
     warranty: WarrantyService
     alerts: AlertsService
+    notifications: NotificationsService
     reports: ReportsService
     complaints: ComplaintsService
     programme: ProgrammeService

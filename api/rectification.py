@@ -125,24 +125,3 @@ class OrderController(Controller):
     ) -> s.StopPage:
         """Work stops of a project, newest first; `active=true` for those not yet resumed."""
         return await services.rectification.list_stops(actor, project_id, site_id, work_item_id, active)
-
-
-class NotificationController(Controller):
-    path = "/api/v1/notifications"
-    tags = ["notifications"]
-
-    @get("/", operation_id="list_notifications")
-    async def list_(
-        self,
-        actor: Me,
-        services: Svc,
-        unread: FromQuery[bool] = False,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> s.NotificationPage:
-        """Notifications to me or to my organisation, newest first."""
-        return await services.rectification.notifications(actor, unread, limit, offset)
-
-    @post("/{notification_id:str}/read", status_code=HTTP_200_OK, operation_id="mark_notification_read")
-    async def mark_read(self, notification_id: FromPath[UUID], actor: Me, services: Svc) -> s.NotificationOut:
-        return await services.rectification.mark_read(actor, notification_id)

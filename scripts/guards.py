@@ -11,11 +11,12 @@ from dataclasses import dataclass
 class Guard:
     name: str
     path: str
-    old: str  # must occur exactly once in `path`
+    old: str  # must occur exactly `occurrences` times in `path`; every one is replaced
     new: str
     tests: tuple[str, ...]
     database: str = "sqlite"  # or "postgres": the tests say the race needs concurrent commits
     timeout_s: int = 600
+    occurrences: int = 1
 
 
 AUDIT = "tests/audit/test_audit.py"
@@ -189,10 +190,38 @@ GUARDS: tuple[Guard, ...] = (
     ),
     Guard(
         "a webhook reaches no internal address",
-        "inspection/alerts/rules.py",
+        "inspection/notifications/rules.py",
         "        return None\n    return UrlProblem.private",
         "        return None\n    return None",
         ("tests/alerts/test_webhook_targets.py",),
+    ),
+    Guard(
+        "each event tells exactly its people: an order issued tells its contractor",
+        "inspection/rectification/service.py",
+        "    if spec.issue:\n        await notices.issued(w, order, actor.user_id)\n",
+        "",
+        ("tests/notifications/test_events.py::test_an_orders_moves_tell_each_party_once",),
+    ),
+    Guard(
+        "a person's choice per kind: mandatory kinds are told whatever was chosen",
+        "inspection/notifications/outbox.py",
+        "    if kind in MANDATORY or not users:",
+        "    if not users:",
+        ("tests/notifications/test_events.py::test_a_stop_and_its_resumption_tell_contractor_owner_and_station",),
+    ),
+    Guard(
+        "a person's choice per kind: mandatory kinds cannot be switched off",
+        "inspection/notifications/service.py",
+        "            if kind in MANDATORY and mode is not Mode.immediate:",
+        "            if False:",
+        ("tests/notifications/test_preferences.py::test_refusals_name_the_field_and_change_nothing",),
+    ),
+    Guard(
+        "a person's choice per kind: the personal digest goes out once a day",
+        "inspection/notifications/digest.py",
+        "            occurrence=today.toordinal(),",
+        "            occurrence=len(items),",
+        ("tests/notifications/test_preferences.py::test_the_daily_digest_once_at_the_chosen_time_by_email",),
     ),
     Guard(
         "PostgreSQL down: 503 with Retry-After, never 500",
@@ -352,6 +381,20 @@ GUARDS: tuple[Guard, ...] = (
         '    Real: "{c}",',
         ("tests/sync/test_pull_json.py",),
         database="postgres",
+    ),
+    Guard(
+        "a finalised month is read from its revision, never recomputed",
+        "inspection/programme/evaluation.py",
+        '        frozen = json.loads(revision["figures"])',
+        "        frozen = await compute(programme_id, Period.of_month(month, now))",
+        ("tests/programme/test_evaluation.py",),
+    ),
+    Guard(
+        "the object store down: 503 with Retry-After",
+        "inspection/evidence/store.py",
+        "        except BotoCoreError as exc:\n            raise unavailable(what, exc) from exc",
+        "        except BotoCoreError:\n            raise",
+        ("tests/evidence/test_outage.py",),
     ),
     Guard(
         "sync conflicts: seen and resolved only by the project's supervisors and inspectors",

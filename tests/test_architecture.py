@@ -26,9 +26,6 @@ MAY_IMPORT_SYNC = ENTRY_POINTS | {"sync"}
 # Cycles being broken on other branches at the time of writing; the lead removes each entry when
 # the branch that breaks it is merged (test_allowed_cycles_still_exist says when):
 ALLOWED_CYCLES = [
-    # alerts/jobs.py reads warranty's due items and warranty/service.py the alerts outbox: broken by
-    # the notifications domain (branch `notify`, issue 22 item 4)
-    frozenset({"alerts", "warranty"}),
     # the change feed's migration re-chains audit entries (audit.chain), while audit writes through
     # records and the feed: broken by branch `syncspeed`
     frozenset({"audit", "changefeed", "records"}),

@@ -69,7 +69,7 @@ class ComplaintPages(Controller):
             work=work,
             kinds=[k for k in OrderKind if k is not OrderKind.stop_work],
             severities=list(Severity),
-            today=services.clock.now().astimezone(services.rectification.book.calendar.tz).date().isoformat(),
+            today=services.clock.today().isoformat(),
             error=ctx.pop("error", None),
             form=ctx.pop("form", {}),
         )

@@ -236,7 +236,7 @@ class InspectionPages(Controller):
             items_of=by_answer,
             groups=groups if issuer else [],
             contractors=contractors,
-            today=now.astimezone(book.calendar.tz).date().isoformat(),
+            today=services.clock.today().isoformat(),
             reports=report_links(request.app, [INSPECTION_REPORT], i.id) if i.status != "draft" else [],
             error=extra.pop("error", None),
             error_group=extra.pop("error_group", None),

@@ -163,7 +163,7 @@ class OrderPages(Controller):
         state = order.status
         can_respond = viewer.is_contractor and state in AWAITING_CONTRACTOR
         can_review = not viewer.is_contractor and state is OrderState.responded
-        today = services.clock.now().astimezone(services.rectification.book.calendar.tz).date()
+        today = services.clock.today()
         return render(
             request,
             "order.html",

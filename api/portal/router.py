@@ -16,6 +16,7 @@ from api.portal.conflicts import ConflictPages
 from api.portal.errors import EXCEPTION_HANDLERS
 from api.portal.inspections import InspectionPages
 from api.portal.notice import NoticePages
+from api.portal.notification_settings import NotificationSettingsPages
 from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
 from api.portal.programme import ProgrammePages, PublicProgrammePages
@@ -42,6 +43,7 @@ def portal_router() -> Router:
             AlertPages,
             ComplaintPages,
             ConflictPages,
+            NotificationSettingsPages,
             NoticePages,
             ProgrammePages,
             PublicProgrammePages,

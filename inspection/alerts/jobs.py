@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from inspection import db
 from inspection.actor import SYSTEM
-from inspection.alerts import delivery, schedules
-from inspection.alerts.outbox import AlertSpec, members_with_role, project_owner, raise_alert, raise_alerts
+from inspection.alerts import schedules
+from inspection.alerts.outbox import AlertSpec, raise_alert, raise_alerts
 from inspection.alerts.rules import tightest_threshold
 from inspection.alerts.runner import Job, JobContext
 from inspection.audit.service import checkpoint, latest_checkpoint
 from inspection.clock import FixedClock
 from inspection.messages import t
+from inspection.notifications import delivery
+from inspection.notifications.recipients import members_with_role, project_owner
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.records import write
@@ -275,14 +278,23 @@ async def warranty_claims(ctx: JobContext) -> int:
     return made
 
 
+# 06:00 local: the morning reminder of today's inspections is not sent in the night
+MORNING = time(6, 0)
+
+
 async def inspection_occurrences(ctx: JobContext) -> int:
-    """Make the coming week's due inspections, and alert on the ones missed."""
+    """Make the coming week's due inspections, alert on the ones missed, and from the morning on
+    tell each inspector about today's."""
     async with write(SYSTEM, FixedClock(ctx.now)) as w:
         made = await schedules.generate(w, ctx.today, horizon_days=7)
         missed = await schedules.mark_missed(w, ctx.today, ctx.settings.alerts.occurrence_grace_days)
+        told = 0
+        if ctx.now.astimezone(ZoneInfo(ctx.settings.warranty.timezone)).time() >= MORNING:
+            told = await schedules.announce_today(w, ctx.today)
     ctx.stats["occurrences_made"] = made
     ctx.stats["occurrences_missed"] = missed
-    return made + missed
+    ctx.stats["inspections_today_told"] = told
+    return made + missed + told
 
 
 async def deliveries(ctx: JobContext) -> int:
@@ -363,6 +375,8 @@ JOBS: list[Job] = [
     # 日督导: yesterday's figures to every area office (inspection/programme/digest.py), before the
     # delivery job so it goes out in the same tick
     Job("daily_digest", domain_job("inspection.programme.digest:send")),
+    # each user's own digest of what they chose to hear about once a day, at their time
+    Job("notification_digests", domain_job("inspection.notifications.digest:send")),
     Job("deliveries", deliveries, exclusive=False),
     # its own transaction; two processes at once chain two checkpoints, harmlessly
     Job("audit_checkpoint", audit_checkpoint, exclusive=False),

@@ -1,7 +1,8 @@
 """Raising an alert exactly once: one `alert` row per (rule, subject, occurrence, threshold) by
-insert-or-ignore on its unique key, and, only when it is new, one notification per recipient in
-the rectification outbox (which the in-app feed reads and the delivery job sends on), written in
-bulk with insert-or-ignore on the outbox's own unique index, as `notify_once` would one by one.
+insert-or-ignore on its unique key, and, only when it is new, one notification per recipient
+through the notifications domain's outbox (`notify_many`: in bulk, each once by the outbox's own
+unique index). Alerts go to organisations and the project's roles as the rules name them; they are
+not subject to a person's notification preferences.
 
 `INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` answers a row only to the writer that made
 it, on SQLite (≥ 3.35) and PostgreSQL alike, so two processes running the same job at once make
@@ -17,10 +18,9 @@ from typing import Any
 from uuid import UUID
 
 from inspection import db
-from inspection.projects.rules import Role
-from inspection.projects.tables import Membership, Project
+from inspection.notifications.outbox import Note, notify_many
+from inspection.notifications.recipients import Recipient
 from inspection.records import new_id
-from inspection.rectification.notifications import Recipient
 
 
 @dataclass(frozen=True)
@@ -77,44 +77,23 @@ async def raise_alerts(batch: Sequence[tuple[AlertSpec, Sequence[Recipient]]], a
             *args,
         )
         made |= {r["key"] for r in rows}
-    notes = [(spec, r) for spec, recipients in batch if spec.key in made for r in dict.fromkeys(recipients)]
-    for i in range(0, len(notes), CHUNK):
-        part_notes = notes[i : i + CHUNK]
-        args = []
-        for spec, (kind, rid) in part_notes:
-            args += [
-                new_id(),
-                rid if kind == "user" else None,
-                rid if kind == "org" else None,
-                f"{kind}:{rid}",
-                spec.project_id,
-                spec.rule,
-                spec.subject_table,
-                spec.subject_id,
-                spec.rule,
-                spec.occurrence,
-                spec.threshold,
-                spec.message,
-                at,
-            ]
-        # the rectification outbox's table and unique index (notification_once), in bulk
-        await db.raw(
-            "INSERT INTO notification (id, recipient_user, recipient_organisation, recipient_key, project, kind,"  # noqa: S608 - placeholders only
-            " subject_table, subject_id, rule, occurrence, threshold, message, created_at) VALUES "
-            + ", ".join(["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(part_notes))
-            + " ON CONFLICT (subject_table, subject_id, rule, occurrence, threshold, recipient_key) DO NOTHING",
-            *args,
-        )
-    return len(made)
-
-
-async def project_owner(project_id: UUID) -> list[Recipient]:
-    row = await Project.select(Project.owner_organisation).where(Project.id == project_id).first()
-    return [("org", row["owner_organisation"])] if row and row["owner_organisation"] else []
-
-
-async def members_with_role(project_id: UUID, role: Role) -> list[Recipient]:
-    rows = await Membership.select(Membership.user).where(
-        (Membership.project == project_id) & (Membership.role == role.value) & Membership.deleted.eq(False)
+    await notify_many(
+        [
+            Note(
+                recipient=r,
+                kind=spec.rule,
+                subject_table=spec.subject_table,
+                subject_id=spec.subject_id,
+                rule=spec.rule,
+                occurrence=spec.occurrence,
+                threshold=spec.threshold,
+                project_id=spec.project_id,
+                message=spec.message,
+            )
+            for spec, recipients in batch
+            if spec.key in made
+            for r in dict.fromkeys(recipients)
+        ],
+        at,
     )
-    return [("user", r["user"]) for r in sorted(rows, key=lambda r: str(r["user"]))]
+    return len(made)

@@ -14,7 +14,6 @@ run after downtime catches up in one go.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
@@ -26,9 +25,9 @@ from typing import Any
 
 from inspection import db, progress
 from inspection.clock import Clock
+from inspection.joblock import try_job_lock
 from inspection.records import new_id
 from inspection.settings import Settings
-from inspection.warranty.service import local_today
 
 log = logging.getLogger("siteinspect.alerts")
 
@@ -64,19 +63,6 @@ class RunResult:
     detail: str = ""
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key per job for PostgreSQL's advisory locks."""
-    return int.from_bytes(hashlib.sha256(f"siteinspect:job:{name}".encode()).digest()[:8], "big", signed=True)
-
-
-async def try_job_lock(name: str) -> bool:
-    """Inside a transaction: True when this process may run the job now."""
-    if db.is_sqlite():
-        return True
-    rows = await db.raw("SELECT pg_try_advisory_xact_lock({}) AS ok", lock_key(name))
-    return bool(rows[0]["ok"])
-
-
 async def _record(job: str, started: datetime, finished: datetime, status: str, created: int, detail: str) -> None:
     from inspection.alerts.tables import SchedulerRun
 
@@ -97,7 +83,7 @@ async def _record(job: str, started: datetime, finished: datetime, status: str, 
 async def run_job(job: Job, settings: Settings, clock: Clock) -> RunResult:
     """Run one job once; never raises (a failing job is logged and recorded, the others go on)."""
     now = clock.now()
-    ctx = JobContext(settings=settings, clock=clock, now=now, today=local_today(settings, now))
+    ctx = JobContext(settings=settings, clock=clock, now=now, today=clock.today())
     t0 = _time.perf_counter()
     status, created, detail = "ok", 0, ""
     try:

@@ -14,16 +14,21 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from inspection.alerts.outbox import AlertSpec, members_with_role, raise_alert
+from inspection.actor import Actor
+from inspection.alerts.outbox import AlertSpec, raise_alert
 from inspection.alerts.rules import Frequency, Recurrence, due_days
 from inspection.alerts.tables import InspectionOccurrence, InspectionSchedule
 from inspection.errors import Conflict, NotFound, ValidationFailed
 from inspection.messages import t
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify, portal_link
+from inspection.notifications.recipients import Recipient, members_with_role, people
+from inspection.projects.names import place_names
 from inspection.projects.rules import Role
 from inspection.projects.tables import Site
 from inspection.records import Write, project_bucket
-from inspection.rectification.notifications import Recipient
 from inspection.rectification.rulebook import default_rulebook as rectification_rules
+from inspection.submission import Submitted
 from inspection.warranty.tables import Acceptance
 
 OCCURRENCE_TABLE = InspectionOccurrence._meta.tablename
@@ -132,6 +137,47 @@ async def mark_missed(w: Write, today: date, grace_days: int = 0) -> int:
             w.now,
         )
     return len(rows)
+
+
+async def announce_today(w: Write, today: date) -> int:
+    """每日提醒: whoever is to carry out an inspection due today (the inspector named, or everyone
+    holding the schedule's role) is told once per occurrence, as each chose."""
+    rows = await IO.select(*IO.all_columns(), IO.schedule.title.as_alias("title")).where(
+        (IO.status == "due") & (IO.due_on == today) & IO.deleted.eq(False)
+    )
+    places = await place_names(rows)
+    told = 0
+    for row, place in zip(rows, places, strict=True):
+        if row["inspector"] is not None:
+            users = [row["inspector"]]
+        elif row["role"]:
+            users = await people(row["project"], [Role(row["role"])])
+        else:
+            continue
+        told += await notify(
+            w,
+            Event(
+                kind=Kind.inspection_today,
+                project_id=row["project"],
+                subject_table=OCCURRENCE_TABLE,
+                subject_id=row["id"],
+                text=t(
+                    "notify.inspection_today",
+                    day=today.isoformat(),
+                    title=row["title"],
+                    place=place,
+                    link=portal_link(f"/portal/projects/{row['project']}"),
+                ),
+                users=users,
+            ),
+        )
+    return told
+
+
+async def on_inspection_submitted(w: Write, actor: Actor, submitted: Submitted) -> None:
+    """A submit handler: the scheduled occurrence the inspection carries out is fulfilled."""
+    if submitted.occurrence is not None:
+        await fulfil_occurrence(w, submitted.occurrence, submitted.inspection["id"], replaces=submitted.replaces)
 
 
 async def linkable_occurrence(occurrence_id: UUID, project_id: UUID, site_id: UUID | None) -> dict[str, Any]:

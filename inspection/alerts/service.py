@@ -5,7 +5,7 @@
 - "My alerts" is the notification feed of the rectification outbox (one feed for everything).
 - Webhook subscriptions belong to the subscriber's organisation (or the subscriber alone); the
   URL must be http(s), and every address its host resolves to must be one a webhook may reach
-  (inspection/alerts/targets.py, which checks again at each delivery).
+  (inspection/notifications/targets.py, which checks again at each delivery).
 - Inspection schedules are set by the project's owner, supervisor or inspectors.
 """
 
@@ -17,19 +17,20 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.alerts import schemas as s
-from inspection.alerts import targets
-from inspection.alerts.rules import Frequency, Recurrence, UrlProblem, recurrence_problem
-from inspection.alerts.tables import Alert, AlertDelivery, InspectionOccurrence, InspectionSchedule, WebhookSubscription
+from inspection.alerts.rules import Frequency, Recurrence, recurrence_problem
+from inspection.alerts.tables import Alert, InspectionOccurrence, InspectionSchedule
 from inspection.clock import Clock
 from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.messages import t
+from inspection.notifications import feed as outbox
+from inspection.notifications import schemas as rs
+from inspection.notifications import targets
+from inspection.notifications.outbox_tables import AlertDelivery, Notification, WebhookSubscription
+from inspection.notifications.rules import UrlProblem
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Site
 from inspection.records import new_id, project_bucket, retry_races, write
-from inspection.rectification import notifications as outbox
-from inspection.rectification import schemas as rs
-from inspection.rectification.tables import Notification
 from inspection.settings import Settings
 
 SCHEDULING_ROLES = (Role.owner, Role.supervisor, Role.inspector)

@@ -1,18 +1,17 @@
-"""Alerts, deliveries, webhook subscriptions, inspection schedules and occurrences, job runs
-(persistence only).
+"""Alerts, inspection schedules and occurrences, job runs (persistence only; the deliveries and
+webhook subscriptions this app's migrations made are in inspection/notifications/outbox_tables.py).
 
-`alert` and `alert_delivery` are written by the scheduler from several processes at once with
-insert-or-ignore on a unique key, like the rectification outbox (`notification`); they are server
-records and do not sync to tablets. Schedules and occurrences sync through the write path.
+`alert` is written by the scheduler from several processes at once with insert-or-ignore on a
+unique key, like the outbox (`notification`); it is a server record and does not sync to tablets.
+Schedules and occurrences sync through the write path.
 """
 
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from inspection.projects.tables import Organisation, Project, Site, User
+from inspection.projects.tables import Project, Site, User
 from inspection.records import SyncColumns
-from inspection.rectification.tables import Notification
 
 
 class Alert(Table, tablename="alert"):
@@ -28,37 +27,6 @@ class Alert(Table, tablename="alert"):
     project = ForeignKey(references=Project, null=True, default=None, on_delete=OnDelete.restrict, index=True)
     message = Text(default="")
     due_on = Date(null=True, default=None)
-    created_at = Timestamptz()
-
-
-class AlertDelivery(Table, tablename="alert_delivery"):
-    """One notification sent (or being retried) over one channel to one target: a webhook
-    subscription or an e-mail address. Unique per (notification, channel, target)."""
-
-    id = UUID(primary_key=True)
-    notification = ForeignKey(references=Notification, null=False, on_delete=OnDelete.cascade, index=True)
-    channel = Varchar(length=20)  # webhook | email
-    target = Varchar(length=300)  # the subscription id or the address
-    status = Varchar(length=20, default="pending", index=True)  # pending | sent | failed
-    attempts = Integer(default=0)
-    next_attempt_at = Timestamptz(index=True)
-    last_error = Text(default="")
-    sent_at = Timestamptz(null=True, default=None)
-    created_at = Timestamptz()
-
-
-class WebhookSubscription(Table, tablename="webhook_subscription"):
-    """A URL that receives, HMAC-signed, every notification to an organisation (or a user).
-    The secret never leaves the server except once, when the subscription is made."""
-
-    id = UUID(primary_key=True)
-    organisation = ForeignKey(references=Organisation, null=True, default=None, on_delete=OnDelete.restrict)
-    user = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
-    url = Varchar(length=500)
-    secret = Varchar(length=100, secret=True)
-    description = Varchar(length=200, default="")
-    active = Boolean(default=True)
-    created_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     created_at = Timestamptz()
 
 

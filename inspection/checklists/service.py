@@ -38,18 +38,28 @@ from inspection.checklists.answers import _aware, answer_id, check_answer, rule_
 from inspection.checklists.queries import ChecklistQueries, _answer_out, material_batch_warnings
 from inspection.checklists.tables import ChecklistTemplate
 from inspection.checklists.templates import Template, visible_items
+from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.records import Write, locked_row, new_id, retry_races, write
-from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
-from inspection.rectification.service import OrderSpec, open_order
-from inspection.warranty.service import local_today
+from inspection.rectification.rules import ISSUING_ROLES
+from inspection.settings import Settings
+from inspection.submission import Finding, SubmitHandler, Submitted
 
 
 @retry_races
 class ChecklistsService(ChecklistQueries):
+    def __init__(self, settings: Settings, clock: Clock, on_submit: Sequence[SubmitHandler] | None = None) -> None:
+        super().__init__(settings, clock)
+        if on_submit is None:
+            # the application's list, looked up at run time: the domains it names depend on this one
+            from inspection.submit_handlers import SUBMIT_HANDLERS
+
+            on_submit = SUBMIT_HANDLERS
+        self.on_submit = list(on_submit)
+
     # Inspections: writes
 
     async def create(self, actor: Actor, data: s.InspectionCreate) -> s.InspectionDetail:
@@ -256,6 +266,9 @@ class ChecklistsService(ChecklistQueries):
         result.details["material_batch_warnings"] = warnings
         occurrence, schedule_warnings = await self._occurrence_to_fulfil(row, w.now)
         result.details["schedule_warnings"] = schedule_warnings
+        findings, not_opened = self._findings(row, template, result, by_code, photos)
+        if not_opened:
+            result.details["orders_not_opened"] = not_opened
         links.check_sha256(data.signature_sha256, "signature_sha256")
         changes: dict[str, Any] = {
             "status": "submitted",
@@ -296,7 +309,6 @@ class ChecklistsService(ChecklistQueries):
                 buckets,
                 current=r,
             )
-        await self._open_orders(w, actor, submitted, template, result, by_code, photos)
         if row["previous_revision"] is not None:
             old = await IN.select().where(IN.id == row["previous_revision"]).first()
             if old is not None and old["status"] == "submitted":
@@ -305,8 +317,17 @@ class ChecklistsService(ChecklistQueries):
                 )
         if row["supervision_point"] and row["work_item"]:
             await supervision.record_inspection(w, submitted, result.grade)
-        if occurrence is not None:
-            await schedules.fulfil_occurrence(w, occurrence, inspection_id, replaces=row["previous_revision"])
+        # what submitting sets off in other domains (orders, the supervision point, the scheduled
+        # occurrence): inspection/submit_handlers.py, in this transaction
+        event = Submitted(
+            inspection=submitted,
+            kind=template.kind,
+            findings=findings,
+            occurrence=occurrence,
+            replaces=row["previous_revision"],
+        )
+        for handler in self.on_submit:
+            await handler(w, actor, event)
         return submitted
 
     async def _occurrence_to_fulfil(self, row: dict[str, Any], now: datetime) -> tuple[UUID | None, list[str]]:
@@ -325,7 +346,7 @@ class ChecklistsService(ChecklistQueries):
             return row["occurrence_id"], []  # type: ignore[no-any-return]
         if row["site"] is None:
             return None, []
-        today = local_today(self.settings, now)
+        today = self.clock.today()
         candidates = await schedules.open_occurrences(
             row["project"], row["site"], [row["kind"], row["template_code"]], today
         )
@@ -341,21 +362,19 @@ class ChecklistsService(ChecklistQueries):
         free = [c["id"] for c in candidates if c["id"] not in taken]
         return (free[0] if free else None), []
 
-    async def _open_orders(
-        self,
-        w: Write,
-        actor: Actor,
+    @staticmethod
+    def _findings(
         row: dict[str, Any],
         template: Template,
         result: scoring.Score,
         answers: dict[str, dict[str, Any]],
         photos: dict[UUID, list[links.EvidenceInfo]],
-    ) -> None:
-        """Failures become work: a DRAFT rectification order for every failed item that asks for
-        one and every flagged item, linked to its answer and photos; a major-hazard failure also
-        proposes a draft stop-work order. Without a contractor (no work item) no order can be
-        addressed: those items are listed in the score as `orders_not_opened`."""
-        kind = OrderKind.quality if template.kind == "quality" else OrderKind.safety
+    ) -> tuple[list[Finding], list[str]]:
+        """Failures become work: every failed item that asks for an order and every flagged item
+        is a finding (the rectification handler opens a draft order for each; a major-hazard
+        failure proposes a stop-work order too). Without a contractor (no work item) no order can
+        be addressed: those items are returned second, for the score's `orders_not_opened`."""
+        findings: list[Finding] = []
         skipped: list[str] = []
         for code, ans in answers.items():
             item = template.by_code.get(code)
@@ -374,33 +393,16 @@ class ChecklistsService(ChecklistQueries):
             description = f"{template.title} {code} {item.text}:{reason}"
             if ans["note"]:
                 description += f"。{ans['note']}"
-            shas = [p.sha256 for p in photos.get(ans["id"], [])]
-            spec = OrderSpec(
-                project_id=row["project"],
-                kind=kind,
-                severity=Severity.general,
-                source=Source.inspection_answer,
-                source_table=ANSWER_TABLE,
-                source_id=ans["id"],
-                description=description,
-                site_id=row["site"],
-                building_id=row["building"],
-                work_item_id=row["work_item"],
-                contractor_id=row["contractor"],
-                photos=shas,
+            findings.append(
+                Finding(
+                    code=code,
+                    answer_id=ans["id"],
+                    description=description,
+                    photos=[p.sha256 for p in photos.get(ans["id"], [])],
+                    major_hazard=item.major_hazard if failed and item.major_hazard else None,
+                )
             )
-            await open_order(w, actor, spec)
-            if failed and item.major_hazard and row["site"] is not None:
-                spec.kind = OrderKind.stop_work
-                spec.severity = Severity.major
-                spec.description = f"重大事故隐患({item.major_hazard}):{description}"
-                await open_order(w, actor, spec)
-        if skipped:
-            score = json.loads(row["score"])
-            score["details"]["orders_not_opened"] = skipped
-            await w.update(
-                IN, row["id"], {"score": json.dumps(score, ensure_ascii=False)}, inspection_buckets(row), current=row
-            )
+        return findings, skipped
 
     async def revise(self, actor: Actor, inspection_id: UUID, data: s.ReviseBody) -> s.InspectionDetail:
         async with write(actor, self.clock) as w:

@@ -27,7 +27,11 @@ from inspection.checklists.tables import SupervisionPointState
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from inspection.messages import t
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify, portal_link
+from inspection.notifications.recipients import people
 from inspection.projects.access import project_access
+from inspection.projects.names import place_names
 from inspection.projects.rules import Role, WorkType
 from inspection.projects.tables import WorkItem
 from inspection.records import Write, contractor_bucket, project_bucket, retry_races, write
@@ -268,6 +272,29 @@ async def record_inspection(w: Write, inspection: dict[str, Any], grade: str) ->
     )
 
 
+async def _hold_point_waiting(w: Write, item: dict[str, Any], point: Point, row: dict[str, Any], actor: Actor) -> None:
+    """A hold point's step has started: the project's supervisors must come and inspect it."""
+    place = {"site": item["site"], "building": item.get("building"), "work_item": item["id"]}
+    await notify(
+        w,
+        Event(
+            kind=Kind.hold_point_waiting,
+            project_id=item["project"],
+            subject_table=SPS._meta.tablename,
+            subject_id=row["id"],
+            text=t(
+                "notify.hold_point_waiting",
+                place=(await place_names([place]))[0],
+                point=point.title,
+                at=w.now,
+                link=portal_link(f"/portal/projects/{item['project']}"),
+            ),
+            users=await people(item["project"], [Role.supervisor]),
+            actor=actor.user_id,
+        ),
+    )
+
+
 @retry_races
 class SupervisionService:
     def __init__(self, clock: Clock) -> None:
@@ -384,6 +411,9 @@ class SupervisionService:
                     ),
                 )
                 await w.update(SPS, row["id"], {"violation_order": order["id"]}, _buckets(item), current=row)
+            point = next(p for p in plan.points if p.code == point_code)
+            if point.kind == "hold":
+                await _hold_point_waiting(w, item, point, row, actor)
         return await self._progress(item)
 
     async def project_points(self, actor: Actor, project_id: UUID) -> s.ProjectPoints:

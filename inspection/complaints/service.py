@@ -21,7 +21,11 @@ from inspection.errors import Forbidden, InvalidTransition, NotFound, RateLimite
 from inspection.evidence import links
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify, portal_link
+from inspection.notifications.recipients import people
 from inspection.projects.access import ProjectAccess, project_access
+from inspection.projects.names import place_names
 from inspection.projects.ratelimit import RateCounter, Window
 from inspection.projects.rules import OFFICE_ROLES, Role
 from inspection.projects.schemas import convert_row
@@ -303,6 +307,24 @@ class ComplaintsService:
                 project_id=site["project"],
                 field="photos",
                 buckets=[office_bucket(site["project"])],
+            )
+            # the project's office side, who read complaints (never the resident's words in the text)
+            await notify(
+                w,
+                Event(
+                    kind=Kind.complaint_filed,
+                    project_id=site["project"],
+                    subject_table=TABLE,
+                    subject_id=row["id"],
+                    text=t(
+                        "notify.complaint_filed",
+                        place=(await place_names([row]))[0],
+                        at=w.now,
+                        reference=reference(row["id"]),
+                        link=portal_link(f"/portal/complaints/{row['id']}"),
+                    ),
+                    users=await people(site["project"], OFFICE_ROLES),
+                ),
             )
         return s.Receipt(reference=reference(row["id"]), received_at=row["received_at"], photos=len(photos))
 

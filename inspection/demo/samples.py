@@ -95,7 +95,7 @@ async def load_demo(quiet: bool = False, clock: Clock | None = None) -> bool:
         return next(a for a in takers.values() if a.organisation_id == item["contractor"])
 
     now = clock.now()
-    today = now.astimezone(service.book.timezone).date()  # the day the service checks arrivals against
+    today = service.clock.today()  # the day the service checks arrivals against
     lab_id: UUID = lab["id"]
     counter = iter(range(1, 1000))
 

@@ -22,13 +22,13 @@ from inspection.complaints.tables import Complaint
 from inspection.documents import day_start, local_day
 from inspection.errors import NotFound, ValidationFailed
 from inspection.messages import t
+from inspection.notifications.outbox import notify_once
 from inspection.programme import schemas as s
 from inspection.programme.access import area_parents, scope_of
 from inspection.programme.rules import DigestFigures, ancestors, day_problem, digest_message
 from inspection.programme.tables import Area, AreaOffice, ProjectPlacement
 from inspection.projects.tables import Organisation
 from inspection.records import write
-from inspection.rectification.notifications import notify_once
 from inspection.rectification.tables import OrderResponse, RectificationOrder
 
 RULE = "daily_digest"

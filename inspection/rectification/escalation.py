@@ -12,12 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from inspection.messages import t
+from inspection.notifications.outbox import notify_once
+from inspection.notifications.recipients import Recipient
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Project
 from inspection.records import Write
 from inspection.rectification.history import record_event
-from inspection.rectification.notifications import Recipient, notify_once
 from inspection.rectification.rules import (
     AWAITING_CONTRACTOR,
     Audience,

@@ -208,31 +208,6 @@ class StopPage(Output, kw_only=True):
     items: list[StopOut]
 
 
-class NotificationOut(Output, kw_only=True):
-    id: UUID
-    kind: str
-    recipient_user_id: UUID | None
-    recipient_organisation_id: UUID | None
-    project_id: UUID | None
-    subject_table: str
-    subject_id: UUID
-    rule: str
-    occurrence: int
-    threshold: int
-    message: str
-    created_at: datetime
-    delivered_at: datetime | None
-    read_at: datetime | None
-
-
-class NotificationPage(Output, kw_only=True):
-    items: list[NotificationOut]
-    total: int
-    unread: int
-    limit: int
-    offset: int
-
-
 class EscalationReport(Output, kw_only=True):
     at: datetime
     orders_checked: int

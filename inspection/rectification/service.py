@@ -40,10 +40,11 @@ from inspection.clock import FixedClock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.messages import t
+from inspection.notifications import feed as outbox
+from inspection.notifications import schemas as ns
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.records import Write, new_id, retry_races, write
-from inspection.rectification import escalation
-from inspection.rectification import notifications as outbox
+from inspection.rectification import escalation, notices
 from inspection.rectification import schemas as s
 from inspection.rectification.access import order_access, party
 from inspection.rectification.history import order_buckets, record_event
@@ -133,6 +134,8 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
     await record_event(w, order, "issue" if spec.issue else "create", None, status.value, deadline=deadline)
     if spec.issue and spec.kind is OrderKind.stop_work:
         await start_stop(w, order)
+    if spec.issue:
+        await notices.issued(w, order, actor.user_id)
     return order
 
 
@@ -233,6 +236,7 @@ class RectificationService(RectificationQueries):
             )
             if order["kind"] == OrderKind.stop_work.value:
                 await start_stop(w, order)
+            await notices.issued(w, order, actor.user_id)
         return await self.get_order(actor, order_id)
 
     async def issue_many(self, actor: Actor, data: s.IssueManyBody) -> list[s.OrderDetail]:
@@ -297,6 +301,7 @@ class RectificationService(RectificationQueries):
             previous = order["status"]
             order = await self._set_state(w, order, {"status": nxt.value})
             await record_event(w, order, Action.respond.value, previous, nxt.value, response_id=response["id"])
+            await notices.answered(w, order, response["round"], actor.user_id)
         return await self.get_order(actor, order_id)
 
     async def accept(self, actor: Actor, order_id: UUID, data: s.AcceptBody) -> s.OrderDetail:
@@ -311,6 +316,7 @@ class RectificationService(RectificationQueries):
             await record_event(
                 w, order, Action.accept.value, previous, nxt.value, reason=data.note, response_id=latest["id"]
             )
+            await notices.closed(w, order, actor.user_id)
         return await self.get_order(actor, order_id)
 
     async def _review(self, w: Write, order: dict[str, Any], response: dict[str, Any], verdict: str, note: str) -> None:
@@ -356,6 +362,7 @@ class RectificationService(RectificationQueries):
                 deadline=deadline,
                 response_id=latest["id"] if latest else None,
             )
+            await notices.returned(w, order, data.reason, actor.user_id)
         return await self.get_order(actor, order_id)
 
     async def cancel(self, actor: Actor, order_id: UUID, data: s.CancelBody) -> s.OrderDetail:
@@ -383,6 +390,7 @@ class RectificationService(RectificationQueries):
                     current_state=order["status"],
                 )
             await record_event(w, order, Action.resume.value, order["status"], nxt.value, reason=data.note)
+            await notices.resumed(w, order, actor.user_id)
         return await self.get_order(actor, order_id)
 
     # Escalation
@@ -399,10 +407,10 @@ class RectificationService(RectificationQueries):
 
     async def notifications(
         self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0
-    ) -> s.NotificationPage:
+    ) -> ns.NotificationPage:
         return await outbox.feed(actor, unread_only, limit, offset)
 
-    async def mark_read(self, actor: Actor, notification_id: UUID) -> s.NotificationOut:
+    async def mark_read(self, actor: Actor, notification_id: UUID) -> ns.NotificationOut:
         return await outbox.mark_read(actor, notification_id, self.clock.now())
 
 

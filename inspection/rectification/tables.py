@@ -92,30 +92,3 @@ class WorkStop(SyncColumns, Table, tablename="work_stop"):
     resumed_at = Timestamptz(null=True, default=None)
     resumed_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
     resume_note = Text(default="")
-
-
-class Notification(Table):
-    """通知 — the outbox of messages to people or organisations. The alerts domain delivers them
-    (`delivered_at`); the in-app feed reads them now. One row per (subject, rule, occurrence,
-    threshold, recipient): see the unique index in this app's migrations, which makes a job that
-    runs twice create each notification once."""
-
-    id = UUID(primary_key=True)
-    recipient_user = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict, index=True)
-    recipient_organisation = ForeignKey(
-        references=Organisation, null=True, default=None, on_delete=OnDelete.restrict, index=True
-    )
-    # "user:<id>" or "org:<id>": one column for the unique index, whichever recipient it is
-    recipient_key = Varchar(length=60)
-    project = ForeignKey(references=Project, null=True, default=None, on_delete=OnDelete.restrict)
-    kind = Varchar(length=40)
-    subject_table = Varchar(length=60)
-    subject_id = UUID()
-    rule = Varchar(length=40)
-    # which occurrence of the rule: for an overdue order, the deadline round it missed
-    occurrence = Integer(default=0)
-    threshold = Integer(default=0)
-    message = Text(default="")
-    created_at = Timestamptz()
-    delivered_at = Timestamptz(null=True, default=None)
-    read_at = Timestamptz(null=True, default=None)

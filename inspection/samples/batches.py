@@ -138,7 +138,7 @@ class BatchCommands(SampleQueries):
         return await self.get_batch(actor, batch_id)
 
     def _check_arrival(self, arrival: date) -> None:
-        today = self.clock.now().astimezone(self.book.timezone).date()
+        today = self.clock.today()
         if arrival > today + timedelta(days=1):
             raise ValidationFailed(t("samples.arrival_date_future"), field="arrival_date")
 

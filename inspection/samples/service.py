@@ -22,9 +22,14 @@ from inspection.actor import SYSTEM, Actor
 from inspection.errors import Conflict, InvalidTransition, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
+from inspection.notifications import outbox
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify, portal_link
+from inspection.notifications.recipients import contractor_managers, people
 from inspection.projects.access import project_access
+from inspection.projects.names import place_names
+from inspection.projects.rules import Role
 from inspection.records import Write, new_id, retry_races, write
-from inspection.rectification import notifications as outbox
 from inspection.rectification.rules import ISSUING_ROLES, OrderKind, Severity, Source
 from inspection.rectification.service import OrderSpec, open_order
 from inspection.samples import schemas as s
@@ -353,6 +358,30 @@ class SamplesService(BatchCommands):
                 message=description,
                 at=w.now,
             )
+        # the contractor who must take it away and the supervisor who witnesses that, as each chose
+        await notify(
+            w,
+            Event(
+                kind=Kind.sample_failed,
+                project_id=batch["project"],
+                subject_table=BATCH_TABLE,
+                subject_id=batch["id"],
+                text=t(
+                    "notify.sample_failed",
+                    place=(await place_names([batch]))[0],
+                    material=rule.name,
+                    items=names or "—",
+                    at=w.now,
+                    link=portal_link(f"/portal/orders/{order['id']}"),
+                ),
+                users=[
+                    *await contractor_managers(batch["project"], batch["contractor"]),
+                    *await people(batch["project"], [Role.supervisor]),
+                ],
+                actor=actor.user_id,
+                fallback_org=batch["contractor"],
+            ),
+        )
         return order["id"]  # type: ignore[no-any-return]
 
 

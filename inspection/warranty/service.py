@@ -23,11 +23,13 @@ from zoneinfo import ZoneInfo
 
 from inspection import blockers as acceptance_blockers
 from inspection.actor import SYSTEM, Actor
-from inspection.alerts.outbox import AlertSpec, project_owner, raise_alert
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import Message, t
+from inspection.notifications.kinds import Kind
+from inspection.notifications.outbox import Event, notify, notify_once
+from inspection.notifications.recipients import contractor_managers, project_owner
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
 from inspection.projects.rules import OrgKind, Role, WorkItemStatus, WorkType
@@ -71,10 +73,6 @@ def load_rulebook(path: Path = RULES_FILE) -> RuleBook:
 @lru_cache(maxsize=1)
 def default_rulebook() -> RuleBook:
     return load_rulebook()
-
-
-def local_today(settings: Settings, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(settings.warranty.timezone)).date()
 
 
 def end_of_local_day(settings: Settings, day: date) -> datetime:
@@ -158,7 +156,7 @@ class WarrantyService:
         self.book = book or default_rulebook()
 
     def today(self) -> date:
-        return local_today(self.settings, self.clock.now())
+        return self.clock.today()
 
     def _plan_items(
         self,
@@ -560,24 +558,25 @@ class WarrantyService:
                 organisation_id=item["contractor"],
                 field="photos",
             )
-            await raise_alert(
-                AlertSpec(
-                    rule="warranty_claim",
+            # the contractor's site managers, as each chose; the organisation when it has none there
+            await notify(
+                w,
+                Event(
+                    kind=Kind.warranty_claim,
+                    project_id=item["project"],
                     subject_table=CLAIM_TABLE,
                     subject_id=claim["id"],
-                    threshold=0,
-                    project_id=item["project"],
-                    message=t(
+                    text=t(
                         "warranty.claim_arrived",
                         place=(await place_names([item]))[0],
                         location=claim["location"],
                         due=due_day.isoformat(),
                         link=f"{self.settings.public_base_url}/portal/projects/{item['project']}",
-                    ).render(),
-                    due_on=due_day,
+                    ),
+                    users=await contractor_managers(item["project"], item["contractor"]),
+                    actor=actor.user_id,
+                    fallback_org=item["contractor"],
                 ),
-                [("org", item["contractor"])],
-                w.now,
             )
         return await self.get_claim(actor, claim["id"])
 
@@ -684,18 +683,20 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: Message) -> di
         item_buckets(claim),
         current=claim,
     )
-    await raise_alert(
-        AlertSpec(
-            rule="warranty_claim_escalated",
+    # an escalation: to the owner organisation, whatever anyone chose
+    for recipient in await project_owner(claim["project"]):
+        await notify_once(
+            recipient,
+            kind="warranty_claim_escalated",
             subject_table=CLAIM_TABLE,
             subject_id=claim["id"],
+            rule="warranty_claim_escalated",
+            occurrence=0,
             threshold=0,
             project_id=claim["project"],
             message=t("warranty.claim_escalated", location=claim["location"], reason=reason).render(),
-        ),
-        await project_owner(claim["project"]),
-        w.now,
-    )
+            at=w.now,
+        )
     return order
 
 
@@ -743,4 +744,4 @@ links.register_reader(ACCEPTANCE_TABLE, _may_read_acceptance)
 links.register_reader(PARTICIPANT_TABLE, _may_read_participant)
 links.register_reader(CLAIM_TABLE, _may_read_claim)
 
-__all__ = ["AcceptanceParty", "WarrantyService", "escalate_due_claims", "local_today"]
+__all__ = ["AcceptanceParty", "WarrantyService", "escalate_due_claims"]

@@ -10,7 +10,7 @@ from inspection.alerts.jobs import job_named
 from inspection.alerts.runner import RunResult, run_job
 from inspection.alerts.tables import Alert
 from inspection.clock import FixedClock
-from inspection.rectification.tables import Notification
+from inspection.notifications.outbox_tables import Notification
 from inspection.settings import Settings
 from tests.factories import World, login
 

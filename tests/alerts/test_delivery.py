@@ -14,13 +14,12 @@ import msgspec
 import pytest
 
 from inspection.actor import SYSTEM
-from inspection.alerts.delivery import claim_due, fan_out, verify
-from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
+from inspection.notifications.delivery import claim_due, fan_out, verify
+from inspection.notifications.outbox_tables import AlertDelivery, Notification
 from inspection.projects import schemas as ps
 from inspection.projects.rules import Role
 from inspection.rectification.rules import OrderState
-from inspection.rectification.tables import Notification
 from inspection.settings import Settings
 from tests.alerts.conftest import Mailbox, Receiver
 from tests.alerts.helpers import relogin, run

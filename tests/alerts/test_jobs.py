@@ -14,8 +14,8 @@ from inspection.alerts.jobs import JOBS, Job
 from inspection.alerts.runner import run_job, run_jobs
 from inspection.alerts.tables import Alert, SchedulerRun
 from inspection.clock import FixedClock
+from inspection.notifications.outbox_tables import Notification
 from inspection.rectification.rules import OrderState
-from inspection.rectification.tables import Notification
 from tests.alerts.helpers import alerts, notifications, run
 from tests.factories import World
 from tests.rectification.helpers import actor_of, order_in

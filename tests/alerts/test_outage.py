@@ -9,8 +9,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
+from inspection.notifications.outbox_tables import AlertDelivery
 from tests.alerts.conftest import Mailbox, Receiver, ReceiverServer, free_port
 from tests.alerts.helpers import run
 from tests.alerts.test_delivery import mail_user, subscribe, with_delivery

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from inspection.alerts.tables import Alert, SchedulerRun
-from inspection.clock import FixedClock
+from inspection.clock import FixedClock, local_day
+from inspection.notifications.outbox_tables import Notification
 from inspection.rectification.rules import OrderState
-from inspection.rectification.tables import Notification
 from inspection.tools.devserver import DevServer
-from inspection.warranty.service import local_today
 from tests.factories import World
 from tests.rectification.helpers import order_in
 from tests.warranty.helpers import accept_site
@@ -32,7 +31,7 @@ async def test_two_schedulers_make_every_alert_once(world: World, clock: FixedCl
     settings = world.services.settings
     # the servers run on a clock stopped at the suite's instant, as this test's clock starts
     now = clock.now()
-    today = local_today(settings, now)
+    today = local_day(now, settings.warranty.timezone)
     # drainage (2 years) ends in 5 days; its retention fell due a year ago
     accepted = _add_years(today + timedelta(days=5), -2)
     await accept_site(

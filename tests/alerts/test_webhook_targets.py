@@ -4,7 +4,7 @@ delivery, the request goes to the address that was checked (DNS rebinding cannot
 the Host header and TLS keep the URL's name. Private and loopback receivers only inside
 `alerts.webhook_allowed_networks`.
 
-The resolver is `inspection.alerts.targets.resolve`, replaced here by a table of made-up names:
+The resolver is `inspection.notifications.targets.resolve`, replaced here by a table of made-up names:
 the system cannot resolve `hooks.example.test`, so a request that reaches the loopback receiver
 under that name went to the address the table gave, and to no other."""
 
@@ -30,12 +30,12 @@ from cryptography.x509.oid import NameOID
 
 from api.app import create_app
 from inspection.actor import SYSTEM
-from inspection.alerts import targets
-from inspection.alerts.rules import UrlProblem, address_problem, host_address, parse_networks
-from inspection.alerts.tables import AlertDelivery
 from inspection.clock import FixedClock
+from inspection.notifications import targets
+from inspection.notifications.outbox import notify_once
+from inspection.notifications.outbox_tables import AlertDelivery
+from inspection.notifications.rules import UrlProblem, address_problem, host_address, parse_networks
 from inspection.records import new_id, write
-from inspection.rectification.notifications import notify_once
 from inspection.settings import Settings, get_settings
 from inspection.tools.devserver import free_port
 from tests.alerts.conftest import Receiver

@@ -44,6 +44,8 @@ NOT_PROJECT_DATA = {
     "programme_batch": "a programme's batches (scope sys)",
     "evaluation_revision": "a programme's monthly evaluation, over its projects (scope sys)",
     "credit_grade": "an organisation's grade in a programme's month (scope sys)",
+    "notification_preference": "a person's choice per kind of notification, across projects",
+    "notification_digest_time": "when a person's daily digest goes out",
 }
 
 

@@ -15,13 +15,13 @@ import pytest
 from inspection import db, records
 from inspection.actor import SYSTEM
 from inspection.errors import DomainError
+from inspection.notifications.outbox import notify_once
+from inspection.notifications.outbox_tables import Notification
 from inspection.projects.access import project_access
 from inspection.projects.tables import Membership, Site
 from inspection.records import write
 from inspection.rectification import schemas as rs
-from inspection.rectification.notifications import notify_once
 from inspection.rectification.rules import OrderState
-from inspection.rectification.tables import Notification
 from inspection.reports.register import register
 from tests.conftest import IS_SQLITE
 from tests.factories import World

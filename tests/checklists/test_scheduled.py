@@ -16,7 +16,6 @@ from inspection.alerts.tables import InspectionOccurrence
 from inspection.clock import FixedClock
 from inspection.projects import schemas as ps
 from inspection.records import new_id
-from inspection.warranty.service import local_today
 from tests.alerts.helpers import alerts, run
 from tests.checklists.helpers import ROOF, SCAFFOLD, actor_of, announce, answer, answers_for, draft, submit
 from tests.checklists.test_sync import enqueue_answers
@@ -29,7 +28,7 @@ IO = InspectionOccurrence
 
 
 def today(world: World, clock: FixedClock) -> date:
-    return local_today(world.services.settings, clock.now())
+    return clock.today()
 
 
 async def occurrences(

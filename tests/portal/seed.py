@@ -24,7 +24,6 @@ from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderKind, Severity
 from inspection.rectification.service import RectificationService
 from inspection.settings import get_settings
-from inspection.warranty.service import local_today
 from tests.factories import make_org, make_user
 from tests.instant import TEST_NOW
 
@@ -99,7 +98,7 @@ async def seed() -> dict[str, Any]:
         ),
     )
     building = await services.projects.create_building(SYSTEM, site.id, ps.BuildingCreate(name="3号楼", floors=6))
-    today = local_today(settings, clock.now())
+    today = clock.today()
     work = {}
     for key, name, wtype, contractor, status, start, end in [
         ("roof", "屋面防水改造", WorkType.roof_waterproofing, "contractor_a", WorkItemStatus.in_progress, -20, 40),
@@ -298,7 +297,7 @@ async def _other_domains(
                 batch_number=number,
                 quantity=Decimal("42.5"),
                 unit="t",
-                arrival_date=local_today(settings, clock.now()) - timedelta(days=3),
+                arrival_date=clock.today() - timedelta(days=3),
                 work_item_id=work["roof"].id,
             ),
         )

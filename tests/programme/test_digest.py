@@ -16,11 +16,11 @@ from inspection.alerts.runner import run_job
 from inspection.checklists import schemas as cks
 from inspection.clock import FixedClock
 from inspection.errors import NotFound, ValidationFailed
+from inspection.notifications.outbox_tables import Notification
 from inspection.programme import schemas as s
 from inspection.programme.rules import OfficeRole
 from inspection.projects import schemas as ps
 from inspection.rectification.rules import OrderKind, Severity
-from inspection.rectification.tables import Notification
 from tests.alerts.conftest import Mailbox, Receiver
 from tests.alerts.helpers import allowing_loopback, app_allowing_loopback
 from tests.alerts.test_delivery import with_delivery

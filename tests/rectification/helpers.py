@@ -12,11 +12,12 @@ from inspection.actor import SYSTEM, Actor
 from inspection.clock import FixedClock
 from inspection.evidence import links
 from inspection.evidence.tables import Evidence, EvidenceLink
+from inspection.notifications.outbox_tables import Notification
 from inspection.records import write
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 from inspection.rectification.service import RectificationService
-from inspection.rectification.tables import Notification, OrderEvent, OrderResponse, RectificationOrder, WorkStop
+from inspection.rectification.tables import OrderEvent, OrderResponse, RectificationOrder, WorkStop
 from tests.factories import World
 
 

@@ -218,7 +218,9 @@ async def test_notification_feed(world: World, clock) -> None:  # type: ignore[n
     r = await world.post("owner", f"/api/v1/notifications/{nid}/read")
     assert r.status_code == 200 and r.json()["read_at"] is not None
     assert (await world.get("owner", "/api/v1/notifications", params={"unread": "true"})).json()["total"] == 0
-    assert (await world.get("contractor_a", "/api/v1/notifications")).json()["total"] == 0
+    # the contractor heard of the order when it was issued, and of no escalation
+    mine = (await world.get("contractor_a", "/api/v1/notifications")).json()["items"]
+    assert [n["kind"] for n in mine] == ["order_issued"]
 
 
 async def test_readers_cannot_move(world: World, clock) -> None:  # type: ignore[no-untyped-def]

@@ -23,12 +23,13 @@ from inspection.errors import (
     VersionConflict,
 )
 from inspection.evidence import links
+from inspection.notifications.outbox_tables import Notification
 from inspection.projects.rules import OrgKind
 from inspection.records import write
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import TRANSITIONS, Action, OrderKind, OrderState, Severity, Source
 from inspection.rectification.service import OrderSpec, RectificationService, active_stops, open_order
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from tests.factories import World, make_org
 from tests.rectification.helpers import actor_of, announce, create_body, order_in, row_counts, store
 
@@ -436,7 +437,8 @@ async def test_a_site_stop_shows_on_every_work_item_and_ends_with_cancel(
 
 
 async def _notified(oid: UUID) -> list[tuple[int, str, str]]:
-    rows = await Notification.select().where(Notification.subject_id == oid)
+    # the escalations only (the order's moves tell its people too: tests/notifications)
+    rows = await Notification.select().where((Notification.subject_id == oid) & (Notification.rule == "order_overdue"))
     return sorted((r["threshold"], r["recipient_key"], r["kind"]) for r in rows)
 
 
@@ -498,7 +500,8 @@ async def test_notification_feed_and_mark_read(svc: RectificationService, world:
     supervisor_feed = await svc.notifications(actor_of(world, "supervisor"))  # the issuer's organisation
     assert supervisor_feed.total == 1 and supervisor_feed.unread == 1
     assert (await svc.notifications(actor_of(world, "owner"))).total == 1
-    assert (await svc.notifications(actor_of(world, "contractor_a"))).total == 0
+    # the contractor heard of the order when it was issued, and of no escalation
+    assert [n.kind for n in (await svc.notifications(actor_of(world, "contractor_a"))).items] == ["order_issued"]
     note = supervisor_feed.items[0]
     with pytest.raises(NotFound):
         await svc.mark_read(actor_of(world, "contractor_a"), note.id)

@@ -22,8 +22,9 @@ from inspection.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from inspection.notifications.outbox_tables import Notification
 from inspection.rectification.rules import OrderState, Source
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from inspection.samples import schemas as s
 from inspection.samples.rules import BatchStatus, DispositionKind, Verdict
 from inspection.samples.tables import MaterialFiling
@@ -313,6 +314,13 @@ async def test_fail_then_retest_fail_rejects_opens_order_and_is_disposed(world: 
         )
         == 1
     )
+    # the contractor who must take it away hears of it (the supervisor recorded it, and is not told
+    # of their own act)
+    failed = await Notification.select(Notification.recipient_user, Notification.message).where(
+        Notification.kind == "sample_failed"
+    )
+    assert [n["recipient_user"] for n in failed] == [world.users["contractor_a"].id]
+    assert "不合格" in failed[0]["message"] and f"/portal/orders/{order['id']}" in failed[0]["message"]
     assert (await svc(world).summary(actor_of(world, "supervisor"), world.id_of("p1"))).flagged == 1
     # a rejected batch takes no more samples or retests
     with pytest.raises(InvalidTransition):

@@ -27,7 +27,12 @@ SHARED = {
 }
 # Routes about the caller's own account: the id in the path is matched against the caller. Signing
 # out is one: swept, it would sign the sweepers out and leave every later route answering 401.
-OWN = {"/api/v1/auth/devices/{device_id}", "/api/v1/auth/logout"}
+OWN = {
+    "/api/v1/auth/devices/{device_id}",
+    "/api/v1/auth/logout",
+    # the caller's own notification settings: there is no one else's to name
+    "/api/v1/notifications/preferences",
+}
 # Path parameters naming records of contractor A's own, which contractor B of the same project must not reach.
 CONTRACTOR_A_RECORDS = {
     "order_id",

@@ -11,8 +11,10 @@ import pytest
 from inspection.actor import SYSTEM
 from inspection.clock import FixedClock
 from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.notifications.outbox_tables import Notification
+from inspection.notifications.recipients import contractor_managers
 from inspection.records import write
-from inspection.rectification.tables import Notification, RectificationOrder
+from inspection.rectification.tables import RectificationOrder
 from inspection.warranty import schemas as s
 from inspection.warranty.service import escalate_due_claims
 from inspection.warranty.tables import WarrantyClaim
@@ -51,9 +53,11 @@ async def test_resident_reports_contractor_gets_a_deadline(world: World, clock: 
     assert claim["contractor_id"] == str(world.orgs["contractor_a"].id)
     # reported on 15 June: three days, so the end of 18 June in Shanghai (16:00 UTC)
     assert claim["response_due"].startswith("2026-06-18T16:00:00")
-    # the contractor is told, once
-    note = await Notification.select().where(Notification.subject_id == claim["id"]).first()
-    assert note is not None and note["recipient_organisation"] == world.orgs["contractor_a"].id
+    # the contractor's site managers are told, once each
+    notes = await Notification.select().where(Notification.subject_id == claim["id"])
+    managers = await contractor_managers(world.id_of("p1"), world.orgs["contractor_a"].id)
+    assert managers and sorted(n["recipient_user"] for n in notes) == sorted(managers)
+    assert all(n["kind"] == "warranty_claim" for n in notes)
     # contractor B neither sees nor answers it
     r = await world.get("contractor_b", f"/api/v1/warranty/claims/{claim['id']}")
     assert r.status_code == 404

@@ -10,7 +10,7 @@ Two steps per run:
    an exponentially growing delay until `alerts.webhook_max_attempts`.
 
 Each webhook's host is resolved again before each attempt, every address it has is checked, and
-the request goes to the address checked (inspection/alerts/targets.py). Webhook requests carry
+the request goes to the address checked (inspection/notifications/targets.py). Webhook requests carry
 `X-Siteinspect-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
 under the subscription's secret, and `X-Siteinspect-Delivery` (the same on every retry, so the
 receiver can drop a repeat).
@@ -27,23 +27,22 @@ import smtplib
 import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 
 from inspection import db
-from inspection.alerts import targets
-from inspection.alerts.rules import backoff_delay
-from inspection.alerts.runner import JobContext, try_job_lock
-from inspection.alerts.tables import AlertDelivery, WebhookSubscription
+from inspection.joblock import try_job_lock
 from inspection.messages import t
+from inspection.notifications import targets
+from inspection.notifications.outbox_tables import AlertDelivery, Notification, WebhookSubscription
+from inspection.notifications.rules import backoff_delay
 from inspection.projects.tables import Membership, User
 from inspection.records import new_id
-from inspection.rectification.tables import Notification
 from inspection.settings import Settings
 
-log = logging.getLogger("siteinspect.alerts.delivery")
+log = logging.getLogger("siteinspect.notifications.delivery")
 
 SIGNATURE_HEADER = "X-Siteinspect-Signature"
 DELIVERY_HEADER = "X-Siteinspect-Delivery"
@@ -278,7 +277,15 @@ async def send_due(settings: Settings, now: datetime) -> tuple[int, int]:
     return sent, failed
 
 
-async def deliver(ctx: JobContext) -> int:
+class DeliveryContext(Protocol):
+    """What the scheduler's job context gives (alerts.runner.JobContext)."""
+
+    settings: Settings
+    now: datetime
+    stats: dict[str, int]
+
+
+async def deliver(ctx: DeliveryContext) -> int:
     queued = await fan_out(ctx.settings, ctx.now)
     sent, failed = await send_due(ctx.settings, ctx.now)
     ctx.stats.update({"deliveries_queued": queued, "sent": sent, "send_failures": failed})

@@ -1,5 +1,4 @@
-"""The notification outbox (通知): making a notification once, and the in-app feed that reads it.
-Delivery by other channels (webhook, e-mail) is the alerts domain's job; it sets `delivered_at`.
+"""The in-app feed (通知): the outbox's rows addressed to me or my organisation, and marking one read.
 
 A notification addressed to an organisation is read by one member for all of them.
 """
@@ -13,63 +12,8 @@ from uuid import UUID
 from inspection.actor import Actor
 from inspection.errors import NotFound
 from inspection.messages import t
-from inspection.records import new_id
-from inspection.rectification import schemas as s
-from inspection.rectification.tables import Notification
-
-Recipient = tuple[str, UUID]  # ("user" | "org", id)
-
-
-async def notify_once(
-    recipient: Recipient,
-    *,
-    kind: str,
-    subject_table: str,
-    subject_id: UUID,
-    rule: str,
-    occurrence: int,
-    threshold: int,
-    project_id: UUID | None,
-    message: str,
-    at: datetime,
-) -> int:
-    """Add a notification unless this (subject, rule, occurrence, threshold, recipient) has one;
-    1 when added. The unique index decides: `INSERT … ON CONFLICT DO NOTHING RETURNING` answers a
-    row only to the writer that made it, so two transactions notifying at once (they no longer
-    queue behind one lock) make it once and both know which of them did."""
-    key = f"{recipient[0]}:{recipient[1]}"
-    made = (
-        await Notification.insert(
-            Notification(
-                id=new_id(),
-                recipient_user=recipient[1] if recipient[0] == "user" else None,
-                recipient_organisation=recipient[1] if recipient[0] == "org" else None,
-                recipient_key=key,
-                project=project_id,
-                kind=kind,
-                subject_table=subject_table,
-                subject_id=subject_id,
-                rule=rule,
-                occurrence=occurrence,
-                threshold=threshold,
-                message=message,
-                created_at=at,
-            )
-        )
-        .on_conflict(
-            target=(
-                Notification.subject_table,
-                Notification.subject_id,
-                Notification.rule,
-                Notification.occurrence,
-                Notification.threshold,
-                Notification.recipient_key,
-            ),
-            action="DO NOTHING",
-        )
-        .returning(Notification.id)
-    )
-    return len(made)
+from inspection.notifications import schemas as s
+from inspection.notifications.outbox_tables import Notification
 
 
 def _mine(actor: Actor) -> Any:

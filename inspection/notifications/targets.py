@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import certifi
 
-from inspection.alerts.rules import UrlProblem, parse_networks, parse_webhook_url, webhook_url_problem
+from inspection.notifications.rules import UrlProblem, parse_networks, parse_webhook_url, webhook_url_problem
 from inspection.settings import Settings
 
 
