@@ -15,6 +15,8 @@ def _zone(tz: str | tzinfo) -> tzinfo:
 
 
 class Clock(Protocol):
+    tz: tzinfo  # the programme's zone: what "today" and a plain date mean
+
     def now(self) -> datetime: ...
 
     def today(self) -> date: ...

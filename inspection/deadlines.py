@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
 from msgspec import Meta
@@ -33,6 +33,22 @@ def resolve(value: str | datetime | date | None, tz: tzinfo, *, field: str = "de
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), END_OF_DAY, tzinfo=tz)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(t("field.invalid-deadline"), field=field) from None
+
+
+def bound(value: str | datetime | None, tz: tzinfo, *, field: str, upper: bool) -> datetime | None:
+    """A list filter's limit as people give it: a time with its offset, or a date, which as a
+    lower limit (`>=`) means the start of that day and as an upper one (`<`) takes the whole day in.
+    Never a bare number: query strings are read leniently, and 1.5e-9 is not a moment."""
+    if value is None or isinstance(value, datetime):
+        return value
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if upper else 0)
+            return datetime.combine(day, time(0), tzinfo=tz)
         return datetime.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(t("field.invalid-deadline"), field=field) from None

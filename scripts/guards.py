@@ -396,4 +396,28 @@ GUARDS: tuple[Guard, ...] = (
         "        except BotoCoreError:\n            raise",
         ("tests/evidence/test_outage.py",),
     ),
+    Guard(
+        "sync conflicts: seen and resolved only by the project's supervisors and inspectors",
+        "inspection/sync/resolution.py",
+        "        if project_id is None or not (await project_access(actor, project_id)).has(*RESOLVING_ROLES):",
+        "        if project_id is None:",
+        ("tests/portal/test_conflict_pages.py::test_other_members_and_outsiders_get_404",),
+    ),
+    Guard(
+        "sync conflicts: keeping the overwritten value goes through the record's own rules",
+        "inspection/sync/resolution.py",
+        "                await self._apply(actor, row)\n",
+        "",
+        (
+            "tests/portal/test_conflict_pages.py::test_keeping_the_overwritten_value_writes_it_back",
+            "tests/portal/test_conflict_pages.py::test_refusals_are_chinese_and_leave_nothing_behind",
+        ),
+    ),
+    Guard(
+        "no English on any portal page: an escalation's internal note stays off the order page",
+        "api/portal/templates/order.html",
+        "{% if e.reason and e.action != 'escalate' %}",
+        "{% if e.reason %}",
+        ("tests/portal/test_chinese_walk.py::test_every_page_each_demo_role_reaches_reads_chinese",),
+    ),
 )

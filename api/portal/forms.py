@@ -73,6 +73,7 @@ async def read_form(
     stack: ExitStack,
     *,
     max_files: int = 0,
+    max_fields: int = MAX_FIELDS,
     file_limit: int | None = None,
     into: Form | None = None,
 ) -> Form:
@@ -83,8 +84,8 @@ async def read_form(
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type == "application/x-www-form-urlencoded":
         body = await request.body()
-        if len(body) > MAX_FIELDS * MAX_FIELD_BYTES:
-            raise TooLarge(t("portal.form_too_large"), field="body", limit=MAX_FIELDS * MAX_FIELD_BYTES)
+        if len(body) > max_fields * MAX_FIELD_BYTES:
+            raise TooLarge(t("portal.form_too_large"), field="body", limit=max_fields * MAX_FIELD_BYTES)
         form = into if into is not None else Form()
         form.fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return form
@@ -103,7 +104,7 @@ async def read_form(
     size = 0
     path: Path | None = None
     try:
-        with PushMultipartParser(options["boundary"], max_segment_count=MAX_FIELDS + max_files) as parser:
+        with PushMultipartParser(options["boundary"], max_segment_count=max_fields + max_files) as parser:
             async for chunk in _stream(request):
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
@@ -147,7 +148,7 @@ async def read_form(
                     else:  # end of the segment
                         assert segment is not None
                         if segment.filename is None:
-                            if len(form.fields) >= MAX_FIELDS:
+                            if len(form.fields) >= max_fields:
                                 raise ValidationFailed(t("portal.form_has_too_many_fields"), field="body")
                             form.fields[segment.name or ""] = text.decode(segment.charset or "utf-8", "replace")
                         elif f is not None and path is not None:

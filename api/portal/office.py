@@ -11,7 +11,16 @@ from litestar.di import Provide
 from litestar.params import FromPath
 
 from api.portal.charts import PALETTE, Series, stacked_bars
-from api.portal.common import PROJECT_REPORTS, Me, Svc, programme_reports, report_links
+from api.portal.common import (
+    PROJECT_REPORTS,
+    Me,
+    Svc,
+    notice_numbers,
+    place_labels,
+    programme_reports,
+    report_links,
+)
+from api.portal.conflicts import service_of as conflicts_of
 from api.portal.panels import dashboard_panels, project_panels
 from api.portal.session import current_viewer
 from api.portal.templating import redirect, render
@@ -63,6 +72,10 @@ class OfficePages(Controller):
             chart=_by_contractor_chart(totals, "各施工单位未闭合整改单"),
             contractors=totals.contractors,
             overdue=overdue,
+            numbers=await notice_numbers(services, overdue.items),
+            places=await place_labels(
+                services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in overdue.items]
+            ),
             new_complaints=new_complaints,
             reports=programme_reports(request.app, projects),
             sections=await dashboard_panels(services, actor, [p.id for p in projects]),
@@ -100,7 +113,12 @@ class OfficePages(Controller):
             counts=counts,
             chart=_by_contractor_chart(counts, "各施工单位未闭合整改单"),
             orders=open_orders,
+            numbers=await notice_numbers(services, open_orders),
+            places=await place_labels(
+                services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in open_orders]
+            ),
             complaints=complaints,
+            conflicts=await conflicts_of(services).count_open(actor, project_id),
             reports=report_links(request.app, PROJECT_REPORTS, project_id),
             sections=await project_panels(services, actor, project_id, request.app),
         )

@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 from api.portal.alerts import AlertPages
 from api.portal.auth import LoginController
 from api.portal.complaints import ComplaintPages
+from api.portal.conflicts import ConflictPages
 from api.portal.errors import EXCEPTION_HANDLERS
 from api.portal.inspections import InspectionPages
 from api.portal.notice import NoticePages
@@ -20,6 +21,7 @@ from api.portal.office import OfficePages
 from api.portal.orders import OrderPages
 from api.portal.programme import ProgrammePages, PublicProgrammePages
 from api.portal.security import portal_headers_middleware
+from api.portal.warranty import WarrantyPages
 
 STATIC = Path(__file__).with_name("static")
 
@@ -40,10 +42,12 @@ def portal_router() -> Router:
             InspectionPages,
             AlertPages,
             ComplaintPages,
+            ConflictPages,
             NotificationSettingsPages,
             NoticePages,
             ProgrammePages,
             PublicProgrammePages,
+            WarrantyPages,
             create_static_files_router(
                 path="/portal/static",
                 directories=[STATIC],

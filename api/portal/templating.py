@@ -3,7 +3,7 @@ the programme's time zone, and the helpers that turn a template into a response.
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,6 +50,8 @@ LABELS: dict[str, dict[str, str]] = {
         "reject": "退回重改",
         "cancel": "撤销",
         "resume": "复工",
+        "escalate": "逾期提醒升级",
+        "edit": "修改草稿",
     },
     "review": {"pending": "待复查", "accepted": "通过", "rejected": "退回", "cancelled": "已撤销"},
     "role": {
@@ -72,6 +74,26 @@ LABELS: dict[str, dict[str, str]] = {
         "disposed": "已退场",
         "treated": "已处理",
     },
+    "party": {
+        "owner": "建设单位",
+        "contractor": "施工单位",
+        "supervisor": "监理单位",
+        "designer": "设计单位",
+        "community": "街道或社区",
+        "property": "物业",
+        "resident_supervisor": "业主监督员",
+        "utility": "专业经营单位",
+    },
+    "acceptance_result": {"passed": "通过", "failed": "不通过"},
+    "claim_status": {
+        "open": "待施工单位答复",
+        "accepted": "施工单位已受理",
+        "rejected": "施工单位有异议",
+        "escalated": "已转保修整改单",
+        "resolved": "已解决",
+    },
+    "reporter_party": {"resident": "业主监督员", "property": "物业", "owner": "建设单位"},
+    "period_unit": {"years": "年", "months": "个月", "seasons": "个采暖期或供冷期"},
     "complaint_status": {"new": "待处理", "ordered": "已转整改", "dismissed": "不予处理"},
     "complaint_topic": {
         "quality": "工程质量",
@@ -106,8 +128,13 @@ def make_environment(tz: tzinfo) -> Environment:
             value = value.astimezone(tz).date()
         return value.isoformat()
 
+    def last_day(value: datetime | None) -> str:
+        """The day a deadline kept as "the first instant after that day" belongs to."""
+        return day(value - timedelta(microseconds=1)) if value else "—"
+
     env.filters["label"] = label
     env.filters["when"] = when
+    env.filters["last_day"] = last_day
     env.filters["day"] = day
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["CSRF_FIELD"] = CSRF_FIELD

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from inspection import deadlines
 from inspection.actor import Actor
 from inspection.checklists import catalogue, scoring
 from inspection.checklists import schemas as s
@@ -217,12 +218,14 @@ class ChecklistQueries:
         kind: str | None = None,
         template_code: str | None = None,
         grade: str | None = None,
-        submitted_from: datetime | None = None,
-        submitted_to: datetime | None = None,
+        submitted_from: str | datetime | None = None,
+        submitted_to: str | datetime | None = None,
         has_open_orders: bool | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> s.InspectionPage:
+        submitted_from = deadlines.bound(submitted_from, self.clock.tz, field="submitted_from", upper=False)
+        submitted_to = deadlines.bound(submitted_to, self.clock.tz, field="submitted_to", upper=True)
         _aware(submitted_from, "submitted_from")
         _aware(submitted_to, "submitted_to")
         visible = await self._visible(actor, project_id)

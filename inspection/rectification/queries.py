@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from inspection import deadlines
 from inspection.actor import Actor
 from inspection.clock import Clock
 from inspection.errors import ValidationFailed
@@ -157,7 +158,7 @@ class RectificationQueries:
         severity: Severity | None = None,
         contractor_id: UUID | None = None,
         overdue: bool | None = None,
-        due_before: datetime | None = None,
+        due_before: str | datetime | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> s.OrderPage:
@@ -166,6 +167,7 @@ class RectificationQueries:
             raise ValidationFailed(t("rectification.limit_must_from_1_500"), field="limit")
         if offset < 0:
             raise ValidationFailed(t("rectification.offset_must_not_negative"), field="offset")
+        due_before = deadlines.bound(due_before, self.clock.tz, field="due_before", upper=True)
         if due_before is not None and due_before.tzinfo is None:
             raise ValidationFailed(t("rectification.give_due_before_time_zone_offset"), field="due_before")
         now = self.clock.now()

@@ -1,7 +1,7 @@
 """同步冲突 — a value overwritten or refused during sync. Never dropped silently: the record syncs
 back to the people involved so they can see what happened and act."""
 
-from piccolo.columns import UUID, ForeignKey, Text, Varchar
+from piccolo.columns import UUID, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -22,3 +22,10 @@ class SyncConflict(SyncColumns, Table, tablename="sync_conflict"):
     lost_device = Varchar(length=64, default="")
     mutation_id = UUID(null=True, default=None)
     reason = Varchar(length=40)  # overwritten | entity_deleted | entity_locked | ...
+    # Resolution, as ODK Central marks a conflict resolved: who decided, when, which value stands
+    # (`kept`: the server's; `lost`: the overwritten one) and why. Unresolved: resolved_at is null.
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = UUID(null=True, default=None)
+    resolution = Varchar(length=10, default="")  # "" | kept | lost
+    chosen_value = Text(default="null")  # JSON: the value chosen to stand
+    resolution_note = Text(default="")

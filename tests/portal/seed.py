@@ -172,7 +172,10 @@ async def seed() -> dict[str, Any]:
     )
     await services.rectification.escalate()
     await _other_domains(services, settings, clock, project.id, work, users, orgs, inspector)
+    site2 = await _finished_site(services, project.id, orgs, today)
+    await _households_conflict(services, clock, site, users, orgs)
     return {
+        "site2": str(site2.id),
         "project": str(project.id),
         "site": str(site.id),
         "order_a": str(order_a.order.id),
@@ -184,6 +187,58 @@ async def seed() -> dict[str, Any]:
         "resident_name": resident.display_name,
         "contractor_a_name": orgs["contractor_a"].name,
     }
+
+
+async def _finished_site(services: Any, project_id: Any, orgs: Any, today: Any) -> Any:
+    """A second 小区 whose only work is finished with nothing open: ready for joint acceptance."""
+    site = await services.projects.create_site(
+        SYSTEM,
+        project_id,
+        ps.SiteCreate(
+            name="和平里小区", address="城南区和平街 6 号", households=168, building_count=4, floor_area_m2=12800.0
+        ),
+    )
+    await services.projects.create_work_item(
+        SYSTEM,
+        project_id,
+        ps.WorkItemCreate(
+            site_id=site.id,
+            category=WorkCategory.basic,
+            work_type=WorkType.stairwell,
+            name="楼道综合整治",
+            contractor_id=orgs["contractor_b"].id,
+            status=WorkItemStatus.completed,
+            planned_start=today - timedelta(days=90),
+            planned_end=today - timedelta(days=10),
+        ),
+    )
+    return site
+
+
+async def _households_conflict(services: Any, clock: Any, site: Any, users: Any, orgs: Any) -> None:
+    """The owner's tablet and the supervisor's both change 户数 of 幸福里小区 offline, through the
+    sync push as tablets send it: the supervisor's arrives last, the owner's value is overwritten."""
+    for n, (who, households) in enumerate([("owner", 420), ("supervisor", 418)]):
+        device = f"seed-tablet-{who}"
+        pusher = Actor(
+            user_id=users[who].id,
+            username=users[who].username,
+            organisation_id=orgs[who].id,
+            organisation_kind=orgs[who].kind.value,
+            device_id=device,
+        )
+        mutation = {
+            "seq": 1,
+            "id": f"0190d6c1-0000-7000-8000-00000000000{n}",
+            "name": "site.update@1",
+            "entity_id": str(site.id),
+            "base_version": site.version,
+            "base_values": {"households": site.households},
+            "args": {"set": {"households": households}},
+            "device_ts": clock.now().isoformat(),
+        }
+        results, _ = await services.sync.push(pusher, device, 1, [mutation])
+        assert results[0]["status"] in ("applied", "conflict_recorded"), results
 
 
 async def _other_domains(

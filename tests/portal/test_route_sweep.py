@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from inspection import db
 from inspection.checklists.catalogue import import_shipped
 from inspection.complaints.schemas import ComplaintIn
 from inspection.rectification import schemas as rs
+from inspection.warranty.schemas import ClaimCreate
 from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
+from tests.portal.test_conflict_pages import households_conflict
 from tests.portal.test_pages import issue_order
 from tests.security.test_route_sweep import programme_of_p1
+from tests.sync.conftest import tablets  # noqa: F401  (the fixture)
+from tests.warranty.helpers import accept_site, photo
 
 # Public by design (the site's notice page, poster and complaint form): they must still never show the secrets.
 PUBLIC = {
@@ -24,10 +29,32 @@ PUBLIC = {
     "/portal/notice/{site_id:uuid}/survey",
     "/portal/notice/{site_id:uuid}/progress",
 }
+# Project pages contractor B, a member of the project, may open (without A's records) or is refused
+# by role (403, as the API answers a member), by method.
+MEMBER_PAGES = {
+    "/portal/projects/{project_id:uuid}": {"GET": 200},
+    "/portal/projects/{project_id:uuid}/warranty": {"GET": 200},
+    "/portal/projects/{project_id:uuid}/warranty/claims": {"POST": 403},
+    "/portal/projects/{project_id:uuid}/acceptance": {"GET": 403, "POST": 403},
+    # the site's acceptance record is the project's, as the API shows it; A's warranty items left out
+    "/portal/acceptances/{acceptance_id:uuid}": {"GET": 200},
+}
 
 
-async def test_no_portal_page_shows_or_changes_another_partys_records(app, world, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_no_portal_page_shows_or_changes_another_partys_records(app, world, clock, tablets) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     services = app.state.services
+    acceptance = await accept_site(world, services.warranty.today())
+    item = next(i for i in acceptance.warranty_items if i.contractor_id == world.orgs["contractor_a"].id)
+    claim = await services.warranty.report_claim(
+        actor_from(world, "resident"),
+        ClaimCreate(
+            warranty_item_id=item.id,
+            reporter_party="resident",
+            location="甲方独有：1号楼 602",
+            description="甲方独有：顶层渗水",
+            photos=[await photo(world, clock, "leak.jpg")],
+        ),
+    )
     order = await issue_order(app, world, description="甲方独有：三号楼屋面空鼓")
     await services.rectification.respond(
         actor_from(world, "contractor_a"), order.id, rs.RespondBody(text="甲方回复：已返工")
@@ -43,7 +70,11 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     inspection = (await draft(world, template_code=ROOF, lot_size=40))["inspection"]["id"]
     await answer(world, inspection, answers_for(ROOF, M1={"value": "pass", "note": "甲方独有：檐沟找坡"}))
     assert (await submit(world, clock, inspection)).status_code == 200
+    conflict = await households_conflict(world, tablets)
     params = {
+        "acceptance_id": acceptance.id,
+        "claim_id": claim.id,
+        "conflict_id": conflict,
         "inspection_id": inspection,
         "programme_id": (await programme_of_p1(world))["programme"],
         "order_id": order.id,
@@ -78,8 +109,9 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
                     assert secret not in body, f"{who} {method} {path} shows {secret!r}"
                 if path in PUBLIC:
                     continue
-                if who == "contractor_b" and path == "/portal/projects/{project_id:uuid}":
-                    assert r.status_code == 200  # a member of the project: the page, without A's records
+                if who == "contractor_b" and path in MEMBER_PAGES:
+                    # a member of the project: the page without A's records, or refused outright
+                    assert r.status_code == MEMBER_PAGES[path][method], f"{method} {path} {r.status_code}"
                     continue
                 assert r.status_code == 404, f"{who} {method} {path} answered {r.status_code}"
     # nothing changed
@@ -88,3 +120,6 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     still = await services.complaints.get_complaint(actor_from(world, "supervisor"), complaint.id)
     assert still.status.value == "new"
     assert not (await services.rectification.notifications(actor_from(world, "owner"))).items[0].read_at
+    assert (await services.projects.get_site(actor_from(world, "owner"), world.id_of("site1"))).households == 222
+    rows = await db.raw("SELECT resolved_at FROM sync_conflict WHERE id = {}", conflict)
+    assert rows[0]["resolved_at"] is None
