@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 from api.deps import PROVIDERS, ChecklistsDep, Limit, Offset, SupervisionDep
 from inspection.actor import Actor
 from inspection.checklists import schemas as s
+from inspection.deadlines import Moment
 
 Kind = Literal["safety", "quality", "passfail"]
 
@@ -110,8 +110,8 @@ class InspectionController(Controller):
         kind: FromQuery[Kind | None] = None,
         template_code: FromQuery[str | None] = None,
         grade: FromQuery[Literal["优良", "合格", "不合格"] | None] = None,
-        submitted_from: FromQuery[datetime | None] = None,
-        submitted_to: FromQuery[datetime | None] = None,
+        submitted_from: FromQuery[Moment | None] = None,
+        submitted_to: FromQuery[Moment | None] = None,
         has_open_orders: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from litestar import Controller, get, post
@@ -12,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from api.deps import PROVIDERS, Limit, Offset, OrdersDep
 from inspection.actor import Actor
+from inspection.deadlines import Moment
 from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 
@@ -40,7 +40,7 @@ class OrderController(Controller):
         severity: FromQuery[Severity | None] = None,
         contractor_id: FromQuery[UUID | None] = None,
         overdue: FromQuery[bool | None] = None,
-        due_before: FromQuery[datetime | None] = None,
+        due_before: FromQuery[Moment | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> s.OrderPage:

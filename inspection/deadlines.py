@@ -19,6 +19,14 @@ Deadline = Annotated[
         examples=["2026-12-10", "2026-12-10T18:00:00+08:00"],
     ),
 ]
+Moment = Annotated[
+    str,
+    Meta(
+        pattern=DEADLINE_PATTERN,
+        description="A date (from its start, or up to and including it) or an RFC 3339 time with its offset.",
+        examples=["2026-12-10", "2026-12-10T18:00:00+08:00"],
+    ),
+]
 # the last second of a day, as the portal's date picker has always meant it
 END_OF_DAY = time(23, 59, 59)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -151,6 +152,16 @@ async def test_list_filters_and_counts(world: World, clock) -> None:  # type: ig
         "owner", f"{BASE}/orders", params={"due_before": (start + timedelta(days=10)).isoformat(), "limit": 1}
     )
     assert r.json()["total"] == 2 and len(r.json()["items"]) == 1
+    # a plain date takes its whole day in (Beijing time); a bare number is no time at all (found by
+    # `make fuzz`: query strings are read leniently, and 1.4e-98 passed as 1970-01-01)
+    due_day = datetime.fromisoformat(safety["deadline"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    r = await world.get("owner", f"{BASE}/orders", params={"due_before": due_day.isoformat()})
+    assert r.status_code == 200 and r.json()["total"] == 2, r.text
+    r = await world.get("owner", f"{BASE}/orders", params={"due_before": (due_day - timedelta(days=1)).isoformat()})
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
+    r = await world.get("owner", f"{BASE}/orders", params={"due_before": "1.4226898516725138e-98"})
+    assert "due_before" in _problem(r, r.status_code, None)["detail"] + str(r.json().get("errors")), r.text
+    assert r.status_code in (400, 422)
     r = await world.get("owner", f"{BASE}/orders", params={"project_id": str(world.id_of("p1")), "overdue": "false"})
     assert [o["id"] for o in r.json()["items"]] == [draft["order"]["id"]]
     _problem(await world.get("outsider", f"{BASE}/orders", params={"project_id": str(world.id_of("p1"))}), 404, None)
