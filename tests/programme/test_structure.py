@@ -132,8 +132,8 @@ async def test_tablets_receive_the_areas_as_reference_data(programme: Programme)
     cursor = None
     for _ in range(20):
         page = await world.services.sync.pull(programme.actor("contractor_b"), "tablet-b", cursor, PULL_MIN)
-        for table, changes in page.changes.items():
-            pulled.setdefault(table, []).extend(changes["upsert"])
+        for table in page.changes:
+            pulled.setdefault(table, []).extend(page.upserts(table))
         cursor = page.cursor
         if not page.has_more:
             break

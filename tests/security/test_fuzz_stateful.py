@@ -26,7 +26,8 @@ from inspection.tools.devserver import DevServer
 from tests.factories import World
 from tests.security.test_fuzz import CONFIG_DATA, SHARD
 
-EXAMPLES = int(os.environ.get("SITEINSPECT_FUZZ_EXAMPLES", "5"))
+# `make test`: a dozen sequences, enough for some chain to get past its create whatever the order
+EXAMPLES = int(os.environ.get("SITEINSPECT_FUZZ_EXAMPLES", "12"))
 ROOF = "gb50300-roof-waterproofing"
 
 # operation id -> (the path parameter it needs, where in its own answer the record's id is)
@@ -140,7 +141,8 @@ async def test_order_and_inspection_workflows_statefully(world: World) -> None:
         )
         # the links were followed: some chain got past its create
         made = sum(n for k, n in seen.items() if k.startswith(("create_order 201", "create_inspection 201")))
-        followed = sum(n for k, n in seen.items() if not k.startswith("create_") and k.endswith(" 200"))
+        # a later step that reached the record made (200, or 409 for a move its state refuses)
+        followed = sum(n for k, n in seen.items() if not k.startswith("create_") and k.endswith((" 200", " 409")))
         print("stateful:", ", ".join(f"{k}: {n}" for k, n in sorted(seen.items())))
         report = "\n\n".join(f"== {label}: {title}\n{text}" for (label, title), text in sorted(failures.items()))
         assert not failures, f"{len(failures)} failures:\n\n{report}"
