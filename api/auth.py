@@ -19,7 +19,8 @@ from inspection.projects.auth import IssuedTokens
 
 
 class LoginIn(s.Input):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
+    # no control characters: no account has them, and PostgreSQL cannot even compare text with NUL
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=150, pattern=r"^[^\x00-\x1f\x7f]+$")]
     password: s.Password
     device_id: s.DeviceId
 

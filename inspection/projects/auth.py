@@ -140,6 +140,10 @@ class Authenticator:
         # user names, cannot lock an account's owner out), and per address alone at a much
         # higher limit (one address guessing across many accounts; a site office behind one NAT
         # address stays well under it).
+        if "\x00" in username:
+            # no account has one, and PostgreSQL refuses NUL in any text it is asked to compare
+            # (the portal's form reaches here without the API's pattern)
+            raise Unauthorized(t("projects.wrong_user_name_password"))
         account_key = login_account_key(username, client)
         address_key = f"login-address:{client}"
         for key, window in ((account_key, self.login_window), (address_key, self.address_window)):
