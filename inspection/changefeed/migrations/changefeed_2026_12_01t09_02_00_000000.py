@@ -7,14 +7,39 @@ becomes each scope's. The global audit chain is closed with one last entry namin
 and each scope's chain is seeded from it (see inspection/audit/chain.py, `scope_seed`).
 """
 
+import hashlib
+import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-from inspection.audit.chain import GENESIS, canonical_json, entry_hash, scope_seed
 from inspection.changefeed.scopes import REF_SCOPE, SYS_SCOPE, scope_name
+
+# The audit chain's hash rules as they stood when this migration was written (inspection/audit/
+# chain.py): a migration runs the same way for ever, whatever the live code later becomes, and the
+# change feed stays below the audit log in the import graph.
+GENESIS = "0" * 64
+_FIELDS = ("seq", "at", "actor_id", "actor_name", "device_id", "action", "table_name", "record_id", "changes")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    body = {k: fields[k] for k in _FIELDS}
+    if fields.get("scope") is not None:
+        body["scope"] = str(fields["scope"])
+        body["scope_no"] = int(fields["scope_no"])
+    return hashlib.sha256(f"{prev_hash}\n{canonical_json(body)}".encode()).hexdigest()
+
+
+def scope_seed(global_head_hash: str, scope_name: str) -> str:
+    return hashlib.sha256(f"{global_head_hash}\nscope:{scope_name}".encode()).hexdigest()
+
 
 ID = "2026-12-01T09:02:00:000000"
 VERSION = "1.38.0"
@@ -47,7 +72,9 @@ async def forwards():
         await _Any.raw("UPDATE sync_change SET scope = {} WHERE bucket = 'ref'", REF_SCOPE)
         scopes = {REF_SCOPE, SYS_SCOPE}
         scopes |= {_uuid(r["id"]) for r in await _Any.raw("SELECT id FROM project")}
-        scopes |= {_uuid(r["scope"]) for r in await _Any.raw("SELECT DISTINCT scope FROM sync_change WHERE scope IS NOT NULL")}
+        scopes |= {
+            _uuid(r["scope"]) for r in await _Any.raw("SELECT DISTINCT scope FROM sync_change WHERE scope IS NOT NULL")
+        }
         names = sorted(scope_name(s) for s in scopes)
 
         head = await _Any.raw("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
@@ -75,9 +102,7 @@ async def forwards():
                 closing,
                 now,
             )
-            await _Any.raw(
-                "UPDATE audit_head SET last_id = {}, last_hash = {} WHERE id = 1", rows[0]["id"], closing
-            )
+            await _Any.raw("UPDATE audit_head SET last_id = {}, last_hash = {} WHERE id = 1", rows[0]["id"], closing)
         for scope in sorted(scopes):
             await _Any.raw(
                 "INSERT INTO sync_scope (scope, seq, audit_no, audit_hash, purged_through) VALUES ({}, {}, 0, {}, {})",
@@ -97,9 +122,13 @@ async def forwards():
 
     async def join() -> None:
         await _Any.raw("CREATE TABLE sync_counter (id INTEGER PRIMARY KEY, value BIGINT NOT NULL DEFAULT 0)")
-        await _Any.raw("CREATE TABLE sync_horizon (id INTEGER PRIMARY KEY, purged_through_seq BIGINT NOT NULL DEFAULT 0)")
+        await _Any.raw(
+            "CREATE TABLE sync_horizon (id INTEGER PRIMARY KEY, purged_through_seq BIGINT NOT NULL DEFAULT 0)"
+        )
         await _Any.raw("INSERT INTO sync_counter (id, value) SELECT 1, COALESCE(MAX(seq), 0) FROM sync_scope")
-        await _Any.raw("INSERT INTO sync_horizon (id, purged_through_seq) SELECT 1, COALESCE(MIN(purged_through), 0) FROM sync_scope")
+        await _Any.raw(
+            "INSERT INTO sync_horizon (id, purged_through_seq) SELECT 1, COALESCE(MIN(purged_through), 0) FROM sync_scope"
+        )
         await _Any.raw("DROP INDEX sync_change_scope_seq")
         await _Any.raw("DROP INDEX sync_change_bucket_page")
         await _Any.raw("CREATE INDEX sync_change_bucket_seq ON sync_change (bucket, seq)")
