@@ -32,18 +32,18 @@ DEMO_CODE_PREFIX = "DEMO-2026-"
 SITES, BUILDINGS, HOUSEHOLDS, FLOOR_AREA_M2 = 24, 146, 9120, 721_000
 PROJECTS = 3
 
-# (username, display role, what to try) — printed by `make run`.
+# (username, role as people on site say it, what to try) — printed by `make run`.
 DEMO_LOGINS = [
-    ("admin", "administrator", "everything"),
-    ("inspector1", "inspector (supervision company)", "projects 1 and 2"),
-    ("supervisor1", "supervisor", "projects 1 and 2"),
-    ("owner1", "owner's representative (建设单位)", "all three projects"),
-    ("contractor1", "contractor site manager, company A", "own work items in projects 1 and 3"),
-    ("contractor2", "contractor site manager, company B", "own work items in projects 1 and 2"),
-    ("authority1", "quality station (质监站)", "all three projects"),
-    ("resident1", "resident supervisor (业主监督员)", "project 1"),
-    ("office1", "programme office (旧改办) of 长青区", "the programme: digest, rankings, finalising"),
-    ("street1", "street office (街道办) of 长青街道", "projects 1 and 3, paper surveys"),
+    ("admin", "系统管理员", "全部"),
+    ("inspector1", "监理单位检查员", "项目 1、2"),
+    ("supervisor1", "监理工程师", "项目 1、2"),
+    ("owner1", "建设单位代表", "全部三个项目"),
+    ("contractor1", "施工单位项目经理（甲公司）", "项目 1、3 中本单位的工程"),
+    ("contractor2", "施工单位项目经理（乙公司）", "项目 1、2 中本单位的工程"),
+    ("authority1", "质监站", "全部三个项目"),
+    ("resident1", "业主监督员", "项目 1"),
+    ("office1", "长青区旧改办", "旧改计划：每日简报、排名、月度考核定稿"),
+    ("street1", "长青街道办", "项目 1、3，纸质问卷"),
 ]
 
 # Work to do on each site: (category, type, Chinese name, per building?)
@@ -310,6 +310,8 @@ async def _domain_demos(settings: Any, clock: Clock) -> None:
 
 
 def print_logins() -> None:
-    print(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    width = max(len(role) for _, role, _ in DEMO_LOGINS)
     for username, role, scope in DEMO_LOGINS:
-        print(f"  {username:<12} {role:<40} {scope}")
+        # the roles are Chinese, two columns wide on a terminal: pad with full-width spaces
+        print(f"  {username:<12} {role}{'　' * (width - len(role))}  {scope}")
