@@ -81,9 +81,10 @@ async def notify(ctx: HasNow, event: Event) -> int:
     users = [u for u in dict.fromkeys(event.users) if u != event.actor]
     text = event.text.render()
     made = 0
-    if not users and not event.users and event.fallback_org is not None:
+
+    async def tell(recipient: tuple[str, Any]) -> int:
         return await notify_once(
-            ("org", event.fallback_org),
+            recipient,
             kind=event.kind.value,
             subject_table=event.subject_table,
             subject_id=event.subject_id,
@@ -94,20 +95,12 @@ async def notify(ctx: HasNow, event: Event) -> int:
             message=text,
             at=ctx.now,
         )
+
+    if not users and not event.users and event.fallback_org is not None:
+        return await tell(("org", event.fallback_org))
     for user, mode in (await modes(users, event.kind)).items():
         if mode is Mode.immediate:
-            made += await notify_once(
-                ("user", user),
-                kind=event.kind.value,
-                subject_table=event.subject_table,
-                subject_id=event.subject_id,
-                rule=event.kind.value,
-                occurrence=event.occurrence,
-                threshold=0,
-                project_id=event.project_id,
-                message=text,
-                at=ctx.now,
-            )
+            made += await tell(("user", user))
         elif mode is Mode.digest:
             made += await hold(ctx.now, user, event, text)
     return made
