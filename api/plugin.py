@@ -49,6 +49,7 @@ from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
 from inspection.rectification.service import RectificationService
+from inspection.reports import register
 from inspection.reports.service import ReportsService
 from inspection.samples.service import SamplesService
 from inspection.settings import Settings, secret_key
@@ -67,7 +68,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     commanded = DomainServices(
         projects=ProjectsService(settings, clock),
         checklists=ChecklistsService(settings, clock),
-        rectification=RectificationService(settings, clock),
+        rectification=RectificationService(settings, clock, numberer=register.number_notice),
         samples=SamplesService(settings, clock),
     )
     return Services(

@@ -13,10 +13,11 @@ from inspection.notifications.recipients import contractor_managers, people
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
 from inspection.rectification.rules import OrderKind
-from inspection.rectification.tables import RectificationOrder
+from inspection.rectification.tables import RectificationNotice, RectificationOrder
 from inspection.rectification.texts import KIND_NAMES
 
 ORDER_TABLE = RectificationOrder._meta.tablename
+NOTICE_TABLE = RectificationNotice._meta.tablename
 
 
 async def _names(order: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +68,32 @@ async def issued(w: HasNow, order: dict[str, Any], actor: Any) -> int:
         users = await contractor_managers(order["project"], order["contractor"])
         event = _event(order, Kind.order_issued, text, users, occurrence=order["deadline_round"])
     return await notify(w, _with_actor(event, actor))
+
+
+async def notice_issued(w: HasNow, notice: dict[str, Any], orders: list[dict[str, Any]], actor: Any) -> int:
+    """A 整改通知单 covering several orders: its contractor's site managers hear once, not per item."""
+    first = orders[0]
+    names = {**await _names(first), "link": portal_link(f"/portal/orders/notices/{notice['id']}")}
+    text = t(
+        "notify.notice_issued",
+        **names,
+        number=notice["number"],
+        count=len(orders),
+        deadline=notice["deadline"],
+        what="；".join(_what(o) for o in orders[:3]) + ("…" if len(orders) > 3 else ""),
+    )
+    event = Event(
+        kind=Kind.order_issued,
+        project_id=notice["project"],
+        subject_table=NOTICE_TABLE,
+        subject_id=notice["id"],
+        text=text,
+        users=await contractor_managers(notice["project"], notice["contractor"]),
+        occurrence=1,
+        fallback_org=notice["contractor"],
+        actor=actor,
+    )
+    return await notify(w, event)
 
 
 async def returned(w: HasNow, order: dict[str, Any], reason: str, actor: Any) -> int:

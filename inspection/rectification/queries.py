@@ -12,7 +12,7 @@ from uuid import UUID
 from inspection import deadlines
 from inspection.actor import Actor
 from inspection.clock import Clock
-from inspection.errors import ValidationFailed
+from inspection.errors import NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
 from inspection.projects.access import project_access
@@ -32,12 +32,19 @@ from inspection.rectification.rules import (
     tally,
 )
 from inspection.rectification.stops import stop_out
-from inspection.rectification.tables import OrderEvent, OrderResponse, RectificationOrder, WorkStop
+from inspection.rectification.tables import (
+    OrderEvent,
+    OrderResponse,
+    RectificationNotice,
+    RectificationOrder,
+    WorkStop,
+)
 from inspection.settings import Settings
 
 ORDER_TABLE = RectificationOrder._meta.tablename
 RESPONSE_TABLE = OrderResponse._meta.tablename
 RO = RectificationOrder
+RN = RectificationNotice
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -60,7 +67,11 @@ async def _page_segments(segments: list[Any], limit: int, offset: int) -> tuple[
         total += n
         if want > 0 and skip < n:
             part = await (
-                RO.select(*RO.all_columns(), RO.contractor.name.as_alias("contractor_name"))
+                RO.select(
+                    *RO.all_columns(),
+                    RO.contractor.name.as_alias("contractor_name"),
+                    RO.notice.number.as_alias("notice_number"),
+                )
                 .where(where)
                 .order_by(RO.deadline)
                 .order_by(RO.updated_at)
@@ -93,7 +104,11 @@ class RectificationQueries:
 
     async def get_order(self, actor: Actor, order_id: UUID) -> s.OrderDetail:
         order = (
-            await RO.select(*RO.all_columns(), RO.contractor.name.as_alias("contractor_name"))
+            await RO.select(
+                *RO.all_columns(),
+                RO.contractor.name.as_alias("contractor_name"),
+                RO.notice.number.as_alias("notice_number"),
+            )
             .where(RO.id == order_id)
             .first()
         )
@@ -203,6 +218,40 @@ class RectificationQueries:
             total=total,
             limit=limit,
             offset=offset,
+        )
+
+    async def get_notice(self, actor: Actor, notice_id: UUID) -> s.NoticeDetail:
+        """A 整改通知单 and its orders, for whoever may read its orders (404 for anyone else)."""
+        notice = (
+            await RN.select(*RN.all_columns(), RN.contractor.name.as_alias("contractor_name"))
+            .where((RN.id == notice_id) & RN.deleted.eq(False))
+            .first()
+        )
+        if notice is not None:
+            try:
+                access = await project_access(actor, notice["project"])
+            except NotFound:
+                notice = None
+            else:
+                if access.contractor_only and notice["contractor"] != access.organisation_id:
+                    notice = None
+        if notice is None:
+            raise NotFound(t("rectification.notice_does_not_exist", notice_id=notice_id))
+        rows = await (
+            RO.select(
+                *RO.all_columns(),
+                RO.contractor.name.as_alias("contractor_name"),
+                RO.notice.number.as_alias("notice_number"),
+            )
+            .where((RO.notice == notice_id) & RO.deleted.eq(False))
+            .order_by(RO.description)
+            .order_by(RO.id)
+        )
+        now = self.clock.now()
+        photos = await links.linked(ORDER_TABLE, [r["id"] for r in rows])
+        return s.NoticeDetail(
+            notice=s.from_row(notice, s.NoticeOut),
+            orders=[self._order_out(r, now, photos.get(r["id"], [])) for r in rows],
         )
 
     async def counts(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from inspection.errors import ValidationFailed
@@ -363,3 +364,25 @@ def tally(orders: list[OrderFacts], now: datetime) -> Tally:
         drafts=sum(o.state is OrderState.draft for o in orders),
         average_days_to_close=round(sum(spans) / len(spans), 2) if spans else None,
     )
+
+
+def notice_facts(
+    notice_id: UUID,
+    project_id: UUID,
+    contractor_id: UUID,
+    kind: str,
+    deadline: datetime,
+    items: list[tuple[UUID, str, str]],
+) -> dict[str, Any]:
+    """What a 整改通知单 covering several orders states once issued, none of which changes later
+    (a draft's text is fixed when it goes out): the register keeps its hash with the number, so
+    printing the notice again finds the same number. `items`: (order id, description, severity)."""
+    return {
+        "notice": str(notice_id),
+        "project": str(project_id),
+        "contractor": str(contractor_id),
+        "kind": kind,
+        # whole seconds: both databases give back the same instant
+        "deadline": int(deadline.timestamp()),
+        "items": sorted([str(i), text, severity] for i, text, severity in items),
+    }

@@ -55,6 +55,16 @@ class IssueManyBody(IssueBody, kw_only=True):
     order_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
 
 
+class NoticeIssue(Input, kw_only=True):
+    """Issue drafts of one inspection to one contractor as ONE 整改通知单: one number, one deadline."""
+
+    order_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
+    deadline: Deadline
+    deadline_reason: Note = ""
+    reason: Note = ""
+    id: UUID | None = None
+
+
 class DraftEdit(Input, kw_only=True):
     version: Version | None = None
     description: Annotated[str, Meta(min_length=1, max_length=5000)]
@@ -123,6 +133,9 @@ class OrderOut(Synced, kw_only=True):
     cancel_reason: str
     overdue: bool
     photos: list[PhotoOut] = []
+    # the 整改通知单 it went out under with other orders (none: issued alone, or a draft)
+    notice_id: UUID | None = None
+    notice_number: str | None = None
 
 
 class ResponseOut(Synced, kw_only=True):
@@ -175,6 +188,28 @@ class OrderDetail(Output, kw_only=True):
     responses: list[ResponseOut]
     history: list[EventOut]
     stops: list[StopOut]
+
+
+class NoticeOut(Synced, kw_only=True):
+    id: UUID
+    project_id: UUID
+    inspection_id: UUID | None
+    contractor_id: UUID
+    contractor_name: str | None = None
+    kind: OrderKind
+    number: str
+    deadline: datetime
+    deadline_reason: str
+    issued_at: datetime
+    issued_by_id: UUID | None
+    issuer_organisation_id: UUID | None
+
+
+class NoticeDetail(Output, kw_only=True):
+    """One 整改通知单 and the orders (failed items) it lists, each as its reader may see it."""
+
+    notice: NoticeOut
+    orders: list[OrderOut]
 
 
 class OrderPage(Output, kw_only=True):
@@ -233,6 +268,9 @@ _FK_OUT = {
     "resumed_by": "resumed_by_id",
     "recipient_user": "recipient_user_id",
     "recipient_organisation": "recipient_organisation_id",
+    "notice": "notice_id",
+    "inspection": "inspection_id",
+    "issued_by": "issued_by_id",
 }
 
 

@@ -31,13 +31,13 @@ and gets 409.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from inspection import deadlines
+from inspection import db, deadlines
 from inspection.actor import SYSTEM, Actor
-from inspection.clock import FixedClock
-from inspection.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed, VersionConflict
+from inspection.clock import Clock, FixedClock
+from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed, VersionConflict
 from inspection.evidence import links
 from inspection.messages import t
 from inspection.notifications import feed as outbox
@@ -49,7 +49,7 @@ from inspection.rectification import schemas as s
 from inspection.rectification.access import order_access, party
 from inspection.rectification.history import order_buckets, record_event
 from inspection.rectification.opening import OrderSpec, _addressee, _where
-from inspection.rectification.queries import ORDER_TABLE, RESPONSE_TABLE, RO, RectificationQueries, _utc
+from inspection.rectification.queries import ORDER_TABLE, RESPONSE_TABLE, RN, RO, RectificationQueries, _utc
 from inspection.rectification.rulebook import default_rulebook
 from inspection.rectification.rules import (
     ISSUING_ROLES,
@@ -63,10 +63,22 @@ from inspection.rectification.rules import (
     choose_deadline,
     deadline_problem,
     decide,
+    notice_facts,
     rule_deadline,
 )
 from inspection.rectification.stops import StopInfo, active_stops, end_stops, start_stop
 from inspection.rectification.tables import OrderResponse
+from inspection.settings import Settings
+from inspection.submission import ANSWER_TABLE
+
+
+class Numberer(Protocol):
+    """Takes the next 整改通知单 number for a notice whose content is `facts`."""
+
+    async def __call__(
+        self, actor: Actor, clock: Clock, notice_id: UUID, project_id: UUID, facts: dict[str, Any]
+    ) -> str: ...
+
 
 # Opening an order
 
@@ -139,8 +151,37 @@ async def open_order(w: Write, actor: Actor, spec: OrderSpec, book: RuleBook | N
     return order
 
 
+async def _one_group(orders: list[dict[str, Any]]) -> UUID:
+    """The inspection all `orders` were opened by, checking they are drafts of that one inspection
+    to one contractor, none of them a stop-work order (a 停工通知 goes out on its own)."""
+    field = "order_ids"
+    if any(o["kind"] == OrderKind.stop_work.value for o in orders):
+        raise ValidationFailed(t("rectification.notice_no_stop_work"), field=field)
+    if any(o["status"] != OrderState.draft.value for o in orders):
+        current = next(o["status"] for o in orders if o["status"] != OrderState.draft.value)
+        raise InvalidTransition(t("rectification.notice_drafts_only"), field=field, current_state=current)
+    if len({o["project"] for o in orders}) > 1 or len({o["contractor"] for o in orders}) > 1:
+        raise ValidationFailed(t("rectification.notice_one_contractor"), field=field)
+    answers = [o["source_id"] for o in orders if o["source_table"] == ANSWER_TABLE and o["source_id"]]
+    if len(answers) != len(orders):
+        raise ValidationFailed(t("rectification.notice_inspection_drafts_only"), field=field)
+    marks = ", ".join("{}" for _ in answers)
+    rows = await db.raw(f"SELECT DISTINCT inspection FROM {ANSWER_TABLE} WHERE id IN ({marks})", *answers)  # noqa: S608
+    if len(rows) != 1:
+        raise ValidationFailed(t("rectification.notice_one_inspection"), field=field)
+    return UUID(str(rows[0]["inspection"]))
+
+
 @retry_races
 class RectificationService(RectificationQueries):
+    def __init__(
+        self, settings: Settings, clock: Clock, book: RuleBook | None = None, numberer: Numberer | None = None
+    ) -> None:
+        super().__init__(settings, clock, book)
+        # the document register's numbering (reports/register.py), handed in where the app is
+        # assembled: the register prints this domain's orders, so it cannot be imported from here
+        self.numberer = numberer
+
     # Moves
 
     async def create_order(self, actor: Actor, data: s.OrderCreate) -> s.OrderDetail:
@@ -210,34 +251,105 @@ class RectificationService(RectificationQueries):
             action="transition",
         )
 
+    async def _issue_one(
+        self, w: Write, actor: Actor, order_id: UUID, data: s.IssueBody, notice_id: UUID | None = None
+    ) -> dict[str, Any]:
+        """A draft goes out (its deadline, its stop); the caller tells its people."""
+        order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.issue, data.version)
+        requested = _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)) or order["deadline"]
+        reason = data.deadline_reason or order["deadline_reason"]
+        deadline = choose_deadline(
+            requested, OrderKind(order["kind"]), Severity(order["severity"]), w.now, reason, self.book
+        )
+        changes: dict[str, Any] = {
+            "status": nxt.value,
+            "issued_at": w.now,
+            "deadline": deadline,
+            "deadline_reason": reason,
+            "deadline_round": 1,
+            "issuer": actor.user_id,
+            "issuer_organisation": actor.organisation_id,
+        }
+        if notice_id is not None:
+            changes["notice"] = notice_id
+        order = await self._set_state(w, order, changes)
+        await record_event(
+            w, order, Action.issue.value, OrderState.draft.value, nxt.value, reason=data.reason, deadline=deadline
+        )
+        if order["kind"] == OrderKind.stop_work.value:
+            await start_stop(w, order)
+        return order
+
     async def issue(self, actor: Actor, order_id: UUID, data: s.IssueBody) -> s.OrderDetail:
         async with write(actor, self.clock) as w:
-            order, _, nxt, _ = await self._begin_move(w, actor, order_id, Action.issue, data.version)
-            requested = _utc(deadlines.resolve(data.deadline, self.book.calendar.tz)) or order["deadline"]
-            reason = data.deadline_reason or order["deadline_reason"]
-            deadline = choose_deadline(
-                requested, OrderKind(order["kind"]), Severity(order["severity"]), w.now, reason, self.book
-            )
-            order = await self._set_state(
-                w,
-                order,
-                {
-                    "status": nxt.value,
-                    "issued_at": w.now,
-                    "deadline": deadline,
-                    "deadline_reason": reason,
-                    "deadline_round": 1,
-                    "issuer": actor.user_id,
-                    "issuer_organisation": actor.organisation_id,
-                },
-            )
-            await record_event(
-                w, order, Action.issue.value, OrderState.draft.value, nxt.value, reason=data.reason, deadline=deadline
-            )
-            if order["kind"] == OrderKind.stop_work.value:
-                await start_stop(w, order)
+            order = await self._issue_one(w, actor, order_id, data)
             await notices.issued(w, order, actor.user_id)
         return await self.get_order(actor, order_id)
+
+    async def issue_notice(self, actor: Actor, data: s.NoticeIssue) -> s.NoticeDetail:
+        """Issue drafts of one inspection addressed to one contractor as ONE 整改通知单: one number
+        from the document register, one deadline, one notification. All of them or none: a draft
+        issued meanwhile (by a second click) makes the whole request 409."""
+        if self.numberer is None:
+            raise RuntimeError("RectificationService was built without a document numberer")
+        ids = list(data.order_ids)
+        if len(set(ids)) != len(ids):
+            raise ValidationFailed(t("rectification.order_named_twice"), field="order_ids")
+        deadline = _utc(deadlines.resolve(data.deadline, self.book.calendar.tz))
+        if deadline is None:
+            raise ValidationFailed(t("rectification.notice_needs_deadline"), field="deadline")
+        async with write(actor, self.clock) as w:
+            notice_id = data.id or new_id()
+            if await RN.exists().where(RN.id == notice_id):
+                raise Conflict(t("rectification.notice_id_already_exists", id=notice_id), field="id")
+            rows = {r["id"]: r for r in await RO.select().where(RO.id.is_in(ids))}
+            orders = []
+            for order_id in ids:
+                row = rows.get(order_id)
+                try:
+                    await order_access(actor, row, order_id)
+                except NotFound as missing:
+                    raise NotFound(missing.detail, field="order_ids") from None
+                assert row is not None
+                orders.append(row)
+            inspection_id = await _one_group(orders)
+            first = orders[0]
+            facts = notice_facts(
+                notice_id,
+                first["project"],
+                first["contractor"],
+                first["kind"],
+                deadline,
+                [(o["id"], o["description"], o["severity"]) for o in orders],
+            )
+            # every draft is judged (state, rights, deadline) before a number is taken
+            for o in orders:
+                await self._begin_move(w, actor, o["id"], Action.issue, None)
+                choose_deadline(
+                    deadline, OrderKind(o["kind"]), Severity(o["severity"]), w.now, data.deadline_reason, self.book
+                )
+            number = await self.numberer(actor, self.clock, notice_id, first["project"], facts)
+            notice = await w.insert(
+                RN,
+                {
+                    "id": notice_id,
+                    "project": first["project"],
+                    "inspection": inspection_id,
+                    "contractor": first["contractor"],
+                    "kind": first["kind"],
+                    "number": number,
+                    "deadline": deadline,
+                    "deadline_reason": data.deadline_reason,
+                    "issued_at": w.now,
+                    "issued_by": actor.user_id,
+                    "issuer_organisation": actor.organisation_id,
+                },
+                order_buckets({**first, "status": OrderState.issued.value}),
+            )
+            one = s.IssueBody(deadline=deadline, deadline_reason=data.deadline_reason, reason=data.reason)
+            issued = [await self._issue_one(w, actor, o["id"], one, notice_id) for o in orders]
+            await notices.notice_issued(w, notice, issued, actor.user_id)
+        return await self.get_notice(actor, notice_id)
 
     async def issue_many(self, actor: Actor, data: s.IssueManyBody) -> list[s.OrderDetail]:
         """Issue several drafts with one deadline in one transaction: all of them or none."""

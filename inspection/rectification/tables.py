@@ -9,6 +9,26 @@ from inspection.projects.tables import Building, Organisation, Project, Site, Us
 from inspection.records import SyncColumns
 
 
+class RectificationNotice(SyncColumns, Table, tablename="rectification_notice"):
+    """整改通知单 covering several orders — the failed items of one inspection addressed to one
+    contractor, sent out together under one document number and one deadline. An order without a
+    notice is its own 整改通知单, numbered alone."""
+
+    id = UUID(primary_key=True)
+    project = ForeignKey(references=Project, null=False, on_delete=OnDelete.restrict, index=True)
+    # the inspection whose failures it lists; a plain UUID because checklists sits above this app
+    inspection = UUID(null=True, default=None, index=True)
+    contractor = ForeignKey(references=Organisation, null=False, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20)
+    # ZGTZ-YYYY-NNNNN from the document register, the same sequence as lone orders' notices
+    number = Varchar(length=40, unique=True)
+    deadline = Timestamptz()
+    deadline_reason = Text(default="")
+    issued_at = Timestamptz()
+    issued_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.restrict)
+    issuer_organisation = ForeignKey(references=Organisation, null=True, default=None, on_delete=OnDelete.restrict)
+
+
 class RectificationOrder(SyncColumns, Table, tablename="rectification_order"):
     """整改通知单 / 停工通知 — an order to a contractor to put a defect or hazard right by a deadline.
     Whether it is overdue is derived from `deadline` and the server's clock, never stored."""
@@ -37,6 +57,10 @@ class RectificationOrder(SyncColumns, Table, tablename="rectification_order"):
     closed_at = Timestamptz(null=True, default=None)
     cancelled_at = Timestamptz(null=True, default=None)
     cancel_reason = Text(default="")
+    # the 整改通知单 it went out under with other orders; null: issued alone (or still a draft)
+    notice = ForeignKey(
+        references=RectificationNotice, null=True, default=None, on_delete=OnDelete.restrict, index=True
+    )
 
 
 class OrderResponse(SyncColumns, Table, tablename="order_response"):

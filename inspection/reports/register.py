@@ -100,6 +100,17 @@ async def register(
         return Issued(number, w.now, first_time=True)
 
 
+NOTICE_KIND = "rectification_notice"
+
+
+async def number_notice(actor: Actor, clock: Clock, notice_id: UUID, project_id: UUID, facts: dict[str, Any]) -> str:
+    """The number of a 整改通知单 covering several orders, taken when it goes out (inside the issuing
+    transaction): the same kind, and so the same ZGTZ sequence, as a lone order's notice. Its hash
+    is of `facts`, which the printed notice hashes again (loaders/rectification.py)."""
+    issued = await register(actor, clock, NOTICE_KIND, notice_id, project_id, rules.content_sha256(NOTICE_KIND, facts))
+    return issued.number
+
+
 @dataclass(frozen=True)
 class Verification:
     """All the public page says: whether that number with that hash was issued, and when."""
