@@ -126,6 +126,18 @@ class OrderController(Controller):
         """复工: lift the stop of a stop-work order whose response was accepted."""
         return await orders.resume(actor, order_id, data)
 
+    @post("/notices", operation_id="issue_notice")
+    async def issue_notice(self, data: JSONBody[s.NoticeIssue], actor: Me, orders: OrdersDep) -> s.NoticeDetail:
+        """Issue drafts of one inspection addressed to one contractor as one 整改通知单: one number
+        (ZGTZ-…), one deadline (a plain date means the end of that day, local time), one
+        notification. All the drafts go out or none does."""
+        return await orders.issue_notice(actor, data)
+
+    @get("/notices/{notice_id:str}", operation_id="get_notice")
+    async def get_notice(self, notice_id: FromPath[UUID], actor: Me, orders: OrdersDep) -> s.NoticeDetail:
+        """One 整改通知单 and the orders it lists, for whoever may read its orders."""
+        return await orders.get_notice(actor, notice_id)
+
     @get("/counts", operation_id="order_counts")
     async def counts(
         self,

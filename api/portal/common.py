@@ -119,8 +119,11 @@ async def may_issue(actor: Actor, project_id: UUID) -> bool:
 
 
 async def notice_numbers(services: Services, orders: Sequence[Any]) -> dict[UUID, str]:
-    """The 整改通知单 number (ZGTZ-…) each order went out under; drafts have none yet."""
-    return await services.reports.latest_numbers(NOTICE_KIND, [o.id for o in orders])
+    """The 整改通知单 number (ZGTZ-…) each order went out under: its notice's, when it went out
+    with others; else its own notice's once numbered. Drafts have none yet."""
+    alone = [o.id for o in orders if not getattr(o, "notice_number", None)]
+    numbers = await services.reports.latest_numbers(NOTICE_KIND, alone)
+    return {**numbers, **{o.id: o.notice_number for o in orders if getattr(o, "notice_number", None)}}
 
 
 async def place_labels(

@@ -20,7 +20,6 @@ from api.portal.common import (
     end_of_day,
     may_issue,
     notice_numbers,
-    number_notice,
     organisation_names,
     place_labels,
     report_links,
@@ -196,7 +195,8 @@ class InspectionPages(Controller):
         # the drafts it opened, one group per contractor: each group goes out as one notice
         drafts: dict[UUID, list[Any]] = {}
         for d in orders:
-            if d.order.status is OrderState.draft:
+            # a stop-work draft goes out alone, from its own page
+            if d.order.status is OrderState.draft and d.order.kind is not OrderKind.stop_work:
                 drafts.setdefault(d.order.contractor_id, []).append(d.order)
         issuer = bool(drafts) and await may_issue(actor, i.project)
         contractors = await organisation_names(services, actor, {d.order.contractor_id for d in orders})
@@ -271,14 +271,12 @@ class InspectionPages(Controller):
             if not form.get("deadline").strip():
                 raise ValidationFailed(t("portal.choose_deadline"), field="deadline")
             deadline = end_of_day(form.get("deadline"), services.rectification.book.calendar.tz)
-            issued = await services.rectification.issue_many(
+            await services.rectification.issue_notice(
                 actor,
-                rs.IssueManyBody(
+                rs.NoticeIssue(
                     order_ids=chosen, deadline=deadline.isoformat(), deadline_reason=form.get("deadline_reason").strip()
                 ),
             )
-            for d in issued:
-                await number_notice(services, actor, d.order.id)
         except DomainError as exc:
             if isinstance(exc, NotFound) and exc.field != "orders":
                 raise

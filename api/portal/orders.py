@@ -123,6 +123,31 @@ class OrderPages(Controller):
             drafts_shown=any(o.status is OrderState.draft for o in items),
         )
 
+    @get("/notices/{notice_id:uuid}", name="portal-order-notice")
+    async def notice(
+        self, request: Request[Any, Any, Any], notice_id: FromPath[UUID], viewer: Me, services: Svc
+    ) -> Response[str]:
+        """整改通知单 covering several orders: its number, deadline and every item it lists."""
+        actor = viewer.actor
+        detail = await services.rectification.get_notice(actor, notice_id)
+        n = detail.notice
+        project = await services.projects.get_project(actor, n.project_id)
+        orgs = await organisation_names(services, actor, {n.contractor_id, n.issuer_organisation_id})
+        orders = detail.orders
+        places = await place_labels(services, actor, [(o.site_id, o.building_id, o.work_item_id) for o in orders])
+        return render(
+            request,
+            "order_notice.html",
+            notice=n,
+            project=project,
+            orgs=orgs,
+            orders=orders,
+            places=places,
+            numbers={o.id: n.number for o in orders},
+            # the notice prints from any of its orders, under its one number
+            reports=report_links(request.app, ORDER_REPORTS[:1], orders[0].id) if orders else [],
+        )
+
     async def _detail(
         self, request: Request[Any, Any, Any], viewer: Any, services: Any, order_id: UUID, **extra: Any
     ) -> Response[str]:
@@ -144,7 +169,7 @@ class OrderPages(Controller):
             except NotFound:
                 building = None
         number = (await notice_numbers(services, [order])).get(order.id)
-        if number is None and order.status is not OrderState.draft:
+        if number is None and order.status is not OrderState.draft and order.notice_id is None:
             # an order issued elsewhere (the tablet, the API) gets its number when first read here
             try:
                 number = await number_notice(services, actor, order.id)

@@ -49,12 +49,6 @@ class IssueBody(Input, kw_only=True):
     reason: Note = ""
 
 
-class IssueManyBody(IssueBody, kw_only=True):
-    """Several drafts issued together (one 整改通知单 per inspection and contractor): one deadline."""
-
-    order_ids: Annotated[list[UUID], Meta(min_length=1, max_length=200)]
-
-
 class NoticeIssue(Input, kw_only=True):
     """Issue drafts of one inspection to one contractor as ONE 整改通知单: one number, one deadline."""
 

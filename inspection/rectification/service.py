@@ -351,14 +351,6 @@ class RectificationService(RectificationQueries):
             await notices.notice_issued(w, notice, issued, actor.user_id)
         return await self.get_notice(actor, notice_id)
 
-    async def issue_many(self, actor: Actor, data: s.IssueManyBody) -> list[s.OrderDetail]:
-        """Issue several drafts with one deadline in one transaction: all of them or none."""
-        if len(set(data.order_ids)) != len(data.order_ids):
-            raise ValidationFailed(t("rectification.order_named_twice"), field="order_ids")
-        one = s.IssueBody(deadline=data.deadline, deadline_reason=data.deadline_reason, reason=data.reason)
-        async with write(actor, self.clock):
-            return [await self.issue(actor, order_id, one) for order_id in data.order_ids]
-
     async def edit_draft(self, actor: Actor, order_id: UUID, data: s.DraftEdit) -> s.OrderDetail:
         """Change what a draft says before it goes out; whoever may issue it may edit it."""
         async with write(actor, self.clock) as w:

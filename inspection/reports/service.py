@@ -76,9 +76,11 @@ class ReportsService:
 
     def prepare(self, data: ReportData) -> Prepared:
         data = data.within_limits()
-        hashed = {"title": data.title, "letterhead": asdict(data.letterhead), "content": data.context}
-        content = rules.content_sha256(data.kind, hashed)
-        tag = hashlib.sha256(f"{content}:{templates_digest()}".encode()).hexdigest()[:32]
+        shown = {"title": data.title, "letterhead": asdict(data.letterhead), "content": data.context}
+        content = rules.content_sha256(data.kind, data.hashed if data.hashed is not None else shown)
+        # the ETag follows everything printed, even where the number's hash does not
+        printed = rules.content_sha256(data.kind, shown)
+        tag = hashlib.sha256(f"{content}:{printed}:{templates_digest()}".encode()).hexdigest()[:32]
         return Prepared(data=data, content_sha256=content, etag=f'"{tag}"')
 
     async def rectification(self, actor: Actor, order_id: UUID, which: Which) -> Prepared:

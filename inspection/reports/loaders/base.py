@@ -33,6 +33,10 @@ class ReportData:
     letterhead: Letterhead
     context: dict[str, Any]
     thumbnails: frozenset[str] = field(default_factory=frozenset)  # evidence:<sha>?size=N refs
+    # what the content hash covers when not the whole of what is printed: a document numbered when
+    # it went out (a 整改通知单 covering several orders) hashes the facts it was numbered with, so a
+    # photo finishing its upload later does not give it a second number
+    hashed: dict[str, Any] | None = None
 
     def within_limits(self) -> ReportData:
         """The data with no text longer than the API accepts (rules.NAME_CHARS for the title and

@@ -10,9 +10,10 @@ from inspection.actor import Actor
 from inspection.errors import Conflict
 from inspection.messages import t
 from inspection.rectification.queries import RectificationQueries
-from inspection.rectification.rules import OrderState
+from inspection.rectification.rules import OrderState, notice_facts
 from inspection.rectification.schemas import OrderDetail
 from inspection.reports import rules
+from inspection.reports.register import latest_numbers
 from inspection.reports.loaders.base import (
     Photos,
     ReportData,
@@ -42,11 +43,73 @@ def _order_facts(detail: OrderDetail) -> dict[str, Any]:
     }
 
 
+async def load_notice(service: RectificationQueries, actor: Actor, notice_id: UUID) -> ReportData:
+    """One 整改通知单 covering several orders: every item with its place, the one deadline and the
+    number it went out under (the register finds it again by the facts it was numbered with)."""
+    detail = await service.get_notice(actor, notice_id)  # NotFound unless the actor may read its orders
+    n = detail.notice
+    project = await project_row(n.project_id)
+    people = await user_names([n.issued_by_id])
+    owner = project["owner_organisation"]
+    orgs = await org_rows([n.issuer_organisation_id, n.contractor_id, owner])
+    photos = Photos(actor)
+    await photos.load([p.sha256 for o in detail.orders for p in o.photos])
+    items = []
+    for o in detail.orders:
+        items.append(
+            {
+                "id": o.id,
+                "severity": o.severity.value,
+                "description": o.description,
+                "place": await place_names(o.site_id, o.building_id, o.work_item_id),
+                "before": [photos.show(p.sha256) for p in o.photos],
+            }
+        )
+    context: dict[str, Any] = {
+        "notice": {
+            "id": n.id,
+            "kind": n.kind.value,
+            "number": n.number,
+            "issued_at": n.issued_at,
+            "deadline": n.deadline,
+            "deadline_reason": n.deadline_reason,
+        },
+        "items": items,
+        "contractor": orgs[n.contractor_id]["name"] if n.contractor_id in orgs else n.contractor_name or "",
+        "issuer": {
+            "name": people.get(n.issued_by_id, "") if n.issued_by_id else "",
+            "organisation": orgs[n.issuer_organisation_id]["name"] if n.issuer_organisation_id in orgs else "",
+        },
+        "cc": [orgs[owner]["name"]] if owner in orgs and owner != n.issuer_organisation_id else [],
+    }
+    facts = notice_facts(
+        n.id,
+        n.project_id,
+        n.contractor_id,
+        n.kind.value,
+        n.deadline,
+        [(o.id, o.description, o.severity.value) for o in detail.orders],
+    )
+    return ReportData(
+        kind=KINDS["notice"],
+        subject_id=n.id,
+        project_id=n.project_id,
+        title=rules.label("order_notice_title", n.kind.value),
+        letterhead=await letterhead(project, n.issuer_organisation_id),
+        context=context,
+        thumbnails=photos.thumbnails(),
+        hashed=facts,
+    )
+
+
 async def load_rectification(service: RectificationQueries, actor: Actor, order_id: UUID, which: Which) -> ReportData:
     detail = await service.get_order(actor, order_id)  # NotFound unless the actor may read it
     o = detail.order
     if o.status is OrderState.draft:
         raise Conflict(t("reports.draft_order_has_no_notice_yet"), field="order_id")
+    if which == "notice" and o.notice_id is not None:
+        # it went out with others: its notice is theirs, under the one number
+        return await load_notice(service, actor, o.notice_id)
     if which == "reply" and not detail.responses:
         raise Conflict(t("reports.contractor_has_not_replied_order_yet"), field="order_id")
     project = await project_row(o.project_id)
@@ -71,6 +134,12 @@ async def load_rectification(service: RectificationQueries, actor: Actor, order_
         "cc": [orgs[owner]["name"]] if owner in orgs and owner != o.issuer_organisation_id else [],
     }
     if which == "reply":
+        # the reply cites the notice it answers: the one it went out under, or its own
+        if o.notice_number:
+            context["notice_number"] = o.notice_number
+        else:
+            own = await latest_numbers(KINDS["notice"], [o.id])
+            context["notice_number"] = own.get(o.id, "")
         context["status"] = o.status.value
         context["closed_at"] = o.closed_at
         context["responses"] = [
