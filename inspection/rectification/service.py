@@ -309,7 +309,7 @@ class RectificationService(RectificationQueries):
                 try:
                     await order_access(actor, row, order_id)
                 except NotFound as missing:
-                    raise NotFound(missing.detail, field="order_ids") from None
+                    raise NotFound(missing.message, field="order_ids") from None
                 assert row is not None
                 orders.append(row)
             inspection_id = await _one_group(orders)

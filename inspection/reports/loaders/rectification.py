@@ -13,7 +13,6 @@ from inspection.rectification.queries import RectificationQueries
 from inspection.rectification.rules import OrderState, notice_facts
 from inspection.rectification.schemas import OrderDetail
 from inspection.reports import rules
-from inspection.reports.register import latest_numbers
 from inspection.reports.loaders.base import (
     Photos,
     ReportData,
@@ -23,6 +22,7 @@ from inspection.reports.loaders.base import (
     project_row,
     user_names,
 )
+from inspection.reports.register import latest_numbers
 
 Which = Literal["notice", "reply"]
 KINDS: dict[str, str] = {"notice": "rectification_notice", "reply": "rectification_reply"}
