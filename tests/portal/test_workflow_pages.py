@@ -105,10 +105,28 @@ async def test_issuing_drafts_as_one_notice_with_one_deadline(app, world, clock)
         assert done.status_code == 303, done.text
         after = await b.get(done.headers["location"])
         assert "整改通知单已下发" in after.text and 'data-testid="issue-group"' not in after.text
-        assert len(set(NUMBER.findall(after.text))) == 2
+        numbers = set(NUMBER.findall(after.text))
+        assert len(numbers) == 1  # one 整改通知单, one number for both items
+        (number,) = numbers
     svc = app.state.services.rectification
     orders = [(await svc.get_order(actor_from(world, "inspector"), i)).order for i in ids]
     assert {o.status.value for o in orders} == {"issued"}
+    assert {o.notice_number for o in orders} == {number} and len({o.notice_id for o in orders}) == 1
+    async with browser(app) as b:
+        # each order page shows the notice's number and links to the notice listing both items
+        await sign_in(b, world.users["contractor_a"].username)
+        page = await b.get(f"/portal/orders/{ids[0]}")
+        assert page.status_code == 200 and 'data-testid="notice-link"' in page.text
+        assert set(NUMBER.findall(page.text)) == {number}
+        assert f"答复整改通知单 {number}" in page.text  # the reply form cites it
+        notice = await b.get(f"/portal/orders/notices/{orders[0].notice_id}")
+        assert notice.status_code == 200 and number in notice.text
+        assert all(f"/portal/orders/{i}" in notice.text for i in ids)
+        listed = await b.get("/portal/orders/")
+        assert listed.text.count(number) == 2
+    async with browser(app) as b:
+        await sign_in(b, world.users["contractor_b"].username)
+        assert (await b.get(f"/portal/orders/notices/{orders[0].notice_id}")).status_code == 404
     local = {o.deadline.astimezone(svc.book.calendar.tz).strftime("%Y-%m-%d %H:%M") for o in orders}
     assert local == {f"{allowed} 23:59"}
 
