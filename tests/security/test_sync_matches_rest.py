@@ -62,6 +62,12 @@ REST_READS_MORE: dict[str, tuple[set[str], str]] = {
         "through the API, and the warranty items it owes reach its tablet",
     ),
     "acceptance_participant": (CONTRACTORS, "as for acceptance"),
+    "order_event": (
+        CONTRACTORS,
+        "an order's events follow the order's buckets when written: a draft's creation is recorded while "
+        "only the issuing side sees the draft, so it stays with the project; the contractor reads it in "
+        "the order's history through the API once the order is issued",
+    ),
     "sync_conflict": (
         set(PEOPLE),
         "a conflict syncs to the project and to the contractor it involved, not to everyone who may "
@@ -175,6 +181,7 @@ REST_READ: dict[str, Probe] = {
     "inspection_answer": _in("/api/v1/inspections/{inspection}", "answers"),
     "supervision_point_state": _point_state,
     "rectification_order": _by_id("/api/v1/rectification/orders/{id}"),
+    "rectification_notice": _by_id("/api/v1/rectification/notices/{id}"),
     "order_response": _in("/api/v1/rectification/orders/{order}", "responses"),
     "order_event": _in("/api/v1/rectification/orders/{order}", "history"),
     "work_stop": _in("/api/v1/rectification/stops?project_id={project}", "items"),
@@ -251,6 +258,30 @@ async def _inspection(world: World, clock: FixedClock, work: str, photo: str, su
         await _ok(await world.post("inspector", f"/api/v1/inspections/{iid}/submit", {"signature_sha256": signature}))
 
 
+async def _failed_inspection(world: World, clock: FixedClock, work: str) -> list[str]:
+    """A submitted roof inspection with a failed item: the ids of the drafts it opened."""
+    body = {
+        "id": str(new_id()),
+        "project_id": str(world.id_of("p1")),
+        "work_item_id": str(world.id_of(work)),
+        "template_code": ROOF,
+        "lot_size": 40,
+    }
+    inspection = await _ok(await world.post("inspector", "/api/v1/inspections/", body), 201)
+    iid = inspection["inspection"]["id"]
+    photo = await _upload(world, "inspector", _jpeg(14))
+    answers = answers_for(ROOF, M2={"value": "fail", "note": "檐沟积水", "photos": [photo]})
+    r = await world.client.put(
+        f"/api/v1/inspections/{iid}/answers", json={"answers": answers}, headers=world.headers("inspector")
+    )
+    await _ok(r)
+    signature = await announce(world, clock, f"signature-{iid}", stored=True)
+    submitted = await _ok(
+        await world.post("inspector", f"/api/v1/inspections/{iid}/submit", {"signature_sha256": signature})
+    )
+    return [o["id"] for o in submitted["orders"] if o["status"] == "draft"]
+
+
 async def _push(world: World, who: str, site: UUID, households: int) -> None:
     mutation = {
         "seq": 1,
@@ -297,6 +328,10 @@ async def build(world: World, app: Any, clock: FixedClock) -> None:
     await _inspection(world, clock, "work_a", await _upload(world, "inspector", _jpeg(6)), submit=True)
     await _inspection(world, clock, "work_b", await _upload(world, "inspector", _jpeg(7)), submit=True)
     await _inspection(world, clock, "work_a", await _upload(world, "inspector", _jpeg(8)), submit=False)
+    # a failed inspection's drafts issued as one 整改通知单 to contractor A
+    failed = await _failed_inspection(world, clock, "work_a")
+    notice = {"order_ids": failed, "deadline": (clock.now() + timedelta(days=5)).date().isoformat()}
+    await _ok(await world.post("supervisor", "/api/v1/rectification/notices", notice), 201)
     start = f"/api/v1/supervision/work-items/{world.id_of('work_a')}/points/membrane-sampling/start"
     await _ok(await world.post("inspector", start, {}))
 
