@@ -650,7 +650,7 @@ MESSAGES: dict[str, str] = {
     "notify.digest": "Notifications of {day} ({count} in all):\n{items}",
     "notify.digest_line": "{n}. {text}",
     "notify.order_issued": "{kind} at {place} issued to {contractor}, due {deadline}: {what}. See {link}",
-    "notify.notice_issued": "{kind} notice {number} at {place} issued to {contractor}: {count} item(s), due {deadline}: {what}. See {link}",
+    "notify.notice_issued": "{kind} {number} at {place} issued to {contractor}: {count} item(s), due {deadline}: {what}. See {link}",
     "rectification.notice_does_not_exist": "notice {notice_id} does not exist or is not yours",
     "rectification.notice_needs_deadline": "choose a deadline",
     "rectification.notice_id_already_exists": "a notice with id {id} already exists",

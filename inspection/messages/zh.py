@@ -640,7 +640,7 @@ MESSAGES: dict[str, str] = {
     "notify.digest": "{day} 通知汇总（共 {count} 条）：\n{items}",
     "notify.digest_line": "{n}、{text}",
     "notify.order_issued": "{place} {kind}已下发给{contractor}，整改期限 {deadline}：{what}。查看：{link}",
-    "notify.notice_issued": "{place} {kind}整改通知单 {number} 已下发给{contractor}，共 {count} 项，整改期限 {deadline}：{what}。查看：{link}",
+    "notify.notice_issued": "{place} {kind} {number} 已下发给{contractor}，共 {count} 项，整改期限 {deadline}：{what}。查看：{link}",
     "rectification.notice_does_not_exist": "没有这份整改通知单，或您无权查看",
     "rectification.notice_needs_deadline": "请选择整改期限",
     "rectification.notice_id_already_exists": "整改通知单编号 {id} 已存在",

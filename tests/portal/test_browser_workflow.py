@@ -59,6 +59,18 @@ async def test_supervisor_issues_an_inspections_drafts_and_discards_one(
     orders = page.get_by_test_id("orders")
     await expect(orders).to_contain_text(NUMBER)
     assert "草稿" not in await orders.inner_text()
+    # every item went out under the one notice's number; the notice lists them all
+    numbers = set(NUMBER.findall(await orders.inner_text()))
+    assert len(numbers) == 1
+    (number,) = numbers
+    items = await orders.get_by_role("link").count()
+    assert items >= 2
+    await orders.get_by_role("link").first.click()
+    await page.get_by_test_id("notice-link").click()
+    await expect(page.get_by_test_id("notice-number")).to_have_text(number)
+    await expect(page.get_by_test_id("order-row")).to_have_count(items)
+    notice_url = page.url
+    await shot(page, "notice")
     # the order list names the notice's number, the 小区, building and work item
     await page.goto("/portal/orders/")
     listed = page.get_by_test_id("order-row").filter(has_text=NUMBER)
@@ -85,6 +97,21 @@ async def test_supervisor_issues_an_inspections_drafts_and_discards_one(
     answer = await other.goto(inspection_url)
     assert answer is not None and answer.status == 404
     await expect(other.get_by_role("heading", name="未找到")).to_be_visible()
+    answer = await other.goto(notice_url)
+    assert answer is not None and answer.status == 404
+    await phone.close()
+
+    # contractor A, on a phone: the notice, and each item's reply form citing its number
+    phone = await context(browser, portal_server, PHONE, is_mobile=True, has_touch=True)
+    mine = await phone.new_page()
+    await sign_in(mine, "contractor_a")
+    await mine.goto(notice_url)
+    await expect(mine.get_by_test_id("notice-number")).to_have_text(number)
+    await expect(mine.get_by_test_id("order-row")).to_have_count(items)
+    await shot(mine, "notice-contractor")
+    await mine.get_by_test_id("order-row").first.click()
+    await expect(mine.get_by_test_id("reply-cites")).to_have_text(f"答复整改通知单 {number}")
+    await shot(mine, "order-reply-cites-notice")
     await phone.close()
 
 
