@@ -21,7 +21,6 @@ from inspection.errors import Forbidden, NotFound, ValidationFailed
 from inspection.messages import t
 from inspection.projects.access import project_access
 from inspection.rectification.rules import ISSUING_ROLES
-from inspection.reports.loaders.rectification import KINDS as NOTICE_KINDS
 
 Me = NamedDependency[Viewer]
 Svc = NamedDependency[Services]
@@ -38,7 +37,6 @@ ORDER_REPORTS = [
     ("rectification-reply", "整改回复单", "/api/v1/reports/rectification/{}.pdf?kind=reply"),
 ]
 PROGRAMME_WEEKLY = "/api/v1/reports/programmes/weekly.pdf"
-NOTICE_KIND = NOTICE_KINDS["notice"]
 INSPECTION_REPORT = ("inspection", "检查记录 PDF", "/api/v1/reports/inspections/{}.pdf")
 
 _PARAM = re.compile(r"\{[^}]*\}")
@@ -121,9 +119,7 @@ async def may_issue(actor: Actor, project_id: UUID) -> bool:
 async def notice_numbers(services: Services, orders: Sequence[Any]) -> dict[UUID, str]:
     """The 整改通知单 number (ZGTZ-…) each order went out under: its notice's, when it went out
     with others; else its own notice's once numbered. Drafts have none yet."""
-    alone = [o.id for o in orders if not getattr(o, "notice_number", None)]
-    numbers = await services.reports.latest_numbers(NOTICE_KIND, alone)
-    return {**numbers, **{o.id: o.notice_number for o in orders if getattr(o, "notice_number", None)}}
+    return await services.reports.notice_numbers([o.id for o in orders])
 
 
 async def place_labels(

@@ -18,7 +18,6 @@ from litestar.params import FromPath
 
 from api.evidence import UPLOAD_ROUTE_CEILING
 from api.portal.common import (
-    NOTICE_KIND,
     PROJECT_REPORTS,
     Me,
     Svc,
@@ -277,7 +276,7 @@ class WarrantyPages(Controller):
             found = ORDER_LINK.fullmatch(b["link"])
             if found:
                 order_ids[b["link"]] = UUID(found.group(1))
-        numbers = await services.reports.latest_numbers(NOTICE_KIND, list(order_ids.values())) if order_ids else {}
+        numbers = await services.reports.notice_numbers(list(order_ids.values())) if order_ids else {}
         blockers = [{**b, "number": numbers.get(order_ids.get(b["link"]), "")} for b in blockers]  # type: ignore[arg-type]
         rows = _blank_rows()
         for i, row in enumerate(rows):

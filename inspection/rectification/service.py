@@ -346,7 +346,7 @@ class RectificationService(RectificationQueries):
                 },
                 order_buckets({**first, "status": OrderState.issued.value}),
             )
-            one = s.IssueBody(deadline=deadline, deadline_reason=data.deadline_reason, reason=data.reason)
+            one = s.IssueBody(deadline=deadline.isoformat(), deadline_reason=data.deadline_reason, reason=data.reason)
             issued = [await self._issue_one(w, actor, o["id"], one, notice_id) for o in orders]
             await notices.notice_issued(w, notice, issued, actor.user_id)
         return await self.get_notice(actor, notice_id)

@@ -22,11 +22,12 @@ from inspection.clock import Clock
 from inspection.evidence.store import ObjectStore, build_store
 from inspection.records import retry_races
 from inspection.rectification.queries import RectificationQueries
+from inspection.rectification.tables import RectificationOrder
 from inspection.reports import register, rules
 from inspection.reports.loaders.base import ReportData
 from inspection.reports.loaders.inspection import load_inspection
 from inspection.reports.loaders.ledger import load_ledger
-from inspection.reports.loaders.rectification import Which, load_rectification
+from inspection.reports.loaders.rectification import KINDS, Which, load_rectification
 from inspection.reports.loaders.warranty import load_acceptance, load_warranty_register
 from inspection.reports.loaders.weekly import load_programme_weekly, load_project_weekly
 from inspection.reports.pool import RenderPool
@@ -153,6 +154,19 @@ class ReportsService:
 
     async def latest_numbers(self, kind: str, subject_ids: list[UUID]) -> dict[UUID, str]:
         return await register.latest_numbers(kind, subject_ids)
+
+    async def notice_numbers(self, order_ids: list[UUID]) -> dict[UUID, str]:
+        """The 整改通知单 number each order went out under: its notice's, when it went out with
+        others; else its own notice's once numbered. Drafts have none yet."""
+        if not order_ids:
+            return {}
+        RO = RectificationOrder
+        rows = await RO.select(RO.id, RO.notice.number.as_alias("number")).where(
+            RO.id.is_in(list(set(order_ids))) & RO.notice.is_not_null()
+        )
+        grouped = {r["id"]: r["number"] for r in rows}
+        alone = [i for i in order_ids if i not in grouped]
+        return {**await register.latest_numbers(KINDS["notice"], alone), **grouped}
 
     async def verify(self, number: str, content_sha256: str) -> register.Verification:
         return await register.verify(number, content_sha256)
