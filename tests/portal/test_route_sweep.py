@@ -16,6 +16,7 @@ from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
 from tests.portal.test_conflict_pages import households_conflict
 from tests.portal.test_pages import issue_order
+from tests.rectification.helpers import issued_notice
 from tests.security.test_route_sweep import programme_of_p1
 from tests.sync.conftest import tablets  # noqa: F401  (the fixture)
 from tests.warranty.helpers import accept_site, photo
@@ -71,7 +72,9 @@ async def test_no_portal_page_shows_or_changes_another_partys_records(app, world
     await answer(world, inspection, answers_for(ROOF, M1={"value": "pass", "note": "甲方独有：檐沟找坡"}))
     assert (await submit(world, clock, inspection)).status_code == 200
     conflict = await households_conflict(world, tablets)
+    notice = (await issued_notice(world, clock))["notice"]
     params = {
+        "notice_id": notice["id"],
         "acceptance_id": acceptance.id,
         "claim_id": claim.id,
         "conflict_id": conflict,

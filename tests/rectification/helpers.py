@@ -96,3 +96,37 @@ async def row_counts() -> dict[str, int]:
         "links": await EvidenceLink.count(),
         "notifications": await Notification.count(),
     }
+
+
+async def failed_roof(world: World, clock: FixedClock, work_item_id: Any = None) -> dict[str, Any]:
+    """A submitted roof inspection with two failed items: two drafts to the work item's contractor."""
+    from tests.checklists.helpers import ROOF, answer, answers_for, draft, submit  # they import this module
+
+    d = await draft(world, template_code=ROOF, lot_size=40, work_item_id=work_item_id or world.id_of("work_a"))
+    iid = d["inspection"]["id"]
+    leak = await announce(world, clock, f"leak-{iid}.jpg")
+    r = await answer(
+        world,
+        iid,
+        answers_for(
+            ROOF,
+            M2={"value": "fail", "photos": [leak], "note": "3号楼北侧檐沟积水"},
+            N3={"checked": 5, "passed": 5, "flagged": True, "note": "收头密封胶开裂一处"},
+        ),
+    )
+    assert r.status_code == 200, r.text
+    body = (await submit(world, clock, iid)).json()
+    assert len(body["orders"]) == 2 and {o["status"] for o in body["orders"]} == {"draft"}
+    return body  # type: ignore[no-any-return]
+
+
+async def issued_notice(world: World, clock: FixedClock, who: str = "supervisor") -> dict[str, Any]:
+    """A failed roof inspection's two drafts issued as one 整改通知单 to contractor A (the API's answer)."""
+    body = await failed_roof(world, clock)
+    request = {
+        "order_ids": [o["id"] for o in body["orders"]],
+        "deadline": (clock.now() + timedelta(days=3)).date().isoformat(),
+    }
+    r = await world.post(who, "/api/v1/rectification/notices", request)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]

@@ -19,9 +19,9 @@ from inspection.notifications.outbox_tables import Notification
 from inspection.projects.rules import WorkType
 from inspection.rectification.tables import RectificationNotice
 from inspection.reports.tables import IssuedDocument
-from tests.checklists.helpers import ROOF, announce, answer, answers_for, draft, submit, work_item
+from tests.checklists.helpers import work_item
 from tests.factories import World
-from tests.rectification.helpers import row_counts
+from tests.rectification.helpers import failed_roof, row_counts
 from tests.reports.helpers import pdf_text
 
 BASE = "/api/v1/rectification"
@@ -31,26 +31,6 @@ NUMBER = re.compile(r"ZGTZ-\d{4}-\d{5}")
 @pytest.fixture(autouse=True)
 async def templates(clock: FixedClock) -> None:
     await import_shipped(clock)
-
-
-async def failed_roof(world: World, clock: FixedClock, work_item_id: Any = None) -> dict[str, Any]:
-    """A submitted roof inspection with two failed items: two drafts to the work item's contractor."""
-    d = await draft(world, template_code=ROOF, lot_size=40, work_item_id=work_item_id or world.id_of("work_a"))
-    iid = d["inspection"]["id"]
-    leak = await announce(world, clock, f"leak-{iid}.jpg")
-    r = await answer(
-        world,
-        iid,
-        answers_for(
-            ROOF,
-            M2={"value": "fail", "photos": [leak], "note": "3号楼北侧檐沟积水"},
-            N3={"checked": 5, "passed": 5, "flagged": True, "note": "收头密封胶开裂一处"},
-        ),
-    )
-    assert r.status_code == 200, r.text
-    body = (await submit(world, clock, iid)).json()
-    assert len(body["orders"]) == 2 and {o["status"] for o in body["orders"]} == {"draft"}
-    return body  # type: ignore[no-any-return]
 
 
 def _problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ OWN = {
 # Path parameters naming records of contractor A's own, which contractor B of the same project must not reach.
 CONTRACTOR_A_RECORDS = {
     "order_id",
+    "notice_id",
     "sha256",
     "notification_id",
     "claim_id",
@@ -111,8 +112,12 @@ async def _victims(world: World, app: Any, clock: Any) -> dict[str, Any]:
 
     await world.services.complaints.submit(world.id_of("site1"), ComplaintIn(text="屋面施工垃圾堆在楼道口"))
     complaint = (await world.get("owner", f"/api/v1/complaints/?project_id={world.id_of('p1')}")).json()["items"][0]
+    from tests.rectification.helpers import issued_notice
+
+    notice = (await issued_notice(world, clock))["notice"]
     programme = await programme_of_p1(world)
     params = {
+        "notice_id": notice["id"],
         "programme_id": programme["programme"],
         "office_id": programme["office"],
         "project_id": world.id_of("p1"),
