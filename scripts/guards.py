@@ -203,6 +203,20 @@ GUARDS: tuple[Guard, ...] = (
         ("tests/notifications/test_events.py::test_an_orders_moves_tell_each_party_once",),
     ),
     Guard(
+        "drafts issued as one notice: one notification per notice",
+        "inspection/rectification/service.py",
+        "            await notices.notice_issued(w, notice, issued, actor.user_id)\n",
+        "            for o in issued:\n                await notices.issued(w, o, actor.user_id)\n",
+        ("tests/rectification/test_notices.py::test_drafts_go_out_as_one_notice_with_one_number_and_deadline",),
+    ),
+    Guard(
+        "drafts issued as one notice: printed again, it keeps its number",
+        "inspection/reports/loaders/rectification.py",
+        "        hashed=facts,\n",
+        "",
+        ("tests/rectification/test_notices.py::test_the_notice_prints_once_for_all_its_orders",),
+    ),
+    Guard(
         "a person's choice per kind: mandatory kinds are told whatever was chosen",
         "inspection/notifications/outbox.py",
         "    if kind in MANDATORY or not users:",
