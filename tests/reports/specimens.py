@@ -142,6 +142,49 @@ def notice() -> Specimen:
     return Specimen("rectification_notice", "安全隐患整改通知单", context, photos.thumbnails, _letterhead(SUPERVISOR))
 
 
+def notice_items() -> Specimen:
+    """One 整改通知单 covering three failed items of an inspection: one number, one deadline."""
+    photos = _Photos()
+    second = {**_place(), "building": "13号楼"}
+    context = {
+        "notice": {
+            "id": "0",
+            "kind": "safety",
+            "number": "ZGTZ-2026-00018",
+            "issued_at": T0,
+            "deadline": T0 + timedelta(days=7),
+            "deadline_reason": "",
+        },
+        "items": [
+            {
+                "id": "1",
+                "severity": "general",
+                "description": ORDER["description"],
+                "place": _place(),
+                "before": [photos.stored(1, 5), photos.stored(2, 4)],
+            },
+            {
+                "id": "2",
+                "severity": "general",
+                "description": "13号楼北侧落水管接口脱开，雨水直冲外墙面；屋面施工垃圾未及时清运。",
+                "place": second,
+                "before": [photos.stored(3, 3)],
+            },
+            {
+                "id": "3",
+                "severity": "major",
+                "description": "卷扬机钢丝绳断丝超标，未设置防护罩。",
+                "place": second,
+                "before": [photos.pending(4)],
+            },
+        ],
+        "contractor": CONTRACTOR,
+        "issuer": {"name": "叶倩", "organisation": SUPERVISOR},
+        "cc": [OWNER],
+    }
+    return Specimen("rectification_notice", "安全隐患整改通知单", context, photos.thumbnails, _letterhead(SUPERVISOR))
+
+
 def reply() -> Specimen:
     photos = _Photos()
     stop = {"started_at": T0, "resumed_at": T0 + timedelta(days=3)}
@@ -744,6 +787,7 @@ def programme_monthly() -> Specimen:
 
 SPECIMENS = {
     "notice": notice,
+    "notice-items": notice_items,
     "reply": reply,
     "inspection-safety": safety_inspection,
     "inspection-quality": quality_inspection,
