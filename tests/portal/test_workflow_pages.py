@@ -5,7 +5,6 @@ with another party's records answering as if they did not exist."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
@@ -15,9 +14,8 @@ from inspection.checklists.catalogue import import_shipped
 from inspection.clock import FixedClock
 from inspection.projects.schemas import SiteCreate
 from inspection.rectification.schemas import CancelBody
-from tests.checklists.helpers import ROOF, announce, answer, answers_for, draft, submit
-from tests.factories import World
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
+from tests.rectification.helpers import failed_roof
 
 NUMBER = re.compile(r"ZGTZ-\d{4}-\d{5}")
 
@@ -25,26 +23,6 @@ NUMBER = re.compile(r"ZGTZ-\d{4}-\d{5}")
 @pytest.fixture(autouse=True)
 async def templates(clock: FixedClock) -> None:
     await import_shipped(clock)
-
-
-async def failed_roof(world: World, clock: FixedClock) -> dict[str, Any]:
-    """A submitted roof inspection of contractor A's work with two failed items: two drafts."""
-    d = await draft(world, template_code=ROOF, lot_size=40)
-    iid = d["inspection"]["id"]
-    leak = await announce(world, clock, f"leak-{iid}.jpg")
-    r = await answer(
-        world,
-        iid,
-        answers_for(
-            ROOF,
-            M2={"value": "fail", "photos": [leak], "note": "3号楼北侧檐沟积水"},
-            N3={"checked": 5, "passed": 5, "flagged": True, "note": "收头密封胶开裂一处"},
-        ),
-    )
-    assert r.status_code == 200, r.text
-    body = (await submit(world, clock, iid)).json()
-    assert len(body["orders"]) == 2
-    return body  # type: ignore[no-any-return]
 
 
 async def test_inspection_list_and_detail_read_in_chinese(app, world, clock) -> None:  # type: ignore[no-untyped-def]

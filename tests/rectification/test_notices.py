@@ -42,6 +42,20 @@ def _problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any
     return body
 
 
+async def _lone(world: World, description: str, issue: bool = False) -> str:
+    """An order opened by hand on contractor A's roof work (no inspection behind it)."""
+    body = {
+        "project_id": str(world.id_of("p1")),
+        "work_item_id": str(world.id_of("work_a")),
+        "kind": "quality",
+        "description": description,
+        "issue": issue,
+    }
+    r = await world.post("inspector", f"{BASE}/orders", body)
+    assert r.status_code == 201, r.text
+    return r.json()["order"]["id"]  # type: ignore[no-any-return]
+
+
 async def _counts() -> dict[str, int]:
     return {
         **await row_counts(),
@@ -92,17 +106,7 @@ async def test_drafts_go_out_as_one_notice_with_one_number_and_deadline(world: W
 async def test_bad_requests_name_the_field_and_write_nothing(world: World, clock: FixedClock) -> None:
     body = await failed_roof(world, clock)
     ids = [o["id"] for o in body["orders"]]
-    manual = await world.post(
-        "inspector",
-        f"{BASE}/orders",
-        {
-            "project_id": str(world.id_of("p1")),
-            "work_item_id": str(world.id_of("work_a")),
-            "kind": "quality",
-            "description": "现场巡查发现的问题",
-        },
-    )
-    assert manual.status_code == 201, manual.text
+    manual = await _lone(world, "现场巡查发现的问题")  # a draft, but not an inspection's
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"order_ids": ids}, 400, "deadline"),
         ({"order_ids": [], "deadline": "2026-12-20"}, 400, "order_ids"),
@@ -112,7 +116,7 @@ async def test_bad_requests_name_the_field_and_write_nothing(world: World, clock
         # past the rule's deadline without a reason
         ({"order_ids": ids, "deadline": "2027-06-30"}, 422, "deadline_reason"),
         # an order not raised by an inspection goes out alone
-        ({"order_ids": [*ids, manual.json()["order"]["id"]], "deadline": "2026-12-20"}, 422, "order_ids"),
+        ({"order_ids": [*ids, manual], "deadline": "2026-12-20"}, 422, "order_ids"),
     ]
     for request, status, field in cases:
         before = await _counts()
@@ -168,18 +172,7 @@ async def test_two_people_issuing_the_same_drafts_at_once_make_one_notice(world:
 
 
 async def test_one_sequence_for_lone_and_grouped_notices(world: World, clock: FixedClock) -> None:
-    lone = await world.post(
-        "inspector",
-        f"{BASE}/orders",
-        {
-            "project_id": str(world.id_of("p1")),
-            "work_item_id": str(world.id_of("work_a")),
-            "kind": "quality",
-            "description": "女儿墙泛水高度不足",
-            "issue": True,
-        },
-    )
-    lone_id = lone.json()["order"]["id"]
+    lone_id = await _lone(world, "女儿墙泛水高度不足", issue=True)
     pdf = await world.get("inspector", f"/api/v1/reports/rectification/{lone_id}.pdf")
     assert pdf.status_code == 200, pdf.text[:300]
     first = NUMBER.search(pdf_text(pdf.content))
@@ -191,18 +184,8 @@ async def test_one_sequence_for_lone_and_grouped_notices(world: World, clock: Fi
     year, serial = first.group().split("-")[1:]
     assert number == f"ZGTZ-{year}-{int(serial) + 1:05d}"
     # the next lone notice continues the same sequence
-    lone2 = await world.post(
-        "inspector",
-        f"{BASE}/orders",
-        {
-            "project_id": str(world.id_of("p1")),
-            "work_item_id": str(world.id_of("work_a")),
-            "kind": "quality",
-            "description": "排水口杂物堵塞",
-            "issue": True,
-        },
-    )
-    pdf2 = await world.get("inspector", f"/api/v1/reports/rectification/{lone2.json()['order']['id']}.pdf")
+    lone2 = await _lone(world, "排水口杂物堵塞", issue=True)
+    pdf2 = await world.get("inspector", f"/api/v1/reports/rectification/{lone2}.pdf")
     assert f"ZGTZ-{year}-{int(serial) + 2:05d}" in pdf_text(pdf2.content)
 
 
