@@ -1,6 +1,6 @@
 """Demo inspections for `make run`: the shipped templates imported, and on the first demo
-project a few submitted inspections (scores, grades, draft orders) and one draft, through the
-same service the API uses."""
+project a few submitted inspections (scores, grades, draft orders, one failed inspection's drafts
+issued as one 整改通知单) and one draft, through the same services the API uses."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from inspection.clock import Clock, FixedClock, SystemClock
 from inspection.evidence import links
 from inspection.projects.tables import Project, User, WorkItem
 from inspection.records import write
+from inspection.rectification import schemas as rs
+from inspection.rectification.rules import rule_deadline
+from inspection.rectification.service import RectificationService
+from inspection.reports import register
 from inspection.settings import get_settings
 
 SCAFFOLD = [("G1", 0), ("G2", 0), ("G3", 0), ("G4", 0), ("G5", 0), ("G6", 3), ("N1", 2), ("N2", 4), ("N3", 0)]
@@ -37,6 +41,18 @@ def _roof(failing: bool) -> list[s.AnswerIn]:
         s.AnswerIn(item_code="N3", checked=5, passed=5),
         s.AnswerIn(item_code="N4", measured=[0.2, 0.1, 0.3, 0.0, 0.4], unit="%"),
     ]
+
+
+async def _issue_as_one_notice(actor: Actor, clock: Clock, order_ids: list[Any]) -> None:
+    """The failed scaffold inspection's drafts go out as one 整改通知单 with the rule's deadline;
+    the other inspections' drafts stay for the issuer to review."""
+    if not order_ids:
+        return
+    orders = RectificationService(get_settings(), clock, numberer=register.number_notice)
+    first = (await orders.get_order(actor, order_ids[0])).order
+    book = orders.book
+    allowed = rule_deadline(clock.now(), book.deadline_rule(first.kind, first.severity), book.calendar)
+    await orders.issue_notice(actor, rs.NoticeIssue(order_ids=order_ids, deadline=allowed.isoformat()))
 
 
 async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None = None) -> bool:
@@ -81,7 +97,10 @@ async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None =
         signature = f"{seed:08x}{index:056x}"
         async with write(actor, clock) as w:
             await links.announce(w, signature, project_id=project["id"], organisation_id=None, content_type="image/png")
-        await service.submit(actor, iid, s.SubmitBody(signature_sha256=signature))
+        submitted = await service.submit(actor, iid, s.SubmitBody(signature_sha256=signature))
+        if index == 1:
+            drafts = [o.id for o in submitted.orders if o.status == "draft" and o.kind != "stop_work"]
+            await _issue_as_one_notice(actor, clock, drafts)
         clock.advance(timedelta(days=5))
     await service.create(
         actor,
