@@ -787,7 +787,7 @@ def programme_monthly() -> Specimen:
 
 SPECIMENS = {
     "notice": notice,
-    "notice-items": notice_items,
+    "grouped-notice": notice_items,
     "reply": reply,
     "inspection-safety": safety_inspection,
     "inspection-quality": quality_inspection,
