@@ -1,6 +1,7 @@
-"""Use cases for rectification and stop-work orders: open, issue, respond, accept, reject, cancel,
-resume, escalate. One transaction each; rights checked here. The reads are in queries.py; what
-opening an order asks for and checks (`OrderSpec`) in opening.py.
+"""Use cases for rectification and stop-work orders: open, issue (alone, or an inspection's drafts
+to one contractor as one 整改通知单), respond, accept, reject, cancel, resume, escalate. One
+transaction each; rights checked here. The reads are in queries.py; what opening an order asks for
+and checks (`OrderSpec`) in opening.py.
 
 For other domains (checklists, samples, warranty), one call opens an order from inside their own
 transaction, so the order and the record that raised it commit together or not at all:
