@@ -20,7 +20,7 @@ from uuid import UUID
 
 import click
 
-from inspection.messages import DEFAULT_LANG, render
+from inspection.messages import DEFAULT_LANG, LOCAL_ZONE, Message, render, t
 from inspection.reports.cli import KINDS, PROJECT_KINDS, make_report
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
@@ -30,12 +30,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class Failed(click.ClickException):
     """A command that could not do its work: the message on stderr, exit status 1 (or `code`)."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
+    def __init__(self, message: Message | str, code: int = 1) -> None:
+        super().__init__(str(message))
         self.exit_code = code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"siteinspect: {self.format_message()}", err=True)
+        click.echo(t("cli.failed", message=self.format_message()), err=True)
 
 
 def _run(coro: Any) -> Any:
@@ -54,7 +54,7 @@ def _pooled(coro_fn: Callable[[], Any]) -> Any:
 
 
 def _domain_error(exc: Any) -> NoReturn:
-    raise Failed(f"{exc.field + ': ' if exc.field else ''}{exc.detail}") from exc
+    raise Failed(t("field.summary", field=exc.field, message=exc.detail) if exc.field else exc.detail) from exc
 
 
 # Progress: rich bars on stderr (stdout stays for what a command outputs, e.g. a CSV)
@@ -83,10 +83,16 @@ def progress_bars() -> Iterator[None]:
         transient=False,
     )
     tasks: dict[str, Any] = {}
+    names = {
+        "templates": t("cli.progress.templates"),
+        "demo data": t("cli.progress.demo_data"),
+        "demo programme": t("cli.progress.demo_programme"),
+        "alert jobs": t("cli.progress.alert_jobs"),
+    }
 
     def show(task: str, done: int, total: int, label: str) -> None:
         if task not in tasks:
-            tasks[task] = bars.add_task(task, total=total, label=label)
+            tasks[task] = bars.add_task(str(names.get(task, task)), total=total, label=label)
         bars.update(tasks[task], completed=done, total=total, label=label)
 
     with bars, progress.reporting(show):
@@ -94,8 +100,8 @@ def progress_bars() -> Iterator[None]:
 
 
 @contextmanager
-def spinner(text: str) -> Iterator[None]:
-    with _console().status(text):
+def spinner(text: Message) -> Iterator[None]:
+    with _console().status(str(text)):
         yield
 
 
@@ -173,7 +179,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     try:
         get_settings()
     except SettingsError as exc:
-        raise Failed(f"bad setting: {exc}") from exc
+        raise Failed(t("cli.bad_setting", error=str(exc))) from exc
 
 
 @cli.command(context_settings=CONTEXT)
@@ -196,17 +202,14 @@ def serve(host: str | None, port: int | None) -> None:
     with sock:
         pending = _pooled(db.pending_migrations)
         if pending:
-            raise Failed(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
+            raise Failed(t("cli.migrations_pending_serve", count=len(pending)))
         # the settings the app sees name the address it really serves on: QR codes follow it
         settings = msgspec.structs.replace(settings, server=server)
         base = f"http://{server.host}:{server.port}"
-        click.echo(f"siteinspect serving on {base}  (API docs: {base}/schema)")
-        click.echo(f"web portal: {base}/portal/")
-        click.echo(f"QR codes on reports point to: {settings.public_base_url}/verify/…", nl=False)
-        if settings.reports.public_base_url:
-            click.echo("  (reports.public_base_url)")
-        else:
-            click.echo("  (the address served on; set SITEINSPECT_REPORTS_PUBLIC_BASE_URL for phones to reach it)")
+        click.echo(t("cli.serving", base=base))
+        click.echo(t("cli.portal_at", base=base))
+        click.echo(t("cli.qr_base", base=settings.public_base_url), nl=False)
+        click.echo(t("cli.qr_base_set") if settings.reports.public_base_url else t("cli.qr_base_unset"))
         if settings.is_dev:
             from inspection.demo import print_logins
 
@@ -230,7 +233,7 @@ def serve(host: str | None, port: int | None) -> None:
         )
         uvicorn_server.run(sockets=[sock])
     if not uvicorn_server.started:
-        raise Failed("the server did not start")
+        raise Failed(t("cli.server_not_started"))
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -245,13 +248,10 @@ def _listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        hint = ""
         if exc.errno == errno.EADDRINUSE:
-            hint = (
-                "; another program (another siteinspect?) is listening there: stop it, or choose another port "
-                "with --port or SITEINSPECT_SERVER_PORT"
-            )
-        raise Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+            raise Failed(t("cli.port_taken", host=host, port=port)) from exc
+        # the system's own words (its locale's) for anything rarer: a bad address, a privileged port
+        raise Failed(t("cli.cannot_listen", host=host, port=port, error=exc.strerror or str(exc))) from exc
     return sock
 
 
@@ -266,8 +266,8 @@ def migrate() -> None:
 
     pending = _pooled(go)
     if pending:
-        raise Failed(f"migrations still pending: {', '.join(pending)}")
-    click.echo("database is up to date")
+        raise Failed(t("cli.migrations_still_pending", names=pending))
+    click.echo(t("cli.database_up_to_date"))
 
 
 @cli.group(context_settings=CONTEXT)
@@ -289,7 +289,7 @@ def user_create(username: str, name: str | None, password: str | None, organisat
     from inspection.projects import schemas as s
     from inspection.projects.service import ProjectsService
 
-    password = password or click.prompt("password", hide_input=True)
+    password = password or click.prompt(str(t("cli.password_prompt")), hide_input=True)
     service = ProjectsService(get_settings(), SystemClock())
     data = s.UserCreate(
         username=username,
@@ -302,7 +302,10 @@ def user_create(username: str, name: str | None, password: str | None, organisat
         created = _pooled(lambda: service.create_user(SYSTEM, data))
     except DomainError as exc:
         _domain_error(exc)
-    click.echo(f"created user {created.username} ({created.id}){' as administrator' if created.is_admin else ''}")
+    if created.is_admin:
+        click.echo(t("cli.admin_created", username=created.username, id=created.id))
+    else:
+        click.echo(t("cli.user_created", username=created.username, id=created.id))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -316,7 +319,7 @@ def demo(seed: int, quiet: bool) -> None:
 
     with nullcontext() if quiet else progress_bars():
         created = _pooled(lambda: load_demo(seed=seed, quiet=quiet))
-    click.echo("demo data loaded" if created else "demo data already present; nothing added")
+    click.echo(t("cli.demo_loaded") if created else t("cli.demo_present"))
     print_logins()
 
 
@@ -333,13 +336,17 @@ def audit_verify() -> None:
     from inspection.settings import secret_key
 
     key = secret_key(get_settings())
-    with spinner("verifying the audit chains…"):
+    with spinner(t("cli.audit_verifying")):
         result = _pooled(lambda: verify(key))
     if result.ok:
-        click.echo(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
+        click.echo(t("cli.audit_intact", checked=result.checked, checkpoints=result.checkpoints))
         return
-    where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
-    click.echo(f"audit chain BROKEN {where}: {result.reason}")
+    if result.first_bad_id is not None:
+        click.echo(t("cli.audit_broken_entry", entry=result.first_bad_id, reason=result.reason))
+    elif result.scope is not None:
+        click.echo(t("cli.audit_broken_scope", scope=result.scope, reason=result.reason))
+    else:
+        click.echo(t("cli.audit_broken", reason=result.reason))
     sys.exit(2)
 
 
@@ -352,7 +359,7 @@ def audit_checkpoint() -> None:
 
     key = secret_key(get_settings())
     made = _pooled(lambda: checkpoint(key, SystemClock()))
-    click.echo(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
+    click.echo(t("cli.audit_checkpoint", id=made.id, scopes=made.scopes, entries=made.entries, root=made.root))
 
 
 @contextmanager
@@ -368,9 +375,12 @@ def _simulation_database(url: str | None) -> Iterator[str]:
 def _live_table(live: Any, seconds: float) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{live.tablets} tablets, {seconds:.0f} s" + ("  (draining outboxes)" if live.draining else ""))
-    for column in ("online", "offline", "mutations made", "applied", "no-ops", "conflicts", "rejected"):
-        table.add_column(column, justify="right")
+    title = t("cli.simulate_title", tablets=live.tablets, seconds=f"{seconds:.0f}").render()
+    table = Table(title=title + (t("cli.simulate_draining").render() if live.draining else ""))
+    headers = [t("cli.simulate_online"), t("cli.simulate_offline"), t("cli.simulate_made"), t("cli.simulate_applied")]
+    headers += [t("cli.simulate_noop"), t("cli.simulate_conflicts"), t("cli.simulate_rejected")]
+    for header in headers:  # in the order of the row below
+        table.add_column(str(header), justify="right")
     table.add_row(
         str(live.online),
         str(live.tablets - live.online),
@@ -412,7 +422,7 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
         try:
             settings = get_settings()
         except SettingsError as exc:
-            raise Failed(f"bad setting: {exc}") from exc
+            raise Failed(t("cli.bad_setting", error=str(exc))) from exc
         from api.app import create_app
         from inspection import db
         from inspection.tools.simulate import Live, run_simulation
@@ -443,14 +453,22 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
 
         report = _run(pooled())
     click.echo(
-        f"{report.tablets} tablets for {report.seconds:.0f} s: {report.mutations_made} mutations made; "
-        f"{report.applied} applied, {report.noop} no-ops, {report.conflicts_recorded} with conflicts recorded "
-        f"({report.conflict_rows} conflict records), {report.rejected} rejected"
+        t(
+            "cli.simulate_summary",
+            tablets=report.tablets,
+            seconds=f"{report.seconds:.0f}",
+            made=report.mutations_made,
+            applied=report.applied,
+            noop=report.noop,
+            conflicts=report.conflicts_recorded,
+            conflict_rows=report.conflict_rows,
+            rejected=report.rejected,
+        )
     )
-    click.echo(f"lost: {report.lost}  doubled: {report.doubled}  tablets not converged: {report.not_converged}")
+    click.echo(t("cli.simulate_losses", lost=report.lost, doubled=report.doubled, not_converged=report.not_converged))
     for problem in report.problems:
-        click.echo(f"problem: {problem}")
-    click.echo("OK" if report.ok else "FAILED")
+        click.echo(t("cli.simulate_problem", problem=problem))
+    click.echo(t("cli.simulate_ok") if report.ok else t("cli.simulate_failed"))
     if not report.ok:
         sys.exit(2)
 
@@ -469,10 +487,18 @@ def evidence_missing(days: int) -> None:
 
     photos = _pooled(lambda: missing_uploads(SystemClock().now(), days))
     for p in photos:
-        click.echo(f"{p.sha256}  project {p.project_id}  announced {p.announced_at:%Y-%m-%d %H:%M}  by {p.uploader_id}")
+        click.echo(
+            t(
+                "cli.missing_photo",
+                sha256=p.sha256,
+                project=p.project_id,
+                announced=p.announced_at,
+                uploader=p.uploader_id,
+            )
+        )
         for record in p.records:
-            click.echo(f"    cited by {record}")
-    click.echo(f"{len(photos)} photo(s) cited by records and not uploaded after {days} day(s)")
+            click.echo(t("cli.missing_photo_cited", record=record))
+    click.echo(t("cli.missing_photos", count=len(photos), days=days))
 
 
 @cli.group(context_settings=CONTEXT)
@@ -495,10 +521,14 @@ def templates_import(files: tuple[Path, ...]) -> None:
             done = _pooled(lambda: import_templates(paths, SystemClock()))
     except TemplateError as exc:
         for file, item, reason in exc.problems:
-            click.echo(f"{file}: {item or '(template)'}: {reason}", err=True)
-        raise Failed(f"{len(exc.problems)} problem(s); nothing imported") from exc
+            shown = t("cli.template_problem", file=file, item=item or t("cli.template_whole"), reason=reason)
+            click.echo(shown, err=True)
+        raise Failed(t("cli.templates_refused", count=len(exc.problems))) from exc
     for d in done:
-        click.echo(f"{d.code:<36} v{d.version:<3} {'imported' if d.created else 'unchanged'}  {d.sha256[:12]}")
+        if d.created:
+            click.echo(t("cli.template_imported", code=d.code, version=d.version, digest=d.sha256[:12]))
+        else:
+            click.echo(t("cli.template_unchanged", code=d.code, version=d.version, digest=d.sha256[:12]))
 
 
 @templates.command("list", context_settings=CONTEXT)
@@ -510,8 +540,8 @@ def templates_list(kind: str | None, every: bool) -> None:
 
     rows = _pooled(lambda: list_versions(kind, latest_only=not every))
     for r in rows:
-        click.echo(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
-    click.echo(f"{len(rows)} template version(s)")
+        click.echo(t("cli.template_row", code=r["code"], version=r["version_number"], kind=r["kind"], title=r["title"]))
+    click.echo(t("cli.templates_listed", count=len(rows)))
 
 
 @cli.group(context_settings=CONTEXT)
@@ -559,10 +589,17 @@ def samples_awaiting(days: int) -> None:
     rows = _pooled(lambda: samples_awaiting_result(SystemClock().now() - timedelta(days=days)))
     for r in rows:
         click.echo(
-            f"{r['label_code']}  {r['material']}  taken {r['taken_at']:%Y-%m-%d}  "
-            f"results {r['results_recorded']}/{r['results_expected']}  batch {r['batch_id']}"
+            t(
+                "cli.sample_awaiting",
+                label=r["label_code"],
+                material=r["material"],
+                taken=f"{r['taken_at'].astimezone(LOCAL_ZONE):%Y-%m-%d}",
+                recorded=r["results_recorded"],
+                expected=r["results_expected"],
+                batch=r["batch_id"],
+            )
         )
-    click.echo(f"{len(rows)} sample(s) without a full lab result after {days} day(s)")
+    click.echo(t("cli.samples_awaiting", count=len(rows), days=days))
 
 
 @cli.group(context_settings=CONTEXT)
@@ -584,7 +621,7 @@ def alerts_run(names: tuple[str, ...]) -> None:
     try:
         jobs = [job_named(n) for n in names] if names else JOBS
     except KeyError as exc:
-        raise Failed(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}") from exc
+        raise Failed(t("cli.no_job", name=exc.args[0], jobs=", ".join(j.name for j in JOBS))) from exc
     with progress_bars():
         results = _pooled(lambda: run_jobs(jobs, get_settings(), SystemClock()))
     click.echo(json.dumps(summary(results), ensure_ascii=False))
@@ -627,13 +664,13 @@ def report(
         return await make_report(settings, SystemClock(), kind, target, user, week, date_from, date_to)
 
     try:
-        with spinner(f"rendering the {kind} report…"):
+        with spinner(t("cli.report_rendering", kind=kind)):
             rendered = _pooled(go)
     except DomainError as exc:
         _domain_error(exc)
     out = output or Path(rendered.fallback_filename)
     out.write_bytes(rendered.pdf)
-    click.echo(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
+    click.echo(t("cli.report_written", number=rendered.number, size=f"{len(rendered.pdf):,}", path=out))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -646,7 +683,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.Abort:
-        click.echo("aborted", err=True)
+        click.echo(t("cli.aborted"), err=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1

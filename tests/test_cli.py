@@ -55,7 +55,7 @@ async def test_simulate_leaves_the_configured_database_alone() -> None:
     before = await Project.count()
     done = run("simulate", "--tablets", "2", "--minutes", "0.02", "--offline-share", "0.5")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("OK") and "lost: 0  doubled: 0" in done.stdout
+    assert done.stdout.strip().endswith("通过") and "丢失：0　重复应用：0" in done.stdout
     # quiet by default: no request log lines, no migration report
     assert "INFO" not in done.stdout + done.stderr and "migrations" not in done.stdout
     assert await Project.count() == before
@@ -71,6 +71,6 @@ async def test_report_takes_a_project_code(world, tmp_path) -> None:  # type: ig
     out = tmp_path / "warranty.pdf"
     done = run("report", "warranty", world.p1.code, "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes().startswith(b"%PDF-") and f"bytes written to {out}" in done.stdout
+    assert out.read_bytes().startswith(b"%PDF-") and f"已写入 {out}" in done.stdout
     done = run("report", "warranty", "NO-SUCH-PROJECT")
     assert done.returncode == 1 and "没有编码为 NO-SUCH-PROJECT 的项目" in done.stderr

@@ -169,4 +169,4 @@ async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:
     )
     stdout, err = await proc.communicate()
     assert proc.returncode == 0, err
-    assert "GJ-CLI-1" in stdout.decode() and "1 sample(s)" in stdout.decode()
+    assert "GJ-CLI-1" in stdout.decode() and "共 1 个送检样品" in stdout.decode()
