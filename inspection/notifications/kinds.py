@@ -12,6 +12,7 @@ class Kind(StrEnum):
     order_returned = "order_returned"
     order_answered = "order_answered"
     order_closed = "order_closed"
+    order_cancelled = "order_cancelled"
     stop_work = "stop_work"
     work_resumed = "work_resumed"
     escalation = "escalation"
@@ -38,6 +39,7 @@ NAMES: dict[Kind, Message] = {
     Kind.order_returned: t("notify.kind.order_returned"),
     Kind.order_answered: t("notify.kind.order_answered"),
     Kind.order_closed: t("notify.kind.order_closed"),
+    Kind.order_cancelled: t("notify.kind.order_cancelled"),
     Kind.stop_work: t("notify.kind.stop_work"),
     Kind.work_resumed: t("notify.kind.work_resumed"),
     Kind.escalation: t("notify.kind.escalation"),
