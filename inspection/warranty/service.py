@@ -571,7 +571,8 @@ class WarrantyService:
                         place=(await place_names([item]))[0],
                         location=claim["location"],
                         due=due_day.isoformat(),
-                        link=f"{self.settings.public_base_url}/portal/projects/{item['project']}",
+                        # the claim's own page, where the contractor answers it
+                        link=f"{self.settings.public_base_url}/portal/warranty/claims/{claim['id']}",
                     ),
                     users=await contractor_managers(item["project"], item["contractor"]),
                     actor=actor.user_id,

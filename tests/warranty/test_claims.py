@@ -58,6 +58,8 @@ async def test_resident_reports_contractor_gets_a_deadline(world: World, clock: 
     managers = await contractor_managers(world.id_of("p1"), world.orgs["contractor_a"].id)
     assert managers and sorted(n["recipient_user"] for n in notes) == sorted(managers)
     assert all(n["kind"] == "warranty_claim" for n in notes)
+    # the link opens the claim's own page in the portal (where it is answered), not the project's
+    assert all(f"/portal/warranty/claims/{claim['id']}" in n["message"] for n in notes)
     # contractor B neither sees nor answers it
     r = await world.get("contractor_b", f"/api/v1/warranty/claims/{claim['id']}")
     assert r.status_code == 404
