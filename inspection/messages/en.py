@@ -166,6 +166,11 @@ MESSAGES: dict[str, str] = {
     "cli.progress.demo_data": "demo data",
     "cli.progress.demo_programme": "demo programme",
     "cli.progress.alert_jobs": "alert jobs",
+    "cli.demo_warranty": "  warranty: {site} accepted on {day}, {items} warranty items, {alerts} alerts and more",
+    "cli.demo_checklists": "checklists: {count} submitted inspections and 1 draft on project {project}",
+    "cli.demo_batches": "  material batches: {count}",
+    "cli.simulate_not_stored": "{device}: {made} made, {stored} stored",
+    "cli.simulate_conflicts_missing": "{reported} mutations reported conflicts but only {recorded} were recorded",
     # what `siteinspect audit verify` finds (inspection/audit/service.py)
     "audit.out_of_order": (
         "entry {entry} does not follow entry {previous} of scope {scope}: "

@@ -150,6 +150,11 @@ MESSAGES: dict[str, str] = {
     "cli.progress.demo_data": "载入演示数据",
     "cli.progress.demo_programme": "生成演示进度",
     "cli.progress.alert_jobs": "运行提醒任务",
+    "cli.demo_warranty": "  保修：{site} 于 {day} 竣工验收，保修项目 {items} 项，提醒等 {alerts} 条",
+    "cli.demo_checklists": "检查：项目 {project} 已提交检查 {count} 次，另有草稿 1 份",
+    "cli.demo_batches": "  材料进场批次：{count} 批",
+    "cli.simulate_not_stored": "{device}：产生 {made} 条修改，服务器存有 {stored} 条",
+    "cli.simulate_conflicts_missing": "{reported} 条修改报告了冲突，但只记录了 {recorded} 条冲突",
     # what `siteinspect audit verify` finds (inspection/audit/service.py)
     "audit.out_of_order": "第 {entry} 条记录没有接在范围 {scope} 的第 {previous} 条之后：它之前有记录被删除、插入或调换了顺序",
     "audit.out_of_order_start": "第 {entry} 条记录没有接在范围 {scope} 的开头：它之前有记录被删除、插入或调换了顺序",
