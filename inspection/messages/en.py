@@ -317,6 +317,12 @@ MESSAGES: dict[str, str] = {
     "rulebook.default_grade": "{where} must be one of the lot's grades (the default for a batch)",
     "rulebook.timezone": "timezone must be an IANA name such as Asia/Shanghai",
     "rulebook.not_negative": "{where} must not be negative",
+    # warranty periods: inspection/warranty/rules.toml (warranty/rules.py)
+    "rulebook.month_day": "{where}: {value} is not a month-day (MM-DD)",
+    "rulebook.work_type_no_period": "{where}: name at least one period",
+    "rulebook.work_type_period_twice": "{where}: a period is named twice",
+    "rulebook.work_types_unmapped": "[work_type] does not map: {names}",
+    "rulebook.season_default": "{table} needs a default window",
     # api
     "api.send_authorization_bearer_access_token_post": "send 'Authorization: Bearer <access token>' (POST /api/v1/auth/login gives one)",
     "api.route_needs_signed_user": "this route needs a signed-in user",

@@ -277,6 +277,12 @@ MESSAGES: dict[str, str] = {
     "rulebook.default_grade": "{where} 须为检验批规则所列强度等级之一（即批次的默认等级）",
     "rulebook.timezone": "timezone 须为 IANA 时区名，例如 Asia/Shanghai",
     "rulebook.not_negative": "{where} 不得为负数",
+    # warranty periods: inspection/warranty/rules.toml (warranty/rules.py)
+    "rulebook.month_day": "{where}：{value} 不是有效的月-日（MM-DD）",
+    "rulebook.work_type_no_period": "{where} 至少须指定一个保修期",
+    "rulebook.work_type_period_twice": "{where} 有保修期列了两次",
+    "rulebook.work_types_unmapped": "[work_type] 未给这些工程类别指定保修期：{names}",
+    "rulebook.season_default": "{table} 须有 default（默认）时段",
     # api
     "api.send_authorization_bearer_access_token_post": "请在请求头中附上“Authorization: Bearer <访问令牌>”（通过 POST /api/v1/auth/login 登录获取）",
     "api.route_needs_signed_user": "此操作需要先登录",

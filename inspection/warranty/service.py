@@ -222,7 +222,8 @@ class WarrantyService:
             )
         except ValueError as exc:
             raise ValidationFailed(
-                t("warranty.rule", name=wi["name"], work_type=wi["work_type"], exc=exc, source=rule.source),
+                # the rule's reason is a Message: each reader gets it in their language
+                t("warranty.rule", name=wi["name"], work_type=wi["work_type"], exc=exc.args[0], source=rule.source),
                 field=f"{where}.contract_period",
             ) from None
         window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
