@@ -158,14 +158,30 @@ async def project_id_for(ref: str) -> UUID:
 # The group
 
 
-@click.group(context_settings=CONTEXT)
-@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level (default: warnings and errors only).")
+class _HelpInChinese:
+    """Every command's own -h/--help option described from the catalogue, like the rest of its help
+    (click's usage headings are its own and stay as click writes them)."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = str(t("cli.help.help"))
+        return option  # type: ignore[no-any-return]
+
+
+class Command(_HelpInChinese, click.Command):
+    pass
+
+
+class Group(_HelpInChinese, click.Group):
+    command_class = Command
+    group_class = type  # subgroups are of this class too
+
+
+@click.group(cls=Group, help=str(t("cli.help.cli")), context_settings=CONTEXT)
+@click.option("-v", "--verbose", is_flag=True, help=str(t("cli.help.verbose")))
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """siteinspect: construction quality and safety inspection for old residential community
-    renovation (城镇老旧小区改造).
-
-    Settings come from config.toml and SITEINSPECT_* environment variables (see the README)."""
     # piccolo_conf.py sits at the project root, which an installed entry point does not put on
     # sys.path by itself.
     root = str(PROJECT_ROOT)
@@ -182,12 +198,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         raise Failed(t("cli.bad_setting", error=str(exc))) from exc
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--host", help="Address to listen on (default: server.host, 127.0.0.1).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: server.port, 8000).")
+@cli.command(help=str(t("cli.help.serve")), context_settings=CONTEXT)
+@click.option("--host", help=str(t("cli.help.host")))
+@click.option("--port", type=click.IntRange(1, 65535), help=str(t("cli.help.port")))
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the API, the web portal and the tablet app (refuses an unmigrated database, and a port
-    another program listens on). SIGTERM: requests in flight get server.shutdown_grace_s seconds."""
     import msgspec
     import uvicorn
 
@@ -255,9 +269,8 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(help=str(t("cli.help.migrate")), context_settings=CONTEXT)
 def migrate() -> None:
-    """Apply the database migrations (the server refuses to start without)."""
     from inspection import db
 
     async def go() -> list[str]:
@@ -270,19 +283,18 @@ def migrate() -> None:
     click.echo(t("cli.database_up_to_date"))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.user")), context_settings=CONTEXT)
 def user() -> None:
-    """Manage accounts."""
+    pass  # a group: its commands do the work
 
 
-@user.command("create", context_settings=CONTEXT)
+@user.command("create", help=str(t("cli.help.user_create")), context_settings=CONTEXT)
 @click.argument("username")
-@click.option("--name", help="Display name (default: the user name).")
-@click.option("--password", help="The password; prompted for when left out.")
-@click.option("--organisation", type=UUID_TYPE, help="The organisation (UUID) the account belongs to.")
-@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--name", help=str(t("cli.help.name")))
+@click.option("--password", help=str(t("cli.help.password")))
+@click.option("--organisation", type=UUID_TYPE, help=str(t("cli.help.organisation")))
+@click.option("--admin", is_flag=True, help=str(t("cli.help.admin")))
 def user_create(username: str, name: str | None, password: str | None, organisation: UUID | None, admin: bool) -> None:
-    """Create an account USERNAME."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
@@ -308,11 +320,10 @@ def user_create(username: str, name: str | None, password: str | None, organisat
         click.echo(t("cli.user_created", username=created.username, id=created.id))
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the random names and numbers.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@cli.command(help=str(t("cli.help.demo")), context_settings=CONTEXT)
+@click.option("--seed", type=int, default=2026, show_default=True, help=str(t("cli.help.seed")))
+@click.option("--quiet", is_flag=True, help=str(t("cli.help.quiet")))
 def demo(seed: int, quiet: bool) -> None:
-    """Load the demo programme once (Faker zh_CN: 3 projects, 24 sites, every kind of organisation)."""
     from contextlib import nullcontext
 
     from inspection.demo import load_demo, print_logins
@@ -323,15 +334,13 @@ def demo(seed: int, quiet: bool) -> None:
     print_logins()
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.audit")), context_settings=CONTEXT)
 def audit() -> None:
-    """The hash-chained audit log."""
+    pass  # a group: its commands do the work
 
 
-@audit.command("verify", context_settings=CONTEXT)
+@audit.command("verify", help=str(t("cli.help.audit_verify")), context_settings=CONTEXT)
 def audit_verify() -> None:
-    """Check the hash chains and signed checkpoints: exit 0 when intact, 2 naming the first entry
-    (or scope) edited, removed or reordered."""
     from inspection.audit.service import verify
     from inspection.settings import secret_key
 
@@ -350,9 +359,8 @@ def audit_verify() -> None:
     sys.exit(2)
 
 
-@audit.command("checkpoint", context_settings=CONTEXT)
+@audit.command("checkpoint", help=str(t("cli.help.audit_checkpoint")), context_settings=CONTEXT)
 def audit_checkpoint() -> None:
-    """Sign the Merkle root over every scope's chain head now."""
     from inspection.audit.service import checkpoint
     from inspection.clock import SystemClock
     from inspection.settings import secret_key
@@ -393,24 +401,23 @@ def _live_table(live: Any, seconds: float) -> Any:
     return table
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--tablets", type=click.IntRange(1, 500), default=10, show_default=True, help="Reference tablets.")
-@click.option("--minutes", type=click.FloatRange(0, 600), default=1.0, show_default=True, help="How long they run.")
+@cli.command(help=str(t("cli.help.simulate")), context_settings=CONTEXT)
+@click.option("--tablets", type=click.IntRange(1, 500), default=10, show_default=True, help=str(t("cli.help.tablets")))
+@click.option(
+    "--minutes", type=click.FloatRange(0, 600), default=1.0, show_default=True, help=str(t("cli.help.minutes"))
+)
 @click.option(
     "--offline-share",
     type=click.FloatRange(0, 1, max_open=True),
     default=0.3,
     show_default=True,
-    help="Share of rounds a tablet spends offline (from 0 up to, not including, 1).",
+    help=str(t("cli.help.offline_share")),
 )
 @click.option(
     "--database-url",
-    help="Run against this database (migrated first). Default: a throw-away SQLite file, removed afterwards; "
-    "the live database is never written.",
+    help=str(t("cli.help.database_url")),
 )
 def simulate(tablets: int, minutes: float, offline_share: float, database_url: str | None) -> None:
-    """Drive reference tablets offline and online at random, then check that nothing was lost,
-    nothing applied twice and every tablet converged (exit 2 if not)."""
     from rich.live import Live as LiveDisplay
 
     seconds = minutes * 60
@@ -473,15 +480,14 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
         sys.exit(2)
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.evidence")), context_settings=CONTEXT)
 def evidence() -> None:
-    """Photo and document evidence."""
+    pass  # a group: its commands do the work
 
 
-@evidence.command("missing", context_settings=CONTEXT)
-@click.option("--days", type=NON_NEGATIVE, default=7, show_default=True, help="Announced at least this many days ago.")
+@evidence.command("missing", help=str(t("cli.help.evidence_missing")), context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=7, show_default=True, help=str(t("cli.help.announced_days")))
 def evidence_missing(days: int) -> None:
-    """Photos that records cite but whose bytes never arrived."""
     from inspection.clock import SystemClock
     from inspection.evidence.service import missing_uploads
 
@@ -501,16 +507,14 @@ def evidence_missing(days: int) -> None:
     click.echo(t("cli.missing_photos", count=len(photos), days=days))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.templates")), context_settings=CONTEXT)
 def templates() -> None:
-    """Checklist templates (versioned TOML files)."""
+    pass  # a group: its commands do the work
 
 
-@templates.command("import", context_settings=CONTEXT)
+@templates.command("import", help=str(t("cli.help.templates_import")), context_settings=CONTEXT)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def templates_import(files: tuple[Path, ...]) -> None:
-    """Import template FILES as new versions (none given: the shipped inspection/checklists/templates/*.toml).
-    A file with a problem stops the import: nothing is stored."""
     from inspection.checklists.catalogue import import_templates
     from inspection.checklists.templates import TemplateError, shipped_files
     from inspection.clock import SystemClock
@@ -531,11 +535,10 @@ def templates_import(files: tuple[Path, ...]) -> None:
             click.echo(t("cli.template_unchanged", code=d.code, version=d.version, digest=d.sha256[:12]))
 
 
-@templates.command("list", context_settings=CONTEXT)
-@click.option("--kind", type=click.Choice(["safety", "quality", "passfail"]), help="Only templates of this kind.")
-@click.option("--all", "every", is_flag=True, help="Every version, not only the latest.")
+@templates.command("list", help=str(t("cli.help.templates_list")), context_settings=CONTEXT)
+@click.option("--kind", type=click.Choice(["safety", "quality", "passfail"]), help=str(t("cli.help.template_kind")))
+@click.option("--all", "every", is_flag=True, help=str(t("cli.help.every_version")))
 def templates_list(kind: str | None, every: bool) -> None:
-    """List imported templates (the latest version of each)."""
     from inspection.checklists.catalogue import list_versions
 
     rows = _pooled(lambda: list_versions(kind, latest_only=not every))
@@ -544,20 +547,17 @@ def templates_list(kind: str | None, every: bool) -> None:
     click.echo(t("cli.templates_listed", count=len(rows)))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.samples")), context_settings=CONTEXT)
 def samples() -> None:
-    """Material batches and samples."""
+    pass  # a group: its commands do the work
 
 
-@samples.command("ledger", context_settings=CONTEXT)
+@samples.command("ledger", help=str(t("cli.help.samples_ledger")), context_settings=CONTEXT)
 @click.argument("project")
-@click.option("--from", "arrived_from", type=DAY, help="First arrival date (YYYY-MM-DD).")
-@click.option("--to", "arrived_to", type=DAY, help="Last arrival date (YYYY-MM-DD).")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
-)
+@click.option("--from", "arrived_from", type=DAY, help=str(t("cli.help.arrived_from")))
+@click.option("--to", "arrived_to", type=DAY, help=str(t("cli.help.arrived_to")))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=str(t("cli.help.output_stdout")))
 def samples_ledger(project: str, arrived_from: Any, arrived_to: Any, output: Path | None) -> None:
-    """A PROJECT's material ledger (台账) as CSV, UTF-8 with BOM. PROJECT: its code or id."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
@@ -577,10 +577,9 @@ def samples_ledger(project: str, arrived_from: Any, arrived_to: Any, output: Pat
         sys.stdout.buffer.write(body)
 
 
-@samples.command("awaiting", context_settings=CONTEXT)
-@click.option("--days", type=NON_NEGATIVE, default=28, show_default=True, help="Taken at least this many days ago.")
+@samples.command("awaiting", help=str(t("cli.help.samples_awaiting")), context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=28, show_default=True, help=str(t("cli.help.taken_days")))
 def samples_awaiting(days: int) -> None:
-    """Samples sent to a lab without a full result."""
     from datetime import timedelta
 
     from inspection.clock import SystemClock
@@ -602,16 +601,14 @@ def samples_awaiting(days: int) -> None:
     click.echo(t("cli.samples_awaiting", count=len(rows), days=days))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.alerts")), context_settings=CONTEXT)
 def alerts() -> None:
-    """Warranty, deadline and inspection alerts."""
+    pass  # a group: its commands do the work
 
 
-@alerts.command("run", context_settings=CONTEXT)
-@click.option("--job", "names", multiple=True, help="Run only this job (repeatable). Default: every job.")
+@alerts.command("run", help=str(t("cli.help.alerts_run")), context_settings=CONTEXT)
+@click.option("--job", "names", multiple=True, help=str(t("cli.help.job")))
 def alerts_run(names: tuple[str, ...]) -> None:
-    """Run the alert jobs once (for cron instead of the in-server scheduler); prints a JSON summary,
-    exit 1 if a job failed."""
     import json
 
     from inspection.alerts.jobs import JOBS, job_named
@@ -631,16 +628,17 @@ def alerts_run(names: tuple[str, ...]) -> None:
 
 @cli.command(
     "report",
+    help=str(t("cli.help.report")),
     context_settings=CONTEXT,
-    epilog="\b\nKinds:\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
+    epilog=f"\b\n{t('cli.help.report_kinds')}\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
 )
 @click.argument("kind", type=click.Choice(sorted(KINDS)))
 @click.argument("subject", metavar="ID")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
-@click.option("--user", help="Render as this user, with their access rights (default: the system).")
-@click.option("--week", type=DAY, help="weekly: any day (YYYY-MM-DD) of the week to report.")
-@click.option("--from", "date_from", type=DAY, help="ledger: batches arrived on or after (YYYY-MM-DD).")
-@click.option("--to", "date_to", type=DAY, help="ledger: batches arrived on or before (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=str(t("cli.help.output")))
+@click.option("--user", help=str(t("cli.help.as_user")))
+@click.option("--week", type=DAY, help=str(t("cli.help.week")))
+@click.option("--from", "date_from", type=DAY, help=str(t("cli.help.date_from")))
+@click.option("--to", "date_to", type=DAY, help=str(t("cli.help.date_to")))
 def report(
     kind: str,
     subject: str,
@@ -650,8 +648,6 @@ def report(
     date_from: date | None,
     date_to: date | None,
 ) -> None:
-    """Render a PDF report of KIND about the record ID (a project's reports also take its code,
-    e.g. DEMO-2026-01). Default file: <document number>.pdf."""
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
 

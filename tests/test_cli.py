@@ -49,6 +49,9 @@ def test_help_is_shown() -> None:
     done = run("report", "--help")
     assert done.returncode == 0
     assert "DEMO-2026-01" in done.stdout and "整改通知单" in done.stdout
+    # in the operator's language, the help option's own line too
+    assert "生成记录 ID 的 KIND 类 PDF 报表" in done.stdout and "报表类别：" in done.stdout
+    assert "显示本帮助并退出" in done.stdout and "Show this message" not in done.stdout
 
 
 async def test_simulate_leaves_the_configured_database_alone() -> None:
