@@ -20,7 +20,7 @@ from uuid import UUID
 
 import click
 
-from inspection.messages import DEFAULT_LANG, LOCAL_ZONE, Message, render, t
+from inspection.messages import LOCAL_ZONE, Message, t
 from inspection.reports.cli import KINDS, PROJECT_KINDS, make_report
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
@@ -108,6 +108,21 @@ def spinner(text: Message) -> Iterator[None]:
 # Arguments
 
 
+class Refused(click.BadParameter):
+    """A value refused by one of this module's types: its message is already the whole sentence,
+    naming the option as the operator typed it."""
+
+
+def _label(param: Any) -> str:
+    """An option as typed (`--from`), an argument by its metavar (`PROJECT`); a value converted by
+    hand (report's ID) by the name the help shows."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return "ID"
+
+
 class UuidType(click.ParamType):
     name = "UUID"
 
@@ -117,7 +132,7 @@ class UuidType(click.ParamType):
         try:
             return UUID(str(value))
         except ValueError:
-            self.fail(render("cli.bad-uuid", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
+            raise Refused(str(t("cli.bad-uuid", option=_label(param), value=value)), ctx, param) from None
 
 
 class DayType(click.ParamType):
@@ -131,7 +146,7 @@ class DayType(click.ParamType):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(render("cli.bad-date", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
+            raise Refused(str(t("cli.bad-date", option=_label(param), value=value)), ctx, param) from None
 
 
 UUID_TYPE = UuidType()
@@ -669,11 +684,39 @@ def report(
     click.echo(t("cli.report_written", number=rendered.number, size=f"{len(rendered.pdf):,}", path=out))
 
 
+def _usage_text(exc: click.UsageError) -> Message | str:
+    """What was wrong with the command line, in the operator's words where click's own are English
+    (a check of click's own types, such as a range, keeps click's explanation inside)."""
+    if isinstance(exc, Refused):
+        return exc.message
+    if isinstance(exc, click.BadParameter):
+        name = _label(exc.param) if exc.param is not None else str(exc.param_hint or "")
+        if isinstance(exc, click.MissingParameter):
+            return t("cli.missing_parameter", name=name)
+        kind = exc.param.type if exc.param is not None else None
+        if isinstance(kind, click.Choice):
+            return t("cli.not_a_choice", name=name, choices=[str(c) for c in kind.choices])
+        if isinstance(kind, click.IntRange | click.FloatRange):
+            # click's own notation of the range (0<=x<1) reads the same in any language
+            return t("cli.out_of_range", name=name, range=kind._describe_range())
+        return t("cli.bad_parameter", name=name, message=exc.message)
+    if isinstance(exc, click.NoSuchOption):
+        if exc.possibilities:
+            return t("cli.no_such_option_like", name=exc.option_name, like=exc.possibilities)
+        return t("cli.no_such_option", name=exc.option_name)
+    return exc.format_message()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; the exit status (0 ok, 1 failed, 2 usage or a check that failed)."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="siteinspect", standalone_mode=False)
     except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        click.echo(t("cli.failed", message=_usage_text(exc)), err=True)
+        if exc.ctx is not None:
+            click.echo(t("cli.see_help", command=f"{exc.ctx.command_path} --help"), err=True)
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()

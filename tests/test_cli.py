@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from inspection.cli import cli
 from inspection.projects.tables import Project
@@ -67,7 +68,24 @@ async def test_simulate_leaves_the_configured_database_alone() -> None:
 
 def test_simulate_refuses_a_bad_share() -> None:
     done = run("simulate", "--offline-share", "1")
-    assert done.returncode == 2 and "--offline-share" in done.stderr
+    assert done.returncode == 2 and "siteinspect：--offline-share 须在 0<=x<1 范围内" in done.stderr, done.stderr
+    assert "用法见：siteinspect simulate --help" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report"], "siteinspect：缺少 KIND"),
+        (["report", "notice", "not-an-id"], "siteinspect：ID 的值 not-an-id 不是有效的编号（UUID）"),
+        (["samples", "ledger", "X", "--from", "2026-13-01"], "siteinspect：--from 的值 2026-13-01 不是有效的日期"),
+        (["templates", "list", "--kind", "fire"], "siteinspect：--kind 须为 safety、quality、passfail 之一"),
+        (["templates", "list", "--al"], "siteinspect：没有 --al 这个选项；是不是想用 --all"),
+    ],
+)
+def test_usage_errors_are_told_in_chinese(args: list[str], said: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert "Error:" not in done.stderr and "Usage:" not in done.stderr
 
 
 async def test_report_takes_a_project_code(world, tmp_path) -> None:  # type: ignore[no-untyped-def]

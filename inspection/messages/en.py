@@ -104,6 +104,13 @@ MESSAGES: dict[str, str] = {
     # the command line: what an operator reads (machine-readable output such as JSON stays as it is)
     "cli.failed": "siteinspect: {message}",
     "cli.aborted": "aborted",
+    "cli.see_help": "See: {command}",
+    "cli.missing_parameter": "missing {name}",
+    "cli.bad_parameter": "invalid value for {name}: {message}",
+    "cli.not_a_choice": "{name} must be one of {choices}",
+    "cli.out_of_range": "{name} must be in the range {range}",
+    "cli.no_such_option": "no such option: {name}",
+    "cli.no_such_option_like": "no such option: {name}; did you mean {like}?",
     "cli.bad_setting": "bad setting: {error}",
     "cli.port_taken": (
         "cannot listen on {host}:{port}: another program (another siteinspect?) is listening there: "

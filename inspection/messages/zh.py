@@ -94,6 +94,13 @@ MESSAGES: dict[str, str] = {
     # the command line: what an operator reads (machine-readable output such as JSON stays as it is)
     "cli.failed": "siteinspect：{message}",
     "cli.aborted": "已中止",
+    "cli.see_help": "用法见：{command}",
+    "cli.missing_parameter": "缺少 {name}",
+    "cli.bad_parameter": "{name} 的值不符合要求：{message}",
+    "cli.not_a_choice": "{name} 须为 {choices} 之一",
+    "cli.out_of_range": "{name} 须在 {range} 范围内",
+    "cli.no_such_option": "没有 {name} 这个选项",
+    "cli.no_such_option_like": "没有 {name} 这个选项；是不是想用 {like}？",
     "cli.bad_setting": "配置有误：{error}",
     "cli.port_taken": "无法监听 {host}:{port}：该端口已被其他程序（也许是另一个 siteinspect）占用；请先停止它，或用 --port 或 SITEINSPECT_SERVER_PORT 换一个端口",
     "cli.cannot_listen": "无法监听 {host}:{port}：{error}",
