@@ -958,7 +958,7 @@ MESSAGES: dict[str, str] = {
     "escalation.reported": "{place}: the {kind} to {contractor} is {days} day(s) past its deadline {deadline}: reported to the authority. See {link}",
     "alerts.inspection_missed": "The inspection {title} due on {due_on} was not done.",
     "warranty.claim_arrived": "A warranty claim at {place} ({location}): answer by {due}. See {link}",
-    "warranty.claim_escalated": "A warranty claim at {location} became a draft rectification order: {reason}",
+    "warranty.claim_escalated": "A warranty claim at {location} became a draft rectification order: {reason}. See {link}",
     "warranty.reason_disputed": "the contractor disputed the claim: {text}",
     "warranty.reason_unanswered": "no answer by {due}",
     "warranty.claim_order_description": "Warranty: {description} ({location}). {reason}",

@@ -918,7 +918,7 @@ MESSAGES: dict[str, str] = {
     "escalation.reported": "{place} {kind}（{contractor}）已超过整改期限 {deadline} 共 {days} 天，已报质监站。查看：{link}",
     "alerts.inspection_missed": "计划于 {due_on} 进行的“{title}”未按期检查。",
     "warranty.claim_arrived": "{place} 收到保修报修（{location}），请于 {due} 前答复。查看：{link}",
-    "warranty.claim_escalated": "{location} 的保修报修已转为整改单草稿：{reason}",
+    "warranty.claim_escalated": "{location} 的保修报修已转为整改单草稿：{reason}。查看：{link}",
     "warranty.reason_disputed": "施工单位对报修有异议：{text}",
     "warranty.reason_unanswered": "施工单位未在 {due} 前答复",
     "warranty.claim_order_description": "保修：{description}（{location}）。{reason}",

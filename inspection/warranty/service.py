@@ -28,7 +28,7 @@ from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, 
 from inspection.evidence import links
 from inspection.messages import Message, t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify, notify_once
+from inspection.notifications.outbox import Event, notify, notify_once, portal_link
 from inspection.notifications.recipients import contractor_managers, project_owner
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
@@ -696,7 +696,12 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: Message) -> di
             occurrence=0,
             threshold=0,
             project_id=claim["project"],
-            message=t("warranty.claim_escalated", location=claim["location"], reason=reason).render(),
+            message=t(
+                "warranty.claim_escalated",
+                location=claim["location"],
+                reason=reason,
+                link=portal_link(f"/portal/warranty/claims/{claim['id']}"),
+            ).render(),
             at=w.now,
         )
     return order

@@ -145,6 +145,9 @@ async def test_disputed_claim_becomes_a_warranty_order(world: World, clock: Fixe
         & (Notification.recipient_organisation == world.orgs["owner"].id)
     )
     assert len(owners) == 1
+    assert (
+        "系住户自行改造所致" in owners[0]["message"] and f"/portal/warranty/claims/{claim.id}" in owners[0]["message"]
+    )
     # the owner can issue it: the order system takes it from there
     from inspection.rectification import schemas as rs
 
