@@ -300,13 +300,18 @@ async def notify_many(notes: Sequence[Note], at: datetime) -> None:
 
 async def _as_chosen(notes: list[Note], at: datetime) -> list[Note]:
     """The notes to write: a person's own of a kind they want at once; the rest held or dropped."""
+    # one query per kind for everyone a batch names, not one per note
+    chosen: dict[Kind, dict[UUID, Mode]] = {}
+    for named in {k for n in notes if n.recipient[0] == "user" and (k := choosable(n.kind)) is not None}:
+        users = sorted({n.recipient[1] for n in notes if n.recipient[0] == "user" and n.kind == named.value}, key=str)
+        chosen[named] = await modes(users, named)
     kept: list[Note] = []
     for n in notes:
         kind = choosable(n.kind)
         if n.recipient[0] != "user" or kind is None:
             kept.append(n)
             continue
-        mode = (await modes([n.recipient[1]], kind))[n.recipient[1]]
+        mode = chosen[kind][n.recipient[1]]
         if mode is Mode.immediate:
             kept.append(n)
         elif mode is Mode.digest:
@@ -332,17 +337,18 @@ async def hold_for_organisations(notes: Sequence[Note], at: datetime) -> int:
     project) who chose the digest for its kind: the organisation's row stays for the others, for
     its webhooks, and for the feed of those who want it at once. Idempotent: each held once."""
     made = 0
-    audiences: dict[tuple[UUID, UUID | None], list[UUID]] = {}
+    # a scan's page names few organisations and projects many times: each looked up once
+    keepers: dict[tuple[UUID, UUID | None, Kind], list[UUID]] = {}
     for n in notes:
         kind = choosable(n.kind)
         if n.recipient[0] != "org" or kind is None:
             continue
-        key = (n.recipient[1], n.project_id)
-        if key not in audiences:
-            audiences[key] = await organisation_people(*key)
-        for user, mode in (await modes(audiences[key], kind)).items():
-            if mode is Mode.digest:
-                made += await hold_note(n, user, at)
+        key = (n.recipient[1], n.project_id, kind)
+        if key not in keepers:
+            people = await organisation_people(n.recipient[1], n.project_id)
+            keepers[key] = [u for u, mode in (await modes(people, kind)).items() if mode is Mode.digest]
+        for user in keepers[key]:
+            made += await hold_note(n, user, at)
     return made
 
 
