@@ -957,6 +957,8 @@ MESSAGES: dict[str, str] = {
     "escalation.overdue": "{place}: the {kind} to {contractor} passed its deadline {deadline} without the contractor's answer. See {link}",
     "escalation.reported": "{place}: the {kind} to {contractor} is {days} day(s) past its deadline {deadline}: reported to the authority. See {link}",
     "alerts.inspection_missed": "The inspection {title} due on {due_on} was not done.",
+    "alerts.sample_awaiting": "{material} sample {label}, taken on {taken}, still lacks lab results ({recorded}/{expected} in). See {link}",
+    "alerts.record_waiting": "A record has waited more than {days} day(s). See {link}",
     "warranty.claim_arrived": "A warranty claim at {place} ({location}): answer by {due}. See {link}",
     "warranty.claim_escalated": "A warranty claim at {location} became a draft rectification order: {reason}. See {link}",
     "warranty.reason_disputed": "the contractor disputed the claim: {text}",
