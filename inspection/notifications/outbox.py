@@ -321,7 +321,10 @@ async def _as_chosen(notes: list[Note], at: datetime) -> list[Note]:
 
 async def hold_note(note: Note, user: UUID, at: datetime) -> int:
     """Keep a note for the user's next digest instead, once; 1 when kept now."""
-    occurrence = note.occurrence * THRESHOLDS_PER_OCCURRENCE + note.threshold
+    # a rule numbers its notifications either by threshold (lead times) or by occurrence (a day's
+    # ordinal, a deadline round), so the two fold into the one column without meeting; left as it
+    # is without a threshold, a day's ordinal stays within the column's 32 bits
+    occurrence = note.occurrence * THRESHOLDS_PER_OCCURRENCE + note.threshold if note.threshold else note.occurrence
     return await _hold(
         at, user, note.project_id, note.kind, note.subject_table, note.subject_id, occurrence, note.message
     )
@@ -329,6 +332,7 @@ async def hold_note(note: Note, user: UUID, at: datetime) -> int:
 
 # A held row is unique per occurrence; an alert's lead times (90, 30, 7 days before, up to the
 # settings' 3650) are separate notifications of one occurrence, so each gets its own number here
+# (hold_note)
 THRESHOLDS_PER_OCCURRENCE = 10_000
 
 
