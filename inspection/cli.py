@@ -157,7 +157,6 @@ NON_NEGATIVE = click.IntRange(min=0)
 async def project_id_for(ref: str) -> UUID:
     """A project by its id or its code (DEMO-2026-01)."""
     from inspection.errors import NotFound
-    from inspection.messages import t
     from inspection.projects.tables import Project
 
     try:
