@@ -428,10 +428,10 @@ GUARDS: tuple[Guard, ...] = (
         ),
     ),
     Guard(
-        "no English on any portal page: an escalation's internal note stays off the order page",
-        "api/portal/templates/order.html",
-        "{% if e.reason and e.action != 'escalate' %}",
-        "{% if e.reason %}",
+        "no English on any portal page: states, roles and kinds are shown by their Chinese names",
+        "api/portal/templating.py",
+        '    return LABELS.get(group, {}).get(str(key), str(key) if key is not None else "")',
+        '    return str(key) if key is not None else ""',
         ("tests/portal/test_chinese_walk.py::test_every_page_each_demo_role_reaches_reads_chinese",),
     ),
     # The tablet app: its unit tests run under node, its browser tests on the app built from the

@@ -925,6 +925,7 @@ MESSAGES: dict[str, str] = {
     "notify.inspection_today": "今天（{day}）有计划检查“{title}”：{place}。查看：{link}",
     "escalation.overdue": "{place} {kind}（{contractor}）已过整改期限 {deadline}，施工单位尚未回复。查看：{link}",
     "escalation.reported": "{place} {kind}（{contractor}）已超过整改期限 {deadline} 共 {days} 天，已报质监站。查看：{link}",
+    "escalation.history": "逾期第 {step} 级提醒：已通知 {who}",
     "alerts.inspection_missed": "计划于 {due_on} 进行的“{title}”未按期检查。",
     "alerts.sample_awaiting": "{material}样品 {label} 于 {taken} 取样送检，至今检测结果不全（已出 {recorded}/{expected} 项）。查看：{link}",
     "alerts.record_waiting": "有一项记录已等待超过 {days} 天未处理。查看：{link}",

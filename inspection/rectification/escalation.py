@@ -16,7 +16,7 @@ from inspection.notifications.outbox import notify_once
 from inspection.notifications.recipients import Recipient
 from inspection.projects.names import organisation_names, place_names
 from inspection.projects.rules import Role
-from inspection.projects.tables import Membership, Project
+from inspection.projects.tables import Membership, Project, User
 from inspection.records import Write
 from inspection.rectification.history import record_event
 from inspection.rectification.rules import (
@@ -84,6 +84,18 @@ async def _message(order: dict[str, Any], threshold: int, now: datetime, base_ur
     return t("escalation.reported", **values).render()
 
 
+async def _who(recipients: list[Recipient]) -> str:
+    """The people told, by name, as the order's history shows them ("、"-separated)."""
+    orgs = await organisation_names(r[1] for r in recipients if r[0] == "org")
+    user_ids = [r[1] for r in recipients if r[0] == "user"]
+    users = {}
+    if user_ids:
+        rows = await User.select(User.id, User.display_name).where(User.id.is_in(user_ids))
+        users = {r["id"]: r["display_name"] for r in rows}
+    names = [(orgs if kind == "org" else users).get(rid, "") for kind, rid in recipients]
+    return "、".join(n for n in names if n)
+
+
 async def apply(w: Write, at: datetime, book: RuleBook, base_url: str = "") -> tuple[int, int]:
     """Inside the caller's write transaction: (orders checked, notifications created)."""
     RO = RectificationOrder
@@ -112,14 +124,15 @@ async def apply(w: Write, at: datetime, book: RuleBook, base_url: str = "") -> t
                 )
             if fresh:
                 created += fresh
-                names = ", ".join(f"{k}:{v}" for k, v in recipients)
+                # the history is read by people (the API's order history, the tablet): Chinese,
+                # by name; which rule fired stays in the outbox rows (rule, threshold)
                 await record_event(
                     w,
                     order,
                     "escalate",
                     order["status"],
                     order["status"],
-                    reason=f"threshold {step.threshold} ({kind}): notified {names}",
+                    reason=t("escalation.history", step=step.threshold, who=await _who(recipients)).render(),
                     deadline=order["deadline"],
                 )
     return len(candidates), created

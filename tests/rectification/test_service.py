@@ -24,6 +24,7 @@ from inspection.errors import (
 )
 from inspection.evidence import links
 from inspection.notifications.outbox_tables import Notification
+from inspection.projects.names import organisation_names
 from inspection.projects.rules import OrgKind
 from inspection.records import write
 from inspection.rectification import schemas as s
@@ -464,7 +465,11 @@ async def test_escalation_past_each_threshold_once(svc: RectificationService, wo
     assert (await svc.escalate()).notifications_created == 0
     assert await _notified(oid) == sorted([*first, (2, f"org:{authority_org}", "order_overdue_authority")])
     history = (await svc.get_order(actor_of(world, "inspector"), oid)).history
-    assert [e.reason.split(" (")[0] for e in history if e.action == "escalate"] == ["threshold 1", "threshold 2"]
+    reasons = [e.reason for e in history if e.action == "escalate"]
+    assert [r.split("：")[0] for r in reasons] == ["逾期第 1 级提醒", "逾期第 2 级提醒"]
+    names = await organisation_names([issuer_org, owner_org, authority_org])
+    assert names[issuer_org] in reasons[0] and names[owner_org] in reasons[0]
+    assert names[authority_org] in reasons[1]
 
     # an answer stops the clock; a rejection with a new deadline starts a new round of notices
     contractor, inspector = actor_of(world, "contractor_a"), actor_of(world, "inspector")
