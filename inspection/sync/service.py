@@ -432,6 +432,7 @@ class SyncService:
         outcomes: list[_Outcome] = []
         async with records.batch(self.clock) as batch:
             device_row_id, last = await self._touch_device(actor, device_id, seen)
+            await self._hold_edited(batch, mutations[:PUSH_TX_MUTATIONS], last)
             started = time.monotonic()  # its records stay locked from here: bound how long
             for m in mutations:
                 if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
@@ -463,6 +464,25 @@ class SyncService:
         if stop is not None:
             raise stop
         return last
+
+    @staticmethod
+    async def _hold_edited(batch: records.Batch, mutations: list[dict[str, Any]], last: int) -> None:
+        """Read the records this transaction's field edits will change, one statement a table, and
+        lock them to its commit: the edits then read them from memory and their compare-and-sets
+        are written together at the end (`records.Batch.hold`), instead of a read and an update
+        per edit. What each edit does, refuses or records is decided as before, one by one."""
+        by_table: dict[str, list[UUID]] = {}
+        for m in mutations:
+            table = FIELD_EDITS.get(str(m.get("name")))
+            if table is None or not isinstance(m.get("seq"), int) or m["seq"] <= last:
+                continue
+            try:
+                by_table.setdefault(table, []).append(UUID(str(m.get("entity_id"))))
+            except ValueError:
+                continue  # refused as it is run, naming the field
+        tables = registry.synced_tables()
+        for name in sorted(by_table):
+            await batch.hold(tables[name], by_table[name])
 
     async def _push_one(
         self,
@@ -533,7 +553,7 @@ class SyncService:
         self, batch: records.Batch, actor: Actor, device_row_id: UUID, m: dict[str, Any], command: Any, args: Any
     ) -> tuple[Any, records.Write]:
         """One attempt at a mutation, under its own savepoint."""
-        async with batch.write(actor) as w:
+        async with batch.write(actor, lazy=m["name"] in FIELD_EDITS) as w:
             ctx = CommandContext(
                 w=w,
                 actor=actor,
@@ -610,6 +630,11 @@ class SyncService:
 
 
 _OUTCOMES_PER_STATEMENT = 200
+# The field edits (commands/projects.py), by the table whose record each changes: what they read
+# besides that record is the caller's access (unchanged by them), and what they write is the
+# record (through `Write.update`) and perhaps a conflict record (through `Write.insert`), so a
+# push may hold their records (`_hold_edited`) and run them without a savepoint each.
+FIELD_EDITS = {"site.update@1": "site", "building.update@1": "building", "work_item.update@1": "work_item"}
 
 
 @dataclass(frozen=True)
