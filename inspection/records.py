@@ -623,20 +623,21 @@ class Batch:
             self.held[d.key] = d.before
 
     async def write_out(self) -> None:
-        """Write the held rows' updates: per table and set of columns, one compare-and-set for
-        all its rows, each row once with its final values, checked against the version the
+        """Write the held rows' updates: per table one compare-and-set for all its rows, each row once with its final values, checked against the version the
         batch read. The rows are locked, so every one must match; if one does not, the batch
         cannot commit (`broken`)."""
         if not self.deferred:
             return
+        # Per table, the columns any of its rows changed: a row that changed fewer is written its
+        # held values in the others, which are what the database holds (it is locked).
         first: dict[tuple[str, str], _Deferred] = {}
-        columns: dict[tuple[str, str], set[str]] = {}
+        columns: dict[type[Table], set[str]] = {}
         for d in self.deferred:
             first.setdefault(d.key, d)
-            columns.setdefault(d.key, set()).update(d.columns)
+            columns.setdefault(d.table, set()).update(d.columns)
         groups: dict[tuple[type[Table], tuple[str, ...]], list[tuple[str, str]]] = {}
         for key, d in first.items():
-            order = tuple(c._meta.name for c in d.table._meta.columns if c._meta.name in columns[key])
+            order = tuple(c._meta.name for c in d.table._meta.columns if c._meta.name in columns[d.table])
             groups.setdefault((d.table, order), []).append(key)
         self.deferred.clear()
         sqlite = db.is_sqlite()
