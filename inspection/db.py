@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
+from piccolo.columns import Column
 from piccolo.engine import engine_finder
 from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
-from piccolo.columns import Column
 from piccolo.querystring import QueryString
 
 from inspection.settings import Settings, parse_database_url

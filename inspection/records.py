@@ -623,9 +623,9 @@ class Batch:
             self.held[d.key] = d.before
 
     async def write_out(self) -> None:
-        """Write the held rows' updates: per table one compare-and-set for all its rows, each row once with its final values, checked against the version the
-        batch read. The rows are locked, so every one must match; if one does not, the batch
-        cannot commit (`broken`)."""
+        """Write the held rows' updates: per table one compare-and-set for all its rows, each row
+        once with its final values, checked against the version the batch read. The rows are
+        locked, so every one must match; if one does not, the batch cannot commit (`broken`)."""
         if not self.deferred:
             return
         # Per table, the columns any of its rows changed: a row that changed fewer is written its
