@@ -7,8 +7,11 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import aiosqlite
 from piccolo.columns import Column
@@ -236,6 +239,11 @@ async def _keep_session(connection: Any) -> None:
     per transaction (`pg_try_advisory_xact_lock`), and no one listens."""
 
 
+# Value types that are never a QueryString or a column (checked by type first: isinstance against
+# Piccolo's abstract Column costs more than the rest of compiling a thousand-value statement).
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, date, Decimal, list})
+
+
 def compile_sql(sql: str, args: tuple[Any, ...] | list[Any], engine_type: str) -> tuple[str, list[Any]]:
     """A statement with {} placeholders as the driver takes it (`?` on SQLite, `$n` on
     PostgreSQL), as Piccolo's QueryString compiles it. Done here for plain values: the
@@ -246,7 +254,7 @@ def compile_sql(sql: str, args: tuple[Any, ...] | list[Any], engine_type: str) -
     if (
         len(parts) != len(args) + 1
         or any("{" in p or "}" in p for p in parts)
-        or any(isinstance(a, (QueryString, Column)) for a in args)
+        or any(type(a) not in _PLAIN and isinstance(a, (QueryString, Column)) for a in args)
     ):
         return QueryString(sql, *args).compile_string(engine_type=engine_type)
     if engine_type == "sqlite":
