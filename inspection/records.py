@@ -595,6 +595,7 @@ class Batch:
         self.held: dict[tuple[str, str], dict[str, Any]] = {}
         self.deferred: list[_Deferred] = []
         self.broken: BaseException | None = None
+        self.savepoints = 0  # taken so far
 
     async def hold(self, table: type[Table], ids: Iterable[Any]) -> None:
         """Read these records in one statement and lock them to the commit (`FOR UPDATE` on
@@ -675,6 +676,7 @@ class Batch:
         async def take_savepoint() -> None:
             if not savepoints:
                 savepoints.append(await self._transaction.savepoint())
+                self.savepoints += 1
 
         if not lazy:
             # what this write reads must be in the database: it may read it by other means

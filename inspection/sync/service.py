@@ -10,14 +10,21 @@ tombstones; lost buckets as `purge`.
 
 Push: a device numbers its mutations 1, 2, 3 …; a replay returns the stored outcome, a gap is
 refused, and a permanent failure is stored as a `rejected` outcome so it never blocks the queue.
-A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS each (a
-transaction per mutation made a push of 1,000 take seconds), each mutation under its own
+A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS savepoints each
+(a transaction per mutation made a push of 1,000 take seconds), each mutation under its own
 savepoint: a refused one is rolled back alone, with nothing of it left behind, and its stored
 outcome commits with the others. A transaction keeps to one project: a mutation in another one
 starts the next transaction. A mutation that loses a race for a record (someone else wrote it
 between its read and its write) is rolled back and run again on what is there now. A transient
 failure, or any unexpected one, commits the mutations before it and stops the push (503 or
 500); the tablet sends the rest again.
+
+Field edits (site, building, work item) run set-based: a transaction reads and locks their
+records in one statement per table before its first mutation, each edit then reads its record
+from memory and takes no savepoint (it writes nothing until the end, unless it records a
+conflict), and their compare-and-sets are written in one statement per table before the change
+index, audit and outcome rows. Outcomes, conflict records and audit entries are each edit's own,
+as before (records.Batch.hold).
 """
 
 from __future__ import annotations
@@ -64,8 +71,11 @@ DEFAULT_MAX_BYTES = 2_000_000
 # Bounds of one push transaction. It keeps the records it wrote locked to its commit (and on
 # SQLite the write lock), so other tablets' writes of them wait for it; and PostgreSQL keeps only
 # 64 subtransactions (one per mutation's savepoint) per transaction in shared memory before every
-# other session's snapshots get slower.
+# other session's snapshots get slower. A field edit of a held record takes no savepoint (unless
+# it records a conflict): up to PUSH_TX_EDITS of them share a transaction, PUSH_TX_MUTATIONS
+# bounds the savepoints.
 PUSH_TX_MUTATIONS = 50
+PUSH_TX_EDITS = 500
 PUSH_TX_SECONDS = 0.25
 # Times a mutation that lost a race for a record is run again on what is there now.
 RACE_ATTEMPTS = 3
@@ -432,10 +442,14 @@ class SyncService:
         outcomes: list[_Outcome] = []
         async with records.batch(self.clock) as batch:
             device_row_id, last = await self._touch_device(actor, device_id, seen)
-            await self._hold_edited(batch, mutations[:PUSH_TX_MUTATIONS], last)
+            await self._hold_edited(batch, mutations[:PUSH_TX_EDITS], last)
             started = time.monotonic()  # its records stay locked from here: bound how long
             for m in mutations:
-                if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
+                if outcomes and (
+                    len(outcomes) >= PUSH_TX_EDITS
+                    or batch.savepoints >= PUSH_TX_MUTATIONS
+                    or time.monotonic() - started > PUSH_TX_SECONDS
+                ):
                     break
                 try:
                     outcome = await self._push_one(batch, actor, device_row_id, m, last, outcomes)

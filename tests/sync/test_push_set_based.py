@@ -168,7 +168,7 @@ async def test_a_push_of_many_edits_costs_statements_per_transaction_not_per_edi
     async with db.trace_statements() as seen:
         results, last = await sync.push(on_device(owner, "many"), "many", 1, mutations)
     assert [r["status"] for r in results] == ["applied"] * 60 and last == 61
-    transactions = -(-60 // sync_service.PUSH_TX_MUTATIONS)
+    transactions = -(-60 // sync_service.PUSH_TX_EDITS)
     # per transaction: BEGIN, the device, the records, the access check, the compare-and-set, the
     # scope lock, the commit's own rows (one statement on PostgreSQL, five on SQLite), COMMIT
     assert len(seen) <= transactions * (12 if db.is_sqlite() else 8), "\n".join(q[:100] for q in seen)
@@ -238,3 +238,19 @@ async def test_an_edit_of_another_project_starts_the_next_transaction(world: Wor
     assert (rows[other.id]["floors"], rows[other.id]["version"]) == (13, 2)
     verified = await audit.verify()
     assert verified.ok, verified.reason
+
+
+async def test_savepoints_still_bound_a_transaction(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits that record a conflict take a savepoint each (their conflict record is a write):
+    PUSH_TX_MUTATIONS of those end a transaction, however many edits it could hold."""
+    monkeypatch.setattr(sync_service, "PUSH_TX_MUTATIONS", 2)
+    monkeypatch.setattr(sync_service, "PUSH_TX_SECONDS", 3600)
+    sync: SyncService = world.services.sync
+    b = await buildings(world, 5)
+    conflicting = [edit(row, i + 1, {"floors": 9}, {"floors": 4}) for i, row in enumerate(b)]  # it has 5
+    async with db.trace_statements() as seen:
+        results, last = await sync.push(on_device(actor_of(world, "owner"), "sp"), "sp", 1, conflicting)
+    assert [r["status"] for r in results] == ["conflict_recorded"] * 5 and last == 5
+    assert sum(q.upper().startswith("COMMIT") for q in seen) == 3
+    conflicts = await db.raw("SELECT COUNT(*) AS n FROM sync_conflict WHERE reason = 'overwritten'")
+    assert conflicts[0]["n"] == 5
