@@ -11,7 +11,10 @@ version = …`): when another transaction wrote the row since it was read, nothi
 
 `batch(clock)` runs several writes in ONE transaction (a sync push): each under its own savepoint
 and with its own numbers, and a write that fails is rolled back to its savepoint alone, so the
-others still commit together.
+others still commit together. A batch may hold records (`Batch.hold`: read and locked in one
+statement): its writes then read them from memory, and their updates are compare-and-sets kept
+until the batch writes them all in one statement per table (`Batch.write_out`); a write that
+changes nothing else (`Batch.write(lazy=True)`) needs no savepoint at all.
 """
 
 from __future__ import annotations
