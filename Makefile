@@ -58,8 +58,8 @@ demo: $(STAMP)
 	$(BIN)/siteinspect demo
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check inspection api tests bench piccolo_conf.py
-	$(BIN)/ruff format --check inspection api tests bench piccolo_conf.py
+	$(BIN)/ruff check inspection api tests bench scripts piccolo_conf.py
+	$(BIN)/ruff format --check inspection api tests bench scripts piccolo_conf.py
 	$(BIN)/mypy inspection api
 
 # In random order (pytest-randomly): the last line of the run names the seed that replays it.

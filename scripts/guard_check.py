@@ -46,7 +46,23 @@ def scratch_copy() -> Path:
     built = ROOT / "tablet" / "dist"
     if built.is_dir():
         shutil.copytree(built, target / "tablet" / "dist")
+    modules = ROOT / "tablet" / "node_modules"
+    if modules.is_dir():
+        (target / "tablet" / "node_modules").symlink_to(modules)
     return target
+
+
+def build_tablet(tree: Path) -> None:
+    """The tablet app as the browser tests load it (dist/), from the scratch copy's sources."""
+    subprocess.run(["node", "build.mjs"], cwd=tree / "tablet", check=True, capture_output=True)  # noqa: S607
+
+
+def _node_tests(guard: Guard) -> bool:
+    """The tablet app's own unit tests (node --test, named tablet/test/*.mjs) rather than pytest's."""
+    kinds = {name.endswith(".mjs") for name in guard.tests}
+    if len(kinds) != 1:
+        raise ValueError(f"guard {guard.name!r} mixes node and pytest tests; give each its own guard")
+    return kinds == {True}
 
 
 def run_tests(tree: Path, guard: Guard, postgres_url: str | None) -> tuple[int, str]:
@@ -54,8 +70,14 @@ def run_tests(tree: Path, guard: Guard, postgres_url: str | None) -> tuple[int, 
     if guard.database == "postgres":
         assert postgres_url is not None
         env["SITEINSPECT_DATABASE_URL"] = postgres_url
-    command = [str(PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *guard.tests]
-    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=guard.timeout_s)  # noqa: S603
+    if _node_tests(guard):
+        # node exits 1 when a test fails, as pytest does
+        command = ["node", "--test", *(name.removeprefix("tablet/") for name in guard.tests)]
+        cwd = tree / "tablet"
+    else:
+        command = [str(PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *guard.tests]
+        cwd = tree
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=guard.timeout_s)  # noqa: S603
     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-6:])
     return done.returncode, tail
 
@@ -78,19 +100,25 @@ def check(tree: Path, guard: Guard, postgres_url: str | None) -> tuple[str, str]
     if original.count(guard.old) != guard.occurrences:
         found = original.count(guard.old)
         return "BROKEN", f"the guard's text occurs {found} times in {guard.path}, not {guard.occurrences}"
+    # the browser tests load the built app, so a change to its sources is built before they run
+    rebuild = guard.path.startswith("tablet/src/")
     path.write_text(original.replace(guard.old, guard.new), encoding="utf-8")
     try:
+        if rebuild:
+            build_tablet(tree)
         code, tail = run_tests(tree, guard, postgres_url)
     except subprocess.TimeoutExpired:
         # a test that hangs without its guard has noticed its absence, but say so
         return "proven", f"the tests hung past {guard.timeout_s} s without the guard"
     finally:
         path.write_text(original, encoding="utf-8")
+        if rebuild:
+            build_tablet(tree)
     if code == 1:
         return "proven", tail
     if code == 0:
         return "NOT PROVEN", "the tests pass without the guard:\n" + tail
-    return "BROKEN", f"pytest exited {code} (not a test failure):\n" + tail
+    return "BROKEN", f"the test runner exited {code} (not a test failure):\n" + tail
 
 
 def dry(guards: list[Guard]) -> int:

@@ -377,7 +377,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard(
         "a pulled row says what the stored row says: a REAL as Python reads it",
         "inspection/sync/registry.py",
-        "    Real: \"CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE CAST({c} AS DOUBLE PRECISION) END\",",
+        "    Real: \"CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE CAST({c} AS DOUBLE PRECISION) END\",",  # noqa: E501 (the guarded line, verbatim)
         '    Real: "{c}",',
         ("tests/sync/test_pull_json.py",),
         database="postgres",
@@ -419,5 +419,68 @@ GUARDS: tuple[Guard, ...] = (
         "{% if e.reason and e.action != 'escalate' %}",
         "{% if e.reason %}",
         ("tests/portal/test_chinese_walk.py::test_every_page_each_demo_role_reaches_reads_chinese",),
+    ),
+    # The tablet app: its unit tests run under node, its browser tests on the app built from the
+    # mutated sources (scripts/guard_check.py builds it).
+    Guard(
+        "tablet: a pull page and its cursor in one local transaction (a page failing half-way leaves nothing)",
+        "tablet/src/lib/store.js",
+        "        tx.abort();\n",
+        "",
+        ("tablet/test/store.test.mjs",),
+    ),
+    Guard(
+        "tablet: a pull page's cursor is written with its rows, never before them",
+        "tablet/src/lib/store.js",
+        "  async applyPage(user, page) {\n",
+        "  async applyPage(user, page) {\n"
+        "    await this.db.put('meta', { user, key: 'cursor', value: page.cursor });\n",
+        ("tablet/test/store.test.mjs",),
+    ),
+    Guard(
+        "tablet: the outbox is numbered per user and a number is never used twice",
+        "tablet/src/lib/store.js",
+        "const seq = Math.max(made, last ? last.value.seq : 0) + 1;",
+        "const seq = (last ? last.value.seq : 0) + 1;",
+        ("tablet/test/store.test.mjs",),
+    ),
+    Guard(
+        "tablet never loses an answer: a photo refused for good is taken out of the change citing it",
+        "tablet/src/lib/sync.js",
+        "      if (entry.sent || !citedPhotos(entry.mutation).includes(p.sha256)) continue;",
+        "      continue;",
+        ("tablet/test/sync.test.mjs",),
+    ),
+    Guard(
+        "tablet never loses an answer: a new version waits while an inspection is open",
+        "tablet/src/lib/updater.js",
+        "    if (this.busy || !reg || !reg.waiting) return;",
+        "    if (!reg || !reg.waiting) return;",
+        ("tests/tablet/test_sync_cases.py::test_a_new_version_waits_until_no_inspection_is_open",),
+    ),
+    Guard(
+        "tablet: the app opens offline (the service worker answers its pages from the cache)",
+        "tablet/src/sw.js",
+        "caches.open(CACHE).then(async (cache) => (await cache.match(SCOPE)) || fetch(request)),",
+        "fetch(request),",
+        ("tests/tablet/test_offline.py",),
+    ),
+    # The layout of reports (the QR row has no guard: WeasyPrint fits a QR code's SVG to the box the
+    # stylesheet gives it however segno sizes it, and a smaller quiet zone still reads on a white
+    # page; tests/reports/test_layout.py::test_the_qr_check_fails_on_a_cropped_code shows the
+    # decoder check can fail)
+    Guard(
+        "report layout: the signature block is never alone on a page",
+        "pdf_templates/report.css",
+        ".closing { break-inside: avoid; break-before: avoid; }",
+        ".closing { }",
+        ("tests/reports/test_layout.py::test_signatures_are_never_alone_on_a_page",),
+    ),
+    Guard(
+        "tablets' cursors from before scopes pull on after the migration: scopes start at the old counter",
+        "inspection/changefeed/migrations/changefeed_2026_12_01t09_02_00_000000.py",
+        "                scope,\n                counter,\n                scope_seed(",
+        "                scope,\n                0,\n                scope_seed(",
+        ("tests/changefeed/test_migration.py",),
     ),
 )
