@@ -1,11 +1,10 @@
-"""Alerts, my alert feed, webhook subscriptions and inspection schedules over HTTP."""
+"""Alerts, my alert feed and inspection schedules over HTTP."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK
@@ -55,41 +54,6 @@ class AlertController(Controller):
     @post("/mine/{notification_id:str}/read", status_code=HTTP_200_OK, operation_id="mark_alert_read")
     async def mark_read(self, notification_id: FromPath[UUID], actor: Me, alerts: AlertsDep) -> rs.NotificationOut:
         return await alerts.mark_read(actor, notification_id)
-
-
-class WebhookController(Controller):
-    path = "/webhooks"
-    dependencies = {"alerts": PROVIDERS["alerts"]}
-    tags = ["alerts"]
-
-    @post("/", operation_id="create_webhook")
-    async def create(
-        self,
-        data: JSONBody[s.SubscriptionCreate],
-        actor: Me,
-        alerts: AlertsDep,
-        request: Request[Any, Any, Any],
-    ) -> s.SubscriptionOut:
-        """Receive every notification to my organisation (or me) as a signed POST. The answer
-        shows the signing secret once."""
-        url = request.url
-        served_at = (url.hostname or "", url.port or (443 if url.scheme == "https" else 80))
-        return await alerts.create_subscription(actor, data, served_at)
-
-    @get("/", operation_id="list_webhooks")
-    async def list_(self, actor: Me, alerts: AlertsDep) -> list[s.SubscriptionOut]:
-        return await alerts.list_subscriptions(actor)
-
-    @delete("/{subscription_id:str}", operation_id="remove_webhook")
-    async def remove(self, subscription_id: FromPath[UUID], actor: Me, alerts: AlertsDep) -> None:
-        await alerts.remove_subscription(actor, subscription_id)
-
-    @get("/{subscription_id:str}/deliveries", operation_id="webhook_deliveries")
-    async def deliveries(
-        self, subscription_id: FromPath[UUID], actor: Me, alerts: AlertsDep, limit: Limit = 50
-    ) -> list[s.DeliveryOut]:
-        """Recent deliveries to this URL: sent, waiting for a retry (with the last error), or failed."""
-        return await alerts.subscription_deliveries(actor, subscription_id, limit)
 
 
 class ScheduleController(Controller):

@@ -24,6 +24,7 @@ from inspection.errors import Unauthorized
 from inspection.evidence.service import EvidenceService
 from inspection.messages import t
 from inspection.notifications.service import NotificationsService
+from inspection.notifications.webhooks import WebhookService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -52,6 +53,7 @@ SamplesDep = NamedDependency[SamplesService]
 WarrantyDep = NamedDependency[WarrantyService]
 AlertsDep = NamedDependency[AlertsService]
 NotificationsDep = NamedDependency[NotificationsService]
+WebhooksDep = NamedDependency[WebhookService]
 ReportsDep = NamedDependency[ReportsService]
 ComplaintsDep = NamedDependency[ComplaintsService]
 ProgrammeDep = NamedDependency[ProgrammeService]
@@ -77,6 +79,7 @@ class Services:
     warranty: WarrantyService
     alerts: AlertsService
     notifications: NotificationsService
+    webhooks: WebhookService
     reports: ReportsService
     complaints: ComplaintsService
     programme: ProgrammeService
@@ -147,6 +150,7 @@ PROVIDERS: dict[str, Provide] = {
     "warranty": _provider(lambda s: s.warranty),
     "alerts": _provider(lambda s: s.alerts),
     "notifications": _provider(lambda s: s.notifications),
+    "webhooks": _provider(lambda s: s.webhooks),
     "reports": _provider(lambda s: s.reports),
     "complaints": _provider(lambda s: s.complaints),
     "programme": _provider(lambda s: s.programme),

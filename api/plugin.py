@@ -45,6 +45,7 @@ from inspection.clock import Clock
 from inspection.complaints.service import ComplaintsService
 from inspection.evidence.service import EvidenceService
 from inspection.notifications.service import NotificationsService
+from inspection.notifications.webhooks import WebhookService
 from inspection.programme.service import ProgrammeService
 from inspection.projects.auth import Authenticator
 from inspection.projects.service import ProjectsService
@@ -83,6 +84,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         warranty=WarrantyService(settings, clock),
         alerts=AlertsService(settings, clock),
         notifications=NotificationsService(settings, clock),
+        webhooks=WebhookService(settings, clock),
         reports=ReportsService(settings, clock),
         evidence=evidence_service,
         complaints=ComplaintsService(settings, clock, evidence_service),
@@ -110,7 +112,7 @@ def api_router() -> Router:
             samples.SamplesController,
             warranty.WarrantyController,
             alerts.AlertController,
-            alerts.WebhookController,
+            notifications.WebhookController,
             alerts.ScheduleController,
             reports.ReportController,
             complaints.ComplaintController,

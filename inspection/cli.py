@@ -20,7 +20,7 @@ from uuid import UUID
 
 import click
 
-from inspection.messages import DEFAULT_LANG, render
+from inspection.messages import LOCAL_ZONE, Message, t
 from inspection.reports.cli import KINDS, PROJECT_KINDS, make_report
 from inspection.settings import PROJECT_ROOT, SettingsError, get_settings
 
@@ -30,12 +30,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class Failed(click.ClickException):
     """A command that could not do its work: the message on stderr, exit status 1 (or `code`)."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
+    def __init__(self, message: Message | str, code: int = 1) -> None:
+        super().__init__(str(message))
         self.exit_code = code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"siteinspect: {self.format_message()}", err=True)
+        click.echo(t("cli.failed", message=self.format_message()), err=True)
 
 
 def _run(coro: Any) -> Any:
@@ -54,7 +54,7 @@ def _pooled(coro_fn: Callable[[], Any]) -> Any:
 
 
 def _domain_error(exc: Any) -> NoReturn:
-    raise Failed(f"{exc.field + ': ' if exc.field else ''}{exc.detail}") from exc
+    raise Failed(t("field.summary", field=exc.field, message=exc.detail) if exc.field else exc.detail) from exc
 
 
 # Progress: rich bars on stderr (stdout stays for what a command outputs, e.g. a CSV)
@@ -83,10 +83,16 @@ def progress_bars() -> Iterator[None]:
         transient=False,
     )
     tasks: dict[str, Any] = {}
+    names = {
+        "templates": t("cli.progress.templates"),
+        "demo data": t("cli.progress.demo_data"),
+        "demo programme": t("cli.progress.demo_programme"),
+        "alert jobs": t("cli.progress.alert_jobs"),
+    }
 
     def show(task: str, done: int, total: int, label: str) -> None:
         if task not in tasks:
-            tasks[task] = bars.add_task(task, total=total, label=label)
+            tasks[task] = bars.add_task(str(names.get(task, task)), total=total, label=label)
         bars.update(tasks[task], completed=done, total=total, label=label)
 
     with bars, progress.reporting(show):
@@ -94,12 +100,27 @@ def progress_bars() -> Iterator[None]:
 
 
 @contextmanager
-def spinner(text: str) -> Iterator[None]:
-    with _console().status(text):
+def spinner(text: Message) -> Iterator[None]:
+    with _console().status(str(text)):
         yield
 
 
 # Arguments
+
+
+class Refused(click.BadParameter):
+    """A value refused by one of this module's types: its message is already the whole sentence,
+    naming the option as the operator typed it."""
+
+
+def _label(param: Any) -> str:
+    """An option as typed (`--from`), an argument by its metavar (`PROJECT`); a value converted by
+    hand (report's ID) by the name the help shows."""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return "ID"
 
 
 class UuidType(click.ParamType):
@@ -111,7 +132,7 @@ class UuidType(click.ParamType):
         try:
             return UUID(str(value))
         except ValueError:
-            self.fail(render("cli.bad-uuid", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
+            raise Refused(str(t("cli.bad-uuid", option=_label(param), value=value)), ctx, param) from None
 
 
 class DayType(click.ParamType):
@@ -125,7 +146,7 @@ class DayType(click.ParamType):
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(render("cli.bad-date", DEFAULT_LANG, {"option": param.name if param else "", "value": value}))
+            raise Refused(str(t("cli.bad-date", option=_label(param), value=value)), ctx, param) from None
 
 
 UUID_TYPE = UuidType()
@@ -136,7 +157,6 @@ NON_NEGATIVE = click.IntRange(min=0)
 async def project_id_for(ref: str) -> UUID:
     """A project by its id or its code (DEMO-2026-01)."""
     from inspection.errors import NotFound
-    from inspection.messages import t
     from inspection.projects.tables import Project
 
     try:
@@ -152,14 +172,30 @@ async def project_id_for(ref: str) -> UUID:
 # The group
 
 
-@click.group(context_settings=CONTEXT)
-@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level (default: warnings and errors only).")
+class _HelpInChinese:
+    """Every command's own -h/--help option described from the catalogue, like the rest of its help
+    (click's usage headings are its own and stay as click writes them)."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = str(t("cli.help.help"))
+        return option  # type: ignore[no-any-return]
+
+
+class Command(_HelpInChinese, click.Command):
+    pass
+
+
+class Group(_HelpInChinese, click.Group):
+    command_class = Command
+    group_class = type  # subgroups are of this class too
+
+
+@click.group(cls=Group, help=str(t("cli.help.cli")), context_settings=CONTEXT)
+@click.option("-v", "--verbose", is_flag=True, help=str(t("cli.help.verbose")))
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
-    """siteinspect: construction quality and safety inspection for old residential community
-    renovation (城镇老旧小区改造).
-
-    Settings come from config.toml and SITEINSPECT_* environment variables (see the README)."""
     # piccolo_conf.py sits at the project root, which an installed entry point does not put on
     # sys.path by itself.
     root = str(PROJECT_ROOT)
@@ -173,15 +209,13 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     try:
         get_settings()
     except SettingsError as exc:
-        raise Failed(f"bad setting: {exc}") from exc
+        raise Failed(t("cli.bad_setting", error=str(exc))) from exc
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--host", help="Address to listen on (default: server.host, 127.0.0.1).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default: server.port, 8000).")
+@cli.command(help=str(t("cli.help.serve")), context_settings=CONTEXT)
+@click.option("--host", help=str(t("cli.help.host")))
+@click.option("--port", type=click.IntRange(1, 65535), help=str(t("cli.help.port")))
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the API, the web portal and the tablet app (refuses an unmigrated database, and a port
-    another program listens on). SIGTERM: requests in flight get server.shutdown_grace_s seconds."""
     import msgspec
     import uvicorn
 
@@ -196,17 +230,14 @@ def serve(host: str | None, port: int | None) -> None:
     with sock:
         pending = _pooled(db.pending_migrations)
         if pending:
-            raise Failed(f"the database has {len(pending)} migration(s) not applied; run: siteinspect migrate")
+            raise Failed(t("cli.migrations_pending_serve", count=len(pending)))
         # the settings the app sees name the address it really serves on: QR codes follow it
         settings = msgspec.structs.replace(settings, server=server)
         base = f"http://{server.host}:{server.port}"
-        click.echo(f"siteinspect serving on {base}  (API docs: {base}/schema)")
-        click.echo(f"web portal: {base}/portal/")
-        click.echo(f"QR codes on reports point to: {settings.public_base_url}/verify/…", nl=False)
-        if settings.reports.public_base_url:
-            click.echo("  (reports.public_base_url)")
-        else:
-            click.echo("  (the address served on; set SITEINSPECT_REPORTS_PUBLIC_BASE_URL for phones to reach it)")
+        click.echo(t("cli.serving", base=base))
+        click.echo(t("cli.portal_at", base=base))
+        click.echo(t("cli.qr_base", base=settings.public_base_url), nl=False)
+        click.echo(t("cli.qr_base_set") if settings.reports.public_base_url else t("cli.qr_base_unset"))
         if settings.is_dev:
             from inspection.demo import print_logins
 
@@ -230,7 +261,7 @@ def serve(host: str | None, port: int | None) -> None:
         )
         uvicorn_server.run(sockets=[sock])
     if not uvicorn_server.started:
-        raise Failed("the server did not start")
+        raise Failed(t("cli.server_not_started"))
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -245,19 +276,15 @@ def _listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        hint = ""
         if exc.errno == errno.EADDRINUSE:
-            hint = (
-                "; another program (another siteinspect?) is listening there: stop it, or choose another port "
-                "with --port or SITEINSPECT_SERVER_PORT"
-            )
-        raise Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+            raise Failed(t("cli.port_taken", host=host, port=port)) from exc
+        # the system's own words (its locale's) for anything rarer: a bad address, a privileged port
+        raise Failed(t("cli.cannot_listen", host=host, port=port, error=exc.strerror or str(exc))) from exc
     return sock
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(help=str(t("cli.help.migrate")), context_settings=CONTEXT)
 def migrate() -> None:
-    """Apply the database migrations (the server refuses to start without)."""
     from inspection import db
 
     async def go() -> list[str]:
@@ -266,30 +293,29 @@ def migrate() -> None:
 
     pending = _pooled(go)
     if pending:
-        raise Failed(f"migrations still pending: {', '.join(pending)}")
-    click.echo("database is up to date")
+        raise Failed(t("cli.migrations_still_pending", names=pending))
+    click.echo(t("cli.database_up_to_date"))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.user")), context_settings=CONTEXT)
 def user() -> None:
-    """Manage accounts."""
+    pass  # a group: its commands do the work
 
 
-@user.command("create", context_settings=CONTEXT)
+@user.command("create", help=str(t("cli.help.user_create")), context_settings=CONTEXT)
 @click.argument("username")
-@click.option("--name", help="Display name (default: the user name).")
-@click.option("--password", help="The password; prompted for when left out.")
-@click.option("--organisation", type=UUID_TYPE, help="The organisation (UUID) the account belongs to.")
-@click.option("--admin", is_flag=True, help="Make the account an administrator.")
+@click.option("--name", help=str(t("cli.help.name")))
+@click.option("--password", help=str(t("cli.help.password")))
+@click.option("--organisation", type=UUID_TYPE, help=str(t("cli.help.organisation")))
+@click.option("--admin", is_flag=True, help=str(t("cli.help.admin")))
 def user_create(username: str, name: str | None, password: str | None, organisation: UUID | None, admin: bool) -> None:
-    """Create an account USERNAME."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
     from inspection.projects import schemas as s
     from inspection.projects.service import ProjectsService
 
-    password = password or click.prompt("password", hide_input=True)
+    password = password or click.prompt(str(t("cli.password_prompt")), hide_input=True)
     service = ProjectsService(get_settings(), SystemClock())
     data = s.UserCreate(
         username=username,
@@ -302,57 +328,60 @@ def user_create(username: str, name: str | None, password: str | None, organisat
         created = _pooled(lambda: service.create_user(SYSTEM, data))
     except DomainError as exc:
         _domain_error(exc)
-    click.echo(f"created user {created.username} ({created.id}){' as administrator' if created.is_admin else ''}")
+    if created.is_admin:
+        click.echo(t("cli.admin_created", username=created.username, id=created.id))
+    else:
+        click.echo(t("cli.user_created", username=created.username, id=created.id))
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the random names and numbers.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@cli.command(help=str(t("cli.help.demo")), context_settings=CONTEXT)
+@click.option("--seed", type=int, default=2026, show_default=True, help=str(t("cli.help.seed")))
+@click.option("--quiet", is_flag=True, help=str(t("cli.help.quiet")))
 def demo(seed: int, quiet: bool) -> None:
-    """Load the demo programme once (Faker zh_CN: 3 projects, 24 sites, every kind of organisation)."""
     from contextlib import nullcontext
 
     from inspection.demo import load_demo, print_logins
 
     with nullcontext() if quiet else progress_bars():
         created = _pooled(lambda: load_demo(seed=seed, quiet=quiet))
-    click.echo("demo data loaded" if created else "demo data already present; nothing added")
+    click.echo(t("cli.demo_loaded") if created else t("cli.demo_present"))
     print_logins()
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.audit")), context_settings=CONTEXT)
 def audit() -> None:
-    """The hash-chained audit log."""
+    pass  # a group: its commands do the work
 
 
-@audit.command("verify", context_settings=CONTEXT)
+@audit.command("verify", help=str(t("cli.help.audit_verify")), context_settings=CONTEXT)
 def audit_verify() -> None:
-    """Check the hash chains and signed checkpoints: exit 0 when intact, 2 naming the first entry
-    (or scope) edited, removed or reordered."""
     from inspection.audit.service import verify
     from inspection.settings import secret_key
 
     key = secret_key(get_settings())
-    with spinner("verifying the audit chains…"):
+    with spinner(t("cli.audit_verifying")):
         result = _pooled(lambda: verify(key))
     if result.ok:
-        click.echo(f"audit chain intact: {result.checked} entries verified, {result.checkpoints} signed checkpoints")
+        click.echo(t("cli.audit_intact", checked=result.checked, checkpoints=result.checkpoints))
         return
-    where = f"at entry {result.first_bad_id}" if result.first_bad_id is not None else f"in scope {result.scope}"
-    click.echo(f"audit chain BROKEN {where}: {result.reason}")
+    if result.first_bad_id is not None:
+        click.echo(t("cli.audit_broken_entry", entry=result.first_bad_id, reason=result.reason))
+    elif result.scope is not None:
+        click.echo(t("cli.audit_broken_scope", scope=result.scope, reason=result.reason))
+    else:
+        click.echo(t("cli.audit_broken", reason=result.reason))
     sys.exit(2)
 
 
-@audit.command("checkpoint", context_settings=CONTEXT)
+@audit.command("checkpoint", help=str(t("cli.help.audit_checkpoint")), context_settings=CONTEXT)
 def audit_checkpoint() -> None:
-    """Sign the Merkle root over every scope's chain head now."""
     from inspection.audit.service import checkpoint
     from inspection.clock import SystemClock
     from inspection.settings import secret_key
 
     key = secret_key(get_settings())
     made = _pooled(lambda: checkpoint(key, SystemClock()))
-    click.echo(f"audit checkpoint {made.id}: {made.scopes} scopes, {made.entries} entries, root {made.root}")
+    click.echo(t("cli.audit_checkpoint", id=made.id, scopes=made.scopes, entries=made.entries, root=made.root))
 
 
 @contextmanager
@@ -368,9 +397,12 @@ def _simulation_database(url: str | None) -> Iterator[str]:
 def _live_table(live: Any, seconds: float) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"{live.tablets} tablets, {seconds:.0f} s" + ("  (draining outboxes)" if live.draining else ""))
-    for column in ("online", "offline", "mutations made", "applied", "no-ops", "conflicts", "rejected"):
-        table.add_column(column, justify="right")
+    title = t("cli.simulate_title", tablets=live.tablets, seconds=f"{seconds:.0f}").render()
+    table = Table(title=title + (t("cli.simulate_draining").render() if live.draining else ""))
+    headers = [t("cli.simulate_online"), t("cli.simulate_offline"), t("cli.simulate_made"), t("cli.simulate_applied")]
+    headers += [t("cli.simulate_noop"), t("cli.simulate_conflicts"), t("cli.simulate_rejected")]
+    for header in headers:  # in the order of the row below
+        table.add_column(str(header), justify="right")
     table.add_row(
         str(live.online),
         str(live.tablets - live.online),
@@ -383,24 +415,23 @@ def _live_table(live: Any, seconds: float) -> Any:
     return table
 
 
-@cli.command(context_settings=CONTEXT)
-@click.option("--tablets", type=click.IntRange(1, 500), default=10, show_default=True, help="Reference tablets.")
-@click.option("--minutes", type=click.FloatRange(0, 600), default=1.0, show_default=True, help="How long they run.")
+@cli.command(help=str(t("cli.help.simulate")), context_settings=CONTEXT)
+@click.option("--tablets", type=click.IntRange(1, 500), default=10, show_default=True, help=str(t("cli.help.tablets")))
+@click.option(
+    "--minutes", type=click.FloatRange(0, 600), default=1.0, show_default=True, help=str(t("cli.help.minutes"))
+)
 @click.option(
     "--offline-share",
     type=click.FloatRange(0, 1, max_open=True),
     default=0.3,
     show_default=True,
-    help="Share of rounds a tablet spends offline (from 0 up to, not including, 1).",
+    help=str(t("cli.help.offline_share")),
 )
 @click.option(
     "--database-url",
-    help="Run against this database (migrated first). Default: a throw-away SQLite file, removed afterwards; "
-    "the live database is never written.",
+    help=str(t("cli.help.database_url")),
 )
 def simulate(tablets: int, minutes: float, offline_share: float, database_url: str | None) -> None:
-    """Drive reference tablets offline and online at random, then check that nothing was lost,
-    nothing applied twice and every tablet converged (exit 2 if not)."""
     from rich.live import Live as LiveDisplay
 
     seconds = minutes * 60
@@ -412,7 +443,7 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
         try:
             settings = get_settings()
         except SettingsError as exc:
-            raise Failed(f"bad setting: {exc}") from exc
+            raise Failed(t("cli.bad_setting", error=str(exc))) from exc
         from api.app import create_app
         from inspection import db
         from inspection.tools.simulate import Live, run_simulation
@@ -443,48 +474,61 @@ def simulate(tablets: int, minutes: float, offline_share: float, database_url: s
 
         report = _run(pooled())
     click.echo(
-        f"{report.tablets} tablets for {report.seconds:.0f} s: {report.mutations_made} mutations made; "
-        f"{report.applied} applied, {report.noop} no-ops, {report.conflicts_recorded} with conflicts recorded "
-        f"({report.conflict_rows} conflict records), {report.rejected} rejected"
+        t(
+            "cli.simulate_summary",
+            tablets=report.tablets,
+            seconds=f"{report.seconds:.0f}",
+            made=report.mutations_made,
+            applied=report.applied,
+            noop=report.noop,
+            conflicts=report.conflicts_recorded,
+            conflict_rows=report.conflict_rows,
+            rejected=report.rejected,
+        )
     )
-    click.echo(f"lost: {report.lost}  doubled: {report.doubled}  tablets not converged: {report.not_converged}")
+    click.echo(t("cli.simulate_losses", lost=report.lost, doubled=report.doubled, not_converged=report.not_converged))
     for problem in report.problems:
-        click.echo(f"problem: {problem}")
-    click.echo("OK" if report.ok else "FAILED")
+        click.echo(t("cli.simulate_problem", problem=problem))
+    click.echo(t("cli.simulate_ok") if report.ok else t("cli.simulate_failed"))
     if not report.ok:
         sys.exit(2)
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.evidence")), context_settings=CONTEXT)
 def evidence() -> None:
-    """Photo and document evidence."""
+    pass  # a group: its commands do the work
 
 
-@evidence.command("missing", context_settings=CONTEXT)
-@click.option("--days", type=NON_NEGATIVE, default=7, show_default=True, help="Announced at least this many days ago.")
+@evidence.command("missing", help=str(t("cli.help.evidence_missing")), context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=7, show_default=True, help=str(t("cli.help.announced_days")))
 def evidence_missing(days: int) -> None:
-    """Photos that records cite but whose bytes never arrived."""
     from inspection.clock import SystemClock
     from inspection.evidence.service import missing_uploads
 
     photos = _pooled(lambda: missing_uploads(SystemClock().now(), days))
     for p in photos:
-        click.echo(f"{p.sha256}  project {p.project_id}  announced {p.announced_at:%Y-%m-%d %H:%M}  by {p.uploader_id}")
+        click.echo(
+            t(
+                "cli.missing_photo",
+                sha256=p.sha256,
+                project=p.project_id,
+                announced=p.announced_at,
+                uploader=p.uploader_id,
+            )
+        )
         for record in p.records:
-            click.echo(f"    cited by {record}")
-    click.echo(f"{len(photos)} photo(s) cited by records and not uploaded after {days} day(s)")
+            click.echo(t("cli.missing_photo_cited", record=record))
+    click.echo(t("cli.missing_photos", count=len(photos), days=days))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.templates")), context_settings=CONTEXT)
 def templates() -> None:
-    """Checklist templates (versioned TOML files)."""
+    pass  # a group: its commands do the work
 
 
-@templates.command("import", context_settings=CONTEXT)
+@templates.command("import", help=str(t("cli.help.templates_import")), context_settings=CONTEXT)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def templates_import(files: tuple[Path, ...]) -> None:
-    """Import template FILES as new versions (none given: the shipped inspection/checklists/templates/*.toml).
-    A file with a problem stops the import: nothing is stored."""
     from inspection.checklists.catalogue import import_templates
     from inspection.checklists.templates import TemplateError, shipped_files
     from inspection.clock import SystemClock
@@ -495,39 +539,39 @@ def templates_import(files: tuple[Path, ...]) -> None:
             done = _pooled(lambda: import_templates(paths, SystemClock()))
     except TemplateError as exc:
         for file, item, reason in exc.problems:
-            click.echo(f"{file}: {item or '(template)'}: {reason}", err=True)
-        raise Failed(f"{len(exc.problems)} problem(s); nothing imported") from exc
+            shown = t("cli.template_problem", file=file, item=item or t("cli.template_whole"), reason=reason)
+            click.echo(shown, err=True)
+        raise Failed(t("cli.templates_refused", count=len(exc.problems))) from exc
     for d in done:
-        click.echo(f"{d.code:<36} v{d.version:<3} {'imported' if d.created else 'unchanged'}  {d.sha256[:12]}")
+        if d.created:
+            click.echo(t("cli.template_imported", code=d.code, version=d.version, digest=d.sha256[:12]))
+        else:
+            click.echo(t("cli.template_unchanged", code=d.code, version=d.version, digest=d.sha256[:12]))
 
 
-@templates.command("list", context_settings=CONTEXT)
-@click.option("--kind", type=click.Choice(["safety", "quality", "passfail"]), help="Only templates of this kind.")
-@click.option("--all", "every", is_flag=True, help="Every version, not only the latest.")
+@templates.command("list", help=str(t("cli.help.templates_list")), context_settings=CONTEXT)
+@click.option("--kind", type=click.Choice(["safety", "quality", "passfail"]), help=str(t("cli.help.template_kind")))
+@click.option("--all", "every", is_flag=True, help=str(t("cli.help.every_version")))
 def templates_list(kind: str | None, every: bool) -> None:
-    """List imported templates (the latest version of each)."""
     from inspection.checklists.catalogue import list_versions
 
     rows = _pooled(lambda: list_versions(kind, latest_only=not every))
     for r in rows:
-        click.echo(f"{r['code']:<36} v{r['version_number']:<3} {r['kind']:<9} {r['title']}")
-    click.echo(f"{len(rows)} template version(s)")
+        click.echo(t("cli.template_row", code=r["code"], version=r["version_number"], kind=r["kind"], title=r["title"]))
+    click.echo(t("cli.templates_listed", count=len(rows)))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.samples")), context_settings=CONTEXT)
 def samples() -> None:
-    """Material batches and samples."""
+    pass  # a group: its commands do the work
 
 
-@samples.command("ledger", context_settings=CONTEXT)
+@samples.command("ledger", help=str(t("cli.help.samples_ledger")), context_settings=CONTEXT)
 @click.argument("project")
-@click.option("--from", "arrived_from", type=DAY, help="First arrival date (YYYY-MM-DD).")
-@click.option("--to", "arrived_to", type=DAY, help="Last arrival date (YYYY-MM-DD).")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)."
-)
+@click.option("--from", "arrived_from", type=DAY, help=str(t("cli.help.arrived_from")))
+@click.option("--to", "arrived_to", type=DAY, help=str(t("cli.help.arrived_to")))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=str(t("cli.help.output_stdout")))
 def samples_ledger(project: str, arrived_from: Any, arrived_to: Any, output: Path | None) -> None:
-    """A PROJECT's material ledger (台账) as CSV, UTF-8 with BOM. PROJECT: its code or id."""
     from inspection.actor import SYSTEM
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
@@ -547,10 +591,9 @@ def samples_ledger(project: str, arrived_from: Any, arrived_to: Any, output: Pat
         sys.stdout.buffer.write(body)
 
 
-@samples.command("awaiting", context_settings=CONTEXT)
-@click.option("--days", type=NON_NEGATIVE, default=28, show_default=True, help="Taken at least this many days ago.")
+@samples.command("awaiting", help=str(t("cli.help.samples_awaiting")), context_settings=CONTEXT)
+@click.option("--days", type=NON_NEGATIVE, default=28, show_default=True, help=str(t("cli.help.taken_days")))
 def samples_awaiting(days: int) -> None:
-    """Samples sent to a lab without a full result."""
     from datetime import timedelta
 
     from inspection.clock import SystemClock
@@ -559,22 +602,27 @@ def samples_awaiting(days: int) -> None:
     rows = _pooled(lambda: samples_awaiting_result(SystemClock().now() - timedelta(days=days)))
     for r in rows:
         click.echo(
-            f"{r['label_code']}  {r['material']}  taken {r['taken_at']:%Y-%m-%d}  "
-            f"results {r['results_recorded']}/{r['results_expected']}  batch {r['batch_id']}"
+            t(
+                "cli.sample_awaiting",
+                label=r["label_code"],
+                material=r["material"],
+                taken=f"{r['taken_at'].astimezone(LOCAL_ZONE):%Y-%m-%d}",
+                recorded=r["results_recorded"],
+                expected=r["results_expected"],
+                batch=r["batch_id"],
+            )
         )
-    click.echo(f"{len(rows)} sample(s) without a full lab result after {days} day(s)")
+    click.echo(t("cli.samples_awaiting", count=len(rows), days=days))
 
 
-@cli.group(context_settings=CONTEXT)
+@cli.group(help=str(t("cli.help.alerts")), context_settings=CONTEXT)
 def alerts() -> None:
-    """Warranty, deadline and inspection alerts."""
+    pass  # a group: its commands do the work
 
 
-@alerts.command("run", context_settings=CONTEXT)
-@click.option("--job", "names", multiple=True, help="Run only this job (repeatable). Default: every job.")
+@alerts.command("run", help=str(t("cli.help.alerts_run")), context_settings=CONTEXT)
+@click.option("--job", "names", multiple=True, help=str(t("cli.help.job")))
 def alerts_run(names: tuple[str, ...]) -> None:
-    """Run the alert jobs once (for cron instead of the in-server scheduler); prints a JSON summary,
-    exit 1 if a job failed."""
     import json
 
     from inspection.alerts.jobs import JOBS, job_named
@@ -584,7 +632,7 @@ def alerts_run(names: tuple[str, ...]) -> None:
     try:
         jobs = [job_named(n) for n in names] if names else JOBS
     except KeyError as exc:
-        raise Failed(f"no job named {exc}; jobs: {', '.join(j.name for j in JOBS)}") from exc
+        raise Failed(t("cli.no_job", name=exc.args[0], jobs=", ".join(j.name for j in JOBS))) from exc
     with progress_bars():
         results = _pooled(lambda: run_jobs(jobs, get_settings(), SystemClock()))
     click.echo(json.dumps(summary(results), ensure_ascii=False))
@@ -594,16 +642,17 @@ def alerts_run(names: tuple[str, ...]) -> None:
 
 @cli.command(
     "report",
+    help=str(t("cli.help.report")),
     context_settings=CONTEXT,
-    epilog="\b\nKinds:\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
+    epilog=f"\b\n{t('cli.help.report_kinds')}\n" + "\n".join(f"  {k:<11} {v}" for k, v in KINDS.items()),
 )
 @click.argument("kind", type=click.Choice(sorted(KINDS)))
 @click.argument("subject", metavar="ID")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
-@click.option("--user", help="Render as this user, with their access rights (default: the system).")
-@click.option("--week", type=DAY, help="weekly: any day (YYYY-MM-DD) of the week to report.")
-@click.option("--from", "date_from", type=DAY, help="ledger: batches arrived on or after (YYYY-MM-DD).")
-@click.option("--to", "date_to", type=DAY, help="ledger: batches arrived on or before (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help=str(t("cli.help.output")))
+@click.option("--user", help=str(t("cli.help.as_user")))
+@click.option("--week", type=DAY, help=str(t("cli.help.week")))
+@click.option("--from", "date_from", type=DAY, help=str(t("cli.help.date_from")))
+@click.option("--to", "date_to", type=DAY, help=str(t("cli.help.date_to")))
 def report(
     kind: str,
     subject: str,
@@ -613,8 +662,6 @@ def report(
     date_from: date | None,
     date_to: date | None,
 ) -> None:
-    """Render a PDF report of KIND about the record ID (a project's reports also take its code,
-    e.g. DEMO-2026-01). Default file: <document number>.pdf."""
     from inspection.clock import SystemClock
     from inspection.errors import DomainError
 
@@ -627,13 +674,36 @@ def report(
         return await make_report(settings, SystemClock(), kind, target, user, week, date_from, date_to)
 
     try:
-        with spinner(f"rendering the {kind} report…"):
+        with spinner(t("cli.report_rendering", kind=kind)):
             rendered = _pooled(go)
     except DomainError as exc:
         _domain_error(exc)
     out = output or Path(rendered.fallback_filename)
     out.write_bytes(rendered.pdf)
-    click.echo(f"{rendered.number}: {len(rendered.pdf):,} bytes written to {out}")
+    click.echo(t("cli.report_written", number=rendered.number, size=f"{len(rendered.pdf):,}", path=out))
+
+
+def _usage_text(exc: click.UsageError) -> Message | str:
+    """What was wrong with the command line, in the operator's words where click's own are English
+    (a check of click's own types, such as a range, keeps click's explanation inside)."""
+    if isinstance(exc, Refused):
+        return exc.message
+    if isinstance(exc, click.BadParameter):
+        name = _label(exc.param) if exc.param is not None else str(exc.param_hint or "")
+        if isinstance(exc, click.MissingParameter):
+            return t("cli.missing_parameter", name=name)
+        kind = exc.param.type if exc.param is not None else None
+        if isinstance(kind, click.Choice):
+            return t("cli.not_a_choice", name=name, choices=[str(c) for c in kind.choices])
+        if isinstance(kind, click.IntRange | click.FloatRange):
+            # click's own notation of the range (0<=x<1) reads the same in any language
+            return t("cli.out_of_range", name=name, range=kind._describe_range())
+        return t("cli.bad_parameter", name=name, message=exc.message)
+    if isinstance(exc, click.NoSuchOption):
+        if exc.possibilities:
+            return t("cli.no_such_option_like", name=exc.option_name, like=exc.possibilities)
+        return t("cli.no_such_option", name=exc.option_name)
+    return exc.format_message()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -642,11 +712,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.main(args=list(argv) if argv is not None else None, prog_name="siteinspect", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:
+        click.echo(t("cli.failed", message=_usage_text(exc)), err=True)
+        if exc.ctx is not None:
+            click.echo(t("cli.see_help", command=f"{exc.ctx.command_path} --help"), err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.Abort:
-        click.echo("aborted", err=True)
+        click.echo(t("cli.aborted"), err=True)
         return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1

@@ -127,3 +127,13 @@ class TooLarge(DomainError):
 class UnsupportedMediaType(DomainError):
     status = 415
     slug = "unsupported-media-type"
+
+
+class RulebookError(ValueError):
+    """A rule data file (rules.toml of rectification or samples) that cannot be used: read by the
+    operator who edited it, at start-up or in the command line, so it says what is wrong in words
+    from the catalogue; a ValueError, as every caller of a parser expects."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render(DEFAULT_LANG))
+        self.message = message

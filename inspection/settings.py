@@ -13,13 +13,21 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 
+from inspection.messages import Message, t
+from inspection.messages.decoding import explain
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SITEINSPECT_"
 DEV_SECRET_FILE = "var/secret_key"  # noqa: S105 - a path, not a secret
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message names the key and the expected form."""
+    """A setting is missing or malformed; the message names the key and the expected form, in the
+    operator's words (inspection/messages/, Chinese by default)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render())
+        self.message = message
 
 
 class ServerSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -239,50 +247,49 @@ def _check(settings: Settings) -> None:
         value = getattr(getattr(settings, section), key)
         if not low <= value <= high:
             raise SettingsError(
-                f"{section}.{key} ({env_name(section, key)}): expected a number from {low:g} to {high:g}, got {value!r}"
+                t(
+                    "settings.number_range",
+                    where=f"{section}.{key} ({env_name(section, key)})",
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                    value=repr(value),
+                )
             )
     if settings.database.pool_min_size > settings.database.pool_max_size:
-        raise SettingsError("database.pool_min_size must not exceed database.pool_max_size")
+        raise SettingsError(t("settings.pool_sizes"))
     parse_database_url(settings.database.url)
     key = settings.security.secret_key
     if key and len(key) < 32:
         raise SettingsError(
-            f"security.secret_key ({env_name('security', 'secret_key')}): expected at least 32 characters"
+            t("settings.secret_short", where=f"security.secret_key ({env_name('security', 'secret_key')})")
         )
     if not key and not settings.is_dev:
         raise SettingsError(
-            f"security.secret_key ({env_name('security', 'secret_key')}): required when mode is not 'dev'; "
-            "set it to a random string of at least 32 characters"
+            t("settings.secret_required", where=f"security.secret_key ({env_name('security', 'secret_key')})")
         )
     base = settings.reports.public_base_url
     where = f"reports.public_base_url ({env_name('reports', 'public_base_url')})"
     if base:
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-            raise SettingsError(f"{where}: expected http(s)://host[:port][/path], got {base!r}")
+            raise SettingsError(t("settings.base_url", where=where, value=repr(base)))
     elif not settings.is_dev:
-        raise SettingsError(
-            f"{where}: required when mode is not 'dev'; set it to the address phones reach this server at "
-            "(the QR code on every report points there)"
-        )
+        raise SettingsError(t("settings.base_url_required", where=where))
     for key in ("warranty_lead_days", "retention_lead_days"):
         if any(not 0 <= d <= 3650 for d in getattr(settings.alerts, key)):
-            raise SettingsError(f"alerts.{key} ({env_name('alerts', key)}): expected days from 0 to 3650")
+            raise SettingsError(t("settings.lead_days", where=f"alerts.{key} ({env_name('alerts', key)})"))
     for network in settings.alerts.webhook_allowed_networks:
         try:
             ipaddress.ip_network(network.strip(), strict=False)
         except ValueError:
-            raise SettingsError(
-                f"alerts.webhook_allowed_networks ({env_name('alerts', 'webhook_allowed_networks')}): "
-                f"expected networks such as 10.20.0.0/16, got {network!r}"
-            ) from None
+            where = f"alerts.webhook_allowed_networks ({env_name('alerts', 'webhook_allowed_networks')})"
+            raise SettingsError(t("settings.networks", where=where, value=repr(network))) from None
     ca_file = settings.alerts.webhook_ca_file
     if ca_file and not Path(ca_file).is_file():
-        raise SettingsError(
-            f"alerts.webhook_ca_file ({env_name('alerts', 'webhook_ca_file')}): no such file {ca_file!r}"
-        )
+        where = f"alerts.webhook_ca_file ({env_name('alerts', 'webhook_ca_file')})"
+        raise SettingsError(t("settings.no_file", where=where, value=repr(ca_file)))
     if settings.storage.backend == "s3" and not settings.storage.s3_bucket:
-        raise SettingsError(f"storage.s3_bucket ({env_name('storage', 's3_bucket')}): required for the s3 backend")
+        raise SettingsError(t("settings.s3_bucket", where=f"storage.s3_bucket ({env_name('storage', 's3_bucket')})"))
 
 
 class DatabaseUrl(msgspec.Struct, frozen=True):
@@ -301,7 +308,7 @@ def parse_database_url(url: str) -> DatabaseUrl:
     if url.startswith("sqlite:///"):
         raw = url.removeprefix("sqlite:///")
         if not raw:
-            raise SettingsError(f"{where}: expected sqlite:///path/to/file.sqlite3")
+            raise SettingsError(t("settings.sqlite_url", where=where))
         path = Path(raw)
         if not path.is_absolute():
             path = PROJECT_ROOT / path
@@ -310,11 +317,11 @@ def parse_database_url(url: str) -> DatabaseUrl:
     if parts.scheme in ("postgres", "postgresql"):
         database = parts.path.lstrip("/")
         if not parts.hostname or not database:
-            raise SettingsError(f"{where}: expected postgresql://user:password@host:port/dbname")
+            raise SettingsError(t("settings.postgres_url", where=where))
         try:
             port = parts.port or 5432
         except ValueError as exc:
-            raise SettingsError(f"{where}: the port must be a number") from exc
+            raise SettingsError(t("settings.port_number", where=where)) from exc
         return DatabaseUrl(
             engine="postgres",
             host=parts.hostname,
@@ -323,7 +330,7 @@ def parse_database_url(url: str) -> DatabaseUrl:
             password=unquote(parts.password or ""),
             database=database,
         )
-    raise SettingsError(f"{where}: expected a sqlite:/// or postgresql:// URL, got {url!r}")
+    raise SettingsError(t("settings.database_url", where=where, value=repr(url)))
 
 
 def load_settings(config_path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -333,7 +340,7 @@ def load_settings(config_path: Path | None = None, environ: dict[str, str] | Non
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        raise SettingsError(t("settings.bad_toml", where=str(path), error=str(exc))) from exc
     data = _env_overrides(data, environ)
     try:
         settings = msgspec.convert(data, Settings, strict=False)
@@ -341,8 +348,9 @@ def load_settings(config_path: Path | None = None, environ: dict[str, str] | Non
         message = str(exc)
         where, _, path_part = message.rpartition(" - at `")
         if path_part:
-            raise SettingsError(f"{_describe_path(path_part.rstrip('`'))}: {where}") from exc
-        raise SettingsError(message) from exc
+            where_key = _describe_path(path_part.rstrip("`"))
+            raise SettingsError(t("field.summary", field=where_key, message=explain(where))) from exc
+        raise SettingsError(explain(message)) from exc
     _check(settings)
     return settings
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from inspection.cli import cli
 from inspection.projects.tables import Project
@@ -49,13 +50,16 @@ def test_help_is_shown() -> None:
     done = run("report", "--help")
     assert done.returncode == 0
     assert "DEMO-2026-01" in done.stdout and "整改通知单" in done.stdout
+    # in the operator's language, the help option's own line too
+    assert "生成记录 ID 的 KIND 类 PDF 报表" in done.stdout and "报表类别：" in done.stdout
+    assert "显示本帮助并退出" in done.stdout and "Show this message" not in done.stdout
 
 
 async def test_simulate_leaves_the_configured_database_alone() -> None:
     before = await Project.count()
     done = run("simulate", "--tablets", "2", "--minutes", "0.02", "--offline-share", "0.5")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("OK") and "lost: 0  doubled: 0" in done.stdout
+    assert done.stdout.strip().endswith("通过") and "丢失：0　重复应用：0" in done.stdout
     # quiet by default: no request log lines, no migration report
     assert "INFO" not in done.stdout + done.stderr and "migrations" not in done.stdout
     assert await Project.count() == before
@@ -64,13 +68,30 @@ async def test_simulate_leaves_the_configured_database_alone() -> None:
 
 def test_simulate_refuses_a_bad_share() -> None:
     done = run("simulate", "--offline-share", "1")
-    assert done.returncode == 2 and "--offline-share" in done.stderr
+    assert done.returncode == 2 and "siteinspect：--offline-share 须在 0<=x<1 范围内" in done.stderr, done.stderr
+    assert "用法见：siteinspect simulate --help" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report"], "siteinspect：缺少 KIND"),
+        (["report", "notice", "not-an-id"], "siteinspect：ID 的值 not-an-id 不是有效的编号（UUID）"),
+        (["samples", "ledger", "X", "--from", "2026-13-01"], "siteinspect：--from 的值 2026-13-01 不是有效的日期"),
+        (["templates", "list", "--kind", "fire"], "siteinspect：--kind 须为 safety、quality、passfail 之一"),
+        (["templates", "list", "--al"], "siteinspect：没有 --al 这个选项；是不是想用 --all"),
+    ],
+)
+def test_usage_errors_are_told_in_chinese(args: list[str], said: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert "Error:" not in done.stderr and "Usage:" not in done.stderr
 
 
 async def test_report_takes_a_project_code(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "warranty.pdf"
     done = run("report", "warranty", world.p1.code, "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes().startswith(b"%PDF-") and f"bytes written to {out}" in done.stdout
+    assert out.read_bytes().startswith(b"%PDF-") and f"已写入 {out}" in done.stdout
     done = run("report", "warranty", "NO-SUCH-PROJECT")
     assert done.returncode == 1 and "没有编码为 NO-SUCH-PROJECT 的项目" in done.stderr

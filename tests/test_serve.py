@@ -43,9 +43,9 @@ async def test_serve_on_a_busy_port_exits_with_a_message(world: World) -> None:
         finally:
             proc.kill()
     assert proc.returncode == 1, (out, err)
-    assert f"cannot listen on {HOST}:{port}" in err
-    assert "--port or SITEINSPECT_SERVER_PORT" in err
-    assert "serving on" not in out
+    assert f"无法监听 {HOST}:{port}：该端口已被其他程序" in err
+    assert "用 --port 或 SITEINSPECT_SERVER_PORT 换一个端口" in err
+    assert "已在" not in out and "启动" not in out
     runs = await SchedulerRun.select().where(SchedulerRun.worker == f"{socket.gethostname()}:{proc.pid}")
     assert runs == []
 

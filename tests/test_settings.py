@@ -88,7 +88,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_bad_setting_stops_start_up() -> None:
     r = _cli("serve", env={**os.environ, "SITEINSPECT_SERVER_PORT": "not-a-port"})
     assert r.returncode == 1
-    assert "server.port (SITEINSPECT_SERVER_PORT)" in r.stderr
+    assert "siteinspect：配置有误：server.port (SITEINSPECT_SERVER_PORT)：应为整数，实际为文字" in r.stderr, r.stderr
 
 
 @pytest.mark.sqlite_only  # uses a fresh SQLite file of its own, whatever the suite's database
@@ -100,7 +100,7 @@ def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     }
     r = _cli("serve", env=env)
     assert r.returncode == 1
-    assert "siteinspect migrate" in r.stderr
+    assert "个迁移未执行，请先运行：siteinspect migrate" in r.stderr, r.stderr
     assert _cli("migrate", env=env).returncode == 0
 
 

@@ -328,7 +328,10 @@ def guard_job(
                 threshold=int(older_than.days),
                 occurrence=int(_field(hit, "occurrence") or 0),
                 project_id=project_id,
-                message=_field(hit, "message") or f"{subject_table} waiting more than {older_than.days} day(s)",
+                message=_field(hit, "message")
+                or t(
+                    "alerts.record_waiting", days=older_than.days, link=_link(ctx, f"/portal/projects/{project_id}")
+                ).render(),
             )
             created += await raise_alert(spec, recipients, ctx.now)
         ctx.stats[rule] = created

@@ -1,8 +1,8 @@
 """Raising an alert exactly once: one `alert` row per (rule, subject, occurrence, threshold) by
 insert-or-ignore on its unique key, and, only when it is new, one notification per recipient
 through the notifications domain's outbox (`notify_many`: in bulk, each once by the outbox's own
-unique index). Alerts go to organisations and the project's roles as the rules name them; they are
-not subject to a person's notification preferences.
+unique index). Alerts go to organisations and the project's roles as the rules name them; the
+outbox applies each person's choice for the alert's kind (notifications/outbox.py `notify_many`).
 
 `INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` answers a row only to the writer that made
 it, on SQLite (≥ 3.35) and PostgreSQL alike, so two processes running the same job at once make

@@ -1,9 +1,9 @@
-"""Request and response shapes for alerts, webhook subscriptions and inspection schedules."""
+"""Request and response shapes for alerts and inspection schedules."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from msgspec import Meta
@@ -34,36 +34,6 @@ class AlertPage(Output, kw_only=True):
 
 class UnreadOut(Output, kw_only=True):
     unread: int
-
-
-class SubscriptionCreate(Input, kw_only=True):
-    url: Annotated[str, Meta(min_length=1, max_length=500)]
-    # notifications to my organisation (default) or to me alone
-    scope: Literal["organisation", "user"] = "organisation"
-    description: Annotated[str, Meta(max_length=200)] = ""
-
-
-class SubscriptionOut(Output, kw_only=True):
-    id: UUID
-    url: str
-    organisation_id: UUID | None
-    user_id: UUID | None
-    description: str
-    active: bool
-    created_at: datetime
-    # shown once, when the subscription is made: the key of the X-Siteinspect-Signature HMAC
-    secret: str | None = None
-
-
-class DeliveryOut(Output, kw_only=True):
-    id: UUID
-    notification_id: UUID
-    channel: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    sent_at: datetime | None
 
 
 class ScheduleCreate(Input, kw_only=True):

@@ -1,17 +1,14 @@
-"""Use cases for alerts, webhook subscriptions and inspection schedules; rights checked here.
+"""Use cases for alerts and inspection schedules; rights checked here.
 
 - Alerts of a project: its members read them; a member who is only a contractor there reads
   the alerts that were sent to its organisation.
 - "My alerts" is the notification feed of the rectification outbox (one feed for everything).
-- Webhook subscriptions belong to the subscriber's organisation (or the subscriber alone); the
-  URL must be http(s), and every address its host resolves to must be one a webhook may reach
-  (inspection/notifications/targets.py, which checks again at each delivery).
+- Webhook subscriptions are the notifications domain's (inspection/notifications/webhooks.py).
 - Inspection schedules are set by the project's owner, supervisor or inspectors.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from uuid import UUID
 
@@ -20,13 +17,11 @@ from inspection.alerts import schemas as s
 from inspection.alerts.rules import Frequency, Recurrence, recurrence_problem
 from inspection.alerts.tables import Alert, InspectionOccurrence, InspectionSchedule
 from inspection.clock import Clock
-from inspection.errors import Forbidden, NotFound, ValidationFailed
+from inspection.errors import Forbidden, ValidationFailed
 from inspection.messages import t
 from inspection.notifications import feed as outbox
 from inspection.notifications import schemas as rs
-from inspection.notifications import targets
-from inspection.notifications.outbox_tables import AlertDelivery, Notification, WebhookSubscription
-from inspection.notifications.rules import UrlProblem
+from inspection.notifications.outbox_tables import Notification
 from inspection.projects.access import project_access
 from inspection.projects.rules import Role
 from inspection.projects.tables import Membership, Site
@@ -35,18 +30,6 @@ from inspection.settings import Settings
 
 SCHEDULING_ROLES = (Role.owner, Role.supervisor, Role.inspector)
 IO = InspectionOccurrence
-
-
-# the refusal a user reads for each UrlProblem (the enum's own values are the log's English)
-URL_PROBLEM_TEXT = {
-    UrlProblem.scheme: t("alerts.url.scheme"),
-    UrlProblem.host: t("alerts.url.host"),
-    UrlProblem.credentials: t("alerts.url.credentials"),
-    UrlProblem.self_target: t("alerts.url.self_target"),
-    UrlProblem.special: t("alerts.url.special"),
-    UrlProblem.private: t("alerts.url.private"),
-    UrlProblem.unresolved: t("alerts.url.unresolved"),
-}
 
 
 @retry_races
@@ -89,73 +72,6 @@ class AlertsService:
 
     async def mark_read(self, actor: Actor, notification_id: UUID) -> rs.NotificationOut:
         return await outbox.mark_read(actor, notification_id, self.clock.now())
-
-    # Webhooks
-
-    async def create_subscription(
-        self, actor: Actor, data: s.SubscriptionCreate, served_at: tuple[str, int] | None = None
-    ) -> s.SubscriptionOut:
-        if actor.user_id is None:
-            raise Forbidden(t("alerts.sign_subscribe"))
-        if data.scope == "organisation" and actor.organisation_id is None:
-            raise ValidationFailed(t("alerts.you_belong_no_organisation_subscribe_scope"), field="scope")
-        url = data.url.strip()
-        try:
-            # checked again, and its host resolved again, at every delivery (targets.py)
-            await targets.check(url, self.settings, served_at)
-        except targets.TargetRefused as exc:
-            raise ValidationFailed(URL_PROBLEM_TEXT[exc.problem], field="url") from None
-        row: dict[str, Any] = {
-            "id": new_id(),
-            "organisation": actor.organisation_id if data.scope == "organisation" else None,
-            "user": actor.user_id if data.scope == "user" else None,
-            "url": url,
-            "secret": secrets.token_urlsafe(32),
-            "description": data.description,
-            "active": True,
-            "created_by": actor.user_id,
-            "created_at": self.clock.now(),
-        }
-        await WebhookSubscription.insert(WebhookSubscription(**row))
-        return s.from_row(row, s.SubscriptionOut)  # type: ignore[no-any-return]
-
-    def _mine(self, actor: Actor) -> Any:
-        clause: Any = WebhookSubscription.user == actor.user_id
-        if actor.organisation_id is not None:
-            clause |= WebhookSubscription.organisation == actor.organisation_id
-        return clause
-
-    async def list_subscriptions(self, actor: Actor) -> list[s.SubscriptionOut]:
-        rows = await WebhookSubscription.select(
-            *[c for c in WebhookSubscription.all_columns() if c._meta.name != "secret"]
-        ).where(self._mine(actor) & WebhookSubscription.active.eq(True))
-        return [s.from_row(r, s.SubscriptionOut) for r in rows]
-
-    async def _own_subscription(self, actor: Actor, subscription_id: UUID) -> dict[str, Any]:
-        row = (
-            await WebhookSubscription.select()
-            .where((WebhookSubscription.id == subscription_id) & self._mine(actor))
-            .first()
-        )
-        if row is None:
-            raise NotFound(t("alerts.webhook_subscription_does_not_exist", subscription_id=subscription_id))
-        return row  # type: ignore[no-any-return]
-
-    async def remove_subscription(self, actor: Actor, subscription_id: UUID) -> None:
-        await self._own_subscription(actor, subscription_id)
-        await WebhookSubscription.update({WebhookSubscription.active: False}).where(
-            WebhookSubscription.id == subscription_id
-        )
-
-    async def subscription_deliveries(self, actor: Actor, subscription_id: UUID, limit: int) -> list[s.DeliveryOut]:
-        await self._own_subscription(actor, subscription_id)
-        rows = await (
-            AlertDelivery.select()
-            .where((AlertDelivery.channel == "webhook") & (AlertDelivery.target == str(subscription_id)))
-            .order_by(AlertDelivery.created_at, ascending=False)
-            .limit(limit)
-        )
-        return [s.from_row(r, s.DeliveryOut) for r in rows]
 
     # Inspection schedules
 

@@ -21,6 +21,7 @@ from inspection.audit.tables import AuditEntry
 from inspection.changefeed.pending import Head, Statement, Step
 from inspection.changefeed.scopes import scope_name
 from inspection.clock import Clock
+from inspection.messages import Message, t
 
 if TYPE_CHECKING:
     from inspection.records import Write
@@ -192,7 +193,7 @@ class VerifyResult:
     ok: bool
     checked: int
     first_bad_id: int | None = None
-    reason: str = ""
+    reason: Message | None = None  # what was found, for the operator (Chinese by default)
     scope: str | None = None
     checkpoints: int = 0
 
@@ -201,7 +202,7 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _bad(checked: int, entry_id: int | None, reason: str, scope: str | None = None) -> VerifyResult:
+def _bad(checked: int, entry_id: int | None, reason: Message, scope: str | None = None) -> VerifyResult:
     return VerifyResult(ok=False, checked=checked, first_bad_id=entry_id, reason=reason, scope=scope)
 
 
@@ -245,28 +246,19 @@ async def verify(secret_key: bytes | None = None, batch: int = 5000) -> VerifyRe
                     ends[current] = (no, prev)
                 current, no, prev = name, 0, chain.scope_seed(global_hash, name)
             if row["scope_no"] != no + 1 or row["prev_hash"] != prev:
-                what = f"entry {no} of scope {name}" if no else f"the start of scope {name}"
-                return _bad(
-                    checked,
-                    row["id"],
-                    f"entry {row['id']} does not follow {what}: an entry before it was removed, inserted or reordered",
-                    name,
+                reason = (
+                    t("audit.out_of_order", entry=row["id"], previous=no, scope=name)
+                    if no
+                    else t("audit.out_of_order_start", entry=row["id"], scope=name)
                 )
+                return _bad(checked, row["id"], reason, name)
             fields = {**row, "scope": name}
             if entry_hash(fields, row["prev_hash"]) != row["hash"]:
-                return _bad(
-                    checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash", name
-                )
+                return _bad(checked, row["id"], t("audit.entry_edited", entry=row["id"]), name)
             leaf = wanted.get(name)
             if leaf is not None and leaf[0] == row["scope_no"]:
                 if leaf[1] != row["hash"]:
-                    return _bad(
-                        checked,
-                        row["id"],
-                        f"entry {row['id']} of scope {name} is not the one the last "
-                        "checkpoint signed: the scope's chain was rewritten",
-                        name,
-                    )
+                    return _bad(checked, row["id"], t("audit.not_the_signed_entry", entry=row["id"], scope=name), name)
                 seen_leaves.add(name)
             no, prev = row["scope_no"], row["hash"]
             checked += 1
@@ -276,24 +268,12 @@ async def verify(secret_key: bytes | None = None, batch: int = 5000) -> VerifyRe
     for name in sorted(set(ends) | {n for n, h in stored_heads.items() if h[0] > 0}):
         end, head = ends.get(name, (0, "")), stored_heads.get(name)
         if head is None:
-            return _bad(checked, None, f"scope {name} has entries but no head: its sync_scope row was removed", name)
+            return _bad(checked, None, t("audit.scope_without_head", scope=name), name)
         if head[0] != end[0] or (head[0] and head[1] != end[1]):
-            return _bad(
-                checked,
-                None,
-                f"the chain of scope {name} ends at entry {end[0]} but its head records entry "
-                f"{head[0]}: the newest entries were removed or edited",
-                name,
-            )
+            return _bad(checked, None, t("audit.scope_chain_short", scope=name, end=end[0], head=head[0]), name)
     for name, (no, _) in sorted(wanted.items()):
         if name != "global" and name not in seen_leaves:
-            return _bad(
-                checked,
-                None,
-                f"the last checkpoint signed entry {no} of scope {name}, which is no longer "
-                "there: the scope's entries were removed",
-                name,
-            )
+            return _bad(checked, None, t("audit.signed_entry_gone", no=no, scope=name), name)
     counted = await _verify_checkpoints(secret_key)
     if isinstance(counted, VerifyResult):
         return VerifyResult(False, checked, counted.first_bad_id, counted.reason, counted.scope)
@@ -311,26 +291,24 @@ async def _verify_global(batch: int) -> tuple[VerifyResult, str]:
             break
         for row in rows:
             if row["prev_hash"] != prev_hash:
-                return _bad(
-                    checked,
-                    row["id"],
-                    f"entry {row['id']} does not follow entry {prev_id or 'none'}: "
-                    "an entry before it was removed, inserted or reordered",
-                ), prev_hash
+                reason = (
+                    t("audit.global_out_of_order", entry=row["id"], previous=prev_id)
+                    if prev_id
+                    else t("audit.global_out_of_order_start", entry=row["id"])
+                )
+                return _bad(checked, row["id"], reason), prev_hash
             if entry_hash({**row, "scope": None}, row["prev_hash"]) != row["hash"]:
-                return _bad(
-                    checked, row["id"], f"entry {row['id']} was edited: its content no longer matches its hash"
-                ), prev_hash
+                return _bad(checked, row["id"], t("audit.entry_edited", entry=row["id"])), prev_hash
             prev_hash, prev_id = row["hash"], row["id"]
             checked += 1
     last_id, last_hash = await _global_head()
     if (last_id, last_hash if last_id else GENESIS) != (prev_id, prev_hash):
-        return _bad(
-            checked,
-            last_id,
-            f"the global chain ends at entry {prev_id or 'none'} but its head records entry "
-            f"{last_id}: the newest entries were removed or edited",
-        ), prev_hash
+        reason = (
+            t("audit.global_chain_short", end=prev_id, head=last_id)
+            if prev_id
+            else t("audit.global_chain_empty", head=last_id)
+        )
+        return _bad(checked, last_id, reason), prev_hash
     return VerifyResult(ok=True, checked=checked), prev_hash
 
 
@@ -345,17 +323,17 @@ async def _verify_checkpoints(secret_key: bytes | None) -> int | VerifyResult:
     for row in await db.raw("SELECT * FROM audit_checkpoint ORDER BY id"):
         at = row["at"].astimezone(UTC).isoformat(timespec="microseconds")
         leaves = [chain.leaf(name, int(no), digest) for name, no, digest in json.loads(row["leaves"])]
-        problem = ""
+        problem: Message | None = None
         if row["prev_hash"] != prev_hash:
-            problem = "does not follow the checkpoint before it: one was removed or reordered"
+            problem = t("audit.checkpoint_out_of_order", id=row["id"])
         elif chain.merkle_root(leaves) != row["root"]:
-            problem = "was edited: its root does not match the scope heads it lists"
+            problem = t("audit.checkpoint_root_edited", id=row["id"])
         elif chain.checkpoint_hash(at, row["scopes"], row["entries"], row["root"], row["prev_hash"]) != row["hash"]:
-            problem = "was edited: its content no longer matches its hash"
+            problem = t("audit.checkpoint_edited", id=row["id"])
         elif key is not None and chain.sign(key, row["hash"]) != row["signature"]:
-            problem = "is not signed by this server's key"
-        if problem:
-            return _bad(0, None, f"audit checkpoint {row['id']} {problem}")
+            problem = t("audit.checkpoint_unsigned", id=row["id"])
+        if problem is not None:
+            return _bad(0, None, problem)
         prev_hash = row["hash"]
         count += 1
     return count

@@ -26,7 +26,7 @@ from inspection.checklists.scoring import FAILED, rule_data
 from inspection.checklists.tables import SupervisionPointState
 from inspection.clock import Clock
 from inspection.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from inspection.messages import t
+from inspection.messages import Message, t
 from inspection.notifications.kinds import Kind
 from inspection.notifications.outbox import Event, notify, portal_link
 from inspection.notifications.recipients import people
@@ -44,9 +44,9 @@ SPS = SupervisionPointState
 
 
 class PlanError(ValueError):
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str, Message]]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{f}: {p or '(plan)'}: {r}" for f, p, r in problems))
+        super().__init__("; ".join(f"{f}: {p or '-'}: {r}" for f, p, r in problems))
 
 
 # Who may be named as taking part in a point besides the supervisor and the contractor: a utility
@@ -96,27 +96,27 @@ def parse_plan(
     template_codes: set[str] | None = None,
     material_codes: set[str] | None = None,
 ) -> Plan:
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str, Message]] = []
     work_type = raw.get("work_type")
     if work_type not in {w.value for w in WorkType}:
-        problems.append((file, "", f"work_type {work_type!r} is not a known work type"))
+        problems.append((file, "", t("plan.work_type", value=repr(work_type))))
     points: list[Point] = []
     for i, p in enumerate(raw.get("points", [])):
         where = str(p.get("code") or f"points[{i}]")
         if p.get("kind") not in POINT_KINDS:
-            problems.append((file, where, f"kind must be one of {', '.join(POINT_KINDS)}"))
+            problems.append((file, where, t("plan.kind", allowed=list(POINT_KINDS))))
         if not isinstance(p.get("title"), str) or not p.get("title"):
-            problems.append((file, where, "title is missing"))
+            problems.append((file, where, t("plan.title")))
         code = p.get("template_code")
         if not isinstance(code, str) or (template_codes is not None and code not in template_codes):
-            problems.append((file, where, f"template_code {code!r} is not a shipped template"))
+            problems.append((file, where, t("plan.template_code", value=repr(code))))
         participants = p.get("participants", [])
         if not isinstance(participants, list) or any(x not in PARTICIPANTS for x in participants):
-            problems.append((file, where, f"participants must be a list of {', '.join(PARTICIPANTS)}"))
+            problems.append((file, where, t("plan.participants", allowed=list(PARTICIPANTS))))
             participants = []
         blocks = p.get("blocks_handover", False)
         if not isinstance(blocks, bool) or (blocks and p.get("kind") != "hold"):
-            problems.append((file, where, "blocks_handover is true or false, and true only on a hold point"))
+            problems.append((file, where, t("plan.blocks_handover")))
             blocks = False
         points.append(
             Point(
@@ -130,17 +130,17 @@ def parse_plan(
             )
         )
     if not points:
-        problems.append((file, "", "a plan needs at least one point"))
+        problems.append((file, "", t("plan.no_points")))
     if len({p.code for p in points}) != len(points):
-        problems.append((file, "", "point codes repeat"))
+        problems.append((file, "", t("plan.points_repeat")))
     materials = raw.get("materials", [])
     if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
-        problems.append((file, "", "materials must be a list of material codes"))
+        problems.append((file, "", t("plan.materials_list")))
         materials = []
     elif material_codes is not None:
         unknown = [m for m in materials if m not in material_codes]
         if unknown:
-            problems.append((file, "", f"materials {', '.join(unknown)} are not in inspection/samples/rules.toml"))
+            problems.append((file, "", t("plan.materials_unknown", codes=unknown)))
     if problems:
         raise PlanError(problems)
     return Plan(
@@ -176,7 +176,9 @@ def plans() -> dict[str, Plan]:
     for f in sorted(PLAN_DIR.glob("*.toml")):
         plan = parse_plan(tomllib.loads(f.read_text(encoding="utf-8")), str(f), codes, materials)
         if plan.work_type in out:
-            raise PlanError([(str(f), "", f"work type {plan.work_type} already has plan {out[plan.work_type].code}")])
+            raise PlanError(
+                [(str(f), "", t("plan.work_type_twice", work_type=plan.work_type, code=out[plan.work_type].code))]
+            )
         out[plan.work_type] = plan
     return out
 

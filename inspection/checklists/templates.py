@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inspection.messages import Message, t
+
 KINDS = ("safety", "quality", "passfail")
 ANSWERS = ("deduction", "pass_fail", "measured", "count", "text", "yes_no")
 CLASSES = {
@@ -86,9 +88,9 @@ UNIT_ALIASES = {
 class TemplateError(ValueError):
     """A template file that cannot be imported; `problems` holds (file, item, reason) triples."""
 
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+    def __init__(self, problems: list[tuple[str, str, Message]]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{f}: {i or '(template)'}: {r}" for f, i, r in problems))
+        super().__init__("; ".join(f"{f}: {i or '-'}: {r}" for f, i, r in problems))
 
 
 @dataclass(frozen=True)
@@ -181,19 +183,21 @@ def canonical_unit(unit: str) -> str | None:
     return None
 
 
-def _condition(raw: Any, where: str, problems: list[tuple[str, str]]) -> Condition | None:
+def _condition(raw: Any, where: str, problems: list[tuple[str, Message]]) -> Condition | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("item"), str) or not isinstance(raw.get("equals"), str):
-        problems.append((where, 'when must be {item = "<code>", equals = "<value>"}'))
+        problems.append((where, t("template.when_shape")))
         return None
     return Condition(raw["item"], raw["equals"])
 
 
-def _str(raw: dict[str, Any], key: str, where: str, problems: list[tuple[str, str]], default: str | None = None) -> str:
+def _str(
+    raw: dict[str, Any], key: str, where: str, problems: list[tuple[str, Message]], default: str | None = None
+) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
-        problems.append((where, f"{key} must be a non-empty string"))
+        problems.append((where, t("template.non_empty", key=key)))
         return ""
     return value
 
@@ -223,76 +227,76 @@ KNOWN_ITEM_KEYS = {
 }
 
 
-def _item(raw: Any, index: int, kind: str, problems: list[tuple[str, str]]) -> Item | None:
+def _item(raw: Any, index: int, kind: str, problems: list[tuple[str, Message]]) -> Item | None:
     if not isinstance(raw, dict):
-        problems.append((f"items[{index}]", "must be a table"))
+        problems.append((f"items[{index}]", t("template.must_be_table")))
         return None
     code = raw.get("code") if isinstance(raw.get("code"), str) and raw.get("code") else f"items[{index}]"
     where = str(code)
     before = len(problems)
     unknown = sorted(set(raw) - KNOWN_ITEM_KEYS)
     if unknown:
-        problems.append((where, f"unknown keys: {', '.join(unknown)}"))
+        problems.append((where, t("template.unknown_keys", keys=unknown)))
     if "code" not in raw:
-        problems.append((where, "code is missing"))
+        problems.append((where, t("template.code_missing")))
     section = _str(raw, "section", where, problems)
     text = _str(raw, "text", where, problems)
     cls = raw.get("class")
     if cls not in CLASSES[kind]:
-        problems.append((where, f"class must be one of {', '.join(CLASSES[kind])} for a {kind} template, not {cls!r}"))
+        problems.append((where, t("template.bad_class", allowed=list(CLASSES[kind]), kind=kind, value=repr(cls))))
     answer = raw.get("answer")
     allowed = INFO_ANSWERS if cls == "info" else SCORED_ANSWERS[kind]
     if answer not in allowed:
-        problems.append((where, f"answer must be one of {', '.join(allowed)} for a {cls} item, not {answer!r}"))
+        problems.append((where, t("template.bad_answer", allowed=list(allowed), cls=str(cls), value=repr(answer))))
     points = raw.get("points", 0)
     if not _number(points) or points < 0:
-        problems.append((where, "points must be a number of 0 or more"))
+        problems.append((where, t("template.points_not_negative")))
         points = 0
     if kind == "safety" and cls in ("guarantee", "general") and points <= 0:
-        problems.append((where, "a scored JGJ 59 item needs its points"))
+        problems.append((where, t("template.jgj59_points")))
     deductions: list[Deduction] = []
     for d_index, d in enumerate(raw.get("deductions", [])):
         if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not _number(d.get("points")):
-            problems.append((where, f"deductions[{d_index}] needs text and points"))
+            problems.append((where, t("template.deduction_shape", index=d_index)))
             continue
         if d["points"] <= 0 or d["points"] > points:
-            problems.append((where, f"deductions[{d_index}] of {d['points']} points is outside 0 < d ≤ {points}"))
+            problems.append((where, t("template.deduction_range", index=d_index, points=d["points"], full=points)))
         deductions.append(Deduction(d["text"], float(d["points"]), str(d.get("per", ""))))
     unit = raw.get("unit", "")
     tol_min = tol_max = None
     if answer == "measured":
         if not isinstance(unit, str) or canonical_unit(unit) is None:
-            problems.append((where, f"a measured item needs a known unit ({', '.join(UNIT_ALIASES)}), not {unit!r}"))
+            problems.append((where, t("template.measured_unit", units=list(UNIT_ALIASES), value=repr(unit))))
         else:
             unit = canonical_unit(unit) or unit
         tol = raw.get("tolerance")
         if not isinstance(tol, dict) or not ({"min", "max"} & set(tol)):
-            problems.append((where, "a measured item needs tolerance = {min = …, max = …} (either or both)"))
+            problems.append((where, t("template.measured_tolerance")))
         else:
             tol_min, tol_max = tol.get("min"), tol.get("max")
             if any(v is not None and not _number(v) for v in (tol_min, tol_max)):
-                problems.append((where, "tolerance bounds must be numbers"))
+                problems.append((where, t("template.tolerance_numbers")))
                 tol_min = tol_max = None
             elif tol_min is not None and tol_max is not None and tol_min > tol_max:
-                problems.append((where, f"tolerance min {tol_min} is above max {tol_max}"))
+                problems.append((where, t("template.tolerance_order", min=tol_min, max=tol_max)))
     elif unit:
-        problems.append((where, "only measured items carry a unit"))
+        problems.append((where, t("template.unit_not_measured")))
     measure = raw.get("measure", "deviation")
     if measure not in ("deviation", "value"):
-        problems.append((where, "measure must be deviation or value"))
+        problems.append((where, t("template.bad_measure")))
     tags = raw.get("hazard_tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        problems.append((where, "hazard_tags must be a list of strings"))
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        problems.append((where, t("template.hazard_tags")))
         tags = []
     major = raw.get("major_hazard", "")
     if not isinstance(major, str):
-        problems.append((where, "major_hazard must name the criterion it matches"))
+        problems.append((where, t("template.major_hazard_text")))
         major = ""
     if major and "〔" not in major and "[" not in major:
-        problems.append((where, "major_hazard must cite its criterion, e.g. 建质规〔2024〕5号 第…条"))
+        problems.append((where, t("template.major_hazard_cite")))
     for flag in ("photo_on_failure", "requires_order", "unverified"):
         if flag in raw and not isinstance(raw[flag], bool):
-            problems.append((where, f"{flag} must be true or false"))
+            problems.append((where, t("template.flag_bool", flag=flag)))
     when = _condition(raw.get("when"), where, problems)
     if len(problems) > before:
         return None
@@ -318,40 +322,42 @@ def _item(raw: Any, index: int, kind: str, problems: list[tuple[str, str]]) -> I
     )
 
 
-def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tuple[str, str]]) -> dict[str, Any]:
+def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tuple[str, Message]]) -> dict[str, Any]:
     if not isinstance(scoring, dict):
-        problems.append(("scoring", "must be a table"))
+        problems.append(("scoring", t("template.must_be_table")))
         return {}
     out = dict(scoring)
     if kind == "safety":
         if scoring.get("group") not in SAFETY_GROUPS:
-            problems.append(("scoring", f"group must be one of {', '.join(SAFETY_GROUPS)}"))
+            problems.append(("scoring", t("template.bad_group", allowed=list(SAFETY_GROUPS))))
         total = sum(i.points for i in items if i.scored)
         if abs(total - 100) > 1e-9:
-            problems.append(("scoring", f"a JGJ 59 sub-table is out of 100; its items add up to {total:g}"))
+            problems.append(("scoring", t("template.jgj59_total", total=f"{total:g}")))
         guarantee = sum(i.points for i in items if i.cls == "guarantee")
         out.setdefault("guarantee_full", guarantee)
         out.setdefault("guarantee_min", 40 if guarantee else 0)
         if guarantee and out["guarantee_full"] != guarantee:
-            problems.append(("scoring", f"guarantee_full {out['guarantee_full']} ≠ the guarantee items' {guarantee:g}"))
+            problems.append(
+                ("scoring", t("template.guarantee_full", full=out["guarantee_full"], total=f"{guarantee:g}"))
+            )
     elif kind == "quality":
         rate = out.setdefault("general_pass_rate", 0.8)
         if not _number(rate) or not 0 < rate <= 1:
-            problems.append(("scoring", "general_pass_rate must be above 0 and at most 1"))
+            problems.append(("scoring", t("template.general_pass_rate")))
         cap = out.get("tolerance_cap")
         if cap is not None and (not _number(cap) or cap < 1):
-            problems.append(("scoring", "tolerance_cap must be a number of at least 1 (GB 50207: 1.5)"))
+            problems.append(("scoring", t("template.tolerance_cap")))
         sample = out.get("sample")
         if sample is not None:
             # a trade code's own sampling instead of GB 50300 table 3.0.9 (GB 50210 windows: 5 %, ≥ 3)
             if not isinstance(sample, dict) or not {"rate", "minimum", "source"} <= set(sample):
-                problems.append(("scoring", "sample needs rate, minimum and source (max_capacity optional)"))
+                problems.append(("scoring", t("template.sample_shape")))
             else:
                 rate_ok = _number(sample["rate"]) and 0 < sample["rate"] <= 1
                 minimum_ok = isinstance(sample["minimum"], int) and sample["minimum"] >= 1
                 limit = sample.get("max_capacity")
                 if not rate_ok or not minimum_ok or (limit is not None and (not isinstance(limit, int) or limit < 1)):
-                    problems.append(("scoring", "sample: rate in (0, 1], minimum and max_capacity whole numbers ≥ 1"))
+                    problems.append(("scoring", t("template.sample_values")))
                 alt = sample.get("alternative")
                 if alt is not None:
                     when = alt.get("when") if isinstance(alt, dict) else None
@@ -363,59 +369,57 @@ def _check_scoring(kind: str, scoring: Any, items: list[Item], problems: list[tu
                         or not (_number(alt.get("rate")) and 0 < alt["rate"] <= 1)
                         or not (isinstance(alt.get("minimum"), int) and alt["minimum"] >= 1)
                     ):
-                        problems.append(
-                            ("scoring", "sample.alternative needs when = {item = <yes_no item>, equals}, rate, minimum")
-                        )
+                        problems.append(("scoring", t("template.sample_alternative")))
     return out
 
 
 def parse_template(raw: Mapping[str, Any], file: str = "<template>") -> Template:
     """Check a template's TOML data and build it; TemplateError lists every problem found."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Message]] = []
     kind = raw.get("kind")
     if kind not in KINDS:
-        raise TemplateError([(file, "", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")])
+        raise TemplateError([(file, "", t("template.bad_kind", allowed=list(KINDS), value=repr(kind)))])
     top = dict(raw)
     code = _str(top, "code", "", problems)
     title = _str(top, "title", "", problems)
     sections: list[Section] = []
     for index, s in enumerate(raw.get("sections", [])):
         if not isinstance(s, dict) or not isinstance(s.get("code"), str) or not isinstance(s.get("title"), str):
-            problems.append((f"sections[{index}]", "needs code and title"))
+            problems.append((f"sections[{index}]", t("template.section_shape")))
             continue
         sections.append(Section(s["code"], s["title"], _condition(s.get("when"), s["code"], problems)))
     section_codes = [s.code for s in sections]
     if len(set(section_codes)) != len(section_codes):
-        problems.append(("sections", "section codes repeat"))
+        problems.append(("sections", t("template.sections_repeat")))
     items: list[Item] = []
     for index, r in enumerate(raw.get("items", [])):
         made = _item(r, index, kind, problems)
         if made is not None:
             items.append(made)
     if not raw.get("items"):
-        problems.append(("items", "a template needs at least one item"))
+        problems.append(("items", t("template.no_items")))
     seen: set[str] = set()
     by_code = {i.code: i for i in items}
     for item in items:
         if item.code in seen:
-            problems.append((item.code, "item code used twice"))
+            problems.append((item.code, t("template.item_twice")))
         seen.add(item.code)
         if item.section not in section_codes:
-            problems.append((item.code, f"section {item.section!r} is not declared under [[sections]]"))
+            problems.append((item.code, t("template.undeclared_section", section=repr(item.section))))
     for owner, cond in [(i.code, i.when) for i in items] + [(s.code, s.when) for s in sections]:
         if cond is None:
             continue
         target = by_code.get(cond.item)
         if target is None:
-            problems.append((owner, f"when refers to unknown item {cond.item!r}"))
+            problems.append((owner, t("template.when_unknown", item=repr(cond.item))))
         elif target.code == owner:
-            problems.append((owner, "an item cannot depend on itself"))
+            problems.append((owner, t("template.when_self")))
         elif target.answer not in ("yes_no", "pass_fail"):
-            problems.append((owner, f"when may only test a yes_no or pass_fail item; {cond.item} is {target.answer}"))
+            problems.append((owner, t("template.when_answer", item=cond.item, answer=target.answer)))
         elif cond.equals not in _values(target.answer):
-            problems.append((owner, f"{cond.item} never has the value {cond.equals!r}"))
+            problems.append((owner, t("template.when_value", item=cond.item, value=repr(cond.equals))))
         elif target.when is not None or _section_when(sections, target.section) is not None:
-            problems.append((owner, f"when may not refer to {cond.item}, which is itself conditional"))
+            problems.append((owner, t("template.when_nested", item=cond.item)))
     scoring = _check_scoring(kind, raw.get("scoring", {}), items, problems)
     if problems:
         raise TemplateError([(file, where, reason) for where, reason in problems])
@@ -470,9 +474,9 @@ def load_file(path: Path) -> Template:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise TemplateError([(str(path), "", f"not valid TOML: {exc}")]) from None
+        raise TemplateError([(str(path), "", t("template.bad_toml", error=str(exc)))]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError([(str(path), "", f"cannot be read: {exc}")]) from None
+        raise TemplateError([(str(path), "", t("template.unreadable", error=str(exc)))]) from None
     return parse_template(raw, str(path))
 
 

@@ -14,6 +14,7 @@ from inspection.checklists.service import ChecklistsService
 from inspection.checklists.tables import Inspection
 from inspection.clock import Clock, FixedClock, SystemClock
 from inspection.evidence import links
+from inspection.messages import t
 from inspection.projects.tables import Project, User, WorkItem
 from inspection.records import write
 from inspection.settings import get_settings
@@ -88,5 +89,5 @@ async def load_demo(seed: int = 2026, quiet: bool = False, clock: Clock | None =
         s.InspectionCreate(project_id=project["id"], work_item_id=roofs[0]["id"], template_code="passfail-site-fire"),
     )
     if not quiet:
-        print(f"checklists: {len(plan)} submitted inspections and 1 draft on project DEMO-2026-01")
+        print(t("cli.demo_checklists", count=len(plan), project="DEMO-2026-01"))
     return True

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from inspection.actor import Actor
 from inspection.clock import Clock, SystemClock
+from inspection.messages import t
 from inspection.projects.tables import Organisation, Project, User, WorkItem
 from inspection.samples import schemas as s
 from inspection.samples.rulebook import default_rulebook
@@ -173,5 +174,6 @@ async def load_demo(quiet: bool = False, clock: Clock | None = None) -> bool:
     await batch("windows", "180", "unit", "stairwell", 2, specification="断桥铝合金窗")
     await batch("drainage_pipe", "2400", "m", "drainage", 1, specification="PVC-U dn110")
     if not quiet:
-        sys.stderr.write(f"  material batches: {await MaterialBatch.count().where(MaterialBatch.project == pid)}\n")
+        count = await MaterialBatch.count().where(MaterialBatch.project == pid)
+        sys.stderr.write(t("cli.demo_batches", count=count).render() + "\n")
     return True

@@ -19,6 +19,7 @@ from inspection.alerts.service import AlertsService
 from inspection.blockers import acceptance_blockers
 from inspection.clock import Clock, SystemClock
 from inspection.evidence import links
+from inspection.messages import t
 from inspection.projects.tables import Membership, Site, WorkItem
 from inspection.records import write
 from inspection.settings import get_settings
@@ -138,4 +139,4 @@ async def load_demo(
     if not quiet:
         made = sum(r.created for r in results)
         items = len(acceptance.warranty_items)
-        print(f"  warranty: {site['name']} accepted on {accepted_on}, {items} warranty items, {made} alerts and more")
+        print(t("cli.demo_warranty", site=site["name"], day=accepted_on.isoformat(), items=items, alerts=made))

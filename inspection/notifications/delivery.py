@@ -36,9 +36,11 @@ from inspection import db
 from inspection.joblock import try_job_lock
 from inspection.messages import t
 from inspection.notifications import targets
+from inspection.notifications.outbox import muted
 from inspection.notifications.outbox_tables import AlertDelivery, Notification, WebhookSubscription
+from inspection.notifications.recipients import organisation_people
 from inspection.notifications.rules import backoff_delay
-from inspection.projects.tables import Membership, User
+from inspection.projects.tables import User
 from inspection.records import new_id
 from inspection.settings import Settings
 
@@ -63,15 +65,13 @@ async def _emails(note: dict[str, Any]) -> list[str]:
             (User.id == note["recipient_user"]) & User.active.eq(True) & User.deleted.eq(False)
         )
     else:
-        where: Any = (
-            (User.organisation == note["recipient_organisation"]) & User.active.eq(True) & User.deleted.eq(False)
+        # an organisation's people, less those who switched its kind off or keep it for their
+        # digest (outbox.hold_for_organisations held it for them)
+        people = await organisation_people(note["recipient_organisation"], note["project"])
+        quiet = await muted(people, note["kind"])
+        rows = await User.select(User.email).where(
+            User.id.is_in([u for u in people if u not in quiet] or [UUID(int=0)])
         )
-        if note["project"] is not None:
-            members = await Membership.select(Membership.user).where(
-                (Membership.project == note["project"]) & Membership.deleted.eq(False)
-            )
-            where &= User.id.is_in([m["user"] for m in members] or [UUID(int=0)])
-        rows = await User.select(User.email).where(where)
     return sorted({r["email"].strip() for r in rows if r["email"] and "@" in r["email"]})
 
 

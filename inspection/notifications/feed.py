@@ -13,21 +13,26 @@ from inspection.actor import Actor
 from inspection.errors import NotFound
 from inspection.messages import t
 from inspection.notifications import schemas as s
+from inspection.notifications.outbox import muted_kinds
 from inspection.notifications.outbox_tables import Notification
 
 
-def _mine(actor: Actor) -> Any:
+def _mine(actor: Actor, muted: list[str] | None = None) -> Any:
     clause: Any = Notification.recipient_user == actor.user_id
     if actor.organisation_id is not None:
-        clause |= Notification.recipient_organisation == actor.organisation_id
+        to_org: Any = Notification.recipient_organisation == actor.organisation_id
+        if muted:
+            to_org &= Notification.kind.not_in(muted)
+        clause |= to_org
     return clause
 
 
 async def feed(actor: Actor, unread_only: bool, limit: int, offset: int) -> s.NotificationPage:
-    """Addressed to me, or to my organisation, newest first."""
+    """Addressed to me, or to my organisation, newest first; of my organisation's, not the kinds
+    I switched off or keep for my digest (rows addressed to me were made as I chose)."""
     if actor.user_id is None:
         return s.NotificationPage(items=[], total=0, unread=0, limit=limit, offset=offset)
-    mine = _mine(actor)
+    mine = _mine(actor, await muted_kinds(actor.user_id))
     where = mine & Notification.read_at.is_null() if unread_only else mine
     rows = await (
         Notification.select()

@@ -22,7 +22,7 @@ from inspection import db
 from inspection.messages import Message
 from inspection.notifications.kinds import MANDATORY, Kind, Mode
 from inspection.notifications.outbox_tables import Notification
-from inspection.notifications.recipients import Recipient
+from inspection.notifications.recipients import Recipient, organisation_people
 from inspection.notifications.tables import HeldNotification, NotificationPreference
 from inspection.records import new_id
 from inspection.settings import get_settings
@@ -76,6 +76,34 @@ async def modes(users: Sequence[UUID], kind: Kind) -> dict[UUID, Mode]:
     return chosen
 
 
+def choosable(kind: str) -> Kind | None:
+    """The kind a person's choice applies to, of an outbox row's kind; None where nobody chooses:
+    the mandatory kinds, and rows that are no Kind (an escalation's audience, a filing to the
+    authority), which reach their people whatever anyone chose."""
+    try:
+        found = Kind(kind)
+    except ValueError:
+        return None
+    return None if found in MANDATORY else found
+
+
+async def muted(users: Sequence[UUID], kind: str) -> set[UUID]:
+    """Of `users`, those who do not want `kind` at once: switched off, or kept for their digest."""
+    chosen = choosable(kind)
+    if chosen is None or not users:
+        return set()
+    return {u for u, mode in (await modes(users, chosen)).items() if mode is not Mode.immediate}
+
+
+async def muted_kinds(user: UUID) -> list[str]:
+    """The kinds this user does not want at once (off, or in the digest): what the feed leaves out
+    of the rows addressed to the user's organisation."""
+    rows = await NotificationPreference.select(NotificationPreference.kind).where(
+        (NotificationPreference.user == user) & NotificationPreference.mode.is_in([Mode.off.value, Mode.digest.value])
+    )
+    return sorted(r["kind"] for r in rows if choosable(r["kind"]) is not None)
+
+
 async def notify(ctx: HasNow, event: Event) -> int:
     """Tell each of the event's users once, as they chose; the number told or held now."""
     users = [u for u in dict.fromkeys(event.users) if u != event.actor]
@@ -108,16 +136,31 @@ async def notify(ctx: HasNow, event: Event) -> int:
 
 async def hold(at: datetime, user: UUID, event: Event, text: str) -> int:
     """Keep an event for the user's next digest, once; 1 when kept now."""
+    return await _hold(
+        at, user, event.project_id, event.kind.value, event.subject_table, event.subject_id, event.occurrence, text
+    )
+
+
+async def _hold(
+    at: datetime,
+    user: UUID,
+    project_id: UUID | None,
+    kind: str,
+    subject_table: str,
+    subject_id: UUID,
+    occurrence: int,
+    text: str,
+) -> int:
     rows = await (
         HeldNotification.insert(
             HeldNotification(
                 id=new_id(),
                 user=user,
-                project=event.project_id,
-                kind=event.kind.value,
-                subject_table=event.subject_table,
-                subject_id=event.subject_id,
-                occurrence=event.occurrence,
+                project=project_id,
+                kind=kind,
+                subject_table=subject_table,
+                subject_id=subject_id,
+                occurrence=occurrence,
                 message=text,
                 created_at=at,
             )
@@ -203,9 +246,28 @@ class Note:
     message: str
 
 
+async def notify_note(note: Note, at: datetime) -> int:
+    """`notify_once` of one Note; 1 when added."""
+    return await notify_once(
+        note.recipient,
+        kind=note.kind,
+        subject_table=note.subject_table,
+        subject_id=note.subject_id,
+        rule=note.rule,
+        occurrence=note.occurrence,
+        threshold=note.threshold,
+        project_id=note.project_id,
+        message=note.message,
+        at=at,
+    )
+
+
 async def notify_many(notes: Sequence[Note], at: datetime) -> None:
-    """Many notifications in a few statements, each once (the same unique index as notify_once)."""
-    notes = list(dict.fromkeys(notes))
+    """Many notifications in a few statements, each once (the same unique index as notify_once),
+    as their people chose: a person's own row only when they want its kind at once (held for their
+    digest, or left out); an organisation's row always, held besides for those of its people who
+    chose the digest (hold_for_organisations)."""
+    notes = await _as_chosen(list(dict.fromkeys(notes)), at)
     for i in range(0, len(notes), CHUNK):
         part = notes[i : i + CHUNK]
         args: list[Any] = []
@@ -233,6 +295,81 @@ async def notify_many(notes: Sequence[Note], at: datetime) -> None:
             + " ON CONFLICT (subject_table, subject_id, rule, occurrence, threshold, recipient_key) DO NOTHING",
             *args,
         )
+    await hold_for_organisations(notes, at)
 
 
-__all__ = ["Event", "Note", "Recipient", "hold", "modes", "notify", "notify_many", "notify_once", "portal_link"]
+async def _as_chosen(notes: list[Note], at: datetime) -> list[Note]:
+    """The notes to write: a person's own of a kind they want at once; the rest held or dropped."""
+    # one query per kind for everyone a batch names, not one per note
+    chosen: dict[Kind, dict[UUID, Mode]] = {}
+    for named in {k for n in notes if n.recipient[0] == "user" and (k := choosable(n.kind)) is not None}:
+        users = sorted({n.recipient[1] for n in notes if n.recipient[0] == "user" and n.kind == named.value}, key=str)
+        chosen[named] = await modes(users, named)
+    kept: list[Note] = []
+    for n in notes:
+        kind = choosable(n.kind)
+        if n.recipient[0] != "user" or kind is None:
+            kept.append(n)
+            continue
+        mode = chosen[kind][n.recipient[1]]
+        if mode is Mode.immediate:
+            kept.append(n)
+        elif mode is Mode.digest:
+            await hold_note(n, n.recipient[1], at)
+    return kept
+
+
+async def hold_note(note: Note, user: UUID, at: datetime) -> int:
+    """Keep a note for the user's next digest instead, once; 1 when kept now."""
+    # a rule numbers its notifications either by threshold (lead times) or by occurrence (a day's
+    # ordinal, a deadline round), so the two fold into the one column without meeting; left as it
+    # is without a threshold, a day's ordinal stays within the column's 32 bits
+    occurrence = note.occurrence * THRESHOLDS_PER_OCCURRENCE + note.threshold if note.threshold else note.occurrence
+    return await _hold(
+        at, user, note.project_id, note.kind, note.subject_table, note.subject_id, occurrence, note.message
+    )
+
+
+# A held row is unique per occurrence; an alert's lead times (90, 30, 7 days before, up to the
+# settings' 3650) are separate notifications of one occurrence, so each gets its own number here
+# (hold_note)
+THRESHOLDS_PER_OCCURRENCE = 10_000
+
+
+async def hold_for_organisations(notes: Sequence[Note], at: datetime) -> int:
+    """What is addressed to an organisation, kept for the digest of each of its people (on the
+    project) who chose the digest for its kind: the organisation's row stays for the others, for
+    its webhooks, and for the feed of those who want it at once. Idempotent: each held once."""
+    made = 0
+    # a scan's page names few organisations and projects many times: each looked up once
+    keepers: dict[tuple[UUID, UUID | None, Kind], list[UUID]] = {}
+    for n in notes:
+        kind = choosable(n.kind)
+        if n.recipient[0] != "org" or kind is None:
+            continue
+        key = (n.recipient[1], n.project_id, kind)
+        if key not in keepers:
+            people = await organisation_people(n.recipient[1], n.project_id)
+            keepers[key] = [u for u, mode in (await modes(people, kind)).items() if mode is Mode.digest]
+        for user in keepers[key]:
+            made += await hold_note(n, user, at)
+    return made
+
+
+__all__ = [
+    "Event",
+    "Note",
+    "Recipient",
+    "choosable",
+    "hold",
+    "hold_for_organisations",
+    "hold_note",
+    "modes",
+    "muted",
+    "muted_kinds",
+    "notify",
+    "notify_many",
+    "notify_note",
+    "notify_once",
+    "portal_link",
+]

@@ -43,9 +43,21 @@ async def people(project_id: UUID, roles: Iterable[Role], organisation: UUID | N
     return sorted((r["id"] for r in found), key=str)
 
 
+async def organisation_people(organisation: UUID, project_id: UUID | None) -> list[UUID]:
+    """Who reads what is addressed to an organisation: its active people, on the project when the
+    notification names one (an alert about one project is not news to the rest of a big firm)."""
+    where: Any = (User.organisation == organisation) & User.active.eq(True) & User.deleted.eq(False)
+    if project_id is not None:
+        members = await Membership.select(Membership.user).where(
+            (Membership.project == project_id) & Membership.deleted.eq(False)
+        )
+        where &= User.id.is_in([m["user"] for m in members] or [UUID(int=0)])
+    return sorted((r["id"] for r in await User.select(User.id).where(where)), key=str)
+
+
 async def contractor_managers(project_id: UUID, contractor: UUID) -> list[UUID]:
     """The contractor's site managers: its people who hold the contractor role on the project."""
     return await people(project_id, [Role.contractor], contractor)
 
 
-__all__ = ["Recipient", "contractor_managers", "members_with_role", "people", "project_owner"]
+__all__ = ["Recipient", "contractor_managers", "members_with_role", "organisation_people", "people", "project_owner"]

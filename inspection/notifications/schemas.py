@@ -1,9 +1,9 @@
-"""What the notification API reads and writes: the feed, and a user's preferences per kind."""
+"""What the notification API reads and writes: the feed, a user's preferences per kind, webhook subscriptions."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from msgspec import Meta
@@ -14,6 +14,9 @@ _FK_OUT = {
     "project": "project_id",
     "recipient_user": "recipient_user_id",
     "recipient_organisation": "recipient_organisation_id",
+    "organisation": "organisation_id",
+    "user": "user_id",
+    "notification": "notification_id",
 }
 
 
@@ -68,3 +71,33 @@ class PreferencesIn(Input, kw_only=True):
 
     digest_time: Annotated[str, Meta(max_length=5)] | None = None
     kinds: Annotated[list[KindChoice], Meta(max_length=50)] = []
+
+
+class SubscriptionCreate(Input, kw_only=True):
+    url: Annotated[str, Meta(min_length=1, max_length=500)]
+    # notifications to my organisation (default) or to me alone
+    scope: Literal["organisation", "user"] = "organisation"
+    description: Annotated[str, Meta(max_length=200)] = ""
+
+
+class SubscriptionOut(Output, kw_only=True):
+    id: UUID
+    url: str
+    organisation_id: UUID | None
+    user_id: UUID | None
+    description: str
+    active: bool
+    created_at: datetime
+    # shown once, when the subscription is made: the key of the X-Siteinspect-Signature HMAC
+    secret: str | None = None
+
+
+class DeliveryOut(Output, kw_only=True):
+    id: UUID
+    notification_id: UUID
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    sent_at: datetime | None

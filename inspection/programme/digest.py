@@ -22,7 +22,8 @@ from inspection.complaints.tables import Complaint
 from inspection.documents import day_start, local_day
 from inspection.errors import NotFound, ValidationFailed
 from inspection.messages import t
-from inspection.notifications.outbox import notify_once
+from inspection.notifications.kinds import Kind, Mode
+from inspection.notifications.outbox import Note, hold_note, modes, notify_note
 from inspection.programme import schemas as s
 from inspection.programme.access import area_parents, scope_of
 from inspection.programme.rules import DigestFigures, ancestors, day_problem, digest_message
@@ -31,7 +32,7 @@ from inspection.projects.tables import Organisation
 from inspection.records import write
 from inspection.rectification.tables import OrderResponse, RectificationOrder
 
-RULE = "daily_digest"
+RULE = Kind.daily_digest.value
 RO = RectificationOrder
 
 
@@ -189,9 +190,10 @@ async def send(ctx: JobContext) -> int:
         f = await figures(projects, day, ctx.now)
         message = digest_message(name, day, f)
         async with write(SYSTEM, FixedClock(ctx.now)):
-            for user in sorted(users, key=str):
-                made += await notify_once(
-                    ("user", user),
+            # as each chose for 日督导汇总: at once, in their own daily digest, or not at all
+            for user, mode in (await modes(sorted(users, key=str), Kind.daily_digest)).items():
+                note = Note(
+                    recipient=("user", user),
                     kind=RULE,
                     subject_table=Area._meta.tablename,
                     subject_id=area_id,
@@ -200,7 +202,10 @@ async def send(ctx: JobContext) -> int:
                     threshold=0,
                     project_id=None,
                     message=message,
-                    at=ctx.now,
                 )
+                if mode is Mode.immediate:
+                    made += await notify_note(note, ctx.now)
+                elif mode is Mode.digest:
+                    await hold_note(note, user, ctx.now)
     ctx.stats[RULE] = made
     return made

@@ -95,6 +95,20 @@ async def closed(w: HasNow, order: dict[str, Any], actor: Any) -> int:
     return await notify(w, _with_actor(_event(order, Kind.order_closed, text, users), actor))
 
 
+async def cancelled(w: HasNow, order: dict[str, Any], reason: str, actor: Any) -> int:
+    """Cancelled after it was issued: the contractor's site managers, and its issuer when someone
+    else cancelled it (notify leaves out whoever did); a stop-work order's also owner and authority,
+    who were told of the stop it ends."""
+    text = t("notify.order_cancelled", **await _names(order), at=w.now, reason=reason or "—")
+    if order["kind"] == OrderKind.stop_work.value:
+        users = await _stop_people(order)
+    else:
+        users = await contractor_managers(order["project"], order["contractor"])
+    if order["issuer"] is not None:
+        users.append(order["issuer"])
+    return await notify(w, _with_actor(_event(order, Kind.order_cancelled, text, users), actor))
+
+
 async def resumed(w: HasNow, order: dict[str, Any], actor: Any) -> int:
     """复工: the contractor, the owner and the quality station."""
     text = t("notify.work_resumed", **await _names(order), at=w.now)

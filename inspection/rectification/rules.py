@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inspection.errors import ValidationFailed
+from inspection.errors import RulebookError, ValidationFailed
 from inspection.messages import Message, local_minute, t
 from inspection.projects.rules import Role
 
@@ -307,10 +307,10 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
             try:
                 entry = data["deadline"][kind.value][severity.value]
             except KeyError:
-                raise ValueError(f"rules.toml has no [deadline.{kind.value}.{severity.value}]") from None
+                raise RulebookError(t("rulebook.no_table", table=f"[deadline.{kind.value}.{severity.value}]")) from None
             days = int(entry["days"])
             if days < 0:
-                raise ValueError(f"[deadline.{kind.value}.{severity.value}] days must not be negative")
+                raise RulebookError(t("rulebook.not_negative", where=f"[deadline.{kind.value}.{severity.value}].days"))
             source, unverified = _flag(entry)
             deadlines[(kind, severity)] = DeadlineRule(
                 days, DayCount(entry.get("count", "calendar")), source, unverified
@@ -320,7 +320,7 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
         try:
             entry = data["escalation"][severity.value]
         except KeyError:
-            raise ValueError(f"rules.toml has no [escalation.{severity.value}]") from None
+            raise RulebookError(t("rulebook.no_table", table=f"[escalation.{severity.value}]")) from None
         source, unverified = _flag(entry)
         escalation[severity] = EscalationRule(int(entry["authority_after_days"]), source, unverified)
     return RuleBook(deadlines, escalation, cal)

@@ -376,7 +376,9 @@ class RectificationService(RectificationQueries):
             )
             await record_event(w, order, Action.cancel.value, previous, nxt.value, reason=data.reason)
             # a stop ordered by mistake ends with the order that imposed it
-            await end_stops(w, order, f"order cancelled: {data.reason}")
+            await end_stops(w, order, t("rectification.stop_ended_by_cancel", reason=data.reason).render())
+            if previous != OrderState.draft.value:  # a draft never reached anybody
+                await notices.cancelled(w, order, data.reason, actor.user_id)
         return await self.get_order(actor, order_id)
 
     async def resume(self, actor: Actor, order_id: UUID, data: s.ResumeBody) -> s.OrderDetail:

@@ -12,15 +12,15 @@ from uuid import UUID
 
 from inspection.messages import t
 
-# kind on the command line -> what it needs
+# kind on the command line -> what `siteinspect report --help` says it is and takes
 KINDS = {
-    "notice": "整改通知单 of a rectification order (id: the order)",
-    "reply": "整改回复单 of a rectification order (id: the order)",
-    "weekly": "周报 of a project (id or project code; --week any day of the week, default today)",
-    "inspection": "检查记录表 of a submitted inspection (id: the inspection)",
-    "ledger": "材料台账 of a project (id or project code; --from / --to arrival dates)",
-    "warranty": "保修登记表 of a project (id or project code)",
-    "acceptance": "竣工联合验收记录 (id: the acceptance)",
+    "notice": t("cli.help.report_kind.notice"),
+    "reply": t("cli.help.report_kind.reply"),
+    "weekly": t("cli.help.report_kind.weekly"),
+    "inspection": t("cli.help.report_kind.inspection"),
+    "ledger": t("cli.help.report_kind.ledger"),
+    "warranty": t("cli.help.report_kind.warranty"),
+    "acceptance": t("cli.help.report_kind.acceptance"),
 }
 PROJECT_KINDS = frozenset({"weekly", "ledger", "warranty"})
 

@@ -12,10 +12,11 @@ from typing import Any
 from uuid import UUID
 
 from inspection.actor import Actor
-from inspection.clock import Clock
+from inspection.clock import Clock, local_day
 from inspection.errors import NotFound, ValidationFailed
 from inspection.evidence import links
 from inspection.messages import t
+from inspection.notifications.outbox import portal_link
 from inspection.records import retry_races
 from inspection.samples import ledger
 from inspection.samples import schemas as s
@@ -91,22 +92,39 @@ async def samples_awaiting_result(older_than: datetime) -> list[dict[str, Any]]:
         )
         for r in results:
             counts[r["sample"]] = counts.get(r["sample"], 0) + 1
-    return [
-        {
-            "sample_id": r["id"],
-            "batch_id": r["batch"],
-            "project_id": r["project"],
-            "contractor_id": r["contractor"],
-            "lab_id": r["lab"],
-            "label_code": r["label_code"],
-            "material": r["material"],
-            "is_retest": r["is_retest"],
-            "taken_at": r["taken_at"],
-            "results_recorded": counts.get(r["id"], 0),
-            "results_expected": _expected(r["material"], r["sets"], test_item_codes(r["test_items"])),
-        }
-        for r in rows
-    ]
+    return [_awaiting(r, counts.get(r["id"], 0)) for r in rows]
+
+
+def _awaiting(r: dict[str, Any], recorded: int) -> dict[str, Any]:
+    expected = _expected(r["material"], r["sets"], test_item_codes(r["test_items"]))
+    return {
+        "sample_id": r["id"],
+        "batch_id": r["batch"],
+        "project_id": r["project"],
+        "contractor_id": r["contractor"],
+        "lab_id": r["lab"],
+        "label_code": r["label_code"],
+        "material": r["material"],
+        "is_retest": r["is_retest"],
+        "taken_at": r["taken_at"],
+        "results_recorded": recorded,
+        "results_expected": expected,
+        # what the scheduler's alert says (alerts/jobs.py guard_job)
+        "message": t(
+            "alerts.sample_awaiting",
+            material=_material_name(r["material"]),
+            label=r["label_code"],
+            taken=local_day(r["taken_at"]).isoformat(),
+            recorded=recorded,
+            expected=expected,
+            link=portal_link(f"/portal/projects/{r['project']}"),
+        ).render(),
+    }
+
+
+def _material_name(code: str) -> str:
+    rule = default_rulebook().materials.get(code)
+    return rule.name if rule is not None else code
 
 
 @retry_races

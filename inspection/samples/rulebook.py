@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inspection.errors import RulebookError
+from inspection.messages import t
 from inspection.samples.rules import (
     CONFIDENCES,
     LotRule,
@@ -28,14 +30,14 @@ RULES_FILE = Path(__file__).with_name("rules.toml")
 
 def _dec(value: Any, where: str) -> Decimal:
     if isinstance(value, bool):
-        raise ValueError(f"{where} must be a number")
+        raise RulebookError(t("rulebook.number", where=where))
     try:
         # through str, so 0.1 in TOML stays 0.1 and not its binary neighbour
         out = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValueError(f"{where} must be a number") from None
+        raise RulebookError(t("rulebook.number", where=where)) from None
     if not out.is_finite():
-        raise ValueError(f"{where} must be a finite number")
+        raise RulebookError(t("rulebook.finite", where=where))
     return out
 
 
@@ -44,27 +46,29 @@ def _sourced(entry: Mapping[str, Any], where: str, prefix: str = "") -> Sourced:
     confidence = str(entry.get(f"{prefix}confidence", "")).strip()
     unverified = bool(entry.get(f"{prefix}unverified", False))
     if not source:
-        raise ValueError(f"{where} has no {prefix}source")
+        raise RulebookError(t("rulebook.no_source", where=where, key=f"{prefix}source"))
     if confidence not in CONFIDENCES:
-        raise ValueError(f"{where} {prefix}confidence must be one of {sorted(CONFIDENCES)}")
+        raise RulebookError(
+            t("rulebook.confidence", where=where, key=f"{prefix}confidence", allowed=sorted(CONFIDENCES))
+        )
     if confidence == "M" and not unverified:
-        raise ValueError(f"{where} is of confidence M and must say {prefix}unverified = true")
+        raise RulebookError(t("rulebook.unverified", where=where, key=f"{prefix}unverified"))
     return Sourced(source, confidence, unverified)
 
 
 def _positive(entry: Mapping[str, Any], key: str, where: str) -> Decimal:
     if key not in entry:
-        raise ValueError(f"{where} needs {key}")
+        raise RulebookError(t("rulebook.needs", where=where, key=key))
     value = _dec(entry[key], f"{where}.{key}")
     if value <= 0:
-        raise ValueError(f"{where}.{key} must be greater than zero")
+        raise RulebookError(t("rulebook.positive", where=f"{where}.{key}"))
     return value
 
 
 def _whole(entry: Mapping[str, Any], key: str, where: str) -> int:
     value = _positive(entry, key, where)
     if value != value.to_integral_value():
-        raise ValueError(f"{where}.{key} must be a whole number")
+        raise RulebookError(t("rulebook.whole", where=f"{where}.{key}"))
     return int(value)
 
 
@@ -72,7 +76,9 @@ def _plan(entry: Mapping[str, Any], where: str) -> Plan:
     try:
         method = PlanMethod(entry.get("method", ""))
     except ValueError:
-        raise ValueError(f"{where}.method must be one of {[m.value for m in PlanMethod]}") from None
+        raise RulebookError(
+            t("rulebook.one_of", where=f"{where}.method", allowed=[m.value for m in PlanMethod])
+        ) from None
     origin = _sourced(entry, where)
     if method is PlanMethod.per_quantity:
         return Plan(method, origin, max_per_set=_positive(entry, "max_per_set", where))
@@ -95,7 +101,7 @@ def _plan(entry: Mapping[str, Any], where: str) -> Plan:
         )
     rate = _positive(entry, "rate", where)
     if rate > 1:
-        raise ValueError(f"{where}.rate is a share (0–1)")
+        raise RulebookError(t("rulebook.share", where=f"{where}.rate"))
     return Plan(
         method,
         origin,
@@ -111,20 +117,20 @@ def _items(entries: Sequence[Mapping[str, Any]], where: str) -> tuple[TestItem, 
         at = f"{where}.items[{i}]"
         code = str(e.get("code", "")).strip()
         if not code:
-            raise ValueError(f"{at} needs a code")
+            raise RulebookError(t("rulebook.needs", where=at, key="code"))
         if any(x.code == code for x in items):
-            raise ValueError(f"{where} has test item {code!r} twice")
+            raise RulebookError(t("rulebook.item_twice", where=where, code=repr(code)))
         low = _dec(e["min"], f"{at}.min") if "min" in e else None
         high = _dec(e["max"], f"{at}.max") if "max" in e else None
         by_lot = bool(e.get("lot", False))
         if by_lot and (low is not None or high is not None):
-            raise ValueError(f"{at} ({code}) is judged by lot and takes no min or max of its own")
+            raise RulebookError(t("rulebook.lot_no_bounds", where=f"{at} ({code})"))
         if not by_lot and low is None and high is None:
-            raise ValueError(f"{at} ({code}) needs a min or a max")
+            raise RulebookError(t("rulebook.needs_bound", where=f"{at} ({code})"))
         if low is not None and high is not None and low > high:
-            raise ValueError(f"{at} ({code}) has min above max")
+            raise RulebookError(t("rulebook.min_above_max", where=f"{at} ({code})"))
         if "retest" not in e:
-            raise ValueError(f"{at} ({code}) must say whether it may be retested (retest = true|false)")
+            raise RulebookError(t("rulebook.retest_flag", where=f"{at} ({code})"))
         items.append(
             TestItem(
                 code=code,
@@ -138,13 +144,13 @@ def _items(entries: Sequence[Mapping[str, Any]], where: str) -> tuple[TestItem, 
             )
         )
     if not items:
-        raise ValueError(f"{where} has no test items")
+        raise RulebookError(t("rulebook.no_items", where=where))
     return tuple(items)
 
 
 def _specimens(entries: Any, items: tuple[TestItem, ...], where: str) -> tuple[SpecimenGroup, ...]:
     if not isinstance(entries, list):
-        raise ValueError(f"{where}.specimens must be a list of tables")
+        raise RulebookError(t("rulebook.specimens_list", where=f"{where}.specimens"))
     codes = {i.code for i in items}
     groups: list[SpecimenGroup] = []
     claimed: set[str] = set()
@@ -152,16 +158,16 @@ def _specimens(entries: Any, items: tuple[TestItem, ...], where: str) -> tuple[S
         at = f"{where}.specimens[{i}]"
         members = tuple(str(c) for c in g.get("items", []))
         if not members:
-            raise ValueError(f"{at} names no test items")
+            raise RulebookError(t("rulebook.group_empty", where=at))
         unknown = [c for c in members if c not in codes]
         if unknown:
-            raise ValueError(f"{at} names unknown test items {', '.join(unknown)}")
+            raise RulebookError(t("rulebook.group_unknown", where=at, codes=unknown))
         twice = [c for c in members if c in claimed]
         if twice:
-            raise ValueError(f"{at}: {', '.join(twice)} already belong to another specimen group")
+            raise RulebookError(t("rulebook.group_twice", where=at, codes=twice))
         claimed.update(members)
         if ("per_set" in g) == ("per_sample" in g):
-            raise ValueError(f"{at} needs per_set or per_sample, one of them")
+            raise RulebookError(t("rulebook.per_set_or_sample", where=at))
         groups.append(
             SpecimenGroup(
                 code=str(g.get("code", f"g{i}")),
@@ -178,18 +184,18 @@ def _specimens(entries: Any, items: tuple[TestItem, ...], where: str) -> tuple[S
 def _lot(entry: Mapping[str, Any], items: tuple[TestItem, ...], where: str) -> LotRule:
     method = str(entry.get("method", ""))
     if method not in ("gb50107", "gb50203"):
-        raise ValueError(f"{where}.method must be gb50107 or gb50203")
+        raise RulebookError(t("rulebook.one_of", where=f"{where}.method", allowed=["gb50107", "gb50203"]))
     item = str(entry.get("item", ""))
     found = next((i for i in items if i.code == item), None)
     if found is None or not found.by_lot:
-        raise ValueError(f"{where}.item must name a test item marked lot = true")
+        raise RulebookError(t("rulebook.lot_item", where=f"{where}.item"))
     prefix = str(entry.get("grade_prefix", ""))
     grades = tuple(str(g) for g in entry.get("grades", []))
     if not prefix or not grades:
-        raise ValueError(f"{where} needs grade_prefix and grades")
+        raise RulebookError(t("rulebook.grades", where=where))
     for g in grades:
         if not g.startswith(prefix):
-            raise ValueError(f"{where}: grade {g!r} does not start with {prefix!r}")
+            raise RulebookError(t("rulebook.grade_prefix", where=where, grade=repr(g), prefix=repr(prefix)))
         _dec(g[len(prefix) :], f"{where} grade {g}")
     origin = _sourced(entry, where)
     if method == "gb50203":
@@ -207,20 +213,20 @@ def _lot(entry: Mapping[str, Any], items: tuple[TestItem, ...], where: str) -> L
     def rows(key: str) -> tuple[tuple[Decimal, Decimal, Decimal], ...]:
         raw = entry.get(key)
         if not isinstance(raw, list) or not raw:
-            raise ValueError(f"{where} needs {key} = [[from, factor, factor], …]")
+            raise RulebookError(t("rulebook.rows", where=where, key=key))
         out = []
         for r in raw:
             if not isinstance(r, list) or len(r) != 3:
-                raise ValueError(f"{where}.{key}: each row is [from, factor, factor]")
+                raise RulebookError(t("rulebook.row_shape", where=f"{where}.{key}"))
             out.append((_dec(r[0], f"{where}.{key}"), _dec(r[1], f"{where}.{key}"), _dec(r[2], f"{where}.{key}")))
         if [r[0] for r in out] != sorted(r[0] for r in out):
-            raise ValueError(f"{where}.{key} rows must ascend")
+            raise RulebookError(t("rulebook.rows_ascend", where=f"{where}.{key}"))
         return tuple(out)
 
     statistical = tuple((int(a), b, c) for a, b, c in rows("statistical"))
     start = _whole(entry, "statistical_from", where)
     if statistical[0][0] != start:
-        raise ValueError(f"{where}.statistical must start at statistical_from ({start})")
+        raise RulebookError(t("rulebook.statistical_start", where=f"{where}.statistical", start=start))
     return LotRule(
         method,
         item,
@@ -238,13 +244,13 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
     """Build the rule book from rules.toml's parsed content; ValueError names what is wrong."""
     witness = data.get("witness")
     if not isinstance(witness, Mapping):
-        raise ValueError("rules.toml has no [witness] table")
+        raise RulebookError(t("rulebook.no_table", table="[witness]"))
     share = _positive(witness, "min_share", "[witness]")
     if share > 1:
-        raise ValueError("[witness].min_share is a share (0–1)")
+        raise RulebookError(t("rulebook.share", where="[witness].min_share"))
     raw = data.get("material")
     if not isinstance(raw, Mapping) or not raw:
-        raise ValueError("rules.toml has no [material.*] tables")
+        raise RulebookError(t("rulebook.no_table", table="[material.*]"))
     materials: dict[str, MaterialRule] = {}
     # materials that borrow another's test items come after the ones they borrow from
     for code in sorted(raw, key=lambda c: "items_from" in raw[c]):
@@ -254,7 +260,7 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
         if "items_from" in m:
             source = materials.get(str(m["items_from"]))
             if source is None:
-                raise ValueError(f"{where}.items_from names no material with its own items")
+                raise RulebookError(t("rulebook.items_from", where=f"{where}.items_from"))
             items, specimens = source.items, source.specimens
         else:
             items = _items(m.get("items", []), where)
@@ -262,10 +268,10 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
                 specimens = _specimens(m["specimens"], items, where)
         for key in ("unit", "name", "plan", "retest"):
             if key not in m:
-                raise ValueError(f"{where} needs {key}")
+                raise RulebookError(t("rulebook.needs", where=where, key=key))
         lot = _lot(m["lot"], items, f"{where}.lot") if "lot" in m else None
         if lot is None and any(i.by_lot for i in items):
-            raise ValueError(f"{where} has a test item judged by lot but no [lot] rule")
+            raise RulebookError(t("rulebook.no_lot_rule", where=where))
         in_structure = bool(m.get("in_structure", False))
         if in_structure:
             _sourced(m, where, "in_structure_")
@@ -288,11 +294,11 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
             in_structure=in_structure,
         )
         if lot is not None and materials[code].grade not in lot.grades:
-            raise ValueError(f"{where}.grade must be one of the lot's grades (the default for a batch)")
+            raise RulebookError(t("rulebook.default_grade", where=f"{where}.grade"))
     try:
         tz = ZoneInfo(str(data.get("timezone", "Asia/Shanghai")))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("timezone must be an IANA name such as Asia/Shanghai") from None
+        raise RulebookError(t("rulebook.timezone")) from None
     return RuleBook(
         materials=dict(sorted(materials.items())),
         witness_min_share=share,

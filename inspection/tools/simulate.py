@@ -17,6 +17,7 @@ import httpx
 from inspection import db
 from inspection.actor import SYSTEM
 from inspection.clock import Clock
+from inspection.messages import Message, t
 from inspection.projects import schemas as s
 from inspection.projects.rules import CREDIT_CODE_ALPHABET, OrgKind, Role, credit_code_check_char
 from inspection.projects.service import ProjectsService
@@ -75,7 +76,7 @@ class SimulationReport:
     doubled: int = 0
     not_converged: int = 0
     conflict_rows: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -220,7 +221,9 @@ async def _verify(report: SimulationReport, tablets: list[TabletClient], project
         stored, distinct = int(rows[0]["n"]), int(rows[0]["d"])
         report.doubled += stored - distinct
         if stored != len(outbox):
-            report.problems.append(f"{tablet.device_id}: {len(outbox)} made, {stored} stored")
+            report.problems.append(
+                t("cli.simulate_not_stored", device=tablet.device_id, made=len(outbox), stored=stored)
+            )
         local = tablet.rows("building")
         for bid, row in server.items():
             mine = local.get(bid)
@@ -231,5 +234,5 @@ async def _verify(report: SimulationReport, tablets: list[TabletClient], project
     report.conflict_rows = int(rows[0]["n"])
     if report.conflict_rows < report.conflicts_recorded:
         report.problems.append(
-            f"{report.conflicts_recorded} mutations reported conflicts but only {report.conflict_rows} were recorded"
+            t("cli.simulate_conflicts_missing", reported=report.conflicts_recorded, recorded=report.conflict_rows)
         )

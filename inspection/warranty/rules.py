@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from inspection.errors import RulebookError
 from inspection.messages import Message, t
 from inspection.projects.rules import WorkType
 
@@ -91,7 +92,7 @@ def _month_day(text: str, where: str) -> tuple[int, int]:
     month, _, day = text.partition("-")
     value = (int(month), int(day))
     if not 1 <= value[0] <= 12 or not 1 <= value[1] <= calendar.monthrange(2001, value[0])[1]:
-        raise ValueError(f"{where}: {text!r} is not a month-day (MM-DD)")
+        raise RulebookError(t("rulebook.month_day", where=where, value=repr(text)))
     return value
 
 
@@ -102,26 +103,26 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
         unit = PeriodUnit(raw["unit"])
         period = Period(unit, int(raw.get("amount", 0)), raw.get("season", ""))
         if unit in (PeriodUnit.years, PeriodUnit.months, PeriodUnit.seasons) and period.amount <= 0:
-            raise ValueError(f"period.{key}: amount must be positive")
+            raise RulebookError(t("rulebook.positive", where=f"period.{key}.amount"))
         if period.amount < 0:
-            raise ValueError(f"period.{key}: amount must not be negative")
+            raise RulebookError(t("rulebook.not_negative", where=f"period.{key}.amount"))
         if unit is PeriodUnit.seasons and period.season not in data["seasons"]:
-            raise ValueError(f"period.{key}: no [seasons.{period.season}] windows")
+            raise RulebookError(t("rulebook.no_table", table=f"[seasons.{period.season}]"))
         periods[key] = PeriodRule(key, period, raw["source"], bool(raw.get("unverified", False)))
     work_types: dict[WorkType, tuple[str, ...]] = {}
     for name, value in data["work_type"].items():
         keys = (value,) if isinstance(value, str) else tuple(value)
         if not keys:
-            raise ValueError(f"work_type.{name}: name at least one period")
+            raise RulebookError(t("rulebook.work_type_no_period", where=f"work_type.{name}"))
         if len(set(keys)) != len(keys):
-            raise ValueError(f"work_type.{name}: a period is named twice")
+            raise RulebookError(t("rulebook.work_type_period_twice", where=f"work_type.{name}"))
         for key in keys:
             if key not in periods:
-                raise ValueError(f"work_type.{name}: no [period.{key}]")
+                raise RulebookError(t("rulebook.no_table", table=f"[period.{key}]"))
         work_types[WorkType(name)] = keys
     missing = [t.value for t in WorkType if t not in work_types]
     if missing:
-        raise ValueError(f"[work_type] does not map: {', '.join(missing)}")
+        raise RulebookError(t("rulebook.work_types_unmapped", names=missing))
     seasons = {
         kind: {
             city: SeasonWindow(
@@ -134,7 +135,7 @@ def parse_rulebook(data: Mapping[str, Any]) -> RuleBook:
     }
     for kind, cities in seasons.items():
         if "default" not in cities:
-            raise ValueError(f"[seasons.{kind}] needs a default window")
+            raise RulebookError(t("rulebook.season_default", table=f"[seasons.{kind}]"))
     retention = data["retention"]
     return RuleBook(
         periods=periods,

@@ -28,7 +28,7 @@ from inspection.errors import Conflict, Forbidden, InvalidTransition, NotFound, 
 from inspection.evidence import links
 from inspection.messages import Message, t
 from inspection.notifications.kinds import Kind
-from inspection.notifications.outbox import Event, notify, notify_once
+from inspection.notifications.outbox import Event, notify, notify_once, portal_link
 from inspection.notifications.recipients import contractor_managers, project_owner
 from inspection.projects.access import ProjectAccess, project_access
 from inspection.projects.names import place_names
@@ -222,7 +222,8 @@ class WarrantyService:
             )
         except ValueError as exc:
             raise ValidationFailed(
-                t("warranty.rule", name=wi["name"], work_type=wi["work_type"], exc=exc, source=rule.source),
+                # the rule's reason is a Message: each reader gets it in their language
+                t("warranty.rule", name=wi["name"], work_type=wi["work_type"], exc=exc.args[0], source=rule.source),
                 field=f"{where}.contract_period",
             ) from None
         window = self.book.window(period.season, city) if period.unit is PeriodUnit.seasons else None
@@ -571,7 +572,8 @@ class WarrantyService:
                         place=(await place_names([item]))[0],
                         location=claim["location"],
                         due=due_day.isoformat(),
-                        link=f"{self.settings.public_base_url}/portal/projects/{item['project']}",
+                        # the claim's own page, where the contractor answers it
+                        link=f"{self.settings.public_base_url}/portal/warranty/claims/{claim['id']}",
                     ),
                     users=await contractor_managers(item["project"], item["contractor"]),
                     actor=actor.user_id,
@@ -694,7 +696,12 @@ async def escalate_claim(w: Write, claim: dict[str, Any], reason: Message) -> di
             occurrence=0,
             threshold=0,
             project_id=claim["project"],
-            message=t("warranty.claim_escalated", location=claim["location"], reason=reason).render(),
+            message=t(
+                "warranty.claim_escalated",
+                location=claim["location"],
+                reason=reason,
+                link=portal_link(f"/portal/warranty/claims/{claim['id']}"),
+            ).render(),
             at=w.now,
         )
     return order

@@ -1,8 +1,10 @@
 // What the screens show: the server's rows with the inspector's own changes laid over them until
-// the server's copy includes them; what an answer.set sends (only what changed, with its base).
+// the server's copy includes them; what an answer.set sends (only what changed, with its base);
+// the sync conflicts still open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { answerChange, answerFields, answersView, inspectionView, stillPending } from '../src/lib/view.js';
+import { answerChange, answerFields, answersView, inspectionView, openConflicts, stillPending } from '../src/lib/view.js';
+import { freshStore } from './helpers.mjs';
 
 const entry = (seq, name, args, extra = {}) => ({
   seq,
@@ -90,4 +92,51 @@ test('an answer.set sends the whole finding when it changed, a note only when it
   assert.equal(answerFields({ value: '', unit: '', measured: '' }).measured, null);
   // a count goes up with both figures
   assert.deepEqual(answerChange(null, { ...clear, checked: 10, passed: 9 }).set, { ...clear, checked: 10, passed: 9 });
+});
+
+test('sync conflicts: a pull that brings one resolved on the server takes it off the list', async () => {
+  const store = await freshStore();
+  const conflict = (id, updated_at, extra = {}) => ({
+    id,
+    project: 'p1',
+    table_name: 'inspection_answer',
+    record_id: `a-${id}`,
+    field: 'value',
+    reason: 'overwritten',
+    kept_value: '"pass"',
+    lost_value: '"fail"',
+    updated_at,
+    resolved_at: null,
+    resolution: '',
+    version: 1,
+    ...extra,
+  });
+  const pulled = (cursor, rows) => ({
+    changes: { sync_conflict: { upsert: rows, delete: [] } },
+    purge: [],
+    cursor,
+    has_more: false,
+    last_mutation_seq: 0,
+  });
+  await store.applyPage(
+    'u1',
+    pulled('c1', [conflict('k1', '2026-11-24T09:00:00+08:00'), conflict('k2', '2026-11-24T10:00:00+08:00')]),
+  );
+  let open = openConflicts(await store.rows('u1', 'sync_conflict'));
+  assert.deepEqual(open.map((c) => c.id), ['k2', 'k1']); // newest first
+  // a supervisor kept the overwritten value of k2 in the portal: the next pull brings it resolved
+  const resolved = conflict('k2', '2026-11-24T11:00:00+08:00', {
+    resolved_at: '2026-11-24T11:00:00+08:00',
+    resolution: 'lost',
+    version: 2,
+  });
+  await store.applyPage('u1', pulled('c2', [resolved]));
+  open = openConflicts(await store.rows('u1', 'sync_conflict'));
+  assert.deepEqual(open.map((c) => c.id), ['k1']);
+  // resolved either way, nothing is left to decide
+  await store.applyPage(
+    'u1',
+    pulled('c3', [conflict('k1', '2026-11-24T12:00:00+08:00', { resolved_at: '2026-11-24T12:00:00+08:00', resolution: 'kept', version: 2 })]),
+  );
+  assert.deepEqual(openConflicts(await store.rows('u1', 'sync_conflict')), []);
 });

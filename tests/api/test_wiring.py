@@ -77,7 +77,7 @@ def test_providers_hand_out_the_objects_built_once_with_the_apps_settings_and_cl
             assert given is getattr(services, FIELD_OF.get(name, name)), (path, name)
             assert given is provide.dependency(app.state)  # the same object for every request
     # built with the app's clock, not a clock of their own
-    for field in ("projects", "rectification", "checklists", "samples", "warranty", "alerts", "reports"):
+    for field in ("projects", "rectification", "checklists", "samples", "warranty", "alerts", "webhooks", "reports"):
         assert getattr(services, field).clock is clock, field
     assert services.sync.clock is clock
 

@@ -47,7 +47,7 @@ async def test_edited_entry_is_named(world: World) -> None:
     await db.raw("UPDATE audit_entry SET changes = {} WHERE id = {}", json.dumps({"households": 1}), target)
     result = await verify()
     assert not result.ok and result.first_bad_id == target
-    assert "edited" in result.reason
+    assert "被改动过" in str(result.reason)
 
 
 async def test_removed_entry_is_found(world: World) -> None:
@@ -56,7 +56,7 @@ async def test_removed_entry_is_found(world: World) -> None:
     await db.raw("DELETE FROM audit_entry WHERE id = {}", victim)
     result = await verify()
     assert not result.ok and result.first_bad_id == rows[4]["id"]
-    assert "removed" in result.reason
+    assert "被删除" in str(result.reason)
 
 
 async def test_reordered_entries_are_found(world: World) -> None:
@@ -86,7 +86,7 @@ async def test_removed_newest_entry_is_found(world: World) -> None:
     rows = await db.raw("SELECT id FROM audit_entry ORDER BY id DESC")
     await db.raw("DELETE FROM audit_entry WHERE id = {}", rows[0]["id"])
     result = await verify()
-    assert not result.ok and "newest" in result.reason
+    assert not result.ok and "最新的记录" in str(result.reason)
 
 
 async def test_cli_audit_verify_names_the_edited_entry(world: World) -> None:
@@ -96,13 +96,13 @@ async def test_cli_audit_verify_names_the_edited_entry(world: World) -> None:
         [sys.executable, "-m", "inspection.cli", "audit", "verify"], capture_output=True, text=True, env=os.environ
     )
     assert ok.returncode == 0, ok.stderr
-    assert "intact" in ok.stdout
+    assert "审计链完好" in ok.stdout
     await db.raw("UPDATE audit_entry SET actor_name = {} WHERE id = {}", "someone-else", target)
     bad = subprocess.run(
         [sys.executable, "-m", "inspection.cli", "audit", "verify"], capture_output=True, text=True, env=os.environ
     )
     assert bad.returncode == 2
-    assert f"entry {target}" in bad.stdout
+    assert f"审计链已被破坏，第 {target} 条记录" in bad.stdout and "被改动过" in bad.stdout
 
 
 async def test_failed_write_leaves_no_audit_or_change(world: World, clock: FixedClock) -> None:

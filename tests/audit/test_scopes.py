@@ -45,7 +45,7 @@ async def test_an_edited_entry_names_its_scope(world: World) -> None:
     target = entries[len(entries) // 2]
     await db.raw("UPDATE audit_entry SET actor_name = {} WHERE id = {}", "someone-else", target["id"])
     result = await verify(KEY)
-    assert not result.ok and result.first_bad_id == target["id"] and "edited" in result.reason
+    assert not result.ok and result.first_bad_id == target["id"] and "被改动过" in str(result.reason)
     assert result.scope == str(world.id_of("p1"))
 
 
@@ -54,7 +54,7 @@ async def test_a_removed_entry_within_a_scope_is_found(world: World) -> None:
     entries = await _chain(world.id_of("p1"))
     await db.raw("DELETE FROM audit_entry WHERE id = {}", entries[2]["id"])
     result = await verify(KEY)
-    assert not result.ok and result.first_bad_id == entries[3]["id"] and "removed" in result.reason
+    assert not result.ok and result.first_bad_id == entries[3]["id"] and "被删除" in str(result.reason)
 
 
 async def test_reordered_entries_within_a_scope_are_found(world: World) -> None:
@@ -74,7 +74,7 @@ async def test_removed_newest_entries_of_a_scope_are_found(world: World) -> None
     newest = (await _chain(world.id_of("p1")))[-1]
     await db.raw("DELETE FROM audit_entry WHERE id = {}", newest["id"])
     result = await verify(KEY)
-    assert not result.ok and "newest" in result.reason and result.scope == str(world.id_of("p1"))
+    assert not result.ok and "最新的记录" in str(result.reason) and result.scope == str(world.id_of("p1"))
 
 
 async def test_a_whole_scope_deleted_is_found_by_the_checkpoint(world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ async def test_a_whole_scope_deleted_is_found_by_the_checkpoint(world: World, cl
     await db.raw("DELETE FROM audit_entry WHERE scope = {}", p2)
     await db.raw("DELETE FROM sync_scope WHERE scope = {}", p2)
     result = await verify(KEY)
-    assert not result.ok and "removed" in result.reason and result.scope == str(p2)
+    assert not result.ok and "被删除" in str(result.reason) and result.scope == str(p2)
 
 
 async def test_checkpoints_chain_and_are_signed(world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -101,11 +101,11 @@ async def test_checkpoints_chain_and_are_signed(world: World, clock) -> None:  #
     # a rewritten chain with a recomputed head no longer matches what the checkpoint signed
     await db.raw("UPDATE audit_checkpoint SET root = {} WHERE id = {}", "0" * 64, first.id)
     result = await verify(KEY)
-    assert not result.ok and f"checkpoint {first.id}" in result.reason
+    assert not result.ok and f"审计检查点 {first.id}" in str(result.reason)
     await db.raw("UPDATE audit_checkpoint SET root = {} WHERE id = {}", first.root, first.id)
     await db.raw("DELETE FROM audit_checkpoint WHERE id = {}", first.id)
     result = await verify(KEY)
-    assert not result.ok and "removed or reordered" in result.reason
+    assert not result.ok and "被删除或调换了顺序" in str(result.reason)
 
 
 async def test_a_rewritten_scope_chain_does_not_match_the_checkpoint(world: World, clock) -> None:  # type: ignore[no-untyped-def]
@@ -131,4 +131,4 @@ async def test_a_rewritten_scope_chain_does_not_match_the_checkpoint(world: Worl
         prev = digest
     await db.raw("UPDATE sync_scope SET audit_hash = {} WHERE scope = {}", prev, p1)
     result = await verify(KEY)
-    assert not result.ok and "checkpoint" in result.reason and result.scope == str(p1)
+    assert not result.ok and "检查点" in str(result.reason) and result.scope == str(p1)

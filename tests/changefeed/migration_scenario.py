@@ -146,7 +146,7 @@ async def main() -> None:
                     "project": str(old["project"]),
                     "done": await pulled(sync, actor, old["done"]),
                     "paging": await pulled(sync, actor, old["paging"]),
-                    "verify": [checked.ok, checked.reason, checked.checked],
+                    "verify": [checked.ok, str(checked.reason or ""), checked.checked],
                     "split": json.loads(split[0]["changes"]) if split else None,
                     "new_seq": (
                         await db.raw(

@@ -32,11 +32,12 @@ async def test_import_list_and_a_refused_file(tmp_path: Path) -> None:
     bad.write_text(source.replace('code = "G3"\nsection = "guarantee"', 'code = "G3"\nsection = "guarantees"'), "utf-8")
     refused = run("import", str(bad))
     assert refused.returncode == 1
-    assert f"{bad}: G3: section 'guarantees' is not declared under [[sections]]" in refused.stderr
+    assert f"{bad}：G3：分部 'guarantees' 未在 [[sections]] 中声明" in refused.stderr
+    assert "共 1 个问题，未导入任何模板" in refused.stderr
     assert await ChecklistTemplate.count() == before, "a refused file stores nothing"
 
     done = run("import")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("imported") == len(shipped_files())
+    assert done.stdout.count("已导入") == len(shipped_files())
     listed = run("list", "--kind", "passfail")
     assert listed.returncode == 0 and "passfail-confined-space" in listed.stdout and "jgj59" not in listed.stdout

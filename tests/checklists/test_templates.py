@@ -69,26 +69,31 @@ def test_the_base_template_parses() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "item", "reason"),
     [
-        ("items.1.points", 70, "scoring", "out of 100; its items add up to 110"),
-        ("items.1.class", "main", "G1", "class must be one of guarantee, general, info"),
-        ("items.1.answer", "measured", "G1", "answer must be one of deduction"),
-        ("items.1.section", "x", "G1", "section 'x' is not declared"),
-        ("items.2.code", "G1", "G1", "item code used twice"),
-        ("items.1.deductions", [{"text": "无方案", "points": 80}], "G1", "outside 0 < d ≤ 60"),
-        ("items.1.when", {"item": "Z", "equals": "yes"}, "G1", "unknown item 'Z'"),
-        ("items.1.when", {"item": "A", "equals": "maybe"}, "G1", "never has the value 'maybe'"),
-        ("items.1.when", {"item": "N1", "equals": "yes"}, "G1", "only test a yes_no or pass_fail item"),
-        ("items.1.major_hazard", "严重", "G1", "must cite its criterion"),
-        ("items.1.colour", "red", "G1", "unknown keys: colour"),
-        ("scoring.group", "tower", "scoring", "group must be one of"),
-        ("title", KeyError, "", "title must be a non-empty string"),
+        ("items.1.points", 70, "scoring", "满分为 100 分，而各检查项合计 110 分"),
+        ("items.1.class", "main", "G1", "safety 模板的 class 须为 guarantee、general、info 之一"),
+        ("items.1.answer", "measured", "G1", "类检查项的 answer 须为 deduction"),
+        ("items.1.section", "x", "G1", "分部 'x' 未在 [[sections]] 中声明"),
+        ("items.2.code", "G1", "G1", "检查项编码用了两次"),
+        ("items.1.deductions", [{"text": "无方案", "points": 80}], "G1", "超出 0 < 扣分 ≤ 60 的范围"),
+        ("items.1.when", {"item": "Z", "equals": "yes"}, "G1", "不存在的检查项 'Z'"),
+        ("items.1.when", {"item": "A", "equals": "maybe"}, "G1", "不会取值 'maybe'"),
+        (
+            "items.1.when",
+            {"item": "N1", "equals": "yes"},
+            "G1",
+            "只能以是否类（yes_no）或合格类（pass_fail）检查项为条件",
+        ),
+        ("items.1.major_hazard", "严重", "G1", "须引用判定标准的条文"),
+        ("items.1.colour", "red", "G1", "含有未知的键：colour"),
+        ("scoring.group", "tower", "scoring", "group 须为"),
+        ("title", KeyError, "", "title 须为非空文字"),
     ],
 )
 def test_bad_template_names_file_item_and_reason(path: str, value: Any, item: str, reason: str) -> None:
     with pytest.raises(TemplateError) as caught:
         parse_template(with_change(path, value), "bad.toml")
     problems = caught.value.problems
-    assert any(f == "bad.toml" and i == item and reason in r for f, i, r in problems), problems
+    assert any(f == "bad.toml" and i == item and reason in str(r) for f, i, r in problems), problems
 
 
 def test_measured_items_need_a_known_unit_and_tolerance() -> None:
@@ -104,7 +109,7 @@ def test_measured_items_need_a_known_unit_and_tolerance() -> None:
     with pytest.raises(TemplateError) as caught:
         parse_template(data, "q.toml")
     reasons = [r for _, i, r in caught.value.problems if i == "N1"]
-    assert any("known unit" in r for r in reasons) and any("tolerance" in r for r in reasons)
+    assert any("已知的单位" in str(r) for r in reasons) and any("允许偏差" in str(r) for r in reasons)
 
 
 def test_invalid_toml_names_the_file(tmp_path: Any) -> None:
@@ -113,7 +118,7 @@ def test_invalid_toml_names_the_file(tmp_path: Any) -> None:
     with pytest.raises(TemplateError) as caught:
         load_file(bad)
     assert caught.value.problems[0][0].endswith("broken.toml")
-    assert "not valid TOML" in caught.value.problems[0][2]
+    assert "不是有效的 TOML" in str(caught.value.problems[0][2])
 
 
 def test_conditions_hide_items_and_sections() -> None:

@@ -53,5 +53,5 @@ async def test_missing_lists_old_cited_pending_photos(world: World, clock) -> No
     )
     assert done.returncode == 0, done.stderr
     assert sha(b"old cited") in done.stdout and sha(b"recent") not in done.stdout
-    assert f"cited by order:{old_record}" in done.stdout
-    assert done.stdout.strip().endswith("1 photo(s) cited by records and not uploaded after 3 day(s)")
+    assert f"引用它的记录：order:{old_record}" in done.stdout
+    assert done.stdout.strip().endswith("共 1 张照片被记录引用，但登记 3 天后仍未上传")

@@ -22,7 +22,7 @@ from inspection.rectification import schemas as s
 from inspection.rectification.rules import OrderKind, OrderState, Severity
 from tests.alerts.helpers import run
 from tests.factories import World
-from tests.notifications.helpers import choose, messages, told
+from tests.notifications.helpers import choose, held, messages, told
 from tests.rectification.helpers import actor_of, order_in
 
 UTC_STAMP = re.compile(r"\d{2}:\d{2}:\d{2}|\+00:00|T\d{2}:")
@@ -63,6 +63,32 @@ async def test_an_orders_moves_tell_each_party_once(world: World, clock: FixedCl
     readable((await messages("order_closed", oid))[0])
     # nobody heard of a move they made themselves, nor of another's order
     assert await told(world, "order_issued") == ["contractor_a"]
+
+
+async def test_a_cancelled_order_tells_the_contractor_and_its_issuer_once(world: World, clock: FixedClock) -> None:
+    svc = world.services.rectification
+    inspector, supervisor = actor_of(world, "inspector"), actor_of(world, "supervisor")
+    # cancelled by its issuer: contractor A's site manager hears of it, the issuer does not
+    mine = await order_in(svc, world, clock, OrderState.issued)
+    await svc.cancel(inspector, mine, s.CancelBody(reason="检查对象有误"))
+    assert await told(world, "order_cancelled", mine) == ["contractor_a"]
+    (text,) = await messages("order_cancelled", mine)
+    readable(text)
+    assert "检查对象有误" in text and "质量整改通知单" in text and "撤销" in text and f"/portal/orders/{mine}" in text
+    # cancelled by someone else once answered: the issuer hears of it too
+    answered = await order_in(svc, world, clock, OrderState.responded)
+    await svc.cancel(supervisor, answered, s.CancelBody(reason="已另行处理"))
+    assert await told(world, "order_cancelled", answered) == ["contractor_a", "inspector"]
+    # a draft never reached anybody: nobody hears of its end
+    draft = await order_in(svc, world, clock, OrderState.draft)
+    await svc.cancel(inspector, draft, s.CancelBody(reason="重复"))
+    assert await told(world, "order_cancelled", draft) == []
+    # the contractor who chose the digest for it finds it there, not in the feed
+    await choose(world, "contractor_a", "order_cancelled", "digest")
+    later = await order_in(svc, world, clock, OrderState.issued)
+    await svc.cancel(inspector, later, s.CancelBody(reason="图纸变更"))
+    assert await told(world, "order_cancelled", later) == []
+    assert [h["kind"] for h in await held(world, "contractor_a")] == ["order_cancelled"]
 
 
 async def test_the_same_event_twice_tells_once(world: World, clock: FixedClock) -> None:

@@ -26,6 +26,7 @@ from tests.alerts.helpers import allowing_loopback, app_allowing_loopback
 from tests.alerts.test_delivery import with_delivery
 from tests.checklists.helpers import SCAFFOLD
 from tests.factories import PASSWORD, login, unique
+from tests.notifications.helpers import choose, held
 from tests.programme.helpers import Programme, bj, inspect, order, scaffold, upheld_complaint
 
 
@@ -127,3 +128,20 @@ async def test_sent_once_a_day_through_the_outbox(
     # the next day brings the next digest
     clock.set(bj(3, 5, 6))
     assert (await run_job(job_named("daily_digest"), settings, clock)).created == 4
+
+
+async def test_each_office_person_gets_it_as_they_chose(programme: Programme, clock: FixedClock) -> None:
+    """日督导汇总 is a kind like the others: one office switched it off, one keeps it for the
+    personal digest, the third has it at once."""
+    p = programme
+    await a_day(p, clock)
+    await choose(p.world, "east", "daily_digest", "off")
+    await choose(p.world, "west", "daily_digest", "digest")
+    clock.set(bj(3, 4, 6))
+    for _ in range(2):
+        assert (await run_job(job_named("daily_digest"), p.world.services.settings, clock)).status == "ok"
+    notes = await Notification.select(Notification.recipient_user).where(Notification.rule == "daily_digest")
+    assert [n["recipient_user"] for n in notes] == [p.world.users["office"].id]
+    assert await held(p.world, "east") == []
+    (kept,) = await held(p.world, "west")
+    assert kept["kind"] == "daily_digest" and kept["message"].startswith("【日督导】西街道 2026年3月3日")

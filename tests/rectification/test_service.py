@@ -430,7 +430,7 @@ async def test_a_site_stop_shows_on_every_work_item_and_ends_with_cancel(
     await svc.cancel(inspector, detail.order.id, s.CancelBody(reason="下错单位"))
     assert await active_stops(site_id=world.id_of("site1")) == []
     stops = (await svc.list_stops(actor_of(world, "contractor_b"), world.id_of("p1"))).items
-    assert len(stops) == 1 and stops[0].resume_note.startswith("order cancelled")
+    assert len(stops) == 1 and stops[0].resume_note.startswith("停工通知单已撤销：")
 
 
 # Escalation

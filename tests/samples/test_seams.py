@@ -9,6 +9,7 @@ import asyncio
 import sys
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -109,6 +110,10 @@ async def test_samples_waiting_too_long_for_a_lab_result_raise_one_alert_each(wo
     assert alert["project"] == world.id_of("p1")
     told = {n["recipient_user"] for n in await notifications("sample_awaiting_result")}
     assert world.users["supervisor"].id in told
+    # said in Chinese: the material by its name, the sample's label, the local day it was taken
+    taken = (clock.now() - timedelta(days=20)).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert alert["message"].startswith(f"热轧带肋钢筋样品 {waiting.label_code} 于 {taken} 取样送检"), alert["message"]
+    assert f"/portal/projects/{world.id_of('p1')}" in alert["message"]
 
 
 async def test_the_csv_and_the_pdf_ledger_print_the_same_rows(world: World, clock: FixedClock) -> None:
@@ -169,4 +174,4 @@ async def test_command_line_ledger_and_awaiting(world: World, tmp_path) -> None:
     )
     stdout, err = await proc.communicate()
     assert proc.returncode == 0, err
-    assert "GJ-CLI-1" in stdout.decode() and "1 sample(s)" in stdout.decode()
+    assert "GJ-CLI-1" in stdout.decode() and "共 1 个送检样品" in stdout.decode()

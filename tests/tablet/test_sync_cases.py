@@ -6,9 +6,11 @@ arrives while an inspection is open."""
 from __future__ import annotations
 
 import gzip
+import re
 
 from playwright.async_api import Page, expect
 
+from tests.factories import PASSWORD
 from tests.tablet.conftest import (
     CuttingProxy,
     Tablets,
@@ -70,6 +72,21 @@ async def test_two_tablets_change_the_same_answer(tablets: Tablets, tablet_serve
     async with tablet_server.api() as http:
         answers = (await http.get(f"/api/v1/inspections/{iid}", headers=headers)).json()["answers"]
     assert next(x for x in answers if x["item_code"] == "M1")["note"] == "女儿墙处卷材起鼓一处"
+    # resolved in the portal (同步冲突), it leaves the first tablet's list with its next pull
+    portal = await first.new_page()
+    await portal.goto("/portal/login")
+    await portal.get_by_label("用户名").fill("inspector")
+    await portal.get_by_label("密码").fill(PASSWORD)
+    await portal.get_by_role("button", name="登录").click()
+    await portal.goto(f"/portal/projects/{tablet_server.data['project']}/conflicts")
+    card = portal.get_by_test_id("conflict").filter(has_text="女儿墙处卷材起鼓一处")
+    await card.get_by_label(re.compile("保留现值")).check()
+    await card.get_by_role("button", name="标为已解决").click()
+    await expect(portal.get_by_role("status")).to_contain_text("已标为已解决")
+    await synced(a)
+    await a.goto("/tablet/#/sync")
+    await expect(a.get_by_test_id("conflicts")).to_be_visible()
+    await expect(a.get_by_test_id("conflict").filter(has_text="女儿墙处卷材起鼓一处")).to_have_count(0)
 
 
 async def test_token_expires_offline_then_the_refresh_token_is_revoked(

@@ -58,6 +58,8 @@ async def test_resident_reports_contractor_gets_a_deadline(world: World, clock: 
     managers = await contractor_managers(world.id_of("p1"), world.orgs["contractor_a"].id)
     assert managers and sorted(n["recipient_user"] for n in notes) == sorted(managers)
     assert all(n["kind"] == "warranty_claim" for n in notes)
+    # the link opens the claim's own page in the portal (where it is answered), not the project's
+    assert all(f"/portal/warranty/claims/{claim['id']}" in n["message"] for n in notes)
     # contractor B neither sees nor answers it
     r = await world.get("contractor_b", f"/api/v1/warranty/claims/{claim['id']}")
     assert r.status_code == 404
@@ -143,6 +145,9 @@ async def test_disputed_claim_becomes_a_warranty_order(world: World, clock: Fixe
         & (Notification.recipient_organisation == world.orgs["owner"].id)
     )
     assert len(owners) == 1
+    assert (
+        "系住户自行改造所致" in owners[0]["message"] and f"/portal/warranty/claims/{claim.id}" in owners[0]["message"]
+    )
     # the owner can issue it: the order system takes it from there
     from inspection.rectification import schemas as rs
 

@@ -198,10 +198,10 @@ def test_rule_file_maps_every_work_type_and_refuses_gaps() -> None:
     with pytest.raises(ValueError, match="fence"):
         parse_rulebook(data)
     data["work_type"]["fence"] = ["non_wearing", "non_wearing"]
-    with pytest.raises(ValueError, match="named twice"):
+    with pytest.raises(ValueError, match="列了两次"):
         parse_rulebook(data)
     data["work_type"]["fence"] = ["non_wearing", "nothing"]
-    with pytest.raises(ValueError, match=r"no \[period\.nothing\]"):
+    with pytest.raises(ValueError, match=r"缺少 \[period\.nothing\] 表"):
         parse_rulebook(data)
 
 

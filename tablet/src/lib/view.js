@@ -133,3 +133,12 @@ export function answerChange(shown, wanted) {
   }
   return { set, base };
 }
+
+/** The sync conflicts still waiting for someone, newest first: one a supervisor or inspector has
+ * resolved on the server (resolved_at set, the value chosen in `resolution`, as ODK Central marks
+ * them) is done, and the record itself already carries the value that stands. */
+export function openConflicts(rows) {
+  return rows
+    .filter((c) => !c.resolved_at)
+    .sort((a, b) => String(b.updated_at).localeCompare(String(a.updated_at)));
+}

@@ -2,6 +2,7 @@
 // Chinese), each with a way to redo it; photos waiting or refused; the tablet's storage.
 import { useEffect } from 'preact/hooks';
 import { Empty, MUTATION_LABELS, bytes, dt, num, refusalText, useApp, useLive, useStatus } from './common.jsx';
+import { openConflicts } from '../lib/view.js';
 import { Photo } from './photo.jsx';
 
 const FIELD_LABELS = {
@@ -43,9 +44,7 @@ export function SyncScreen() {
   }, []);
   const data = useLive(async () => {
     const conflicts = [];
-    for (const c of (await store.rows(user, 'sync_conflict')).sort((a, b) =>
-      String(b.updated_at).localeCompare(String(a.updated_at)),
-    )) {
+    for (const c of openConflicts(await store.rows(user, 'sync_conflict'))) {
       if (await store.meta(user, `conflict_done:${c.id}`)) continue;
       const answer = c.table_name === 'inspection_answer' ? await store.row(user, 'inspection_answer', c.record_id) : null;
       const members = (await store.meta(user, `members:${c.project}`)) || [];
