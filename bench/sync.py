@@ -4,9 +4,10 @@ tablets syncing at once — against a real server process on 127.0.0.1, on SQLit
 
     .venv/bin/python bench/sync.py [--seconds 60] [--rows 20000] [--only sqlite|postgres]
 
-The floor for (a) is selecting the same rows and encoding them to JSON in one process; both are
-the median of three runs. The last
-line printed is one JSON object with every figure.
+The floor for (a) is selecting the same rows and encoding them to JSON in one process; the floor,
+the first sync and the push are each the median of three runs, and the server's CPU seconds for
+the first sync and the push are given too (less at the mercy of a shared machine than wall time).
+The last line printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ asyncio.run(main())
 """
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far: on a shared machine, what a step
+    cost the server, whatever the load did to its wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_py(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
@@ -134,13 +142,16 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
             # (a) first sync
-            runs = []
+            runs, server_cpu, client_cpu = [], [], []
             for n in range(REPEATS):
                 first = TabletClient(http, str(tmp / f"first{n}.sqlite3"), f"bench-first{n}", page_limit=1000)
                 await first.login(seeded["users"][0], PASSWORD)
+                cpu0, own0 = cpu_s(server.pid), time.process_time()
                 start = time.perf_counter()
                 report = await first.pull()
                 runs.append(time.perf_counter() - start)
+                server_cpu.append(cpu_s(server.pid) - cpu0)
+                client_cpu.append(time.process_time() - own0)
                 if n < REPEATS - 1:
                     first.close()
             first_s = statistics.median(runs)
@@ -151,15 +162,26 @@ async def bench_engine(name: str, db_url: str, rows: int, seconds: float, tablet
                 first_sync_pages=report.pulled_pages,
                 first_sync_rows=report.upserts,
                 ratio_to_floor=round(first_s / floor["floor_s"], 2),
+                first_sync_server_cpu_s=round(statistics.median(server_cpu), 3),
+                first_sync_client_cpu_s=round(statistics.median(client_cpu), 3),
             )
-            # (b) a push of 1,000 mutations
+            # (b) a push of 1,000 mutations, three times (each edit changes the value: 30 + i % 7,
+            # then + 100, + 200), the median
             buildings = list(first.rows("building"))[:1000]
-            for i, bid in enumerate(buildings):
-                first.edit("building", bid, {"households": 30 + i % 7}, "building.update@1")
             first.push_batch = 500
-            start = time.perf_counter()
-            await first.push()
-            result["push_1000_s"] = round(time.perf_counter() - start, 3)
+            pushes, push_cpu = [], []
+            for n in range(REPEATS):
+                for i, bid in enumerate(buildings):
+                    first.edit("building", bid, {"households": 30 + i % 7 + 100 * n}, "building.update@1")
+                cpu0 = cpu_s(server.pid)
+                start = time.perf_counter()
+                await first.push()
+                pushes.append(time.perf_counter() - start)
+                push_cpu.append(cpu_s(server.pid) - cpu0)
+                await first.pull()  # the tablet's copy at the versions it wrote: the next base
+            result["push_1000_s"] = round(statistics.median(pushes), 3)
+            result["push_1000_runs_s"] = [round(p, 3) for p in pushes]
+            result["push_1000_server_cpu_s"] = round(statistics.median(push_cpu), 3)
             statuses = {o["result"]["status"] for o in first.outbox()}
             result["push_statuses"] = sorted(statuses)
             first.close()
@@ -261,7 +283,19 @@ def main() -> None:
         f"{engine}_{key}": value
         for engine, r in results.items()
         for key, value in r.items()
-        if key in {"first_sync_s", "floor_s", "ratio_to_floor", "push_1000_s", "p50_ms", "p95_ms", "errors", "requests"}
+        if key
+        in {
+            "first_sync_s",
+            "floor_s",
+            "ratio_to_floor",
+            "first_sync_server_cpu_s",
+            "push_1000_s",
+            "push_1000_server_cpu_s",
+            "p50_ms",
+            "p95_ms",
+            "errors",
+            "requests",
+        }
     }
     print(json.dumps(summary))
 

@@ -7,10 +7,14 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import aiosqlite
+from piccolo.columns import Column
 from piccolo.engine import engine_finder
 from piccolo.engine import sqlite as piccolo_sqlite
 from piccolo.engine.base import Engine
@@ -235,6 +239,33 @@ async def _keep_session(connection: Any) -> None:
     per transaction (`pg_try_advisory_xact_lock`), and no one listens."""
 
 
+# Value types that are never a QueryString or a column (checked by type first: isinstance against
+# Piccolo's abstract Column costs more than the rest of compiling a thousand-value statement).
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, date, Decimal, list})
+
+
+def compile_sql(sql: str, args: tuple[Any, ...] | list[Any], engine_type: str) -> tuple[str, list[Any]]:
+    """A statement with {} placeholders as the driver takes it (`?` on SQLite, `$n` on
+    PostgreSQL), as Piccolo's QueryString compiles it. Done here for plain values: the
+    QueryString makes an object per placeholder, which costs more than the statement itself
+    for a multi-row INSERT of thousands of values. Anything else (a nested QueryString or
+    column, braces that are no placeholder) goes through QueryString."""
+    parts = sql.split("{}")
+    if (
+        len(parts) != len(args) + 1
+        or any("{" in p or "}" in p for p in parts)
+        or any(type(a) not in _PLAIN and isinstance(a, (QueryString, Column)) for a in args)
+    ):
+        return QueryString(sql, *args).compile_string(engine_type=engine_type)
+    if engine_type == "sqlite":
+        return "?".join(parts), list(args)
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], start=1):
+        out.append(f"${i}")
+        out.append(part)
+    return "".join(out), list(args)
+
+
 class Snapshot:
     """A read-only view of the database at one moment, for reads that must agree with each other
     (a pull's targets, change index and rows). Placeholders are {} as in raw()."""
@@ -248,13 +279,13 @@ class Snapshot:
         return self._sqlite
 
     async def tuples(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        query, query_args = QueryString(sql, *args).compile_string(engine_type="sqlite" if self._sqlite else "postgres")
+        query, query_args = compile_sql(sql, args, "sqlite" if self._sqlite else "postgres")
         if self._sqlite:
             return await self._connection._execute(_fetch_tuples, self._connection._conn, query, query_args)  # type: ignore[no-any-return]
         return [tuple(r) for r in await self._connection.fetch(query, *query_args)]
 
     async def dicts(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        query, query_args = QueryString(sql, *args).compile_string(engine_type="sqlite" if self._sqlite else "postgres")
+        query, query_args = compile_sql(sql, args, "sqlite" if self._sqlite else "postgres")
         if self._sqlite:
             return await self._connection.execute_fetchall(query, query_args)  # type: ignore[no-any-return]
         return [dict(r) for r in await self._connection.fetch(query, *query_args)]
@@ -290,7 +321,23 @@ async def snapshot() -> AsyncIterator[Snapshot]:
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run SQL on the current transaction's connection (or a pooled one). Placeholders are {}."""
     db = engine()
-    response = await db.run_querystring(QueryString(sql, *args))
+    if db.log_queries or db.log_responses or not isinstance(db, (PooledSQLiteEngine, PostgresEngine)):
+        response = await db.run_querystring(QueryString(sql, *args))
+    else:
+        # What run_querystring does, with the statement compiled here (`compile_sql`)
+        query, query_args = compile_sql(sql, args, db.engine_type)
+        transaction = db.current_transaction.get()
+        if isinstance(db, PooledSQLiteEngine):
+            if transaction is not None:
+                response = await transaction.connection.execute_fetchall(query, query_args)
+            else:
+                response = await db._run_in_new_connection(query, query_args)
+        elif transaction is not None:
+            response = await transaction.connection.fetch(query, *query_args)
+        elif db.pool is not None:
+            response = await db._run_in_pool(query, query_args)
+        else:
+            response = await db._run_in_new_connection(query, query_args)
     if not response:
         return []
     return db.transform_response_to_dicts(response)  # type: ignore[no-any-return]
@@ -314,7 +361,7 @@ async def run_together(statements: list[Statement]) -> None:
     if transaction is None:
         raise RuntimeError("run_together runs inside a transaction")
     if isinstance(db, PooledSQLiteEngine):
-        compiled = [QueryString(sql, *args).compile_string(engine_type="sqlite") for sql, args in statements]
+        compiled = [compile_sql(sql, args, "sqlite") for sql, args in statements]
         await transaction.connection.run_many(compiled)
         return
     group: list[Statement] = []
@@ -331,14 +378,17 @@ async def run_together(statements: list[Statement]) -> None:
 async def _run_as_one(statements: list[Statement]) -> None:
     *first, (last_sql, last_args) = statements
     sql = "".join(f"{'WITH' if i == 0 else ','} s{i} AS ({s}) " for i, (s, _) in enumerate(first)) + last_sql
-    await raw(sql, *[a for _, args in first for a in args], *last_args)
+    query, args = compile_sql(sql, [a for _, args in first for a in args] + list(last_args), "postgres")
+    transaction = engine().current_transaction.get()
+    assert transaction is not None
+    await transaction.connection.execute(query, *args)
 
 
 async def fetch_tuples(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Rows as tuples, skipping Piccolo's per-row dicts, for hot read paths outside transactions.
     Placeholders are {} as in raw()."""
     db = engine()
-    query, query_args = QueryString(sql, *args).compile_string(engine_type=db.engine_type)
+    query, query_args = compile_sql(sql, args, db.engine_type)
     if isinstance(db, PooledSQLiteEngine) and db.current_transaction.get() is None:
         connection = await db._take()
         try:

@@ -11,7 +11,10 @@ version = …`): when another transaction wrote the row since it was read, nothi
 
 `batch(clock)` runs several writes in ONE transaction (a sync push): each under its own savepoint
 and with its own numbers, and a write that fails is rolled back to its savepoint alone, so the
-others still commit together.
+others still commit together. A batch may hold records (`Batch.hold`: read and locked in one
+statement): its writes then read them from memory, and their updates are compare-and-sets kept
+until the batch writes them all in one statement per table (`Batch.write_out`); a write that
+changes nothing else (`Batch.write(lazy=True)`) needs no savepoint at all.
 """
 
 from __future__ import annotations
@@ -141,6 +144,11 @@ async def load_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
     """A record's current row by primary key, as `table.select()` gives it, without building the
     query through the ORM each time (that costs more than the query on a push's hot path).
     Inside a write that lost a race for this record before (`contended`), read and locked."""
+    batch = _batch.get()
+    if batch is not None and batch.held:
+        held = batch.held.get((table._meta.tablename, str(row_id)))
+        if held is not None:
+            return dict(held)  # read and locked when the batch began (`Batch.hold`)
     sql = _select_by_id(table)
     if _contended.get() and (table._meta.tablename, str(row_id)) in _contended.get() and _current.get() is not None:
         sql += "" if db.is_sqlite() else " FOR UPDATE"
@@ -188,6 +196,42 @@ async def locked_row(table: type[Table], row_id: Any, *, exclusive: bool = False
 
 
 @cache
+def _select_by_ids(table: type[Table], count: int, lock: bool) -> str:
+    key = table._meta.primary_key._meta.db_column_name
+    head = _select_by_id(table).rpartition(" WHERE ")[0]
+    marks = ", ".join("{}" for _ in range(count))
+    return f'{head} WHERE "{key}" IN ({marks}) ORDER BY "{key}"' + (" FOR UPDATE" if lock else "")
+
+
+def _cast_type(table: type[Table], name: str) -> str:
+    """The SQL type a value of column `name` is cast to in a VALUES list (PostgreSQL infers none
+    there). Without a length or precision: the assignment itself checks those, as it does in a
+    plain UPDATE, where a cast to VARCHAR(n) would cut a longer text short silently."""
+    column = next(c for c in table._meta.columns if c._meta.name == name)
+    return str(column.column_type).partition("(")[0]
+
+
+@cache
+def _compare_and_set_many(table: type[Table], columns: tuple[str, ...], count: int, sqlite: bool) -> str:
+    """One compare-and-set for `count` rows, each `(id, version read, *columns)`: set-based, so a
+    push of many field edits writes each table in one statement instead of one per record."""
+    by_name = {c._meta.name: c._meta.db_column_name for c in table._meta.columns}
+    key = table._meta.primary_key._meta.db_column_name
+    names = ("id", "version", *columns)
+    if sqlite:
+        row = "(" + ", ".join("{}" for _ in names) + ")"
+    else:
+        types = [_cast_type(table, key if n == "id" else n) for n in names]
+        row = "(" + ", ".join(f"CAST({{}} AS {t})" for t in types) + ")"
+    sets = ", ".join(f'"{by_name[c]}" = v.column{i + 3}' for i, c in enumerate(columns))
+    name = table._meta.tablename
+    return (
+        f'UPDATE "{name}" SET {sets} FROM (VALUES {", ".join(row for _ in range(count))}) AS v'  # noqa: S608
+        f' WHERE "{name}"."{key}" = v.column1 AND "{name}"."version" = v.column2 RETURNING "{name}"."{key}"'
+    )
+
+
+@cache
 def _compare_and_set(table: type[Table], columns: tuple[str, ...]) -> str:
     by_name = {c._meta.name: c._meta.db_column_name for c in table._meta.columns}
     sets = ", ".join(f'"{by_name[c]}" = {{}}' for c in columns)
@@ -218,6 +262,9 @@ class Write:
     pending: Pending
     step: Step
     changed: list[tuple[str, UUID]] = field(default_factory=list)
+    # Run before this write's first statement that changes rows: a batch's write that may need no
+    # statement at all takes its savepoint only then (`Batch.write(lazy=True)`).
+    before_change: Callable[[], Awaitable[None]] | None = None
 
     @property
     def seq(self) -> int:
@@ -281,6 +328,8 @@ class Write:
         refuse_nul(values)
         row_id = values.get("id") or new_id()
         record = {**values, "id": row_id, **self._stamp(1), "deleted": False, "created_by": self.actor.user_id}
+        if self.before_change is not None:
+            await self.before_change()
         try:
             await table.insert(table(**record))
         except (asyncpg.exceptions.UniqueViolationError, sqlite3.IntegrityError) as exc:
@@ -339,6 +388,11 @@ class Write:
                 current_version=row["version"],
             )
         refuse_nul(changes)
+        batch = _batch.get()
+        if batch is not None and (table._meta.tablename, str(row_id)) in batch.held:
+            return self._update_held(batch, table, row, changes, buckets, action)
+        if self.before_change is not None:
+            await self.before_change()
         for attempt in (1, 2):
             diff = {k: v for k, v in changes.items() if row.get(k) != v}
             if not diff and action == "update":
@@ -362,6 +416,45 @@ class Write:
                 lost.record = (table._meta.tablename, str(row_id))
                 raise lost
             row = fresh
+        new = {**row, **stamped}
+        self._record(
+            table,
+            new,
+            buckets,
+            bool(stamped.get("deleted", row.get("deleted"))),
+            action,
+            {k: {"from": plain(row.get(k)), "to": plain(v)} for k, v in diff.items()},
+        )
+        return new
+
+    def _update_held(
+        self,
+        batch: Batch,
+        table: type[T],
+        row: dict[str, Any],
+        changes: dict[str, Any],
+        buckets: Iterable[str],
+        action: str,
+    ) -> dict[str, Any]:
+        """`update` of a row the batch holds locked (`Batch.hold`): no one else can write it until
+        the commit, so the compare-and-set cannot miss; it is kept and written with the others at
+        the end (`Batch.write_out`), and the held row is what this transaction reads meanwhile."""
+        key = (table._meta.tablename, str(row["id"]))
+        held = batch.held[key]
+        if row["version"] != held["version"]:
+            # read before this very transaction wrote it: compare with what it wrote
+            if (table._meta.tablename, row["id"]) not in self.pending.written:
+                lost = RaceLost(
+                    t("records.changed_at_the_same_moment"), field="version", current_version=held["version"]
+                )
+                lost.record = key
+                raise lost
+            row = dict(held)
+        diff = {k: v for k, v in changes.items() if row.get(k) != v}
+        if not diff and action == "update":
+            return row
+        stamped = {**diff, **self._stamp(int(row["version"]) + 1)}
+        batch.defer(table, key, stamped)
         new = {**row, **stamped}
         self._record(
             table,
@@ -479,6 +572,20 @@ async def write(actor: Actor, clock: Clock) -> AsyncIterator[Write]:
         await pending.flush()
 
 
+@dataclass
+class _Deferred:
+    """A held row's update kept for `Batch.write_out`: what it set, and the row before it."""
+
+    table: type[Table]
+    key: tuple[str, str]
+    before: dict[str, Any]
+    columns: tuple[str, ...]
+
+
+# Rows per set-based compare-and-set (PostgreSQL takes at most 32,767 bound values a statement).
+HELD_ROWS_PER_STATEMENT = 500
+
+
 class Batch:
     """Writes that share one transaction, each under its own savepoint and with its own numbers."""
 
@@ -486,26 +593,113 @@ class Batch:
         self._transaction = transaction
         self.pending = pending
         self._clock = clock
+        # Rows read and locked for the whole batch (`hold`), as this transaction sees them now,
+        # and their updates not written yet (`write_out`).
+        self.held: dict[tuple[str, str], dict[str, Any]] = {}
+        self.deferred: list[_Deferred] = []
+        self.broken: BaseException | None = None
+        self.savepoints = 0  # taken so far
+
+    async def hold(self, table: type[Table], ids: Iterable[Any]) -> None:
+        """Read these records in one statement and lock them to the commit (`FOR UPDATE` on
+        PostgreSQL, in key order, so two batches never wait for each other in a circle; SQLite
+        has one writer). Until then the batch's writes read them from here and update them
+        without a statement each: their compare-and-sets are written together (`write_out`).
+        Call between writes, not inside one."""
+        if _current.get() is not None:
+            raise RuntimeError("hold rows between a batch's writes, not inside one")
+        name = table._meta.tablename
+        wanted = sorted({str(i) for i in ids} - {k[1] for k in self.held if k[0] == name})
+        lock = not db.is_sqlite()
+        for start in range(0, len(wanted), HELD_ROWS_PER_STATEMENT):
+            part = wanted[start : start + HELD_ROWS_PER_STATEMENT]
+            for row in await db.raw(_select_by_ids(table, len(part), lock), *[UUID(i) for i in part]):
+                self.held[(name, str(row["id"]))] = row
+
+    def defer(self, table: type[Table], key: tuple[str, str], stamped: dict[str, Any]) -> None:
+        before = self.held[key]
+        self.held[key] = {**before, **stamped}
+        self.deferred.append(_Deferred(table, key, before, tuple(stamped)))
+
+    def _undo_deferred(self, mark: int) -> None:
+        while len(self.deferred) > mark:
+            d = self.deferred.pop()
+            self.held[d.key] = d.before
+
+    async def write_out(self) -> None:
+        """Write the held rows' updates: per table one compare-and-set for all its rows, each row
+        once with its final values, checked against the version the batch read. The rows are
+        locked, so every one must match; if one does not, the batch cannot commit (`broken`)."""
+        if not self.deferred:
+            return
+        # Per table, the columns any of its rows changed: a row that changed fewer is written its
+        # held values in the others, which are what the database holds (it is locked).
+        first: dict[tuple[str, str], _Deferred] = {}
+        columns: dict[type[Table], set[str]] = {}
+        for d in self.deferred:
+            first.setdefault(d.key, d)
+            columns.setdefault(d.table, set()).update(d.columns)
+        groups: dict[tuple[type[Table], tuple[str, ...]], list[tuple[str, str]]] = {}
+        for key, d in first.items():
+            order = tuple(c._meta.name for c in d.table._meta.columns if c._meta.name in columns[d.table])
+            groups.setdefault((d.table, order), []).append(key)
+        self.deferred.clear()
+        sqlite = db.is_sqlite()
+        try:
+            for (table, order), keys in groups.items():
+                for start in range(0, len(keys), HELD_ROWS_PER_STATEMENT):
+                    part = keys[start : start + HELD_ROWS_PER_STATEMENT]
+                    args: list[Any] = []
+                    for key in part:
+                        row = self.held[key]
+                        args += [row["id"], first[key].before["version"], *[row[c] for c in order]]
+                    written = await db.raw(_compare_and_set_many(table, order, len(part), sqlite), *args)
+                    if len(written) != len(part):
+                        raise RuntimeError(f"{table._meta.tablename}: a held row changed under the batch holding it")
+        except BaseException as exc:
+            self.broken = exc
+            raise
 
     @asynccontextmanager
-    async def write(self, actor: Actor) -> AsyncIterator[Write]:
+    async def write(self, actor: Actor, *, lazy: bool = False) -> AsyncIterator[Write]:
         """Like `write()`, inside the batch: if the block raises, everything it wrote (rows,
         changes, audit events) is rolled back and the batch goes on. A write that turns to a
         project other than the batch's raises `ProjectSwitch` (rolled back likewise): the
-        caller commits the batch and runs it in the next."""
+        caller commits the batch and runs it in the next.
+
+        `lazy`: the write takes its savepoint only before its first statement that changes
+        rows through `Write` (a field edit of held rows may need none). Only for writes whose
+        other statements are reads that cannot fail but with the connection."""
         if _current.get() is not None:
             raise RuntimeError("a batch's writes cannot be nested in each other")
-        savepoint = await self._transaction.savepoint()
+        if self.broken is not None:
+            raise RuntimeError("the batch cannot go on") from self.broken
+        savepoints: list[Any] = []
+
+        async def take_savepoint() -> None:
+            if not savepoints:
+                savepoints.append(await self._transaction.savepoint())
+                self.savepoints += 1
+
+        if not lazy:
+            # what this write reads must be in the database: it may read it by other means
+            await self.write_out()
+            await take_savepoint()
         mark = self.pending.mark()
+        deferred_mark = len(self.deferred)
         now = self._clock.now()
         current = Write(actor=actor, now=now, pending=self.pending, step=self.pending.step(actor, now))
+        if lazy:
+            current.before_change = take_savepoint
         token = _current.set(current)
         try:
             yield current
         except Exception:
             # PostgreSQL refuses every statement after a failed one until this rollback
-            await savepoint.rollback_to()
+            if savepoints:
+                await savepoints[0].rollback_to()
             self.pending.undo(mark)
+            self._undo_deferred(deferred_mark)
             raise
         finally:
             _current.reset(token)
@@ -533,6 +727,9 @@ async def batch(clock: Clock) -> AsyncIterator[Batch]:
             yield current
         finally:
             _batch.reset(token)
+        if current.broken is not None:
+            raise RuntimeError("the batch cannot commit") from current.broken
+        await current.write_out()
         await pending.flush()
 
 

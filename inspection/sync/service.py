@@ -10,14 +10,21 @@ tombstones; lost buckets as `purge`.
 
 Push: a device numbers its mutations 1, 2, 3 …; a replay returns the stored outcome, a gap is
 refused, and a permanent failure is stored as a `rejected` outcome so it never blocks the queue.
-A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS each (a
-transaction per mutation made a push of 1,000 take seconds), each mutation under its own
+A push's mutations are applied in a few transactions of up to PUSH_TX_MUTATIONS savepoints each
+(a transaction per mutation made a push of 1,000 take seconds), each mutation under its own
 savepoint: a refused one is rolled back alone, with nothing of it left behind, and its stored
 outcome commits with the others. A transaction keeps to one project: a mutation in another one
 starts the next transaction. A mutation that loses a race for a record (someone else wrote it
 between its read and its write) is rolled back and run again on what is there now. A transient
 failure, or any unexpected one, commits the mutations before it and stops the push (503 or
 500); the tablet sends the rest again.
+
+Field edits (site, building, work item) run set-based: a transaction reads and locks their
+records in one statement per table before its first mutation, each edit then reads its record
+from memory and takes no savepoint (it writes nothing until the end, unless it records a
+conflict), and their compare-and-sets are written in one statement per table before the change
+index, audit and outcome rows. Outcomes, conflict records and audit entries are each edit's own,
+as before (records.Batch.hold).
 """
 
 from __future__ import annotations
@@ -64,8 +71,11 @@ DEFAULT_MAX_BYTES = 2_000_000
 # Bounds of one push transaction. It keeps the records it wrote locked to its commit (and on
 # SQLite the write lock), so other tablets' writes of them wait for it; and PostgreSQL keeps only
 # 64 subtransactions (one per mutation's savepoint) per transaction in shared memory before every
-# other session's snapshots get slower.
+# other session's snapshots get slower. A field edit of a held record takes no savepoint (unless
+# it records a conflict): up to PUSH_TX_EDITS of them share a transaction, PUSH_TX_MUTATIONS
+# bounds the savepoints.
 PUSH_TX_MUTATIONS = 50
+PUSH_TX_EDITS = 500
 PUSH_TX_SECONDS = 0.25
 # Times a mutation that lost a race for a record is run again on what is there now.
 RACE_ATTEMPTS = 3
@@ -432,9 +442,14 @@ class SyncService:
         outcomes: list[_Outcome] = []
         async with records.batch(self.clock) as batch:
             device_row_id, last = await self._touch_device(actor, device_id, seen)
+            await self._hold_edited(batch, mutations[:PUSH_TX_EDITS], last)
             started = time.monotonic()  # its records stay locked from here: bound how long
             for m in mutations:
-                if outcomes and (len(outcomes) >= PUSH_TX_MUTATIONS or time.monotonic() - started > PUSH_TX_SECONDS):
+                if outcomes and (
+                    len(outcomes) >= PUSH_TX_EDITS
+                    or batch.savepoints >= PUSH_TX_MUTATIONS
+                    or time.monotonic() - started > PUSH_TX_SECONDS
+                ):
                     break
                 try:
                     outcome = await self._push_one(batch, actor, device_row_id, m, last, outcomes)
@@ -463,6 +478,25 @@ class SyncService:
         if stop is not None:
             raise stop
         return last
+
+    @staticmethod
+    async def _hold_edited(batch: records.Batch, mutations: list[dict[str, Any]], last: int) -> None:
+        """Read the records this transaction's field edits will change, one statement a table, and
+        lock them to its commit: the edits then read them from memory and their compare-and-sets
+        are written together at the end (`records.Batch.hold`), instead of a read and an update
+        per edit. What each edit does, refuses or records is decided as before, one by one."""
+        by_table: dict[str, list[UUID]] = {}
+        for m in mutations:
+            table = FIELD_EDITS.get(str(m.get("name")))
+            if table is None or not isinstance(m.get("seq"), int) or m["seq"] <= last:
+                continue
+            try:
+                by_table.setdefault(table, []).append(UUID(str(m.get("entity_id"))))
+            except ValueError:
+                continue  # refused as it is run, naming the field
+        tables = registry.synced_tables()
+        for name in sorted(by_table):
+            await batch.hold(tables[name], by_table[name])
 
     async def _push_one(
         self,
@@ -533,7 +567,7 @@ class SyncService:
         self, batch: records.Batch, actor: Actor, device_row_id: UUID, m: dict[str, Any], command: Any, args: Any
     ) -> tuple[Any, records.Write]:
         """One attempt at a mutation, under its own savepoint."""
-        async with batch.write(actor) as w:
+        async with batch.write(actor, lazy=m["name"] in FIELD_EDITS) as w:
             ctx = CommandContext(
                 w=w,
                 actor=actor,
@@ -610,6 +644,11 @@ class SyncService:
 
 
 _OUTCOMES_PER_STATEMENT = 200
+# The field edits (commands/projects.py), by the table whose record each changes: what they read
+# besides that record is the caller's access (unchanged by them), and what they write is the
+# record (through `Write.update`) and perhaps a conflict record (through `Write.insert`), so a
+# push may hold their records (`_hold_edited`) and run them without a savepoint each.
+FIELD_EDITS = {"site.update@1": "site", "building.update@1": "building", "work_item.update@1": "work_item"}
 
 
 @dataclass(frozen=True)

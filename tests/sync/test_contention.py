@@ -98,7 +98,16 @@ async def test_two_pushes_locking_two_buildings_in_opposite_orders(
     first building (its transaction is open) until the other holds its own: then each waits for
     the other, and PostgreSQL cancels one of them as a deadlock's victim (40P01). That push commits
     its first edit and runs the second again in a transaction of its own; both pushes end with
-    both edits applied. Never a 500; a 503 would say Retry-After."""
+    both edits applied. Never a 500; a 503 would say Retry-After.
+
+    A push locks its field edits' records up front, in key order (the next test), so two field
+    edit pushes no longer deadlock; other commands still take their rows one by one. The retry
+    is tested here with that up-front locking turned off."""
+
+    async def hold_nothing(*args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(SyncService, "_hold_edited", staticmethod(hold_nothing))
     projects = world.services.projects
     b1 = world.id_of("building1")
     b2 = (
@@ -159,3 +168,70 @@ async def test_two_pushes_locking_two_buildings_in_opposite_orders(
     if not any(isinstance(o, BaseException) for o in outcomes):
         rows = {r["id"]: r for r in await db.raw("SELECT id, floors, units FROM building WHERE id IN ({}, {})", b1, b2)}
         assert (rows[b1]["floors"], rows[b2]["floors"], rows[b2]["units"], rows[b1]["units"]) == (7, 8, 3, 4)
+
+
+@pytest.mark.postgres_only
+async def test_field_edit_pushes_in_opposite_orders_queue_instead_of_deadlocking(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same two pushes as above, with the records locked up front in key order: push B
+    waits for push A's rows (seen as a lock not granted), A commits, then B runs on what A left.
+    No deadlock victim, both pushes applied, B's edits last."""
+    projects = world.services.projects
+    b1 = world.id_of("building1")
+    b2 = (
+        await projects.create_building(
+            actor_of(world, "supervisor"), world.id_of("site1"), s.BuildingCreate(name="2号楼", floors=5)
+        )
+    ).id
+    sync: SyncService = world.services.sync
+    supervisor = actor_of(world, "supervisor")
+    a_holds, release = asyncio.Event(), asyncio.Event()
+    hold = records.Batch.hold
+
+    async def hold_then_wait(self: records.Batch, table: Any, ids: Any) -> None:
+        await hold(self, table, ids)
+        if not a_holds.is_set():
+            a_holds.set()
+            await asyncio.wait_for(release.wait(), PATIENCE_S)
+
+    monkeypatch.setattr(records.Batch, "hold", hold_then_wait)
+    victims: list[BaseException] = []
+    transient = db.is_transient
+
+    def counting(exc: BaseException) -> bool:
+        if transient(exc):
+            victims.append(exc)
+        return transient(exc)
+
+    monkeypatch.setattr(db, "is_transient", counting)
+    a = asyncio.create_task(
+        sync.push(
+            on_device(supervisor, "q-a"),
+            "q-a",
+            1,
+            [edit("building", b1, 1, {"floors": 7, "units": 1}), edit("building", b2, 2, {"floors": 8, "units": 2})],
+        )
+    )
+    await asyncio.wait_for(a_holds.wait(), PATIENCE_S)
+    b = asyncio.create_task(
+        sync.push(
+            on_device(supervisor, "q-b"),
+            "q-b",
+            1,
+            [edit("building", b2, 1, {"units": 3}), edit("building", b1, 2, {"units": 4})],
+        )
+    )
+
+    async def b_waits() -> None:
+        while not (await db.raw("SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted"))[0]["n"]:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(b_waits(), PATIENCE_S)
+    release.set()
+    outcomes = await asyncio.wait_for(asyncio.gather(a, b), PATIENCE_S)
+    assert not victims
+    for results, last in outcomes:
+        assert [r["status"] for r in results] == ["applied", "applied"] and last == 2
+    rows = {r["id"]: r for r in await db.raw("SELECT id, floors, units FROM building WHERE id IN ({}, {})", b1, b2)}
+    assert (rows[b1]["floors"], rows[b1]["units"], rows[b2]["floors"], rows[b2]["units"]) == (7, 4, 8, 3)

@@ -1,6 +1,7 @@
-"""A pulled row's JSON made by PostgreSQL (`registry.json_sql`) says exactly what the row read into
-Python and encoded by msgspec says, for every synced table, edge values included (a REAL that is
-not exact in binary, a timestamp with and without microseconds, a numeric's scale, NULLs)."""
+"""A pulled row's JSON made by PostgreSQL (`registry.json_sql`) or SQLite (`registry.sqlite_json_sql`)
+says exactly what the row read into Python and encoded by msgspec says, for every synced table,
+edge values included (a REAL that is not exact in binary, a timestamp with and without
+microseconds, a numeric's scale, NULLs, and on SQLite values stored by hand in another form)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,59 @@ async def test_rows_as_postgresql_writes_them_equal_rows_as_python_encodes_them(
         compared[tablename] = len(rows)
     # the world holds projects, sites, buildings, orders, inspections …: most synced tables
     assert len(compared) >= 5, compared
+
+
+# Values SQLite keeps as given when written by hand: each must leave SQLite's JSON for Python's.
+ODD_SQLITE_VALUES = [
+    ("floors", "六"),  # text in an INTEGER column (read as NULL, and logged)
+    ("updated_at", "2026-06-01T08:00:00Z"),  # another form of a time
+    ("created_by", "01A23CBA-B278-7D5D-ADD1-E2CF72965953"),  # a UUID in capitals
+    ("deleted", 2),  # a boolean that is neither 0 nor 1
+    ("name", b"\x00\x01"),  # bytes in a text column (SQLite's JSON refuses a BLOB)
+]
+
+
+@pytest.mark.sqlite_only
+async def test_rows_as_sqlite_writes_them_equal_rows_as_python_encodes_them(world: World) -> None:
+    by_sql: list[str] = []
+    for tablename in sorted(registry.synced_tables()):
+        ids = [str(r["id"]) for r in await db.raw(f'SELECT id FROM "{tablename}" ORDER BY id')]
+        if not ids:
+            continue
+        await give_edge_values(tablename, ids)
+        async with db.snapshot() as snap:
+            made = {f.id: (f.deleted, msgspec.json.decode(f.body)) for f in await registry.fetch(snap, tablename, ids)}
+            rows = await snap.dicts(registry.select_sql(tablename, len(ids)), *ids)
+            sql = registry.sqlite_json_sql(tablename, len(ids))
+            exact = [] if sql is None else [r[2] for r in await snap.tuples(sql, *ids)]
+        assert len(made) == len(rows) == len(ids)
+        for row in rows:
+            deleted, body = made[str(row["id"])]
+            assert body == python_json(tablename, row), tablename
+            assert deleted == bool(row["deleted"])
+        if sql is not None:
+            assert all(exact), f"{tablename}: rows as Piccolo stores them read through the converters"
+            by_sql.append(tablename)
+    # tables with a REAL or NUMERIC column (site, samples …) are encoded in Python
+    assert "building" in by_sql and len(by_sql) >= 5, by_sql
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(("column", "value"), ODD_SQLITE_VALUES, ids=[c for c, _ in ODD_SQLITE_VALUES])
+async def test_a_value_stored_by_hand_in_another_form_is_read_through_the_converters(
+    world: World, column: str, value: Any
+) -> None:
+    building = str(world.id_of("building1"))
+    await db.raw(f'UPDATE building SET "{column}" = {{}} WHERE id = {{}}', value, building)
+    sql = registry.sqlite_json_sql("building", 1)
+    assert sql is not None
+    async with db.snapshot() as snap:
+        ((_, _, exact, _),) = await snap.tuples(sql, building)
+        (fetched,) = await registry.fetch(snap, "building", [building])
+        (row,) = await snap.dicts(registry.select_sql("building", 1), building)
+    assert not exact
+    assert msgspec.json.decode(fetched.body) == python_json("building", row)
+    assert fetched.deleted == bool(row["deleted"])
 
 
 async def test_a_pulled_row_is_what_the_database_holds(world: World, tablets: Tablets) -> None:
