@@ -196,11 +196,13 @@ async def locked_row(table: type[Table], row_id: Any, *, exclusive: bool = False
 
 
 @cache
-def _select_by_ids(table: type[Table], count: int, lock: bool) -> str:
+def _select_by_ids(table: type[Table], count: int, lock: bool, member: bool = False) -> str:
+    """By id, in key order; with `member`, only rows of projects the user (one more mark) belongs to."""
     key = table._meta.primary_key._meta.db_column_name
     head = _select_by_id(table).rpartition(" WHERE ")[0]
     marks = ", ".join("{}" for _ in range(count))
-    return f'{head} WHERE "{key}" IN ({marks}) ORDER BY "{key}"' + (" FOR UPDATE" if lock else "")
+    within = ' AND "project" IN (SELECT project FROM membership WHERE "user" = {} AND deleted = {})' if member else ""
+    return f'{head} WHERE "{key}" IN ({marks}){within} ORDER BY "{key}"' + (" FOR UPDATE" if lock else "")
 
 
 def _cast_type(table: type[Table], name: str) -> str:
@@ -600,20 +602,24 @@ class Batch:
         self.broken: BaseException | None = None
         self.savepoints = 0  # taken so far
 
-    async def hold(self, table: type[Table], ids: Iterable[Any]) -> None:
+    async def hold(self, table: type[Table], ids: Iterable[Any], member: UUID | None = None) -> None:
         """Read these records in one statement and lock them to the commit (`FOR UPDATE` on
         PostgreSQL, in key order, so two batches never wait for each other in a circle; SQLite
         has one writer). Until then the batch's writes read them from here and update them
         without a statement each: their compare-and-sets are written together (`write_out`).
+        With `member`, only records of projects that user belongs to are held (a push must not
+        lock records its user cannot reach; the others are read, and refused, one by one).
         Call between writes, not inside one."""
         if _current.get() is not None:
             raise RuntimeError("hold rows between a batch's writes, not inside one")
         name = table._meta.tablename
         wanted = sorted({str(i) for i in ids} - {k[1] for k in self.held if k[0] == name})
         lock = not db.is_sqlite()
+        within = () if member is None else (member, False)
         for start in range(0, len(wanted), HELD_ROWS_PER_STATEMENT):
             part = wanted[start : start + HELD_ROWS_PER_STATEMENT]
-            for row in await db.raw(_select_by_ids(table, len(part), lock), *[UUID(i) for i in part]):
+            sql = _select_by_ids(table, len(part), lock, member is not None)
+            for row in await db.raw(sql, *[UUID(i) for i in part], *within):
                 self.held[(name, str(row["id"]))] = row
 
     def defer(self, table: type[Table], key: tuple[str, str], stamped: dict[str, Any]) -> None:

@@ -442,7 +442,7 @@ class SyncService:
         outcomes: list[_Outcome] = []
         async with records.batch(self.clock) as batch:
             device_row_id, last = await self._touch_device(actor, device_id, seen)
-            await self._hold_edited(batch, mutations[:PUSH_TX_EDITS], last)
+            await self._hold_edited(actor, batch, mutations[:PUSH_TX_EDITS], last)
             started = time.monotonic()  # its records stay locked from here: bound how long
             for m in mutations:
                 if outcomes and (
@@ -480,7 +480,7 @@ class SyncService:
         return last
 
     @staticmethod
-    async def _hold_edited(batch: records.Batch, mutations: list[dict[str, Any]], last: int) -> None:
+    async def _hold_edited(actor: Actor, batch: records.Batch, mutations: list[dict[str, Any]], last: int) -> None:
         """Read the records this transaction's field edits will change, one statement a table, and
         lock them to its commit: the edits then read them from memory and their compare-and-sets
         are written together at the end (`records.Batch.hold`), instead of a read and an update
@@ -494,9 +494,12 @@ class SyncService:
                 by_table.setdefault(table, []).append(UUID(str(m.get("entity_id"))))
             except ValueError:
                 continue  # refused as it is run, naming the field
+        # only records of the user's own projects are locked up front: naming another project's
+        # records must not hold them for the length of this transaction
+        member = None if actor.is_admin or actor.user_id is None else actor.user_id
         tables = registry.synced_tables()
         for name in sorted(by_table):
-            await batch.hold(tables[name], by_table[name])
+            await batch.hold(tables[name], by_table[name], member)
 
     async def _push_one(
         self,

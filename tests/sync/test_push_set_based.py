@@ -254,3 +254,33 @@ async def test_savepoints_still_bound_a_transaction(world: World, monkeypatch: p
     assert sum(q.upper().startswith("COMMIT") for q in seen) == 3
     conflicts = await db.raw("SELECT COUNT(*) AS n FROM sync_conflict WHERE reason = 'overwritten'")
     assert conflicts[0]["n"] == 5
+
+
+async def test_records_of_projects_the_user_cannot_reach_are_not_locked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Naming another project's record in a push must not hold it locked for the length of the
+    pusher's transaction: only records of the user's own projects are held up front; the other
+    edit is read and refused one by one, as before."""
+    sync: SyncService = world.services.sync
+    supervisor = actor_of(world, "supervisor")
+    projects = world.services.projects
+    other_project = await projects.create_project(SYSTEM, s.ProjectCreate(code="P-FAR", name="别的项目", year=2026))
+    other_site = await projects.create_site(SYSTEM, other_project.id, s.SiteCreate(name="别的小区"))
+    other = await projects.create_building(SYSTEM, other_site.id, s.BuildingCreate(name="1号楼", floors=5))
+    (own,) = await buildings(world, 1)
+    held: set[str] = set()
+    original = records.Batch.hold
+
+    async def spying(self: records.Batch, table: Any, ids: Any, member: Any = None) -> None:
+        await original(self, table, ids, member)
+        held.update(key[1] for key in self.held)
+
+    monkeypatch.setattr(records.Batch, "hold", spying)
+    results, _ = await sync.push(
+        on_device(supervisor, "far"), "far", 1, [edit(other.id, 1, {"floors": 9}), edit(own, 2, {"floors": 9})]
+    )
+    assert held == {str(own)}
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    (row,) = await db.raw("SELECT floors, version FROM building WHERE id = {}", other.id)
+    assert (row["floors"], row["version"]) == (5, 1)
