@@ -966,6 +966,8 @@ MESSAGES: dict[str, str] = {
     "escalation.overdue": "{place}: the {kind} to {contractor} passed its deadline {deadline} without the contractor's answer. See {link}",
     "escalation.reported": "{place}: the {kind} to {contractor} is {days} day(s) past its deadline {deadline}: reported to the authority. See {link}",
     "escalation.history": "overdue, step {step}: notified {who}",
+    "escalation.notice_overdue": "{place}: rectification notice {number} to {contractor} passed its deadline {deadline} with {count} item(s) unanswered. See {link}",
+    "escalation.notice_reported": "{place}: rectification notice {number} to {contractor} is {days} day(s) past its deadline {deadline} with {count} item(s) unanswered: reported to the authority. See {link}",
     "alerts.inspection_missed": "The inspection {title} due on {due_on} was not done.",
     "alerts.sample_awaiting": "{material} sample {label}, taken on {taken}, still lacks lab results ({recorded}/{expected} in). See {link}",
     "alerts.record_waiting": "A record has waited more than {days} day(s). See {link}",

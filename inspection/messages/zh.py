@@ -926,6 +926,8 @@ MESSAGES: dict[str, str] = {
     "escalation.overdue": "{place} {kind}（{contractor}）已过整改期限 {deadline}，施工单位尚未回复。查看：{link}",
     "escalation.reported": "{place} {kind}（{contractor}）已超过整改期限 {deadline} 共 {days} 天，已报质监站。查看：{link}",
     "escalation.history": "逾期第 {step} 级提醒：已通知 {who}",
+    "escalation.notice_overdue": "{place} 整改通知单 {number}（{contractor}）已过整改期限 {deadline}，其中 {count} 项施工单位尚未回复。查看：{link}",
+    "escalation.notice_reported": "{place} 整改通知单 {number}（{contractor}）已超过整改期限 {deadline} 共 {days} 天，{count} 项未回复，已报质监站。查看：{link}",
     "alerts.inspection_missed": "计划于 {due_on} 进行的“{title}”未按期检查。",
     "alerts.sample_awaiting": "{material}样品 {label} 于 {taken} 取样送检，至今检测结果不全（已出 {recorded}/{expected} 项）。查看：{link}",
     "alerts.record_waiting": "有一项记录已等待超过 {days} 天未处理。查看：{link}",

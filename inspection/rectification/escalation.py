@@ -28,10 +28,11 @@ from inspection.rectification.rules import (
     Severity,
     escalation_steps,
 )
-from inspection.rectification.tables import RectificationOrder
+from inspection.rectification.tables import RectificationNotice, RectificationOrder
 from inspection.rectification.texts import KIND_NAMES
 
 ORDER_TABLE = RectificationOrder._meta.tablename
+NOTICE_TABLE = RectificationNotice._meta.tablename
 RULE = "order_overdue"
 
 
@@ -84,6 +85,27 @@ async def _message(order: dict[str, Any], threshold: int, now: datetime, base_ur
     return t("escalation.reported", **values).render()
 
 
+async def _notice_message(orders: list[dict[str, Any]], threshold: int, now: datetime, base_url: str) -> str:
+    """One escalation for the overdue items of one 整改通知单: its number, 小区, contractor, how
+    many items are still unanswered, how late, and the notice's link."""
+    first = orders[0]
+    row = await RectificationNotice.select(RectificationNotice.number).where(RectificationNotice.id == first["notice"])
+    (place,) = await place_names([{"site": first["site"]}])
+    contractor = (await organisation_names([first["contractor"]])).get(first["contractor"], "")
+    values = {
+        "place": place,
+        "number": row[0]["number"] if row else "",
+        "count": len(orders),
+        "contractor": contractor,
+        "deadline": first["deadline"],
+        "days": (now - first["deadline"]).days,
+        "link": f"{base_url}/portal/orders/notices/{first['notice']}",
+    }
+    if threshold == 1:
+        return t("escalation.notice_overdue", **values).render()
+    return t("escalation.notice_reported", **values).render()
+
+
 async def _who(recipients: list[Recipient]) -> str:
     """The people told, by name, as the order's history shows them ("、"-separated)."""
     orgs = await organisation_names(r[1] for r in recipients if r[0] == "org")
@@ -102,28 +124,53 @@ async def apply(w: Write, at: datetime, book: RuleBook, base_url: str = "") -> t
     candidates = await RO.select().where(
         RO.status.is_in([st.value for st in AWAITING_CONTRACTOR]) & (RO.deadline < at) & RO.deleted.eq(False)
     )
-    created = 0
+    # The items of one 整改通知单 that are late together are escalated together: one notification
+    # per threshold for the notice (its subject), not one per item; each item's history still
+    # records it. An item whose deadline moved on its own (a rejection) is late on its own.
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    steps_of: dict[tuple[Any, ...], Any] = {}
     for order in candidates:
         steps = escalation_steps(OrderState(order["status"]), order["deadline"], Severity(order["severity"]), at, book)
         for step in steps:
-            kind, recipients = await _recipients(order, step.audience)
-            fresh = 0
-            for recipient in recipients:
-                fresh += await notify_once(
-                    recipient,
-                    kind=kind,
-                    subject_table=ORDER_TABLE,
-                    subject_id=order["id"],
-                    rule=RULE,
-                    # a new deadline after a rejection is a new occurrence, escalated afresh
-                    occurrence=order["deadline_round"],
-                    threshold=step.threshold,
-                    project_id=order["project"],
-                    message=await _message(order, step.threshold, at, base_url),
-                    at=at,
-                )
-            if fresh:
-                created += fresh
+            if order.get("notice") is not None:
+                key: tuple[Any, ...] = ("notice", order["notice"], order["deadline"], step.threshold, step.audience)
+            else:
+                key = ("order", order["id"], step.threshold)
+            groups.setdefault(key, []).append(order)
+            steps_of[key] = step
+    created = 0
+    for key, orders in groups.items():
+        step = steps_of[key]
+        first = orders[0]
+        kind, recipients = await _recipients(first, step.audience)
+        if key[0] == "notice":
+            subject_table, subject_id = NOTICE_TABLE, first["notice"]
+            # the deadline the items share, in minutes: a new shared deadline is escalated afresh
+            occurrence = int(first["deadline"].timestamp()) // 60
+            message = await _notice_message(orders, step.threshold, at, base_url)
+        else:
+            subject_table, subject_id = ORDER_TABLE, first["id"]
+            # a new deadline after a rejection is a new occurrence, escalated afresh
+            occurrence = first["deadline_round"]
+            message = await _message(first, step.threshold, at, base_url)
+        fresh = 0
+        for recipient in recipients:
+            fresh += await notify_once(
+                recipient,
+                kind=kind,
+                subject_table=subject_table,
+                subject_id=subject_id,
+                rule=RULE,
+                occurrence=occurrence,
+                threshold=step.threshold,
+                project_id=first["project"],
+                message=message,
+                at=at,
+            )
+        if fresh:
+            created += fresh
+            who = await _who(recipients)
+            for order in orders:
                 # the history is read by people (the API's order history, the tablet): Chinese,
                 # by name; which rule fired stays in the outbox rows (rule, threshold)
                 await record_event(
@@ -132,7 +179,7 @@ async def apply(w: Write, at: datetime, book: RuleBook, base_url: str = "") -> t
                     "escalate",
                     order["status"],
                     order["status"],
-                    reason=t("escalation.history", step=step.threshold, who=await _who(recipients)).render(),
+                    reason=t("escalation.history", step=step.threshold, who=who).render(),
                     deadline=order["deadline"],
                 )
     return len(candidates), created

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from inspection.rectification.tables import RectificationNotice
 from inspection.reports.tables import IssuedDocument
 from tests.checklists.helpers import work_item
 from tests.factories import World
-from tests.rectification.helpers import failed_roof, row_counts
+from tests.rectification.helpers import actor_of, failed_roof, row_counts
 from tests.reports.helpers import pdf_text
 
 BASE = "/api/v1/rectification"
@@ -222,3 +223,33 @@ async def test_the_notice_prints_once_for_all_its_orders(world: World, clock: Fi
     reply = await world.get("contractor_a", f"/api/v1/reports/rectification/{ids[0]}.pdf", params={"kind": "reply"})
     assert reply.status_code == 200, reply.text[:300]
     assert number in pdf_text(reply.content)
+
+
+async def test_a_late_notice_is_escalated_once_not_once_per_item(world: World, clock: FixedClock) -> None:
+    """The items of one notice pass their shared deadline together: each threshold notifies its
+    people once, about the notice (number, how many items unanswered, its link), and every item's
+    history records the escalation."""
+    body = await failed_roof(world, clock)
+    ids = [o["id"] for o in body["orders"]]
+    assert len(ids) >= 2
+    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"})
+    assert r.status_code == 201, r.text
+    notice = r.json()["notice"]
+    rectification = world.services.rectification
+    clock.set(clock.now() + timedelta(days=30))
+    report = await rectification.escalate()
+    assert report.notifications_created > 0
+    assert (await rectification.escalate()).notifications_created == 0  # each threshold once
+    told = await Notification.select().where(Notification.rule == "order_overdue")
+    assert told, "nobody was told"
+    assert {n["subject_table"] for n in told} == {"rectification_notice"}
+    assert {str(n["subject_id"]) for n in told} == {notice["id"]}
+    # one per recipient and threshold, however many items the notice lists
+    assert len(told) == len({(n["recipient_key"], n["threshold"]) for n in told})
+    first = min(told, key=lambda n: n["threshold"])
+    assert notice["number"] in first["message"] and f"{len(ids)} 项" in first["message"]
+    assert f"/portal/orders/notices/{notice['id']}" in first["message"]
+    for oid in ids:
+        # (through the service: a month on, the test's access tokens have expired)
+        history = (await rectification.get_order(actor_of(world, "supervisor"), UUID(oid))).history
+        assert any(e.action == "escalate" and e.reason.startswith("逾期第") for e in history), oid
