@@ -28,3 +28,12 @@ def _resolve() -> datetime:
 
 
 TEST_NOW = _resolve()
+
+
+def local_day(days: int = 0) -> str:
+    """The programme's local date `days` days after the suite's instant, as a date field takes it
+    (ISO): tests that type a deadline or a filter date stay right whatever the instant."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    return (TEST_NOW.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=days)).isoformat()

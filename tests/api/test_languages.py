@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from tests.factories import World
+from tests.instant import local_day
 
 ORDERS = "/api/v1/rectification/orders"
 EN = {"Accept-Language": "en-US;q=1, zh;q=0.5"}
@@ -61,14 +62,14 @@ async def test_decoding_errors_name_the_field_in_chinese(world: World) -> None:
 
 async def test_a_deadline_may_be_a_plain_date(world: World) -> None:
     """A date is the end of that day where the programme is (Asia/Shanghai), not midnight UTC."""
-    r = await world.post("inspector", ORDERS, _order(world, deadline="2026-12-19"))
+    r = await world.post("inspector", ORDERS, _order(world, deadline=local_day(3)))
     assert r.status_code == 201, r.text
     deadline = datetime.fromisoformat(r.json()["order"]["deadline"])
-    assert deadline == datetime(2026, 12, 19, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert deadline == datetime.combine(date.fromisoformat(local_day(3)), time(23, 59, 59), ZoneInfo("Asia/Shanghai"))
     bad = _problem(await world.post("inspector", ORDERS, _order(world, deadline="20.12.2026")), 400, "validation")
     assert bad["field"] == "deadline" and "不是有效的期限" in bad["errors"][0]["message"]
-    late = _problem(await world.post("inspector", ORDERS, _order(world, deadline="2026-12-30")), 422, "validation")
-    assert late["detail"] == "期限晚于规定允许的 2026-12-19 23:59，请填写延长理由（deadline_reason）"
+    late = _problem(await world.post("inspector", ORDERS, _order(world, deadline=local_day(14))), 422, "validation")
+    assert late["detail"] == f"期限晚于规定允许的 {local_day(3)} 23:59，请填写延长理由（deadline_reason）"
     impossible = _problem(
         await world.post("inspector", ORDERS, _order(world, deadline="2026-02-30")), 422, "validation"
     )

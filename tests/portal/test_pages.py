@@ -12,6 +12,7 @@ import pytest
 
 from inspection.rectification import schemas as rs
 from inspection.rectification.rules import OrderKind
+from tests.instant import local_day
 from tests.portal.helpers import actor_from, browser, csrf_of, jpeg, sign_in
 
 
@@ -271,9 +272,10 @@ async def test_complaint_lands_for_triage_and_becomes_an_order(app, world) -> No
             "description": "核查3号楼屋面渗漏并修复",
         }
         # a deadline past the rule's without a reason is refused, and the form keeps what was typed
-        far = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": "2027-03-31"})
-        assert far.status_code == 422 and 'value="2027-03-31"' in far.text and "核查3号楼屋面渗漏并修复" in far.text
-        r = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": "2026-12-18"})
+        far = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": local_day(105)})
+        assert far.status_code == 422 and f'value="{local_day(105)}"' in far.text
+        assert "核查3号楼屋面渗漏并修复" in far.text
+        r = await b.post(f"/portal/complaints/{complaint.id}/triage", data={**triage, "deadline": local_day(2)})
         assert r.status_code == 303 and "/portal/orders/" in r.headers["location"]
     handled = await services.complaints.get_complaint(actor_from(world, "supervisor"), complaint.id)
     assert handled.status.value == "ordered" and handled.order_id is not None
@@ -281,7 +283,7 @@ async def test_complaint_lands_for_triage_and_becomes_an_order(app, world) -> No
     assert order.order.source.value == "complaint" and order.order.source_id == complaint.id
     assert order.order.deadline is not None
     tz = services.rectification.book.calendar.tz
-    assert order.order.deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") == "2026-12-18 23:59"
+    assert order.order.deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") == f"{local_day(2)} 23:59"
     assert [p.sha256 for p in order.order.photos] == complaint.photos
     # the contractor sees the order, never the complaint or the resident's contact
     async with browser(app) as c:

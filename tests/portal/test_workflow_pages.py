@@ -14,6 +14,7 @@ from inspection.checklists.catalogue import import_shipped
 from inspection.clock import FixedClock
 from inspection.projects.schemas import SiteCreate
 from inspection.rectification.schemas import CancelBody
+from tests.instant import local_day
 from tests.portal.helpers import actor_from, browser, csrf_of, sign_in
 from tests.rectification.helpers import failed_roof
 
@@ -40,8 +41,8 @@ async def test_inspection_list_and_detail_read_in_chinese(app, world, clock) -> 
         # its drafts are open business (as the API counts them)
         assert iid in (await b.get("/portal/inspections/", params={"has_open_orders": "yes"})).text
         assert iid not in (await b.get("/portal/inspections/", params={"has_open_orders": "no"})).text
-        assert iid in (await b.get("/portal/inspections/", params={"submitted_from": "2026-12-16"})).text
-        assert iid not in (await b.get("/portal/inspections/", params={"submitted_to": "2026-12-15"})).text
+        assert iid in (await b.get("/portal/inspections/", params={"submitted_from": local_day(0)})).text
+        assert iid not in (await b.get("/portal/inspections/", params={"submitted_to": local_day(-1)})).text
         bad = await b.get("/portal/inspections/", params={"submitted_from": "2026-13-40"})
         assert bad.status_code == 200 and "请用日期选择器选择日期（年-月-日）" in bad.text
         detail = await b.get(f"/portal/inspections/{iid}")
@@ -65,13 +66,13 @@ async def test_issuing_drafts_as_one_notice_with_one_deadline(app, world, clock)
         found = re.search(r'name="deadline" min="([0-9-]+)" value="([0-9-]+)"', page.text)
         assert found, "no date picker with the rule's deadline"
         today, allowed = found.groups()
-        assert today == "2026-12-16" and allowed > today
+        assert today == local_day(0) and allowed > today
         # a deadline past the rule's without a reason comes back refused, with what was typed
         far = await b.post(
             f"/portal/inspections/{iid}/issue",
-            data={"csrf_token": csrf, "group": group, "deadline": "2027-06-30", **{f"order-{i}": "on" for i in ids}},
+            data={"csrf_token": csrf, "group": group, "deadline": local_day(196), **{f"order-{i}": "on" for i in ids}},
         )
-        assert far.status_code == 422 and 'value="2027-06-30"' in far.text and "alert bad" in far.text
+        assert far.status_code == 422 and f'value="{local_day(196)}"' in far.text and "alert bad" in far.text
         nothing = await b.post(
             f"/portal/inspections/{iid}/issue", data={"csrf_token": csrf, "group": group, "deadline": allowed}
         )
@@ -123,7 +124,11 @@ async def test_another_party_sees_no_inspection_and_cannot_issue(app, world, clo
         home = await b.get("/portal/inspections/")
         r = await b.post(
             f"/portal/inspections/{iid}/issue",
-            data={"csrf_token": csrf_of(home.text), "deadline": "2026-12-08", f"order-{body['orders'][0]['id']}": "on"},
+            data={
+                "csrf_token": csrf_of(home.text),
+                "deadline": local_day(-8),
+                f"order-{body['orders'][0]['id']}": "on",
+            },
         )
         assert r.status_code == 404
     async with browser(app) as b:  # contractor A reads its inspection, but no drafts and no issuing
@@ -206,7 +211,7 @@ async def test_another_party_cannot_touch_drafts(app, world, clock) -> None:  # 
             for action, data in (
                 ("discard", {"discard_reason": "不需要"}),
                 ("edit", {"description": "改掉", "severity": "general"}),
-                ("issue", {"deadline": "2026-12-20"}),
+                ("issue", {"deadline": local_day(4)}),
             ):
                 r = await b.post(f"/portal/orders/{order_id}/{action}", data={"csrf_token": csrf, **data})
                 assert r.status_code == status, (who, action, r.status_code)

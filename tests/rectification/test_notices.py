@@ -22,11 +22,15 @@ from inspection.rectification.tables import RectificationNotice
 from inspection.reports.tables import IssuedDocument
 from tests.checklists.helpers import work_item
 from tests.factories import World
+from tests.instant import local_day
 from tests.rectification.helpers import actor_of, failed_roof, row_counts
 from tests.reports.helpers import pdf_text
 
 BASE = "/api/v1/rectification"
 NUMBER = re.compile(r"ZGTZ-\d{4}-\d{5}")
+# deadlines typed as dates: within the rule (a few days on), and past it (half a year on)
+DUE = local_day(4)
+FAR = local_day(196)
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +78,12 @@ async def _issued_notifications(subject_ids: list[Any]) -> list[dict[str, Any]]:
 async def test_drafts_go_out_as_one_notice_with_one_number_and_deadline(world: World, clock: FixedClock) -> None:
     body = await failed_roof(world, clock)
     ids = [o["id"] for o in body["orders"]]
-    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"})
+    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": DUE})
     assert r.status_code == 201, r.text
     notice = r.json()["notice"]
     assert NUMBER.fullmatch(notice["number"])
     # a plain date is the end of that day where the programme is (Asia/Shanghai)
-    assert notice["deadline"] in ("2026-12-20T15:59:59Z", "2026-12-20T15:59:59+00:00")
+    assert notice["deadline"] in (f"{DUE}T15:59:59Z", f"{DUE}T15:59:59+00:00")
     assert notice["inspection_id"] == body["inspection"]["id"]
     assert notice["contractor_id"] == str(world.orgs["contractor_a"].id)
     listed = r.json()["orders"]
@@ -101,7 +105,7 @@ async def test_drafts_go_out_as_one_notice_with_one_number_and_deadline(world: W
     assert len(told) == len(managers) and {n["recipient_user"] for n in told} == managers
     assert told[0]["subject_table"] == "rectification_notice"
     assert notice["number"] in told[0]["message"] and "共 2 项" in told[0]["message"]
-    assert "2026-12-20 23:59" in told[0]["message"] and "+00:00" not in told[0]["message"]
+    assert f"{DUE} 23:59" in told[0]["message"] and "+00:00" not in told[0]["message"]
 
 
 async def test_bad_requests_name_the_field_and_write_nothing(world: World, clock: FixedClock) -> None:
@@ -110,14 +114,14 @@ async def test_bad_requests_name_the_field_and_write_nothing(world: World, clock
     manual = await _lone(world, "现场巡查发现的问题")  # a draft, but not an inspection's
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"order_ids": ids}, 400, "deadline"),
-        ({"order_ids": [], "deadline": "2026-12-20"}, 400, "order_ids"),
+        ({"order_ids": [], "deadline": DUE}, 400, "order_ids"),
         ({"order_ids": ids, "deadline": "2026-13-40"}, 422, "deadline"),
-        ({"order_ids": [ids[0], ids[0]], "deadline": "2026-12-20"}, 422, "order_ids"),
-        ({"order_ids": [*ids, str(UUID(int=7))], "deadline": "2026-12-20"}, 404, "order_ids"),
+        ({"order_ids": [ids[0], ids[0]], "deadline": DUE}, 422, "order_ids"),
+        ({"order_ids": [*ids, str(UUID(int=7))], "deadline": DUE}, 404, "order_ids"),
         # past the rule's deadline without a reason
-        ({"order_ids": ids, "deadline": "2027-06-30"}, 422, "deadline_reason"),
+        ({"order_ids": ids, "deadline": FAR}, 422, "deadline_reason"),
         # an order not raised by an inspection goes out alone
-        ({"order_ids": [*ids, manual], "deadline": "2026-12-20"}, 422, "order_ids"),
+        ({"order_ids": [*ids, manual], "deadline": DUE}, 422, "order_ids"),
     ]
     for request, status, field in cases:
         before = await _counts()
@@ -136,7 +140,7 @@ async def test_mixing_inspections_or_contractors_is_refused(world: World, clock:
         before = await _counts()
         ids = [first["orders"][0]["id"], other["orders"][0]["id"]]
         _problem(
-            await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"}),
+            await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": DUE}),
             422,
             "order_ids",
         )
@@ -145,7 +149,7 @@ async def test_mixing_inspections_or_contractors_is_refused(world: World, clock:
 
 async def test_only_issuers_may_issue_a_notice(world: World, clock: FixedClock) -> None:
     body = await failed_roof(world, clock)
-    request = {"order_ids": [o["id"] for o in body["orders"]], "deadline": "2026-12-20"}
+    request = {"order_ids": [o["id"] for o in body["orders"]], "deadline": DUE}
     before = await _counts()
     # a contractor never sees drafts, an outsider not the project: both as if they did not exist
     _problem(await world.post("contractor_a", f"{BASE}/notices", request), 404, "order_ids")
@@ -161,7 +165,7 @@ async def test_only_issuers_may_issue_a_notice(world: World, clock: FixedClock) 
 
 async def test_two_people_issuing_the_same_drafts_at_once_make_one_notice(world: World, clock: FixedClock) -> None:
     body = await failed_roof(world, clock)
-    request = {"order_ids": [o["id"] for o in body["orders"]], "deadline": "2026-12-20"}
+    request = {"order_ids": [o["id"] for o in body["orders"]], "deadline": DUE}
     answers = await asyncio.gather(
         world.post("supervisor", f"{BASE}/notices", request), world.post("inspector", f"{BASE}/notices", request)
     )
@@ -180,7 +184,7 @@ async def test_one_sequence_for_lone_and_grouped_notices(world: World, clock: Fi
     assert first is not None
     body = await failed_roof(world, clock)
     ids = [o["id"] for o in body["orders"]]
-    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"})
+    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": DUE})
     number = r.json()["notice"]["number"]
     year, serial = first.group().split("-")[1:]
     assert number == f"ZGTZ-{year}-{int(serial) + 1:05d}"
@@ -193,7 +197,7 @@ async def test_one_sequence_for_lone_and_grouped_notices(world: World, clock: Fi
 async def test_the_notice_prints_once_for_all_its_orders(world: World, clock: FixedClock) -> None:
     body = await failed_roof(world, clock)
     ids = [o["id"] for o in body["orders"]]
-    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"})
+    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": DUE})
     number = r.json()["notice"]["number"]
     before = await IssuedDocument.count()
     texts = []
@@ -215,7 +219,7 @@ async def test_the_notice_prints_once_for_all_its_orders(world: World, clock: Fi
         "1号楼",
     ):
         assert words in text, words
-    assert "2026-12-2023:59" in text
+    assert f"{DUE}23:59" in text
     _problem(await world.get("contractor_b", f"/api/v1/reports/rectification/{ids[0]}.pdf"), 404, None)
     # the contractor's reply cites the notice's number
     answer_r = await world.post("contractor_a", f"{BASE}/orders/{ids[0]}/respond", {"text": "已清理檐沟并复验"})
@@ -232,7 +236,7 @@ async def test_a_late_notice_is_escalated_once_not_once_per_item(world: World, c
     body = await failed_roof(world, clock)
     ids = [o["id"] for o in body["orders"]]
     assert len(ids) >= 2
-    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": "2026-12-20"})
+    r = await world.post("supervisor", f"{BASE}/notices", {"order_ids": ids, "deadline": DUE})
     assert r.status_code == 201, r.text
     notice = r.json()["notice"]
     rectification = world.services.rectification

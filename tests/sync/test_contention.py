@@ -189,8 +189,8 @@ async def test_field_edit_pushes_in_opposite_orders_queue_instead_of_deadlocking
     a_holds, release = asyncio.Event(), asyncio.Event()
     hold = records.Batch.hold
 
-    async def hold_then_wait(self: records.Batch, table: Any, ids: Any) -> None:
-        await hold(self, table, ids)
+    async def hold_then_wait(self: records.Batch, table: Any, ids: Any, member: Any = None) -> None:
+        await hold(self, table, ids, member)
         if not a_holds.is_set():
             a_holds.set()
             await asyncio.wait_for(release.wait(), PATIENCE_S)
